@@ -1,0 +1,48 @@
+"""Every error the project raises, in one place.
+
+Each subclasses a built-in so callers can catch it generically, and carries the
+file and location it concerns so a message can point a person at the problem.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One problem found in a knowledge-base file: where it is and what is wrong."""
+
+    file: str
+    location: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}: {self.location}" if self.location else self.file
+        return f"{where}: {self.message}"
+
+
+class KnowledgeBaseError(ValueError):
+    """The knowledge base (kb/ or catalogs/) is invalid; `.problems` lists every problem."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = list(problems)
+        head = "; ".join(str(p) for p in self.problems[:5])
+        more = f" (and {len(self.problems) - 5} more)" if len(self.problems) > 5 else ""
+        super().__init__(f"{len(self.problems)} problem(s) in the knowledge base: {head}{more}")
+
+
+class InvalidRequest(ValueError):
+    """A decision request does not follow the contract; `.errors` is a list of {path, message}."""
+
+    def __init__(self, errors: list[dict]):
+        self.errors = [{"path": e["path"], "message": e["message"]} for e in errors]
+        super().__init__("; ".join(f"{e['path'] or '(request)'}: {e['message']}" for e in self.errors))
+
+
+class NotFound(LookupError):
+    """A document, provision, jurisdiction or technology that does not exist; `.available` lists what does."""
+
+    def __init__(self, what: str, key: str, available: list[str] | None = None):
+        self.what, self.key, self.available = what, key, list(available or [])
+        hint = f" (available: {', '.join(self.available)})" if self.available else ""
+        super().__init__(f"unknown {what} {key!r}{hint}")

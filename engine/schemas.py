@@ -1,0 +1,63 @@
+"""JSON Schema (Draft 2020-12) loading and validation with every error located by path."""
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+
+from jsonschema import Draft202012Validator
+
+from engine.errors import Problem
+from engine.paths import SCHEMA_DIR
+
+
+@lru_cache(maxsize=None)
+def load_schema(name: str) -> dict:
+    """The schema `kb/schema/<name>.schema.json`."""
+    with open(SCHEMA_DIR / f"{name}.schema.json", encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+@lru_cache(maxsize=None)
+def validator(name: str) -> Draft202012Validator:
+    """A compiled validator for the named schema (checked against the metaschema first)."""
+    schema = load_schema(name)
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema)
+
+
+def dotted(path) -> str:
+    """`['events', 0, 'type']` -> `events.0.type`."""
+    return ".".join(str(p) for p in path)
+
+
+def schema_errors(name: str, data) -> list[dict]:
+    """Every violation of the named schema as `{path, message}`, sorted by path.
+
+    For a missing required property the path names the property itself
+    (`institution`), not its parent, as the contract asks.
+    """
+    out = []
+    for err in validator(name).iter_errors(data):
+        path = list(err.absolute_path)
+        message = err.message
+        if err.validator == "required":
+            missing = [p for p in err.validator_value if not isinstance(err.instance, dict) or p not in err.instance]
+            for prop in missing:
+                out.append({"path": dotted(path + [prop]), "message": "is required"})
+            continue
+        if err.validator == "additionalProperties" and isinstance(err.instance, dict):
+            allowed = sorted((err.schema.get("properties") or {}).keys())
+            extra = [k for k in err.instance if k not in allowed]
+            for key in extra:
+                out.append({"path": dotted(path + [key]), "message": f"unknown field (allowed: {', '.join(allowed)})"})
+            continue
+        if err.validator == "enum":
+            message = f"{err.instance!r} is not one of: {', '.join(map(str, err.validator_value))}"
+        out.append({"path": dotted(path), "message": message})
+    out.sort(key=lambda e: e["path"])
+    return out
+
+
+def schema_problems(name: str, data, file: str) -> list[Problem]:
+    """Schema violations of a knowledge-base file as Problems (file, location, message)."""
+    return [Problem(file, e["path"] or "(root)", e["message"]) for e in schema_errors(name, data)]

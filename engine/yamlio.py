@@ -1,0 +1,41 @@
+"""YAML reading with the C loader, keeping dates as ISO strings.
+
+The knowledge base is validated by JSON Schema, which knows strings, not `datetime.date`;
+so the implicit timestamp resolver is removed and dates stay exactly as written.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+try:
+    _Base = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - libyaml missing
+    _Base = yaml.SafeLoader
+
+
+class _Loader(_Base):  # type: ignore[misc, valid-type]
+    pass
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in _Base.yaml_implicit_resolvers.items()
+}
+
+
+def load_yaml_text(text: str):
+    """Parse YAML text; dates remain strings."""
+    return yaml.load(text, Loader=_Loader)
+
+
+def load_yaml(path: str | Path):
+    """Read and parse one YAML file; dates remain strings."""
+    with open(path, encoding="utf-8") as fh:
+        return yaml.load(fh, Loader=_Loader)
+
+
+def dump_yaml(data) -> str:
+    """Serialise to block-style YAML with Chinese left readable."""
+    return yaml.dump(data, allow_unicode=True, sort_keys=False, width=1000, Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper))
