@@ -1,0 +1,139 @@
+"""Rule conditions: parsed from YAML into a small tree in negation normal form.
+
+Leaves compare one fact with a constant. `not` is pushed down to the leaves at compile
+time, so both back ends (durable_rules and the pure evaluator) see only and/or/leaf.
+A leaf on a fact the request leaves unknown is neither true nor false: the pure evaluator
+returns None for it (three-valued logic), which is how missing facts are found.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Union
+
+NEGATE = {"eq": "ne", "ne": "eq", "in": "not_in", "not_in": "in", "gte": "lt", "lt": "gte",
+          "lte": "gt", "gt": "lte", "before": "on_or_after", "on_or_after": "before"}
+DATE_OPS = {"before": "lt", "on_or_after": "gte"}
+
+
+@dataclass(frozen=True)
+class Leaf:
+    fact: str
+    op: str          # eq ne in not_in gte gt lte lt present absent
+    value: object = None
+
+    def __str__(self) -> str:
+        return f"{self.fact} {self.op} {self.value!r}" if self.op not in ("present", "absent") else f"{self.fact} {self.op}"
+
+
+@dataclass(frozen=True)
+class All:
+    items: tuple
+
+
+@dataclass(frozen=True)
+class Any_:
+    items: tuple
+
+
+Node = Union[Leaf, All, Any_]
+
+
+def parse(spec, resolve_date: Callable[[object], int | None], negate: bool = False) -> Node:
+    """Turn a YAML condition into a tree; `resolve_date` maps a date reference to an ordinal (or None if unknown)."""
+    if "all" in spec or "any" in spec:
+        key = "all" if "all" in spec else "any"
+        children = tuple(parse(s, resolve_date, negate) for s in spec[key])
+        conj = (key == "all") != negate
+        return All(children) if conj else Any_(children)
+    if "not" in spec:
+        return parse(spec["not"], resolve_date, not negate)
+    fact = spec["fact"]
+    (op, value), = [(k, v) for k, v in spec.items() if k != "fact"]
+    if op == "present":
+        op = "present" if bool(value) != negate else "absent"
+        return Leaf(fact, op)
+    if negate:
+        op = NEGATE[op]
+    if op in DATE_OPS:
+        ordinal = resolve_date(value)
+        # an unknown reference date (an incomplete source) makes the leaf unknowable
+        return Leaf(fact, DATE_OPS[op], ordinal if ordinal is not None else _UNKNOWN)
+    if op in ("in", "not_in"):
+        value = tuple(value)
+    return Leaf(fact, op, value)
+
+
+class _Unknown:
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+
+_UNKNOWN = _Unknown()
+
+
+def leaves(node: Node) -> list[Leaf]:
+    """Every leaf of a tree, left to right."""
+    if isinstance(node, Leaf):
+        return [node]
+    return [leaf for child in node.items for leaf in leaves(child)]
+
+
+def compare(leaf: Leaf, facts: dict):
+    """A leaf's truth value: True, False, or None when its fact (or constant) is unknown."""
+    if leaf.op == "present":
+        return leaf.fact in facts
+    if leaf.op == "absent":
+        return leaf.fact not in facts
+    if leaf.fact not in facts or leaf.value is _UNKNOWN:
+        return None
+    x, v = facts[leaf.fact], leaf.value
+    if leaf.op == "eq":
+        return x == v
+    if leaf.op == "ne":
+        return x != v
+    if leaf.op == "in":
+        return x in v
+    if leaf.op == "not_in":
+        return x not in v
+    if leaf.op == "gte":
+        return x >= v
+    if leaf.op == "gt":
+        return x > v
+    if leaf.op == "lte":
+        return x <= v
+    if leaf.op == "lt":
+        return x < v
+    raise ValueError(f"unknown operator {leaf.op}")
+
+
+def evaluate(node: Node, facts: dict, unknown: list[Leaf] | None = None):
+    """Kleene three-valued evaluation; appends the leaves that were unknown to `unknown`."""
+    if isinstance(node, Leaf):
+        value = compare(node, facts)
+        if value is None and unknown is not None:
+            unknown.append(node)
+        return value
+    results = [evaluate(child, facts, unknown) for child in node.items]
+    if isinstance(node, All):
+        if any(r is False for r in results):
+            return False
+        return None if any(r is None for r in results) else True
+    if any(r is True for r in results):
+        return True
+    return None if any(r is None for r in results) else False
+
+
+def relevant_unknowns(node: Node, facts: dict) -> list[Leaf]:
+    """The unknown leaves that could change the node's value (those under a subtree still undecided)."""
+    if isinstance(node, Leaf):
+        return [node] if compare(node, facts) is None else []
+    results = [(child, evaluate(child, facts)) for child in node.items]
+    if isinstance(node, All) and any(r is False for _, r in results):
+        return []
+    if isinstance(node, Any_) and any(r is True for _, r in results):
+        return []
+    out = []
+    for child, r in results:
+        if r is None:
+            out.extend(relevant_unknowns(child, facts))
+    return out

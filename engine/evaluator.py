@@ -1,0 +1,37 @@
+"""The pure-Python evaluator of the compiled rules: the oracle for durable_rules, and the
+only back end that can say which unknown facts would change the answer."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from engine import conditions
+from engine.rules import CompiledRule
+
+
+@dataclass(frozen=True)
+class Undecided:
+    rule: CompiledRule
+    unknown: tuple  # the leaves whose facts would decide the rule
+
+
+class PureEvaluator:
+    """Evaluates compiled rules stage by stage over a flat fact dict."""
+
+    name = "pure"
+
+    def __init__(self, rules: list[CompiledRule]):
+        self.rules = rules
+        self.by_stage = {s: [r for r in rules if r.stage == s] for s in ("classify", "obligation", "authority")}
+
+    def fire(self, stages: tuple[str, ...], facts: dict) -> list[str]:
+        """Ids of the rules of these stages whose conditions are true, in rule order."""
+        return [r.id for s in stages for r in self.by_stage[s] if conditions.evaluate(r.condition, facts) is True]
+
+    def undecided(self, stages: tuple[str, ...], facts: dict) -> list[Undecided]:
+        """Rules whose truth depends on facts the request leaves unknown."""
+        out = []
+        for s in stages:
+            for r in self.by_stage[s]:
+                if conditions.evaluate(r.condition, facts) is None:
+                    out.append(Undecided(r, tuple(conditions.relevant_unknowns(r.condition, facts))))
+        return out
