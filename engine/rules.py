@@ -112,7 +112,9 @@ def _date_resolver(documents: dict):
     def resolve(ref) -> int | None:
         if isinstance(ref, str):
             return dt.date.fromisoformat(ref).toordinal()
-        d = validity.exact(documents[ref["document"]].dates.get(ref["date"]))
+        # a date known only to the year or month (Jilin) compares by its earliest possible day:
+        # "in use before the rules took effect" is then certain, not merely possible
+        d = validity.bounds(documents[ref["document"]].dates.get(ref["date"]))[0]
         return d.toordinal() if d else None
     return resolve
 

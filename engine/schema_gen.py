@@ -303,6 +303,7 @@ def rules_schema() -> dict:
                 "not_duties": {"type": "array", "items": unencoded},
             },
             ["document", "rules"],
+            patternProperties={"^x-": {"description": "YAML anchors shared by the rules (e.g. liability texts)"}},
         ),
     }
 
