@@ -1,0 +1,71 @@
+"""Expectations beyond the shared checker's format, for this project's own scenarios.
+
+- authority: [{action, addressee?, due?, status?, cites?}]  like `obligations`, in authority_actions
+- alternatives: [{action, addressee?, dues: [...]}]        the due dates listed in deadline.alternatives
+- absent_warnings: [code]                                   warnings that must not be given
+- documents: {doc-id: status}                               status of each listed document
+- no_technology: true                                       the response's technology is null
+- materials_ids: [{action, addressee?, ids: [...]}]         exact material ids of an obligation
+- missing_absent: [path]                                    facts that must not be reported missing
+"""
+from __future__ import annotations
+
+
+def _find(items, want):
+    out = [o for o in items if o.get("action") == want["action"]]
+    if "addressee" in want:
+        out = [o for o in out if o.get("addressee") == want["addressee"]]
+    return out
+
+
+def _cites(citations, want):
+    doc, _, prefix = want.partition(":")
+    return any(c["document"] == doc and (c["eid"] == prefix or c["eid"].startswith(prefix + "__")) for c in citations)
+
+
+def check_extras(resp: dict, exp: dict) -> list[str]:
+    errs: list[str] = []
+    for want in exp.get("authority", []):
+        cands = _find(resp["authority_actions"], want)
+        if not cands:
+            errs.append(f"no authority action {want['action']} to {want.get('addressee')}")
+            continue
+        o = cands[0]
+        if "due" in want and o["due"] != want["due"]:
+            errs.append(f"authority {want['action']}: due {o['due']} != {want['due']}")
+        if "status" in want and o["status"] != want["status"]:
+            errs.append(f"authority {want['action']}: status {o['status']} != {want['status']}")
+        for c in want.get("cites", []):
+            if not _cites(o["citations"], c):
+                errs.append(f"authority {want['action']}: no citation {c}")
+    for want in exp.get("alternatives", []):
+        cands = _find(resp["obligations"], want)
+        if not cands:
+            errs.append(f"no {want['action']} for alternatives")
+            continue
+        got = sorted(a.get("due") for a in (cands[0]["deadline"] or {}).get("alternatives", []))
+        if got != sorted(want["dues"]):
+            errs.append(f"{want['action']}: alternatives {got} != {sorted(want['dues'])}")
+    codes = [w["code"] for w in resp["warnings"]]
+    for code in exp.get("absent_warnings", []):
+        if code in codes:
+            errs.append(f"unexpected warning {code}")
+    statuses = {d["id"]: d["status"] for d in resp["documents"]}
+    for doc, st in (exp.get("documents") or {}).items():
+        if statuses.get(doc) != st:
+            errs.append(f"document {doc} status {statuses.get(doc)} != {st}")
+    if exp.get("no_technology") and resp["technology"] is not None:
+        errs.append("technology should be null")
+    for want in exp.get("materials_ids", []):
+        cands = _find(resp["obligations"], want)
+        if not cands:
+            errs.append(f"no {want['action']} for materials")
+            continue
+        ids = [m["id"] for m in cands[0]["materials"]]
+        if ids != want["ids"]:
+            errs.append(f"{want['action']}: materials {ids} != {want['ids']}")
+    paths = [m["path"] for m in resp["missing_facts"]]
+    for p in exp.get("missing_absent", []):
+        if p in paths:
+            errs.append(f"unexpected missing fact {p}")
+    return errs
