@@ -7,8 +7,12 @@ from engine.errors import InvalidRequest, KnowledgeBaseError, NotFound
 __all__ = ["decide", "InvalidRequest", "KnowledgeBaseError", "NotFound"]
 
 
-def decide(request: dict) -> dict:
-    """Answer one decision request (contract section 3) with a response (section 4)."""
+def decide(request: dict, *, backend: str | None = None) -> dict:
+    """Answer one decision request (contract section 3) with a response (section 4).
+
+    Raises `InvalidRequest` (a ValueError whose `.errors` lists `{path, message}`) for an
+    invalid request. `backend` ("durable" or "pure") is for differential testing.
+    """
     from engine.decide import decide as _decide
 
-    return _decide(request)
+    return _decide(request, backend=backend)

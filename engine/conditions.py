@@ -78,14 +78,21 @@ def leaves(node: Node) -> list[Leaf]:
     return [leaf for child in node.items for leaf in leaves(child)]
 
 
-def compare(leaf: Leaf, facts: dict):
-    """A leaf's truth value: True, False, or None when its fact (or constant) is unknown."""
+def compare(leaf: Leaf, facts: dict, unknown: frozenset = frozenset()):
+    """A leaf's truth value: True, False, or None when its fact is unknown.
+
+    An absent fact is unknown only when it is one the request should have given (`unknown`);
+    any other absent fact (an event that did not happen, a date not given) makes every
+    comparison false, exactly as durable_rules treats a missing property.
+    """
     if leaf.op == "present":
         return leaf.fact in facts
     if leaf.op == "absent":
         return leaf.fact not in facts
-    if leaf.fact not in facts or leaf.value is _UNKNOWN:
-        return None
+    if leaf.fact not in facts:
+        return None if leaf.fact in unknown else False
+    if leaf.value is _UNKNOWN:
+        return False
     x, v = facts[leaf.fact], leaf.value
     if leaf.op == "eq":
         return x == v
@@ -106,13 +113,10 @@ def compare(leaf: Leaf, facts: dict):
     raise ValueError(f"unknown operator {leaf.op}")
 
 
-def evaluate(node: Node, facts: dict, unknown: list[Leaf] | None = None):
-    """Kleene three-valued evaluation; appends the leaves that were unknown to `unknown`."""
+def evaluate(node: Node, facts: dict, unknown: frozenset = frozenset()):
+    """Kleene three-valued evaluation over `facts`; facts in `unknown` are neither true nor false."""
     if isinstance(node, Leaf):
-        value = compare(node, facts)
-        if value is None and unknown is not None:
-            unknown.append(node)
-        return value
+        return compare(node, facts, unknown)
     results = [evaluate(child, facts, unknown) for child in node.items]
     if isinstance(node, All):
         if any(r is False for r in results):
@@ -123,11 +127,11 @@ def evaluate(node: Node, facts: dict, unknown: list[Leaf] | None = None):
     return None if any(r is None for r in results) else False
 
 
-def relevant_unknowns(node: Node, facts: dict) -> list[Leaf]:
+def relevant_unknowns(node: Node, facts: dict, unknown: frozenset = frozenset()) -> list[Leaf]:
     """The unknown leaves that could change the node's value (those under a subtree still undecided)."""
     if isinstance(node, Leaf):
-        return [node] if compare(node, facts) is None else []
-    results = [(child, evaluate(child, facts)) for child in node.items]
+        return [node] if compare(node, facts, unknown) is None else []
+    results = [(child, evaluate(child, facts, unknown)) for child in node.items]
     if isinstance(node, All) and any(r is False for _, r in results):
         return []
     if isinstance(node, Any_) and any(r is True for _, r in results):
@@ -135,5 +139,5 @@ def relevant_unknowns(node: Node, facts: dict) -> list[Leaf]:
     out = []
     for child, r in results:
         if r is None:
-            out.extend(relevant_unknowns(child, facts))
+            out.extend(relevant_unknowns(child, facts, unknown))
     return out

@@ -83,8 +83,9 @@ def _classify(kb, backend, facts_obj, resolution) -> tuple[str | None, list, lis
     if resolution is None:
         return None, [], []
     precedence = kb.vocabulary.raw["class_precedence"]
-    fired = [kb.rule_by_id[i] for i in backend.fire(("classify",), facts_obj.values)]
-    undecided = kb.pure.undecided(("classify",), facts_obj.values)
+    unknown = frozenset(facts_obj.unknown_because)
+    fired = [kb.rule_by_id[i] for i in backend.fire(("classify",), facts_obj.values, unknown)]
+    undecided = kb.pure.undecided(("classify",), facts_obj.values, unknown)
     best = min((precedence.index(r.spec["class"]) for r in fired), default=len(precedence))
     blocking = [u for u in undecided if precedence.index(u.rule.spec["class"]) <= best]
     if blocking or best == len(precedence):
@@ -165,8 +166,9 @@ def decide(request: dict, *, backend: str | None = None) -> dict:
     if cls is not None:
         facts["class"] = cls
     stages = ("obligation", "authority")
-    fired = [kb.rule_by_id[i] for i in engine.fire(stages, facts)]
-    _missing(kb, kb.pure.undecided(stages, facts), facts_obj, missing)
+    unknown = frozenset(facts_obj.unknown_because)
+    fired = [kb.rule_by_id[i] for i in engine.fire(stages, facts, unknown)]
+    _missing(kb, kb.pure.undecided(stages, facts, unknown), facts_obj, missing)
 
     events = latest_events(req)
     obligations, prov1 = build_obligations(kb, [r for r in fired if r.stage == "obligation"], events, req.as_of)

@@ -13,6 +13,7 @@ import threading
 from functools import reduce
 
 from durable import lang
+from durable.engine import MessageNotHandledException
 
 from engine import conditions
 from engine.rules import CompiledRule
@@ -78,14 +79,17 @@ class DurableBackend:
         record.__name__ = "r_" + rule_id.replace(".", "_").replace("-", "_")
         return record
 
-    def fire(self, stages: tuple[str, ...], facts: dict) -> list[str]:
+    def fire(self, stages: tuple[str, ...], facts: dict, unknown: frozenset = frozenset()) -> list[str]:
         """Ids of the rules of these stages that fire on `facts`, in rule order."""
         kind = "case" if stages == ("classify",) else "classified"
         with _LOCK:
             sid = f"d{next(self._counter)}"
             self._fired[sid] = []
             try:
-                lang.assert_fact(self.ruleset, {**_encode(facts), "kind": kind, "sid": sid})
+                try:
+                    lang.assert_fact(self.ruleset, {**_encode(facts), "kind": kind, "sid": sid})
+                except MessageNotHandledException:
+                    pass  # no rule matched: nothing fired
                 fired = self._fired[sid]
             finally:
                 self._fired.pop(sid, None)

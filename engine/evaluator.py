@@ -23,15 +23,15 @@ class PureEvaluator:
         self.rules = rules
         self.by_stage = {s: [r for r in rules if r.stage == s] for s in ("classify", "obligation", "authority")}
 
-    def fire(self, stages: tuple[str, ...], facts: dict) -> list[str]:
+    def fire(self, stages: tuple[str, ...], facts: dict, unknown: frozenset = frozenset()) -> list[str]:
         """Ids of the rules of these stages whose conditions are true, in rule order."""
-        return [r.id for s in stages for r in self.by_stage[s] if conditions.evaluate(r.condition, facts) is True]
+        return [r.id for s in stages for r in self.by_stage[s] if conditions.evaluate(r.condition, facts, unknown) is True]
 
-    def undecided(self, stages: tuple[str, ...], facts: dict) -> list[Undecided]:
-        """Rules whose truth depends on facts the request leaves unknown."""
+    def undecided(self, stages: tuple[str, ...], facts: dict, unknown: frozenset = frozenset()) -> list[Undecided]:
+        """Rules whose truth depends on facts the request leaves unknown (those in `unknown`)."""
         out = []
         for s in stages:
             for r in self.by_stage[s]:
-                if conditions.evaluate(r.condition, facts) is None:
-                    out.append(Undecided(r, tuple(conditions.relevant_unknowns(r.condition, facts))))
+                if conditions.evaluate(r.condition, facts, unknown) is None:
+                    out.append(Undecided(r, tuple(conditions.relevant_unknowns(r.condition, facts, unknown))))
         return out
