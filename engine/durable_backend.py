@@ -13,7 +13,6 @@ import threading
 from functools import reduce
 
 from durable import lang
-from durable.engine import MessageNotHandledException
 
 from engine import conditions
 from engine.rules import CompiledRule
@@ -67,9 +66,20 @@ class DurableBackend:
         self._fired: dict[str, list[str]] = {}
         self._counter = itertools.count()
         with lang.ruleset(ruleset_name):
+            # Every message must be handled by some rule: durable_rules corrupts its heap
+            # (segfault, "free(): invalid pointer") after messages that no rule matched.
+            for kind in ("case", "classified"):
+                lang.when_all(lang.m.kind == kind)(self._sentinel(kind))
             for rule in rules:
                 kind = "case" if rule.stage == "classify" else "classified"
                 lang.when_all((lang.m.kind == kind) & _expr(rule.condition))(self._action(rule.id))
+
+    @staticmethod
+    def _sentinel(kind: str):
+        def matched(c):
+            pass
+        matched.__name__ = f"sentinel_{kind}"
+        return matched
 
     def _action(self, rule_id: str):
         fired = self._fired
@@ -86,17 +96,11 @@ class DurableBackend:
             sid = f"d{next(self._counter)}"
             self._fired[sid] = []
             try:
-                try:
-                    lang.assert_fact(self.ruleset, {**_encode(facts), "kind": kind, "sid": sid})
-                except MessageNotHandledException:
-                    pass  # no rule matched: nothing fired
+                lang.assert_fact(self.ruleset, {**_encode(facts), "kind": kind, "sid": sid})
                 fired = self._fired[sid]
             finally:
                 self._fired.pop(sid, None)
-                try:
-                    lang.delete_state(self.ruleset, sid)
-                except Exception:  # noqa: BLE001 - a session that matched nothing has no state
-                    pass
+                lang.delete_state(self.ruleset, sid)
         return sorted(set(fired), key=self.order.__getitem__)
 
 

@@ -25,7 +25,8 @@ class PureEvaluator:
 
     def fire(self, stages: tuple[str, ...], facts: dict, unknown: frozenset = frozenset()) -> list[str]:
         """Ids of the rules of these stages whose conditions are true, in rule order."""
-        return [r.id for s in stages for r in self.by_stage[s] if conditions.evaluate(r.condition, facts, unknown) is True]
+        fired = [r for s in stages for r in self.by_stage[s] if conditions.evaluate(r.condition, facts, unknown) is True]
+        return [r.id for r in sorted(fired, key=lambda r: r.order)]
 
     def undecided(self, stages: tuple[str, ...], facts: dict, unknown: frozenset = frozenset()) -> list[Undecided]:
         """Rules whose truth depends on facts the request leaves unknown (those in `unknown`)."""

@@ -33,6 +33,11 @@ class CompiledRule:
         return [split_ref(c) for c in self.spec["citations"]]
 
     @property
+    def institution_wide(self) -> bool:
+        """True when the rule depends on no technology, classification or event: it binds every institution."""
+        return not any(f == "class" or f.startswith(("technology.", "events.")) for f in self.facts_used)
+
+    @property
     def facts_used(self) -> list[str]:
         seen: list[str] = []
         for leaf in conditions.leaves(self.condition):

@@ -168,6 +168,8 @@ def decide(request: dict, *, backend: str | None = None) -> dict:
     stages = ("obligation", "authority")
     unknown = frozenset(facts_obj.unknown_because)
     fired = [kb.rule_by_id[i] for i in engine.fire(stages, facts, unknown)]
+    if req.technology is None:   # contract: without a technology only institution-wide obligations
+        fired = [r for r in fired if r.institution_wide]
     _missing(kb, kb.pure.undecided(stages, facts, unknown), facts_obj, missing)
 
     events = latest_events(req)
