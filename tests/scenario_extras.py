@@ -1,7 +1,7 @@
 """Expectations beyond the shared checker's format, for this project's own scenarios.
 
 - authority: [{action, addressee?, due?, status?, cites?}]  like `obligations`, in authority_actions
-- alternatives: [{action, addressee?, dues: [...]}]        the due dates listed in deadline.alternatives
+- alternatives: [{action, addressee?, dues: [...]}]        the computable due dates listed in deadline.alternatives
 - absent_warnings: [code]                                   warnings that must not be given
 - documents: {doc-id: status}                               status of each listed document
 - no_technology: true                                       the response's technology is null
@@ -43,7 +43,7 @@ def check_extras(resp: dict, exp: dict) -> list[str]:
         if not cands:
             errs.append(f"no {want['action']} for alternatives")
             continue
-        got = sorted(a.get("due") for a in (cands[0]["deadline"] or {}).get("alternatives", []))
+        got = sorted(a["due"] for a in (cands[0]["deadline"] or {}).get("alternatives", []) if a.get("due"))
         if got != sorted(want["dues"]):
             errs.append(f"{want['action']}: alternatives {got} != {sorted(want['dues'])}")
     codes = [w["code"] for w in resp["warnings"]]
