@@ -1,0 +1,145 @@
+"""engine.explain.render_text: the Chinese text of a response, from the response dict alone."""
+from __future__ import annotations
+
+import copy
+
+from engine.explain import render_text
+
+NHC_11 = {
+    "document": "nhc-2018-1", "eid": "art_11__para_1", "label": "第十一条第一款",
+    "quote": "对限制类技术实施备案管理。……于开展首例临床应用之日起15个工作日内，向核发其《医疗机构执业许可证》的卫生行政部门备案。",
+}
+HN = {"document": "hn-2018-11", "eid": "sec_2__subsec_2", "label": "二、（二）", "quote": "医疗机构应当在开展首例临床应用之日起15个工作日内……备案。"}
+ART_41 = {"document": "nhc-2018-1", "eid": "art_41__para_1__item_4", "label": "第四十一条第一款第（四）项", "quote": "（四）未按照要求向卫生行政部门进行医疗技术临床应用备案的；"}
+
+RESPONSE = {
+    "as_of": "2025-03-10",
+    "jurisdiction": {"id": "hunan", "name": "湖南省"},
+    "knowledge_base": {"version": "0.1.0", "digest": "sha256:0123456789abcdef0123456789abcdef"},
+    "documents": [
+        {"id": "nhc-2018-1", "title": "医疗技术临床应用管理办法", "status": "in_force"},
+        {"id": "hn-2018-11", "title": "湖南省通知", "status": "uncertain"},
+    ],
+    "technology": {
+        "query": "PCI", "id": "coronary-intervention", "name": "冠心病介入治疗技术", "class": "restricted",
+        "listings": [{"catalog": "hunan-2018", "code": "S19", "name": "冠心病介入治疗", "scope": "provincial",
+                      "citation": {"document": "hn-2018-11", "eid": "att_1__item_34", "label": "附件1第34项", "quote": "S19 冠心病介入治疗"}}],
+        "citations": [{"document": "nhc-2018-1", "eid": "art_9__para_1", "label": "第九条第一款", "quote": "限制类技术……"}],
+    },
+    "obligations": [{
+        "id": "file-restricted-technology", "action": "file", "actor": "institution", "addressee": "license_issuer",
+        "summary": "向核发《医疗机构执业许可证》的卫生健康行政部门备案", "due": "2025-03-24",
+        "deadline": {
+            "kind": "working_days_after", "days": 15, "event": "first_clinical_use", "text": "开展首例临床应用之日起15个工作日内",
+            "due": "2025-03-24", "provisional": False, "citations": [NHC_11],
+            "alternatives": [{"kind": "on_date", "text": "在2019年1月31日前", "due": "2019-01-31", "citations": [HN]}],
+        },
+        "status": "pending",
+        "materials": [{"id": "hunan-filing-form", "text": "《湖南省限制类医疗技术临床应用备案表》（附件2）", "citations": [HN]}],
+        "citations": [NHC_11, HN],
+        "consequences": [{"citations": [ART_41], "text": "责令限期改正；逾期不改的，暂停或者停止相关医疗技术临床应用"}],
+        "rules": ["nhc.file-restricted", "hn.file-restricted"],
+    }],
+    "authority_actions": [{
+        "id": "complete-filing", "action": "complete_filing", "actor": "license_issuer", "addressee": "applicant",
+        "summary": "收到备案材料后15个工作日内完成备案", "due": None,
+        "deadline": {"kind": "working_days_after", "days": 15, "event": "filing_submitted", "text": "收到备案材料之日起15个工作日内"},
+        "status": "pending", "materials": [], "citations": [HN], "consequences": [],
+    }],
+    "warnings": [{"code": "calendar_provisional", "message": "2026年的节假日安排尚未公布，工作日为临时计算"}],
+    "missing_facts": [{"path": "technology.surgery_grade", "question": "该技术的手术分级是几级（1至4级）？", "why": "规则“备案”取决于此"}],
+    "trace": [],
+}
+
+
+def test_header_and_documents():
+    text = render_text(RESPONSE)
+    first = text.splitlines()[:2]
+    assert "湖南省" in first[1] and "2025-03-10" in first[1]
+    assert "0.1.0" in first[1] and "sha256:0123456789ab" in first[1]
+    assert "《医疗技术临床应用管理办法》 —— 有效" in text
+    assert "施行日期不确定" in text  # document_statuses label
+
+
+def test_technology_class_and_listing():
+    text = render_text(RESPONSE)
+    assert "冠心病介入治疗技术（查询：PCI）" in text
+    assert "分类：限制类技术" in text
+    assert "省级目录 hunan-2018 S19 冠心病介入治疗" in text
+    assert "附件1第34项" in text and "第九条第一款" in text
+
+
+def test_obligation_labels_due_and_quotes():
+    text = render_text(RESPONSE)
+    assert "1. 【限制类技术备案】向核发《医疗机构执业许可证》的卫生健康行政部门备案" in text
+    assert "对象：核发《医疗机构执业许可证》的卫生健康行政部门" in text
+    assert "期限：开展首例临床应用之日起15个工作日内（截止 2025-03-24；待办）" in text
+    assert "其他期限：在2019年1月31日前（截止 2019-01-31），依据 《湖南省通知》二、（二）" in text
+    assert "(1) 《湖南省限制类医疗技术临床应用备案表》（附件2）" in text
+    assert "《医疗技术临床应用管理办法》第十一条第一款" in text
+    assert "「对限制类技术实施备案管理。" in text and "卫生行政部门备案。」" in text
+    assert "法律责任：责令限期改正" in text and "第四十一条第一款第（四）项" in text
+
+
+def test_summary_lists_dated_duties_immediate_first():
+    r = copy.deepcopy(RESPONSE)
+    stop = {**copy.deepcopy(r["obligations"][0]), "id": "stop", "action": "stop", "addressee": None,
+            "due": "2025-03-09", "status": "immediate", "deadline": {"kind": "immediately", "text": "立即"}}
+    r["obligations"].append(stop)
+    text = render_text(r)
+    summary = text.split("要点：", 1)[1].split("机构义务：", 1)[0]
+    lines = [line.strip() for line in summary.splitlines() if line.strip().startswith("·")]
+    assert lines == [
+        "· 立即停止临床应用：截止 2025-03-09（立即）",
+        "· 限制类技术备案 → 核发《医疗机构执业许可证》的卫生健康行政部门：截止 2025-03-24（待办）",
+    ]
+
+
+def test_long_quotes_are_cut_with_a_pointer():
+    r = copy.deepcopy(RESPONSE)
+    r["obligations"][0]["citations"] = [{**NHC_11, "eid": "att_1", "label": "附件1", "quote": "甲" * 1000}]
+    text = render_text(r)
+    assert "甲" * 300 + "……」（节选；全文：medtech kb show nhc-2018-1 att_1）" in text
+    assert "甲" * 301 not in text
+
+
+def test_authority_actions_shorter():
+    text = render_text(RESPONSE)
+    section = text.split("行政部门事项：", 1)[1]
+    assert "【完成备案】" in section
+    assert "主体：核发《医疗机构执业许可证》的卫生健康行政部门" in section
+    assert "对象：申请备案的医疗机构" in section
+    assert "尚无法计算具体日期" in section
+    assert "「" not in section.split("提示：")[0]  # authority actions cite labels, without quotes
+
+
+def test_warnings_and_missing_facts():
+    text = render_text(RESPONSE)
+    assert "提示：" in text and "2026年的节假日安排尚未公布，工作日为临时计算" in text
+    assert "待补充事实：" in text
+    assert "该技术的手术分级是几级（1至4级）？ —— 规则“备案”取决于此" in text
+
+
+def test_no_technology_and_nothing_owed():
+    r = copy.deepcopy(RESPONSE)
+    r.update(technology=None, obligations=[], authority_actions=[], warnings=[], missing_facts=[])
+    text = render_text(r)
+    assert "未指定具体技术" in text
+    assert "没有需要本机构办理的事项" in text
+    assert "提示：" not in text and "待补充事实：" not in text
+
+
+def test_deterministic_and_does_not_modify_input():
+    before = copy.deepcopy(RESPONSE)
+    assert render_text(RESPONSE) == render_text(copy.deepcopy(RESPONSE))
+    assert RESPONSE == before
+    assert render_text(RESPONSE).endswith("\n")
+
+
+def test_renders_a_real_response():
+    from engine import decide
+    response = decide({"as_of": "2025-03-10", "institution": {"jurisdiction": "hunan", "level": 3}})
+    text = render_text(response)
+    assert "管辖：湖南省" in text and "机构义务" in text
+    for o in response["obligations"]:
+        assert o["summary"] in text
