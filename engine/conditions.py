@@ -141,3 +141,53 @@ def relevant_unknowns(node: Node, facts: dict, unknown: frozenset = frozenset())
         if r is None:
             out.extend(relevant_unknowns(child, facts, unknown))
     return out
+
+
+_OPS = {
+    "eq": lambda x, v: x == v, "ne": lambda x, v: x != v,
+    "in": lambda x, v: x in v, "not_in": lambda x, v: x not in v,
+    "gte": lambda x, v: x >= v, "gt": lambda x, v: x > v,
+    "lte": lambda x, v: x <= v, "lt": lambda x, v: x < v,
+}
+
+
+def compile_node(node: Node):
+    """The node as a closure `(facts, unknown) -> True | False | None`, same semantics as evaluate()."""
+    if isinstance(node, Leaf):
+        fact, value = node.fact, node.value
+        if node.op == "present":
+            return lambda facts, unknown: fact in facts
+        if node.op == "absent":
+            return lambda facts, unknown: fact not in facts
+        if value is _UNKNOWN:
+            return lambda facts, unknown: False
+        op = _OPS[node.op]
+
+        def leaf(facts, unknown):
+            if fact in facts:
+                return op(facts[fact], value)
+            return None if fact in unknown else False
+        return leaf
+    parts = [compile_node(child) for child in node.items]
+    if isinstance(node, All):
+        def conj(facts, unknown):
+            result = True
+            for part in parts:
+                r = part(facts, unknown)
+                if r is False:
+                    return False
+                if r is None:
+                    result = None
+            return result
+        return conj
+
+    def disj(facts, unknown):
+        result = False
+        for part in parts:
+            r = part(facts, unknown)
+            if r is True:
+                return True
+            if r is None:
+                result = None
+        return result
+    return disj

@@ -262,11 +262,15 @@ def _files(directory: Path) -> list[Path]:
     return sorted(Path(directory).glob("*.yaml"))
 
 
-def load_documents(directory: str | Path = DOCUMENTS_DIR) -> dict[str, Document]:
-    """Every document in `directory` by id (cached per directory); KnowledgeBaseError if any is invalid."""
+def load_documents(directory: str | Path = DOCUMENTS_DIR, validate: bool = True) -> dict[str, Document]:
+    """Every document in `directory` by id (cached per directory); KnowledgeBaseError if any is invalid.
+
+    `validate=False` skips the schema and integrity checks, for a caller that knows these
+    exact files were checked before (engine.kb remembers that per knowledge-base digest).
+    """
     key = str(Path(directory).resolve())
     if key not in _CACHE:
-        problems = check_documents(directory)
+        problems = check_documents(directory) if validate else []
         if problems:
             raise KnowledgeBaseError(problems)
         docs = {}

@@ -25,14 +25,21 @@ class PureEvaluator:
 
     def fire(self, stages: tuple[str, ...], facts: dict, unknown: frozenset = frozenset()) -> list[str]:
         """Ids of the rules of these stages whose conditions are true, in rule order."""
-        fired = [r for s in stages for r in self.by_stage[s] if conditions.evaluate(r.condition, facts, unknown) is True]
+        fired = [r for s in stages for r in self.by_stage[s] if r.test(facts, unknown) is True]
         return [r.id for r in sorted(fired, key=lambda r: r.order)]
 
     def undecided(self, stages: tuple[str, ...], facts: dict, unknown: frozenset = frozenset()) -> list[Undecided]:
-        """Rules whose truth depends on facts the request leaves unknown (those in `unknown`)."""
+        """Rules whose truth depends on facts the request leaves unknown (those in `unknown`).
+
+        Only a rule that mentions an unknown fact can be undecided, so the others are skipped.
+        """
         out = []
+        if not unknown:
+            return out
         for s in stages:
             for r in self.by_stage[s]:
-                if conditions.evaluate(r.condition, facts, unknown) is None:
+                if r.fact_set.isdisjoint(unknown):
+                    continue
+                if r.test(facts, unknown) is None:
                     out.append(Undecided(r, tuple(conditions.relevant_unknowns(r.condition, facts, unknown))))
         return out

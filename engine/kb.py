@@ -6,6 +6,7 @@ documents, rules, catalogues and calendar without raising, for `medtech kb check
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -40,7 +41,7 @@ def document_order(vocab: Vocabulary) -> list[str]:
     return order
 
 
-@dataclass
+@dataclass(eq=False)
 class KnowledgeBase:
     vocabulary: Vocabulary
     documents: dict
@@ -76,16 +77,13 @@ def check() -> list[Problem]:
     documents = load_documents()
     vocab = vocabulary()
     problems += check_rules(load_rule_files(), documents, document_order(vocab))
-    try:
-        from engine.catalog import check_catalogs
-        problems += check_catalogs()
-    except ImportError:  # pragma: no cover - during bootstrap
-        pass
-    try:
-        from engine.workdays import check_calendar
-        problems += check_calendar()
-    except ImportError:
-        pass
+    from engine.catalog import check_catalogs
+    from engine.flowchart.build import check as check_flowcharts
+    from engine.schemas import schema_problems
+    from engine.yamlio import load_yaml
+    problems += check_catalogs()
+    problems += schema_problems("calendar", load_yaml(KB_DIR / "calendar.yaml"), "kb/calendar.yaml")
+    problems += check_flowcharts()
     from engine import schema_gen
     from engine.paths import SCHEMA_DIR
     for name in schema_gen.GENERATED:
@@ -95,15 +93,42 @@ def check() -> list[Problem]:
     return sorted(set(problems))
 
 
+def _validated_marker(digest: str) -> Path:
+    """Where a successful validation of this exact knowledge base and engine code is remembered."""
+    h = hashlib.sha256(digest.encode())
+    for path in sorted((ROOT / "engine").rglob("*.py")):
+        h.update(path.read_bytes())
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "medtech-rules"
+    return base / f"validated-{h.hexdigest()[:32]}"
+
+
+def _remember_valid(marker: Path) -> None:
+    try:
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.touch()
+    except OSError:  # a read-only home only costs the next start-up its validation
+        pass
+
+
 @lru_cache(maxsize=1)
 def knowledge_base() -> KnowledgeBase:
-    """The validated, compiled knowledge base; raises KnowledgeBaseError listing every problem."""
+    """The validated, compiled knowledge base; raises KnowledgeBaseError listing every problem.
+
+    Schema validation of the documents and rules takes most of the start-up time, so it is
+    done once per knowledge-base digest (and engine code) and remembered in the user's cache;
+    `medtech kb check` always validates everything.
+    """
     from engine.documents import load_documents
+    digest = kb_digest()
+    marker = _validated_marker(digest)
+    known_good = marker.exists()
     vocab = vocabulary()
-    documents = load_documents()
+    documents = load_documents(validate=not known_good)
     files = load_rule_files()
     order = document_order(vocab)
-    problems = check_rules(files, documents, order)
-    if problems:
-        raise KnowledgeBaseError(problems)
-    return KnowledgeBase(vocab, documents, compile_rules(files, documents, order), files, kb_digest())
+    if not known_good:
+        problems = check_rules(files, documents, order)
+        if problems:
+            raise KnowledgeBaseError(problems)
+        _remember_valid(marker)
+    return KnowledgeBase(vocab, documents, compile_rules(files, documents, order), files, digest)

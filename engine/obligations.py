@@ -7,13 +7,19 @@ other deadlines in `deadline.alternatives`, and the materials of the most specif
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 
 from engine import deadlines
 from engine.rules import CompiledRule, split_ref
 
 
 def cite(kb, ref: str) -> dict:
-    """A `document:eid` reference expanded with the provision's label and verbatim text."""
+    """A `document:eid` reference expanded with the provision's label and verbatim text (a fresh dict)."""
+    return _citation(kb, ref).copy()
+
+
+@lru_cache(maxsize=4096)
+def _citation(kb, ref: str) -> dict:
     doc, eid = split_ref(ref)
     p = kb.provision(doc, eid)
     return {"document": doc, "eid": eid, "label": p.label, "quote": p.text}

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from engine import conditions, validity
@@ -19,7 +20,7 @@ def doc_fact(document_id: str) -> str:
     return "active." + document_id.replace("-", "_")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class CompiledRule:
     id: str
     document: str
@@ -28,16 +29,25 @@ class CompiledRule:
     condition: conditions.Node
     spec: dict = field(hash=False, compare=False)
 
+    @cached_property
+    def test(self):
+        """The compiled condition: `(facts, unknown) -> True | False | None`."""
+        return conditions.compile_node(self.condition)
+
+    @cached_property
+    def fact_set(self) -> frozenset:
+        return frozenset(self.facts_used)
+
     @property
     def citations(self) -> list[tuple[str, str]]:
         return [split_ref(c) for c in self.spec["citations"]]
 
-    @property
+    @cached_property
     def institution_wide(self) -> bool:
         """True when the rule depends on no technology, classification or event: it binds every institution."""
         return not any(f == "class" or f.startswith(("technology.", "events.")) for f in self.facts_used)
 
-    @property
+    @cached_property
     def facts_used(self) -> list[str]:
         seen: list[str] = []
         for leaf in conditions.leaves(self.condition):
