@@ -17,8 +17,13 @@ from engine.request import parse_request
 DATE_FACTS = ("as_of", "technology.in_use_since")
 
 
+BACKENDS = ("durable", "pure")   # durable_rules (the default) and the pure-Python evaluator
+
+
 def _backend(kb, name: str | None):
-    name = name or os.environ.get("MEDTECH_BACKEND", "durable")
+    name = name or os.environ.get("MEDTECH_BACKEND") or BACKENDS[0]
+    if name not in BACKENDS:
+        raise ValueError(f"unknown back end {name!r} (choose from {', '.join(BACKENDS)})")
     return kb.pure if name == "pure" else kb.durable
 
 

@@ -73,6 +73,7 @@ class DurableBackend:
             for rule in rules:
                 kind = "case" if rule.stage == "classify" else "classified"
                 lang.when_all((lang.m.kind == kind) & _expr(rule.condition))(self._action(rule.id))
+        self._guard_background_dispatch()
 
     @staticmethod
     def _sentinel(kind: str):
@@ -80,6 +81,25 @@ class DurableBackend:
             pass
         matched.__name__ = f"sentinel_{kind}"
         return matched
+
+    def _guard_background_dispatch(self) -> None:
+        """durable_rules' host runs timer threads that call into the C engine every 0.2 s
+        (ruleset.dispatch / dispatch_timers) without any lock; serialise them with ours and
+        skip a tick when a decision is running. This project uses neither timers nor queued
+        actions, so a skipped tick loses nothing."""
+        ruleset = lang.get_host().get_ruleset(self.ruleset)
+
+        def guarded(method):
+            def run():
+                if _LOCK.acquire(blocking=False):
+                    try:
+                        return method()
+                    finally:
+                        _LOCK.release()
+                return None
+            return run
+        ruleset.dispatch = guarded(ruleset.dispatch)
+        ruleset.dispatch_timers = guarded(ruleset.dispatch_timers)
 
     def _action(self, rule_id: str):
         fired = self._fired

@@ -71,15 +71,36 @@ def _message(err) -> str:
         return f"{err.instance!r} is not a valid date (expected YYYY-MM-DD, a day that exists)"
     if err.validator in ("minimum", "maximum") and path.endswith("surgery_grade"):
         return f"{err.instance} is outside 1 to 4"
+    if err.validator == "anyOf" and path == "technology":
+        return "give the technology's name or its catalogue code (or leave technology out)"
     if err.validator == "type":
         return f"{err.instance!r} is not of type {err.validator_value}"
     return err.message
+
+
+_FAST = None
+
+
+def _fast_validator():
+    """jsonschema-rs compiled from the same published schema: ~100x faster for the common,
+    valid request. Invalid requests still go through jsonschema for complete messages."""
+    global _FAST
+    if _FAST is None:
+        try:
+            import jsonschema_rs
+            _FAST = jsonschema_rs.validator_for(load_schema("request"), validate_formats=True)
+        except Exception:  # noqa: BLE001 - optional accelerator; the Python validator is authoritative
+            _FAST = False
+    return _FAST
 
 
 def request_errors(data) -> list[dict]:
     """Every contract violation in `data` as {path, message}; empty when valid."""
     if not isinstance(data, dict):
         return [{"path": "", "message": "a request must be a JSON object"}]
+    fast = _fast_validator()
+    if fast and fast.is_valid(data):
+        return []
     out = []
     for err in _validator().iter_errors(data):
         path = [str(p) for p in err.absolute_path]

@@ -58,7 +58,8 @@ def request_schema() -> dict:
                         },
                         "in_use_since": DATE,
                         "radiation": {"type": "boolean"},
-                    }
+                    },
+                    anyOf=[{"required": ["name"]}, {"required": ["code"]}],
                 ),
                 "events": {
                     "type": "array",

@@ -1,0 +1,386 @@
+"""Load test of the HTTP service (not a test: prints figures).
+
+Starts the service the way `medtech serve` does (engine.service.run -> uvicorn, N worker
+processes) on a free loopback port, drives POST /v1/decisions at a fixed concurrency for a fixed
+time with a realistic mix of requests across the five jurisdictions, and prints requests/s,
+latency percentiles, unexpected statuses and the server's memory before and after. Traffic stays
+on 127.0.0.1; the server is stopped at the end.
+
+    python benchmarks/load.py [--seconds 30] [--concurrency 32] [--workers 2] [--access-log]
+
+The default client is a minimal HTTP/1.1 keep-alive client on asyncio (one connection per
+concurrent caller), so that the figures measure the server rather than the client library;
+`--client httpx` uses httpx.AsyncClient instead.
+
+Target on a 2-core machine: >= 800 decisions/s with p99 < 50 ms.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# --------------------------------------------------------------------------- the request mix
+
+JURISDICTIONS = [
+    ["national", "全国", "国家"], ["chongqing", "重庆", "重庆市"], ["hunan", "湖南", "湖南省"],
+    ["shanghai", "上海", "上海市"], ["jilin", "吉林", "吉林省"],
+]
+LISTED = [  # restricted somewhere: national lists, provincial lists, abbreviations, codes
+    "冠心病介入治疗", "PCI", "异基因造血干细胞移植技术", "同种胰岛移植技术", "性别重置技术",
+    "质子和重离子加速器放射治疗技术", "人工智能辅助治疗技术", "肿瘤消融治疗技术", "血液透析", "CRRT",
+    "连续性肾脏替代治疗技术", "ECMO", "经导管射频消融术", "肿瘤全身热疗技术", "血液净化技术",
+    "同种异体角膜移植技术", "放射性粒子植入治疗技术",
+]
+GRADED = ["关节镜诊疗技术", "心血管疾病介入诊疗技术", "神经血管介入诊疗技术", "消化内镜诊疗技术", "普通外科内镜诊疗技术"]
+AMBIGUOUS = ["腹腔镜", "射频消融", "透析", "干细胞移植"]
+UNKNOWN = ["量子共振治疗", "某新型细胞疗法", "纳米机器人取栓", "超声刀美容", "XYZ-9"]
+CODES = ["hunan:S19", "S19", "jilin:S1", "national-2022:G05"]
+INCIDENTS = ["serious_incident", "efficacy_doubt", "staff_or_equipment_change", "lead_changed", "listed_prohibited"]
+TRAINING = ["training_enrollment_announced", "training_start", "trainee_assessment_completed"]
+
+
+def _day(rng: random.Random, lo=(2019, 1, 1), hi=(2026, 12, 31)) -> str:
+    import datetime as dt
+    a, b = dt.date(*lo).toordinal(), dt.date(*hi).toordinal()
+    return dt.date.fromordinal(rng.randint(a, b)).isoformat()
+
+
+def _before(rng: random.Random, as_of: str, max_days: int = 40) -> str:
+    import datetime as dt
+    return (dt.date.fromisoformat(as_of) - dt.timedelta(days=rng.randint(0, max_days))).isoformat()
+
+
+def make_request(rng: random.Random) -> tuple[dict, bool]:
+    """One request of the mix and whether it is meant to be invalid (an intended 422)."""
+    as_of = _day(rng)
+    inst = {"jurisdiction": rng.choice(rng.choice(JURISDICTIONS)), "level": rng.choice([1, 2, 3, 3, None]),
+            "category": rng.choice(["hospital"] * 6 + ["maternal_child_health", "specialized_disease_prevention", "other"])}
+    if rng.random() < 0.2:
+        inst["name"] = rng.choice(["某某医院", "市第一人民医院", "省妇幼保健院"])
+    req: dict = {"as_of": as_of, "institution": inst}
+    kind = rng.choices(["filing", "incident", "training", "graded", "unknown", "institution", "ambiguous", "invalid"],
+                       [30, 15, 8, 15, 8, 10, 4, 10])[0]
+    if kind == "filing":
+        req["technology"] = {"name": rng.choice(LISTED)} if rng.random() < 0.85 else {"code": rng.choice(CODES)}
+        req["events"] = [{"type": "first_clinical_use", "date": _before(rng, as_of)}]
+        if rng.random() < 0.3:
+            req["events"].append({"type": "filing_submitted", "date": _before(rng, as_of, 10)})
+        if rng.random() < 0.3:
+            req["technology"]["first_in_institution"] = True
+    elif kind == "incident":
+        req["technology"] = {"name": rng.choice(LISTED + GRADED), "surgery_grade": rng.randint(1, 4)}
+        req["events"] = [{"type": rng.choice(INCIDENTS), "date": _before(rng, as_of, 5)}]
+    elif kind == "training":
+        req["events"] = [{"type": t, "date": _before(rng, as_of, 60)} for t in rng.sample(TRAINING, rng.randint(1, 3))]
+        if rng.random() < 0.5:
+            req["technology"] = {"name": rng.choice(LISTED)}
+    elif kind == "graded":
+        req["technology"] = {"name": rng.choice(GRADED)}
+        if rng.random() < 0.7:
+            req["technology"]["surgery_grade"] = rng.randint(1, 4)
+        req["events"] = [{"type": "first_clinical_use", "date": _before(rng, as_of)}]
+    elif kind == "unknown":
+        req["technology"] = {"name": rng.choice(UNKNOWN), "major_ethical_risk": rng.random() < 0.3,
+                             "unapproved_product": rng.random() < 0.2}
+    elif kind == "ambiguous":
+        req["technology"] = {"name": rng.choice(AMBIGUOUS)}
+    elif kind == "invalid":
+        broken = rng.choice(["jurisdiction", "date", "grade", "field", "event"])
+        if broken == "jurisdiction":
+            inst["jurisdiction"] = rng.choice(["广东省", "guangdong", "北京"])
+        elif broken == "date":
+            req["as_of"] = rng.choice(["2025-02-30", "2025-13-01", "yesterday"])
+        elif broken == "grade":
+            req["technology"] = {"name": rng.choice(GRADED), "surgery_grade": rng.choice([0, 5, "三级"])}
+        elif broken == "field":
+            req["urgent"] = True
+        else:
+            req["events"] = [{"type": "accident", "date": as_of}]
+        return req, True
+    return req, False
+
+
+def request_mix(n: int, seed: int = 20250429) -> list[tuple[dict, bool]]:
+    rng = random.Random(seed)
+    return [make_request(rng) for _ in range(n)]
+
+
+# --------------------------------------------------------------------------- server process
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _tree(root_pid: int) -> list[int]:
+    """A process and all its descendants (uvicorn's supervisor and its workers)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as fh:
+                    ppid = int(fh.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry))
+    out, stack = [], [root_pid]
+    while stack:
+        pid = stack.pop()
+        out.append(pid)
+        stack.extend(children.get(pid, []))
+    return out
+
+
+def cpu_seconds(root_pid: int) -> float:
+    """User + system CPU time used so far by a process tree."""
+    tick, total = os.sysconf("SC_CLK_TCK"), 0
+    for pid in _tree(root_pid):
+        try:
+            with open(f"/proc/{pid}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except (OSError, IndexError, ValueError):
+            pass
+    return total / tick
+
+
+def machine_cpu() -> float:
+    """CPU seconds the whole machine has spent busy (all cores; /proc/stat)."""
+    with open("/proc/stat") as fh:
+        fields = [int(x) for x in fh.readline().split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def rss_kib(root_pid: int) -> int:
+    """VmRSS summed over a process and its descendants, KiB."""
+    total = 0
+    for pid in _tree(root_pid):
+        try:
+            with open(f"/proc/{pid}/status") as fh:
+                for line in fh:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+        except OSError:
+            pass
+    return total
+
+
+BACKEND = ["durable"]   # set from --backend in main()
+
+
+def start_server(port: int, workers: int, access_log: bool) -> subprocess.Popen:
+    code = (f"from engine.service import run; run('127.0.0.1', {port}, {workers}, "
+            f"access_log={access_log}, log_level='warning')")
+    env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+           "MEDTECH_BACKEND": BACKEND[0]}
+    return subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL if access_log else None)
+
+
+async def wait_ready(port: int, proc: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"the server exited with {proc.returncode}")
+        try:
+            conn = RawConnection("127.0.0.1", port)
+            status, _ = await conn.request("GET", "/healthz")
+            await conn.close()
+            if status == 200:
+                return
+        except OSError:
+            pass
+        await asyncio.sleep(0.2)
+    raise SystemExit("the server did not become ready")
+
+
+# --------------------------------------------------------------------------- clients
+
+
+class RawConnection:
+    """A minimal HTTP/1.1 keep-alive client (Content-Length bodies only, as uvicorn sends here)."""
+
+    def __init__(self, host: str, port: int):
+        self.host, self.port = host, port
+        self.reader = self.writer = None
+
+    async def _connect(self):
+        self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+
+    async def request(self, method: str, path: str, body: bytes = b"") -> tuple[int, bytes]:
+        if self.writer is None:
+            await self._connect()
+        head = (f"{method} {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
+                f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n").encode()
+        self.writer.write(head + body)
+        line = await self.reader.readline()
+        if not line:
+            raise ConnectionError("connection closed")
+        status = int(line.split()[1])
+        length, close = 0, False
+        while True:
+            h = await self.reader.readline()
+            if h in (b"\r\n", b"\n", b""):
+                break
+            name, _, value = h.decode("latin-1").partition(":")
+            name = name.strip().lower()
+            if name == "content-length":
+                length = int(value)
+            elif name == "connection" and value.strip().lower() == "close":
+                close = True
+        data = await self.reader.readexactly(length)
+        if close:
+            await self.close()
+        return status, data
+
+    async def close(self):
+        if self.writer is not None:
+            self.writer.close()
+            try:
+                await self.writer.wait_closed()
+            except OSError:
+                pass
+        self.reader = self.writer = None
+
+
+class HttpxConnection:
+    def __init__(self, host: str, port: int, client):
+        self.base, self.client = f"http://{host}:{port}", client
+
+    async def request(self, method: str, path: str, body: bytes = b"") -> tuple[int, bytes]:
+        r = await self.client.request(method, self.base + path, content=body, headers={"content-type": "application/json"})
+        return r.status_code, r.content
+
+    async def close(self):
+        pass
+
+
+# --------------------------------------------------------------------------- the load
+
+
+async def drive(port: int, seconds: float, concurrency: int, client: str, warmup: float) -> dict:
+    mix = [(json.dumps(r, ensure_ascii=False).encode(), invalid) for r, invalid in request_mix(5000)]
+    latencies: list[float] = []
+    counts = {"ok": 0, "intended_422": 0, "unexpected": 0}
+    unexpected: dict[str, int] = {}
+    shared = None
+    if client == "httpx":
+        import httpx
+        shared = httpx.AsyncClient(limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
+                                   timeout=30)
+    start = time.monotonic()
+    measure_from = start + warmup
+    stop = measure_from + seconds
+
+    async def worker(k: int):
+        conn = HttpxConnection("127.0.0.1", port, shared) if shared else RawConnection("127.0.0.1", port)
+        i = k * 997
+        # callers arrive one after another during the warm-up, as real clients do, rather than all
+        # in the same millisecond (which lets one server process accept most of the connections)
+        await asyncio.sleep(min(warmup / 2, 1.0) * k / concurrency)
+        try:
+            while True:
+                t0 = time.monotonic()
+                if t0 >= stop:
+                    return
+                body, invalid = mix[i % len(mix)]
+                i += 1
+                try:
+                    status, data = await conn.request("POST", "/v1/decisions", body)
+                except (OSError, ConnectionError, asyncio.IncompleteReadError) as exc:
+                    status, data = 0, repr(exc).encode()
+                    await conn.close()
+                t1 = time.monotonic()
+                if t0 < measure_from:
+                    continue
+                latencies.append(t1 - t0)
+                if status == 200 and not invalid:
+                    counts["ok"] += 1
+                elif status == 422 and invalid:
+                    counts["intended_422"] += 1
+                else:
+                    counts["unexpected"] += 1
+                    key = f"{status} ({'invalid' if invalid else 'valid'} request)"
+                    unexpected[key] = unexpected.get(key, 0) + 1
+        finally:
+            await conn.close()
+
+    await asyncio.gather(*(worker(k) for k in range(concurrency)))
+    elapsed = time.monotonic() - measure_from
+    if shared is not None:
+        await shared.aclose()
+    latencies.sort()
+
+    def pct(p: float) -> float:
+        return latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000 if latencies else float("nan")
+
+    return {"requests": len(latencies), "seconds": elapsed, "rps": len(latencies) / elapsed,
+            "p50_ms": pct(0.50), "p90_ms": pct(0.90), "p99_ms": pct(0.99), "max_ms": latencies[-1] * 1000 if latencies else 0,
+            **counts, "unexpected_by_status": unexpected}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seconds", type=float, default=30.0, help="measured duration (default 30)")
+    ap.add_argument("--warmup", type=float, default=2.0, help="unmeasured warm-up before it (default 2)")
+    ap.add_argument("--concurrency", type=int, default=32)
+    ap.add_argument("--workers", type=int, default=2, help="server processes (default 2)")
+    ap.add_argument("--client", choices=["raw", "httpx"], default="raw")
+    ap.add_argument("--access-log", action="store_true", help="keep uvicorn's access log on (as `medtech serve`)")
+    ap.add_argument("--backend", choices=["durable", "pure"], default="durable", help="the server's rule engine (medtech serve --backend)")
+    args = ap.parse_args(argv)
+    BACKEND[0] = args.backend
+
+    port = free_port()
+    proc = start_server(port, args.workers, args.access_log)
+    try:
+        asyncio.run(wait_ready(port, proc))
+        time.sleep(1.0)  # let every worker finish its warm-up
+        rss_before = rss_kib(proc.pid)
+        cpu_server, cpu_client, cpu_all = cpu_seconds(proc.pid), time.process_time(), machine_cpu()
+        result = asyncio.run(drive(port, args.seconds, args.concurrency, args.client, args.warmup))
+        cpu_server, cpu_client = cpu_seconds(proc.pid) - cpu_server, time.process_time() - cpu_client
+        cpu_all = machine_cpu() - cpu_all
+        rss_after = rss_kib(proc.pid)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+    print(f"server: back end {args.backend}, {args.workers} worker process(es), access log {'on' if args.access_log else 'off'}; "
+          f"client: {args.client}, concurrency {args.concurrency}; {os.cpu_count()} CPU(s)")
+    print(f"requests:    {result['requests']} in {result['seconds']:.1f} s")
+    print(f"throughput:  {result['rps']:.0f} requests/s")
+    print(f"latency:     p50 {result['p50_ms']:.1f} ms, p90 {result['p90_ms']:.1f} ms, "
+          f"p99 {result['p99_ms']:.1f} ms, max {result['max_ms']:.1f} ms")
+    print(f"answers:     {result['ok']} decisions (200), {result['intended_422']} intended 422s, "
+          f"{result['unexpected']} errors {result['unexpected_by_status'] or ''}")
+    print(f"server RSS:  {rss_before / 1024:.1f} MiB before, {rss_after / 1024:.1f} MiB after (all processes)")
+    wall = result["seconds"] + args.warmup
+    print(f"CPU:         server {cpu_server:.1f} s, load client {cpu_client:.1f} s over {wall:.1f} s wall "
+          f"({cpu_server / max(result['requests'], 1) * 1000:.2f} ms server CPU per request)")
+    print(f"machine:     {cpu_all:.1f} CPU-s busy of {wall * (os.cpu_count() or 1):.1f} available; "
+          f"{max(0.0, cpu_all - cpu_server - cpu_client):.1f} s by other processes and the kernel's network work")
+    print(f"server exit: {proc.returncode}")
+    return 1 if result["unexpected"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
