@@ -56,3 +56,28 @@ def test_relevant_unknowns_ignore_decided_branches():
 def test_unknowable_constant_never_holds():
     node = c.parse({"fact": "d", "before": {"document": "x", "date": "in_force_from"}}, lambda ref: None)
     assert c.evaluate(node, {"d": 1}) is False
+
+
+# ---------------------------------------------------------------- compiled closures == reference interpreter
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+FACTS = ["a", "b", "u"]
+leaf_specs = st.one_of(
+    st.builds(lambda f, op, v: {"fact": f, op: v}, st.sampled_from(FACTS), st.sampled_from(["eq", "ne", "gte", "lt"]), st.integers(0, 3)),
+    st.builds(lambda f, v: {"fact": f, "in": v}, st.sampled_from(FACTS), st.lists(st.integers(0, 3), min_size=1, max_size=3)),
+    st.builds(lambda f, v: {"fact": f, "present": v}, st.sampled_from(FACTS), st.booleans()),
+)
+specs = st.recursive(leaf_specs, lambda inner: st.one_of(
+    st.builds(lambda xs: {"all": xs}, st.lists(inner, min_size=1, max_size=3)),
+    st.builds(lambda xs: {"any": xs}, st.lists(inner, min_size=1, max_size=3)),
+    st.builds(lambda x: {"not": x}, inner),
+), max_leaves=8)
+fact_values = st.dictionaries(st.sampled_from(FACTS), st.integers(0, 3))
+
+
+@settings(max_examples=500, deadline=None)
+@given(specs, fact_values, st.sets(st.sampled_from(FACTS)))
+def test_compiled_closure_matches_interpreter(spec, facts, unknown):
+    node = parse(spec)
+    unknown = frozenset(unknown) - set(facts)
+    assert c.compile_node(node)(facts, unknown) is c.evaluate(node, facts, unknown)
