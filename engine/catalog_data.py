@@ -15,7 +15,6 @@ from pathlib import Path
 from engine import textnorm, validity
 from engine.catalog_check import check_catalogs
 from engine.catalog_model import (
-    _FALLBACK_DATES,
     ALL,
     APPLICABLE,
     Entry,
@@ -137,14 +136,14 @@ class Catalogs:
     # ------------------------------------------------------------------ documents and jurisdictions
 
     def document_dates(self, doc_id: str) -> dict | None:
-        """A document's `dates`: from kb/documents/<doc>.yaml, else a version's copy, else the fallback."""
+        """A document's `dates`: from kb/documents/<doc>.yaml, else a version's copy, else None (unknown)."""
         data = self.documents.get(doc_id)
         if data and isinstance(data.get("dates"), dict):
             return data["dates"]
         for v in self.provincial:
             if v.document == doc_id and v.validity.get("dates"):
                 return v.validity["dates"]
-        return _FALLBACK_DATES.get(doc_id)
+        return None
 
     def document_status(self, doc_id: str, as_of: dt.date) -> str:
         """The document's status on `as_of` (engine.validity); `uncertain` when its dates are unknown."""

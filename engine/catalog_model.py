@@ -18,19 +18,14 @@ from zoneinfo import ZoneInfo
 
 from engine import textnorm
 from engine.paths import relative
+from engine.vocabulary import vocabulary
 from engine.yamlio import load_yaml
 
 CHINA = ZoneInfo("Asia/Shanghai")
 APPLICABLE = ("in_force", "uncertain")
 ALL = "all"
 GRADE_ZH = {1: "一级", 2: "二级", 3: "三级", 4: "四级"}
-STATUS_ZH = {"in_force": "有效", "not_yet_in_force": "尚未施行", "expired": "已失效", "uncertain": "施行日期不确定"}
-
-# Used only when kb/documents/nhc-2018-1.yaml is missing (the provincial versions carry their own copy).
-_FALLBACK_DATES = {
-    "nhc-2018-1": {"in_force_from": {"date": "2018-11-01", "precision": "day"}, "in_force_until": None},
-}
-
+STATUS_ZH = vocabulary().names("document_statuses")   # kb/vocabulary.yaml: the one source of these labels
 
 # --------------------------------------------------------------------------- model
 

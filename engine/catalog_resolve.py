@@ -122,7 +122,7 @@ def _code_matches(cat: Catalogs, code: str, j: str, as_of: dt.date) -> tuple[lis
             return [hit(e)], pj, notes
     for doc in cat.jurisdiction_documents(pj):
         e = cat.repro_codes.get(doc, {}).get(key)
-        if e is not None and doc != "nhc-2018-1":
+        if e is not None and doc not in cat.jurisdiction_documents("national"):
             return [hit(e, doc)], pj, notes
     # a jurisdiction's catalogue in force also contains the national version in force
     out = [hit(cat.codes[v.id][key]) for v in cat.national if cat.version_status(v, as_of) in APPLICABLE and key in cat.codes[v.id]]

@@ -440,7 +440,9 @@ def check_documents(directory: str | Path = DOCUMENTS_DIR) -> list[Problem]:
 
 # --------------------------------------------------------------------------- display
 
-STATUS_ZH = {"in_force": "有效", "not_yet_in_force": "尚未施行", "expired": "已失效", "uncertain": "不确定"}
+def _status_zh() -> dict[str, str]:
+    from engine.vocabulary import vocabulary
+    return vocabulary().names("document_statuses")   # kb/vocabulary.yaml: the one source of these labels
 
 
 def _today_in_china() -> dt.date:
@@ -495,7 +497,7 @@ def format_outline(doc: Document, as_of: dt.date | None = None) -> str:
         doc.title,
         f"{doc.number or '（无文号）'} · {'、'.join(doc.issuer)} · {doc.id}",
         f"公布 {_dated(d.get('published'))}；施行 {_dated(d.get('in_force_from'))}；有效期至 {_dated(d.get('in_force_until'))}",
-        f"状态（{as_of.isoformat()}）：{status} {STATUS_ZH.get(status, '')}",
+        f"状态（{as_of.isoformat()}）：{status} {_status_zh().get(status, '')}",
     ]
     if d.get("note"):
         lines.append(f"说明：{d['note']}")
