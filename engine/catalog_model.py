@@ -18,11 +18,11 @@ from zoneinfo import ZoneInfo
 
 from engine import textnorm
 from engine.paths import relative
+from engine.validity import APPLICABLE  # noqa: F401 - re-exported for the catalogue modules
 from engine.vocabulary import vocabulary
 from engine.yamlio import load_yaml
 
 CHINA = ZoneInfo("Asia/Shanghai")
-APPLICABLE = ("in_force", "uncertain")
 ALL = "all"
 GRADE_ZH = {1: "一级", 2: "二级", 3: "三级", 4: "四级"}
 STATUS_ZH = vocabulary().names("document_statuses")   # kb/vocabulary.yaml: the one source of these labels

@@ -29,12 +29,11 @@ def _backend(kb, name: str | None):
 
 def _documents(kb, request) -> tuple[list[dict], list[str], list[dict]]:
     docs, active, warnings = [], [], []
-    vocab = kb.vocabulary
     for doc_id in request.jurisdiction.documents:
         doc = kb.documents[doc_id]
         st = validity.status_on(doc.dates, request.as_of)
         docs.append({"id": doc_id, "title": doc.title, "status": st})
-        if st in ("in_force", "uncertain"):
+        if st in validity.APPLICABLE:
             active.append(doc_id)
         if st == "not_yet_in_force":
             start = validity.bounds(doc.dates.get("in_force_from"))[0]
@@ -44,7 +43,7 @@ def _documents(kb, request) -> tuple[list[dict], list[str], list[dict]]:
             warnings.append({"code": "document_expired", "message": f"{doc.title}（{doc_id}）有效期至{end.isoformat()}，{request.as_of.isoformat()}已失效，其规则未适用"})
         if (doc.dates.get("in_force_from") or {}).get("precision") != "day":
             note = doc.dates.get("note") or ""
-            applied = "其规则按可能已施行予以适用" if st in ("in_force", "uncertain") else "其规则未适用"
+            applied = "其规则按可能已施行予以适用" if st in validity.APPLICABLE else "其规则未适用"
             warnings.append({"code": "effective_date_unknown", "message": f"{doc.title}（{doc_id}）的施行日期在原文中不完整{('：' + note) if note else ''}；{applied}，依施行日期计算的期限无法确定"})
     return docs, active, warnings
 

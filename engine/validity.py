@@ -8,6 +8,9 @@ import calendar
 import datetime as dt
 
 
+APPLICABLE = ("in_force", "uncertain")   # statuses under which a document's rules apply (an uncertain start still applies)
+
+
 def bounds(value: dict | None) -> tuple[dt.date | None, dt.date | None]:
     """The earliest and latest day a dated value can denote; (None, None) when unknown."""
     if not value or value.get("precision") == "unknown" or not value.get("date"):

@@ -32,7 +32,7 @@ from engine.rules import split_ref
 from engine.yamlio import load_yaml
 
 SPEC_FILE = KB_DIR / "flowcharts.yaml"
-ACTIVE_STATUSES = ("in_force", "uncertain")   # as engine.decide: an uncertain document still applies
+ACTIVE_STATUSES = validity.APPLICABLE   # as engine.decide: an uncertain document still applies
 
 
 # --------------------------------------------------------------------------- the skeleton
