@@ -104,7 +104,9 @@ def build(kb, fired: list[CompiledRule], events: dict, as_of: dt.date) -> tuple[
             "action": first.spec["action"],
             "actor": first.spec["actor"],
             "addressee": addressee,
-            "summary": first.spec["summary"],
+            # the most specific wording (a province's, which comes after the national rule) of the
+            # rules behind the deadline chosen, so the summary matches the due date it goes with
+            "summary": chosen[1]["rules"][-1].spec["summary"],
             "due": due.date.isoformat() if due.date else None,
             "deadline": deadline,
             "status": deadlines.status(chosen[1]["spec"]["kind"], due.date, as_of, done),
