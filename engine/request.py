@@ -8,23 +8,11 @@ import datetime as dt
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from jsonschema import Draft202012Validator
-
 from engine.errors import InvalidRequest
-from engine.schemas import load_schema
+from engine.schemas import load_schema, schema_errors
 from engine.vocabulary import Jurisdiction, vocabulary
 
 CHINA = ZoneInfo("Asia/Shanghai")
-_VALIDATOR: Draft202012Validator | None = None
-
-
-def _validator() -> Draft202012Validator:
-    global _VALIDATOR
-    if _VALIDATOR is None:
-        schema = load_schema("request")
-        Draft202012Validator.check_schema(schema)
-        _VALIDATOR = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
-    return _VALIDATOR
 
 
 @dataclass(frozen=True)
@@ -101,21 +89,7 @@ def request_errors(data) -> list[dict]:
     fast = _fast_validator()
     if fast and fast.is_valid(data):
         return []
-    out = []
-    for err in _validator().iter_errors(data):
-        path = [str(p) for p in err.absolute_path]
-        if err.validator == "required":
-            for prop in err.validator_value:
-                if isinstance(err.instance, dict) and prop not in err.instance:
-                    out.append({"path": ".".join(path + [prop]), "message": "is required"})
-            continue
-        if err.validator == "additionalProperties" and isinstance(err.instance, dict):
-            allowed = sorted((err.schema.get("properties") or {}).keys())
-            for key in err.instance:
-                if key not in allowed:
-                    out.append({"path": ".".join(path + [str(key)]), "message": f"unknown field (allowed: {', '.join(allowed)})"})
-            continue
-        out.append({"path": ".".join(path), "message": _message(err)})
+    out = schema_errors("request", data, message=_message, formats=True)
     # de-duplicate (pattern and format may both fire on one date)
     seen, unique = set(), []
     for e in sorted(out, key=lambda e: (e["path"], e["message"])):

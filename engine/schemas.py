@@ -18,11 +18,13 @@ def load_schema(name: str) -> dict:
 
 
 @lru_cache(maxsize=None)
-def validator(name: str) -> Draft202012Validator:
-    """A compiled validator for the named schema (checked against the metaschema first)."""
+def validator(name: str, formats: bool = False) -> Draft202012Validator:
+    """A compiled validator for the named schema (checked against the metaschema first);
+    `formats=True` also checks `format` (e.g. that a date exists)."""
     schema = load_schema(name)
     Draft202012Validator.check_schema(schema)
-    return Draft202012Validator(schema)
+    checker = Draft202012Validator.FORMAT_CHECKER if formats else None
+    return Draft202012Validator(schema, format_checker=checker)
 
 
 def dotted(path) -> str:
@@ -30,16 +32,22 @@ def dotted(path) -> str:
     return ".".join(str(p) for p in path)
 
 
-def schema_errors(name: str, data) -> list[dict]:
+def _default_message(err) -> str:
+    if err.validator == "enum":
+        return f"{err.instance!r} is not one of: {', '.join(map(str, err.validator_value))}"
+    return err.message
+
+
+def schema_errors(name: str, data, *, message=_default_message, formats: bool = False) -> list[dict]:
     """Every violation of the named schema as `{path, message}`, sorted by path.
 
     For a missing required property the path names the property itself
-    (`institution`), not its parent, as the contract asks.
+    (`institution`), not its parent, as the contract asks; an unknown field is named by its
+    own path with the allowed ones. `message(err)` words every other violation.
     """
     out = []
-    for err in validator(name).iter_errors(data):
+    for err in validator(name, formats).iter_errors(data):
         path = list(err.absolute_path)
-        message = err.message
         if err.validator == "required":
             missing = [p for p in err.validator_value if not isinstance(err.instance, dict) or p not in err.instance]
             for prop in missing:
@@ -51,9 +59,7 @@ def schema_errors(name: str, data) -> list[dict]:
             for key in extra:
                 out.append({"path": dotted(path + [key]), "message": f"unknown field (allowed: {', '.join(allowed)})"})
             continue
-        if err.validator == "enum":
-            message = f"{err.instance!r} is not one of: {', '.join(map(str, err.validator_value))}"
-        out.append({"path": dotted(path), "message": message})
+        out.append({"path": dotted(path), "message": message(err)})
     out.sort(key=lambda e: e["path"])
     return out
 
