@@ -44,23 +44,15 @@ def _reject_constant(name: str):
     raise ValueError(f"{name} is not valid JSON")
 
 
-# a request without a technology: the first session of a fresh durable_rules ruleset must not be
-# one that crashes it (see the durable back end); the HTTP service warms up the same way
-WARM_UP = {"as_of": "2025-04-29", "institution": {"jurisdiction": "national", "level": 3}}
 
 
 def init_worker() -> None:
     """Pool initializer: build the knowledge base and the ruleset once per process, and warm up."""
-    from engine import decide
-    from engine.kb import knowledge_base
+    from engine.kb import warm_up
     try:
-        knowledge_base().durable  # noqa: B018 - builds the durable_rules ruleset
-        decide(dict(WARM_UP))
+        warm_up()
     except Exception:  # noqa: BLE001 - every line will then report the problem in place
         log.exception("knowledge base could not be loaded")
-    import gc
-    gc.collect()
-    gc.freeze()   # the long-lived knowledge base is never garbage: keep collections short
 
 
 def answer_line(line: bytes | str) -> str:

@@ -75,8 +75,7 @@ def check() -> list[Problem]:
     if problems:
         return problems
     documents = load_documents()
-    vocab = vocabulary()
-    problems += check_rules(load_rule_files(), documents, document_order(vocab))
+    problems += check_rules(load_rule_files(), documents)
     from engine.catalog import check_catalogs
     from engine.flowchart.build import check as check_flowcharts
     from engine.schemas import schema_problems
@@ -110,6 +109,23 @@ def _remember_valid(marker: Path) -> None:
         pass
 
 
+def warm_up() -> KnowledgeBase:
+    """Build everything a decision needs before serving (knowledge base, durable_rules ruleset,
+    catalogue index, validators, one decision), then move those long-lived objects out of the
+    cyclic collector's reach (gc.freeze) so collections caused by request garbage stay short."""
+    import gc
+
+    from engine import decide
+    from engine.catalog import load_catalogs
+    base = knowledge_base()
+    base.durable  # noqa: B018 - builds the ruleset
+    load_catalogs()
+    decide({"institution": {"jurisdiction": base.vocabulary.jurisdictions[0].id}})
+    gc.collect()
+    gc.freeze()
+    return base
+
+
 @lru_cache(maxsize=1)
 def knowledge_base() -> KnowledgeBase:
     """The validated, compiled knowledge base; raises KnowledgeBaseError listing every problem.
@@ -127,7 +143,7 @@ def knowledge_base() -> KnowledgeBase:
     files = load_rule_files()
     order = document_order(vocab)
     if not known_good:
-        problems = check_rules(files, documents, order)
+        problems = check_rules(files, documents)
         if problems:
             raise KnowledgeBaseError(problems)
         _remember_valid(marker)

@@ -78,7 +78,7 @@ def load_rule_files(directory: Path = RULES_DIR) -> dict[str, dict]:
     return {str(p): load_yaml(p) for p in sorted(Path(directory).glob("*.yaml"))}
 
 
-def check_rules(files: dict[str, dict], documents: dict, document_order: list[str]) -> list[Problem]:
+def check_rules(files: dict[str, dict], documents: dict) -> list[Problem]:
     """Schema, reference and integrity problems in the rule files."""
     problems: list[Problem] = []
     ids: dict[str, str] = {}

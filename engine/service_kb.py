@@ -71,20 +71,8 @@ def resolve_jurisdiction(spelling: str, path: str = "jurisdiction"):
 def warm() -> None:
     """Build the knowledge base, the durable_rules ruleset and the validators before serving."""
     try:
-        base = kb()
-        base.durable  # noqa: B018 - builds the ruleset
+        from engine.kb import warm_up
+        warm_up()
         digest()
-        from engine import decide
-        sample = {"as_of": "2025-04-29", "institution": {"jurisdiction": "national", "level": 3}}
-        decide(sample)
-        try:
-            decide({**sample, "technology": {"name": "冠心病介入治疗", "surgery_grade": 3}})
-        except Exception:  # noqa: BLE001 - the catalogue may be missing; requests will say so
-            log.warning("warm-up with a technology failed", exc_info=True)
     except Exception:  # noqa: BLE001 - serve anyway: /healthz reports the problem
         log.exception("warm-up failed")
-    # The knowledge base, catalogues and calendar are long-lived: move them out of the cyclic
-    # collector's reach so collections triggered by request garbage stay short (tail latency).
-    import gc
-    gc.collect()
-    gc.freeze()

@@ -4,15 +4,14 @@ from pathlib import Path
 import pytest
 
 from engine.documents import load_documents
-from engine.kb import check, document_order, knowledge_base
+from engine.kb import check, knowledge_base
 from engine.rules import check_rules, load_rule_files
-from engine.vocabulary import vocabulary
 
 BROKEN = Path(__file__).parent / "fixtures" / "broken_rules"
 
 
 def _problems(case):
-    return check_rules(load_rule_files(BROKEN / case), load_documents(), document_order(vocabulary()))
+    return check_rules(load_rule_files(BROKEN / case), load_documents())
 
 
 def test_knowledge_base_is_sound():
