@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 
 from engine.paths import CATALOGS_DIR
-from engine.rules import _refs, load_rule_files, split_ref
+from engine.rules import load_rule_files, references, split_ref
 from engine.yamlio import load_yaml
 
 REF = re.compile(r"^([a-z]+-[0-9a-z-]+):([a-z0-9_]+)$")
@@ -37,7 +37,7 @@ def marked(rule_files: dict | None = None) -> tuple[set, dict]:
     reasons: dict = {}
     for data in (rule_files or load_rule_files()).values():
         for rule in data.get("rules", []):
-            cited.update(split_ref(r) for _, r in _refs(rule))
+            cited.update(split_ref(r) for _, r in references(rule))
         for item in data.get("not_duties", []):
             reasons[(data["document"], item["eid"])] = item["reason"]
     for path in sorted(Path(CATALOGS_DIR).rglob("*.yaml")):

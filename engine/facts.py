@@ -40,7 +40,6 @@ def _classification_facts(f: Facts, resolution) -> None:
         return
     f.values["technology.given"] = True
     query_path = "technology.code" if resolution.get("by_code") else "technology.name"
-    f.values["technology.recognized"] = resolution["status"] == "recognized"
     keys = ("technology.listed_national", "technology.listed_provincial",
             "technology.out_of_scope", "technology.prohibited_listed")
     if resolution["status"] != "recognized":

@@ -61,7 +61,7 @@ def split_ref(ref: str) -> tuple[str, str]:
     return doc, eid
 
 
-def _refs(spec: dict) -> list[tuple[str, str]]:
+def references(spec: dict) -> list[tuple[str, str]]:
     """Every `document:eid` reference a rule makes, with where it is made."""
     out = [("citations", c) for c in spec.get("citations", [])]
     for i, m in enumerate(spec.get("materials", [])):
@@ -100,7 +100,7 @@ def check_rules(files: dict[str, dict], documents: dict) -> list[Problem]:
                 problems.append(Problem(rel, f"{loc}.id", f"duplicate rule id {rid} (also in {ids[rid]})"))
             ids[rid] = rel
             all_rules.append((rel, loc, rule))
-            for where, ref in _refs(rule):
+            for where, ref in references(rule):
                 d, eid = split_ref(ref)
                 if d not in documents:
                     problems.append(Problem(rel, f"{loc}.{where}", f"unknown document {d!r} in {ref}"))
