@@ -1,6 +1,6 @@
 """Load test of the HTTP service (not a test: prints figures).
 
-Starts the service the way `medtech serve` does (engine.service.run -> uvicorn, N worker
+Starts the service the way `medtech serve` does (engine.service.app.run -> uvicorn, N worker
 processes) on a free loopback port, drives POST /v1/decisions at a fixed concurrency for a fixed
 time with a realistic mix of requests across the five jurisdictions, and prints requests/s,
 latency percentiles, unexpected statuses and the server's memory before and after. Traffic stays
@@ -183,7 +183,7 @@ BACKEND = ["durable"]   # set from --backend in main()
 
 
 def start_server(port: int, workers: int, access_log: bool) -> subprocess.Popen:
-    code = (f"from engine.service import run; run('127.0.0.1', {port}, {workers}, "
+    code = (f"from engine.service.app import run; run('127.0.0.1', {port}, {workers}, "
             f"access_log={access_log}, log_level='warning')")
     env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
            "MEDTECH_BACKEND": BACKEND[0]}

@@ -13,6 +13,6 @@ def decide(request: dict, *, backend: str | None = None) -> dict:
     Raises `InvalidRequest` (a ValueError whose `.errors` lists `{path, message}`) for an
     invalid request. `backend` ("durable" or "pure") is for differential testing.
     """
-    from engine.decision import decide as _decide
+    from engine.inference.decision import decide as _decide
 
     return _decide(request, backend=backend)

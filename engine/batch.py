@@ -48,7 +48,7 @@ def _reject_constant(name: str):
 
 def init_worker() -> None:
     """Pool initializer: build the knowledge base and the ruleset once per process, and warm up."""
-    from engine.kb import warm_up
+    from engine.inference.backends import warm_up
     try:
         warm_up()
     except Exception:  # noqa: BLE001 - every line will then report the problem in place

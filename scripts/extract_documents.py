@@ -28,7 +28,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from engine.documents import chinese_numeral  # noqa: E402
+from engine.kb.documents import chinese_numeral  # noqa: E402
 from engine.paths import DOCUMENTS_DIR, SEEDS_DIR  # noqa: E402
 from engine.yamlio import load_yaml_text  # noqa: E402
 

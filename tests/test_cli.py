@@ -179,7 +179,7 @@ def test_kb_check():
 
 
 def test_kb_coverage():
-    pytest.importorskip("engine.coverage")
+    pytest.importorskip("engine.kb.coverage")
     proc = medtech("kb", "coverage")
     assert proc.returncode in (0, 1), proc.stderr
     assert "nhc-2018-1" in proc.stdout
@@ -207,7 +207,8 @@ def test_unexpected_error_is_one_line(monkeypatch, capsys):
     def boom(args):
         raise RuntimeError("something\nbroke")
 
-    monkeypatch.setattr(cli, "cmd_kb_schemas", boom)
+    from engine.cli import kb as kb_commands
+    monkeypatch.setattr(kb_commands, "cmd_kb_schemas", boom)
     monkeypatch.delenv("MEDTECH_DEBUG", raising=False)
     assert cli.main(["kb", "schemas"]) == 1
     err = capsys.readouterr().err

@@ -1,7 +1,7 @@
 """Three-valued condition logic and negation normal form (engine/conditions.py)."""
 import pytest
 
-from engine import conditions as c
+from engine.kb import conditions as c
 
 
 def parse(spec):

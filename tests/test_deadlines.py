@@ -4,8 +4,8 @@ import datetime as dt
 
 import pytest
 
-from engine.deadlines import compute_due, status
-from engine.documents import load_documents
+from engine.inference.deadlines import compute_due, status
+from engine.kb.documents import load_documents
 
 D = dt.date
 

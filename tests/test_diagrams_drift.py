@@ -1,16 +1,16 @@
-"""diagrams/ is generated (python -m engine.flowchart.cli --all -o diagrams/): it must be exactly
+"""diagrams/ is generated (medtech flowchart --all -o diagrams/): it must be exactly
 what the knowledge base generates now, so a chart can never disagree with the rules."""
 from __future__ import annotations
 
 from pathlib import Path
 
-from engine.flowchart.cli import write_all
+from engine.cli.flowchart import write_all
 from engine.paths import DIAGRAMS_DIR
 
 # Every format is byte-stable for identical input on this toolchain (checked on repeated runs,
 # PNG included: cairo draws, gd writes, no timestamps); list here only those that stay so.
 DETERMINISTIC = (".dot", ".svg", ".mmd", ".png", ".md")
-REGENERATE = "regenerate with: .venv/bin/python -m engine.flowchart.cli --all -o diagrams/"
+REGENERATE = "regenerate with: .venv/bin/medtech flowchart --all -o diagrams/"
 
 
 def test_diagrams_match_the_knowledge_base(tmp_path: Path):

@@ -8,7 +8,7 @@ import json
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from engine import decide
-from engine.vocabulary import vocabulary
+from engine.kb.vocabulary import vocabulary
 
 VOCAB = vocabulary()
 NAMES = ["关节镜诊疗技术", "冠心病介入治疗", "PCI", "ECMO", "血液透析", "血液净化技术", "消化内镜诊疗技术",
@@ -61,7 +61,7 @@ def test_same_request_same_bytes(request):
 @given(requests)
 def test_every_response_validates_and_cites(request):
     from jsonschema import Draft202012Validator
-    from engine.schemas import load_schema
+    from engine.kb.schemas import load_schema
     request = {k: v for k, v in request.items() if v is not None}
     response = decide(request)
     errors = list(Draft202012Validator(load_schema("response")).iter_errors(response))

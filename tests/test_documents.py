@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft202012Validator
 
-from engine.documents import (
+from engine.kb.documents import (
     check_documents,
     chinese_numeral,
     clear_cache,
@@ -19,7 +19,7 @@ from engine.documents import (
 )
 from engine.errors import KnowledgeBaseError, NotFound
 from engine.paths import DOCUMENTS_DIR, ROOT
-from engine.schemas import load_schema
+from engine.kb.schemas import load_schema
 
 FIXTURES = Path(__file__).parent / "fixtures" / "broken_documents"
 DOC_IDS = {"nhc-2018-1", "cq-2019-61", "hn-2018-11", "sh-2024-13", "jl-2021"}

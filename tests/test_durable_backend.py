@@ -28,15 +28,17 @@ def test_decisions_that_match_no_rule_do_not_crash_a_fresh_process():
 
 def test_background_dispatch_is_serialised_with_decisions():
     from durable import lang
-    from engine.kb import knowledge_base
-    backend = knowledge_base().durable
+    from engine.inference import backends
+    from engine.kb.loader import knowledge_base
+    backend = backends.durable(knowledge_base())
     ruleset = lang.get_host().get_ruleset(backend.ruleset)
     assert ruleset.dispatch.__name__ == "run" and ruleset.dispatch_timers.__name__ == "run"
 
 
 def test_each_decision_leaves_no_session_behind():
-    from engine.kb import knowledge_base
-    backend = knowledge_base().durable
+    from engine.inference import backends
+    from engine.kb.loader import knowledge_base
+    backend = backends.durable(knowledge_base())
     decide({"as_of": "2025-04-29", "institution": {"jurisdiction": "jilin", "level": 3},
             "technology": {"name": "关节镜诊疗技术", "surgery_grade": 3}})
     assert backend._fired == {}

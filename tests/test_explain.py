@@ -1,9 +1,9 @@
-"""engine.explain.render_text: the Chinese text of a response, from the response dict alone."""
+"""engine.render.text.render_text: the Chinese text of a response, from the response dict alone."""
 from __future__ import annotations
 
 import copy
 
-from engine.explain import render_text
+from engine.render.text import render_text
 
 NHC_11 = {
     "document": "nhc-2018-1", "eid": "art_11__para_1", "label": "第十一条第一款",

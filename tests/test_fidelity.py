@@ -15,7 +15,7 @@ import re
 
 import pytest
 
-from engine.documents import load_documents
+from engine.kb.documents import load_documents
 from engine.paths import ROOT, SEEDS_DIR
 
 DOC_IDS = ["nhc-2018-1", "cq-2019-61", "hn-2018-11", "sh-2024-13", "jl-2021"]

@@ -15,10 +15,10 @@ import pytest
 
 from engine.flowchart import render_chart
 from engine.flowchart.build import build_graph, check, provision_label
-from engine.flowchart.cli import cli_main
+from engine.cli.flowchart import cli_main
 from engine.flowchart.render import mermaid_text, to_dot, to_mermaid, wrap
-from engine.kb import knowledge_base
-from engine.rules import split_ref
+from engine.kb.loader import knowledge_base
+from engine.kb.rules import split_ref
 
 AS_OF = "2025-01-01"
 JURISDICTIONS = ["national", "chongqing", "hunan", "shanghai", "jilin"]

@@ -3,9 +3,10 @@ from pathlib import Path
 
 import pytest
 
-from engine.documents import load_documents
-from engine.kb import check, knowledge_base
-from engine.rules import check_rules, load_rule_files
+from engine.kb.documents import load_documents
+from engine.checks import check
+from engine.kb.loader import knowledge_base
+from engine.kb.rules import check_rules, load_rule_files
 
 BROKEN = Path(__file__).parent / "fixtures" / "broken_rules"
 
@@ -41,7 +42,7 @@ def test_every_rule_cites_its_own_document_and_existing_provisions():
 
 
 def test_generated_schemas_are_current():
-    from engine import schema_gen
+    from engine.kb import schema_gen
     from engine.paths import SCHEMA_DIR
     for name in schema_gen.GENERATED:
         assert (SCHEMA_DIR / f"{name}.schema.json").read_text(encoding="utf-8") == schema_gen.render(name), name

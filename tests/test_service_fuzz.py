@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, settings  # noqa: E402
 from schemathesis.checks import not_a_server_error  # noqa: E402
 from schemathesis.specs.openapi.checks import response_schema_conformance  # noqa: E402
 
-from engine.service import app  # noqa: E402
+from engine.service.app import app  # noqa: E402
 
 schema = schemathesis.openapi.from_asgi("/openapi.json", app)
 

@@ -1,4 +1,4 @@
-"""The taxonomy and name normalisation (engine.taxonomy, engine.textnorm)."""
+"""The taxonomy and name normalisation (engine.catalog.taxonomy, engine.catalog.textnorm)."""
 from __future__ import annotations
 
 import networkx as nx
@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine import textnorm
+from engine.catalog import textnorm
 from engine.catalog import load_catalogs
 
 

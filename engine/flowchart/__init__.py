@@ -2,7 +2,6 @@
 
     render_chart("chongqing", "filing", "svg")            -> str (svg, dot, mermaid) or bytes (png)
     render_chart(None, "filing", "png", highlight=request) -> the request's case highlighted
-    cli_main(["chongqing", "--format", "png", "-o", "cq.png"]) -> exit code
 
 `build_graph` (engine.flowchart.build) gives the networkx graph itself.
 """
@@ -10,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-__all__ = ["render_chart", "cli_main", "build_graph", "FORMATS", "CHARTS"]
+__all__ = ["render_chart", "build_graph", "FORMATS", "CHARTS"]
 
 FORMATS = ("svg", "png", "dot", "mermaid")
 CHARTS = ("filing", "incident")
@@ -32,14 +31,15 @@ def render_chart(jurisdiction, chart: str = "filing", fmt: str = "svg",
     an invalid request raises engine.InvalidRequest, and a `jurisdiction` that is not the
     request's raises ValueError.
     """
-    from engine.flowchart.render import FORMATS as _formats, render
+    from engine.flowchart.render import FORMATS as _formats
+    from engine.flowchart.render import render
     if fmt not in _formats:
         raise ValueError(f"unknown format {fmt!r} (supported: {', '.join(_formats)})")
     if highlight is not None:
         from engine.flowchart.highlight import highlight_graph
         G, response = highlight_graph(highlight, chart, as_of)
         if jurisdiction is not None:
-            from engine.kb import knowledge_base
+            from engine.kb.loader import knowledge_base
             wanted = knowledge_base().vocabulary.jurisdiction(str(jurisdiction)).id
             if wanted != response["jurisdiction"]["id"]:
                 raise ValueError(f"the request is for {response['jurisdiction']['id']}, not {wanted}")
@@ -47,9 +47,3 @@ def render_chart(jurisdiction, chart: str = "filing", fmt: str = "svg",
         from engine.flowchart.build import build_graph as _build
         G = _build(jurisdiction, chart, as_of)
     return render(G, fmt)
-
-
-def cli_main(argv: list[str]) -> int:
-    """`medtech flowchart ...` (see engine.flowchart.cli)."""
-    from engine.flowchart.cli import cli_main as _main
-    return _main(argv)

@@ -25,10 +25,11 @@ from functools import lru_cache
 
 import networkx as nx
 
-from engine import conditions, deadlines, validity
 from engine.errors import KnowledgeBaseError, Problem
+from engine.inference import deadlines
+from engine.kb import conditions, validity
+from engine.kb.rules import split_ref
 from engine.paths import KB_DIR, relative
-from engine.rules import split_ref
 from engine.yamlio import load_yaml
 
 SPEC_FILE = KB_DIR / "flowcharts.yaml"
@@ -39,7 +40,7 @@ ACTIVE_STATUSES = validity.APPLICABLE   # as engine.decide: an uncertain documen
 
 def _spec_problems(data, kb) -> list[Problem]:
     """Schema and reference problems of kb/flowcharts.yaml against the knowledge base."""
-    from engine.schemas import schema_problems
+    from engine.kb.schemas import schema_problems
     rel = relative(SPEC_FILE)
     problems = schema_problems("flowcharts", data, rel)
     if problems:
@@ -106,7 +107,7 @@ def _spec_problems(data, kb) -> list[Problem]:
 
 def check() -> list[Problem]:
     """Every problem of kb/flowcharts.yaml (for `medtech kb check`); empty when sound."""
-    from engine.kb import knowledge_base
+    from engine.kb.loader import knowledge_base
     try:
         data = load_yaml(SPEC_FILE)
     except Exception as exc:  # noqa: BLE001 - reported, not raised
@@ -117,7 +118,7 @@ def check() -> list[Problem]:
 @lru_cache(maxsize=1)
 def load_spec() -> dict:
     """The validated skeleton file; raises KnowledgeBaseError listing its problems."""
-    from engine.kb import knowledge_base
+    from engine.kb.loader import knowledge_base
     data = load_yaml(SPEC_FILE)
     problems = _spec_problems(data, knowledge_base())
     if problems:
@@ -355,8 +356,8 @@ def _resolve_jurisdiction(kb, jurisdiction):
 def build_graph(jurisdiction, chart: str = "filing", as_of: dt.date | str | None = None) -> nx.DiGraph:
     """The chart for a jurisdiction (id or Chinese name) on a day (default: today in China)."""
     from engine.errors import NotFound
-    from engine.kb import knowledge_base
-    from engine.request import today_in_china
+    from engine.inference.request import today_in_china
+    from engine.kb.loader import knowledge_base
 
     kb = knowledge_base()
     spec = load_spec()

@@ -35,7 +35,7 @@ def _status_text(vocab, ob: dict) -> str:
 
 def apply(G: nx.DiGraph, request: dict, response: dict) -> nx.DiGraph:
     """Mark G's nodes and edges `state` = on | off from a decision (in place; returns G)."""
-    from engine.kb import knowledge_base
+    from engine.kb.loader import knowledge_base
     vocab = knowledge_base().vocabulary
     classes = vocab.names("technology_classes")
     events = _events(request)

@@ -1,0 +1,59 @@
+"""`medtech decide` and `medtech batch`: one request, or one a line."""
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+from engine.cli.common import (
+    BACKEND_HELP,
+    UsageError,
+    _backends,
+    _module,
+    _out,
+    _positive,
+    _read_request,
+    _use_backend,
+)
+
+DECIDE_FORMATS = ("text", "json")
+
+
+def cmd_decide(args) -> int:
+    from engine import InvalidRequest, decide
+    request = _read_request(args.file)
+    try:
+        response = decide(request)
+    except InvalidRequest as exc:
+        for e in exc.errors:
+            print(f"{e['path'] or '(request)'}: {e['message']}", file=sys.stderr)
+        return 2
+    if args.format == "json":
+        _out(json.dumps(response, ensure_ascii=False, indent=2, sort_keys=False))
+    else:
+        from engine.render.text import render_text
+        _out(render_text(response))
+    return 0
+
+
+def cmd_batch(args) -> int:
+    _use_backend(args)
+    batch = _module("batch", "batch decisions")
+    if args.input != "-" and not os.path.isfile(args.input):
+        raise UsageError(f"{args.input}: no such file")
+    return int(batch.run_batch(args.input, args.output, sys.stderr.isatty(), args.workers) or 0)
+
+
+def register(sub, juris: str) -> None:
+    """Add this group's subcommands to the `medtech` parser."""
+    s = sub.add_parser("decide", help="answer one decision request (JSON or YAML)")
+    s.add_argument("file", nargs="?", default="-", metavar="FILE", help="request file; - or nothing for standard input")
+    s.add_argument("--format", choices=DECIDE_FORMATS, default="text", help="text (Chinese, default) or json")
+    s.set_defaults(func=cmd_decide)
+
+    s = sub.add_parser("batch", help="one request a line in, one response a line out")
+    s.add_argument("input", metavar="IN.jsonl")
+    s.add_argument("-o", "--output", metavar="OUT.jsonl", default=None, help="default: standard output")
+    s.add_argument("--workers", type=_positive, default=None, metavar="N")
+    s.add_argument("--backend", choices=_backends(), default=None, help=BACKEND_HELP)
+    s.set_defaults(func=cmd_batch)

@@ -1,0 +1,86 @@
+"""`medtech kb check | coverage | show | schemas`."""
+from __future__ import annotations
+
+from engine.cli.common import (
+    Failure,
+    _date,
+    _module,
+    _out,
+)
+
+
+def cmd_kb_check(args) -> int:
+    from engine.checks import check
+    from engine.errors import KnowledgeBaseError
+    try:
+        problems = check()
+    except KnowledgeBaseError as exc:
+        problems = exc.problems
+    if problems:
+        for p in problems:
+            print(p)
+        files = len({p.file for p in problems})
+        print(f"{len(problems)} problem(s) in {files} file(s) of the knowledge base")
+        return 1
+    from engine.kb.loader import knowledge_base
+    kb = knowledge_base()
+    provisions = sum(len(d.provisions) for d in kb.documents.values())
+    from engine.paths import CATALOGS_DIR
+    catalogues = len(list((CATALOGS_DIR / "versions").glob("*.yaml")))
+    print(f"knowledge base OK: {len(kb.documents)} documents, {provisions} provisions, {len(kb.rules)} rules, "
+          f"{catalogues} catalogue versions; digest {kb.digest}")
+    return 0
+
+
+def cmd_kb_coverage(args) -> int:
+    text, ok = _module("kb.coverage", "the coverage report").report()
+    _out(text)
+    return 0 if ok else 1
+
+
+def cmd_kb_show(args) -> int:
+    from engine.errors import NotFound
+    from engine.kb.documents import format_outline, format_provision, get_document
+    try:
+        doc = get_document(args.document)
+        _out(format_provision(doc, args.eid) if args.eid else format_outline(doc, args.as_of))
+    except NotFound as exc:
+        raise Failure(str(exc)) from None
+    return 0
+
+
+def cmd_kb_schemas(args) -> int:
+    from engine.kb import schema_gen
+    from engine.paths import SCHEMA_DIR, relative
+    if not args.check:
+        for path in schema_gen.write_all():
+            print(f"wrote {relative(path)}")
+        return 0
+    stale = []
+    for name in schema_gen.GENERATED:
+        path = SCHEMA_DIR / f"{name}.schema.json"
+        if not path.exists() or path.read_text(encoding="utf-8") != schema_gen.render(name):
+            stale.append(relative(path))
+    for path in stale:
+        print(f"{path}: out of date with kb/vocabulary.yaml (run `medtech kb schemas`)")
+    if not stale:
+        print(f"schemas up to date: {', '.join(schema_gen.GENERATED)}")
+    return 1 if stale else 0
+
+
+def register(sub, juris: str) -> None:
+    """Add this group's subcommands to the `medtech` parser."""
+    kb = sub.add_parser("kb", help="the knowledge base: check, coverage, show, schemas")
+    kbs = kb.add_subparsers(dest="kb_command", metavar="SUBCOMMAND", required=True)
+    s = kbs.add_parser("check", help="validate documents, rules, catalogues, calendar and schemas")
+    s.set_defaults(func=cmd_kb_check)
+    s = kbs.add_parser("coverage", help="which provisions the rules and catalogues account for")
+    s.set_defaults(func=cmd_kb_coverage)
+    s = kbs.add_parser("show", help="a document's outline, or one provision's text")
+    s.add_argument("document", metavar="DOCUMENT", help="e.g. nhc-2018-1")
+    s.add_argument("eid", nargs="?", metavar="EID", help="e.g. art_25__para_3")
+    s.add_argument("--as-of", type=_date, default=None, metavar="DATE", help="date for the document's status (default today)")
+    s.set_defaults(func=cmd_kb_show)
+    s = kbs.add_parser("schemas", help="regenerate kb/schema/*.schema.json from kb/vocabulary.yaml")
+    s.add_argument("--check", action="store_true", help="only report schemas that differ (exit 1)")
+    s.set_defaults(func=cmd_kb_schemas)

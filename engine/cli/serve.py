@@ -1,0 +1,27 @@
+"""`medtech serve`: the HTTP service."""
+from __future__ import annotations
+
+from engine.cli.common import (
+    BACKEND_HELP,
+    _backends,
+    _module,
+    _positive,
+    _use_backend,
+)
+
+
+def cmd_serve(args) -> int:
+    _use_backend(args)
+    service = _module("service.app", "the HTTP service")
+    service.run(args.host, args.port, args.workers)
+    return 0
+
+
+def register(sub, juris: str) -> None:
+    """Add this group's subcommands to the `medtech` parser."""
+    s = sub.add_parser("serve", help="start the HTTP service")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8000)
+    s.add_argument("--workers", type=_positive, default=1, metavar="N", help="worker processes (default 1)")
+    s.add_argument("--backend", choices=_backends(), default=None, help=BACKEND_HELP)
+    s.set_defaults(func=cmd_serve)

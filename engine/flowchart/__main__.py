@@ -1,4 +1,0 @@
-"""`python -m engine.flowchart ...` = `medtech flowchart ...`."""
-from engine.flowchart.cli import main
-
-main()

@@ -1,0 +1,44 @@
+"""The two evaluators of one compiled knowledge base, built once per process, and the warm-up
+that builds everything a decision needs before serving."""
+from __future__ import annotations
+
+from functools import lru_cache
+
+from engine.inference.durable_backend import durable_backend
+from engine.inference.evaluator import PureEvaluator
+from engine.kb.loader import KnowledgeBase, knowledge_base
+
+BACKENDS = ("durable", "pure")
+
+
+@lru_cache(maxsize=4)
+def pure(kb: KnowledgeBase) -> PureEvaluator:
+    """The pure-Python evaluator of `kb`'s rules (also finds the facts a decision is missing)."""
+    return PureEvaluator(kb.rules)
+
+
+def durable(kb: KnowledgeBase):
+    """The durable_rules ruleset of `kb`'s rules (built once per digest and process)."""
+    return durable_backend(kb.rules, kb.digest)
+
+
+def backend(kb: KnowledgeBase, name: str):
+    """The evaluator called `name` ("durable" or "pure")."""
+    return pure(kb) if name == "pure" else durable(kb)
+
+
+def warm_up() -> KnowledgeBase:
+    """Build everything a decision needs before serving (knowledge base, durable_rules ruleset,
+    catalogue index, validators, one decision), then move those long-lived objects out of the
+    cyclic collector's reach (gc.freeze) so collections caused by request garbage stay short."""
+    import gc
+
+    from engine import decide
+    from engine.catalog import load_catalogs
+    base = knowledge_base()
+    durable(base)  # builds the ruleset
+    load_catalogs()
+    decide({"institution": {"jurisdiction": base.vocabulary.jurisdictions[0].id}})
+    gc.collect()
+    gc.freeze()
+    return base

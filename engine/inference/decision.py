@@ -1,0 +1,200 @@
+"""decide(request) -> response: the stages wired together.
+
+parse request -> documents in force -> resolve the technology in the catalogues -> facts ->
+classify (rules) -> obligations (rules) -> merge, date and cite -> explain (trace).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+from engine.inference import backends
+from engine.inference.backends import BACKENDS  # noqa: F401 - re-exported for the CLI
+from engine.inference.facts import build_facts, latest_events
+from engine.inference.obligations import build as build_obligations
+from engine.inference.obligations import cite
+from engine.inference.request import parse_request
+from engine.kb import validity
+from engine.kb.loader import knowledge_base
+
+DATE_FACTS = ("as_of", "technology.in_use_since")
+
+
+
+
+def _backend(kb, name: str | None):
+    name = name or os.environ.get("MEDTECH_BACKEND") or BACKENDS[0]
+    if name not in BACKENDS:
+        raise ValueError(f"unknown back end {name!r} (choose from {', '.join(BACKENDS)})")
+    return backends.backend(kb, name)
+
+
+def _documents(kb, request) -> tuple[list[dict], list[str], list[dict]]:
+    docs, active, warnings = [], [], []
+    for doc_id in request.jurisdiction.documents:
+        doc = kb.documents[doc_id]
+        st = validity.status_on(doc.dates, request.as_of)
+        docs.append({"id": doc_id, "title": doc.title, "status": st})
+        if st in validity.APPLICABLE:
+            active.append(doc_id)
+        if st == "not_yet_in_force":
+            start = validity.bounds(doc.dates.get("in_force_from"))[0]
+            warnings.append({"code": "document_not_in_force", "message": f"{doc.title}（{doc_id}）自{start.isoformat()}起施行，{request.as_of.isoformat()}尚未施行，其规则未适用"})
+        elif st == "expired":
+            end = validity.bounds(doc.dates.get("in_force_until"))[1]
+            warnings.append({"code": "document_expired", "message": f"{doc.title}（{doc_id}）有效期至{end.isoformat()}，{request.as_of.isoformat()}已失效，其规则未适用"})
+        if (doc.dates.get("in_force_from") or {}).get("precision") != "day":
+            note = doc.dates.get("note") or ""
+            applied = "其规则按可能已施行予以适用" if st in validity.APPLICABLE else "其规则未适用"
+            warnings.append({"code": "effective_date_unknown", "message": f"{doc.title}（{doc_id}）的施行日期在原文中不完整{('：' + note) if note else ''}；{applied}，依施行日期计算的期限无法确定"})
+    return docs, active, warnings
+
+
+def _resolve(request):
+    tech = request.technology
+    if tech is None or not (tech.get("name") or tech.get("code")):
+        return None
+    from engine.catalog import resolve
+    res = resolve(name=tech.get("name"), code=tech.get("code"), jurisdiction=request.jurisdiction.id,
+                  as_of=request.as_of, surgery_grade=tech.get("surgery_grade")).to_dict()
+    res["by_code"] = bool(tech.get("code")) and not tech.get("name")
+    return res
+
+
+def _fact_view(fact: str, value):
+    if fact in DATE_FACTS or fact.startswith("events."):
+        return dt.date.fromordinal(value).isoformat() if isinstance(value, int) else value
+    return value
+
+
+def _trace_entry(kb, rule, facts: dict) -> dict:
+    used = {f: _fact_view(f, facts[f]) for f in rule.facts_used if f in facts and not f.startswith("active.")}
+    return {"rule": rule.id, "stage": rule.stage, "facts": used, "citations": [cite(kb, c) for c in rule.spec["citations"]]}
+
+
+def _missing(kb, undecided, facts_obj, seen: dict) -> None:
+    questions = kb.vocabulary.raw.get("questions", {})
+    for u in undecided:
+        for leaf in u.unknown:
+            path = facts_obj.unknown_because.get(leaf.fact, leaf.fact)
+            if path.startswith("active.") or path.startswith("events.") or path == "class":
+                continue
+            why = f"规则“{u.rule.spec['summary']}”（{u.rule.id}）取决于此"
+            if path not in seen:
+                seen[path] = {"path": path, "question": questions.get(path, f"请提供 {path}"), "why": why}
+
+
+def _classify(kb, backend, facts_obj, resolution) -> tuple[str | None, list, list]:
+    """The technology's class, the classification rules that fired, and the undecided ones that matter."""
+    if resolution is None:
+        return None, [], []
+    precedence = kb.vocabulary.raw["class_precedence"]
+    unknown = frozenset(facts_obj.unknown_because)
+    fired = [kb.rule_by_id[i] for i in backend.fire(("classify",), facts_obj.values, unknown)]
+    undecided = backends.pure(kb).undecided(("classify",), facts_obj.values, unknown)
+    best = min((precedence.index(r.spec["class"]) for r in fired), default=len(precedence))
+    blocking = [u for u in undecided if precedence.index(u.rule.spec["class"]) <= best]
+    if blocking or best == len(precedence):
+        return "undetermined", fired, blocking
+    winner = precedence[best]
+    return winner, [r for r in fired if r.spec["class"] == winner], []
+
+
+def _technology_view(kb, request, resolution, cls, class_rules) -> dict | None:
+    if request.technology is None:
+        return None
+    tech = request.technology
+    res = resolution or {}
+    t = res.get("technology") or {}
+    listings = []
+    for l in res.get("listings") or []:
+        c = l.get("citation")
+        listings.append({
+            "catalog": l["catalog"], "code": l["code"], "name": l["name"], "scope": l["scope"],
+            "grades": l.get("grades"),
+            "citation": cite(kb, f"{c['document']}:{c['eid']}") if c else None,
+        })
+    citations = []
+    for r in class_rules:
+        for c in r.spec["citations"]:
+            item = cite(kb, c)
+            if item not in citations:
+                citations.append(item)
+    out = {
+        "query": tech.get("name") or tech.get("code"),
+        "id": t.get("id"),
+        "name": t.get("name"),
+        "class": cls or "undetermined",
+        "listings": listings,
+        "citations": citations,
+    }
+    if res.get("candidates") and res.get("status") != "recognized":
+        out["candidates"] = res["candidates"]
+    return out
+
+
+def _technology_warnings(resolution) -> list[dict]:
+    if not resolution:
+        return []
+    out = []
+    q = resolution.get("query")
+    if resolution["status"] == "not_recognized":
+        names = "、".join(c["name"] for c in (resolution.get("candidates") or [])[:5])
+        out.append({"code": "technology_not_recognized", "message": f"未能识别技术“{q}”" + (f"；相近的有：{names}" if names else "")})
+    elif resolution["status"] == "ambiguous":
+        names = "、".join(c["name"] for c in resolution.get("candidates") or [])
+        out.append({"code": "technology_ambiguous", "message": f"“{q}”可指多项不同技术：{names}；请指明具体技术"})
+    for s in resolution.get("superseded") or []:
+        now = s.get("in_force_listing")
+        now_text = f"现行国家目录为{now['catalog']} {now['code']} {now['name']}" if now else "现行国家目录未列入"
+        where = s.get("reproduced_in") or {}
+        out.append({"code": "catalog_superseded", "message": f"{where.get('document', '')} {where.get('eid', '')}转载的{s['catalog']} {s['code']} {s['name']}已被新版国家目录替代，{now_text}"})
+    return out
+
+
+def decide(request: dict, *, backend: str | None = None) -> dict:
+    """Answer one decision request (contract section 3) with a response (section 4).
+
+    Raises engine.InvalidRequest (a ValueError) listing every problem of an invalid request.
+    `backend` ("durable" or "pure") is for differential testing; the default is durable_rules.
+    """
+    req = parse_request(request)
+    kb = knowledge_base()
+    engine = _backend(kb, backend)
+    docs, active, warnings = _documents(kb, req)
+    resolution = _resolve(req)
+    facts_obj = build_facts(req, resolution, active)
+    facts = facts_obj.values
+
+    cls, class_rules, blocking = _classify(kb, engine, facts_obj, resolution)
+    missing: dict = {}
+    _missing(kb, blocking, facts_obj, missing)
+    if cls is not None:
+        facts["class"] = cls
+    stages = ("obligation", "authority")
+    unknown = frozenset(facts_obj.unknown_because)
+    fired = [kb.rule_by_id[i] for i in engine.fire(stages, facts, unknown)]
+    if req.technology is None:   # contract: without a technology only institution-wide obligations
+        fired = [r for r in fired if r.institution_wide]
+    _missing(kb, backends.pure(kb).undecided(stages, facts, unknown), facts_obj, missing)
+
+    events = latest_events(req)
+    obligations, prov1 = build_obligations(kb, [r for r in fired if r.stage == "obligation"], events, req.as_of)
+    authority, prov2 = build_obligations(kb, [r for r in fired if r.stage == "authority"], events, req.as_of)
+    warnings += _technology_warnings(resolution)
+    if prov1 or prov2:
+        warnings.append({"code": "calendar_provisional", "message": kb.vocabulary.names("warning_codes")["calendar_provisional"]})
+
+    trace = [_trace_entry(kb, r, facts) for r in class_rules + fired]
+    return {
+        "as_of": req.as_of.isoformat(),
+        "jurisdiction": {"id": req.jurisdiction.id, "name": req.jurisdiction.name},
+        "knowledge_base": {"version": kb.version, "digest": kb.digest},
+        "documents": docs,
+        "technology": _technology_view(kb, req, resolution, cls, class_rules),
+        "obligations": obligations,
+        "authority_actions": authority,
+        "warnings": warnings,
+        "missing_facts": list(missing.values()),
+        "trace": trace,
+    }

@@ -1,0 +1,98 @@
+"""Turn a validated request and its catalogue resolution into the flat facts rules are written over.
+
+Facts are `{dotted.path: value}`; a fact the request leaves unknown is simply absent, and
+`unknown_because` says which request field would settle it. Dates become day ordinals so
+both back ends compare them as integers.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from engine.inference.request import Request
+from engine.kb.rules import doc_fact
+from engine.kb.vocabulary import vocabulary
+
+TECH_BOOLEANS = ("first_in_institution", "first_in_jurisdiction", "major_ethical_risk", "unapproved_product", "radiation")
+
+
+@dataclass
+class Facts:
+    values: dict = field(default_factory=dict)
+    unknown_because: dict = field(default_factory=dict)   # fact -> request path that would settle it
+
+    def unknown(self, fact: str, because: str) -> None:
+        self.values.pop(fact, None)
+        self.unknown_because[fact] = because
+
+
+def latest_events(request: Request) -> dict:
+    """The date of the latest event of each type."""
+    out: dict = {}
+    for e in request.events:
+        if e.type not in out or e.date > out[e.type]:
+            out[e.type] = e.date
+    return out
+
+
+def _classification_facts(f: Facts, resolution) -> None:
+    if resolution is None:
+        f.values["technology.given"] = False
+        return
+    f.values["technology.given"] = True
+    query_path = "technology.code" if resolution.get("by_code") else "technology.name"
+    keys = ("technology.listed_national", "technology.listed_provincial",
+            "technology.out_of_scope", "technology.prohibited_listed")
+    if resolution["status"] != "recognized":
+        for key in keys:
+            f.unknown(key, query_path)
+        return
+    for scope in ("national", "provincial"):
+        listed = any(l["scope"] == scope for l in resolution["listings"])
+        needs_grade = any(l["scope"] == scope for l in resolution.get("grade_needed") or [])
+        if listed or not needs_grade:
+            f.values[f"technology.listed_{scope}"] = listed
+        else:
+            f.unknown(f"technology.listed_{scope}", "technology.surgery_grade")
+    f.values["technology.out_of_scope"] = bool(resolution.get("out_of_scope"))
+    f.values["technology.prohibited_listed"] = bool(resolution.get("prohibited"))
+
+
+def build_facts(request: Request, resolution: dict | None, active_documents: list[str]) -> Facts:
+    """The facts of one decision."""
+    vocab = vocabulary()
+    unknown_unless_given = set(vocab.raw.get("unknown_unless_given", []))
+    f = Facts()
+    v = f.values
+    v["as_of"] = request.as_of.toordinal()
+    v["jurisdiction"] = request.jurisdiction.id
+    for doc in {d for j in vocab.jurisdictions for d in j.documents}:
+        v[doc_fact(doc)] = doc in active_documents
+    inst = request.institution
+    v["institution.category"] = inst.get("category", "hospital")
+    v["institution.tcm"] = bool(inst.get("tcm", False))
+    if "level" in inst:
+        v["institution.level"] = inst["level"] or 0
+    elif "institution.level" in unknown_unless_given:
+        f.unknown("institution.level", "institution.level")
+    tech = request.technology
+    _classification_facts(f, resolution)
+    if tech is not None:
+        for name in TECH_BOOLEANS:
+            path = f"technology.{name}"
+            if name in tech:
+                v[path] = bool(tech[name])
+            elif path in unknown_unless_given:
+                f.unknown(path, path)
+            else:
+                v[path] = False
+        grounds = tech.get("prohibited_grounds") or []
+        for g in vocab.ids("prohibited_grounds"):
+            v[f"technology.ground.{g}"] = g in grounds
+        v["technology.any_prohibited_ground"] = bool(grounds)
+        if tech.get("surgery_grade") is not None:
+            v["technology.surgery_grade"] = tech["surgery_grade"]
+        if tech.get("in_use_since") is not None:
+            v["technology.in_use_since"] = tech["in_use_since"].toordinal()
+    for etype, date in latest_events(request).items():
+        v[f"events.{etype}"] = date.toordinal()
+    return f

@@ -1,0 +1,173 @@
+"""render_text(response) -> str: a decision response (contract section 4) in Chinese, for a person.
+
+Everything shown comes from the response dict itself; vocabulary ids are turned into their
+Chinese labels from kb/vocabulary.yaml. The output is deterministic (same response, same text).
+"""
+from __future__ import annotations
+
+from engine.kb.vocabulary import vocabulary
+
+RULE = "─" * 40
+UNDATED = ("none", "immediately", "same_day")  # deadline kinds that never have a date
+QUOTE_LIMIT = 300  # longer quotes (whole attachments) are cut, with a pointer to `medtech kb show`
+
+
+def _label(key: str, value) -> str:
+    """The Chinese label of a vocabulary id (the id itself when unknown, "—" when absent)."""
+    if value is None or value == "":
+        return "—"
+    return vocabulary().names(key).get(value, str(value))
+
+
+def _indent(text: str, prefix: str) -> str:
+    return "\n".join(prefix + line if line else line for line in str(text).splitlines() or [""])
+
+
+class _Renderer:
+    def __init__(self, response: dict):
+        self.r = response
+        self.titles = {d.get("id"): d.get("title") for d in response.get("documents") or []}
+        self.lines: list[str] = []
+
+    def add(self, *lines: str) -> None:
+        self.lines.extend(lines)
+
+    def where(self, c: dict) -> str:
+        """《文件名》第十一条第一款 (the document id when its title is not in the response)."""
+        title = self.titles.get(c.get("document"))
+        doc = f"《{title}》" if title else f"[{c.get('document', '?')}]"
+        return f"{doc}{c.get('label') or c.get('eid') or ''}"
+
+    def citations(self, citations: list, prefix: str, quote: bool = True) -> None:
+        for c in citations or []:
+            self.add(f"{prefix}· {self.where(c)}")
+            q = c.get("quote")
+            if quote and q:
+                if len(q) > QUOTE_LIMIT:
+                    q = f"{q[:QUOTE_LIMIT]}……」（节选；全文：medtech kb show {c.get('document')} {c.get('eid')}）"
+                else:
+                    q += "」"
+                self.add(_indent(f"「{q}", prefix + "  "))
+
+    def header(self) -> None:
+        r = self.r
+        j = r.get("jurisdiction") or {}
+        kb = r.get("knowledge_base") or {}
+        digest = str(kb.get("digest") or "")
+        short = digest[: len("sha256:") + 12] if digest.startswith("sha256:") else digest[:12]
+        self.add("医疗技术临床应用管理 · 合规意见",
+                 f"管辖：{j.get('name') or j.get('id') or '—'}；查询日期：{r.get('as_of') or '—'}；"
+                 f"知识库版本：{kb.get('version') or '—'}（{short or '—'}）", RULE)
+        self.add("适用文件：")
+        for d in r.get("documents") or []:
+            title = f"《{d['title']}》" if d.get("title") else ""
+            self.add(f"  · {d.get('id')} {title} —— {_label('document_statuses', d.get('status'))}")
+        if not r.get("documents"):
+            self.add("  （无）")
+
+    def technology(self) -> None:
+        t = self.r.get("technology")
+        self.add("", "技术：")
+        if not t:
+            self.add("  未指定具体技术：以下仅为机构层面的义务。")
+            return
+        name = t.get("name") or "（未能识别）"
+        query = t.get("query")
+        self.add(f"  名称：{name}" + (f"（查询：{query}）" if query and query != t.get("name") else ""))
+        self.add(f"  分类：{_label('technology_classes', t.get('class'))}")
+        for l in t.get("listings") or []:
+            scope = "国家目录" if l.get("scope") == "national" else "省级目录"
+            grades = l.get("grades")
+            g = f"（手术分级：{'、'.join(f'{x}级' for x in grades)}）" if grades else ""
+            self.add(f"  列入：{scope} {l.get('catalog')} {l.get('code')} {l.get('name')}{g}")
+            if l.get("citation"):
+                self.citations([l["citation"]], "    ", quote=False)
+        if t.get("citations"):
+            self.add("  分类依据：")
+            self.citations(t["citations"], "    ")
+        for c in t.get("candidates") or []:
+            self.add(f"  可能是：{c.get('name') or c.get('id')}" + (f"（{c['id']}）" if c.get("id") else ""))
+
+    def deadline(self, o: dict, prefix: str) -> None:
+        d = o.get("deadline") or {}
+        due, status = o.get("due"), _label("statuses", o.get("status"))
+        if due:
+            when = f"截止 {due}；{status}"
+        elif d.get("kind") in UNDATED:
+            when = status
+        else:
+            when = f"尚无法计算具体日期；{status}"
+        self.add(f"{prefix}期限：{d.get('text') or '—'}（{when}）")
+        if d.get("provisional"):
+            self.add(f"{prefix}  （该年度节假日安排尚未公布，日期为临时计算）")
+        for a in d.get("alternatives") or []:
+            alt_due = f"截止 {a['due']}" if a.get("due") else "无法计算具体日期"
+            srcs = "、".join(self.where(c) for c in a.get("citations") or [])
+            self.add(f"{prefix}其他期限：{a.get('text')}（{alt_due}）" + (f"，依据 {srcs}" if srcs else ""))
+
+    def obligation(self, n: int, o: dict, full: bool) -> None:
+        action = _label("actions", o.get("action"))
+        self.add("", f"{n}. 【{action}】{o.get('summary') or ''}")
+        p = "   "
+        if not full:
+            self.add(f"{p}主体：{_label('actors', o.get('actor'))}")
+        if o.get("addressee"):
+            self.add(f"{p}对象：{_label('addressees', o.get('addressee'))}")
+        self.deadline(o, p)
+        if o.get("materials"):
+            self.add(f"{p}材料：")
+            for i, m in enumerate(o["materials"], 1):
+                self.add(_indent(f"({i}) {m.get('text')}", p + "  "))
+        self.add(f"{p}依据：")
+        self.citations(o.get("citations") or [], p + "  ", quote=full)
+        for c in (o.get("consequences") or []) if full else []:
+            srcs = "、".join(self.where(x) for x in c.get("citations") or [])
+            self.add(f"{p}法律责任：{c.get('text')}" + (f"（{srcs}）" if srcs else ""))
+        if o.get("rules"):
+            self.add(f"{p}规则：{'、'.join(o['rules'])}")
+
+    def summary(self) -> None:
+        """What is owed at once or by a date (immediate first, then by due date): the answer at a glance."""
+        items = [o for o in self.r.get("obligations") or [] if o.get("due") or o.get("status") == "immediate"]
+        items.sort(key=lambda o: (o.get("status") != "immediate", o.get("due") or ""))
+        if not items:
+            return
+        self.add("", RULE, "要点：")
+        for o in items:
+            to = f" → {_label('addressees', o['addressee'])}" if o.get("addressee") else ""
+            when = f"截止 {o['due']}" if o.get("due") else "立即"
+            self.add(f"  · {_label('actions', o.get('action'))}{to}：{when}（{_label('statuses', o.get('status'))}）")
+
+    def duties(self, key: str, title: str, full: bool, empty: str) -> None:
+        self.add("", RULE, title)
+        items = self.r.get(key) or []
+        for n, o in enumerate(items, 1):
+            self.obligation(n, o, full)
+        if not items:
+            self.add(f"  {empty}")
+
+    def notes(self) -> None:
+        warnings = self.r.get("warnings") or []
+        missing = self.r.get("missing_facts") or []
+        if warnings:
+            self.add("", RULE, "提示：")
+            for w in warnings:
+                self.add(f"  · {w.get('message') or _label('warning_codes', w.get('code'))}")
+        if missing:
+            self.add("", RULE, "待补充事实：")
+            for m in missing:
+                self.add(f"  · {m.get('question')} —— {m.get('why')}（{m.get('path')}）")
+
+    def render(self) -> str:
+        self.header()
+        self.technology()
+        self.summary()
+        self.duties("obligations", "机构义务：", True, "（根据所给事实，没有需要本机构办理的事项）")
+        self.duties("authority_actions", "行政部门事项：", False, "（无）")
+        self.notes()
+        return "\n".join(self.lines) + "\n"
+
+
+def render_text(response: dict) -> str:
+    """The response as Chinese text for a policy officer (see the module docstring)."""
+    return _Renderer(response).render()

@@ -1,0 +1,214 @@
+"""The HTTP service: a thin, read-only FastAPI layer over `decide()` and the knowledge base.
+
+Endpoints (contract section 1):
+
+    POST /v1/decisions                             request -> response (200); invalid -> 422 {"errors": [...]}
+    POST /v1/decisions/batch                       {"requests": [...]} -> {"responses": [...]} (at most 1,000)
+    GET  /v1/flowcharts/{jurisdiction}             ?format=svg|png|dot|mermaid&as_of=...&chart=filing|incident
+    GET  /v1/documents                             the encoded documents
+    GET  /v1/documents/{document}                  one document with its provisions
+    GET  /v1/documents/{document}/provisions/{eid} one provision: Chinese label, text, children
+    GET  /v1/technologies?q=...&jurisdiction=...&as_of=...
+    GET  /healthz                                  status and knowledge-base digest
+    GET  /openapi.json                             built from the published JSON Schemas (kb/schema/)
+
+This module holds the app, its routes and `run()`; the work is done in
+    engine.service.input        request bodies (1 MiB limit, JSON, nesting depth) and dates
+    engine.service.errors       `ApiError`, the `{"errors": [...]}` bodies and exception handlers
+    engine.service.worker       the engine thread (`on_engine`)
+    engine.service.kb_access           the knowledge base, its digest, document/jurisdiction look-ups, warm-up
+    engine.service.decisions    single and batch decisions
+    engine.service.resources    documents, provisions, technologies, flowcharts
+    engine.service.middleware   the digest header and the generic 500
+    engine.service.openapi              the OpenAPI document
+
+Design notes
+- Request bodies are parsed here (not by pydantic) so that the published JSON Schemas stay the
+  single source of truth: the OpenAPI document embeds kb/schema/request.schema.json and
+  response.schema.json as components, and `decide()` validates against the same schema.
+- Every engine call runs on one dedicated worker thread. durable_rules is not thread-safe (the
+  backend serialises with a lock anyway) and the GIL gives no parallelism, so one thread costs
+  nothing and keeps the event loop free for I/O; scale with processes (`run(workers=N)`).
+- Every response, errors included, carries `X-Knowledge-Base-Digest`. Unexpected exceptions are
+  logged and answered with a generic 500 JSON body, never a traceback.
+"""
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+from typing import Literal
+
+from fastapi import FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from engine.service.decisions import (
+    BATCH_CHUNK,
+    MAX_BATCH,
+    batch_items,
+    decide_many,
+    decide_one,
+)
+from engine.service.errors import (
+    ApiError,
+    api_error_handler,
+    http_error_handler,
+    json_response,
+    validation_error_handler,
+)
+from engine.service.input import MAX_BODY, MAX_DEPTH, parse_as_of, parse_json, read_json  # noqa: F401 - re-exported
+from engine.service.kb_access import digest, kb, warm
+from engine.service.middleware import DIGEST_HEADER, DigestHeaderMiddleware  # noqa: F401 - re-exported
+from engine.service.openapi import (  # noqa: F401 - re-exported
+    REF,
+    build_openapi,
+    error_responses,
+    json_content,
+    schema_component,
+)
+from engine.service.resources import (
+    FLOWCHART_MEDIA,
+    find_technologies,
+    flowchart,
+    get_document,
+    get_provision,
+    list_documents,
+)
+from engine.service.worker import on_engine, shutdown_executor
+
+log = logging.getLogger("engine.service.app")
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI):
+    """Warm the engine up before serving; stop the engine thread on shutdown."""
+    await on_engine(warm)
+    yield
+    shutdown_executor()
+
+
+app = FastAPI(
+    title="medtech-rules",
+    version="0.1.0",
+    description="医疗技术临床应用管理: decisions, documents, catalogues and flowcharts (read-only).",
+    lifespan=lifespan,
+)
+app.add_middleware(DigestHeaderMiddleware)
+app.add_exception_handler(ApiError, api_error_handler)
+app.add_exception_handler(RequestValidationError, validation_error_handler)
+app.add_exception_handler(StarletteHTTPException, http_error_handler)
+
+
+def openapi_document() -> dict:
+    """The OpenAPI document of `app` (see engine.service.openapi); served at /openapi.json."""
+    return build_openapi(app)
+
+
+app.openapi = openapi_document  # type: ignore[method-assign]
+
+
+# --------------------------------------------------------------------------- endpoints
+# No docstrings on the route functions: FastAPI would publish them as operation descriptions
+# in the OpenAPI document; `summary=` describes each one.
+
+
+@app.get("/healthz", summary="Status and knowledge-base digest",
+         responses={200: {"description": "Healthy", "content": json_content("Health")},
+                    503: {"description": "The knowledge base is invalid", "content": json_content("Health")}})
+async def healthz():
+    def check():
+        try:
+            base = kb()
+        except ApiError:
+            return 503, {"status": "error", "knowledge_base": {"digest": digest()}}
+        return 200, {"status": "ok", "knowledge_base": {"version": base.version, "digest": base.digest},
+                     "documents": len(base.documents), "rules": len(base.rules)}
+    status, body = await on_engine(check)
+    return json_response(body, status)
+
+
+@app.post(
+    "/v1/decisions",
+    summary="Answer one decision request",
+    openapi_extra={"requestBody": {"required": True, "content": json_content("DecisionRequest")}},
+    responses={200: {"description": "The decision", "content": json_content("DecisionResponse")},
+               **error_responses(400, 413, 422, 503)},
+)
+async def post_decision(request: Request):
+    data = await read_json(request)
+    status, body = await on_engine(decide_one, data)
+    return Response(body, status_code=status, media_type="application/json")
+
+
+@app.post(
+    "/v1/decisions/batch",
+    summary=f"Answer up to {MAX_BATCH} decision requests; each invalid one is answered in place with its errors",
+    openapi_extra={"requestBody": {"required": True, "content": json_content("BatchRequest")}},
+    responses={200: {"description": "One answer per request, in order", "content": json_content("BatchResponse")},
+               **error_responses(400, 413, 422, 503)},
+)
+async def post_batch(request: Request):
+    items = batch_items(await read_json(request))
+    parts: list[bytes] = []
+    for start in range(0, len(items), BATCH_CHUNK):
+        parts += await on_engine(decide_many, items[start:start + BATCH_CHUNK])
+    return Response(b'{"responses":[' + b",".join(parts) + b"]}", media_type="application/json")
+
+
+@app.get(
+    "/v1/flowcharts/{jurisdiction}",
+    summary="The procedure of a jurisdiction as a flowchart",
+    responses={200: {"description": "The chart", "content": {m.split(";")[0]: {"schema": {"type": "string"}} for m in FLOWCHART_MEDIA.values()}},
+               **error_responses(404, 422, 501, 503)},
+)
+async def get_flowchart(
+    jurisdiction: str,
+    format: Literal["svg", "png", "dot", "mermaid"] = Query("svg", description="output format"),
+    chart: Literal["filing", "incident"] = Query("filing", description="which procedure"),
+    as_of: str | None = Query(None, description="YYYY-MM-DD; documents in force on that day"),
+):
+    day = parse_as_of(as_of)
+    body = await on_engine(flowchart, jurisdiction, chart, format, day)
+    return Response(body, media_type=FLOWCHART_MEDIA[format])
+
+
+@app.get("/v1/documents", summary="The encoded source documents",
+         responses={200: {"description": "Documents", "content": json_content("DocumentList")}, **error_responses(422, 503)})
+async def documents_index(as_of: str | None = Query(None, description="YYYY-MM-DD for `status`; default today in China")):
+    return json_response(await on_engine(list_documents, parse_as_of(as_of)))
+
+
+@app.get("/v1/documents/{document}", summary="One document with its provisions",
+         responses={200: {"description": "The document", "content": json_content("Document")}, **error_responses(404, 422, 503)})
+async def document_detail(document: str, as_of: str | None = Query(None, description="YYYY-MM-DD for `status`")):
+    return json_response(await on_engine(get_document, document, parse_as_of(as_of)))
+
+
+@app.get("/v1/documents/{document}/provisions/{eid}", summary="One provision: Chinese label, verbatim text, children",
+         responses={200: {"description": "The provision", "content": json_content("Provision")}, **error_responses(404, 503)})
+async def provision_detail(document: str, eid: str):
+    return json_response(await on_engine(get_provision, document, eid))
+
+
+@app.get("/v1/technologies", summary="Look a technology up in the catalogues in force",
+         responses={200: {"description": "Matches", "content": json_content("Technologies")}, **error_responses(404, 422, 501, 503)})
+async def technologies(
+    q: str = Query(..., min_length=1, max_length=200, description="name, common name, abbreviation or code"),
+    jurisdiction: str | None = Query(None, description="id or Chinese name; default national"),
+    as_of: str | None = Query(None, description="YYYY-MM-DD; default today in China"),
+    surgery_grade: int | None = Query(None, ge=1, le=4, description="手术分级, for grade-qualified entries"),
+):
+    return json_response(await on_engine(find_technologies, q, jurisdiction, parse_as_of(as_of), surgery_grade))
+
+
+# --------------------------------------------------------------------------- running
+
+
+def run(host: str = "127.0.0.1", port: int = 8000, workers: int = 1, *, access_log: bool = True,
+        log_level: str = "info") -> None:
+    """Serve with uvicorn; `workers=N` runs N processes. SIGTERM/SIGINT shut down gracefully
+    (in-flight requests get up to 5 s)."""
+    import uvicorn
+    uvicorn.run("engine.service.app:app", host=host, port=port, workers=workers if workers > 1 else None,
+                timeout_graceful_shutdown=5, access_log=access_log, log_level=log_level)

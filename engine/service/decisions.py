@@ -1,0 +1,62 @@
+"""Decisions for the HTTP service: one request, or a batch answered item by item.
+
+`decide_one` and `decide_many` run on the engine thread; bodies come back already encoded so
+that a batch can be assembled without decoding its answers again.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from engine.errors import InvalidRequest, KnowledgeBaseError
+from engine.service.errors import ApiError, dumps, error, kb_unavailable
+
+log = logging.getLogger("engine.service.app")
+
+MAX_BATCH = 1000
+BATCH_CHUNK = 25                # batch items per executor job, so other requests interleave
+
+_INTERNAL = {"errors": [{"path": "", "message": "internal error while answering this request"}]}
+
+
+def decide_one(data: Any) -> tuple[int, bytes]:
+    """(status, JSON body) for one request: 200 with the response or 422 with every problem."""
+    # engine.decide is the package-level function (the module is engine.inference.decision)
+    from engine import decide
+    try:
+        return 200, dumps(decide(data))
+    except InvalidRequest as exc:
+        return 422, dumps({"errors": exc.errors})
+    except KnowledgeBaseError as exc:
+        raise kb_unavailable(exc) from None
+
+
+def decide_many(items: list) -> list[bytes]:
+    """Answers for batch items, each a response or `{"errors": [...]}` in place."""
+    out = []
+    for item in items:
+        try:
+            out.append(decide_one(item)[1])
+        except ApiError:
+            raise
+        except Exception:  # noqa: BLE001 - one bad item must not lose the batch
+            log.exception("batch item failed")
+            out.append(dumps(_INTERNAL))
+    return out
+
+
+def batch_items(data: Any) -> list:
+    """The requests of a batch body `{"requests": [...]}` (422 with every problem otherwise)."""
+    if not isinstance(data, dict):
+        raise error(422, 'a batch must be a JSON object {"requests": [...]}')
+    errors = [{"path": str(k), "message": "unknown field (allowed: requests)"} for k in data if k != "requests"]
+    items = data.get("requests")
+    if "requests" not in data:
+        errors.append({"path": "requests", "message": "is required"})
+    elif not isinstance(items, list):
+        errors.append({"path": "requests", "message": f"{items!r:.60} is not of type 'array'"})
+    elif len(items) > MAX_BATCH:
+        errors.append({"path": "requests", "message": f"at most {MAX_BATCH} requests per batch (got {len(items)})"})
+    if errors:
+        raise ApiError(422, errors)
+    return items

@@ -1,0 +1,120 @@
+"""The read-only resources of the HTTP service besides decisions: documents and provisions,
+technology look-ups in the catalogues, and flowcharts. Each function runs on the engine thread
+and returns a JSON-ready dict (bytes for a flowchart) or raises an `ApiError`.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import functools
+
+from engine.errors import KnowledgeBaseError, NotFound
+from engine.service.errors import error, kb_unavailable, not_found
+from engine.service.kb_access import document, documents, resolve_jurisdiction
+
+FLOWCHART_MEDIA = {
+    "svg": "image/svg+xml",
+    "png": "image/png",
+    "dot": "text/vnd.graphviz; charset=utf-8",
+    "mermaid": "text/plain; charset=utf-8",
+}
+
+
+def _today() -> dt.date:
+    from engine.inference.request import today_in_china
+    return today_in_china()
+
+
+# --------------------------------------------------------------------------- documents
+
+
+def _provision_tree(doc, provision) -> dict:
+    out = provision.to_dict()
+    out["parent"] = provision.parent
+    out["children"] = [_provision_tree(doc, doc.provisions[c]) for c in provision.children]
+    return out
+
+
+def _document_summary(doc, as_of: dt.date) -> dict:
+    return {
+        "id": doc.id, "title": doc.title, "number": doc.number, "jurisdiction": doc.jurisdiction,
+        "kind": doc.kind, "issuer": list(doc.issuer), "dates": doc.dates, "status": doc.status_on(as_of),
+        "provisions": len(doc.provisions),
+    }
+
+
+def list_documents(as_of: dt.date | None) -> dict:
+    """Every encoded document with its status on `as_of` (default today in China)."""
+    as_of = as_of or _today()
+    return {"as_of": as_of.isoformat(), "documents": [_document_summary(d, as_of) for d in documents().values()]}
+
+
+def get_document(document_id: str, as_of: dt.date | None) -> dict:
+    """One document with its provisions, its status on `as_of` and its top-level outline."""
+    doc = document(document_id)
+    as_of = as_of or _today()
+    out = doc.to_dict()
+    out["as_of"] = as_of.isoformat()
+    out["status"] = doc.status_on(as_of)
+    out["outline"] = [p.eid for p in doc.top_level()]
+    return out
+
+
+def get_provision(document_id: str, eid: str) -> dict:
+    """One provision with its parent and its children, nested (404 for an unknown eid)."""
+    doc = document(document_id)
+    try:
+        provision = doc.get(eid)
+    except NotFound as exc:
+        raise not_found(exc, "eid") from None
+    return {"document": {"id": doc.id, "title": doc.title}, **_provision_tree(doc, provision)}
+
+
+# --------------------------------------------------------------------------- technologies
+
+
+def find_technologies(q: str, jurisdiction: str | None, as_of: dt.date | None, surgery_grade: int | None = None) -> dict:
+    """How the catalogues in force treat a name, abbreviation or code (engine.catalog.resolve)."""
+    j = resolve_jurisdiction(jurisdiction) if jurisdiction else None
+    try:
+        from engine import catalog
+    except ImportError as exc:
+        raise error(501, f"the technology catalogue is not available in this installation ({exc})") from None
+    as_of = as_of or _today()
+    jid = j.id if j else "national"
+    # a name first; when it is not recognised, the same text as a catalogue code (S19, hunan:S19)
+    code = q if len(q) <= 40 else None
+    resolution = catalog.resolve(name=q, code=code, jurisdiction=jid, as_of=as_of, surgery_grade=surgery_grade)
+    out: dict = {"query": q, "jurisdiction": jid, "as_of": as_of.isoformat(), "resolution": resolution.to_dict()}
+    fmt = getattr(catalog, "format_search", None)
+    if callable(fmt):
+        out["text"] = fmt(q, jurisdiction=jid, as_of=as_of, surgery_grade=surgery_grade)
+    return out
+
+
+# --------------------------------------------------------------------------- flowcharts
+
+
+@functools.lru_cache(maxsize=64)
+def _render(jurisdiction: str, chart: str, fmt: str, as_of: str | None) -> bytes:
+    from engine.flowchart import render_chart
+    out = render_chart(jurisdiction, chart=chart, fmt=fmt, as_of=as_of)
+    return out.encode("utf-8") if isinstance(out, str) else bytes(out)
+
+
+def flowchart(jurisdiction: str, chart: str, fmt: str, as_of: dt.date | None) -> bytes:
+    """The `chart` procedure of a jurisdiction rendered as `fmt` (cached per day)."""
+    j = resolve_jurisdiction(jurisdiction)
+    try:
+        from engine.flowchart import render_chart  # noqa: F401 - lazy: optional until it exists
+    except ImportError as exc:
+        raise error(501, f"flowcharts are not available in this installation ({exc})") from None
+    try:
+        return _render(j.id, chart, fmt, (as_of or _today()).isoformat())  # the day is part of the cache key
+    except NotFound as exc:
+        raise not_found(exc, "jurisdiction") from None
+    except KnowledgeBaseError as exc:
+        raise kb_unavailable(exc) from None
+    except Exception as exc:  # graphviz's ExecutableNotFound when `dot` is missing
+        if type(exc).__name__ == "ExecutableNotFound":
+            raise error(501, f"format {fmt} needs Graphviz (`dot`), which is not installed; try format=dot or mermaid", "format") from None
+        raise
