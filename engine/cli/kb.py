@@ -6,6 +6,7 @@ from engine.cli.common import (
     _date,
     _module,
     _out,
+    _vocabulary,
 )
 
 
@@ -77,8 +78,8 @@ def register(sub, juris: str) -> None:
     s = kbs.add_parser("coverage", help="which provisions the rules and catalogues account for")
     s.set_defaults(func=cmd_kb_coverage)
     s = kbs.add_parser("show", help="a document's outline, or one provision's text")
-    s.add_argument("document", metavar="DOCUMENT", help="e.g. nhc-2018-1")
-    s.add_argument("eid", nargs="?", metavar="EID", help="e.g. art_25__para_3")
+    s.add_argument("document", metavar="DOCUMENT", help="one of: " + ", ".join(_vocabulary().documents))
+    s.add_argument("eid", nargs="?", metavar="EID", help="a provision's eId, e.g. art_11__para_1 or sec_2__subsec_1")
     s.add_argument("--as-of", type=_date, default=None, metavar="DATE", help="date for the document's status (default today)")
     s.set_defaults(func=cmd_kb_show)
     s = kbs.add_parser("schemas", help="regenerate kb/schema/*.schema.json from kb/vocabulary.yaml")
