@@ -37,12 +37,29 @@ def test_background_dispatch_is_serialised_with_decisions():
 
 
 def test_each_decision_leaves_no_session_behind():
+    import durable_rules_engine
+
     from engine.inference import backends
     from engine.kb.loader import knowledge_base
     backend = backends.durable(knowledge_base())
     decide({"as_of": "2025-04-29", "institution": {"jurisdiction": "jilin", "level": 3},
-            "technology": {"name": "关节镜诊疗技术", "surgery_grade": 3}})
-    assert backend._fired == {}
+            "technology": {"name": "关节镜诊疗技术", "surgery_grade": 3}}, backend="durable")
+    sid = backend.last_sid
+    assert sid is not None
+    with pytest.raises(durable_rules_engine.error, match="Could not get state"):
+        durable_rules_engine.get_state(backend._handle, sid)
+
+
+def test_fired_rules_are_read_from_the_engine_action_queue():
+    # the facts are asserted once; every rule that fired is taken from durable_rules' queue of actions
+    from engine.inference import backends
+    from engine.kb.loader import knowledge_base
+    kb = knowledge_base()
+    backend = backends.durable(kb)
+    assert backend._rule_named('{"r_0":{"m":{"kind":"case"}}}') is None      # the first sentinel
+    named = [backend._rule_named('{"r_%d":{"m":{}}}' % i) for i in range(2, len(kb.rules) + 2)]
+    assert named == [r.id for r in kb.rules]
+    assert backend._rule_named('{ "r_2" : {"m": {}}}') == kb.rules[0].id    # any spacing
 
 
 def test_unknown_backend_is_refused():
