@@ -13,7 +13,7 @@ from engine.cli.common import (
 def cmd_serve(args) -> int:
     _use_backend(args)
     service = _module("service.app", "the HTTP service")
-    service.run(args.host, args.port, args.workers)
+    service.run(args.host, args.port, args.workers, access_log=args.access_log)
     return 0
 
 
@@ -24,4 +24,6 @@ def register(sub, juris: str) -> None:
     s.add_argument("--port", type=int, default=8000)
     s.add_argument("--workers", type=_positive, default=1, metavar="N", help="worker processes (default 1)")
     s.add_argument("--backend", choices=_backends(), default=None, help=BACKEND_HELP)
+    s.add_argument("--access-log", action="store_true",
+                   help="log every request (uvicorn's access log) on stdout; off by default (it costs throughput)")
     s.set_defaults(func=cmd_serve)

@@ -205,10 +205,11 @@ async def technologies(
 # --------------------------------------------------------------------------- running
 
 
-def run(host: str = "127.0.0.1", port: int = 8000, workers: int = 1, *, access_log: bool = True,
+def run(host: str = "127.0.0.1", port: int = 8000, workers: int = 1, *, access_log: bool = False,
         log_level: str = "info") -> None:
     """Serve with uvicorn; `workers=N` runs N processes. SIGTERM/SIGINT shut down gracefully
-    (in-flight requests get up to 5 s)."""
+    (in-flight requests get up to 5 s). `access_log` logs every request (off by default: a log line
+    per request costs throughput; see benchmarks/load.py --access-log)."""
     import uvicorn
     uvicorn.run("engine.service.app:app", host=host, port=port, workers=workers if workers > 1 else None,
                 timeout_graceful_shutdown=5, access_log=access_log, log_level=log_level)
