@@ -32,8 +32,10 @@ def test_background_dispatch_is_serialised_with_decisions():
     from engine.inference import backends
     from engine.kb.loader import knowledge_base
     backend = backends.durable(knowledge_base())
-    ruleset = lang.get_host().get_ruleset(backend.ruleset)
-    assert ruleset.dispatch.__name__ == "run" and ruleset.dispatch_timers.__name__ == "run"
+    assert backend.rulesets
+    for part in backend.rulesets.values():
+        ruleset = lang.get_host().get_ruleset(part.name)
+        assert ruleset.dispatch.__name__ == "run" and ruleset.dispatch_timers.__name__ == "run"
 
 
 def test_each_decision_leaves_no_session_behind():
@@ -46,8 +48,9 @@ def test_each_decision_leaves_no_session_behind():
             "technology": {"name": "关节镜诊疗技术", "surgery_grade": 3}}, backend="durable")
     sid = backend.last_sid
     assert sid is not None
-    with pytest.raises(durable_rules_engine.error, match="Could not get state"):
-        durable_rules_engine.get_state(backend._handle, sid)
+    for part in backend.rulesets.values():
+        with pytest.raises(durable_rules_engine.error, match="Could not get state"):
+            durable_rules_engine.get_state(part.handle, sid)
 
 
 def test_fired_rules_are_read_from_the_engine_action_queue():
@@ -56,10 +59,30 @@ def test_fired_rules_are_read_from_the_engine_action_queue():
     from engine.kb.loader import knowledge_base
     kb = knowledge_base()
     backend = backends.durable(kb)
-    assert backend._rule_named('{"r_0":{"m":{"kind":"case"}}}') is None      # the first sentinel
-    named = [backend._rule_named('{"r_%d":{"m":{}}}' % i) for i in range(2, len(kb.rules) + 2)]
-    assert named == [r.id for r in kb.rules]
-    assert backend._rule_named('{ "r_2" : {"m": {}}}') == kb.rules[0].id    # any spacing
+    docs = tuple(kb.vocabulary.jurisdictions[1].documents)
+    part = backend.rulesets[("classified", docs)]
+    assert part.rule_named('{"r_0":{"m":{"kind":"classified"}}}') is None      # the sentinel
+    expected = [r.id for r in kb.rules if r.document in docs and r.stage != "classify"]
+    assert [part.rule_named('{"r_%d":{"m":{}}}' % i) for i in range(1, len(expected) + 1)] == expected
+    assert part.rule_named('{ "r_1" : {"m": {}}}') == expected[0]    # any spacing
+
+
+def test_one_ruleset_per_stage_group_and_set_of_documents_in_force():
+    # a session is opened in the ruleset of exactly the documents that apply (its cost grows with
+    # the ruleset); rules of other documents cannot fire, as each requires its document to apply
+    from engine.inference import backends
+    from engine.kb.loader import knowledge_base
+    kb = knowledge_base()
+    backend = backends.durable(kb)
+    jurisdictions = kb.vocabulary.jurisdictions
+    for j in jurisdictions:
+        for kind in ("case", "classified"):
+            assert (kind, tuple(j.documents)) in backend.rulesets
+    assert len(backend.rulesets) == 2 * len({tuple(j.documents) for j in jurisdictions})
+    # before the national measures took effect (2018-11-01) no document applies: a ruleset of no rules
+    decide({"as_of": "2018-06-01", "institution": {"jurisdiction": "national"}}, backend="durable")
+    empty = backend.rulesets[("classified", ())]
+    assert list(empty.rule_of.values()) == [None]
 
 
 def test_unknown_backend_is_refused():

@@ -18,8 +18,9 @@ def pure(kb: KnowledgeBase) -> PureEvaluator:
 
 
 def durable(kb: KnowledgeBase):
-    """The durable_rules ruleset of `kb`'s rules (built once per digest and process)."""
-    return durable_backend(kb.rules, kb.digest)
+    """The durable_rules back end of `kb`'s rules (built once per digest and process, with the
+    rulesets of each jurisdiction's documents)."""
+    return durable_backend(kb.rules, kb.digest, [tuple(j.documents) for j in kb.vocabulary.jurisdictions])
 
 
 def backend(kb: KnowledgeBase, name: str):
