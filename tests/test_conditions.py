@@ -5,7 +5,7 @@ from engine.kb import conditions as c
 
 
 def parse(spec):
-    return c.parse(spec, lambda ref: {"2018-08-13": 736919}.get(ref) if isinstance(ref, str) else None)
+    return c.parse(spec, lambda ref, op: {"2018-08-13": 736919}.get(ref) if isinstance(ref, str) else None)
 
 
 @pytest.mark.parametrize("spec, facts, expected", [

@@ -102,6 +102,19 @@ def _deadline() -> dict:
         "due": {"type": ["string", "null"]},
         "provisional": {"type": "boolean"},
         "citations": {"type": "array", "items": _citation()},
+        # a duty owed per occurrence or per period: every occurrence up to the next one not yet past
+        "occurrences": {
+            "type": "array",
+            "items": _obj(
+                {
+                    "event_date": {"type": "string"},
+                    "period": {"type": "string"},
+                    "due": {"type": ["string", "null"]},
+                    "status": {"type": "string", "enum": vocabulary().ids("statuses")},
+                },
+                ["due", "status"],
+            ),
+        },
     }
     alt = _obj(dict(base), ["kind", "text"])
     return _obj({**base, "alternatives": {"type": "array", "items": alt}}, ["kind", "text"])
@@ -264,6 +277,14 @@ def rules_schema() -> dict:
             "addressee": {"type": ["string", "null"], "enum": v.ids("addressees") + [None]},
             "deadline": deadline,
             "done_by": {"type": "string", "enum": v.ids("event_types")},
+            # whose law decides the rule: "as_of" (an ongoing duty), or the day a transition provision
+            # speaks ({document, date}); without it, the day of the deadline's event (contract §5)
+            "governed_by": {
+                "oneOf": [
+                    {"const": "as_of"},
+                    _obj({"document": {"type": "string"}, "date": {"enum": ["published", "in_force_from", "in_force_until"]}}, ["document", "date"]),
+                ]
+            },
             "materials": {"type": "array", "items": material},
             "replaces_materials_of": {"type": "array", "items": {"type": "string"}},
             "citations": {"type": "array", "minItems": 1, "items": CITE_REF},
