@@ -54,7 +54,7 @@ def test_relevant_unknowns_ignore_decided_branches():
 
 
 def test_unknowable_constant_never_holds():
-    node = c.parse({"fact": "d", "before": {"document": "x", "date": "in_force_from"}}, lambda ref: None)
+    node = c.parse({"fact": "d", "before": {"document": "x", "date": "in_force_from"}}, lambda ref, op: None)
     assert c.evaluate(node, {"d": 1}) is False
 
 

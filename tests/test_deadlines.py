@@ -27,8 +27,13 @@ def docs():
     ({"kind": "immediately", "event": "serious_incident"}, {"serious_incident": D(2025, 6, 3)}, D(2025, 6, 3)),
     ({"kind": "same_day", "event": "filing_submitted"}, {"filing_submitted": D(2025, 6, 3)}, D(2025, 6, 3)),
     ({"kind": "before_event", "event": "first_clinical_use"}, {"first_clinical_use": D(2025, 6, 3)}, D(2025, 6, 2)),
-    ({"kind": "quarter_first_week", "event": "first_clinical_use"}, {"first_clinical_use": D(2025, 11, 20)}, D(2026, 1, 7)),
-    ({"kind": "quarter_first_week", "event": "first_clinical_use"}, {"first_clinical_use": D(2025, 4, 1)}, D(2025, 7, 7)),
+    # 第1周 = the quarter's first 5 working days (issue 10 §3): 2026 opens with New Year 1/1-1/3, then
+    # 1/4 Sun (make-up) 1, 1/5 2, 1/6 3, 1/7 4, 1/8 5 (was calendar day 7, 2026-01-07)
+    ({"kind": "quarter_first_week", "days": 5, "event": "first_clinical_use"}, {"first_clinical_use": D(2025, 11, 20)}, D(2026, 1, 8)),
+    # Q3 2025 opens Tue 7/1: 7/1-7/4 1-4, 7/7 5
+    ({"kind": "quarter_first_week", "days": 5, "event": "first_clinical_use"}, {"first_clinical_use": D(2025, 4, 1)}, D(2025, 7, 7)),
+    # Q4 2025 opens with the National Day break 10/1-10/8: 10/9 1, 10/10 2, 10/11 Sat (make-up) 3, 10/13 4, 10/14 5
+    ({"kind": "quarter_first_week", "days": 5, "event": "first_clinical_use"}, {"first_clinical_use": D(2025, 9, 30)}, D(2025, 10, 14)),
     ({"kind": "half_year_end", "event": "filing_submitted"}, {"filing_submitted": D(2025, 6, 30)}, D(2025, 6, 30)),
     ({"kind": "half_year_end", "event": "filing_submitted"}, {"filing_submitted": D(2025, 7, 1)}, D(2025, 12, 31)),
     ({"kind": "on_date", "date": "2019-01-31"}, {}, D(2019, 1, 31)),

@@ -42,7 +42,7 @@ def _documents(kb, request) -> tuple[list[dict], list[str], list[dict]]:
             active.append(doc_id)
         if st == "not_yet_in_force":
             start = validity.bounds(doc.dates.get("in_force_from"))[0]
-            warnings.append({"code": "document_not_in_force", "message": f"{doc.title}（{doc_id}）自{start.isoformat()}起施行，{request.as_of.isoformat()}尚未施行，其规则仅适用于施行后发生的事件"})
+            warnings.append({"code": "document_not_in_force", "message": f"{doc.title}（{doc_id}）自{start.isoformat()}起施行，{request.as_of.isoformat()}尚未施行；其规则适用于施行后发生的事件（过渡条款适用于施行前已开展的技术）"})
         elif st == "expired":
             end = validity.bounds(doc.dates.get("in_force_until"))[1]
             warnings.append({"code": "document_expired", "message": f"{doc.title}（{doc_id}）有效期至{end.isoformat()}，{request.as_of.isoformat()}已失效，其规则仅适用于有效期内发生的事件"})
