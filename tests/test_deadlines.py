@@ -71,3 +71,19 @@ def test_provisional_year_is_flagged(docs):
 ])
 def test_status(kind, due, as_of, done, expected):
     assert status(kind, due, as_of, done) == expected
+
+
+def test_recurring_quarters_stop_when_the_document_no_longer_applies():
+    """Shanghai's rules end on 2029-08-14: the Q3 2029 report (cases from 7-01) is still owed, Q4 is not."""
+    from engine.inference.deadlines import recurring
+    spec = {"kind": "quarter_first_week", "days": 5, "event": "first_clinical_use"}
+    periods = recurring(spec, D(2029, 5, 10), D(2030, 3, 1), lambda day: day <= D(2029, 8, 14))
+    assert [p for p, _ in periods] == ["2029-Q2", "2029-Q3"]
+
+
+def test_recurring_quarters_end_at_the_next_not_yet_past():
+    from engine.inference.deadlines import recurring
+    spec = {"kind": "quarter_first_week", "days": 5, "event": "first_clinical_use"}
+    # Q2 2025 report due 7/7 (7/1-7/4, 7/7); asked 7/8 the next is Q3's, due 10/14 (after the 10/1-10/8 break)
+    periods = recurring(spec, D(2025, 5, 10), D(2025, 7, 8), lambda day: True)
+    assert [(p, d.date) for p, d in periods] == [("2025-Q2", D(2025, 7, 7)), ("2025-Q3", D(2025, 10, 14))]
