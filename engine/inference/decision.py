@@ -13,9 +13,9 @@ from engine.inference.backends import BACKENDS  # noqa: F401 - re-exported for t
 from engine.inference.facts import build_facts
 from engine.inference.lawday import Day, Governance
 from engine.inference.obligations import build as build_obligations
+from engine.inference.obligations import cite
 from engine.inference.occurrences import counted as counted_events
 from engine.inference.occurrences import occurrences
-from engine.inference.obligations import cite
 from engine.inference.request import parse_request
 from engine.kb import validity
 from engine.kb.loader import knowledge_base

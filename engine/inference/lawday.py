@@ -16,8 +16,8 @@ on that is kept with no due date and the warning `effective_date_unknown`.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from engine.inference.occurrences import EACH, counting
 from engine.kb import validity
@@ -149,6 +149,8 @@ class Governance:
         for doc_id in self.day_of(day).uncertain:
             doc = self.kb.documents[doc_id]
             lo, hi = validity.bounds(doc.dates.get("in_force_from"))
+            if lo is None or hi is None:
+                continue
             self._effective_unknown((rule.spec.get("deadline") or {}).get("event"), doc.title, day, lo, hi)
 
     def _warn_window(self, rule: CompiledRule, hit: tuple) -> None:

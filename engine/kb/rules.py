@@ -137,7 +137,7 @@ def _date_resolver(documents: dict, windows: list):
         if isinstance(ref, str):
             return dt.date.fromisoformat(ref).toordinal()
         lo, hi = validity.bounds(documents[ref["document"]].dates.get(ref["date"]))
-        if lo is None:
+        if lo is None or hi is None:
             return None
         if lo != hi:
             windows.append((lo.toordinal(), hi.toordinal()))
