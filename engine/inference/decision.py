@@ -165,6 +165,9 @@ class _Days:
     def __init__(self, kb, engine, req, events: dict):
         self.kb, self.engine, self.req, self.events = kb, engine, req, events
         self.cache: dict[dt.date, Day] = {}
+        # days whose facts are the same (same documents applicable, same listings) fire the same rules:
+        # evaluate them once
+        self.by_facts: dict[tuple, tuple] = {}
 
     def evaluate(self, day: dt.date):
         """(Day, facts, resolution, class rules, blocking undecided rules) on `day`."""
@@ -173,11 +176,16 @@ class _Days:
         active = [d for d in docs if statuses[d] in validity.APPLICABLE]
         resolution = _resolve(self.req, day)
         facts_obj = build_facts(self.req, resolution, active, self.events)
-        cls, class_rules, blocking = _classify(self.kb, self.engine, facts_obj, resolution)
+        key = (tuple(sorted(facts_obj.values.items())), tuple(sorted(facts_obj.unknown_because.items())))
+        if key not in self.by_facts:
+            cls, class_rules, blocking = _classify(self.kb, self.engine, facts_obj, resolution)
+            with_class = dict(facts_obj.values, **({"class": cls} if cls is not None else {}))
+            unknown = frozenset(facts_obj.unknown_because)
+            fired = frozenset(self.engine.fire(("obligation", "authority"), with_class, unknown))
+            self.by_facts[key] = (cls, class_rules, blocking, fired)
+        cls, class_rules, blocking, fired = self.by_facts[key]
         if cls is not None:
             facts_obj.values["class"] = cls
-        unknown = frozenset(facts_obj.unknown_because)
-        fired = frozenset(self.engine.fire(("obligation", "authority"), facts_obj.values, unknown))
         uncertain = [d for d in docs if statuses[d] == "uncertain"
                      and validity.bounds(self.kb.documents[d].dates.get("in_force_from"))[0] is not None]
         return Day(day, active, uncertain, cls, fired), facts_obj, resolution, class_rules, blocking
@@ -213,7 +221,8 @@ def decide(request: dict, *, backend: str | None = None) -> dict:
     _missing(kb, backends.pure(kb).undecided(stages, facts, unknown), facts_obj, missing)
 
     # contract: without a technology only institution-wide obligations
-    law = Governance(kb, req.as_of, days, facts, occ, events, institution_wide_only=req.technology is None)
+    law = Governance(kb, req.as_of, days, facts, occ, events, req.jurisdiction.documents,
+                     institution_wide_only=req.technology is None)
     selected = law.select(stages)
     fired = [s.rule for s in selected]
     obligations, prov1 = build_obligations(kb, [s for s in selected if s.rule.stage == "obligation"], occ, events, req.as_of)

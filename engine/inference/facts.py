@@ -12,6 +12,10 @@ from engine.inference.request import Request
 from engine.kb.rules import doc_fact
 from engine.kb.vocabulary import vocabulary
 
+# facts whose value depends on the day the law is taken at (documents applicable, catalogue listings,
+# the class they give); every other fact is the same on every day of one decision
+DAY_DEPENDENT = ("class", "active.", "technology.listed_", "technology.out_of_scope", "technology.prohibited_listed")
+
 TECH_BOOLEANS = ("first_in_institution", "first_in_jurisdiction", "major_ethical_risk", "unapproved_product", "radiation")
 
 

@@ -18,7 +18,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
+from engine.inference.facts import DAY_DEPENDENT
 from engine.inference.occurrences import EACH, counting
 from engine.kb import validity
 from engine.kb.rules import CompiledRule
@@ -49,6 +51,12 @@ def _window_hit(rule: CompiledRule, facts: dict) -> tuple | None:
     return None
 
 
+@lru_cache(maxsize=4)
+def _varying(kb) -> frozenset:
+    """The day-dependent facts any rule of `kb` reads."""
+    return frozenset(f for r in kb.rules for f in r.facts_used if f.startswith(DAY_DEPENDENT))
+
+
 def _speaking_day(kb, ref: dict) -> dt.date | None:
     return validity.bounds(kb.documents[ref["document"]].dates.get(ref["date"]))[0]
 
@@ -57,11 +65,19 @@ class Governance:
     """Selects, from every obligation and authority rule, those the law of their governing day applies."""
 
     def __init__(self, kb, as_of: dt.date, day_of: Callable[[dt.date], Day], base_facts: dict,
-                 occ: dict, counted: dict, institution_wide_only: bool):
+                 occ: dict, counted: dict, documents: list[str], institution_wide_only: bool):
         self.kb, self.as_of, self.day_of = kb, as_of, day_of
         self.facts, self.occ, self.counted = base_facts, occ, counted
+        self.documents = set(documents)
         self.institution_wide_only = institution_wide_only
         self.warnings: list[dict] = []
+        # the facts that are the same on every day, and those that are not (left unknown): a rule that
+        # is false on these fires on no day, and no day need be evaluated for it
+        self.fixed = {k: v for k, v in base_facts.items() if not k.startswith(DAY_DEPENDENT)}
+        self.varying = _varying(kb)
+
+    def _possible(self, rule: CompiledRule) -> bool:
+        return rule.test(self.fixed, self.varying) is not False
 
     def _event_dates(self, rule: CompiledRule) -> list[dt.date] | None:
         event = (rule.spec.get("deadline") or {}).get("event")
@@ -87,6 +103,8 @@ class Governance:
         early: list[tuple[CompiledRule, dt.date]] = []
         for rule in self.kb.rules:
             if rule.stage not in stages or (self.institution_wide_only and not rule.institution_wide):
+                continue
+            if rule.document not in self.documents or not self._possible(rule):
                 continue
             g = rule.governed_by
             if isinstance(g, dict):
