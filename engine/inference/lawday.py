@@ -65,7 +65,7 @@ class Governance:
     """Selects, from every obligation and authority rule, those the law of their governing day applies."""
 
     def __init__(self, kb, as_of: dt.date, day_of: Callable[[dt.date], Day], base_facts: dict,
-                 occ: dict, counted: dict, documents: list[str], institution_wide_only: bool):
+                 occ: dict, counted: dict, documents: tuple[str, ...] | list[str], institution_wide_only: bool):
         self.kb, self.as_of, self.day_of = kb, as_of, day_of
         self.facts, self.occ, self.counted = base_facts, occ, counted
         self.documents = set(documents)
