@@ -49,65 +49,79 @@ def jurisdiction_enum(what: str) -> dict:
             "description": f"{what}. Ids: {ids}; the Chinese names and short names are accepted too"}
 
 
+def _institution() -> dict:
+    return _obj(
+        {
+            "jurisdiction": jurisdiction_enum("where the institution is (whose documents apply)"),
+            "name": {"type": "string", "maxLength": 200, "description": "the institution's name (shown, not used)"},
+            "category": vocab_enum("institution_categories", "kind of institution (default hospital)"),
+            "level": {"enum": [1, 2, 3, None],
+                      "description": "医院等级: 1, 2, 3 (一级, 二级, 三级), or null for ungraded; unknown when left out",
+                      "x-enum-descriptions": ["一级", "二级", "三级", "未定级"]},
+            "tcm": {"type": "boolean", "description": "a traditional Chinese medicine institution (中医医疗机构); default false"},
+        },
+        ["jurisdiction"],
+        description="the medical institution (医疗机构) asking",
+    )
+
+
+def _technology() -> dict:
+    return _obj(
+        {
+            "name": {"type": "string", "minLength": 1, "maxLength": 200,
+                     "description": "catalogue name, common name or abbreviation (冠心病介入治疗, PCI, ECMO …)"},
+            "code": {"type": "string", "minLength": 1, "maxLength": 40,
+                     "description": "catalogue code instead of a name (S19), optionally qualified by catalogue (hunan:S19)"},
+            "surgery_grade": {"type": "integer", "minimum": 1, "maximum": 4,
+                              "description": "手术分级 1 to 4 (needed for grade-qualified catalogue entries)"},
+            "first_in_institution": {"type": "boolean", "description": "first use of the technique in this institution (本机构首次应用); unknown when left out"},
+            "first_in_jurisdiction": {"type": "boolean", "description": "not yet used anywhere in this province or municipality; unknown when left out"},
+            "major_ethical_risk": {"type": "boolean", "description": "the technique carries a major ethical risk (存在重大伦理风险); default false"},
+            "unapproved_product": {"type": "boolean", "description": "relies on a drug, device or similar product not yet approved for market; default false"},
+            "prohibited_grounds": {
+                "type": "array",
+                "uniqueItems": True,
+                "description": "grounds on which the technique is prohibited (禁止类), if any",
+                "items": vocab_enum("prohibited_grounds", "a ground for prohibition"),
+            },
+            "in_use_since": {**DATE, "description": "already in clinical use at the institution since this day (YYYY-MM-DD)"},
+            "radiation": {"type": "boolean", "description": "involves radiological diagnosis or treatment (放射诊疗); default false"},
+        },
+        anyOf=[{"required": ["name"]}, {"required": ["code"]}],
+        description="the technique asked about (a name or a code); without it only institution-wide duties are returned",
+    )
+
+
+def _event() -> dict:
+    return _obj(
+        {
+            "type": vocab_enum("event_types", "what happened"),
+            "date": {**DATE, "description": "the day it happened or will happen (YYYY-MM-DD)"},
+            "note": {"type": "string", "maxLength": 500, "description": "free text (shown, not used)"},
+        },
+        ["type", "date"],
+        description="one event",
+    )
+
+
 def request_schema() -> dict:
+    """The request schema; institution, technology and event are named `$defs` (named types in generated clients)."""
     return {
         "$schema": DRAFT,
         "$id": "https://medtech-rules.example/schema/request.schema.json",
         "title": "Decision request",
         "description": "A question about one institution and (optionally) one technology, with what has happened.",
+        "$defs": {"institution": _institution(), "technology": _technology(), "event": _event()},
         **_obj(
             {
                 "as_of": {**DATE, "description": "the day the question is asked (YYYY-MM-DD); default today in Asia/Shanghai"},
-                "institution": _obj(
-                    {
-                        "jurisdiction": jurisdiction_enum("where the institution is (whose documents apply)"),
-                        "name": {"type": "string", "maxLength": 200, "description": "the institution's name (shown, not used)"},
-                        "category": vocab_enum("institution_categories", "kind of institution (default hospital)"),
-                        "level": {"enum": [1, 2, 3, None],
-                                  "description": "医院等级: 1, 2, 3 (一级, 二级, 三级), or null for ungraded; unknown when left out",
-                                  "x-enum-descriptions": ["一级", "二级", "三级", "未定级"]},
-                        "tcm": {"type": "boolean", "description": "a traditional Chinese medicine institution (中医医疗机构); default false"},
-                    },
-                    ["jurisdiction"],
-                    description="the medical institution (医疗机构) asking",
-                ),
-                "technology": _obj(
-                    {
-                        "name": {"type": "string", "minLength": 1, "maxLength": 200,
-                                 "description": "catalogue name, common name or abbreviation (冠心病介入治疗, PCI, ECMO …)"},
-                        "code": {"type": "string", "minLength": 1, "maxLength": 40,
-                                 "description": "catalogue code instead of a name (S19), optionally qualified by catalogue (hunan:S19)"},
-                        "surgery_grade": {"type": "integer", "minimum": 1, "maximum": 4,
-                                          "description": "手术分级 1 to 4 (needed for grade-qualified catalogue entries)"},
-                        "first_in_institution": {"type": "boolean", "description": "first use of the technique in this institution (本机构首次应用); unknown when left out"},
-                        "first_in_jurisdiction": {"type": "boolean", "description": "not yet used anywhere in this province or municipality; unknown when left out"},
-                        "major_ethical_risk": {"type": "boolean", "description": "the technique carries a major ethical risk (存在重大伦理风险); default false"},
-                        "unapproved_product": {"type": "boolean", "description": "relies on a drug, device or similar product not yet approved for market; default false"},
-                        "prohibited_grounds": {
-                            "type": "array",
-                            "uniqueItems": True,
-                            "description": "grounds on which the technique is prohibited (禁止类), if any",
-                            "items": vocab_enum("prohibited_grounds", "a ground for prohibition"),
-                        },
-                        "in_use_since": {**DATE, "description": "already in clinical use at the institution since this day (YYYY-MM-DD)"},
-                        "radiation": {"type": "boolean", "description": "involves radiological diagnosis or treatment (放射诊疗); default false"},
-                    },
-                    anyOf=[{"required": ["name"]}, {"required": ["code"]}],
-                    description="the technique asked about (a name or a code); without it only institution-wide duties are returned",
-                ),
+                "institution": {"$ref": "#/$defs/institution"},
+                "technology": {"$ref": "#/$defs/technology"},
                 "events": {
                     "type": "array",
                     "maxItems": 100,
                     "description": "what has happened or is planned, each with its day",
-                    "items": _obj(
-                        {
-                            "type": vocab_enum("event_types", "what happened"),
-                            "date": {**DATE, "description": "the day it happened or will happen (YYYY-MM-DD)"},
-                            "note": {"type": "string", "maxLength": 500, "description": "free text (shown, not used)"},
-                        },
-                        ["type", "date"],
-                        description="one event",
-                    ),
+                    "items": {"$ref": "#/$defs/event"},
                 },
             },
             ["institution"],
@@ -143,7 +157,7 @@ def _deadline() -> dict:
         "text": {"type": "string", "description": "the deadline in the provision's words (开展首例临床应用之日起15个工作日内)"},
         "due": _d(NULLABLE_DATE, "the due day this wording gives (YYYY-MM-DD), or null when none can be computed"),
         "provisional": {"type": "boolean", "description": "true when counted on a provisional holiday calendar (see warning calendar_provisional)"},
-        "citations": {"type": "array", "items": _citation(), "description": "the provisions that set this deadline"},
+        "citations": {"type": "array", "items": _def("citation"), "description": "the provisions that set this deadline"},
     }
     alt = _obj(dict(base), ["kind", "text"], description="another applicable provision's deadline for the same act")
     return _obj({**base, "alternatives": {"type": "array", "items": alt,
@@ -151,9 +165,13 @@ def _deadline() -> dict:
                 ["kind", "text"], description="when the act is due, and why")
 
 
+def _def(name: str) -> dict:
+    return {"$ref": f"#/$defs/{name}"}
+
+
 def response_schema() -> dict:
-    v = vocabulary()
-    citation = _citation()
+    """The response schema; citation, deadline, obligation and listing are named `$defs` (named types in generated clients)."""
+    citation = _def("citation")
     cites = lambda what: {"type": "array", "items": citation, "description": what}  # noqa: E731
     obligation = _obj(
         {
@@ -163,7 +181,7 @@ def response_schema() -> dict:
             "addressee": vocab_enum("addressees", "to whom (or where) it is done", nullable=True, null_means="无特定对象"),
             "summary": {"type": "string", "description": "the act in Chinese, in the most specific applicable provision's words"},
             "due": _d(NULLABLE_DATE, "the day it is due (YYYY-MM-DD), or null when no date can be computed"),
-            "deadline": {"anyOf": [_deadline(), {"type": "null"}], "description": "the deadline and the provisions that set it; null when none applies"},
+            "deadline": {"anyOf": [_def("deadline"), {"type": "null"}], "description": "the deadline and the provisions that set it; null when none applies"},
             "status": vocab_enum("statuses", "where it stands on as_of"),
             "materials": {
                 "type": "array",
@@ -203,6 +221,7 @@ def response_schema() -> dict:
         "$id": "https://medtech-rules.example/schema/response.schema.json",
         "title": "Decision response",
         "description": "The answer: which documents apply, how the technique is classed, what the institution and the authorities have to do.",
+        "$defs": {"citation": _citation(), "deadline": _deadline(), "obligation": obligation, "listing": listing},
         **_obj(
             {
                 "as_of": {**DATE, "description": "the day the question was asked (YYYY-MM-DD)"},
@@ -234,7 +253,7 @@ def response_schema() -> dict:
                                 "id": _d(NULLABLE_STRING, "canonical technology id, or null when not recognised"),
                                 "name": _d(NULLABLE_STRING, "canonical Chinese name, or null when not recognised"),
                                 "class": vocab_enum("technology_classes", "how the technique is classed"),
-                                "listings": {"type": "array", "items": listing, "description": "the catalogue entries in force that list it"},
+                                "listings": {"type": "array", "items": _def("listing"), "description": "the catalogue entries in force that list it"},
                                 "candidates": {"type": "array", "items": {"type": "object", "description": "a candidate technology ({id, name, …})"},
                                                "description": "the techniques an ambiguous name may mean"},
                                 "citations": cites("the provisions behind the class"),
@@ -244,8 +263,8 @@ def response_schema() -> dict:
                     ],
                     "description": "the technique and its class; null when the request names none",
                 },
-                "obligations": {"type": "array", "items": obligation, "description": "the institution's duties (actor institution or physician)"},
-                "authority_actions": {"type": "array", "items": obligation, "description": "what the authorities have to do (e.g. complete the filing)"},
+                "obligations": {"type": "array", "items": _def("obligation"), "description": "the institution's duties (actor institution or physician)"},
+                "authority_actions": {"type": "array", "items": _def("obligation"), "description": "what the authorities have to do (e.g. complete the filing)"},
                 "warnings": {
                     "type": "array",
                     "description": "what the caller should know about this answer",

@@ -88,12 +88,25 @@ def _snippet(text: str, terms: list[str], phrase: str) -> str:
     return ("…" if start > 0 else "") + flat[start:end] + ("…" if end < len(flat) else "")
 
 
-def _deepest(doc: Document, eid: str, terms: list[str]) -> list[str]:
+def _effective(doc: Document, eid: str, cache: dict[str, str]) -> str:
+    """The folded text of a provision with the texts of its parts that it does not already contain
+    (an attachment's own text is often only its title)."""
+    if eid not in cache:
+        p = doc.provisions[eid]
+        text = fold("\n".join(filter(None, [p.heading, p.text])))
+        for child in p.children:
+            if fold(doc.provisions[child].text) not in text:
+                text += _effective(doc, child, cache)
+        cache[eid] = text
+    return cache[eid]
+
+
+def _deepest(doc: Document, eid: str, terms: list[str], cache: dict[str, str]) -> list[str]:
     """The most specific provisions under (and including) `eid` whose text holds a word."""
     out: list[str] = []
     for child in doc.provisions[eid].children:
-        if any(t in fold(doc.provisions[child].text) for t in terms):
-            out.extend(_deepest(doc, child, terms))
+        if any(t in _effective(doc, child, cache) for t in terms):
+            out.extend(_deepest(doc, child, terms, cache))
     if not out:
         out = [eid]
     return out
@@ -117,16 +130,18 @@ def search(text: str, document_ids: list[str] | None = None, limit: int | None =
     hits: list[Hit] = []
     for d_index, doc_id in enumerate(order):
         doc = docs[doc_id]
+        cache: dict[str, str] = {}
         for p_index, top in enumerate(doc.top_level()):
-            body = fold("\n".join(filter(None, [top.heading, top.text])))
+            body = _effective(doc, top.eid, cache)
             if not all(t in body for t in terms):
                 continue
-            matches = [{"eid": e, "label": doc.provisions[e].label} for e in _deepest(doc, top.eid, terms)]
+            deepest = _deepest(doc, top.eid, terms, cache)
+            own = top.text if any(t in fold(top.text) for t in terms) else doc.provisions[deepest[0]].text
             hits.append(Hit(
                 document=doc.id, eid=top.eid, label=top.label, heading=top.heading,
-                phrase_hits=body.count(phrase) if len(terms) > 1 else body.count(terms[0]),
-                hits=sum(body.count(t) for t in terms), snippet=_snippet(top.text, terms, phrase),
-                matches=matches, order=(d_index, p_index),
+                phrase_hits=body.count(phrase), hits=sum(body.count(t) for t in terms),
+                snippet=_snippet(own, terms, phrase),
+                matches=[{"eid": e, "label": doc.provisions[e].label} for e in deepest], order=(d_index, p_index),
             ))
     hits.sort(key=lambda h: (-h.phrase_hits, -h.hits, h.order))
     return hits[:limit] if limit is not None else hits

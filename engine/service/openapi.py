@@ -9,6 +9,7 @@ query parameters list the values the vocabulary and the documents accept.
 from __future__ import annotations
 
 import json
+import logging
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
@@ -17,6 +18,7 @@ from engine.service.decisions import MAX_BATCH
 from engine.service.kb_access import documents
 from engine.service.middleware import DIGEST_HEADER
 
+log = logging.getLogger("engine.service.app")
 REF = "#/components/schemas/"
 S = {"type": "string"}
 DATE = {"type": "string", "format": "date"}
@@ -297,22 +299,76 @@ def schema_component(schema: dict, name: str) -> dict[str, dict]:
     return out
 
 
-def _describe_parameter(param: dict) -> None:
+_WITH_ALL = ("/v1/technologies", "/v1/catalogs/{jurisdiction}", "/v1/search")
+_PARAM_EXAMPLES = {"as_of": "2025-03-10", "jurisdiction": "hunan", "document": "nhc-2018-1", "eid": "art_11__para_1",
+                   "format": "svg", "chart": "filing", "quotes": "once", "q": "伦理委员会", "limit": 20, "offset": 0,
+                   "surgery_grade": 3, "old": "national-2018", "new": "national-2022"}
+_PATH_EXAMPLES = {("/v1/technologies", "q"): "PCI"}
+
+
+def _describe_parameter(param: dict, path: str = "") -> None:
     """Accepted values from the vocabulary and the documents, so that the description is exact
-    (an unknown value is still answered: 404 listing what exists)."""
-    from engine.kb.vocabulary import vocabulary
+    (an unknown value is still answered: 404 listing what exists), and an example for each."""
+    from engine.kb.schema_gen import jurisdiction_enum
     name, description = param["name"], param.get("schema", {}).get("description") or param.get("description")
+    example = _PATH_EXAMPLES.get((path, name), _PARAM_EXAMPLES.get(name))
+    is_array = '"array"' in json.dumps(param.get("schema", {}))
+    if example is not None and "example" not in param and "examples" not in param:
+        param["example"] = [example] if is_array else example
     if name == "as_of":
         schema = {"type": "string", "format": "date"}
     elif name == "jurisdiction":
-        schema = {"type": "string", "enum": vocabulary().jurisdiction_spellings()}
+        schema = jurisdiction_enum("id or Chinese name")
+        schema.pop("description")
+        if path in _WITH_ALL:
+            schema["enum"] = [*schema["enum"], "all"]
+            schema["x-enum-descriptions"] = [*schema["x-enum-descriptions"], "全部地区"]
     elif name == "document":
-        schema = {"type": "string", "enum": sorted(documents())}
+        docs = sorted(documents())
+        schema = {"type": "string", "enum": docs, "x-enum-descriptions": [documents()[d].title for d in docs]}
+        if is_array:
+            schema = {"type": "array", "items": schema}
     else:
+        if not param.get("description") and description:
+            param["description"] = description
         return
     if description:
         param["description"] = description
     param["schema"] = schema
+
+
+def _example_request() -> dict | None:
+    """The request of examples/request.yaml (None when the file is missing)."""
+    from engine.paths import ROOT
+    from engine.yamlio import load_yaml
+    path = ROOT / "examples" / "request.yaml"
+    return load_yaml(path) if path.exists() else None
+
+
+def _add_examples(doc: dict) -> None:
+    """Request-body examples for the POST operations, and the example decision as the response example
+    (computed from examples/request.yaml with quotes=none, so that it is always what the engine answers)."""
+    request = _example_request()
+    if request is None:
+        return
+    bodies = {"/v1/decisions": request, "/v1/decisions/batch": {"requests": [request]},
+              "/v1/compare": {"request": request, "jurisdictions": ["hunan", "shanghai"]}}
+    for path, body in bodies.items():
+        op = doc["paths"].get(path, {}).get("post")
+        if op is None:
+            continue
+        for media in op.get("requestBody", {}).get("content", {}).values():
+            media["example"] = body
+    try:
+        from engine.inference.decision import decide
+        from engine.render.compact import compact_quotes
+        response = compact_quotes(decide(request), "none")
+    except Exception:  # noqa: BLE001 - an example must never break the document
+        log.exception("no response example for the OpenAPI document")
+        return
+    op = doc["paths"].get("/v1/decisions", {}).get("post")
+    if op:
+        op["responses"]["200"]["content"]["application/json"]["example"] = response
 
 
 def build_openapi(app: FastAPI) -> dict:
@@ -331,11 +387,12 @@ def build_openapi(app: FastAPI) -> dict:
     doc = json.loads(json.dumps(doc).replace('"#/components/schemas/HTTPValidationError"', f'"{REF}Errors"'))
     schemas = doc["components"]["schemas"]
     header = {DIGEST_HEADER: {"description": "digest of the knowledge base that answered", "schema": {"type": "string"}}}
-    for operations in doc.get("paths", {}).values():
+    for path, operations in doc.get("paths", {}).items():
         for op in operations.values():
             for response in op.get("responses", {}).values():
                 response.setdefault("headers", {}).update(header)
             for param in op.get("parameters", []):
-                _describe_parameter(param)
+                _describe_parameter(param, path)
+    _add_examples(doc)
     app.openapi_schema = doc
     return doc
