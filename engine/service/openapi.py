@@ -304,13 +304,31 @@ _PARAM_EXAMPLES = {"as_of": "2025-03-10", "jurisdiction": "hunan", "document": "
                    "format": "svg", "chart": "filing", "quotes": "once", "q": "伦理委员会", "limit": 20, "offset": 0,
                    "surgery_grade": 3, "old": "national-2018", "new": "national-2022"}
 _PATH_EXAMPLES = {("/v1/technologies", "q"): "PCI"}
+_PARAM_DESCRIPTIONS = {
+    "jurisdiction": "jurisdiction id or Chinese name (national, chongqing, hunan, shanghai, jilin; 湖南省 …)",
+    "document": "document id (nhc-2018-1, cq-2019-61, hn-2018-11, sh-2024-13, jl-2021)",
+    "eid": "provision eId (art_11__para_1) or its Chinese label (第十一条第一款)",
+}
+_PARAM_ENUM_ZH = {
+    "all": "每处引文均附原文（默认）", "once": "原文集中于 provisions，每条一次", "none": "不附原文",
+    "svg": "SVG 矢量图", "png": "PNG 图片", "pdf": "PDF 文件", "dot": "Graphviz DOT 源文件", "mermaid": "Mermaid 源文本",
+    "filing": "备案流程图", "incident": "事件处置流程图",
+}
+
+
+def _enum_meanings(schema: dict) -> None:
+    """x-enum-descriptions for a parameter's enum (its own and those in anyOf), where missing."""
+    for s in [schema, *schema.get("anyOf", [])]:
+        if "enum" in s and "x-enum-descriptions" not in s:
+            s["x-enum-descriptions"] = [_PARAM_ENUM_ZH.get(v, str(v)) for v in s["enum"]]
 
 
 def _describe_parameter(param: dict, path: str = "") -> None:
     """Accepted values from the vocabulary and the documents, so that the description is exact
     (an unknown value is still answered: 404 listing what exists), and an example for each."""
     from engine.kb.schema_gen import jurisdiction_enum
-    name, description = param["name"], param.get("schema", {}).get("description") or param.get("description")
+    name = param["name"]
+    description = param.get("schema", {}).get("description") or param.get("description") or _PARAM_DESCRIPTIONS.get(name)
     example = _PATH_EXAMPLES.get((path, name), _PARAM_EXAMPLES.get(name))
     is_array = '"array"' in json.dumps(param.get("schema", {}))
     if example is not None and "example" not in param and "examples" not in param:
@@ -331,6 +349,7 @@ def _describe_parameter(param: dict, path: str = "") -> None:
     else:
         if not param.get("description") and description:
             param["description"] = description
+        _enum_meanings(param.get("schema", {}))
         return
     if description:
         param["description"] = description
