@@ -83,7 +83,7 @@ def test_every_enum_value_carries_its_chinese_meaning(doc):
         assert obligation[field]["x-enum-descriptions"] == list(v.names(key).values())
     assert obligation["addressee"]["enum"][:-1] == v.ids("addressees") and obligation["addressee"]["enum"][-1] is None
     events = components["DecisionRequest_event"]["properties"]["type"]
-    assert dict(zip(events["enum"], events["x-enum-descriptions"])) == v.names("event_types")
+    assert dict(zip(events["enum"], events["x-enum-descriptions"], strict=True)) == v.names("event_types")
     assert "`first_clinical_use` 首例临床应用" in events["description"]
 
 

@@ -40,7 +40,7 @@ def diff_versions(old_id: str, new_id: str, catalogs: Catalogs | None = None) ->
     before, after = _by_technology(old.entries), _by_technology(new.entries)
     changed, unchanged = [], 0
     for tech, olds in before.items():
-        for o, n in zip(olds, after.get(tech, [])):
+        for o, n in zip(olds, after.get(tech, []), strict=False):  # extra entries on either side: added or removed
             fields = [f for f in FIELDS if _entry(o)[f] != _entry(n)[f]]
             if fields:
                 changed.append({"technology": tech, "old": _entry(o), "new": _entry(n), "fields": fields})
@@ -50,7 +50,8 @@ def diff_versions(old_id: str, new_id: str, catalogs: Catalogs | None = None) ->
     added = [e for tech, es in after.items() for e in es[len(before.get(tech, [])):]]
 
     tax = cat.taxonomy
-    narrowed, broadened = [], []
+    narrowed: list[dict] = []
+    broadened: list[dict] = []
     for kind, out in (("narrowed", narrowed), ("broadened", broadened)):
         for r in list(removed):
             related = [a for a in added if a.technology != r.technology and

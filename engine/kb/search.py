@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from engine.errors import NotFound
 from engine.kb.documents import Document, load_documents
@@ -49,7 +50,7 @@ class Hit:
     order: tuple[int, int] = (0, 0)
 
     def to_dict(self) -> dict:
-        out = {"document": self.document, "eid": self.eid, "label": self.label}
+        out: dict[str, Any] = {"document": self.document, "eid": self.eid, "label": self.label}
         if self.heading:
             out["heading"] = self.heading
         out.update({"hits": self.hits, "phrase_hits": self.phrase_hits, "snippet": self.snippet, "matches": self.matches})

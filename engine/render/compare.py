@@ -62,10 +62,11 @@ def parse_jurisdictions(value, path: str = "jurisdictions") -> list[str]:
 def _cell(o: dict) -> dict:
     names = vocabulary().names("addressees")
     d = o.get("deadline") or {}
+    addressee = o.get("addressee")
     return {
         "summary": o["summary"],
-        "addressee": o.get("addressee"),
-        "addressee_name": names.get(o.get("addressee")) if o.get("addressee") else None,
+        "addressee": addressee,
+        "addressee_name": names.get(addressee) if addressee else None,
         "due": o.get("due"),
         "status": o.get("status"),
         "deadline": {"kind": d.get("kind"), "text": d.get("text")} if d else None,
@@ -94,7 +95,7 @@ def _differs(cells: dict) -> list[str]:
     for name in FIELDS:
         values = [_field(c, name) for c in cells.values()]
         if name != "present":  # absent cells are covered by `present`
-            values = [v for c, v in zip(cells.values(), values) if c is not None]
+            values = [v for c, v in zip(cells.values(), values, strict=True) if c is not None]
         if len(set(values)) > 1:
             out.append(name)
     return out
@@ -121,8 +122,9 @@ def compare(request: dict, jurisdictions=None, decide=None) -> dict:
     columns, rows, order = {}, {}, []
     for jid, r in responses.items():
         tech = r.get("technology") or {}
+        cls = tech.get("class")
         columns[jid] = {
-            "class": tech.get("class"), "class_name": classes.get(tech.get("class")) if tech.get("class") else None,
+            "class": cls, "class_name": classes.get(cls) if cls else None,
             "technology_name": tech.get("name"),
             "listings": [{k: x.get(k) for k in ("catalog", "code", "name", "scope")} for x in tech.get("listings") or []],
             "documents": [{"id": d["id"], "status": d["status"]} for d in r["documents"]],
@@ -144,10 +146,11 @@ def compare(request: dict, jurisdictions=None, decide=None) -> dict:
         row["substantive"] = any(f != "citations" for f in row["differs"])
         out_rows.append(row)
     first = next(iter(responses.values()))
-    tech = request.get("technology") if isinstance(request.get("technology"), dict) else {}
+    asked = request.get("technology")
+    query = (asked.get("name") or asked.get("code")) if isinstance(asked, dict) else None
     return {
         "as_of": first["as_of"],
-        "technology": {"query": tech.get("name") or tech.get("code")},
+        "technology": {"query": query},
         "jurisdictions": [{"id": jid, "name": responses[jid]["jurisdiction"]["name"]} for jid in ids],
         "columns": columns,
         "class_differs": len({c["class"] for c in columns.values()}) > 1,

@@ -55,6 +55,7 @@ from engine.service.decisions import (
     decide_many,
     decide_one,
 )
+from engine.service.docs import install_docs
 from engine.service.errors import (
     ApiError,
     api_error_handler,
@@ -62,7 +63,6 @@ from engine.service.errors import (
     json_response,
     validation_error_handler,
 )
-from engine.service.docs import install_docs
 from engine.service.explore import router as explore_router
 from engine.service.input import MAX_BODY, MAX_DEPTH, parse_as_of, parse_json, read_json  # noqa: F401 - re-exported
 from engine.service.kb_access import digest, kb, warm
@@ -105,9 +105,9 @@ app = FastAPI(
 )
 app.add_middleware(DigestHeaderMiddleware)
 app.add_middleware(ConfigurableCORS, expose_headers=(DIGEST_HEADER,))  # outermost: answers preflights; off unless configured
-app.add_exception_handler(ApiError, api_error_handler)
-app.add_exception_handler(RequestValidationError, validation_error_handler)
-app.add_exception_handler(StarletteHTTPException, http_error_handler)
+app.add_exception_handler(ApiError, api_error_handler)  # type: ignore[arg-type]  # starlette types handlers as taking any Exception
+app.add_exception_handler(RequestValidationError, validation_error_handler)  # type: ignore[arg-type]  # starlette types handlers as taking any Exception
+app.add_exception_handler(StarletteHTTPException, http_error_handler)  # type: ignore[arg-type]  # starlette types handlers as taking any Exception
 
 
 def openapi_document() -> dict:

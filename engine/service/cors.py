@@ -39,7 +39,7 @@ class ConfigurableCORS:
         self.app = app
         self.expose_headers = list(expose_headers)
         self._for: list[str] | None = None
-        self._cors = None
+        self._cors: CORSMiddleware | None = None
 
     async def __call__(self, scope, receive, send):
         origins = cors_origins()
@@ -51,4 +51,5 @@ class ConfigurableCORS:
                                         allow_headers=["Content-Type", "Accept"], expose_headers=self.expose_headers,
                                         max_age=600)
             self._for = list(origins)
+        assert self._cors is not None
         await self._cors(scope, receive, send)

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
@@ -81,7 +82,7 @@ def _search(q: str, document: list[str] | None, jurisdiction: str | None, limit:
 )
 async def get_search(
     q: str = Query(..., min_length=1, max_length=200, description="words to find, e.g. 伦理委员会", examples=["伦理委员会"]),
-    document: list[str] | None = Query(None, description="only these documents (repeatable), e.g. nhc-2018-1"),
+    document: Annotated[list[str] | None, Query(description="only these documents (repeatable), e.g. nhc-2018-1")] = None,
     jurisdiction: str | None = Query(None, description="only the documents that apply in this jurisdiction (id, Chinese name or all)"),
     limit: int = Query(20, ge=1, le=MAX_PAGE, description="results per page"),
     offset: int = Query(0, ge=0, description="results to skip"),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
@@ -333,6 +334,7 @@ def _describe_parameter(param: dict, path: str = "") -> None:
     is_array = '"array"' in json.dumps(param.get("schema", {}))
     if example is not None and "example" not in param and "examples" not in param:
         param["example"] = [example] if is_array else example
+    schema: dict[str, Any]
     if name == "as_of":
         schema = {"type": "string", "format": "date"}
     elif name == "jurisdiction":
