@@ -8,6 +8,7 @@ from engine.cli.common import (
     _module,
     _out,
     _positive,
+    _vocabulary,
 )
 
 
@@ -64,7 +65,6 @@ def cmd_kb_search(args) -> int:
             raise UsageError(f"--document: unknown document {', '.join(unknown)} (known: {', '.join(sorted(known))})")
         documents = args.document
     elif args.jurisdiction:
-        from engine.cli.common import _vocabulary
         documents = list(_vocabulary().jurisdiction(args.jurisdiction).documents)
     try:
         hits = search(args.text, documents)
@@ -107,8 +107,9 @@ def register(sub, juris: str) -> None:
     s = kbs.add_parser("coverage", help="which provisions the rules and catalogues account for")
     s.set_defaults(func=cmd_kb_coverage)
     s = kbs.add_parser("show", help="a document's outline, or one provision's text")
-    s.add_argument("document", metavar="DOCUMENT", help="e.g. nhc-2018-1")
-    s.add_argument("eid", nargs="?", metavar="EID", help="an eId (art_25__para_3) or a Chinese label (第二十五条第三款)")
+    s.add_argument("document", metavar="DOCUMENT", help="one of: " + ", ".join(_vocabulary().documents))
+    s.add_argument("eid", nargs="?", metavar="EID",
+                   help="a provision's eId (art_11__para_1, sec_2__subsec_1) or its Chinese label (第十一条第一款, 二、（一）)")
     s.add_argument("--as-of", type=_date, default=None, metavar="DATE", help="date for the document's status (default today)")
     s.set_defaults(func=cmd_kb_show)
     s = kbs.add_parser("search", help="full-text search of the provisions of every document (exit 1 when nothing matches)")
