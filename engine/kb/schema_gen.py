@@ -167,7 +167,7 @@ def _deadline() -> dict:
                     "event_date": _d(DATE, "the day of the event this occurrence counts from"),
                     "period": {"type": "string", "description": "the period reported on, e.g. 2025-Q3"},
                     "due": _d(NULLABLE_DATE, "the day this occurrence is due, or null"),
-                    "status": {"type": "string", "enum": vocabulary().ids("statuses"), "description": "this occurrence's status on as_of"},
+                    "status": vocab_enum("statuses", "this occurrence's status on as_of"),
                 },
                 ["due", "status"],
             ),
