@@ -69,6 +69,14 @@ def test_undecided_rules_are_those_the_closures_leave_open(case):
         assert [u.rule.id for u in EVALUATOR.undecided((stage,), facts, unknown)] == expected
 
 
+@settings(max_examples=200, deadline=None)
+@given(fact_sets())
+def test_possible_rules_are_those_the_closures_do_not_rule_out(case):
+    facts, open_facts = case
+    expected = {r.id for r in KB.rules if r.test(facts, open_facts) is not False}
+    assert EVALUATOR.possible(facts, open_facts) == expected
+
+
 def test_every_operator_and_a_missing_fact():
     leaf = conditions.Leaf
     rules = [CompiledRule(f"r{i}", "doc", "classify", i, cond, {}) for i, cond in enumerate([
@@ -84,3 +92,6 @@ def test_every_operator_and_a_missing_fact():
     assert fire({"a": 3}) == ["r1", "r3", "r4", "r5", "r8"]
     assert fire({"b": "x"}) == ["r9", "r12"]   # a comparison on a missing fact is never true
     assert fire({"a": 1, "b": "x"}) == ["r0", "r2", "r6", "r7", "r8", "r11", "r12"]
+    maybe = compile_firing(rules, frozenset({"a"}))   # "a" may take any value when missing
+    assert maybe({"b": "y"}) == ["r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r9", "r12"]
+    assert maybe({"a": 3, "b": "y"}) == ["r1", "r3", "r4", "r5", "r8"]

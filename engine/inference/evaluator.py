@@ -27,10 +27,12 @@ _MISSING = object()
 _PYOPS = {"eq": "==", "ne": "!=", "in": "in", "not_in": "not in", "gte": ">=", "gt": ">", "lte": "<=", "lt": "<"}
 
 
-def compile_firing(rules: list[CompiledRule]):
+def compile_firing(rules: list[CompiledRule], open_facts: frozenset = frozenset()):
     """One function `facts -> [ids of the rules that fire]` (in the given order) for these rules.
 
     Same truth as `rule.test(facts, unknown) is True` for every `unknown` (tests/test_evaluator.py).
+    With `open_facts`, the ids of the rules that may still fire: `rule.test(facts, open_facts) is
+    not False`, a comparison on a missing fact of `open_facts` counting as possibly true.
     """
     names: dict[str, str] = {}       # fact -> local variable
     consts: dict[str, object] = {"_M": _MISSING}
@@ -50,6 +52,8 @@ def compile_firing(rules: list[CompiledRule]):
             if node.value is conditions._UNKNOWN:
                 return "False"
             value = frozenset(node.value) if node.op in ("in", "not_in") else node.value
+            if node.fact in open_facts:
+                return f"({var} is _M or {var} {_PYOPS[node.op]} {const(value)})"
             return f"({var} is not _M and {var} {_PYOPS[node.op]} {const(value)})"
         joiner = " and " if isinstance(node, conditions.All) else " or "
         return "(" + joiner.join(expr(child) for child in node.items) + ")"
@@ -72,12 +76,20 @@ class PureEvaluator:
         self.by_stage = {s: sorted((r for r in rules if r.stage == s), key=lambda r: r.order) for s in STAGES}
         self.order = {r.id: r.order for r in rules}
         self._fire = {s: compile_firing(self.by_stage[s]) for s in STAGES}
+        self._possible: dict[frozenset, object] = {}   # open facts -> compiled (a few per knowledge base)
         # fact -> the rules of a stage that mention it (only those can be undecided when it is unknown)
         self._mentioning: dict[str, dict[str, list[CompiledRule]]] = {s: {} for s in STAGES}
         for s in STAGES:
             for r in self.by_stage[s]:
                 for f in r.fact_set:
                     self._mentioning[s].setdefault(f, []).append(r)
+
+    def possible(self, facts: dict, open_facts: frozenset) -> frozenset:
+        """Ids of the rules (of every stage) not certainly false on `facts` when the `open_facts`
+        they lack might take any value: `rule.test(facts, open_facts) is not False`."""
+        if open_facts not in self._possible:
+            self._possible[open_facts] = compile_firing(sorted(self.rules, key=lambda r: r.order), open_facts)
+        return frozenset(self._possible[open_facts](facts))
 
     def fire(self, stages: tuple[str, ...], facts: dict, unknown: frozenset = frozenset()) -> list[str]:
         """Ids of the rules of these stages whose conditions are true, in rule order."""

@@ -75,9 +75,13 @@ class Governance:
         # is false on these fires on no day, and no day need be evaluated for it
         self.fixed = {k: v for k, v in base_facts.items() if not k.startswith(DAY_DEPENDENT)}
         self.varying = _varying(kb)
+        self._possible_ids: frozenset | None = None
 
     def _possible(self, rule: CompiledRule) -> bool:
-        return rule.test(self.fixed, self.varying) is not False
+        if self._possible_ids is None:   # rule.test(fixed, varying) is not False, for every rule at once
+            from engine.inference.backends import pure
+            self._possible_ids = pure(self.kb).possible(self.fixed, self.varying)
+        return rule.id in self._possible_ids
 
     def _event_dates(self, rule: CompiledRule) -> list[dt.date] | None:
         event = (rule.spec.get("deadline") or {}).get("event")
