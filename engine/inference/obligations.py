@@ -56,8 +56,10 @@ def _done(rule: CompiledRule, events: dict, as_of: dt.date, trigger: dt.date | N
     return when <= as_of and (trigger is None or when >= trigger)
 
 
-def build(kb, fired: list[CompiledRule], events: dict, as_of: dt.date) -> tuple[list[dict], bool]:
-    """Obligations from fired rules (in rule order); also whether any due date is provisional."""
+def build(kb, fired: list[CompiledRule], events: dict, as_of: dt.date, *, authority: bool = False) -> tuple[list[dict], bool]:
+    """Obligations from fired rules (in rule order); also whether any due date is provisional.
+
+    `authority`: these are the authorities' steps (a passed day is `to_confirm`, not `overdue`)."""
     groups: dict[tuple, list[CompiledRule]] = {}
     for rule in fired:
         groups.setdefault((rule.spec["act"], rule.spec["addressee"]), []).append(rule)
@@ -109,7 +111,7 @@ def build(kb, fired: list[CompiledRule], events: dict, as_of: dt.date) -> tuple[
             "summary": chosen[1]["rules"][-1].spec["summary"],
             "due": due.date.isoformat() if due.date else None,
             "deadline": deadline,
-            "status": deadlines.status(chosen[1]["spec"]["kind"], due.date, as_of, done),
+            "status": deadlines.status(chosen[1]["spec"]["kind"], due.date, as_of, done, trigger=due.trigger, authority=authority),
             "materials": materials,
             "citations": citations,
             "consequences": consequences,
