@@ -53,16 +53,16 @@ def cmd_kb_schemas(args) -> int:
     from engine.kb import schema_gen
     from engine.paths import SCHEMA_DIR, relative
     if not args.check:
-        for path in schema_gen.write_all():
-            print(f"wrote {relative(path)}")
+        for written in schema_gen.write_all():
+            print(f"wrote {relative(written)}")
         return 0
     stale = []
     for name in schema_gen.GENERATED:
         path = SCHEMA_DIR / f"{name}.schema.json"
         if not path.exists() or path.read_text(encoding="utf-8") != schema_gen.render(name):
             stale.append(relative(path))
-    for path in stale:
-        print(f"{path}: out of date with kb/vocabulary.yaml (run `medtech kb schemas`)")
+    for file in stale:
+        print(f"{file}: out of date with kb/vocabulary.yaml (run `medtech kb schemas`)")
     if not stale:
         print(f"schemas up to date: {', '.join(schema_gen.GENERATED)}")
     return 1 if stale else 0

@@ -40,9 +40,11 @@ def _documents(kb, request) -> tuple[list[dict], list[str], list[dict]]:
             active.append(doc_id)
         if st == "not_yet_in_force":
             start = validity.bounds(doc.dates.get("in_force_from"))[0]
+            assert start is not None  # a document with an unknown start is "uncertain", not "not yet"
             warnings.append({"code": "document_not_in_force", "message": f"{doc.title}（{doc_id}）自{start.isoformat()}起施行，{request.as_of.isoformat()}尚未施行，其规则未适用"})
         elif st == "expired":
             end = validity.bounds(doc.dates.get("in_force_until"))[1]
+            assert end is not None  # only a known end makes a document expired
             warnings.append({"code": "document_expired", "message": f"{doc.title}（{doc_id}）有效期至{end.isoformat()}，{request.as_of.isoformat()}已失效，其规则未适用"})
         if (doc.dates.get("in_force_from") or {}).get("precision") != "day":
             note = doc.dates.get("note") or ""
@@ -110,11 +112,11 @@ def _technology_view(kb, request, resolution, cls, class_rules) -> dict | None:
     res = resolution or {}
     t = res.get("technology") or {}
     listings = []
-    for l in res.get("listings") or []:
-        c = l.get("citation")
+    for listing in res.get("listings") or []:
+        c = listing.get("citation")
         listings.append({
-            "catalog": l["catalog"], "code": l["code"], "name": l["name"], "scope": l["scope"],
-            "grades": l.get("grades"),
+            "catalog": listing["catalog"], "code": listing["code"], "name": listing["name"],
+            "scope": listing["scope"], "grades": listing.get("grades"),
             "citation": cite(kb, f"{c['document']}:{c['eid']}") if c else None,
         })
     citations = []
@@ -143,8 +145,8 @@ def _technology_warnings(kb, resolution) -> list[dict]:
     q = resolution.get("query")
     for p in resolution.get("prohibited_elsewhere") or []:
         c = p["citation"]
-        where = f"《{kb.documents[c['document']].title}》{kb.provision(c['document'], c['eid']).label}"
-        out.append({"code": "prohibited_elsewhere", "message": f"{where}将“{p['name']}”列为禁止类技术的示例（{p['ground_name'] or p['ground']}）；所问地区的文件未列举，请说明该技术是否具有禁止类情形（technology.prohibited_grounds）"})
+        named_in = f"《{kb.documents[c['document']].title}》{kb.provision(c['document'], c['eid']).label}"
+        out.append({"code": "prohibited_elsewhere", "message": f"{named_in}将“{p['name']}”列为禁止类技术的示例（{p['ground_name'] or p['ground']}）；所问地区的文件未列举，请说明该技术是否具有禁止类情形（technology.prohibited_grounds）"})
     if resolution["status"] == "not_recognized":
         names = "、".join(c["name"] for c in (resolution.get("candidates") or [])[:5])
         out.append({"code": "technology_not_recognized", "message": f"未能识别技术“{q}”" + (f"；相近的有：{names}" if names else "")})
@@ -160,14 +162,14 @@ def _technology_warnings(kb, resolution) -> list[dict]:
 
 
 # request fields that state a fact about the technique, with the facts rules read them through
-STATED_FACTS = {f"technology.{n}": (f"technology.{n}",) for n in TECH_BOOLEANS}
+STATED_FACTS: dict[str, tuple[str, ...]] = {f"technology.{n}": (f"technology.{n}",) for n in TECH_BOOLEANS}
 
 
 def _unused_facts(kb, req, facts: dict) -> list[dict]:
     """`fact_unused`: a fact the request states (true, or grounds given) that no rule of an applicable
     document reads, in its condition or in what it lists (`uses`)."""
     tech = req.technology or {}
-    stated = {p: names for p, names in STATED_FACTS.items() if tech.get(p.split(".", 1)[1]) is True}
+    stated: dict[str, tuple[str, ...]] = {p: names for p, names in STATED_FACTS.items() if tech.get(p.split(".", 1)[1]) is True}
     if tech.get("prohibited_grounds"):
         stated["technology.prohibited_grounds"] = ("technology.any_prohibited_ground",) + tuple(
             f"technology.ground.{g}" for g in kb.vocabulary.ids("prohibited_grounds"))
@@ -186,7 +188,7 @@ def _name_narrower(resolution, missing: dict) -> None:
     narrower = (resolution or {}).get("narrower_listings") or []
     path = "technology.code" if (resolution or {}).get("by_code") else "technology.name"
     if narrower and path in missing:
-        names = "、".join(f"{l['technology']['name']}（{l['catalog']} {l['code']}）" for l in narrower)
+        names = "、".join(f"{x['technology']['name']}（{x['catalog']} {x['code']}）" for x in narrower)
         missing[path]["why"] = f"“{resolution.get('query')}”是技术类别，目录列入的是其下位技术：{names}；" + missing[path]["why"]
 
 

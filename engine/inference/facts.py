@@ -47,10 +47,10 @@ def _classification_facts(f: Facts, resolution) -> None:
             f.unknown(key, query_path)
         return
     for scope in ("national", "provincial"):
-        listed = any(l["scope"] == scope for l in resolution["listings"])
-        needs_grade = any(l["scope"] == scope for l in resolution.get("grade_needed") or [])
+        listed = any(x["scope"] == scope for x in resolution["listings"])
+        needs_grade = any(x["scope"] == scope for x in resolution.get("grade_needed") or [])
         # a family name (血液净化技术) whose narrower member is listed: which member is meant decides
-        narrower = any(l["scope"] == scope for l in resolution.get("narrower_listings") or [])
+        narrower = any(x["scope"] == scope for x in resolution.get("narrower_listings") or [])
         if listed or not (needs_grade or narrower):
             f.values[f"technology.listed_{scope}"] = listed
         elif needs_grade:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 
 from jsonschema import Draft202012Validator
 
@@ -10,14 +10,14 @@ from engine.errors import Problem
 from engine.paths import SCHEMA_DIR
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_schema(name: str) -> dict:
     """The schema `kb/schema/<name>.schema.json`."""
     with open(SCHEMA_DIR / f"{name}.schema.json", encoding="utf-8") as fh:
         return json.load(fh)
 
 
-@lru_cache(maxsize=None)
+@cache
 def validator(name: str, formats: bool = False) -> Draft202012Validator:
     """A compiled validator for the named schema (checked against the metaschema first);
     `formats=True` also checks `format` (e.g. that a date exists)."""
