@@ -12,9 +12,26 @@ from engine.paths import SCHEMA_DIR
 
 @cache
 def load_schema(name: str) -> dict:
-    """The schema `kb/schema/<name>.schema.json`."""
+    """The schema `kb/schema/<name>.schema.json`, with the id lists it takes from the vocabulary.
+
+    A hand-written schema names a list of jurisdiction or document ids by a node
+    `{"x-vocabulary": "jurisdictions" | "provinces" | "documents"}`, which gets its `enum` from
+    kb/vocabulary.yaml here; so adding a jurisdiction or a document edits no schema.
+    """
     with open(SCHEMA_DIR / f"{name}.schema.json", encoding="utf-8") as fh:
-        return json.load(fh)
+        return _fill_vocabulary(json.load(fh))
+
+
+def _fill_vocabulary(node):
+    if isinstance(node, dict):
+        out = {k: _fill_vocabulary(v) for k, v in node.items()}
+        if isinstance(node.get("x-vocabulary"), str):
+            from engine.kb.vocabulary import vocabulary
+            out["enum"] = vocabulary().id_list(node["x-vocabulary"])
+        return out
+    if isinstance(node, list):
+        return [_fill_vocabulary(v) for v in node]
+    return node
 
 
 @cache
