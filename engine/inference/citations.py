@@ -30,6 +30,7 @@ class RuleCitations:
     materials: tuple[tuple[str, str, str], ...]          # (id, text, ref)
     consequences: tuple[tuple[tuple[str, ...], str], ...]  # (refs, text)
     replaces_materials_of: frozenset
+    trace_facts: tuple[str, ...]                         # the facts its condition reads, as the trace shows them
 
 
 def _deadline_key(spec: dict) -> tuple:
@@ -68,6 +69,7 @@ class Citations:
                 materials=tuple((m["id"], m["text"], m["cite"]) for m in spec.get("materials", [])),
                 consequences=tuple((tuple(c["cite"]), c["text"]) for c in spec.get("consequences", [])),
                 replaces_materials_of=frozenset(spec.get("replaces_materials_of", [])),
+                trace_facts=tuple(f for f in rule.facts_used if not f.startswith("active.")),
             )
         return out
 

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from functools import lru_cache
 
 from engine.inference import backends
 from engine.inference.backends import BACKENDS  # noqa: F401 - re-exported for the CLI
+from engine.inference.citations import citations
 from engine.inference.facts import TECH_BOOLEANS, build_facts
 from engine.inference.lawday import Day, Governance
 from engine.inference.obligations import build as build_obligations
@@ -56,13 +58,18 @@ def _documents(kb, request) -> tuple[list[dict], list[str], list[dict]]:
     return docs, active, warnings
 
 
+@lru_cache(maxsize=1)
+def _catalog_resolve():
+    from engine.catalog import resolve   # imported on first use: the catalogues are not needed to import this module
+    return resolve
+
+
 def _resolve(request, day: dt.date):
     tech = request.technology
     if tech is None or not (tech.get("name") or tech.get("code")):
         return None
-    from engine.catalog import resolve
-    res = resolve(name=tech.get("name"), code=tech.get("code"), jurisdiction=request.jurisdiction.id,
-                  as_of=day, surgery_grade=tech.get("surgery_grade")).to_dict()
+    res = _catalog_resolve()(name=tech.get("name"), code=tech.get("code"), jurisdiction=request.jurisdiction.id,
+                             as_of=day, surgery_grade=tech.get("surgery_grade")).to_dict()
     res["by_code"] = bool(tech.get("code")) and not tech.get("name")
     return res
 
@@ -74,8 +81,9 @@ def _fact_view(fact: str, value):
 
 
 def _trace_entry(kb, rule, facts: dict) -> dict:
-    used = {f: _fact_view(f, facts[f]) for f in rule.facts_used if f in facts and not f.startswith("active.")}
-    return {"rule": rule.id, "stage": rule.stage, "facts": used, "citations": [cite(kb, c) for c in rule.spec["citations"]]}
+    cited = citations(kb)
+    used = {f: _fact_view(f, facts[f]) for f in cited.of(rule).trace_facts if f in facts}
+    return {"rule": rule.id, "stage": rule.stage, "facts": used, "citations": cited.cite_all(rule.spec["citations"])}
 
 
 def _missing(kb, undecided, facts_obj, seen: dict) -> None:
