@@ -110,8 +110,9 @@ def main() -> None:
     ap.add_argument("--soak", type=int, default=100000)
     args = ap.parse_args()
     t = time.perf_counter()
-    decide({"institution": {"jurisdiction": "national"}})
-    print(f"start-up (load, validate, compile, build ruleset): {(time.perf_counter() - t) * 1000:.0f} ms")
+    from engine.inference.backends import warm_up
+    warm_up()   # as the service and batch workers do
+    print(f"start-up (load, validate, compile, build rulesets, warm up): {(time.perf_counter() - t) * 1000:.0f} ms")
     if args.mix == "scenarios":
         base = scenario_requests()
         requests = [r for _ in range(args.rounds) for r in base]
