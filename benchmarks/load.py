@@ -398,6 +398,7 @@ async def drive_open(port: int, seconds: float, rate: float, connections: int, w
         k += 1
     if pending:
         await asyncio.wait(pending, timeout=30)
+    finished = loop.time()
     while not idle.empty():
         await idle.get_nowait().close()
     latencies.sort()
@@ -406,7 +407,8 @@ async def drive_open(port: int, seconds: float, rate: float, connections: int, w
     def pct(values: list[float], p: float) -> float:
         return values[min(len(values) - 1, int(p * len(values)))] * 1000 if values else float("nan")
 
-    return {"requests": len(latencies), "seconds": seconds, "rps": len(latencies) / seconds,
+    elapsed = max(seconds, finished - measure_from)
+    return {"requests": len(latencies), "seconds": elapsed, "rps": len(latencies) / elapsed,
             "p50_ms": pct(latencies, 0.50), "p90_ms": pct(latencies, 0.90), "p99_ms": pct(latencies, 0.99),
             "max_ms": latencies[-1] * 1000 if latencies else 0, "late_p99_ms": pct(late, 0.99),
             **counts, "unexpected_by_status": unexpected}

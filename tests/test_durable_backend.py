@@ -26,16 +26,26 @@ def test_decisions_that_match_no_rule_do_not_crash_a_fresh_process():
     assert done.stdout.strip() == "ok"
 
 
-def test_background_dispatch_is_serialised_with_decisions():
+def test_no_background_dispatch_calls_into_the_engine():
+    # durable_rules' default host dispatches every ruleset from timer threads, unlocked; ours runs none
+    import threading
+    import time
+
     from durable import lang
 
     from engine.inference import backends
+    from engine.inference.durable_backend import _host
     from engine.kb.loader import knowledge_base
     backend = backends.durable(knowledge_base())
-    assert backend.rulesets
+    host = _host()
+    assert not hasattr(host, "_d_timer") and not hasattr(host, "_t_timer")
     for part in backend.rulesets.values():
-        ruleset = lang.get_host().get_ruleset(part.name)
-        assert ruleset.dispatch.__name__ == "run" and ruleset.dispatch_timers.__name__ == "run"
+        assert host.get_ruleset(part.name).get_definition()
+        assert part.name not in lang._rulesets            # not left for lang's default host either
+    before = threading.active_count()
+    decide({"as_of": "2025-04-29", "institution": {"jurisdiction": "hunan"}}, backend="durable")
+    time.sleep(0.5)   # the default host would have started a dispatch round by now
+    assert threading.active_count() <= before
 
 
 def test_each_decision_leaves_no_session_behind():

@@ -3,7 +3,8 @@
 durable_rules is not thread-safe, swallows exceptions raised in actions and leaks rulesets
 created repeatedly; so each ruleset is built once per process, every evaluation runs in its
 own session (a fresh `sid`) whose state is deleted afterwards, access is serialised by a
-lock, and actions do nothing but name the rule that fired.
+lock, actions do nothing but name the rule that fired, and the rulesets live on a host of
+our own that runs no background dispatch threads (`_QuietHost`).
 
 The rules are defined with durable_rules' own language (`durable.lang`) and run in its Rete
 engine; an evaluation asserts its facts once, as one message, and then takes the actions the
@@ -34,6 +35,7 @@ from functools import reduce
 
 import durable_rules_engine as _engine
 import orjson
+from durable import engine as _durable_engine
 from durable import lang
 
 from engine.kb import conditions
@@ -73,6 +75,31 @@ def _expr(node: conditions.Node):
     return reduce(operator.and_ if isinstance(node, conditions.All) else operator.or_, parts)
 
 
+class _QuietHost(_durable_engine.Host):
+    """A durable_rules host without the background dispatch.
+
+    durable_rules' own host (`lang.get_host()`) starts two chains of timer threads at creation
+    that, five times a second, call into the C engine for every ruleset (`dispatch`,
+    `dispatch_timers`) without any lock, starting a new thread for each ruleset each time. This
+    project uses neither durable_rules timers nor queued actions (every action is taken by the
+    evaluation that caused it, under the lock), so the dispatch has nothing to do: this host does
+    not start it, and nothing calls into the engine outside the lock.
+    """
+
+    def _run(self):
+        pass
+
+
+_HOST: _QuietHost | None = None
+
+
+def _host() -> _QuietHost:
+    global _HOST
+    if _HOST is None:
+        _HOST = _QuietHost()
+    return _HOST
+
+
 class _Ruleset:
     """One durable_rules ruleset: the rules of one stage group and one set of documents."""
 
@@ -80,18 +107,21 @@ class _Ruleset:
         self.name, self.kind = name, kind
         # only the facts these rules read go into the message, under their durable_rules names
         self.fields = {f: attr(f) for r in rules for f in r.facts_used}
-        with lang.ruleset(name):
+        definition = lang.ruleset(name)
+        with definition:
             # Every message must be handled by some rule: durable_rules corrupts its heap
             # (segfault, "free(): invalid pointer") after messages that no rule matched.
             lang.when_all(lang.m.kind == kind)(_sentinel(kind))
             for rule in rules:
                 lang.when_all((lang.m.kind == kind) & _expr(rule.condition))(_action(rule.id))
-        host_ruleset = lang.get_host().get_ruleset(name)
+        lang._rulesets.pop(name, None)   # registered on our host below, not on lang's default host
+        host = _host()
+        host.register_rulesets(dict([definition.define()]))
+        host_ruleset = host.get_ruleset(name)
         self.handle = host_ruleset._handle
         # durable_rules names the rules r_0, r_1, ... in the order defined; map them back
         self.rule_of = {rname: getattr(promise.root._func, "rule_id", None)
                         for rname, promise in host_ruleset._actions.items()}
-        _guard_background_dispatch(host_ruleset)
 
     def rule_named(self, message: str) -> str | None:
         """The rule an action message belongs to: `{"r_12":{"m":{...}}}` -> its rule id (None: the sentinel)."""
@@ -136,24 +166,6 @@ def _action(rule_id: str):
     record.rule_id = rule_id  # type: ignore[attr-defined]
     record.__name__ = "r_" + rule_id.replace(".", "_").replace("-", "_")
     return record
-
-
-def _guard_background_dispatch(ruleset) -> None:
-    """durable_rules' host runs timer threads that call into the C engine every 0.2 s
-    (ruleset.dispatch / dispatch_timers) without any lock; serialise them with ours and
-    skip a tick when a decision is running. This project uses neither timers nor queued
-    actions, so a skipped tick loses nothing."""
-    def guarded(method):
-        def run():
-            if _LOCK.acquire(blocking=False):
-                try:
-                    return method()
-                finally:
-                    _LOCK.release()
-            return None
-        return run
-    ruleset.dispatch = guarded(ruleset.dispatch)
-    ruleset.dispatch_timers = guarded(ruleset.dispatch_timers)
 
 
 class DurableBackend:
