@@ -176,6 +176,16 @@ def _technology_warnings(kb, resolution) -> list[dict]:
 STATED_FACTS: dict[str, tuple[str, ...]] = {f"technology.{n}": (f"technology.{n}",) for n in TECH_BOOLEANS}
 
 
+@lru_cache(maxsize=4)
+def _readers(kb) -> dict[str, frozenset]:
+    """fact -> ids of the rules that read it, in their condition or in what they list (`uses`)."""
+    out: dict[str, set] = {}
+    for r in kb.rules:
+        for f in r.facts_used + list(r.spec.get("uses", [])):
+            out.setdefault(f, set()).add(r.id)
+    return {f: frozenset(ids) for f, ids in out.items()}
+
+
 def _unused_facts(kb, req, facts: dict) -> list[dict]:
     """`fact_unused`: a fact the request states (true, or grounds given) that no rule of an applicable
     document reads, in its condition or in what it lists (`uses`)."""
@@ -185,8 +195,9 @@ def _unused_facts(kb, req, facts: dict) -> list[dict]:
         stated["technology.prohibited_grounds"] = ("technology.any_prohibited_ground",) + tuple(
             f"technology.ground.{g}" for g in kb.vocabulary.ids("prohibited_grounds"))
     out = []
+    readers_of = _readers(kb)
     for path, names in stated.items():
-        readers = [r for r in kb.rules if not set(names).isdisjoint(r.facts_used + list(r.spec.get("uses", [])))]
+        readers = [r for r in kb.rules if any(r.id in readers_of.get(n, ()) for n in names)]
         if any(facts.get(doc_fact(r.document)) for r in readers):
             continue
         elsewhere = "、".join(dict.fromkeys(kb.documents[r.document].title for r in readers))
