@@ -73,7 +73,7 @@ def test_fired_rules_are_read_from_the_engine_action_queue():
     part = backend.rulesets[("classified", docs)]
     assert part.rule_named('{"r_0":{"m":{"kind":"classified"}}}') is None      # the sentinel
     expected = [r.id for r in kb.rules if r.document in docs and r.stage != "classify"]
-    assert [part.rule_named('{"r_%d":{"m":{}}}' % i) for i in range(1, len(expected) + 1)] == expected
+    assert [part.rule_named('{"r_' + str(i) + '":{"m":{}}}') for i in range(1, len(expected) + 1)] == expected
     assert part.rule_named('{ "r_1" : {"m": {}}}') == expected[0]    # any spacing
 
 

@@ -60,7 +60,8 @@ def _documents(kb, request) -> tuple[list[dict], list[str], list[dict]]:
 
 @lru_cache(maxsize=1)
 def _catalog_resolve():
-    from engine.catalog import resolve   # imported on first use: the catalogues are not needed to import this module
+    # imported on first use: the catalogues are not needed to import this module
+    from engine.catalog import resolve
     return resolve
 
 

@@ -31,6 +31,7 @@ from __future__ import annotations
 import itertools
 import operator
 import threading
+from collections.abc import Iterable
 from functools import reduce
 
 import durable_rules_engine as _engine
@@ -173,7 +174,7 @@ class DurableBackend:
 
     name = "durable"
 
-    def __init__(self, rules: list[CompiledRule], name: str, document_sets: list[tuple[str, ...]] = ()):
+    def __init__(self, rules: list[CompiledRule], name: str, document_sets: Iterable[tuple[str, ...]] = ()):
         self.name_prefix = name
         self.rules = rules
         self.order = {r.id: r.order for r in rules}
@@ -207,7 +208,7 @@ class DurableBackend:
         return sorted(set(fired), key=self.order.__getitem__)
 
 
-def durable_backend(rules: list[CompiledRule], digest: str, document_sets: list[tuple[str, ...]] = ()) -> DurableBackend:
+def durable_backend(rules: list[CompiledRule], digest: str, document_sets: Iterable[tuple[str, ...]] = ()) -> DurableBackend:
     """The process-wide backend for this knowledge base (built on first use, with the rulesets of
     `document_sets`, e.g. each jurisdiction's documents)."""
     name = "medtech_" + digest.replace("sha256:", "")[:16]

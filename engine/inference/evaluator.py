@@ -9,6 +9,7 @@ and tests the conditions with plain `and`/`or`. The three-valued closures
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from engine.kb import conditions
@@ -76,7 +77,7 @@ class PureEvaluator:
         self.by_stage = {s: sorted((r for r in rules if r.stage == s), key=lambda r: r.order) for s in STAGES}
         self.order = {r.id: r.order for r in rules}
         self._fire = {s: compile_firing(self.by_stage[s]) for s in STAGES}
-        self._possible: dict[frozenset, object] = {}   # open facts -> compiled (a few per knowledge base)
+        self._possible: dict[frozenset, Callable[[dict], list[str]]] = {}   # open facts -> compiled (a few per knowledge base)
         # fact -> the rules of a stage that mention it (only those can be undecided when it is unknown)
         self._mentioning: dict[str, dict[str, list[CompiledRule]]] = {s: {} for s in STAGES}
         for s in STAGES:
