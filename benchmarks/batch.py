@@ -75,7 +75,7 @@ class MemorySampler(threading.Thread):
             peak, last = max(kib for _, kib in series), series[-1][1]
             out.append(f"  {self.names.get(pid, '?'):<16} pid {pid:<7} {warm / 1024:7.1f} MiB warm, "
                        f"{peak / 1024:7.1f} peak, {last / 1024:7.1f} at the end ({(last - warm) / 1024:+.1f} MiB), "
-                       f"{len(series)} samples")
+                       f"CPU {self.cpu.get(pid, 0):.0f} s")
         return out
 
 
