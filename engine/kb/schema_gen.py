@@ -15,6 +15,39 @@ DATE = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$", "format": "date"}
 CITE_REF = {"type": "string", "pattern": r"^[a-z0-9-]+:[a-z0-9_]+$", "description": "document:eid"}
 
 
+def _digits(lo: int, hi: int) -> str:
+    return str(lo) if lo == hi else f"[{lo}-{hi}]"
+
+
+def year_pattern(first: int, last: int) -> str:
+    """A regular expression (no anchors) matching exactly the four-digit years first..last:
+    1949..2099 -> `(?:1949|19[5-9][0-9]|20[0-9][0-9])`."""
+    parts = []
+    y = first
+    while y <= last:
+        if y % 100 == 0 and y + 99 <= last:                       # a whole century
+            parts.append(f"{y // 100:02d}[0-9][0-9]")
+            y += 100
+        elif y % 10 == 0 and y + 9 <= last:                       # whole decades up to the century's end
+            end = min(last - (last + 1) % 10 if (last + 1) % 10 else last, y - y % 100 + 99)
+            d0, d1 = (y % 100) // 10, (end % 100) // 10
+            parts.append(f"{y // 100:02d}{_digits(d0, d1)}[0-9]")
+            y = y - y % 100 + d1 * 10 + 10
+        else:                                                     # the years left in this decade
+            end = min(last, y - y % 10 + 9)
+            parts.append(f"{y // 10:03d}{_digits(y % 10, end % 10)}")
+            y = end + 1
+    return "(?:" + "|".join(parts) + ")"
+
+
+def request_date() -> dict:
+    """A request date: YYYY-MM-DD, a day that exists, inside the supported years (kb/vocabulary.yaml)."""
+    first, last = vocabulary().supported_dates()
+    years = year_pattern(int(first[:4]), int(last[:4]))
+    return {"type": "string", "pattern": rf"^{years}-\d{{2}}-\d{{2}}$", "format": "date",
+            "description": f"YYYY-MM-DD, a day that exists, from {first} to {last}"}
+
+
 def _obj(properties: dict, required: list[str] | None = None, **extra) -> dict:
     out = {"type": "object", "additionalProperties": False, "properties": properties}
     if required:
@@ -31,7 +64,8 @@ def request_schema() -> dict:
         "title": "Decision request",
         **_obj(
             {
-                "as_of": {**DATE, "description": "the day the question is asked; default today in Asia/Shanghai"},
+                "as_of": {**request_date(), "description": "the day the question is asked (YYYY-MM-DD, from "
+                          + " to ".join(vocabulary().supported_dates()) + "); default today in Asia/Shanghai"},
                 "institution": _obj(
                     {
                         "jurisdiction": {"type": "string", "enum": v.jurisdiction_spellings()},
@@ -56,7 +90,7 @@ def request_schema() -> dict:
                             "uniqueItems": True,
                             "items": {"type": "string", "enum": v.ids("prohibited_grounds")},
                         },
-                        "in_use_since": DATE,
+                        "in_use_since": request_date(),
                         "radiation": {"type": "boolean"},
                     },
                     anyOf=[{"required": ["name"]}, {"required": ["code"]}],
@@ -67,7 +101,7 @@ def request_schema() -> dict:
                     "items": _obj(
                         {
                             "type": {"type": "string", "enum": v.ids("event_types")},
-                            "date": DATE,
+                            "date": request_date(),
                             "note": {"type": "string", "maxLength": 500},
                         },
                         ["type", "date"],

@@ -211,4 +211,5 @@ def run(host: str = "127.0.0.1", port: int = 8000, workers: int = 1, *, access_l
     (in-flight requests get up to 5 s)."""
     import uvicorn
     uvicorn.run("engine.service.app:app", host=host, port=port, workers=workers if workers > 1 else None,
-                timeout_graceful_shutdown=5, access_log=access_log, log_level=log_level)
+                timeout_graceful_shutdown=5, access_log=access_log, log_level=log_level,
+                http="engine.service.protocol:JsonErrorProtocol")  # unparseable requests: a JSON 400

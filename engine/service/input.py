@@ -3,21 +3,17 @@ the query string. Anything unacceptable raises an `ApiError` (400, 413 or 422)."
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from typing import Any
 
 from fastapi import Request
 
+from engine.requestio import MAX_DEPTH, MAX_REQUEST_BYTES, MalformedInput, loads_json
 from engine.service.errors import error
 
-MAX_BODY = 1024 * 1024          # 1 MiB
-MAX_DEPTH = 64                  # a valid request nests 4 levels; deeper JSON is refused up front
+MAX_BODY = MAX_REQUEST_BYTES    # 1 MiB
+# a valid request nests 4 levels; deeper JSON is refused up front (MAX_DEPTH, engine.requestio)
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-
-def _reject_constant(name: str):
-    raise ValueError(f"{name} is not valid JSON")
 
 
 def _depth_exceeds(value: Any, limit: int) -> bool:
@@ -40,33 +36,20 @@ def parse_json(body: bytes) -> Any:
     if not body.strip():
         raise error(400, "malformed JSON: empty body")
     try:
-        data = json.loads(body, parse_constant=_reject_constant)
-    except RecursionError:
-        raise error(400, "malformed JSON: nested too deeply") from None
-    except (ValueError, UnicodeDecodeError) as exc:  # JSONDecodeError is a ValueError
-        raise error(400, f"malformed JSON: {exc}") from None
+        data = loads_json(body)
+    except ValueError as exc:  # MalformedInput; UnicodeDecodeError for bytes that are not UTF-8
+        message = str(exc) if isinstance(exc, MalformedInput) else f"malformed JSON: not UTF-8 ({exc.reason})"
+        raise error(400, message) from None
     if _depth_exceeds(data, MAX_DEPTH):
         raise error(422, f"nested more than {MAX_DEPTH} levels deep")
     return data
 
 
 async def read_json(request: Request) -> Any:
-    """The body as JSON; 413 when it exceeds 1 MiB (by Content-Length or by what arrives)."""
-    declared = request.headers.get("content-length")
-    if declared is not None:
-        try:
-            size = int(declared)
-        except ValueError:
-            raise error(400, "invalid Content-Length header") from None
-        if size > MAX_BODY:
-            raise error(413, f"request body of {size} bytes exceeds the limit of {MAX_BODY} bytes (1 MiB)")
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY:
-            raise error(413, f"request body exceeds the limit of {MAX_BODY} bytes (1 MiB)")
-        chunks.append(chunk)
-    return parse_json(b"".join(chunks))
+    """The body as JSON; 413 when it exceeds 1 MiB (by Content-Length or by what arrives; the
+    body is read to its end first, so that the client sees the answer: engine.service.limits)."""
+    from engine.service.limits import read_body
+    return parse_json(await read_body(request, MAX_BODY))
 
 
 def parse_as_of(value: str | None, path: str = "as_of") -> dt.date | None:
