@@ -27,6 +27,8 @@ import json
 import re
 from typing import IO, Any
 
+from engine.errors import InputTooLarge, MalformedInput
+
 MAX_REQUEST_BYTES = 1024 * 1024   # 1 MiB: the HTTP body limit, and the CLI's
 MAX_DEPTH = 64                    # a valid request nests 4 levels
 MAX_ITEMS = 100                   # the longest array a request may hold (events: maxItems in the request schema)
@@ -35,14 +37,6 @@ MAX_ERRORS = 100                  # problems listed in one answer; the rest are 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _SCALARS = (str, bool, int, float, type(None))
-
-
-class InputTooLarge(ValueError):
-    """More than `MAX_REQUEST_BYTES` arrived."""
-
-
-class MalformedInput(ValueError):
-    """The text is not one JSON or YAML value a request may be written as (message says why and where)."""
 
 
 # --------------------------------------------------------------------------- messages

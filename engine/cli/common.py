@@ -46,13 +46,12 @@ def _grade(value: str) -> int:
 
 
 def _date(value: str) -> dt.date:
-    """argparse type: an ISO date that exists (2025-02-30 is refused)."""
+    """argparse type: an ISO date that exists (2025-02-30 is refused), inside the supported dates."""
+    from engine.inference.request import parse_date
     try:
-        if len(value) != 10:
-            raise ValueError
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a valid date (expected YYYY-MM-DD, a day that exists)")
+        return parse_date(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc))
 
 
 def _positive(value: str) -> int:
@@ -87,7 +86,8 @@ def _read_request(source: str):
 
     At most 1 MiB is read (as the HTTP service accepts); YAML anchors and aliases, JSON nested
     too deeply and other unusable text are refused here (engine.requestio)."""
-    from engine.requestio import InputTooLarge, MalformedInput, load_request_text, read_capped
+    from engine.errors import InputTooLarge, MalformedInput
+    from engine.requestio import load_request_text, read_capped
     name = "<stdin>" if source == "-" else source
     try:
         if source == "-":

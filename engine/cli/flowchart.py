@@ -47,10 +47,11 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _date(text: str) -> dt.date:
+    from engine.inference.request import parse_date
     try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise _UsageError(f"--as-of: {text!r} is not a date (YYYY-MM-DD)") from None
+        return parse_date(text)
+    except ValueError as exc:
+        raise _UsageError(f"--as-of: {exc}") from None
 
 
 def write_all(out_dir: str | Path, as_of: dt.date | None = None) -> list[Path]:
@@ -100,7 +101,8 @@ def write_all(out_dir: str | Path, as_of: dt.date | None = None) -> list[Path]:
 
 def _read_request(path: str) -> dict:
     """The --highlight request (JSON or YAML, at most 1 MiB, no YAML aliases: engine.requestio)."""
-    from engine.requestio import InputTooLarge, MalformedInput, load_request_text, read_capped
+    from engine.errors import InputTooLarge, MalformedInput
+    from engine.requestio import load_request_text, read_capped
     try:
         if path == "-":
             raw = read_capped(sys.stdin.buffer, "<stdin>")

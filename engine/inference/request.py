@@ -60,6 +60,17 @@ def date_message(value: str) -> str:
     return f"{shown} is not a valid date (expected YYYY-MM-DD, a day that exists, from {first} to {last})"
 
 
+def parse_date(value: str) -> dt.date:
+    """A YYYY-MM-DD string inside the supported dates as a date; ValueError with `date_message` otherwise."""
+    first, last = vocabulary().supported_dates()
+    if isinstance(value, str) and _DATE_SHAPE.match(value) and first <= value <= last:
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise ValueError(date_message(value if isinstance(value, str) else str(value)))
+
+
 def _message(err) -> str:
     path = ".".join(str(p) for p in err.absolute_path)
     if err.validator == "enum" and path == "institution.jurisdiction":

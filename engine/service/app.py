@@ -43,7 +43,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from engine.service.decisions import (
+from engine.service.batch import NDJSON, batch_response
+from engine.service.decisions import (  # noqa: F401 - re-exported
     BATCH_CHUNK,
     MAX_BATCH,
     batch_items,
@@ -145,15 +146,15 @@ async def post_decision(request: Request):
     "/v1/decisions/batch",
     summary=f"Answer up to {MAX_BATCH} decision requests; each invalid one is answered in place with its errors",
     openapi_extra={"requestBody": {"required": True, "content": json_content("BatchRequest")}},
-    responses={200: {"description": "One answer per request, in order", "content": json_content("BatchResponse")},
-               **error_responses(400, 413, 422, 503)},
+    responses={200: {"description": "One answer per request, in order, streamed: `{\"responses\": [...]}`, or with "
+                                    "`Accept: application/x-ndjson` one answer per line",
+                     "content": {**json_content("BatchResponse"), NDJSON: {"schema": {"type": "string"}}}},
+               503: {"description": "Too many batches in progress on this worker (see Retry-After), or the knowledge base is invalid",
+                     "content": json_content("Errors")},
+               **error_responses(400, 413, 422)},
 )
 async def post_batch(request: Request):
-    items = batch_items(await read_json(request))
-    parts: list[bytes] = []
-    for start in range(0, len(items), BATCH_CHUNK):
-        parts += await on_engine(decide_many, items[start:start + BATCH_CHUNK])
-    return Response(b'{"responses":[' + b",".join(parts) + b"]}", media_type="application/json")
+    return await batch_response(request)    # streamed, at most BATCH_SLOTS at once (engine.service.batch)
 
 
 @app.get(

@@ -3,17 +3,16 @@ the query string. Anything unacceptable raises an `ApiError` (400, 413 or 422)."
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Any
 
 from fastapi import Request
 
-from engine.requestio import MAX_DEPTH, MAX_REQUEST_BYTES, MalformedInput, loads_json
+from engine.errors import MalformedInput
+from engine.requestio import MAX_DEPTH, MAX_REQUEST_BYTES, loads_json
 from engine.service.errors import error
 
 MAX_BODY = MAX_REQUEST_BYTES    # 1 MiB
 # a valid request nests 4 levels; deeper JSON is refused up front (MAX_DEPTH, engine.requestio)
-_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def _depth_exceeds(value: Any, limit: int) -> bool:
@@ -53,12 +52,12 @@ async def read_json(request: Request) -> Any:
 
 
 def parse_as_of(value: str | None, path: str = "as_of") -> dt.date | None:
-    """A `YYYY-MM-DD` query parameter as a date (None when absent); 422 for anything else."""
+    """A `YYYY-MM-DD` query parameter inside the supported dates as a date (None when absent);
+    422 for anything else."""
     if value is None:
         return None
+    from engine.inference.request import parse_date
     try:
-        if not _DATE_RE.match(value):
-            raise ValueError
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise error(422, f"{value!r} is not a valid date (expected YYYY-MM-DD, a day that exists)", path) from None
+        return parse_date(value)
+    except ValueError as exc:
+        raise error(422, str(exc), path) from None
