@@ -268,7 +268,7 @@ def run_batch(in_path, out_path=None, progress: bool = False, workers: int | Non
         stream = output.stream
         start += output.done
     todo = None if total is None else (stop if stop is not None else total) - start
-    bar = None
+    bar = blocks = None
     with _Signals() as signals:
         signals.answered = output.done if output else 0
         signals.partial = str(output.partial) if output else None
@@ -276,7 +276,8 @@ def run_batch(in_path, out_path=None, progress: bool = False, workers: int | Non
             if progress:
                 from tqdm import tqdm
                 bar = tqdm(total=todo, file=sys.stderr, unit="req", desc="decisions", dynamic_ncols=True)
-            for count, block in answer_blocks(read_lines(in_path, start, stop), workers, total=todo):
+            blocks = answer_blocks(read_lines(in_path, start, stop), workers, total=todo)
+            for count, block in blocks:
                 stream.write(block)
                 signals.answered += count
                 if bar is not None:
@@ -286,6 +287,10 @@ def run_batch(in_path, out_path=None, progress: bool = False, workers: int | Non
             else:
                 stream.flush()
         except BaseException:
+            # stop the workers now (the signal may have come while this frame, not the generator, ran;
+            # left to the garbage collector, the pool would first finish every chunk in flight)
+            if blocks is not None:
+                blocks.close()
             if output is not None:
                 output.abandon()
             raise
