@@ -14,7 +14,7 @@ spend its time on a list of 150,000 errors:
 - `structure_errors` walks the parsed value iteratively (no recursion) and names the path of
   anything that is not plain JSON data: mapping keys that are not text (YAML `{1: 2}`),
   YAML-only values (`!!binary`, `!!set`, timestamps), text with lone surrogates (`"\\ud800"`),
-  nesting deeper than `MAX_DEPTH`, arrays longer than `MAX_ITEMS` and more than `MAX_VALUES`
+  integers beyond 64 bits, nesting deeper than `MAX_DEPTH`, arrays longer than `MAX_ITEMS` and more than `MAX_VALUES`
   values in all (shared or cyclic references are counted each time they are reached, so the
   walk stops early on a cycle or an expanded bomb).
 - `cap_errors` keeps the first `MAX_ERRORS` problems and says how many more there were.
@@ -229,6 +229,8 @@ def structure_errors(data: Any, *, max_depth: int = MAX_DEPTH, max_items: int = 
         elif isinstance(value, str):
             if _SURROGATE.search(value):
                 errors.append({"path": path, "message": "contains a lone surrogate such as \\ud800 (not valid Unicode text)"})
+        elif isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 63:
+            errors.append({"path": path, "message": f"{show(value)} is too large (no field takes a number beyond 64 bits)"})
         elif isinstance(value, float):
             if value != value or value in (float("inf"), float("-inf")):
                 errors.append({"path": path, "message": f"{value!r} is not a JSON number"})
