@@ -140,15 +140,31 @@ def _chunks(lines: Iterator[bytes], cap: int) -> Iterator[list[bytes]]:
 
 
 def _stop(pool: ProcessPoolExecutor) -> None:
-    """Stop the pool now: terminate its workers, cancel what is queued."""
-    for proc in list((getattr(pool, "_processes", None) or {}).values()):
+    """Stop the pool now: terminate its workers, cancel what is queued.
+
+    A worker terminated while writing its result leaves half a message in the result pipe, and
+    the executor's manager thread would wait for the rest for ever (and the interpreter, which
+    joins that thread at exit, with it). Closing this process's own end of the pipe, once the
+    workers are gone, lets that read end with EOF, so the manager thread ends."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    # (shutdown() forgets these: take them first)
+    writer = getattr(getattr(pool, "_result_queue", None), "_writer", None)
+    manager = getattr(pool, "_executor_manager_thread", None)
+    for proc in processes:
         try:
             proc.terminate()
         except Exception:  # noqa: BLE001 - already gone
             pass
     pool.shutdown(wait=False, cancel_futures=True)
-    for proc in list((getattr(pool, "_processes", None) or {}).values()):
+    for proc in processes:
         proc.join(timeout=2)
+    if writer is not None:
+        try:
+            writer.close()
+        except OSError:
+            pass
+    if manager is not None:
+        manager.join(timeout=2)
 
 
 def answer_blocks(lines: Iterable[bytes], workers: int | None = None, *, chunk_fn=answer_chunk,

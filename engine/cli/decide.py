@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 from engine.cli.common import (
@@ -51,7 +52,11 @@ def cmd_batch(args) -> int:
         raise UsageError(str(exc)) from None
     except BatchInterrupted as exc:
         print(f"medtech: batch {exc}", file=sys.stderr)
-        return 128 + exc.signum
+        # the partial output is closed; exit now rather than wait for the interpreter's clean-up
+        # of the process pool, which a worker killed mid-message can leave waiting
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(128 + exc.signum)
 
 
 def register(sub, juris: str) -> None:
