@@ -4,7 +4,8 @@ Endpoints (contract section 1):
 
     POST /v1/decisions                             request -> response (200); invalid -> 422 {"errors": [...]}
     POST /v1/decisions/batch                       {"requests": [...]} -> {"responses": [...]} (at most 1,000)
-    GET  /v1/flowcharts/{jurisdiction}             ?format=svg|png|dot|mermaid&as_of=...&chart=filing|incident
+    GET  /v1/flowcharts/{jurisdiction}             ?format=svg|png|pdf|dot|mermaid&as_of=...&chart=filing|incident|training
+    POST /v1/flowcharts/{jurisdiction}             a decision request -> its chart with the case highlighted
     GET  /v1/documents                             the encoded documents
     GET  /v1/documents/{document}                  one document with its provisions
     GET  /v1/documents/{document}/provisions/{eid} one provision: Chinese label, text, children
@@ -72,12 +73,16 @@ from engine.service.resources import (
     find_technologies,
     flowchart,
     get_document,
+    highlighted_flowchart,
     get_provision,
     list_documents,
 )
 from engine.service.worker import on_engine, shutdown_executor
 
 log = logging.getLogger("engine.service.app")
+
+ChartFormat = Literal["svg", "png", "pdf", "dot", "mermaid"]           # engine.flowchart.FORMATS
+ChartName = Literal["filing", "incident", "training"]                  # the charts of kb/flowcharts.yaml
 
 
 @asynccontextmanager
@@ -164,12 +169,30 @@ async def post_batch(request: Request):
 )
 async def get_flowchart(
     jurisdiction: str,
-    format: Literal["svg", "png", "dot", "mermaid"] = Query("svg", description="output format"),
-    chart: Literal["filing", "incident"] = Query("filing", description="which procedure"),
+    format: ChartFormat = Query("svg", description="output format"),
+    chart: ChartName = Query("filing", description="which procedure"),
     as_of: str | None = Query(None, description="YYYY-MM-DD; documents in force on that day"),
 ):
     day = parse_as_of(as_of)
     body = await on_engine(flowchart, jurisdiction, chart, format, day)
+    return Response(body, media_type=FLOWCHART_MEDIA[format])
+
+
+@app.post(
+    "/v1/flowcharts/{jurisdiction}",
+    summary="A decision request's case on the flowchart of its jurisdiction and day, highlighted",
+    openapi_extra={"requestBody": {"required": True, "content": json_content("DecisionRequest")}},
+    responses={200: {"description": "The chart with the case marked", "content": {m.split(";")[0]: {"schema": {"type": "string"}} for m in FLOWCHART_MEDIA.values()}},
+               **error_responses(400, 404, 413, 422, 501, 503)},
+)
+async def post_flowchart(
+    request: Request,
+    jurisdiction: str,
+    format: ChartFormat = Query("svg", description="output format"),
+    chart: ChartName = Query("filing", description="which procedure"),
+):
+    data = await read_json(request)
+    body = await on_engine(highlighted_flowchart, jurisdiction, chart, format, data)
     return Response(body, media_type=FLOWCHART_MEDIA[format])
 
 
