@@ -1,13 +1,14 @@
 """Landscape layout for charts with columns (kb/flowcharts.yaml `columns`): each column is laid
 out on its own by Graphviz `dot` (so every column starts at the top under its title), then the
 columns are placed left to right, in one row or wrapped into two, whichever lets the chart be
-shown largest on a 16:9 slide. The result is a position for every node; the final drawing pins
-them and lets Graphviz route the edges (`neato` with fixed positions), so edges between columns
-never disturb the columns themselves.
+shown largest on a 16:9 slide. The result is a position for every node and dot's drawing of the
+edges inside a column; the final drawing keeps both (`layout=nop2`) and lets Graphviz route only
+the edges between columns, so those never disturb the columns themselves.
 """
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 
 import graphviz
 
@@ -17,16 +18,46 @@ ROW_GAP = 40.0                # points between rows of columns
 TITLE_GAP = 10.0              # points between a column's title and its first node
 
 
-def _boxes(source: str) -> dict[str, tuple[float, float, float, float]]:
-    """Graphviz's layout of `source`: node name -> (x, y, width, height) in points (y upwards)."""
-    data = json.loads(graphviz.pipe("dot", "json", source.encode("utf-8")))
-    out = {}
+def _layouts(sources: list[str]) -> list[tuple[dict, dict]]:
+    """The dot layouts of several graphs, computed by one Graphviz process (it reads them in
+    turn; starting a process and loading the fonts is most of the cost)."""
+    raw = graphviz.pipe("dot", "json0", "\n".join(sources).encode("utf-8")).decode("utf-8")
+    decoder, out, i = json.JSONDecoder(), [], 0
+    while len(out) < len(sources):
+        while raw[i].isspace():
+            i += 1
+        data, i = decoder.raw_decode(raw, i)
+        out.append(_read(data))
+    return out
+
+
+def _read(data: dict) -> tuple[dict, dict]:
+    """Node name -> (x, y, width, height) in points (y upwards), and (tail, head) -> {pos, lp}
+    of the drawn edges, from Graphviz's JSON."""
+    boxes, names = {}, {}
     for obj in data.get("objects", []):
         if "pos" not in obj or obj.get("name", "").startswith("cluster"):
             continue
+        names[obj["_gvid"]] = obj["name"]
         x, y = (float(v) for v in obj["pos"].split(","))
-        out[obj["name"]] = (x, y, float(obj["width"]) * 72, float(obj["height"]) * 72)
-    return out
+        boxes[obj["name"]] = (x, y, float(obj["width"]) * 72, float(obj["height"]) * 72)
+    edges = {}
+    for e in data.get("edges", []):
+        if e.get("style") == "invis" or "pos" not in e:
+            continue
+        edges[(names[e["tail"]], names[e["head"]])] = {k: e[k] for k in ("pos", "lp") if k in e}
+    return boxes, edges
+
+
+def _shift(value: str, dx: float, dy: float) -> str:
+    """A Graphviz point list (`e,x,y x,y ...` or `x,y`) moved by (dx, dy)."""
+    out = []
+    for token in value.split():
+        parts = token.split(",")
+        prefix = parts[:-2]
+        x, y = float(parts[-2]) + dx, float(parts[-1]) + dy
+        out.append(",".join([*prefix, f"{x:.1f}", f"{y:.1f}"]))
+    return " ".join(out)
 
 
 def _arrange(sizes: list[tuple[float, float]], title_height: float) -> list[list[int]]:
@@ -42,13 +73,16 @@ def _arrange(sizes: list[tuple[float, float]], title_height: float) -> list[list
 
 
 def column_positions(sources: dict[str, str], columns: list[dict], members: dict[str, list[str]],
-                     titles: dict[str, str], title_height: float) -> dict[str, tuple[float, float]]:
+                     titles: dict[str, str], title_height: float) -> tuple[dict, dict]:
     """Node name -> (x, y) in points for the whole chart. `sources` holds a DOT graph per column
     (its title, nodes and own edges), laid out separately so that no column's ranks stretch
-    another's; `members` lists each column's nodes and `titles` names each column's title node."""
+    another's; `members` lists each column's nodes and `titles` names each column's title node.
+    Also returns (tail, head) -> {pos, lp} for the edges inside a column, as dot drew them."""
     boxes: dict[str, tuple[float, float, float, float]] = {}
-    for col in columns:
-        boxes.update(_boxes(sources[col["id"]]))
+    drawn: dict[str, dict] = {}
+    for col, (b, e) in zip(columns, _layouts([sources[c["id"]] for c in columns])):
+        boxes.update(b)
+        drawn[col["id"]] = e
     frames = []
     for col in columns:
         names = [titles[col["id"]]] + members[col["id"]]
@@ -59,15 +93,19 @@ def column_positions(sources: dict[str, str], columns: list[dict], members: dict
         frames.append({"names": names, "left": left, "top": top, "w": right - left, "h": top - bottom})
     rows = _arrange([(f["w"], f["h"]) for f in frames], title_height)
     pos: dict[str, tuple[float, float]] = {}
+    edges: dict[tuple[str, str], dict] = {}
     y0 = 0.0
     for row in rows:
         x0 = 0.0
         row_height = max(frames[i]["h"] for i in row)
         for i in row:
             f = frames[i]
+            dx, dy = x0 - f["left"], y0 - f["top"]
             for n in f["names"]:
                 x, y, _, _ = boxes[n]
-                pos[n] = (x - f["left"] + x0, y - f["top"] + y0)
+                pos[n] = (x + dx, y + dy)
+            for key, attrs in drawn[columns[i]["id"]].items():
+                edges[key] = {k: _shift(v, dx, dy) for k, v in attrs.items()}
             x0 += f["w"] + COLUMN_GAP
         y0 -= row_height + ROW_GAP
-    return pos
+    return pos, edges

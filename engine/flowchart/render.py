@@ -26,7 +26,7 @@ _LINE_STYLE = {
     "qualifier": {"size": 10, "bold": False, "color": "#6d28d9", "wrap": "wrap"},
     "item": {"size": 10, "bold": False, "color": None, "wrap": "wrap_small", "align": "LEFT"},
     "deadline": {"size": 11, "bold": True, "color": "#9a3412", "wrap": "wrap"},
-    "provisions": {"size": 9, "bold": False, "color": "#4b5563", "wrap": "wrap_small"},
+    "provisions": {"size": 10, "bold": False, "color": "#4b5563", "wrap": "wrap"},
     "highlight": {"size": 11, "bold": True, "color": "#b91c1c", "wrap": "wrap"},
     "branch": {"size": 11, "bold": True, "color": None, "wrap": "wrap"},
     "legend": {"size": 9, "bold": False, "color": None, "wrap": "wrap"},
@@ -60,11 +60,13 @@ def _tokens(text: str, extra_ends: frozenset | set = frozenset()) -> list[str]:
     cur = ""
     ends = _WORD_END | set(extra_ends)
     for piece in _TOKEN.findall(text):
-        if cur and (piece[0] in _WORD_START or piece == " ") and not _ITEM_NUMBER.match(cur):
+        # an item number (1. …), a document number and its provision (…11号 二、), 第（三）项 stay together
+        if cur and (piece[0] in _WORD_START or piece == " ") and not _ITEM_NUMBER.match(cur) and not cur.endswith(("第", "号")):
             words.append(cur)
             cur = ""
         cur += piece
-        if piece[-1] in ends and len(piece) == 1 or piece[-1] in "》”" or cur.endswith("日起"):
+        if (piece[-1] in ends and len(piece) == 1 and not (piece == " " and cur.endswith("号 "))
+                or piece[-1] in "》”" or cur.endswith("日起")):
             words.append(cur)
             cur = ""
     if cur:
@@ -273,8 +275,9 @@ def _title_height(G: nx.DiGraph, spec: dict) -> float:
 def to_dot(G: nx.DiGraph, dpi: int | None = None) -> str:
     """The chart as DOT source (HTML-like labels, deterministic); `dpi` only for bitmaps.
 
-    A chart with columns gets fixed node positions (engine.flowchart.layout) and is drawn by
-    `layout=neato`, which keeps them and routes the edges; any other chart is laid out by dot."""
+    A chart with columns gets fixed node positions and the edges inside each column as dot drew
+    them (engine.flowchart.layout); `layout=nop2` keeps those and routes the edges between
+    columns. Any other chart is laid out by dot."""
     spec = load_spec()
     font = spec["font"]
     grey_font = spec["style"]["grey"]["font"]
@@ -335,19 +338,21 @@ def to_dot(G: nx.DiGraph, dpi: int | None = None) -> str:
                 lay.edge(a, b, style="invis")
         sources[cid] = lay.source
     from engine.flowchart.layout import column_positions
-    pos = column_positions(sources, columns, members, titles, _title_height(G, spec))
+    pos, drawn = column_positions(sources, columns, members, titles, _title_height(G, spec))
 
     # 2. the chart: nodes pinned where step 1 put them, every edge routed around them
     dot = graphviz.Digraph(
         name=name, node_attr=node_attr, edge_attr=edge_attr,
-        graph_attr={**graph_attr, "layout": "neato", "splines": "true", "overlap": "true", "sep": "+6",
+        graph_attr={**graph_attr, "layout": "nop2", "splines": "curved",
                     **({"dpi": str(dpi)} if dpi else {})})
     for col in columns:
         x, y = pos[titles[col["id"]]]
         dot.node(titles[col["id"]], label=_column_title(col["title"]), shape="plain", pos=_pin((x, y)))
         add_nodes(dot, members[col["id"]], pos)
     for a, b, attrs in G.edges(data=True):
-        dot.edge(a, b, **_edge_attrs(attrs, spec, grey_font, quiet=(a, b) in quiet))
+        e = _edge_attrs(attrs, spec, grey_font, quiet=(a, b) in quiet)
+        e.update(drawn.get((a, b), {}))
+        dot.edge(a, b, **e)
     return dot.source
 
 
@@ -368,8 +373,8 @@ def _quiet_split_edges(G: nx.DiGraph) -> set[tuple[str, str]]:
 
 
 def _pin(xy: tuple[float, float]) -> str:
-    """A fixed position for neato, which reads inches (the layout works in points)."""
-    return f"{xy[0] / 72:.3f},{xy[1] / 72:.3f}!"
+    """A fixed position in points (layout=nop2)."""
+    return f"{xy[0]:.1f},{xy[1]:.1f}!"
 
 
 def _column_title(text: str) -> str:
