@@ -499,8 +499,8 @@ def build_graph(jurisdiction, chart: str = "filing", as_of: dt.date | str | None
                 new_edges.append(e)
                 continue
             for o in outs:
-                if o["dst"] == e["src"]:
-                    continue              # a loop back to where it came from disappears with its step
+                if o["dst"] == e["src"] or o["loop"]:
+                    continue              # a loop back (补齐后重新提交) disappears with its step
                 merged = dict(o)
                 merged.update({k: v for k, v in e.items() if k not in ("dst",)})
                 merged["dst"] = o["dst"]

@@ -15,7 +15,7 @@ import graphviz
 SLIDE = (1920.0, 1080.0)      # the target: a 16:9 slide
 COLUMN_GAP = 54.0             # points between columns
 ROW_GAP = 40.0                # points between rows of columns
-TITLE_GAP = 10.0              # points between a column's title and its first node
+TWO_ROWS_GAIN = 1.25          # wrap into two rows only when the slide scale grows by this much
 
 
 def _layouts(sources: list[str]) -> list[tuple[dict, dict]]:
@@ -62,14 +62,16 @@ def _shift(value: str, dx: float, dy: float) -> str:
 
 def _arrange(sizes: list[tuple[float, float]], title_height: float) -> list[list[int]]:
     """Columns (index lists) per row: one row, or two rows split where the chart fits a
-    16:9 slide at the largest scale."""
+    16:9 slide at the largest scale, when that is clearly larger."""
     def scale(rows):
         width = max(sum(sizes[i][0] for i in row) + COLUMN_GAP * (len(row) - 1) for row in rows)
         height = sum(max(sizes[i][1] for i in row) for row in rows) + ROW_GAP * (len(rows) - 1) + title_height
         return min(SLIDE[0] / width, SLIDE[1] / height)
     n = len(sizes)
-    options = [[list(range(n))]] + [[list(range(k)), list(range(k, n))] for k in range(1, n)]
-    return max(options, key=scale)
+    one_row = [list(range(n))]
+    two_rows = max(([list(range(k)), list(range(k, n))] for k in range(1, n)), key=scale, default=None)
+    # one row reads best (no edge runs back across the chart): two only when clearly larger
+    return two_rows if two_rows and scale(two_rows) > TWO_ROWS_GAIN * scale(one_row) else one_row
 
 
 def column_positions(sources: dict[str, str], columns: list[dict], members: dict[str, list[str]],

@@ -245,6 +245,14 @@ def _legend_items(G: nx.DiGraph, spec: dict) -> list[tuple[str, dict]]:
     return [(text, attrs) for _, text, attrs in items]
 
 
+def _chart_spec(G: nx.DiGraph) -> dict:
+    """The skeleton file's settings with the chart's own label widths (a landscape chart wraps
+    narrower so that it fits a slide's width)."""
+    spec = load_spec()
+    chart = spec["charts"].get(G.graph.get("chart"), {})
+    return {**spec, **{k: chart[k] for k in ("wrap", "wrap_small") if k in chart}}
+
+
 def _edge_attrs(attrs: dict, spec: dict, grey_font: str, quiet: bool = False) -> dict:
     e: dict = {}
     parts = []
@@ -278,7 +286,7 @@ def to_dot(G: nx.DiGraph, dpi: int | None = None) -> str:
     A chart with columns gets fixed node positions and the edges inside each column as dot drew
     them (engine.flowchart.layout); `layout=nop2` keeps those and routes the edges between
     columns. Any other chart is laid out by dot."""
-    spec = load_spec()
+    spec = _chart_spec(G)
     font = spec["font"]
     grey_font = spec["style"]["grey"]["font"]
     name = f"{G.graph['jurisdiction']}_{G.graph['chart']}".replace("-", "_")
@@ -425,7 +433,7 @@ def _mermaid_label(lines: list[dict], spec: dict) -> str:
 
 def to_mermaid(G: nx.DiGraph) -> str:
     """The chart as a Mermaid flowchart (quoted labels, entity-coded text)."""
-    spec = load_spec()
+    spec = _chart_spec(G)
     st = spec["style"]
     ids = {}
     for nid in G.nodes:
