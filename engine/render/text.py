@@ -75,13 +75,13 @@ class _Renderer:
         query = t.get("query")
         self.add(f"  名称：{name}" + (f"（查询：{query}）" if query and query != t.get("name") else ""))
         self.add(f"  分类：{_label('technology_classes', t.get('class'))}")
-        for l in t.get("listings") or []:
-            scope = "国家目录" if l.get("scope") == "national" else "省级目录"
-            grades = l.get("grades")
+        for listing in t.get("listings") or []:
+            scope = "国家目录" if listing.get("scope") == "national" else "省级目录"
+            grades = listing.get("grades")
             g = f"（手术分级：{'、'.join(f'{x}级' for x in grades)}）" if grades else ""
-            self.add(f"  列入：{scope} {l.get('catalog')} {l.get('code')} {l.get('name')}{g}")
-            if l.get("citation"):
-                self.citations([l["citation"]], "    ", quote=False)
+            self.add(f"  列入：{scope} {listing.get('catalog')} {listing.get('code')} {listing.get('name')}{g}")
+            if listing.get("citation"):
+                self.citations([listing["citation"]], "    ", quote=False)
         if t.get("citations"):
             self.add("  分类依据：")
             self.citations(t["citations"], "    ")
