@@ -8,7 +8,7 @@ the edges between columns, so those never disturb the columns themselves.
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from dataclasses import dataclass
 
 import graphviz
 
@@ -18,11 +18,22 @@ ROW_GAP = 40.0                # points between rows of columns
 TWO_ROWS_GAIN = 1.25          # wrap into two rows only when the slide scale grows by this much
 
 
+@dataclass
+class _Frame:
+    """A column's bounding box in its own layout (points, y upwards)."""
+    names: list[str]
+    left: float
+    top: float
+    w: float
+    h: float
+
+
 def _layouts(sources: list[str]) -> list[tuple[dict, dict]]:
     """The dot layouts of several graphs, computed by one Graphviz process (it reads them in
     turn; starting a process and loading the fonts is most of the cost)."""
     raw = graphviz.pipe("dot", "json0", "\n".join(sources).encode("utf-8")).decode("utf-8")
-    decoder, out, i = json.JSONDecoder(), [], 0
+    decoder, i = json.JSONDecoder(), 0
+    out: list[tuple[dict, dict]] = []
     while len(out) < len(sources):
         while raw[i].isspace():
             i += 1
@@ -82,32 +93,32 @@ def column_positions(sources: dict[str, str], columns: list[dict], members: dict
     Also returns (tail, head) -> {pos, lp} for the edges inside a column, as dot drew them."""
     boxes: dict[str, tuple[float, float, float, float]] = {}
     drawn: dict[str, dict] = {}
-    for col, (b, e) in zip(columns, _layouts([sources[c["id"]] for c in columns])):
+    for col, (b, e) in zip(columns, _layouts([sources[c["id"]] for c in columns]), strict=True):
         boxes.update(b)
         drawn[col["id"]] = e
-    frames = []
+    frames: list[_Frame] = []
     for col in columns:
         names = [titles[col["id"]]] + members[col["id"]]
         left = min(boxes[n][0] - boxes[n][2] / 2 for n in names)
         right = max(boxes[n][0] + boxes[n][2] / 2 for n in names)
         top = max(boxes[n][1] + boxes[n][3] / 2 for n in names)
         bottom = min(boxes[n][1] - boxes[n][3] / 2 for n in names)
-        frames.append({"names": names, "left": left, "top": top, "w": right - left, "h": top - bottom})
-    rows = _arrange([(f["w"], f["h"]) for f in frames], title_height)
+        frames.append(_Frame(names, left, top, right - left, top - bottom))
+    rows = _arrange([(f.w, f.h) for f in frames], title_height)
     pos: dict[str, tuple[float, float]] = {}
     edges: dict[tuple[str, str], dict] = {}
     y0 = 0.0
     for row in rows:
         x0 = 0.0
-        row_height = max(frames[i]["h"] for i in row)
+        row_height = max(frames[i].h for i in row)
         for i in row:
             f = frames[i]
-            dx, dy = x0 - f["left"], y0 - f["top"]
-            for n in f["names"]:
+            dx, dy = x0 - f.left, y0 - f.top
+            for n in f.names:
                 x, y, _, _ = boxes[n]
                 pos[n] = (x + dx, y + dy)
             for key, attrs in drawn[columns[i]["id"]].items():
                 edges[key] = {k: _shift(v, dx, dy) for k, v in attrs.items()}
-            x0 += f["w"] + COLUMN_GAP
+            x0 += f.w + COLUMN_GAP
         y0 -= row_height + ROW_GAP
     return pos, edges

@@ -334,10 +334,10 @@ def to_dot(G: nx.DiGraph, dpi: int | None = None) -> str:
         splits = [n for n in members[cid] if G.nodes[n].get("split_addressee")]
         if heads:
             lay.edge(titles[cid], heads[0], style="invis")
-        stacked = list(zip(heads, heads[1:]))
+        stacked = list(zip(heads, heads[1:], strict=False))
         stacked += [(n2, n) for n in members[cid] for n2 in members[cid]
                     if G.nodes[n].get("below") and G.nodes[n2].get("step") == G.nodes[n]["below"]]
-        stacked += [(a, b) for a, b in zip(splits, splits[1:])
+        stacked += [(a, b) for a, b in zip(splits, splits[1:], strict=False)
                     if G.nodes[a]["step"] == G.nodes[b]["step"] and (a, b) not in stacked]
         for a, b, attrs in G.edges(data=True):
             if column_of[a] == cid and column_of[b] == cid and not attrs.get("loop"):

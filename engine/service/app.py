@@ -73,8 +73,8 @@ from engine.service.resources import (
     find_technologies,
     flowchart,
     get_document,
-    highlighted_flowchart,
     get_provision,
+    highlighted_flowchart,
     list_documents,
 )
 from engine.service.worker import on_engine, shutdown_executor
@@ -169,8 +169,8 @@ async def post_batch(request: Request):
 )
 async def get_flowchart(
     jurisdiction: str,
-    format: ChartFormat = Query("svg", description="output format"),
-    chart: ChartName = Query("filing", description="which procedure"),
+    format: ChartFormat = Query("svg", description="output format"),  # noqa: B008 - an immutable Literal
+    chart: ChartName = Query("filing", description="which procedure"),  # noqa: B008
     as_of: str | None = Query(None, description="YYYY-MM-DD; documents in force on that day"),
 ):
     day = parse_as_of(as_of)
@@ -188,8 +188,8 @@ async def get_flowchart(
 async def post_flowchart(
     request: Request,
     jurisdiction: str,
-    format: ChartFormat = Query("svg", description="output format"),
-    chart: ChartName = Query("filing", description="which procedure"),
+    format: ChartFormat = Query("svg", description="output format"),  # noqa: B008 - an immutable Literal
+    chart: ChartName = Query("filing", description="which procedure"),  # noqa: B008
 ):
     data = await read_json(request)
     body = await on_engine(highlighted_flowchart, jurisdiction, chart, format, data)
