@@ -378,7 +378,7 @@ def _step_node(kb, spec: dict, chart: dict, step: dict, rules: list, as_of: dt.d
 def _plain_node(step: dict) -> dict:
     kind = step.get("kind", "step")
     node = {
-        "kind": kind, "step": step["id"], "column": step.get("column"), "act": None, "actor": None, "actor_detail": None,
+        "kind": kind, "step": step["id"], "column": step.get("column"), "below": step.get("below"), "act": None, "actor": None, "actor_detail": None,
         "addressees": [], "split_addressee": None, "rules": [], "citations": [], "provisions": [],
         "deadline": None, "materials": [], "summary": None,
         "lines": [{"text": step["label"], "style": "title"}],
