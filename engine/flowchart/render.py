@@ -82,7 +82,7 @@ def _greedy(tokens: list[str], max_units: int) -> list[str]:
     for tok in tokens:
         w = sum(_width(c) for c in tok)
         # a long word joins a short lead-in (期限：…, 2. …) rather than leave it alone on a line
-        if cur and units + w > max_units and tok[0] not in _NO_LINE_START and not (w * 2 > max_units and units * 3 <= max_units):
+        if cur and units + w > max_units and tok[0] not in _NO_LINE_START and not (w * 2 > max_units and units * 4 <= max_units):
             # prefer to break after a separator in the second half of the line, and never
             # right after an opening bracket
             cut = len(cur)
