@@ -32,7 +32,7 @@ _LINE_STYLE: dict[str, dict[str, Any]] = {
     "branch": {"size": 11, "bold": True, "color": None, "wrap": "wrap"},
     "legend": {"size": 9, "bold": False, "color": None, "wrap": "wrap"},
 }
-_NO_LINE_START = set("，。、；：？！）》」』”’〕】…·,.;:?!)]}%")
+_NO_LINE_START = set("，。、；：？！）》」』”’〕】…·,.;:?!)]}%项")  # 项: 第（三）项 stays whole
 # a line may break only between words: after punctuation, a closing bracket or a function word,
 # before an opening bracket; never inside a quoted title, a document number or a run of digits
 _TOKEN = re.compile(r"[\u4e00-\u9fff]{1,4}〔\d{4}〕\d+号|“[^”]{1,16}”|《[^》]{1,30}》|[A-Za-z0-9][A-Za-z0-9.\-/]*|.", re.S)
@@ -358,9 +358,13 @@ def to_dot(G: nx.DiGraph, dpi: int | None = None) -> str:
         x, y = pos[titles[col["id"]]]
         dot.node(titles[col["id"]], label=_column_title(col["title"]), shape="plain", pos=_pin((x, y)))
         add_nodes(dot, members[col["id"]], pos)
+    order = {c["id"]: i for i, c in enumerate(columns)}
     for a, b, attrs in G.edges(data=True):
         e = _edge_attrs(attrs, spec, grey_font, quiet=(a, b) in quiet)
         e.update(drawn.get((a, b), {}))
+        if (a, b) not in drawn and order[column_of[b]] > order[column_of[a]] and not attrs.get("loop"):
+            # to a column on the right: out of the right side, into the left side
+            e.update({"tailport": "e", "headport": "w"})
         dot.edge(a, b, **e)
     return dot.source
 
