@@ -9,7 +9,9 @@ Endpoints (contract section 1):
     GET  /v1/documents                             the encoded documents
     GET  /v1/documents/{document}                  one document with its provisions
     GET  /v1/documents/{document}/provisions/{eid} one provision: Chinese label, text, children
-    GET  /v1/technologies?q=...&jurisdiction=...&as_of=...
+    GET  /v1/technologies?q=...&jurisdiction=...&as_of=...&limit=&offset=   (engine.service.explore)
+    GET  /v1/catalogs/{jurisdiction}, /v1/catalogs/diff, /v1/search, POST /v1/compare (engine.service.explore)
+    GET  /docs, /redoc                             Swagger UI and ReDoc, offline (engine.service.docs)
     GET  /healthz                                  status and knowledge-base digest
     GET  /openapi.json                             built from the published JSON Schemas (kb/schema/)
 
@@ -44,13 +46,17 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from engine.service.cors import ConfigurableCORS
 from engine.service.decisions import (
     BATCH_CHUNK,
     MAX_BATCH,
+    QUOTES_QUERY,
+    QuotesMode,
     batch_items,
     decide_many,
     decide_one,
 )
+from engine.service.docs import install_docs
 from engine.service.errors import (
     ApiError,
     api_error_handler,
@@ -58,11 +64,13 @@ from engine.service.errors import (
     json_response,
     validation_error_handler,
 )
+from engine.service.explore import router as explore_router
 from engine.service.input import MAX_BODY, MAX_DEPTH, parse_as_of, parse_json, read_json  # noqa: F401 - re-exported
 from engine.service.kb_access import digest, kb, warm
 from engine.service.middleware import DIGEST_HEADER, DigestHeaderMiddleware  # noqa: F401 - re-exported
 from engine.service.openapi import (  # noqa: F401 - re-exported
     REF,
+    body_content,
     build_openapi,
     error_responses,
     json_content,
@@ -70,7 +78,6 @@ from engine.service.openapi import (  # noqa: F401 - re-exported
 )
 from engine.service.resources import (
     FLOWCHART_MEDIA,
-    find_technologies,
     flowchart,
     get_document,
     get_provision,
@@ -98,8 +105,11 @@ app = FastAPI(
     version="0.1.0",
     description="医疗技术临床应用管理: decisions, documents, catalogues and flowcharts (read-only).",
     lifespan=lifespan,
+    docs_url=None,
+    redoc_url=None,
 )
 app.add_middleware(DigestHeaderMiddleware)
+app.add_middleware(ConfigurableCORS, expose_headers=(DIGEST_HEADER,))  # outermost: answers preflights; off unless configured
 app.add_exception_handler(ApiError, api_error_handler)  # type: ignore[arg-type]  # starlette types handlers as taking any Exception
 app.add_exception_handler(RequestValidationError, validation_error_handler)  # type: ignore[arg-type]  # starlette types handlers as taking any Exception
 app.add_exception_handler(StarletteHTTPException, http_error_handler)  # type: ignore[arg-type]  # starlette types handlers as taking any Exception
@@ -111,6 +121,8 @@ def openapi_document() -> dict:
 
 
 app.openapi = openapi_document  # type: ignore[method-assign]
+install_docs(app)
+app.include_router(explore_router)
 
 
 # --------------------------------------------------------------------------- endpoints
@@ -136,28 +148,28 @@ async def healthz():
 @app.post(
     "/v1/decisions",
     summary="Answer one decision request",
-    openapi_extra={"requestBody": {"required": True, "content": json_content("DecisionRequest")}},
+    openapi_extra={"requestBody": {"required": True, "content": body_content("DecisionRequest")}},
     responses={200: {"description": "The decision", "content": json_content("DecisionResponse")},
                **error_responses(400, 413, 422, 503)},
 )
-async def post_decision(request: Request):
+async def post_decision(request: Request, quotes: QuotesMode = QUOTES_QUERY):
     data = await read_json(request)
-    status, body = await on_engine(decide_one, data)
+    status, body = await on_engine(decide_one, data, quotes)
     return Response(body, status_code=status, media_type="application/json")
 
 
 @app.post(
     "/v1/decisions/batch",
     summary=f"Answer up to {MAX_BATCH} decision requests; each invalid one is answered in place with its errors",
-    openapi_extra={"requestBody": {"required": True, "content": json_content("BatchRequest")}},
+    openapi_extra={"requestBody": {"required": True, "content": body_content("BatchRequest")}},
     responses={200: {"description": "One answer per request, in order", "content": json_content("BatchResponse")},
                **error_responses(400, 413, 422, 503)},
 )
-async def post_batch(request: Request):
+async def post_batch(request: Request, quotes: QuotesMode = QUOTES_QUERY):
     items = batch_items(await read_json(request))
     parts: list[bytes] = []
     for start in range(0, len(items), BATCH_CHUNK):
-        parts += await on_engine(decide_many, items[start:start + BATCH_CHUNK])
+        parts += await on_engine(decide_many, items[start:start + BATCH_CHUNK], quotes)
     return Response(b'{"responses":[' + b",".join(parts) + b"]}", media_type="application/json")
 
 
@@ -212,17 +224,6 @@ async def document_detail(document: str, as_of: str | None = Query(None, descrip
          responses={200: {"description": "The provision", "content": json_content("Provision")}, **error_responses(404, 503)})
 async def provision_detail(document: str, eid: str):
     return json_response(await on_engine(get_provision, document, eid))
-
-
-@app.get("/v1/technologies", summary="Look a technology up in the catalogues in force",
-         responses={200: {"description": "Matches", "content": json_content("Technologies")}, **error_responses(404, 422, 501, 503)})
-async def technologies(
-    q: str = Query(..., min_length=1, max_length=200, description="name, common name, abbreviation or code"),
-    jurisdiction: str | None = Query(None, description="id or Chinese name; default national"),
-    as_of: str | None = Query(None, description="YYYY-MM-DD; default today in China"),
-    surgery_grade: int | None = Query(None, ge=1, le=4, description="手术分级, for grade-qualified entries"),
-):
-    return json_response(await on_engine(find_technologies, q, jurisdiction, parse_as_of(as_of), surgery_grade))
 
 
 # --------------------------------------------------------------------------- running

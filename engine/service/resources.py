@@ -61,12 +61,16 @@ def get_document(document_id: str, as_of: dt.date | None) -> dict:
 
 
 def get_provision(document_id: str, eid: str) -> dict:
-    """One provision with its parent and its children, nested (404 for an unknown eid)."""
+    """One provision, by eId or Chinese label (第十一条第一款), with its parent and its children, nested
+    (404 for an unknown eid or label, 422 for a label several provisions share)."""
+    from engine.kb.search import provision_by_ref
     doc = document(document_id)
     try:
-        provision = doc.get(eid)
+        provision = doc.get(provision_by_ref(doc, eid))
     except NotFound as exc:
         raise not_found(exc, "eid") from None
+    except ValueError as exc:
+        raise error(422, str(exc), "eid") from None
     return {"document": {"id": doc.id, "title": doc.title}, **_provision_tree(doc, provision)}
 
 
