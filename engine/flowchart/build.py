@@ -189,10 +189,23 @@ def _may_have_class(rule, cls: str) -> bool:
     return True
 
 
+def _before_document(rule) -> bool:
+    """True when the rule's condition requires a fact to fall before a date of a document (what a
+    transition provision says: 本办法公布前已经开展的 …)."""
+    def required(node) -> list[dict]:       # the rule's own `when` (compiled conditions hold ordinals)
+        if isinstance(node, dict) and "all" in node:
+            return [leaf for child in node["all"] for leaf in required(child)]
+        return [node] if isinstance(node, dict) and "fact" in node else []
+    return any(isinstance(leaf.get("before"), dict) and "document" in leaf["before"]
+               for leaf in required(rule.spec.get("when")))
+
+
 def _select(rules: list, select: dict) -> list:
     out = []
     for r in rules:
         if "requires" in select and not set(select["requires"]) <= {leaf.fact for leaf in _required_leaves(r.condition)}:
+            continue
+        if "before_document" in select and select["before_document"] != _before_document(r):
             continue
         if "class" in select and not _may_have_class(r, select["class"]):
             continue
