@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 
 import graphviz
 
@@ -28,9 +29,11 @@ class _Frame:
     h: float
 
 
-def _layouts(sources: list[str]) -> list[tuple[dict, dict]]:
+@lru_cache(maxsize=32)
+def _layouts(sources: tuple[str, ...]) -> list[tuple[dict, dict]]:
     """The dot layouts of several graphs, computed by one Graphviz process (it reads them in
-    turn; starting a process and loading the fonts is most of the cost)."""
+    turn; starting a process and loading the fonts is most of the cost). Remembered: the SVG,
+    PNG and PDF of one chart share their layout (the callers only read the result)."""
     raw = graphviz.pipe("dot", "json0", "\n".join(sources).encode("utf-8")).decode("utf-8")
     decoder, i = json.JSONDecoder(), 0
     out: list[tuple[dict, dict]] = []
@@ -93,7 +96,7 @@ def column_positions(sources: dict[str, str], columns: list[dict], members: dict
     Also returns (tail, head) -> {pos, lp} for the edges inside a column, as dot drew them."""
     boxes: dict[str, tuple[float, float, float, float]] = {}
     drawn: dict[str, dict] = {}
-    for col, (b, e) in zip(columns, _layouts([sources[c["id"]] for c in columns]), strict=True):
+    for col, (b, e) in zip(columns, _layouts(tuple(sources[c["id"]] for c in columns)), strict=True):
         boxes.update(b)
         drawn[col["id"]] = e
     frames: list[_Frame] = []
