@@ -256,9 +256,28 @@ def test_svg_lists_font_fallbacks():
             assert name in family
 
 
-def test_pdf():
-    pdf = render_chart("hunan", "filing", "pdf", AS_OF)
-    assert pdf[:5] == b"%PDF-" and len(pdf) > 10_000
+def _pages(pdf: bytes) -> list[tuple[float, float]]:
+    import io
+
+    from pypdf import PdfReader
+    return [(float(p.mediabox.width), float(p.mediabox.height)) for p in PdfReader(io.BytesIO(pdf)).pages]
+
+
+def _a4_scale(width: float, height: float) -> float:
+    """How much a page shrinks (or grows) when printed on A4 (842 x 595 points), either way round."""
+    return max(min(842 / width, 595 / height), min(595 / width, 842 / height))
+
+
+@pytest.mark.parametrize("jurisdiction", JURISDICTIONS)
+def test_pdf_prints_on_a4_at_a_readable_size(jurisdiction):
+    pdf = render_chart(jurisdiction, "filing", "pdf", AS_OF)
+    assert pdf[:5] == b"%PDF-"
+    pages = _pages(pdf)
+    assert len(pages) >= 2
+    # 11-point text stays at 8 points or more on paper
+    assert all(_a4_scale(w, h) >= 0.74 for w, h in pages), pages
+    # the incident chart is one page
+    assert len(_pages(render_chart(jurisdiction, "incident", "pdf", AS_OF))) == 1
 
 
 def test_filing_png_is_landscape():

@@ -281,7 +281,7 @@ def _title_height(G: nx.DiGraph, spec: dict) -> float:
     return 110.0 + 20.0 * len(G.graph.get("case_lines", [])) + 14.0 * notes
 
 
-def to_dot(G: nx.DiGraph, dpi: int | None = None) -> str:
+def to_dot(G: nx.DiGraph, dpi: int | None = None, page: str = "slide") -> str:
     """The chart as DOT source (HTML-like labels, deterministic); `dpi` only for bitmaps.
 
     A chart with columns gets fixed node positions and the edges inside each column as dot drew
@@ -316,8 +316,55 @@ def to_dot(G: nx.DiGraph, dpi: int | None = None) -> str:
             dot.edge(a, b, **_edge_attrs(attrs, spec, grey_font))
         return dot.source
 
-    # 1. each column on its own: its nodes, its title, its own edges; several first nodes (the
-    #    nodes of a split step, 材料不全 / 材料齐全) one below the other
+    # 1. each column on its own (see _column_sources)
+    column_of = {n: d.get("column") for n, d in G.nodes(data=True)}
+    sources, members, titles = _column_sources(G, spec)
+    quiet = _quiet_split_edges(G)
+    from engine.flowchart.layout import A4, SLIDE, column_positions
+    pos, drawn = column_positions(sources, columns, members, titles, _title_height(G, spec),
+                                  A4 if page == "a4" else SLIDE)
+
+    # 2. the chart: nodes pinned where step 1 put them, every edge routed around them
+    dot = graphviz.Digraph(
+        name=name, node_attr=node_attr, edge_attr=edge_attr,
+        graph_attr={**graph_attr, "layout": "nop2", "splines": "curved",
+                    **({"dpi": str(dpi)} if dpi else {})})
+    for col in columns:
+        x, y = pos[titles[col["id"]]]
+        dot.node(titles[col["id"]], label=_column_title(col["title"]), shape="plain", pos=_pin((x, y)))
+        add_nodes(dot, members[col["id"]], pos)
+    title_of = {n: titles[column_of[n]] for n in G.nodes}
+    for a, b, attrs in G.edges(data=True):
+        e = _edge_attrs(attrs, spec, grey_font, quiet=(a, b) in quiet)
+        e.update(drawn.get((a, b), {}))
+        if (a, b) not in drawn and column_of[a] != column_of[b] and not attrs.get("loop"):
+            (xa, ya), (xb, yb) = pos[title_of[a]], pos[title_of[b]]
+            if abs(ya - yb) < 1 and xb > xa:
+                # to a column on the right: out of the right side, into the left side
+                e.update({"tailport": "e", "headport": "w"})
+            elif yb < ya:
+                # to a column of the next row: out of the bottom, into the top
+                e.update({"tailport": "s", "headport": "n"})
+        dot.edge(a, b, **e)
+    return dot.source
+
+
+def _column_sources(G: nx.DiGraph, spec: dict) -> tuple[dict[str, str], dict[str, list[str]], dict[str, str]]:
+    """A DOT graph per column (its title, its nodes, its own edges; several first nodes - the
+    nodes of a split step, 材料不全 / 材料齐全 - one below the other), the column's nodes, and
+    the name of its title node."""
+    grey_font = spec["style"]["grey"]["font"]
+    name = f"{G.graph['jurisdiction']}_{G.graph['chart']}".replace("-", "_")
+    node_attr = {"fontname": spec["font"], "fontsize": "11", "margin": "0.15,0.08"}
+    edge_attr = {"fontname": spec["font"], "fontsize": "10", "color": "#4b5563", "arrowsize": "0.8"}
+    columns = list(G.graph["columns"])
+
+    def add_nodes(target, names):
+        for nid in names:
+            attrs = G.nodes[nid]
+            target.node(nid, label=_html_lines(attrs["lines"], spec, attrs.get("state") == "off", grey_font),
+                        **_node_style(attrs, spec))
+
     column_of = {n: d.get("column") for n, d in G.nodes(data=True)}
     members = {c["id"]: [n for n in G.nodes if column_of[n] == c["id"]] for c in columns}
     titles = {c["id"]: f"column_{i}" for i, c in enumerate(columns)}
@@ -346,27 +393,7 @@ def to_dot(G: nx.DiGraph, dpi: int | None = None) -> str:
             if not G.has_edge(a, b):
                 lay.edge(a, b, style="invis")
         sources[cid] = lay.source
-    from engine.flowchart.layout import column_positions
-    pos, drawn = column_positions(sources, columns, members, titles, _title_height(G, spec))
-
-    # 2. the chart: nodes pinned where step 1 put them, every edge routed around them
-    dot = graphviz.Digraph(
-        name=name, node_attr=node_attr, edge_attr=edge_attr,
-        graph_attr={**graph_attr, "layout": "nop2", "splines": "curved",
-                    **({"dpi": str(dpi)} if dpi else {})})
-    for col in columns:
-        x, y = pos[titles[col["id"]]]
-        dot.node(titles[col["id"]], label=_column_title(col["title"]), shape="plain", pos=_pin((x, y)))
-        add_nodes(dot, members[col["id"]], pos)
-    order = {c["id"]: i for i, c in enumerate(columns)}
-    for a, b, attrs in G.edges(data=True):
-        e = _edge_attrs(attrs, spec, grey_font, quiet=(a, b) in quiet)
-        e.update(drawn.get((a, b), {}))
-        if (a, b) not in drawn and order[column_of[b]] > order[column_of[a]] and not attrs.get("loop"):
-            # to a column on the right: out of the right side, into the left side
-            e.update({"tailport": "e", "headport": "w"})
-        dot.edge(a, b, **e)
-    return dot.source
+    return sources, members, titles
 
 
 def _quiet_split_edges(G: nx.DiGraph) -> set[tuple[str, str]]:
@@ -412,8 +439,40 @@ def to_png(G: nx.DiGraph) -> bytes:
 
 
 def to_pdf(G: nx.DiGraph) -> bytes:
-    """The chart as a one-page PDF drawn by Graphviz (cairo), at natural size."""
-    return _pipe(to_dot(G), "pdf")
+    """The chart as a PDF to print on A4: a chart with columns gets one page per group of
+    columns that fits a sheet at a readable size (engine.flowchart.layout.page_groups), each
+    page with the title, the legend and its columns' numbers (①② …); any other chart is one
+    page. Vector pages drawn by Graphviz (cairo), joined by pypdf."""
+    groups = _page_groups(G)
+    if len(groups) <= 1:
+        return _pipe(to_dot(G, page="a4"), "pdf")
+    import io
+
+    from pypdf import PdfReader, PdfWriter
+    writer = PdfWriter()
+    for i, ids in enumerate(groups, 1):
+        # in G's order (a subgraph view would iterate a set: another order in every process)
+        H = nx.DiGraph()
+        H.add_nodes_from((n, d) for n, d in G.nodes(data=True) if d.get("column") in ids)
+        H.add_edges_from((a, b, d) for a, b, d in G.edges(data=True) if a in H and b in H)
+        H.graph.update(G.graph)
+        H.graph["columns"] = [c for c in G.graph["columns"] if c["id"] in ids]
+        H.graph["subtitle"] = f"{G.graph['subtitle']} · 第{i}页，共{len(groups)}页"
+        for page in PdfReader(io.BytesIO(_pipe(to_dot(H, page="a4"), "pdf"))).pages:
+            writer.add_page(page)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def _page_groups(G: nx.DiGraph) -> list[list[str]]:
+    columns = list(G.graph.get("columns") or [])
+    if not columns:
+        return []
+    spec = _chart_spec(G)
+    sources, members, titles = _column_sources(G, spec)
+    from engine.flowchart.layout import page_groups
+    return page_groups(sources, columns, members, titles, _title_height(G, spec))
 
 
 # --------------------------------------------------------------------------- Mermaid
