@@ -14,6 +14,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
 
 from engine.service.decisions import MAX_BATCH
 from engine.service.kb_access import documents
@@ -343,6 +344,7 @@ def _describe_parameter(param: dict, path: str = "") -> None:
         if path in _WITH_ALL:
             schema["enum"] = [*schema["enum"], "all"]
             schema["x-enum-descriptions"] = [*schema["x-enum-descriptions"], "全部地区"]
+            schema["x-enum-varnames"] = [*schema["x-enum-varnames"], "all"]
     elif name == "document":
         docs = sorted(documents())
         schema = {"type": "string", "enum": docs, "x-enum-descriptions": [documents()[d].title for d in docs]}
@@ -415,5 +417,11 @@ def build_openapi(app: FastAPI) -> dict:
             for param in op.get("parameters", []):
                 _describe_parameter(param, path)
     _add_examples(doc)
+    # operation ids from the route functions (post_decision, get_search …): the method names of generated clients
+    names = {(r.path, m.lower()): r.name for r in app.routes if isinstance(r, APIRoute) for m in (r.methods or ())}
+    for path, operations in doc.get("paths", {}).items():
+        for method, op in operations.items():
+            if (path, method) in names:
+                op["operationId"] = names[(path, method)]
     app.openapi_schema = doc
     return doc
