@@ -12,12 +12,15 @@ from engine import decide
 from engine.kb.vocabulary import vocabulary
 
 VOCAB = vocabulary()
-NAMES = ["关节镜诊疗技术", "冠心病介入治疗", "PCI", "ECMO", "血液透析", "血液净化技术", "消化内镜诊疗技术",
+NAMES = ["关节镜诊疗技术", "起搏器治疗技术", "胰腺癌根治技术", "医用高压氧", "放射性粒子植入治疗技术", "冠心病介入治疗", "PCI", "ECMO", "血液透析", "血液净化技术", "消化内镜诊疗技术",
          "人工髋关节置换", "同种异体皮肤移植技术", "性别重置技术", "射频消融", "人体器官移植", "克隆治疗技术",
          "造血干细胞移植技术", "自体造血干细胞移植", "神经血管介入诊疗技术", "肿瘤消融治疗技术", "不存在的技术"]
 CODES = ["S19", "hunan:S19", "G05", "CQ04", "SH10", "jilin:S11"]
 
 dates = st.dates(min_value=__import__("datetime").date(2018, 6, 1), max_value=__import__("datetime").date(2028, 12, 31)).map(str)
+# in_use_since reaches back before every document (2014), so the law-at-the-event selection and the
+# transition provisions (issue 10 §2) run through both back ends too
+old_dates = st.dates(min_value=__import__("datetime").date(2014, 1, 1), max_value=__import__("datetime").date(2026, 12, 31)).map(str)
 events = st.lists(st.fixed_dictionaries({"type": st.sampled_from(VOCAB.ids("event_types")), "date": dates}), max_size=4)
 technology = st.one_of(
     st.none(),
@@ -30,7 +33,7 @@ technology = st.one_of(
             "major_ethical_risk": st.booleans(),
             "unapproved_product": st.booleans(),
             "prohibited_grounds": st.lists(st.sampled_from(VOCAB.ids("prohibited_grounds")), unique=True, max_size=2),
-            "in_use_since": dates,
+            "in_use_since": old_dates,
         },
     ),
     st.fixed_dictionaries({"code": st.sampled_from(CODES)}),

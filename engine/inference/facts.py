@@ -12,6 +12,10 @@ from engine.inference.request import Request
 from engine.kb.rules import doc_fact
 from engine.kb.vocabulary import vocabulary
 
+# facts whose value depends on the day the law is taken at (documents applicable, catalogue listings,
+# the class they give); every other fact is the same on every day of one decision
+DAY_DEPENDENT = ("class", "active.", "technology.listed_", "technology.out_of_scope", "technology.prohibited_listed")
+
 TECH_BOOLEANS = ("first_in_institution", "first_in_jurisdiction", "major_ethical_risk", "unapproved_product", "radiation")
 
 
@@ -23,15 +27,6 @@ class Facts:
     def unknown(self, fact: str, because: str) -> None:
         self.values.pop(fact, None)
         self.unknown_because[fact] = because
-
-
-def latest_events(request: Request) -> dict:
-    """The date of the latest event of each type."""
-    out: dict = {}
-    for e in request.events:
-        if e.type not in out or e.date > out[e.type]:
-            out[e.type] = e.date
-    return out
 
 
 def _classification_facts(f: Facts, resolution) -> None:
@@ -57,8 +52,9 @@ def _classification_facts(f: Facts, resolution) -> None:
     f.values["technology.prohibited_listed"] = bool(resolution.get("prohibited"))
 
 
-def build_facts(request: Request, resolution: dict | None, active_documents: list[str]) -> Facts:
-    """The facts of one decision."""
+def build_facts(request: Request, resolution: dict | None, active_documents: list[str], events: dict) -> Facts:
+    """The facts of one decision on one day: `active_documents` those applicable that day, `events`
+    the counted date of each event type (engine.inference.occurrences.counted)."""
     vocab = vocabulary()
     unknown_unless_given = set(vocab.raw.get("unknown_unless_given", []))
     f = Facts()
@@ -93,6 +89,6 @@ def build_facts(request: Request, resolution: dict | None, active_documents: lis
             v["technology.surgery_grade"] = tech["surgery_grade"]
         if tech.get("in_use_since") is not None:
             v["technology.in_use_since"] = tech["in_use_since"].toordinal()
-    for etype, date in latest_events(request).items():
+    for etype, date in events.items():
         v[f"events.{etype}"] = date.toordinal()
     return f

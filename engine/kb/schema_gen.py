@@ -166,6 +166,20 @@ def _deadline() -> dict:
         "due": _d(NULLABLE_DATE, "the due day this wording gives (YYYY-MM-DD), or null when none can be computed"),
         "provisional": {"type": "boolean", "description": "true when counted on a provisional holiday calendar (see warning calendar_provisional)"},
         "citations": {"type": "array", "items": _def("citation"), "description": "the provisions that set this deadline"},
+        "occurrences": {
+            "type": "array",
+            "description": "a duty owed per occurrence (each discharged patient) or per period (每季度第1周): every occurrence "
+                           "up to the next one not yet past; the obligation's due and status are that next one's",
+            "items": _obj(
+                {
+                    "event_date": _d(DATE, "the day of the event this occurrence counts from"),
+                    "period": {"type": "string", "description": "the period reported on, e.g. 2025-Q3"},
+                    "due": _d(NULLABLE_DATE, "the day this occurrence is due, or null"),
+                    "status": vocab_enum("statuses", "this occurrence's status on as_of"),
+                },
+                ["due", "status"],
+            ),
+        },
     }
     alt = _obj(dict(base), ["kind", "text"], description="another applicable provision's deadline for the same act")
     return _obj({**base, "alternatives": {"type": "array", "items": alt,
@@ -375,6 +389,14 @@ def rules_schema() -> dict:
             "addressee": {"type": ["string", "null"], "enum": v.ids("addressees") + [None]},
             "deadline": deadline,
             "done_by": {"type": "string", "enum": v.ids("event_types")},
+            # whose law decides the rule: "as_of" (an ongoing duty), or the day a transition provision
+            # speaks ({document, date}); without it, the day of the deadline's event (contract §5)
+            "governed_by": {
+                "oneOf": [
+                    {"const": "as_of"},
+                    _obj({"document": {"type": "string"}, "date": {"enum": ["published", "in_force_from", "in_force_until"]}}, ["document", "date"]),
+                ]
+            },
             "materials": {"type": "array", "items": material},
             "replaces_materials_of": {"type": "array", "items": {"type": "string"}},
             "citations": {"type": "array", "minItems": 1, "items": CITE_REF},

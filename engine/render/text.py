@@ -100,6 +100,10 @@ class _Renderer:
         self.add(f"{prefix}期限：{d.get('text') or '—'}（{when}）")
         if d.get("provisional"):
             self.add(f"{prefix}  （该年度节假日安排尚未公布，日期为临时计算）")
+        for occ in d.get("occurrences") or []:
+            period = occ.get("period") or ""
+            what = f"{period[:4]}年第{period[-1]}季度数据" if period else f"{occ.get('event_date') or ''}事件"
+            self.add(f"{prefix}  · {what}：截止 {occ.get('due') or '—'}（{_label('statuses', occ.get('status'))}）")
         for a in d.get("alternatives") or []:
             alt_due = f"截止 {a['due']}" if a.get("due") else "无法计算具体日期"
             srcs = "、".join(self.where(c) for c in a.get("citations") or [])
