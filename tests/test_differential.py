@@ -14,7 +14,9 @@ from engine.kb.vocabulary import vocabulary
 VOCAB = vocabulary()
 NAMES = ["关节镜诊疗技术", "起搏器治疗技术", "胰腺癌根治技术", "医用高压氧", "放射性粒子植入治疗技术", "冠心病介入治疗", "PCI", "ECMO", "血液透析", "血液净化技术", "消化内镜诊疗技术",
          "人工髋关节置换", "同种异体皮肤移植技术", "性别重置技术", "射频消融", "人体器官移植", "克隆治疗技术",
-         "造血干细胞移植技术", "自体造血干细胞移植", "神经血管介入诊疗技术", "肿瘤消融治疗技术", "不存在的技术"]
+         "造血干细胞移植技术", "自体造血干细胞移植", "神经血管介入诊疗技术", "肿瘤消融治疗技术", "不存在的技术",
+         # issue 10: family names, techniques another document prohibits, surrogacy (out of scope), unknown names
+         "肿瘤热疗", "CRRT", "角膜放射状切开术", "代孕", "某新型脑机接口植入术"]
 CODES = ["S19", "hunan:S19", "G05", "CQ04", "SH10", "jilin:S11"]
 
 dates = st.dates(min_value=__import__("datetime").date(2018, 6, 1), max_value=__import__("datetime").date(2028, 12, 31)).map(str)
@@ -52,6 +54,42 @@ def test_backends_agree(request):
     a = decide(request, backend="durable")
     b = decide(request, backend="pure")
     assert json.dumps(a, ensure_ascii=False) == json.dumps(b, ensure_ascii=False)
+
+
+# issue 10: facts decide whatever the name; steps before a past event are to_confirm
+facts_only = st.fixed_dictionaries(
+    {"name": st.sampled_from(["某新型脑机接口植入术", "克隆治疗技术", "血液净化技术", "冠心病介入治疗"])},
+    optional={
+        "first_in_institution": st.booleans(),
+        "first_in_jurisdiction": st.booleans(),
+        "major_ethical_risk": st.booleans(),
+        "unapproved_product": st.booleans(),
+        "radiation": st.booleans(),
+        "prohibited_grounds": st.lists(st.sampled_from(VOCAB.ids("prohibited_grounds")), unique=True, max_size=2),
+    },
+)
+recent = st.dates(min_value=__import__("datetime").date(2024, 9, 1), max_value=__import__("datetime").date(2026, 6, 30)).map(str)
+fact_requests = st.fixed_dictionaries({
+    "as_of": recent,
+    "institution": st.fixed_dictionaries({"jurisdiction": st.sampled_from([j.id for j in VOCAB.jurisdictions]), "level": st.just(3)},
+                                         optional={"tcm": st.booleans()}),
+    "technology": facts_only,
+    "events": st.lists(st.fixed_dictionaries({"type": st.sampled_from(VOCAB.ids("event_types")), "date": recent}), max_size=3),
+})
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(fact_requests)
+def test_backends_agree_on_stated_facts(request):
+    a = decide(request, backend="durable")
+    b = decide(request, backend="pure")
+    assert json.dumps(a, ensure_ascii=False) == json.dumps(b, ensure_ascii=False)
+    # a step that had to precede an event that has happened is never overdue
+    for o in a["obligations"]:
+        if (o["deadline"] or {}).get("kind") == "before_event" and o["due"] and o["due"] < request["as_of"]:
+            assert o["status"] in ("to_confirm", "done"), o
+    # an authority's step is never overdue for the hospital
+    assert all(o["status"] != "overdue" for o in a["authority_actions"])
 
 
 @settings(max_examples=100, deadline=None)
