@@ -279,8 +279,12 @@ def _qualifiers(spec: dict, chart: dict, rules: list) -> list[str]:
     return out
 
 
-def _step_node(kb, spec: dict, chart: dict, step: dict, rules: list, as_of: dt.date, addressee: str | None) -> dict:
+def _step_node(kb, spec: dict, chart: dict, step: dict, rules: list, as_of: dt.date, addressee: str | None,
+               jurisdiction: str | None = None) -> dict:
     vocab = kb.vocabulary
+    # the jurisdiction's own wording first (上海: 市卫生健康部门), then the chart's short names
+    local = {key: {k: v for k, v in vocab.local_names(jurisdiction, key).items() if v != vocab.names(key).get(k)}
+             for key in ("actors", "addressees")}
     groups = spec["actor_groups"]
     first, specific = rules[0], rules[-1]          # rules are in kb order: national first, then the province
     actor_detail = specific.spec["actor"]
@@ -291,11 +295,12 @@ def _step_node(kb, spec: dict, chart: dict, step: dict, rules: list, as_of: dt.d
     materials = _materials(kb, rules) if "materials" in step.get("show", []) else []
     action = vocab.names("actions").get(first.spec["action"], first.spec["action"])
     lines: list[dict] = []
-    title = action if actor == "institution" else f"{spec['actors'].get(actor_detail, actor_detail)}：{action}"
+    actor_name = local["actors"].get(actor_detail) or spec["actors"].get(actor_detail, actor_detail)
+    title = action if actor == "institution" else f"{actor_name}：{action}"
     lines.append({"text": title, "style": "title"})
     shown = [a for a in addressees if a not in ("applicant",)]
     if shown:
-        lines.append({"text": "向：" + "、".join(spec["addressees"].get(a, vocab.names("addressees").get(a, a)) for a in shown), "style": "text"})
+        lines.append({"text": "向：" + "、".join(local["addressees"].get(a) or spec["addressees"].get(a, vocab.names("addressees").get(a, a)) for a in shown), "style": "text"})
     for q in _qualifiers(spec, chart, rules):
         lines.append({"text": f"仅限：{q}", "style": "qualifier"})
     if "summary" in step.get("show", []):
@@ -388,11 +393,11 @@ def build_graph(jurisdiction, chart: str = "filing", as_of: dt.date | str | None
                 for r in rules:
                     by_addr.setdefault(r.spec.get("addressee") or "none", []).append(r)
                 step_nodes[sid] = [
-                    (f"{sid}.{a}", _step_node(kb, spec, cdef, step, by_addr[a], as_of, a))
+                    (f"{sid}.{a}", _step_node(kb, spec, cdef, step, by_addr[a], as_of, a, j.id))
                     for a in sorted(by_addr, key=lambda a: order.index(a) if a in order else len(order))
                 ]
             else:
-                step_nodes[sid] = [(sid, _step_node(kb, spec, cdef, step, rules, as_of, None))]
+                step_nodes[sid] = [(sid, _step_node(kb, spec, cdef, step, rules, as_of, None, j.id))]
         else:
             step_nodes[sid] = [(sid, _plain_node(step))]
 

@@ -399,6 +399,10 @@ def rules_schema() -> dict:
             },
             "materials": {"type": "array", "items": material},
             "replaces_materials_of": {"type": "array", "items": {"type": "string"}},
+            # a provincial rule that takes the place of a national one for the same act (the latter is dropped)
+            "displaces": {"type": "array", "items": {"type": "string"}},
+            # facts the rule's content (materials) depends on beyond its condition (for `fact_unused`)
+            "uses": {"type": "array", "items": {"type": "string"}},
             "citations": {"type": "array", "minItems": 1, "items": CITE_REF},
             "consequences": {
                 "type": "array",
