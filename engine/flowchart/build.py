@@ -337,8 +337,11 @@ def _qualifiers(spec: dict, chart: dict, rules: list) -> list[str]:
 
 
 def _step_node(kb, spec: dict, chart: dict, step: dict, rules: list, as_of: dt.date, addressee: str | None,
-               first: bool = True) -> dict:
+               jurisdiction: str | None = None, first: bool = True) -> dict:
     vocab = kb.vocabulary
+    # the jurisdiction's own wording first (上海: 市卫生健康部门), then the chart's short names
+    local = {key: {k: v for k, v in vocab.local_names(jurisdiction, key).items() if v != vocab.names(key).get(k)}
+             for key in ("actors", "addressees")}
     groups = spec["actor_groups"]
     leading, specific = rules[0], rules[-1]        # rules are in kb order: national first, then the province
     actor_detail = specific.spec["actor"]
@@ -350,11 +353,12 @@ def _step_node(kb, spec: dict, chart: dict, step: dict, rules: list, as_of: dt.d
     shown_materials = materials if first else []
     action = vocab.names("actions").get(leading.spec["action"], leading.spec["action"])
     lines: list[dict] = []
-    title = action if actor == "institution" else f"{spec['actors'].get(actor_detail, actor_detail)}：{action}"
+    actor_name = local["actors"].get(actor_detail) or spec["actors"].get(actor_detail, actor_detail)
+    title = action if actor == "institution" else f"{actor_name}：{action}"
     lines.append({"text": title, "style": "title"})
     shown = [a for a in addressees if a not in ("applicant",)]
     if shown:
-        lines.append({"text": "向：" + "、".join(spec["addressees"].get(a, vocab.names("addressees").get(a, a)) for a in shown), "style": "text"})
+        lines.append({"text": "向：" + "、".join(local["addressees"].get(a) or spec["addressees"].get(a, vocab.names("addressees").get(a, a)) for a in shown), "style": "text"})
     for q in _qualifiers(spec, chart, rules):
         lines.append({"text": f"仅限：{q}", "style": "qualifier"})
     if "summary" in step.get("show", []):
@@ -437,6 +441,10 @@ def build_graph(jurisdiction, chart: str = "filing", as_of: dt.date | str | None
     docs = active_documents(kb, j, as_of)
     active = {d["id"] for d in docs if d["active"]}
     in_force = [r for r in kb.rules if r.document in active]
+    # a provincial rule that takes the place of a national one (rule field `displaces`, as engine.decide
+    # applies it when the provincial rule fires) leaves the national one out of the chart
+    displaced = {x for r in in_force for x in r.spec.get("displaces", [])}
+    in_force = [r for r in in_force if r.id not in displaced]
 
     # 1. each step becomes zero, one or (split) several nodes
     step_nodes: dict[str, list[tuple[str, dict]]] = {}
@@ -454,11 +462,11 @@ def build_graph(jurisdiction, chart: str = "filing", as_of: dt.date | str | None
                     by_addr.setdefault(r.spec.get("addressee") or "none", []).append(r)
                 addrs = sorted(by_addr, key=lambda a: order.index(a) if a in order else len(order))
                 step_nodes[sid] = [
-                    (f"{sid}.{a}", _step_node(kb, spec, cdef, step, by_addr[a], as_of, a, first=i == 0))
+                    (f"{sid}.{a}", _step_node(kb, spec, cdef, step, by_addr[a], as_of, a, j.id, first=i == 0))
                     for i, a in enumerate(addrs)
                 ]
             else:
-                step_nodes[sid] = [(sid, _step_node(kb, spec, cdef, step, rules, as_of, None))]
+                step_nodes[sid] = [(sid, _step_node(kb, spec, cdef, step, rules, as_of, None, j.id))]
         else:
             step_nodes[sid] = [(sid, _plain_node(step))]
 

@@ -97,12 +97,27 @@ def recurring(spec: dict, first: dt.date, as_of: dt.date, applies) -> list[tuple
     return out
 
 
-def status(kind: str, due: dt.date | None, as_of: dt.date, done: bool) -> str:
-    """pending | due_today | overdue | done | immediate."""
+# deadlines that run up to an event: a step that had to precede it (self-assessment, ethics review,
+# 论证, training before the first case; a training base filed before its enrolment notice)
+BEFORE_KINDS = ("before_event", "working_days_before", "months_before")
+
+
+def status(kind: str, due: dt.date | None, as_of: dt.date, done: bool, *,
+           trigger: dt.date | None = None, authority: bool = False) -> str:
+    """pending | due_today | overdue | done | immediate | to_confirm.
+
+    `to_confirm` (contract section 5, "Steps that precede an event"): a step due before an event
+    that has already happened, or an authority's step whose day has passed; nothing in the request
+    can say whether it was done, so it is never `overdue`.
+    """
     if done:
         return "done"
     if kind == "immediately":
         return "immediate"
+    if kind in BEFORE_KINDS and trigger is not None and trigger <= as_of:
+        return "to_confirm"
     if due is None or as_of < due:
         return "pending"
-    return "due_today" if as_of == due else "overdue"
+    if as_of == due:
+        return "due_today"
+    return "to_confirm" if authority else "overdue"

@@ -10,7 +10,7 @@ import os
 
 from engine.inference import backends
 from engine.inference.backends import BACKENDS  # noqa: F401 - re-exported for the CLI
-from engine.inference.facts import build_facts
+from engine.inference.facts import TECH_BOOLEANS, build_facts
 from engine.inference.lawday import Day, Governance
 from engine.inference.obligations import build as build_obligations
 from engine.inference.obligations import cite
@@ -19,6 +19,7 @@ from engine.inference.occurrences import occurrences
 from engine.inference.request import parse_request
 from engine.kb import validity
 from engine.kb.loader import knowledge_base
+from engine.kb.rules import doc_fact
 
 DATE_FACTS = ("as_of", "technology.in_use_since")
 
@@ -98,7 +99,9 @@ def _classify(kb, backend, facts_obj, resolution) -> tuple[str | None, list, lis
     fired = [kb.rule_by_id[i] for i in backend.fire(("classify",), facts_obj.values, unknown)]
     undecided = backends.pure(kb).undecided(("classify",), facts_obj.values, unknown)
     best = min((precedence.index(r.spec["class"]) for r in fired), default=len(precedence))
-    blocking = [u for u in undecided if precedence.index(u.rule.spec["class"]) <= best]
+    # only an undecided rule of a class that would prevail can change the answer: a prohibited
+    # ground that fired decides `prohibited` whatever else the name leaves unknown
+    blocking = [u for u in undecided if precedence.index(u.rule.spec["class"]) < best]
     if blocking or best == len(precedence):
         return "undetermined", fired, blocking
     winner = precedence[best]
@@ -138,11 +141,15 @@ def _technology_view(kb, request, resolution, cls, class_rules) -> dict | None:
     return out
 
 
-def _technology_warnings(resolution) -> list[dict]:
+def _technology_warnings(kb, resolution) -> list[dict]:
     if not resolution:
         return []
     out = []
     q = resolution.get("query")
+    for p in resolution.get("prohibited_elsewhere") or []:
+        c = p["citation"]
+        named_in = f"《{kb.documents[c['document']].title}》{kb.provision(c['document'], c['eid']).label}"
+        out.append({"code": "prohibited_elsewhere", "message": f"{named_in}将“{p['name']}”列为禁止类技术的示例（{p['ground_name'] or p['ground']}）；所问地区的文件未列举，请说明该技术是否具有禁止类情形（technology.prohibited_grounds）"})
     if resolution["status"] == "not_recognized":
         names = "、".join(c["name"] for c in (resolution.get("candidates") or [])[:5])
         out.append({"code": "technology_not_recognized", "message": f"未能识别技术“{q}”" + (f"；相近的有：{names}" if names else "")})
@@ -155,6 +162,37 @@ def _technology_warnings(resolution) -> list[dict]:
         where = s.get("reproduced_in") or {}
         out.append({"code": "catalog_superseded", "message": f"{where.get('document', '')} {where.get('eid', '')}转载的{s['catalog']} {s['code']} {s['name']}已被新版国家目录替代，{now_text}"})
     return out
+
+
+# request fields that state a fact about the technique, with the facts rules read them through
+STATED_FACTS: dict[str, tuple[str, ...]] = {f"technology.{n}": (f"technology.{n}",) for n in TECH_BOOLEANS}
+
+
+def _unused_facts(kb, req, facts: dict) -> list[dict]:
+    """`fact_unused`: a fact the request states (true, or grounds given) that no rule of an applicable
+    document reads, in its condition or in what it lists (`uses`)."""
+    tech = req.technology or {}
+    stated: dict[str, tuple[str, ...]] = {p: names for p, names in STATED_FACTS.items() if tech.get(p.split(".", 1)[1]) is True}
+    if tech.get("prohibited_grounds"):
+        stated["technology.prohibited_grounds"] = ("technology.any_prohibited_ground",) + tuple(
+            f"technology.ground.{g}" for g in kb.vocabulary.ids("prohibited_grounds"))
+    out = []
+    for path, names in stated.items():
+        readers = [r for r in kb.rules if not set(names).isdisjoint(r.facts_used + list(r.spec.get("uses", [])))]
+        if any(facts.get(doc_fact(r.document)) for r in readers):
+            continue
+        elsewhere = "、".join(dict.fromkeys(kb.documents[r.document].title for r in readers))
+        out.append({"code": "fact_unused", "message": f"所给事实 {path} 在所适用的文件中没有条款使用，未影响结论" + (f"（使用它的是：{elsewhere}）" if elsewhere else "")})
+    return out
+
+
+def _name_narrower(resolution, missing: dict) -> None:
+    """When a family name leaves the class open, say which narrower techniques the catalogues list."""
+    narrower = (resolution or {}).get("narrower_listings") or []
+    path = "technology.code" if (resolution or {}).get("by_code") else "technology.name"
+    if narrower and path in missing:
+        names = "、".join(f"{x['technology']['name']}（{x['catalog']} {x['code']}）" for x in narrower)
+        missing[path]["why"] = f"“{resolution.get('query')}”是技术类别，目录列入的是其下位技术：{names}；" + missing[path]["why"]
 
 
 class _Days:
@@ -224,11 +262,17 @@ def decide(request: dict, *, backend: str | None = None) -> dict:
     law = Governance(kb, req.as_of, days, facts, occ, events, req.jurisdiction.documents,
                      institution_wide_only=req.technology is None)
     selected = law.select(stages)
+    # a provincial rule that takes the place of a national one for the same act (rule field `displaces`)
+    displaced = {x for sel in selected for x in sel.rule.spec.get("displaces", [])}
+    selected = [sel for sel in selected if sel.rule.id not in displaced]
     fired = [s.rule for s in selected]
     obligations, prov1 = build_obligations(kb, [s for s in selected if s.rule.stage == "obligation"], occ, events, req.as_of)
-    authority, prov2 = build_obligations(kb, [s for s in selected if s.rule.stage == "authority"], occ, events, req.as_of)
+    authority, prov2 = build_obligations(kb, [s for s in selected if s.rule.stage == "authority"], occ, events, req.as_of,
+                                     authority=True)
     warnings += law.warnings
-    warnings += _technology_warnings(resolution)
+    warnings += _technology_warnings(kb, resolution)
+    warnings += _unused_facts(kb, req, facts)
+    _name_narrower(resolution, missing)
     if prov1 or prov2:
         warnings.append({"code": "calendar_provisional", "message": kb.vocabulary.names("warning_codes")["calendar_provisional"]})
 

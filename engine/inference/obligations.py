@@ -85,9 +85,10 @@ def _dues(kb, spec: dict, sel, events: dict, as_of: dt.date) -> tuple[deadlines.
     return occurrences[upto][1], occurrences[: upto + 1]
 
 
-def build(kb, selected: list, occ: dict, events: dict, as_of: dt.date) -> tuple[list[dict], bool]:
+def build(kb, selected: list, occ: dict, events: dict, as_of: dt.date, *, authority: bool = False) -> tuple[list[dict], bool]:
     """Obligations from the rules selected (engine.inference.lawday, in rule order); also whether
-    any due date is provisional. `occ`: every date of each event type; `events`: the counted one."""
+    any due date is provisional. `occ`: every date of each event type; `events`: the counted one.
+    `authority`: these are the authorities' steps (a passed day is `to_confirm`, not `overdue`)."""
     groups: dict[tuple, list] = {}
     for sel in selected:
         groups.setdefault((sel.rule.spec["act"], sel.rule.spec["addressee"]), []).append(sel)
@@ -108,7 +109,7 @@ def build(kb, selected: list, occ: dict, events: dict, as_of: dt.date) -> tuple[
             if occurrences is not None:
                 kind = entry["spec"]["kind"]
                 occ_view = [{**label, "due": d.date.isoformat() if d.date else None,
-                             "status": deadlines.status(kind, d.date, as_of, False)} for label, d in occurrences]
+                             "status": deadlines.status(kind, d.date, as_of, False, trigger=d.trigger, authority=authority)} for label, d in occurrences]
                 provisional = provisional or any(d.provisional for _, d in occurrences)
             refs = _unique([c for r in entry["rules"] for c in (r.spec["deadline"].get("cite") or r.spec["citations"])])
             views.append((due, entry, _deadline_view(entry["spec"], due, [cite(kb, c) for c in refs], occ_view)))
@@ -146,7 +147,7 @@ def build(kb, selected: list, occ: dict, events: dict, as_of: dt.date) -> tuple[
             "summary": chosen[1]["rules"][-1].spec["summary"],
             "due": due.date.isoformat() if due.date else None,
             "deadline": deadline,
-            "status": deadlines.status(chosen[1]["spec"]["kind"], due.date, as_of, done),
+            "status": deadlines.status(chosen[1]["spec"]["kind"], due.date, as_of, done, trigger=due.trigger, authority=authority),
             "materials": materials,
             "citations": citations,
             "consequences": consequences,

@@ -126,9 +126,10 @@ def check_rules(files: dict[str, dict], documents: dict) -> list[Problem]:
         rel_to = (rule.get("relation") or {}).get("rule")
         if rel_to and rel_to not in ids:
             problems.append(Problem(rel, f"{loc}.relation.rule", f"unknown rule {rel_to}"))
-        for other in rule.get("replaces_materials_of", []):
-            if other not in ids:
-                problems.append(Problem(rel, f"{loc}.replaces_materials_of", f"unknown rule {other}"))
+        for key in ("replaces_materials_of", "displaces"):
+            for other in rule.get(key, []):
+                if other not in ids:
+                    problems.append(Problem(rel, f"{loc}.{key}", f"unknown rule {other}"))
     return problems
 
 

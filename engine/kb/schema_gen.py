@@ -45,7 +45,14 @@ def jurisdiction_enum(what: str) -> dict:
     spellings = v.jurisdiction_spellings()
     meanings = [v.jurisdiction(s).name + ("" if s in [j.id for j in v.jurisdictions] else f"（{v.jurisdiction(s).id}）") for s in spellings]
     ids = "; ".join(f"`{j.id}` {j.name}" for j in v.jurisdictions)
-    return {"type": "string", "enum": spellings, "x-enum-descriptions": meanings,
+    # identifiers for generated code (a Chinese spelling is no identifier): hunan, hunan_zh1, hunan_zh2 …
+    varnames: list[str] = []
+    seen: dict[str, int] = {}
+    for s in spellings:
+        jid = v.jurisdiction(s).id
+        seen[jid] = seen.get(jid, -1) + 1
+        varnames.append(jid if s == jid else f"{jid}_zh{seen[jid]}")
+    return {"type": "string", "enum": spellings, "x-enum-descriptions": meanings, "x-enum-varnames": varnames,
             "description": f"{what}. Ids: {ids}; the Chinese names and short names are accepted too"}
 
 
@@ -82,7 +89,7 @@ def _technology() -> dict:
                 "type": "array",
                 "uniqueItems": True,
                 "description": "grounds on which the technique is prohibited (禁止类), if any",
-                "items": vocab_enum("prohibited_grounds", "a ground for prohibition"),
+                "items": {"$ref": "#/$defs/prohibited_ground"},
             },
             "in_use_since": {**DATE, "description": "already in clinical use at the institution since this day (YYYY-MM-DD)"},
             "radiation": {"type": "boolean", "description": "involves radiological diagnosis or treatment (放射诊疗); default false"},
@@ -111,7 +118,8 @@ def request_schema() -> dict:
         "$id": "https://medtech-rules.example/schema/request.schema.json",
         "title": "Decision request",
         "description": "A question about one institution and (optionally) one technology, with what has happened.",
-        "$defs": {"institution": _institution(), "technology": _technology(), "event": _event()},
+        "$defs": {"institution": _institution(), "technology": _technology(), "event": _event(),
+                  "prohibited_ground": vocab_enum("prohibited_grounds", "a ground for prohibition")},
         **_obj(
             {
                 "as_of": {**DATE, "description": "the day the question is asked (YYYY-MM-DD); default today in Asia/Shanghai"},
@@ -391,6 +399,10 @@ def rules_schema() -> dict:
             },
             "materials": {"type": "array", "items": material},
             "replaces_materials_of": {"type": "array", "items": {"type": "string"}},
+            # a provincial rule that takes the place of a national one for the same act (the latter is dropped)
+            "displaces": {"type": "array", "items": {"type": "string"}},
+            # facts the rule's content (materials) depends on beyond its condition (for `fact_unused`)
+            "uses": {"type": "array", "items": {"type": "string"}},
             "citations": {"type": "array", "minItems": 1, "items": CITE_REF},
             "consequences": {
                 "type": "array",

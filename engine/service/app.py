@@ -122,7 +122,6 @@ def openapi_document() -> dict:
 
 app.openapi = openapi_document  # type: ignore[method-assign]
 install_docs(app)
-app.include_router(explore_router)
 
 
 # --------------------------------------------------------------------------- endpoints
@@ -224,6 +223,9 @@ async def document_detail(document: str, as_of: str | None = Query(None, descrip
          responses={200: {"description": "The provision", "content": json_content("Provision")}, **error_responses(404, 503)})
 async def provision_detail(document: str, eid: str):
     return json_response(await on_engine(get_provision, document, eid))
+
+
+app.include_router(explore_router)  # search, compare, catalogues, technologies (engine.service.explore)
 
 
 # --------------------------------------------------------------------------- running
