@@ -200,7 +200,11 @@ def test_only_documents_in_force(graphs):
     # the day the rules take effect, the Shanghai steps are there
     H = build_graph("shanghai", "filing", "2024-08-15")
     assert "当场" in H.nodes["complete-filing"]["label"]
-    assert list(G.nodes) == [n for n in H.nodes if n != "third-party-assessment" and n != "unlisted.third-party-assessment"]
+    # from then on a TCM institution files with its licence issuer too (sh-2024-13 art. 14 with
+    # art. 7: the national TCM route is displaced), and the third-party assessment appears
+    assert "file-tcm" in G and "file-tcm" not in H
+    assert [n for n in G.nodes if n != "file-tcm"] == \
+        [n for n in H.nodes if n != "third-party-assessment" and n != "unlisted.third-party-assessment"]
 
 
 def test_steps_without_rules_are_left_out_and_relinked(graphs):

@@ -54,7 +54,7 @@ def test_no_shanghai_route_before_its_measures_took_effect():
     assert all(_docs(d) <= {"nhc-2018-1"} for _, d in before.nodes(data=True))
 
 
-@pytest.mark.parametrize("jurisdiction", JURISDICTIONS)
+@pytest.mark.parametrize("jurisdiction", ["national", "chongqing", "hunan", "jilin"])
 def test_tcm_route(filing, jurisdiction):
     G = filing[jurisdiction]
     node = G.nodes["file-tcm"]
@@ -62,12 +62,20 @@ def test_tcm_route(filing, jurisdiction):
     assert "中医药主管部门" in node["label"] and "仅限：中医医疗机构" in node["label"]
     assert "仅限：中医以外的医疗机构" in G.nodes["file"]["label"]
     assert G.has_edge("first-case", "file-tcm") and G.has_edge("file-tcm", "complete-filing")
-    # the national rule (art. 43 names the TCM authority for TCM institutions) is always there;
-    # a province's own TCM rule only in that province
+    # the national rule (art. 11 and the TCM authority) is always there; a province's own TCM rule
+    # only in that province
     assert "nhc.file-restricted-tcm" in node["rules"]
-    local = {"chongqing": "cq.file-restricted-tcm", "hunan": "hn.file-restricted-tcm",
-             "shanghai": "sh.file-restricted-tcm", "jilin": "jl.file-restricted-tcm"}
+    local = {"chongqing": "cq.file-restricted-tcm", "hunan": "hn.file-restricted-tcm", "jilin": "jl.file-restricted-tcm"}
     assert (local.get(jurisdiction) in node["rules"]) is (jurisdiction != "national")
+
+
+def test_no_tcm_route_in_shanghai_once_its_measures_apply():
+    """sh-2024-13 art. 14 (with art. 7): every institution, TCM included, files with its licence
+    issuer; the national TCM route applies in Shanghai only before 2024-08-15."""
+    assert "file-tcm" in build_graph("shanghai", "filing", "2024-08-14")
+    G = build_graph("shanghai", "filing", "2024-08-15")
+    assert "file-tcm" not in G
+    assert "仅限：中医以外的医疗机构" not in G.nodes["file"]["label"]
 
 
 def test_no_route_before_the_national_measures():
