@@ -30,9 +30,9 @@ import sys
 import threading
 import time
 from collections import deque
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import Iterable, Iterator
 
 from engine.batch_io import MAX_LINE, TOO_LONG, count_lines, open_input, open_output, read_lines, shard_range
 from engine.errors import BatchInputError, BatchInterrupted, InvalidRequest

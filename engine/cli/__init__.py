@@ -2,8 +2,9 @@
 
     medtech decide [FILE or -] [--format text|json]
     medtech batch IN.jsonl [-o OUT.jsonl] [--workers N] [--shard K/N] [--resume]
-    medtech kb check | coverage | show DOCUMENT [EID] | schemas [--check]
-    medtech catalog [JURISDICTION] [--as-of DATE] [--crosswalk] [--format markdown|csv]
+    medtech kb check | coverage | show DOCUMENT [EID or 中文标签] | search TEXT | schemas [--check]
+    medtech compare REQUEST [--jurisdictions a,b,…] [--format text|json]
+    medtech catalog [JURISDICTION] [--as-of DATE] [--crosswalk] [--format markdown|csv] [--diff OLD NEW]
     medtech tech search QUERY [--jurisdiction J] [--as-of DATE]
     medtech flowchart JURISDICTION [--format …] [--as-of DATE] [--highlight REQUEST] [-o FILE]
     medtech serve [--host 127.0.0.1] [--port 8000] [--workers N]
@@ -21,7 +22,7 @@ import argparse
 import os
 import sys
 
-from engine.cli import catalog, decide, kb, serve
+from engine.cli import catalog, compare, decide, kb, serve
 from engine.cli.common import PROG, Failure, UsageError, _vocabulary
 
 __all__ = ["main", "build_parser", "UsageError", "Failure", "PROG"]
@@ -34,12 +35,15 @@ def cmd_flowchart(argv: list[str]) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The `medtech` argument parser (the flowchart command parses its own options)."""
-    juris = "one of: " + ", ".join(j.id for j in _vocabulary().jurisdictions) + " (or a Chinese name such as 湖南省)"
+    jurisdictions = _vocabulary().jurisdictions
+    example = next((j.name for j in jurisdictions if j.level == "provincial"), jurisdictions[0].name)
+    juris = "one of: " + ", ".join(j.id for j in jurisdictions) + f" (or a Chinese name such as {example})"
     p = argparse.ArgumentParser(prog=PROG, description="医疗技术临床应用管理: which filings, stops and reports a hospital owes, by when, to whom, on which article.")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
     decide.register(sub, juris)
     kb.register(sub, juris)
     catalog.register(sub, juris)
+    compare.register(sub, juris)
     sub.add_parser("flowchart", help="draw a jurisdiction's filing and incident flowchart (see `medtech flowchart --help`)", add_help=False)
 
     serve.register(sub, juris)

@@ -31,7 +31,9 @@ def _jurisdiction(value: str) -> str:
         return _vocabulary().jurisdiction(value).id
     except NotFound:
         ids = ", ".join(j.id for j in _vocabulary().jurisdictions)
-        raise argparse.ArgumentTypeError(f"{value!r} is not a supported jurisdiction (supported: {ids}, or their Chinese names)")
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a supported jurisdiction (supported: {ids}, or their Chinese names)"
+        ) from None
 
 
 def _jurisdiction_or_all(value: str) -> str:

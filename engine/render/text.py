@@ -5,6 +5,9 @@ Chinese labels from kb/vocabulary.yaml. The output is deterministic (same respon
 """
 from __future__ import annotations
 
+import datetime as dt
+import re
+
 from engine.kb.vocabulary import vocabulary
 
 RULE = "─" * 40
@@ -19,6 +22,25 @@ def _label(key: str, value) -> str:
     return vocabulary().names(key).get(value, str(value))
 
 
+def _local(jurisdiction: str | None, key: str, value) -> str:
+    """Like `_label`, in the jurisdiction's own wording (上海 and 重庆: 市卫生健康部门/委员会, not 省级)."""
+    if value is None or value == "":
+        return "—"
+    return vocabulary().local_names(jurisdiction, key).get(value, str(value))
+
+
+_REPEATED = re.compile(r"^art_\d+_(\d+)(?:__|$)")
+
+
+def _to_confirm(o: dict) -> str:
+    """应已于…前完成，请核实: a step whose day has passed and that nobody can say was not done."""
+    d = o.get("deadline") or {}
+    if d.get("kind") == "before_event" and d.get("event"):
+        event_day = (dt.date.fromisoformat(o["due"]) + dt.timedelta(days=1)).isoformat()
+        return f"应已于{_label('event_types', d['event'])}（{event_day}）前完成，请核实"
+    return f"应已于 {o['due']} 或之前完成，请核实"
+
+
 def _indent(text: str, prefix: str) -> str:
     return "\n".join(prefix + line if line else line for line in str(text).splitlines() or [""])
 
@@ -27,6 +49,7 @@ class _Renderer:
     def __init__(self, response: dict):
         self.r = response
         self.titles = {d.get("id"): d.get("title") for d in response.get("documents") or []}
+        self.jurisdiction = (response.get("jurisdiction") or {}).get("id")
         self.lines: list[str] = []
 
     def add(self, *lines: str) -> None:
@@ -36,7 +59,12 @@ class _Renderer:
         """《文件名》第十一条第一款 (the document id when its title is not in the response)."""
         title = self.titles.get(c.get("document"))
         doc = f"《{title}》" if title else f"[{c.get('document', '?')}]"
-        return f"{doc}{c.get('label') or c.get('eid') or ''}"
+        label = c.get("label") or c.get("eid") or ""
+        m = _REPEATED.match(c.get("eid") or "")
+        if m:  # a repeated article number (吉林 第四十一条 twice): say which one
+            article = label[: label.index("条") + 1] if "条" in label else label
+            label += f"（原文中第{m.group(1)}个{article}）"
+        return f"{doc}{label}"
 
     def citations(self, citations: list, prefix: str, quote: bool = True) -> None:
         for c in citations or []:
@@ -75,13 +103,13 @@ class _Renderer:
         query = t.get("query")
         self.add(f"  名称：{name}" + (f"（查询：{query}）" if query and query != t.get("name") else ""))
         self.add(f"  分类：{_label('technology_classes', t.get('class'))}")
-        for l in t.get("listings") or []:
-            scope = "国家目录" if l.get("scope") == "national" else "省级目录"
-            grades = l.get("grades")
+        for listing in t.get("listings") or []:
+            scope = "国家目录" if listing.get("scope") == "national" else "省级目录"
+            grades = listing.get("grades")
             g = f"（手术分级：{'、'.join(f'{x}级' for x in grades)}）" if grades else ""
-            self.add(f"  列入：{scope} {l.get('catalog')} {l.get('code')} {l.get('name')}{g}")
-            if l.get("citation"):
-                self.citations([l["citation"]], "    ", quote=False)
+            self.add(f"  列入：{scope} {listing.get('catalog')} {listing.get('code')} {listing.get('name')}{g}")
+            if listing.get("citation"):
+                self.citations([listing["citation"]], "    ", quote=False)
         if t.get("citations"):
             self.add("  分类依据：")
             self.citations(t["citations"], "    ")
@@ -91,7 +119,9 @@ class _Renderer:
     def deadline(self, o: dict, prefix: str) -> None:
         d = o.get("deadline") or {}
         due, status = o.get("due"), _label("statuses", o.get("status"))
-        if due:
+        if due and o.get("status") == "to_confirm":
+            when = _to_confirm(o)
+        elif due:
             when = f"截止 {due}；{status}"
         elif d.get("kind") in UNDATED:
             when = status
@@ -100,6 +130,10 @@ class _Renderer:
         self.add(f"{prefix}期限：{d.get('text') or '—'}（{when}）")
         if d.get("provisional"):
             self.add(f"{prefix}  （该年度节假日安排尚未公布，日期为临时计算）")
+        for occ in d.get("occurrences") or []:
+            period = occ.get("period") or ""
+            what = f"{period[:4]}年第{period[-1]}季度数据" if period else f"{occ.get('event_date') or ''}事件"
+            self.add(f"{prefix}  · {what}：截止 {occ.get('due') or '—'}（{_label('statuses', occ.get('status'))}）")
         for a in d.get("alternatives") or []:
             alt_due = f"截止 {a['due']}" if a.get("due") else "无法计算具体日期"
             srcs = "、".join(self.where(c) for c in a.get("citations") or [])
@@ -110,9 +144,9 @@ class _Renderer:
         self.add("", f"{n}. 【{action}】{o.get('summary') or ''}")
         p = "   "
         if not full:
-            self.add(f"{p}主体：{_label('actors', o.get('actor'))}")
+            self.add(f"{p}主体：{_local(self.jurisdiction, 'actors', o.get('actor'))}")
         if o.get("addressee"):
-            self.add(f"{p}对象：{_label('addressees', o.get('addressee'))}")
+            self.add(f"{p}对象：{_local(self.jurisdiction, 'addressees', o.get('addressee'))}")
         self.deadline(o, p)
         if o.get("materials"):
             self.add(f"{p}材料：")
@@ -129,12 +163,16 @@ class _Renderer:
     def summary(self) -> None:
         """What is owed at once or by a date (immediate first, then by due date): the answer at a glance."""
         items = [o for o in self.r.get("obligations") or [] if o.get("due") or o.get("status") == "immediate"]
-        items.sort(key=lambda o: (o.get("status") != "immediate", o.get("due") or ""))
+        # what is still to do first; steps that had to precede a past event (to_confirm) last
+        items.sort(key=lambda o: (o.get("status") != "immediate", o.get("status") == "to_confirm", o.get("due") or ""))
         if not items:
             return
         self.add("", RULE, "要点：")
         for o in items:
-            to = f" → {_label('addressees', o['addressee'])}" if o.get("addressee") else ""
+            to = f" → {_local(self.jurisdiction, 'addressees', o['addressee'])}" if o.get("addressee") else ""
+            if o.get("status") == "to_confirm":
+                self.add(f"  · {_label('actions', o.get('action'))}{to}：{_to_confirm(o)}")
+                continue
             when = f"截止 {o['due']}" if o.get("due") else "立即"
             self.add(f"  · {_label('actions', o.get('action'))}{to}：{when}（{_label('statuses', o.get('status'))}）")
 

@@ -4,11 +4,14 @@ Endpoints (contract section 1):
 
     POST /v1/decisions                             request -> response (200); invalid -> 422 {"errors": [...]}
     POST /v1/decisions/batch                       {"requests": [...]} -> {"responses": [...]} (at most 1,000)
-    GET  /v1/flowcharts/{jurisdiction}             ?format=svg|png|dot|mermaid&as_of=...&chart=filing|incident
+    GET  /v1/flowcharts/{jurisdiction}             ?format=svg|png|pdf|dot|mermaid&as_of=...&chart=filing|incident|training
+    POST /v1/flowcharts/{jurisdiction}             a decision request -> its chart with the case highlighted
     GET  /v1/documents                             the encoded documents
     GET  /v1/documents/{document}                  one document with its provisions
     GET  /v1/documents/{document}/provisions/{eid} one provision: Chinese label, text, children
-    GET  /v1/technologies?q=...&jurisdiction=...&as_of=...
+    GET  /v1/technologies?q=...&jurisdiction=...&as_of=...&limit=&offset=   (engine.service.explore)
+    GET  /v1/catalogs/{jurisdiction}, /v1/catalogs/diff, /v1/search, POST /v1/compare (engine.service.explore)
+    GET  /docs, /redoc                             Swagger UI and ReDoc, offline (engine.service.docs)
     GET  /healthz                                  status and knowledge-base digest
     GET  /openapi.json                             built from the published JSON Schemas (kb/schema/)
 
@@ -44,13 +47,17 @@ from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from engine.service.batch import NDJSON, batch_response
+from engine.service.cors import ConfigurableCORS
 from engine.service.decisions import (  # noqa: F401 - re-exported
     BATCH_CHUNK,
     MAX_BATCH,
+    QUOTES_QUERY,
+    QuotesMode,
     batch_items,
     decide_many,
     decide_one,
 )
+from engine.service.docs import install_docs
 from engine.service.errors import (
     ApiError,
     api_error_handler,
@@ -58,11 +65,13 @@ from engine.service.errors import (
     json_response,
     validation_error_handler,
 )
+from engine.service.explore import router as explore_router
 from engine.service.input import MAX_BODY, MAX_DEPTH, parse_as_of, parse_json, read_json  # noqa: F401 - re-exported
 from engine.service.kb_access import digest, kb, warm
 from engine.service.middleware import DIGEST_HEADER, DigestHeaderMiddleware  # noqa: F401 - re-exported
 from engine.service.openapi import (  # noqa: F401 - re-exported
     REF,
+    body_content,
     build_openapi,
     error_responses,
     json_content,
@@ -70,15 +79,18 @@ from engine.service.openapi import (  # noqa: F401 - re-exported
 )
 from engine.service.resources import (
     FLOWCHART_MEDIA,
-    find_technologies,
     flowchart,
     get_document,
     get_provision,
+    highlighted_flowchart,
     list_documents,
 )
 from engine.service.worker import on_engine, shutdown_executor
 
 log = logging.getLogger("engine.service.app")
+
+ChartFormat = Literal["svg", "png", "pdf", "dot", "mermaid"]           # engine.flowchart.FORMATS
+ChartName = Literal["filing", "incident", "training"]                  # the charts of kb/flowcharts.yaml
 
 
 @asynccontextmanager
@@ -94,11 +106,14 @@ app = FastAPI(
     version="0.1.0",
     description="医疗技术临床应用管理: decisions, documents, catalogues and flowcharts (read-only).",
     lifespan=lifespan,
+    docs_url=None,
+    redoc_url=None,
 )
 app.add_middleware(DigestHeaderMiddleware)
-app.add_exception_handler(ApiError, api_error_handler)
-app.add_exception_handler(RequestValidationError, validation_error_handler)
-app.add_exception_handler(StarletteHTTPException, http_error_handler)
+app.add_middleware(ConfigurableCORS, expose_headers=(DIGEST_HEADER,))  # outermost: answers preflights; off unless configured
+app.add_exception_handler(ApiError, api_error_handler)  # type: ignore[arg-type]  # starlette types handlers as taking any Exception
+app.add_exception_handler(RequestValidationError, validation_error_handler)  # type: ignore[arg-type]  # starlette types handlers as taking any Exception
+app.add_exception_handler(StarletteHTTPException, http_error_handler)  # type: ignore[arg-type]  # starlette types handlers as taking any Exception
 
 
 def openapi_document() -> dict:
@@ -107,6 +122,7 @@ def openapi_document() -> dict:
 
 
 app.openapi = openapi_document  # type: ignore[method-assign]
+install_docs(app)
 
 
 # --------------------------------------------------------------------------- endpoints
@@ -132,20 +148,20 @@ async def healthz():
 @app.post(
     "/v1/decisions",
     summary="Answer one decision request",
-    openapi_extra={"requestBody": {"required": True, "content": json_content("DecisionRequest")}},
+    openapi_extra={"requestBody": {"required": True, "content": body_content("DecisionRequest")}},
     responses={200: {"description": "The decision", "content": json_content("DecisionResponse")},
                **error_responses(400, 413, 422, 503)},
 )
-async def post_decision(request: Request):
+async def post_decision(request: Request, quotes: QuotesMode = QUOTES_QUERY):
     data = await read_json(request)
-    status, body = await on_engine(decide_one, data)
+    status, body = await on_engine(decide_one, data, quotes)
     return Response(body, status_code=status, media_type="application/json")
 
 
 @app.post(
     "/v1/decisions/batch",
     summary=f"Answer up to {MAX_BATCH} decision requests; each invalid one is answered in place with its errors",
-    openapi_extra={"requestBody": {"required": True, "content": json_content("BatchRequest")}},
+    openapi_extra={"requestBody": {"required": True, "content": body_content("BatchRequest")}},
     responses={200: {"description": "One answer per request, in order, streamed: `{\"responses\": [...]}`, or with "
                                     "`Accept: application/x-ndjson` one answer per line",
                      "content": {**json_content("BatchResponse"), NDJSON: {"schema": {"type": "string"}}}},
@@ -153,8 +169,8 @@ async def post_decision(request: Request):
                      "content": json_content("Errors")},
                **error_responses(400, 413, 422)},
 )
-async def post_batch(request: Request):
-    return await batch_response(request)    # streamed, at most BATCH_SLOTS at once (engine.service.batch)
+async def post_batch(request: Request, quotes: QuotesMode = QUOTES_QUERY):
+    return await batch_response(request, quotes)    # streamed, at most BATCH_SLOTS at once (engine.service.batch)
 
 
 @app.get(
@@ -165,12 +181,30 @@ async def post_batch(request: Request):
 )
 async def get_flowchart(
     jurisdiction: str,
-    format: Literal["svg", "png", "dot", "mermaid"] = Query("svg", description="output format"),
-    chart: Literal["filing", "incident"] = Query("filing", description="which procedure"),
+    format: ChartFormat = Query("svg", description="output format"),  # noqa: B008 - an immutable Literal
+    chart: ChartName = Query("filing", description="which procedure"),  # noqa: B008
     as_of: str | None = Query(None, description="YYYY-MM-DD; documents in force on that day"),
 ):
     day = parse_as_of(as_of)
     body = await on_engine(flowchart, jurisdiction, chart, format, day)
+    return Response(body, media_type=FLOWCHART_MEDIA[format])
+
+
+@app.post(
+    "/v1/flowcharts/{jurisdiction}",
+    summary="A decision request's case on the flowchart of its jurisdiction and day, highlighted",
+    openapi_extra={"requestBody": {"required": True, "content": json_content("DecisionRequest")}},
+    responses={200: {"description": "The chart with the case marked", "content": {m.split(";")[0]: {"schema": {"type": "string"}} for m in FLOWCHART_MEDIA.values()}},
+               **error_responses(400, 404, 413, 422, 501, 503)},
+)
+async def post_flowchart(
+    request: Request,
+    jurisdiction: str,
+    format: ChartFormat = Query("svg", description="output format"),  # noqa: B008 - an immutable Literal
+    chart: ChartName = Query("filing", description="which procedure"),  # noqa: B008
+):
+    data = await read_json(request)
+    body = await on_engine(highlighted_flowchart, jurisdiction, chart, format, data)
     return Response(body, media_type=FLOWCHART_MEDIA[format])
 
 
@@ -192,15 +226,7 @@ async def provision_detail(document: str, eid: str):
     return json_response(await on_engine(get_provision, document, eid))
 
 
-@app.get("/v1/technologies", summary="Look a technology up in the catalogues in force",
-         responses={200: {"description": "Matches", "content": json_content("Technologies")}, **error_responses(404, 422, 501, 503)})
-async def technologies(
-    q: str = Query(..., min_length=1, max_length=200, description="name, common name, abbreviation or code"),
-    jurisdiction: str | None = Query(None, description="id or Chinese name; default national"),
-    as_of: str | None = Query(None, description="YYYY-MM-DD; default today in China"),
-    surgery_grade: int | None = Query(None, ge=1, le=4, description="手术分级, for grade-qualified entries"),
-):
-    return json_response(await on_engine(find_technologies, q, jurisdiction, parse_as_of(as_of), surgery_grade))
+app.include_router(explore_router)  # search, compare, catalogues, technologies (engine.service.explore)
 
 
 # --------------------------------------------------------------------------- running

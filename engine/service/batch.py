@@ -51,12 +51,12 @@ class _Slot:
         self.release()
 
 
-async def _stream(items: list, ndjson: bool, slot: _Slot) -> AsyncIterator[bytes]:
+async def _stream(items: list, ndjson: bool, slot: _Slot, quotes: str) -> AsyncIterator[bytes]:
     try:
         yield b"" if ndjson else b'{"responses":['
         first = True
         for start in range(0, len(items), BATCH_CHUNK):
-            parts = await on_engine(decide_many, items[start:start + BATCH_CHUNK])
+            parts = await on_engine(decide_many, items[start:start + BATCH_CHUNK], quotes)
             if ndjson:
                 yield b"".join(p + b"\n" for p in parts)
             else:
@@ -68,8 +68,9 @@ async def _stream(items: list, ndjson: bool, slot: _Slot) -> AsyncIterator[bytes
         slot.release()
 
 
-async def batch_response(request: Request) -> StreamingResponse:
-    """Answer a batch request (see the module docstring); raises ApiError 4xx/503 before streaming."""
+async def batch_response(request: Request, quotes: str = "all") -> StreamingResponse:
+    """Answer a batch request (see the module docstring; `quotes` as for one decision); raises
+    ApiError 4xx/503 before streaming."""
     if not BATCHES.take():
         raise busy("batches")
     slot = _Slot()
@@ -80,4 +81,4 @@ async def batch_response(request: Request) -> StreamingResponse:
         slot.release()
         raise
     ndjson = wants_ndjson(request)
-    return StreamingResponse(_stream(items, ndjson, slot), media_type=NDJSON if ndjson else "application/json")
+    return StreamingResponse(_stream(items, ndjson, slot, quotes), media_type=NDJSON if ndjson else "application/json")
