@@ -20,8 +20,8 @@ a concurrent.futures ProcessPoolExecutor rather than multiprocessing.Pool: when 
 """
 from __future__ import annotations
 
+import contextlib
 import itertools
-import json
 import logging
 import multiprocessing as mp
 import os
@@ -30,7 +30,7 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
@@ -151,24 +151,20 @@ def _stop(pool: ProcessPoolExecutor) -> None:
     writer = getattr(getattr(pool, "_result_queue", None), "_writer", None)
     manager = getattr(pool, "_executor_manager_thread", None)
     for proc in processes:
-        try:
+        with contextlib.suppress(Exception):  # already gone
             proc.terminate()
-        except Exception:  # noqa: BLE001 - already gone
-            pass
     pool.shutdown(wait=False, cancel_futures=True)
     for proc in processes:
         proc.join(timeout=2)
     if writer is not None:
-        try:
+        with contextlib.suppress(OSError):
             writer.close()
-        except OSError:
-            pass
     if manager is not None:
         manager.join(timeout=2)
 
 
 def answer_blocks(lines: Iterable[bytes], workers: int | None = None, *, chunk_fn=answer_chunk,
-                  total: int | None = None) -> Iterator[tuple[int, bytes]]:
+                  total: int | None = None) -> Generator[tuple[int, bytes], None, None]:
     """(number of lines, output block) for consecutive chunks of `lines`, in order.
 
     `lines` may be any iterable (it is read as the work goes, never all at once). Ordered chunks
@@ -269,7 +265,7 @@ def run_batch(in_path, out_path=None, progress: bool = False, workers: int | Non
     if resume and out_path in (None, "-"):
         raise BatchInputError("--resume needs -o OUT (it continues OUT.partial)")
     total = count_lines(in_path) if (shard is not None or (progress and _is_path(in_path))) else None
-    start, stop = shard_range(total, *shard) if shard is not None else (0, None)
+    start, stop = shard_range(total or 0, *shard) if shard is not None else (0, None)
     if _is_path(in_path):
         open_input(in_path)[0].close()     # BatchInputError now for a missing or unreadable file
     if require_lines and _empty(in_path):

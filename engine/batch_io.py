@@ -17,12 +17,14 @@ line cut off by the kill is dropped) and answers only the lines after them.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO
 
 from engine.errors import BatchInputError
 from engine.requestio import MAX_REQUEST_BYTES
@@ -139,7 +141,7 @@ class Output:
     def finish(self) -> None:
         """Flush; for a file, move the complete partial file into place."""
         self.stream.flush()
-        if self.path is not None:
+        if self.path is not None and self.partial is not None and self.meta is not None:
             os.fsync(self.stream.fileno())
             self.stream.close()
             os.replace(self.partial, self.path)
@@ -165,10 +167,8 @@ def check_output(source, out_path) -> Path:
     out = Path(out_path)
     if source not in ("-", None) and not hasattr(source, "read"):
         same = os.path.realpath(source) == os.path.realpath(out)
-        try:
+        with contextlib.suppress(OSError):
             same = same or (out.exists() and os.path.samefile(source, out))
-        except OSError:
-            pass
         if same:
             raise BatchInputError(f"-o {out_path}: is the input file; answers would overwrite the requests (choose another file)")
     parent = out.resolve().parent
@@ -197,11 +197,11 @@ def open_output(source, out_path, *, shard: tuple[int, int] | None = None, resum
         with open(partial, "r+b") as fh:
             data_end = _last_complete_line_end(fh)
             fh.truncate(data_end)
-        stream = open(partial, "ab")
+        stream = open(partial, "ab")  # noqa: SIM115 - closed by Output.finish or Output.abandon
         done = _count_newlines(partial)
         return Output(stream, out, partial, meta, done)
     try:
-        stream = open(partial, "wb")
+        stream = open(partial, "wb")  # noqa: SIM115 - closed by Output.finish or Output.abandon
     except OSError as exc:
         raise BatchInputError(f"-o {out_path}: cannot write {partial}: {exc.strerror or exc}") from None
     if identity is not None:

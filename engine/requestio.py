@@ -234,9 +234,7 @@ def structure_errors(data: Any, *, max_depth: int = MAX_DEPTH, max_items: int = 
         elif isinstance(value, float):
             if value != value or value in (float("inf"), float("-inf")):
                 errors.append({"path": path, "message": f"{value!r} is not a JSON number"})
-        elif isinstance(value, _SCALARS):
-            continue
-        elif dates and type(value) in (dt.date, dt.datetime):
+        elif isinstance(value, _SCALARS) or dates and type(value) in (dt.date, dt.datetime):
             continue
         else:
             errors.append({"path": path, "message": f"{_kind(value)} is not allowed (a request holds only text, numbers, "

@@ -366,7 +366,7 @@ def test_cli_refuses_every_bad_file_with_exit_2(tmp_path):
         ("flowchart --as-of 9999-12-31", ["flowchart", "hunan", "--as-of", "9999-12-31"], "outside the supported dates"),
     ]
     results = _run_many([argv for _, argv, _ in cases])
-    _check_all([(name, code, err, expect) for (name, _, expect), (code, err) in zip(cases, results)])
+    _check_all([(name, code, err, expect) for (name, _, expect), (code, err) in zip(cases, results, strict=True)])
 
 
 def test_cli_processes_refuse_bad_input_with_exit_2(tmp_path):

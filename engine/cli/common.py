@@ -53,7 +53,7 @@ def _date(value: str) -> dt.date:
     try:
         return parse_date(value)
     except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc))
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _positive(value: str) -> int:

@@ -11,7 +11,6 @@ from engine.cli.common import (
     _use_backend,
 )
 
-
 EXIT_CANNOT_LISTEN = 3   # documented in docs/scaling.md and `medtech serve --help`
 
 

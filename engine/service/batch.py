@@ -14,7 +14,7 @@ The status is 200 once streaming starts; a failure of the knowledge base is foun
 """
 from __future__ import annotations
 
-from typing import AsyncIterator
+from collections.abc import AsyncIterator
 
 from fastapi import Request
 from fastapi.responses import StreamingResponse

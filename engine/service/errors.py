@@ -27,7 +27,7 @@ class ApiError(Exception):
         self.status, self.errors, self.extra = status, errors, extra
         self.headers: dict[str, str] = {}
 
-    def with_headers(self, headers: dict[str, str]) -> "ApiError":
+    def with_headers(self, headers: dict[str, str]) -> ApiError:
         """This error, answered with these HTTP headers too (e.g. Retry-After)."""
         self.headers.update(headers)
         return self

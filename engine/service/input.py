@@ -42,7 +42,7 @@ def parse_json(body: bytes) -> Any:
     try:
         data = loads_json(body)
     except ValueError as exc:  # MalformedInput; UnicodeDecodeError for bytes that are not UTF-8
-        message = str(exc) if isinstance(exc, MalformedInput) else f"malformed JSON: not UTF-8 ({exc.reason})"
+        message = str(exc) if isinstance(exc, MalformedInput) else f"malformed JSON: not UTF-8 ({getattr(exc, 'reason', exc)})"
         raise error(400, message) from None
     if _depth_exceeds(data, MAX_DEPTH):
         raise error(422, f"nested more than {MAX_DEPTH} levels deep")

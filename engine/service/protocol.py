@@ -35,12 +35,14 @@ def _send_json_400(self, msg: str) -> None:
 def protocol_class():
     """The HTTP protocol class for uvicorn: httptools when installed (uvicorn's own default),
     else h11, in both cases answering unparseable requests with the JSON error shape."""
+    base: type
     try:
-        from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol as Base
+        from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+        base = HttpToolsProtocol
     except ImportError:  # httptools missing
-        from uvicorn.protocols.http.h11_impl import H11Protocol as Base
-
-    return type("JsonErrorProtocol", (Base,), {"send_400_response": _send_json_400, "__module__": __name__})
+        from uvicorn.protocols.http.h11_impl import H11Protocol
+        base = H11Protocol
+    return type("JsonErrorProtocol", (base,), {"send_400_response": _send_json_400, "__module__": __name__})
 
 
 JsonErrorProtocol = protocol_class()
