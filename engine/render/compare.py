@@ -198,14 +198,15 @@ def compare_text(model: dict) -> str:
         present = {j: c for j, c in row["cells"].items() if c is not None}
         same = {f for f in ("addressee", "deadline", "materials") if f not in row["differs"]}
         any_cell = next(iter(present.values()))
+        same_zh = "（各地相同）" if len(present) > 1 else ""
         if "addressee" in same and any_cell["addressee"]:
-            lines.append(f"  对象（各地相同）：{any_cell['addressee_name']}")
+            lines.append(f"  对象{same_zh}：{any_cell['addressee_name']}")
         if "deadline" in same and "due" not in row["differs"] and "status" not in row["differs"]:
-            lines.append(f"  期限（各地相同）：{_deadline_text(any_cell)}")
+            lines.append(f"  期限{same_zh}：{_deadline_text(any_cell)}")
         if "materials" in same and any_cell["materials"]:
-            lines.append("  材料（各地相同）：" + "；".join(any_cell["materials"]))
+            lines.append(f"  材料{same_zh}：" + "；".join(any_cell["materials"]))
         keys = [tuple((c["document"], c["eid"]) for c in cell["citations"]) for cell in present.values()]
-        common = [c for c in any_cell["citations"] if all((c["document"], c["eid"]) in k for k in keys)]
+        common = [c for c in any_cell["citations"] if all((c["document"], c["eid"]) in k for k in keys)] if len(present) > 1 else []
         if common:
             lines.append("  共同依据：" + "；".join(f"{c['document']} {c['label']}" for c in common))
         for jid, cell in row["cells"].items():
@@ -219,9 +220,11 @@ def compare_text(model: dict) -> str:
                 parts.append(f"期限：{_deadline_text(cell)}")
             own = [c for c in cell["citations"] if c not in common]
             if own:
-                parts.append("另据：" + "；".join(f"{c['document']} {c['label']}" for c in own))
+                parts.append(("另据：" if common else "依据：") + "；".join(f"{c['document']} {c['label']}" for c in own))
             if "materials" not in same and cell["materials"]:
                 parts.append("材料：" + "；".join(cell["materials"]))
+            if not parts and "present" in row["differs"]:
+                parts.append("适用（同上）")
             if parts:
                 lines.append(f"  {pad(jid)}：" + parts[0])
                 lines += [f"  {pad(jid).replace(names[jid], chr(0x3000) * len(names[jid]))}  {x}" for x in parts[1:]]

@@ -23,7 +23,7 @@ from engine.service.kb_access import resolve_jurisdiction
 from engine.service.openapi import error_responses, json_content
 from engine.service.worker import on_engine
 
-router = APIRouter()
+router = APIRouter(generate_unique_id_function=lambda route: route.name)  # operationId = the function name
 
 MAX_PAGE = 500
 

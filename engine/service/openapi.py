@@ -14,6 +14,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
 
 from engine.service.decisions import MAX_BATCH
 from engine.service.kb_access import documents
@@ -343,6 +344,7 @@ def _describe_parameter(param: dict, path: str = "") -> None:
         if path in _WITH_ALL:
             schema["enum"] = [*schema["enum"], "all"]
             schema["x-enum-descriptions"] = [*schema["x-enum-descriptions"], "全部地区"]
+            schema["x-enum-varnames"] = [*schema["x-enum-varnames"], "all"]
     elif name == "document":
         docs = sorted(documents())
         schema = {"type": "string", "enum": docs, "x-enum-descriptions": [documents()[d].title for d in docs]}
@@ -356,6 +358,37 @@ def _describe_parameter(param: dict, path: str = "") -> None:
     if description:
         param["description"] = description
     param["schema"] = schema
+
+
+TAGS = [
+    {"name": "decisions", "description": "决策：which filings, stops and reports an institution owes, by when, to whom, on which provision; "
+                                         "one case compared across jurisdictions"},
+    {"name": "documents", "description": "文件与条款：the five source documents, their provisions verbatim, full-text search"},
+    {"name": "catalogues", "description": "目录与技术：restricted-technology catalogues in force, their changes, technology look-up"},
+    {"name": "flowcharts", "description": "流程图：each jurisdiction's filing and incident procedures"},
+    {"name": "service", "description": "服务状态"},
+]
+_TAG_OF = (("/v1/decisions", "decisions"), ("/v1/compare", "decisions"), ("/v1/documents", "documents"), ("/v1/search", "documents"),
+           ("/v1/catalogs", "catalogues"), ("/v1/technologies", "catalogues"), ("/v1/flowcharts", "flowcharts"), ("/healthz", "service"))
+
+
+def _tag(doc: dict) -> None:
+    """Group the operations by subject (Swagger UI and ReDoc show one section per tag, in TAGS order)."""
+    used = set()
+    for path, operations in doc.get("paths", {}).items():
+        tag = next((t for prefix, t in _TAG_OF if path.startswith(prefix)), None)
+        for op in operations.values():
+            if tag and not op.get("tags"):
+                op["tags"] = [tag]
+            used.update(op.get("tags", []))
+    doc["tags"] = [t for t in TAGS if t["name"] in used] + [{"name": n} for n in sorted(used - {t["name"] for t in TAGS})]
+    order = [t["name"] for t in doc["tags"]]
+    paths = list(doc.get("paths", {}).items())
+
+    def rank(item):
+        tags = [t for op in item[1].values() for t in op.get("tags", [])]
+        return order.index(tags[0]) if tags else len(order), paths.index(item)
+    doc["paths"] = dict(sorted(paths, key=rank))
 
 
 def _example_request() -> dict | None:
@@ -415,5 +448,12 @@ def build_openapi(app: FastAPI) -> dict:
             for param in op.get("parameters", []):
                 _describe_parameter(param, path)
     _add_examples(doc)
+    _tag(doc)
+    # operation ids from the route functions (post_decision, get_search …): the method names of generated clients
+    names = {(r.path, m.lower()): r.name for r in app.routes if isinstance(r, APIRoute) for m in (r.methods or ())}
+    for path, operations in doc.get("paths", {}).items():
+        for method, op in operations.items():
+            if (path, method) in names:
+                op["operationId"] = names[(path, method)]
     app.openapi_schema = doc
     return doc
