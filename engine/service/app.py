@@ -4,7 +4,8 @@ Endpoints (contract section 1):
 
     POST /v1/decisions                             request -> response (200); invalid -> 422 {"errors": [...]}
     POST /v1/decisions/batch                       {"requests": [...]} -> {"responses": [...]} (at most 1,000)
-    GET  /v1/flowcharts/{jurisdiction}             ?format=svg|png|dot|mermaid&as_of=...&chart=filing|incident
+    GET  /v1/flowcharts/{jurisdiction}             ?format=svg|png|pdf|dot|mermaid&as_of=...&chart=filing|incident|training
+    POST /v1/flowcharts/{jurisdiction}             a decision request -> its chart with the case highlighted
     GET  /v1/documents                             the encoded documents
     GET  /v1/documents/{document}                  one document with its provisions
     GET  /v1/documents/{document}/provisions/{eid} one provision: Chinese label, text, children
@@ -45,8 +46,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from engine.service.batch import NDJSON, batch_response
 from engine.service.cors import ConfigurableCORS
-from engine.service.decisions import (
+from engine.service.decisions import (  # noqa: F401 - re-exported
     BATCH_CHUNK,
     MAX_BATCH,
     QUOTES_QUERY,
@@ -80,11 +82,15 @@ from engine.service.resources import (
     flowchart,
     get_document,
     get_provision,
+    highlighted_flowchart,
     list_documents,
 )
 from engine.service.worker import on_engine, shutdown_executor
 
 log = logging.getLogger("engine.service.app")
+
+ChartFormat = Literal["svg", "png", "pdf", "dot", "mermaid"]           # engine.flowchart.FORMATS
+ChartName = Literal["filing", "incident", "training"]                  # the charts of kb/flowcharts.yaml
 
 
 @asynccontextmanager
@@ -156,15 +162,15 @@ async def post_decision(request: Request, quotes: QuotesMode = QUOTES_QUERY):
     "/v1/decisions/batch",
     summary=f"Answer up to {MAX_BATCH} decision requests; each invalid one is answered in place with its errors",
     openapi_extra={"requestBody": {"required": True, "content": body_content("BatchRequest")}},
-    responses={200: {"description": "One answer per request, in order", "content": json_content("BatchResponse")},
-               **error_responses(400, 413, 422, 503)},
+    responses={200: {"description": "One answer per request, in order, streamed: `{\"responses\": [...]}`, or with "
+                                    "`Accept: application/x-ndjson` one answer per line",
+                     "content": {**json_content("BatchResponse"), NDJSON: {"schema": {"type": "string"}}}},
+               503: {"description": "Too many batches in progress on this worker (see Retry-After), or the knowledge base is invalid",
+                     "content": json_content("Errors")},
+               **error_responses(400, 413, 422)},
 )
 async def post_batch(request: Request, quotes: QuotesMode = QUOTES_QUERY):
-    items = batch_items(await read_json(request))
-    parts: list[bytes] = []
-    for start in range(0, len(items), BATCH_CHUNK):
-        parts += await on_engine(decide_many, items[start:start + BATCH_CHUNK], quotes)
-    return Response(b'{"responses":[' + b",".join(parts) + b"]}", media_type="application/json")
+    return await batch_response(request, quotes)    # streamed, at most BATCH_SLOTS at once (engine.service.batch)
 
 
 @app.get(
@@ -175,12 +181,30 @@ async def post_batch(request: Request, quotes: QuotesMode = QUOTES_QUERY):
 )
 async def get_flowchart(
     jurisdiction: str,
-    format: Literal["svg", "png", "dot", "mermaid"] = Query("svg", description="output format"),
-    chart: Literal["filing", "incident"] = Query("filing", description="which procedure"),
+    format: ChartFormat = Query("svg", description="output format"),  # noqa: B008 - an immutable Literal
+    chart: ChartName = Query("filing", description="which procedure"),  # noqa: B008
     as_of: str | None = Query(None, description="YYYY-MM-DD; documents in force on that day"),
 ):
     day = parse_as_of(as_of)
     body = await on_engine(flowchart, jurisdiction, chart, format, day)
+    return Response(body, media_type=FLOWCHART_MEDIA[format])
+
+
+@app.post(
+    "/v1/flowcharts/{jurisdiction}",
+    summary="A decision request's case on the flowchart of its jurisdiction and day, highlighted",
+    openapi_extra={"requestBody": {"required": True, "content": json_content("DecisionRequest")}},
+    responses={200: {"description": "The chart with the case marked", "content": {m.split(";")[0]: {"schema": {"type": "string"}} for m in FLOWCHART_MEDIA.values()}},
+               **error_responses(400, 404, 413, 422, 501, 503)},
+)
+async def post_flowchart(
+    request: Request,
+    jurisdiction: str,
+    format: ChartFormat = Query("svg", description="output format"),  # noqa: B008 - an immutable Literal
+    chart: ChartName = Query("filing", description="which procedure"),  # noqa: B008
+):
+    data = await read_json(request)
+    body = await on_engine(highlighted_flowchart, jurisdiction, chart, format, data)
     return Response(body, media_type=FLOWCHART_MEDIA[format])
 
 
@@ -214,4 +238,5 @@ def run(host: str = "127.0.0.1", port: int = 8000, workers: int = 1, *, access_l
     (in-flight requests get up to 5 s)."""
     import uvicorn
     uvicorn.run("engine.service.app:app", host=host, port=port, workers=workers if workers > 1 else None,
-                timeout_graceful_shutdown=5, access_log=access_log, log_level=log_level)
+                timeout_graceful_shutdown=5, access_log=access_log, log_level=log_level,
+                http="engine.service.protocol:JsonErrorProtocol")  # unparseable requests: a JSON 400
