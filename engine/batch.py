@@ -163,19 +163,44 @@ def answer_blocks(lines: list[bytes], workers: int | None = None, *, chunk_fn=an
             yield count, block
 
 
+def rows_chunk(lines: list[bytes]) -> bytes:
+    """Like answer_chunk, but each output line is the JSON list of the request's obligation rows
+    (engine.render.table), or one error row; the row's `request` is filled in by the parent."""
+    from engine.render.answer import build_answer
+    from engine.render.errors import error_text
+    from engine.render.table import error_row, obligation_rows
+    out = []
+    for line in lines:
+        answered = json.loads(answer_line(line))
+        if "errors" in answered:
+            rows = [error_row(None, [f"{e.get('path') or '(请求)'}: {error_text(e)}" for e in answered["errors"]])]
+        else:
+            try:
+                request = json.loads(line)
+            except ValueError:
+                request = None
+            rows = obligation_rows(build_answer(answered, request=request if isinstance(request, dict) else None))
+        out.append(_dumps(rows))
+    return "".join(x + "\n" for x in out).encode("utf-8")
+
+
 def answers(lines: list[bytes], workers: int | None = None) -> Iterator[str]:
     """The output lines (without newlines) for `lines`, in order."""
     for _, block in answer_blocks(lines, workers):
         yield from block.decode("utf-8").split("\n")[:-1]
 
 
-def run_batch(in_path, out_path=None, progress: bool = False, workers: int | None = None) -> int:
+def run_batch(in_path, out_path=None, progress: bool = False, workers: int | None = None, fmt: str = "jsonl") -> int:
     """Answer every line of `in_path` (a path, or "-" for stdin) into `out_path` (stdout when None).
 
     Returns 0 (the exit status for `medtech batch`): every line is answered, errors in place.
     `workers` is the number of processes (default: every core). A progress bar is drawn on stderr
     when `progress` is true. Raises WorkerDied if a worker process crashes.
+    `fmt` "csv" or "xlsx" writes one row per obligation per request instead of one response a line
+    (the `request` column is the input line number, from 1; a request that fails is one row with its errors).
     """
+    if fmt in ("csv", "xlsx"):
+        return _run_rows(_read_lines(in_path), out_path, progress, workers, fmt)
     lines = _read_lines(in_path)
     close = False
     if out_path is None or out_path == "-":
@@ -200,6 +225,49 @@ def run_batch(in_path, out_path=None, progress: bool = False, workers: int | Non
         if bar is not None:
             bar.close()
         if close:
+            out.close()
+    return 0
+
+
+def _run_rows(lines: list[bytes], out_path, progress: bool, workers: int | None, fmt: str) -> int:
+    from engine.render.table import XlsxWriter, csv_header, csv_rows
+    sheet = XlsxWriter() if fmt == "xlsx" else None
+    to_stdout = out_path is None or out_path == "-"
+    out = None
+    if sheet is None:
+        out = (getattr(sys.stdout, "buffer", None) or _TextSink(sys.stdout)) if to_stdout else open(out_path, "wb")
+        out.write(csv_header().encode("utf-8"))
+    bar = None
+    n = 0
+    try:
+        if progress:
+            from tqdm import tqdm
+            bar = tqdm(total=len(lines), file=sys.stderr, unit="req", desc="decisions", dynamic_ncols=True)
+        for count, block in answer_blocks(lines, workers, chunk_fn=rows_chunk):
+            for text in block.decode("utf-8").split("\n")[:-1]:
+                n += 1
+                rows = json.loads(text)
+                for r in rows:
+                    r["request"] = n
+                if sheet is not None:
+                    sheet.add(rows)
+                else:
+                    out.write(csv_rows(rows).encode("utf-8"))
+            if bar is not None:
+                bar.update(count)
+        if sheet is not None:
+            if to_stdout:
+                sys.stdout.flush()
+                sys.stdout.buffer.write(sheet.to_bytes())
+                sys.stdout.buffer.flush()
+            else:
+                sheet.save(out_path)
+        else:
+            out.flush()
+    finally:
+        if bar is not None:
+            bar.close()
+        if out is not None and not to_stdout:
             out.close()
     return 0
 

@@ -54,7 +54,7 @@ def _message(err) -> str:
         ids = ", ".join(j.id for j in vocabulary().jurisdictions)
         return f"{err.instance} is not a supported jurisdiction (supported: {ids}, or their Chinese names)"
     if err.validator == "enum":
-        return f"{err.instance!r} is not allowed (allowed: {', '.join(map(str, err.validator_value))})"
+        return f"{err.instance!r} is not allowed (allowed: {', '.join('null' if v is None else str(v) for v in err.validator_value)})"
     if err.validator in ("format", "pattern") and isinstance(err.instance, str):
         return f"{err.instance!r} is not a valid date (expected YYYY-MM-DD, a day that exists)"
     if err.validator in ("minimum", "maximum") and path.endswith("surgery_grade"):

@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 
 from engine.kb.vocabulary import vocabulary
+from engine.render.humanize import chinese_or
 
 # (key, title): the order in which sections appear in every rendering.
 SECTIONS = (
@@ -188,13 +189,13 @@ def _item(ctx: _Context, o: dict, as_of: dt.date | None) -> dict:
     }
 
 
-def _section_of(ctx: _Context, o: dict, item: dict, has_technology: bool) -> str:
+def _section_of(ctx: _Context, o: dict, item: dict) -> str:
     status = item["status"]
     if status == "done":
         return "done"
     if status == "to_confirm":
         return "to_confirm"
-    if has_technology and ctx.rule_institution_wide(o) and not item["due"]:
+    if ctx.rule_institution_wide(o) and not item["due"]:
         return "institution_wide"
     if status in NOW_STATUSES or item["due"]:
         return "now"
@@ -238,7 +239,7 @@ def _verdict(tech: dict | None, sections: dict, questions: list) -> str:
     if cls in ("out_of_scope",):
         return f"{head}：本办法的管理规定不适用"
     n = sum(len(sections.get(k) or []) for k in ("ongoing", "institution_wide"))
-    return f"{head}：当前无到期事项" + (f"；持续义务 {n} 项" if n else "")
+    return f"{head}：当前无到期事项" + (f"；常设和持续义务 {n} 项" if n else "")
 
 
 def _technology(ctx: _Context, t: dict | None) -> dict | None:
@@ -287,8 +288,8 @@ def _institution(request_institution: dict | None, response: dict) -> dict:
 
 
 def _warning_text(w: dict) -> str:
-    message = w.get("message") or ""
-    return message or label("warning_codes", w.get("code"), "请注意核实")
+    """The engine's message with ids turned into names; the vocabulary's label when it is not plain Chinese."""
+    return chinese_or(w.get("message") or "", label("warning_codes", w.get("code"), "请注意核实本答复的适用范围"))
 
 
 def _trace(ctx: _Context, response: dict) -> list[dict]:
@@ -305,16 +306,16 @@ def build_answer(response: dict, *, full: bool = False, request: dict | None = N
     ctx = _Context(response)
     as_of = _date(response.get("as_of"))
     tech = response.get("technology")
-    has_tech = bool(tech)
     sections: dict[str, list] = {k: [] for k, _ in SECTIONS}
     for o in response.get("obligations") or []:
         item = _item(ctx, o, as_of)
-        sections[_section_of(ctx, o, item, has_tech)].append(item)
+        sections[_section_of(ctx, o, item)].append(item)
     for o in response.get("authority_actions") or []:
         sections["authority"].append(_item(ctx, o, as_of))
     sections["now"].sort(key=_now_key)
     sections["to_confirm"].sort(key=lambda i: (i["due"] or "", i["id"] or ""))
-    questions = [{"path": m.get("path"), "question": m.get("question") or "", "why": m.get("why") or ""}
+    questions = [{"path": m.get("path"), "question": chinese_or(m.get("question") or "", "请补充相关事实"),
+                  "why": chinese_or(m.get("why") or "", "")}
                  for m in response.get("missing_facts") or []]
     technology = _technology(ctx, tech)
     answer = {

@@ -47,9 +47,12 @@ from engine.service.decisions import (
     BATCH_CHUNK,
     MAX_BATCH,
     batch_items,
+    decide_as,
     decide_many,
     decide_one,
+    export_content,
 )
+from engine.render.exports import format_for_accept
 from engine.service.errors import (
     ApiError,
     api_error_handler,
@@ -75,7 +78,6 @@ from engine.service.resources import (
     get_provision,
     list_documents,
 )
-from engine.service.web import router as web_router
 from engine.service.worker import on_engine, shutdown_executor
 
 log = logging.getLogger("engine.service.app")
@@ -107,7 +109,6 @@ def openapi_document() -> dict:
 
 
 app.openapi = openapi_document  # type: ignore[method-assign]
-app.include_router(web_router)  # the page for people: GET /, /provisions/…, /export (engine.service.web)
 
 
 # --------------------------------------------------------------------------- endpoints
@@ -134,13 +135,17 @@ async def healthz():
     "/v1/decisions",
     summary="Answer one decision request",
     openapi_extra={"requestBody": {"required": True, "content": json_content("DecisionRequest")}},
-    responses={200: {"description": "The decision", "content": json_content("DecisionResponse")},
+    responses={200: {"description": "The decision: JSON by default; with `Accept` the Chinese text (text/plain), the "
+                                    "合规意见 memo (text/markdown, Word), one row per obligation (text/csv) or calendar "
+                                    "reminders (text/calendar)",
+                     "content": {**json_content("DecisionResponse"), **export_content()}},
                **error_responses(400, 413, 422, 503)},
 )
 async def post_decision(request: Request):
+    fmt = format_for_accept(request.headers.get("accept")) or "json"   # an Accept we cannot meet gets JSON
     data = await read_json(request)
-    status, body = await on_engine(decide_one, data)
-    return Response(body, status_code=status, media_type="application/json")
+    status, body, media, headers = await on_engine(decide_as, data, fmt)
+    return Response(body, status_code=status, media_type=media, headers=headers)
 
 
 @app.post(
