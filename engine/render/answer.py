@@ -125,10 +125,10 @@ def days_left_text(days: int | None) -> str:
     return f"已逾期 {-days} 天"
 
 
-def _when_text(due: str | None, status: str, days: int | None, deadline: dict) -> str:
+def _when_text(due: str | None, status: str, days: int | None, deadline: dict, authority: bool = False) -> str:
     """A short Chinese phrase for when: 2025-03-24 前（还剩 14 天）, 立即, 应已于…前完成，请核实 …"""
     if status == "immediate":
-        return "立即"
+        return f"立即（{due} 起）" if due else "立即"
     if status == "to_confirm":
         return f"应已于 {due} 前完成，请核实" if due else "应已完成，请核实"
     if status == "done":
@@ -137,7 +137,7 @@ def _when_text(due: str | None, status: str, days: int | None, deadline: dict) -
         return f"{due} 前（{days_left_text(days)}）"
     if deadline.get("event") and deadline.get("kind") not in ("none",):
         return "待相应情形发生后起算"
-    return "持续履行"
+    return "无具体期限" if authority else "持续履行"
 
 
 def _occurrences(deadline: dict, as_of: dt.date | None) -> list[dict]:
@@ -152,7 +152,7 @@ def _occurrences(deadline: dict, as_of: dt.date | None) -> list[dict]:
     return out
 
 
-def _item(ctx: _Context, o: dict, as_of: dt.date | None) -> dict:
+def _item(ctx: _Context, o: dict, as_of: dt.date | None, authority: bool = False) -> dict:
     deadline = o.get("deadline") or {}
     status = _effective_status(o)
     due = o.get("due")
@@ -178,7 +178,7 @@ def _item(ctx: _Context, o: dict, as_of: dt.date | None) -> dict:
         "status": status,
         "status_text": label("statuses", status, "待办"),
         "deadline_text": deadline.get("text") or "",
-        "when_text": _when_text(due, status, days, deadline),
+        "when_text": _when_text(due, status, days, deadline, authority),
         "provisional": bool(deadline.get("provisional")),
         "alternatives": alternatives,
         "occurrences": _occurrences(deadline, as_of),
@@ -280,7 +280,7 @@ def _institution(request_institution: dict | None, response: dict) -> dict:
         "jurisdiction": j.get("id"),
         "jurisdiction_text": j.get("name") or "",
         "category": inst.get("category"),
-        "category_text": label("institution_categories", inst.get("category"), ""),
+        "category_text": label("institution_categories", inst.get("category") or ("hospital" if request_institution else None), ""),
         "level": level,
         "level_text": f"{'一二三'[level - 1]}级" if isinstance(level, int) and 1 <= level <= 3 else "",
         "tcm": bool(inst.get("tcm")),
@@ -311,7 +311,7 @@ def build_answer(response: dict, *, full: bool = False, request: dict | None = N
         item = _item(ctx, o, as_of)
         sections[_section_of(ctx, o, item)].append(item)
     for o in response.get("authority_actions") or []:
-        sections["authority"].append(_item(ctx, o, as_of))
+        sections["authority"].append(_item(ctx, o, as_of, authority=True))
     sections["now"].sort(key=_now_key)
     sections["to_confirm"].sort(key=lambda i: (i["due"] or "", i["id"] or ""))
     questions = [{"path": m.get("path"), "question": chinese_or(m.get("question") or "", "请补充相关事实"),

@@ -94,6 +94,8 @@ class _Text:
         if i["provisional"]:
             self.add(f"{p}  （该年度节假日安排尚未公布，日期为临时计算）")
         for alt in i["alternatives"]:
+            if not self.full and alt["due"] == i["due"] and alt["text"] == i["deadline_text"]:
+                continue   # the same deadline under another provision: its label is already among 依据
             due = f"，截止 {alt['due']}" if alt["due"] else ""
             self.add(f"{p}另一期限：{alt['text']}{due}（{cite_list(alt['provisions'])}）")
         for occ in i["occurrences"]:
