@@ -78,6 +78,7 @@ from engine.service.resources import (
     get_provision,
     list_documents,
 )
+from engine.service.web import router as web_router
 from engine.service.worker import on_engine, shutdown_executor
 
 log = logging.getLogger("engine.service.app")
@@ -109,6 +110,7 @@ def openapi_document() -> dict:
 
 
 app.openapi = openapi_document  # type: ignore[method-assign]
+app.include_router(web_router)  # the page for people: GET /, /provisions/…, /export (engine.service.web)
 
 
 # --------------------------------------------------------------------------- endpoints
