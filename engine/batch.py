@@ -13,6 +13,7 @@ a concurrent.futures ProcessPoolExecutor rather than multiprocessing.Pool: when 
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import multiprocessing as mp
@@ -230,13 +231,23 @@ def run_batch(in_path, out_path=None, progress: bool = False, workers: int | Non
 
 
 def _run_rows(lines: list[bytes], out_path, progress: bool, workers: int | None, fmt: str) -> int:
-    from engine.render.table import XlsxWriter, csv_header, csv_rows
+    from engine.render.table import XlsxWriter, csv_header
     sheet = XlsxWriter() if fmt == "xlsx" else None
     to_stdout = out_path is None or out_path == "-"
-    out = None
-    if sheet is None:
-        out = (getattr(sys.stdout, "buffer", None) or _TextSink(sys.stdout)) if to_stdout else open(out_path, "wb")
-        out.write(csv_header().encode("utf-8"))
+    with contextlib.ExitStack() as stack:
+        out = None
+        if sheet is None:
+            if to_stdout:
+                out = getattr(sys.stdout, "buffer", None) or _TextSink(sys.stdout)
+            else:
+                out = stack.enter_context(open(out_path, "wb"))
+            out.write(csv_header().encode("utf-8"))
+        _write_rows(lines, out, sheet, out_path, to_stdout, progress, workers)
+    return 0
+
+
+def _write_rows(lines, out, sheet, out_path, to_stdout: bool, progress: bool, workers: int | None) -> None:
+    from engine.render.table import csv_rows
     bar = None
     n = 0
     try:
@@ -267,9 +278,6 @@ def _run_rows(lines: list[bytes], out_path, progress: bool, workers: int | None,
     finally:
         if bar is not None:
             bar.close()
-        if out is not None and not to_stdout:
-            out.close()
-    return 0
 
 
 class _TextSink:

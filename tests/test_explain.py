@@ -145,7 +145,7 @@ def test_no_technology_and_nothing_owed():
 def test_deterministic_and_does_not_modify_input():
     before = copy.deepcopy(RESPONSE)
     assert render_text(RESPONSE) == render_text(copy.deepcopy(RESPONSE))
-    assert RESPONSE == before
+    assert before == RESPONSE
     assert render_text(RESPONSE).endswith("\n")
 
 

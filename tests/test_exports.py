@@ -105,7 +105,7 @@ def test_no_ids_or_english_in_the_text_of_any_scenario():
             continue
         tech = req.get("technology") or {}
         own = [str(tech.get("name") or ""), str(tech.get("code") or ""), response["knowledge_base"]["digest"]]
-        own += [l["name"] for l in (response["technology"] or {}).get("listings") or []]   # catalogue wording, verbatim
+        own += [li["name"] for li in (response["technology"] or {}).get("listings") or []]   # catalogue wording, verbatim
         for full in (False, True):
             text = render_text(response, full=full, request=req)
             assert latin_words(text, [o for o in own if o]) == [], (sid, full, latin_words(text, own))
@@ -256,7 +256,7 @@ def test_batch_xlsx_loads_back(tmp_path):
     ws = openpyxl.load_workbook(out).active
     header = [c.value for c in ws[1]]
     assert header[:4] == ["请求序号", "医疗机构", "所在地区", "医疗技术"]
-    data = [dict(zip(header, (c.value for c in row))) for row in ws.iter_rows(min_row=2)]
+    data = [dict(zip(header, (c.value for c in row), strict=True)) for row in ws.iter_rows(min_row=2)]
     assert [sum(1 for r in data if r["请求序号"] == n) for n in range(1, len(requests) + 1)] == _expected_rows(requests)
     filing = [r for r in data if r["请求序号"] == 1 and r["事项代码"] == "file"][0]
     assert filing["截止日期"].date() == FILING_DUE and filing["医疗机构"] == EXAMPLE["institution"]["name"]
@@ -276,6 +276,7 @@ def test_accept_header_choice(accept, fmt):
 
 def test_http_accept_gives_each_export():
     from fastapi.testclient import TestClient
+
     from engine.service.app import app
     client = TestClient(app)
     for fmt in ("text", "md", "csv", "ics", "docx"):

@@ -15,7 +15,6 @@ from engine.cli.common import (
     _read_request,
     _use_backend,
 )
-
 from engine.render.exports import BATCH_FORMATS, DECIDE_FORMATS, EXPORTS
 
 

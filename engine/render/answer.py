@@ -252,12 +252,12 @@ def _technology(ctx: _Context, t: dict | None) -> dict | None:
         "name": t.get("name"),
         "class": t.get("class"),
         "class_text": label("technology_classes", t.get("class"), "尚不能确定"),
-        "listings": [{"catalog": l.get("catalog"), "catalog_name": names.get(l.get("catalog"), "限制类技术目录"),
-                      "code": l.get("code"), "name": l.get("name"), "scope": l.get("scope"),
-                      "scope_text": "国家目录" if l.get("scope") == "national" else "省级目录",
-                      "grades": l.get("grades"),
-                      "provision": ctx.provision(l["citation"]) if l.get("citation") else None}
-                     for l in t.get("listings") or []],
+        "listings": [{"catalog": li.get("catalog"), "catalog_name": names.get(li.get("catalog"), "限制类技术目录"),
+                      "code": li.get("code"), "name": li.get("name"), "scope": li.get("scope"),
+                      "scope_text": "国家目录" if li.get("scope") == "national" else "省级目录",
+                      "grades": li.get("grades"),
+                      "provision": ctx.provision(li["citation"]) if li.get("citation") else None}
+                     for li in t.get("listings") or []],
         "provisions": [ctx.provision(c) for c in t.get("citations") or []],
         "candidates": [{"id": c.get("id"), "name": c.get("name") or ""} for c in t.get("candidates") or []],
     }

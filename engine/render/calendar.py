@@ -68,7 +68,7 @@ def render_ics(answer: dict) -> bytes:
     tech = answer["technology"] or {}
     cal.add("x-wr-calname", "医疗技术临床应用合规提醒" + (f"：{tech.get('name') or tech.get('query')}" if tech else ""))
     cal.add("x-wr-timezone", "Asia/Shanghai")
-    stamp = dt.datetime.combine(_date(answer["as_of"]) or dt.date(1970, 1, 1), dt.time(0, 0), tzinfo=dt.timezone.utc)
+    stamp = dt.datetime.combine(_date(answer["as_of"]) or dt.date(1970, 1, 1), dt.time(0, 0), tzinfo=dt.UTC)
     who = inst.get("name") or ""
     for item in items(answer, *SECTIONS):
         if item["status"] == "done":

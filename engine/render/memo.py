@@ -26,8 +26,8 @@ def _subject(answer: dict) -> list[tuple[str, str]]:
     if tech:
         rows.append(("医疗技术", (tech["name"] or "（未能识别）") + (f"（查询：{tech['query']}）" if tech["query"] and tech["query"] != tech["name"] else "")))
         rows.append(("技术类别", tech["class_text"]))
-        for l in tech["listings"]:
-            rows.append(("目录", f"{l['catalog_name']} {l['code']} {l['name']}" + (f"（{l['provision']['cite']}）" if l.get("provision") else "")))
+        for li in tech["listings"]:
+            rows.append(("目录", f"{li['catalog_name']} {li['code']} {li['name']}" + (f"（{li['provision']['cite']}）" if li.get("provision") else "")))
     else:
         rows.append(("医疗技术", "未指定（仅机构层面的义务）"))
     rows.append(("查询日期", answer["as_of"] or ""))
@@ -62,11 +62,9 @@ def _item_blocks(n: str, item: dict, detailed: bool) -> list[tuple]:
 def memo_blocks(answer: dict) -> list[tuple]:
     """The memo as blocks: ("h1"|"h2"|"h3"|"p"|"quote", text), ("kv", [(key, value)]), ("list"|"checklist", [text])."""
     b: list[tuple] = [("h1", TITLE), ("kv", _subject(answer)), ("h2", "结论"), ("p", answer["verdict"])]
-    k = 0
-    for s in answer["sections"]:
+    for k, s in enumerate(answer["sections"]):
         detailed = s["key"] in DETAILED
         b.append(("h2", f"{NUMERALS[k % 10]}、{s['title']}"))
-        k += 1
         if detailed or s["key"] == "authority":
             for n, item in enumerate(s["items"], 1):
                 b += _item_blocks(f"{n}.", item, detailed)

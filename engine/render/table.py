@@ -73,7 +73,7 @@ def obligation_rows(answer: dict, request_no: int | None = None) -> list[dict]:
 
 def error_row(request_no: int | None, messages: list[str]) -> dict:
     """The row standing for a request that could not be answered."""
-    row = {c: "" for c in COLUMN_IDS}
+    row: dict[str, object] = {c: "" for c in COLUMN_IDS}
     row["request"] = request_no if request_no is not None else ""
     row["errors"] = "；".join(messages)
     return row

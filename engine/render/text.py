@@ -63,10 +63,10 @@ class _Text:
             name = t["name"] or "（未能识别）"
             query = f"（查询：{t['query']}）" if t["query"] and t["query"] != t["name"] else ""
             self.add(f"技术：{name}{query}——{t['class_text']}")
-            for l in t["listings"]:
-                where = f"（{l['provision']['cite']}）" if l.get("provision") else ""
-                grades = f"，手术分级{'、'.join(f'{g}级' for g in l['grades'])}" if l.get("grades") else ""
-                self.add(f"  列入：{l['catalog_name']} {l['code']} {l['name']}{grades}{where}")
+            for li in t["listings"]:
+                where = f"（{li['provision']['cite']}）" if li.get("provision") else ""
+                grades = f"，手术分级{'、'.join(f'{g}级' for g in li['grades'])}" if li.get("grades") else ""
+                self.add(f"  列入：{li['catalog_name']} {li['code']} {li['name']}{grades}{where}")
             if t["provisions"]:
                 self.add(f"  分类依据：{cite_list(t['provisions'], None if self.full else 3)}")
             if self.full:
