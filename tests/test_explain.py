@@ -111,7 +111,7 @@ def test_long_quotes_are_cut_with_a_pointer_by_label():
 
 def test_authority_actions_one_line_each():
     section = render_text(RESPONSE).split("行政部门将做什么：", 1)[1].split("─")[0]
-    assert "· 收到备案材料后15个工作日内完成备案 → 申请机构：待相应情形发生后起算（《湖南通知》二、（二））" in section
+    assert "· 收到备案材料后15个工作日内完成备案 → 申请机构：收到备案材料之日起15个工作日内（《湖南通知》二、（二））" in section
 
 
 def test_warnings_and_missing_facts():

@@ -135,9 +135,14 @@ def _when_text(due: str | None, status: str, days: int | None, deadline: dict, a
         return "已完成"
     if due:
         return f"{due} 前（{days_left_text(days)}）"
-    if deadline.get("event") and deadline.get("kind") not in ("none",):
-        return "待相应情形发生后起算"
+    if _awaits_event(deadline):
+        return deadline.get("text") or "待相应情形发生后起算"
     return "无具体期限" if authority else "持续履行"
+
+
+def _awaits_event(deadline: dict) -> bool:
+    """A deadline counted from (or before) an event that has not happened: no date yet."""
+    return bool(deadline.get("event")) and deadline.get("kind") not in ("none", None)
 
 
 def _occurrences(deadline: dict, as_of: dt.date | None) -> list[dict]:
@@ -199,7 +204,7 @@ def _section_of(ctx: _Context, o: dict, item: dict) -> str:
         return "institution_wide"
     if status in NOW_STATUSES or item["due"]:
         return "now"
-    if item["when_text"] == "待相应情形发生后起算":
+    if _awaits_event(o.get("deadline") or {}):
         return "upcoming"
     return "ongoing"
 
