@@ -31,11 +31,11 @@ def cmd_decide(args) -> int:
             print(line, file=sys.stderr)
         return 2
     if args.format == "json":
-        body = json.dumps(response, ensure_ascii=False, indent=2, sort_keys=False)
+        text = json.dumps(response, ensure_ascii=False, indent=2, sort_keys=False)
         if args.output:
-            _write(args.output, (body + "\n").encode("utf-8"))
+            _write(args.output, (text + "\n").encode("utf-8"))
         else:
-            _out(body)
+            _out(text)
         return 0
     from engine.render.exports import render_export
     body, _, _ = render_export(response, args.format, request=request if isinstance(request, dict) else None, full=args.full)

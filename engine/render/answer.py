@@ -83,9 +83,10 @@ class _Context:
         return title or self.document_short(doc).strip("《》")
 
     def provision(self, c: dict) -> dict:
-        short = self.document_short(c.get("document"))
+        doc = str(c.get("document") or "")
+        short = self.document_short(doc)
         lab = c.get("label") or ""
-        return {"document": c.get("document"), "document_short": short, "document_title": self.document_title(c.get("document")),
+        return {"document": c.get("document"), "document_short": short, "document_title": self.document_title(doc),
                 "eid": c.get("eid"), "label": lab, "cite": f"{short}{lab}", "quote": c.get("quote") or ""}
 
     def rule_institution_wide(self, o: dict) -> bool:

@@ -27,8 +27,9 @@ def _date(value) -> dt.date | None:
 def reminder_dates(item: dict) -> list[dt.date]:
     """Every due date an item's reminders fall on: its occurrences' when it recurs, else its own."""
     dates = sorted({d for d in (_date(o.get("due")) for o in item.get("occurrences") or []) if d})
-    if not dates and _date(item.get("due")):
-        dates = [_date(item["due"])]
+    own = _date(item.get("due"))
+    if not dates and own:
+        dates = [own]
     return dates
 
 

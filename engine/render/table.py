@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from typing import Any
 
 # (column id, Chinese header)
 COLUMNS = (
@@ -105,9 +106,9 @@ class XlsxWriter:
         from openpyxl.cell import WriteOnlyCell
         from openpyxl.styles import Font
         from openpyxl.utils import get_column_letter
-        self._cell = lambda value: WriteOnlyCell(self.ws, value=value)
         self.wb = Workbook(write_only=True)
-        self.ws = self.wb.create_sheet(title)
+        self.ws: Any = self.wb.create_sheet(title)
+        self._cell = lambda value: WriteOnlyCell(self.ws, value=value)
         widths = {"summary": 48, "materials": 40, "provisions": 36, "deadline": 30, "addressee_text": 28, "technology": 20,
                   "institution": 20, "due": 12, "errors": 30}
         for n, c in enumerate(COLUMN_IDS, 1):
