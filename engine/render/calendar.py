@@ -48,7 +48,9 @@ def _description(answer: dict, item: dict) -> str:
         lines.append(f"技术：{tech.get('name') or tech.get('query') or ''}（{tech.get('class_text') or ''}）")
     if item["addressee_text"]:
         lines.append(f"对象：{item['addressee_text']}")
-    lines.append(f"期限：{item['deadline_text']}；{item['when_text']}" if item["deadline_text"] else f"期限：{item['when_text']}")
+    # no "days left" here: a reminder is read on other days than the one it was made
+    due = f"截止 {item['due']}" if item["due"] else ""
+    lines.append("期限：" + "；".join(x for x in (item["deadline_text"], due) if x))
     if item["status"] == "to_confirm":
         lines.append("该事项应在此日期前完成，请核实是否已办理。")
     if item["materials"]:
