@@ -115,7 +115,7 @@ def browser(viewport: dict = DESKTOP, **options):
             context.close()
 
 
-def pdf_to_png(pdf: Path, png_stem: Path, first: int = 1, last: int = 1, dpi: int = 80) -> list[Path]:
+def pdf_to_png(pdf: Path, png_stem: Path, first: int = 1, last: int = 1, dpi: int = 100) -> list[Path]:
     """Pages `first`..`last` of a PDF as PNGs `<stem>-N.png` (pdftoppm)."""
     subprocess.run(["pdftoppm", "-png", "-r", str(dpi), "-f", str(first), "-l", str(last), str(pdf), str(png_stem)],
                    check=True)

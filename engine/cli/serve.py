@@ -1,6 +1,8 @@
 """`medtech serve`: the HTTP service."""
 from __future__ import annotations
 
+import sys
+
 from engine.cli.common import (
     BACKEND_HELP,
     _backends,
@@ -13,6 +15,9 @@ from engine.cli.common import (
 def cmd_serve(args) -> int:
     _use_backend(args)
     service = _module("service.app", "the HTTP service")
+    host = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host
+    host = f"[{host}]" if ":" in host else host
+    print(f"medtech serve: 网页 http://{host}:{args.port}/ （在浏览器中打开；按 Ctrl+C 停止）", file=sys.stderr, flush=True)
     service.run(args.host, args.port, args.workers)
     return 0
 

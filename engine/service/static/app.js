@@ -61,7 +61,7 @@
         list.appendChild(option(r.technology.name));
         var l = r.listings || [], g = r.grade_needed || [];
         if (l.length) {
-          text = "已识别：" + r.technology.name + "；列入" + l.map(function (x) { return x.code + " " + x.name; }).join("、");
+          text = "已识别：" + r.technology.name + "；目录编号 " + l.map(function (x) { return x.code + " " + x.name; }).join("、");
         } else if (g.length) {
           text = "已识别：" + r.technology.name + "；目录按手术分级列入（" + g.map(function (x) { return x.code + " " + x.name; }).join("、") + "），请选择手术分级";
         } else {
