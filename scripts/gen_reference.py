@@ -10,7 +10,6 @@ tests/test_docs.py runs the check, so the reference cannot drift from the schema
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 

@@ -55,7 +55,7 @@ def serve(timeout: float = 60):
     """Run `uvicorn engine.service.app:app` on a free loopback port; yields its base URL."""
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    log = tempfile.TemporaryFile()
+    log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in `finally` once the server has stopped
     proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "engine.service.app:app", "--host", "127.0.0.1",
                              "--port", str(port), "--log-level", "warning"],
                             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -169,8 +169,9 @@ def take(base: str, out: Path) -> dict[str, Path]:
 
 def _chart_png(target: Path) -> Path:
     """The highlighted flowchart as PNG (rendered by Graphviz from the same request)."""
-    from engine.flowchart import render_chart
     import yaml
+
+    from engine.flowchart import render_chart
     request = yaml.safe_load((ROOT / "examples" / "request.yaml").read_text(encoding="utf-8"))
     png = render_chart(None, "filing", "png", highlight=request)
     target.write_bytes(png if isinstance(png, bytes) else png.encode())

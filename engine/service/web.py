@@ -102,7 +102,7 @@ def build_page(items: list[tuple[str, str]]) -> dict:
     charts = []
     if response is not None:
         charts.append(("filing", "备案流程"))
-        if any(e["type"] in INCIDENT_EVENTS for e in form.request.get("events", [])):
+        if any(e["type"] in INCIDENT_EVENTS for e in (form.request or {}).get("events", [])):
             charts.append(("incident", "停止与报告流程"))
     return {
         "form": form, "v": form.values, "events": events, "choices": _choices(), "where": _where,
@@ -319,7 +319,7 @@ def _date_text(value: dict | None) -> str:
     parts = [int(p) for p in str(value["date"]).split("-") if p.isdigit()]
     precision = value.get("precision", "day")
     units = ("年", "月", "日")[: {"year": 1, "month": 2}.get(precision, 3)]
-    return "".join(f"{n}{u}" for n, u in zip(parts, units)) or "不详"
+    return "".join(f"{n}{u}" for n, u in zip(parts, units, strict=False)) or "不详"
 
 
 def _mark(text: str, part: str | None) -> Markup:
