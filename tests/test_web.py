@@ -282,3 +282,42 @@ def test_static_files(client):
 def test_page_is_not_in_the_api_description(client):
     paths = client.get("/openapi.json").json()["paths"]
     assert "/" not in paths and "/export" not in paths and not any(p.startswith("/provisions") for p in paths)
+
+
+@pytest.mark.parametrize("fmt, kind, suffix", [
+    ("docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document", ".docx"),
+    ("md", "text/markdown", ".md"), ("csv", "text/csv", ".csv"), ("ics", "text/calendar", ".ics"),
+    ("text", "text/plain", ".txt"), ("json", "application/json", ".json"),
+])
+def test_downloads_carry_the_same_answer(client, fmt, kind, suffix):
+    page = client.get(url(EXAMPLE)).text
+    link = html.unescape(re.search(rf'<a class="dl" href="(/export\?fmt={fmt}&[^"]+)"', page).group(1))
+    r = client.get(link)
+    assert r.status_code == 200 and r.headers["content-type"].startswith(kind), r.headers
+    disposition = r.headers["content-disposition"]
+    assert disposition.startswith("attachment;") and "filename*=UTF-8''" in disposition
+    assert urllib.parse.unquote(disposition.split("filename*=UTF-8''")[1]).endswith(suffix)
+    due = nth_working_day_after(dt.date(2025, 3, 3), 15)
+    if fmt == "docx":
+        import io
+
+        import docx
+        doc = docx.Document(io.BytesIO(r.content))
+        body = "\n".join(p.text for p in doc.paragraphs) + "".join(c.text for t in doc.tables for row in t.rows for c in row.cells)
+        assert due.isoformat() in body
+    elif fmt == "ics":
+        import icalendar
+        cal = icalendar.Calendar.from_ical(r.content)
+        starts = {ev.decoded("dtstart") for ev in cal.walk("VEVENT")}
+        assert due in {d if isinstance(d, dt.date) and not isinstance(d, dt.datetime) else d.date() for d in starts}
+    elif fmt == "json":
+        assert any(o["due"] == due.isoformat() for o in r.json()["obligations"])
+    else:
+        assert due.isoformat() in r.content.decode("utf-8")
+
+
+def test_download_needs_a_valid_query(client):
+    assert client.get("/export?fmt=docx").status_code == 422
+    assert client.get("/export?fmt=exe&jurisdiction=hunan").status_code == 404
+    bad = client.get(url([("fmt", "md"), ("jurisdiction", "hunan"), ("as_of", "2025-02-30")], "/export"))
+    assert bad.status_code == 422 and "查询不完整" in bad.text

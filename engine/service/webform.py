@@ -195,6 +195,21 @@ def message(path: str, value) -> str:
     return f"{field_label(generic)}填写有误"
 
 
+def _engine_message(error: dict, value) -> str:
+    """The Chinese message for one of the engine's {path, message}: the form's own wording for the
+    fields it knows, else engine.render.errors (never the English message)."""
+    generic = re.sub(r"\.\d+(?=\.|$)", "", error.get("path") or "")
+    if generic in _OWN_MESSAGES:
+        return message(error.get("path") or "", value)
+    from engine.render.errors import error_text
+    return error_text(error)
+
+
+_OWN_MESSAGES = {"institution", "institution.jurisdiction", "as_of", "technology.in_use_since", "events.date",
+                 "technology.surgery_grade", "institution.level", "technology", "institution.category", "events.type",
+                 "technology.prohibited_grounds", "technology.name", "technology.code", "institution.name", "events.note"}
+
+
 def engine_errors(form: Form, errors: list[dict]) -> None:
     """Attach the engine's InvalidRequest problems to the form fields they concern (in Chinese)."""
     req = form.request or {}
@@ -207,7 +222,7 @@ def engine_errors(form: Form, errors: list[dict]) -> None:
             row = form.event_rows[idx] if idx < len(form.event_rows) else 0
             key = f"ev.{row}"
             if row < len(form.events):
-                form.events[row].error = message(path, value)
+                form.events[row].error = _engine_message(e, value)
         elif path in FIELD_OF:
             key = FIELD_OF[path]
         elif path.startswith("technology.prohibited_grounds"):
@@ -218,7 +233,7 @@ def engine_errors(form: Form, errors: list[dict]) -> None:
             key = "tech"
         else:
             key = "_form"
-        form.errors.setdefault(key, message(path, value))
+        form.errors.setdefault(key, _engine_message(e, value))
     form.request = None
 
 
