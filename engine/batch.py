@@ -20,10 +20,11 @@ import multiprocessing as mp
 import os
 import sys
 from collections import deque
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO
 
 from engine.errors import InvalidRequest
 from engine.jsonout import dumps_text
@@ -203,15 +204,14 @@ def run_batch(in_path, out_path=None, progress: bool = False, workers: int | Non
     if fmt in ("csv", "xlsx"):
         return _run_rows(_read_lines(in_path), out_path, progress, workers, fmt)
     lines = _read_lines(in_path)
-    close = False
+    file = None  # the output file we opened (and close); stdout is left open
     if out_path is None or out_path == "-":
         sys.stdout.flush()
         out = getattr(sys.stdout, "buffer", None)
         if out is None:  # a text stream without a buffer (a StringIO, say)
             out = _TextSink(sys.stdout)
     else:
-        out = open(out_path, "wb")
-        close = True
+        out = file = open(out_path, "wb")  # noqa: SIM115 -- closed in the finally below
     bar = None
     try:
         if progress:
@@ -225,8 +225,8 @@ def run_batch(in_path, out_path=None, progress: bool = False, workers: int | Non
     finally:
         if bar is not None:
             bar.close()
-        if close:
-            out.close()
+        if file is not None:
+            file.close()
     return 0
 
 

@@ -8,7 +8,7 @@ import json
 try:
     import orjson
 except ImportError:  # pragma: no cover - orjson is a declared dependency
-    orjson = None
+    orjson = None  # type: ignore[assignment]  # the standard library fallback below
 
 
 def dumps_bytes(obj) -> bytes:

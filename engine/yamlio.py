@@ -6,16 +6,15 @@ so the implicit timestamp resolver is removed and dates stay exactly as written.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import yaml
 
-try:
-    _Base = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - libyaml missing
-    _Base = yaml.SafeLoader
+# the C loader when libyaml is present (it is not a subclass of SafeLoader, hence Any)
+_Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class _Loader(_Base):  # type: ignore[misc, valid-type]
+class _Loader(_Base):
     pass
 
 

@@ -1,9 +1,7 @@
 """engine.batch.run_batch: one output line per input line, in order, errors in place."""
 from __future__ import annotations
 
-import io
 import json
-import sys
 
 import pytest
 

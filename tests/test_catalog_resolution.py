@@ -68,11 +68,11 @@ def _versions_yaml():
 
 
 def codes(entries) -> list[str]:
-    return [l["code"] for l in entries]
+    return [x["code"] for x in entries]
 
 
 def listed(res, catalog: str | None = None) -> list[str]:
-    return [l["code"] for l in res.listings if catalog is None or l["catalog"] == catalog]
+    return [x["code"] for x in res.listings if catalog is None or x["catalog"] == catalog]
 
 
 # --------------------------------------------------------------------------- every code resolves
@@ -108,7 +108,7 @@ def test_every_code_resolves_qualified_and_plain(version, entry):
         assert res.status == "recognized", code
         assert res.technology["id"] == entry["technology"]
         assert entry["code"] in listed(res, version)
-        listing = next(l for l in res.listings if l["catalog"] == version and l["code"] == entry["code"])
+        listing = next(x for x in res.listings if x["catalog"] == version and x["code"] == entry["code"])
         assert listing["name"] == entry["name"]
         assert listing["citation"] is not None
 
@@ -164,7 +164,7 @@ def test_no_grade_means_grade_needed(jurisdiction, name, code):
     assert res.status == "recognized"
     assert code not in listed(res)
     assert code in codes(res.grade_needed)
-    g = next(l for l in res.grade_needed if l["code"] == code)
+    g = next(x for x in res.grade_needed if x["code"] == code)
     assert g["grades"] and 4 in g["grades"]
 
 
@@ -204,8 +204,8 @@ def test_national_switch(name, before, after):
     b = resolve(name=name, jurisdiction="national", as_of="2022-04-19")
     a = resolve(name=name, jurisdiction="national", as_of="2022-04-20")
     assert b.status == a.status == "recognized"
-    assert listed(b) == before and {l["catalog"] for l in b.listings} <= {"national-2018"}
-    assert listed(a) == after and {l["catalog"] for l in a.listings} <= {"national-2022"}
+    assert listed(b) == before and {x["catalog"] for x in b.listings} <= {"national-2018"}
+    assert listed(a) == after and {x["catalog"] for x in a.listings} <= {"national-2022"}
 
 
 def test_before_the_measures_nothing_is_in_force():

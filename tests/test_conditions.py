@@ -1,5 +1,7 @@
 """Three-valued condition logic and negation normal form (engine/conditions.py)."""
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from engine.kb import conditions as c
 
@@ -59,7 +61,6 @@ def test_unknowable_constant_never_holds():
 
 
 # ---------------------------------------------------------------- compiled closures == reference interpreter
-from hypothesis import given, settings, strategies as st  # noqa: E402
 
 FACTS = ["a", "b", "u"]
 leaf_specs = st.one_of(

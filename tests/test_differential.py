@@ -5,7 +5,8 @@ hypothesis-generated requests across jurisdictions, techniques, grades, flags an
 """
 import json
 
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from engine import decide
 from engine.kb.vocabulary import vocabulary
@@ -61,6 +62,7 @@ def test_same_request_same_bytes(request):
 @given(requests)
 def test_every_response_validates_and_cites(request):
     from jsonschema import Draft202012Validator
+
     from engine.kb.schemas import load_schema
     request = {k: v for k, v in request.items() if v is not None}
     response = decide(request)

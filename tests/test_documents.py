@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft202012Validator
 
+from engine.errors import KnowledgeBaseError, NotFound
 from engine.kb.documents import (
     check_documents,
     chinese_numeral,
@@ -17,9 +18,8 @@ from engine.kb.documents import (
     format_provision,
     load_documents,
 )
-from engine.errors import KnowledgeBaseError, NotFound
-from engine.paths import DOCUMENTS_DIR, ROOT
 from engine.kb.schemas import load_schema
+from engine.paths import DOCUMENTS_DIR, ROOT
 
 FIXTURES = Path(__file__).parent / "fixtures" / "broken_documents"
 DOC_IDS = {"nhc-2018-1", "cq-2019-61", "hn-2018-11", "sh-2024-13", "jl-2021"}

@@ -28,6 +28,7 @@ def test_decisions_that_match_no_rule_do_not_crash_a_fresh_process():
 
 def test_background_dispatch_is_serialised_with_decisions():
     from durable import lang
+
     from engine.inference import backends
     from engine.kb.loader import knowledge_base
     backend = backends.durable(knowledge_base())

@@ -13,9 +13,9 @@ import xml.etree.ElementTree as ET
 import graphviz
 import pytest
 
+from engine.cli.flowchart import cli_main
 from engine.flowchart import render_chart
 from engine.flowchart.build import build_graph, check, provision_label
-from engine.cli.flowchart import cli_main
 from engine.flowchart.render import mermaid_text, to_dot, to_mermaid, wrap
 from engine.kb.loader import knowledge_base
 from engine.kb.rules import split_ref
@@ -163,7 +163,7 @@ def test_every_provision_exists(graphs):
         items = [d for _, d in G.nodes(data=True)] + [d for _, _, d in G.edges(data=True)]
         for d in items:
             assert len(d.get("citations", [])) == len(d.get("provisions", []))
-            for ref, label in zip(d.get("citations", []), d.get("provisions", [])):
+            for ref, label in zip(d.get("citations", []), d.get("provisions", []), strict=True):
                 doc, eid = split_ref(ref)
                 assert doc in kb.documents, (j, c, ref)
                 assert eid in kb.documents[doc].provisions, (j, c, ref)
@@ -262,7 +262,7 @@ def test_highlight_jilin_filing(jilin_highlight):
     assert "关节镜诊疗技术" in G.graph["case_lines"][0]
     # every highlighted step corresponds to an obligation of the response
     acts = {o["id"] for o in response["obligations"] + response["authority_actions"]}
-    for n, d in G.nodes(data=True):
+    for _, d in G.nodes(data=True):
         if d["kind"] == "step" and d["state"] == "on":
             assert d["act"] in acts
     dot = to_dot(G)
@@ -308,7 +308,7 @@ def _nasty_request(name: str) -> dict:
 
 def _with_nasty_labels(G):
     """Put hostile text in every kind of label a graph carries."""
-    for n, d in G.nodes(data=True):
+    for _, d in G.nodes(data=True):
         d["lines"] = list(d["lines"]) + [{"text": NASTY + " & \n {x} [y] <z> # ; `", "style": "text"}]
     for _, _, d in G.edges(data=True):
         d["label"] = (d.get("label") or "") + NASTY

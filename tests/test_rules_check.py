@@ -3,8 +3,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.kb.documents import load_documents
 from engine.checks import check
+from engine.kb.documents import load_documents
 from engine.kb.loader import knowledge_base
 from engine.kb.rules import check_rules, load_rule_files
 
@@ -50,7 +50,9 @@ def test_generated_schemas_are_current():
 
 def test_published_schemas_are_valid_draft_2020_12():
     import json
+
     from jsonschema import Draft202012Validator
+
     from engine.paths import SCHEMA_DIR
     for path in sorted(SCHEMA_DIR.glob("*.schema.json")):
         schema = json.loads(path.read_text(encoding="utf-8"))

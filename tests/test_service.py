@@ -10,8 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 from jsonschema import Draft202012Validator
 
-from engine.service import app as service
 from engine.kb.schemas import load_schema
+from engine.service import app as service
 
 DOCUMENT_IDS = {"nhc-2018-1", "cq-2019-61", "hn-2018-11", "sh-2024-13", "jl-2021"}
 

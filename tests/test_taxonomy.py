@@ -6,8 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.catalog import textnorm
-from engine.catalog import load_catalogs
+from engine.catalog import load_catalogs, textnorm
 
 
 @pytest.fixture(scope="module")

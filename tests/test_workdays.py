@@ -28,8 +28,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.inference import workdays as wd
+from engine.inference.workdays import (
+    WorkdayResult,
+    add_months,
+    add_working_days,
+    is_provisional,
+    is_working_day,
+    working_days_between,
+)
 from engine.kb.schemas import schema_errors
-from engine.inference.workdays import WorkdayResult, add_months, add_working_days, is_provisional, is_working_day, working_days_between
 from engine.yamlio import load_yaml
 
 D = date.fromisoformat

@@ -1,8 +1,8 @@
 """Restricted-technology catalogues: which versions are in force where, and what covers a technique.
 
 Data (catalogs/):
-- `versions/*.yaml`: one file per catalogue version (national-2018, national-2022, and the
-  provincial lists chongqing-2019, hunan-2018, shanghai-2024, jilin-2021);
+- `versions/*.yaml`: one file per catalogue version (`scope: national`, or `provincial` with the
+  jurisdiction and the document whose force it follows);
 - `taxonomy.yaml`: the canonical technologies every entry maps to (engine.catalog.taxonomy);
 - `prohibited.yaml`: prohibited techniques the texts name; `out_of_scope.yaml`: families the
   measures do not govern.

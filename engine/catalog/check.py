@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 from engine.catalog import textnorm
 from engine.catalog.model import _document_data
@@ -16,7 +17,7 @@ from engine.paths import CATALOGS_DIR, DOCUMENTS_DIR, relative
 from engine.yamlio import load_yaml
 
 
-def _squash(text: str) -> str:
+def _squash(text: str | None) -> str:
     return re.sub(r"\s+", "", text or "")
 
 
@@ -46,7 +47,7 @@ def check_catalogs(catalogs_dir: str | Path = CATALOGS_DIR, documents_dir: str |
 
     catalogs_dir, documents_dir = Path(catalogs_dir), Path(documents_dir)
     problems: list[Problem] = []
-    parsed: dict[Path, object] = {}
+    parsed: dict[Path, Any] = {}
     files = [catalogs_dir / "taxonomy.yaml", catalogs_dir / "prohibited.yaml", catalogs_dir / "out_of_scope.yaml"]
     files += sorted((catalogs_dir / "versions").glob("*.yaml"))
     schema_of = {"taxonomy.yaml": "taxonomy", "prohibited.yaml": "prohibited", "out_of_scope.yaml": "out_of_scope"}
@@ -100,8 +101,8 @@ def check_catalogs(catalogs_dir: str | Path = CATALOGS_DIR, documents_dir: str |
         if vid in version_ids:
             problems.append(Problem(file, "id", f"version id {vid} also used in {version_ids[vid]}"))
         version_ids.setdefault(vid, file)
-        codes: dict[str, int] = {}
-        repro_codes: dict[tuple[str, str], int] = {}
+        codes: dict[str | None, int] = {}
+        repro_codes: dict[tuple[str, str | None], int] = {}
         for i, e in enumerate(data["entries"]):
             key = textnorm.code_key(e["code"])
             if key in codes:
@@ -136,9 +137,9 @@ def check_catalogs(catalogs_dir: str | Path = CATALOGS_DIR, documents_dir: str |
         if doc and doc in docs:
             have = docs[doc].get("dates") or {}
             copy = data["validity"].get("dates") or {}
-            for k in ("in_force_from", "in_force_until"):
-                if (copy.get(k) or None) != (have.get(k) or None):
-                    problems.append(Problem(file, f"validity.dates.{k}", f"copy {copy.get(k)!r} differs from {doc}'s {have.get(k)!r}"))
+            for which in ("in_force_from", "in_force_until"):
+                if (copy.get(which) or None) != (have.get(which) or None):
+                    problems.append(Problem(file, f"validity.dates.{which}", f"copy {copy.get(which)!r} differs from {doc}'s {have.get(which)!r}"))
         for k, r in enumerate(data.get("reproduced_in") or []):
             p = texts.get(r["document"], {}).get(r["eid"])
             if p is not None and r.get("title") and _squash(r["title"]) != _squash(p.get("heading")):
@@ -174,15 +175,15 @@ def check_catalogs(catalogs_dir: str | Path = CATALOGS_DIR, documents_dir: str |
     if tax.acyclic:
         before = set(tax.problems())
         tax.add_names(names)
-        for p in tax.problems():
-            if p not in before:
-                problems.append(p)
+        for prob in tax.problems():
+            if prob not in before:
+                problems.append(prob)
 
     # citations resolve
     for path, data in parsed.items():
-        found: list = []
-        _walk_citations(data, [], found)
-        for loc, doc, eid in found:
+        cites: list[tuple[str, str, str]] = []
+        _walk_citations(data, [], cites)
+        for loc, doc, eid in cites:
             if doc not in docs:
                 if not (documents_dir / f"{doc}.yaml").exists():
                     continue  # the document is not encoded yet

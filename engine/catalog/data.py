@@ -85,6 +85,10 @@ class Catalogs:
         # technology -> entries covering it / entries strictly below it, per version
         self.cover: dict[str, dict[str, list[Entry]]] = {}
         self.narrower: dict[str, dict[str, list[Entry]]] = {}
+
+        def specific_first(e: Entry) -> tuple[int, int]:
+            return (-tax.depth(e.technology), e.index)
+
         for v in self.versions.values():
             cover: dict[str, list[Entry]] = {}
             narrower: dict[str, list[Entry]] = {}
@@ -93,16 +97,15 @@ class Catalogs:
                     cover.setdefault(d, []).append(e)
                 for a in tax.ancestors(e.technology):
                     narrower.setdefault(a, []).append(e)
-            key = lambda e: (-tax.depth(e.technology), e.index)  # most specific entry first
-            self.cover[v.id] = {k: sorted(es, key=key) for k, es in cover.items()}
+            self.cover[v.id] = {k: sorted(es, key=specific_first) for k, es in cover.items()}
             self.narrower[v.id] = {k: sorted(es, key=lambda e: e.index) for k, es in narrower.items()}
         # codes
-        self.codes: dict[str, dict[str, Entry]] = {
+        self.codes: dict[str, dict[str | None, Entry]] = {
             v.id: {textnorm.code_key(e.code): e for e in v.entries} for v in self.versions.values()
         }
         # reproductions: document -> national version -> code key -> entry (only where a code is printed)
         self.reproductions: dict[str, list[Version]] = {}
-        self.repro_codes: dict[str, dict[str, Entry]] = {}
+        self.repro_codes: dict[str, dict[str | None, Entry]] = {}
         for v in self.national:
             for r in v.reproduced_in:
                 self.reproductions.setdefault(r["document"], []).append(v)

@@ -267,10 +267,10 @@ class Taxonomy:
         if not self.acyclic:
             reported: set[frozenset] = set()
             for cycle in nx.simple_cycles(self.graph):
-                key = frozenset(cycle)
-                if key in reported or len(cycle) < 2:
+                members = frozenset(cycle)
+                if members in reported or len(cycle) < 2:
                     continue
-                reported.add(key)
+                reported.add(members)
                 # edges run parent -> child: the cycle's first node names its parent, the last one
                 first = min(cycle, key=lambda n: self.nodes[n].index)
                 k = cycle.index(first)
@@ -298,8 +298,8 @@ class Taxonomy:
                 e = self.exact.get(key)
                 if e is not None and e.ids == k.ids and key not in self.declared:
                     continue  # the same clash, already reported for the exact name
-                a = self.declared_loose.get(key)
-                if a is not None and k.ids <= set(a.candidates):
+                declared = self.declared_loose.get(key)
+                if declared is not None and k.ids <= set(declared.candidates):
                     continue
                 out.append(Problem(f, self._where(k), f"names {', '.join(k.sources[i] for i in sorted(k.ids))} reduce to the same key {key!r} (after stripping 技术/术/治疗…); declare it in ambiguous_aliases or rename"))
         return out

@@ -65,7 +65,7 @@ def strip_suffix_once(key: str) -> str | None:
 @lru_cache(maxsize=65536)
 def strip_chain(s: str) -> tuple[str, ...]:
     """compact(s), then each successive suffix stripping: ('冠心病介入治疗技术', '冠心病介入治疗', '冠心病介入')."""
-    key = compact(s)
+    key: str | None = compact(s)
     out = [key] if key else []
     while key:
         key = strip_suffix_once(key)

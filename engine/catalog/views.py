@@ -132,12 +132,12 @@ def format_catalog(jurisdiction: str | None = "national", as_of=None) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _listing_line(l: dict) -> str:
-    grade = f"〔限{_grades_zh(l['grades'])}〕" if l.get("grades") else ""
-    c = l.get("citation") or {}
+def _listing_line(listing: dict) -> str:
+    grade = f"〔限{_grades_zh(listing['grades'])}〕" if listing.get("grades") else ""
+    c = listing.get("citation") or {}
     where = f" [{c.get('document')} {c.get('eid')}]" if c else ""
-    scope = "国家" if l["scope"] == "national" else "省级"
-    return f"  {l['catalog']} {l['code']} {l['name']}{grade}（{scope}）{where}"
+    scope = "国家" if listing["scope"] == "national" else "省级"
+    return f"  {listing['catalog']} {listing['code']} {listing['name']}{grade}（{scope}）{where}"
 
 
 def format_search(query: str, jurisdiction: str | None = "national", as_of=None, surgery_grade: int | None = None) -> str:
@@ -165,6 +165,7 @@ def format_search(query: str, jurisdiction: str | None = "national", as_of=None,
             lines += [f"  - {c['name']}（{c['id']}，相似度{c['score']:.2f}）：{c['reason']}" for c in res.candidates]
         return "\n".join(lines) + "\n"
     t = res.technology
+    assert t is not None  # every status but not_recognized names the technology
     lines.append(f"技术：{t['name']}（{t['id']}）")
     if res.matched and res.matched.get("by") == "code":
         m = res.matched
@@ -182,18 +183,18 @@ def format_search(query: str, jurisdiction: str | None = "national", as_of=None,
         lines.append(f"不适用本办法：属于{o['name']} [{cites}]")
     if res.listings:
         lines.append("列入施行中的限制类技术目录：")
-        lines += [_listing_line(l) for l in res.listings]
+        lines += [_listing_line(x) for x in res.listings]
     elif not res.grade_needed:
         lines.append("未列入施行中的限制类技术目录。")
     if res.grade_needed:
         lines.append("取决于手术分级（未提供）：")
-        lines += [_listing_line(l) for l in res.grade_needed]
+        lines += [_listing_line(x) for x in res.grade_needed]
     if res.grade_excluded:
         lines.append(f"所给手术分级（{surgery_grade}级）不在以下条目的范围内：")
-        lines += [_listing_line(l) for l in res.grade_excluded]
+        lines += [_listing_line(x) for x in res.grade_excluded]
     if res.narrower_listings:
         lines.append("下位技术另有列入（所问技术更宽，不因此整体列入）：")
-        lines += [_listing_line(l) + f" ← {l['technology']['name']}" for l in res.narrower_listings]
+        lines += [_listing_line(x) + f" ← {x['technology']['name']}" for x in res.narrower_listings]
     for s in res.superseded:
         now = s["in_force_listing"]
         now_text = f"现行为 {now['catalog']} {now['code']} {now['name']}" if now else "现行国家目录未列入"

@@ -32,7 +32,9 @@ def cmd_flowchart(argv: list[str]) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The `medtech` argument parser (the flowchart command parses its own options)."""
-    juris = "one of: " + ", ".join(j.id for j in _vocabulary().jurisdictions) + " (or a Chinese name such as 湖南省)"
+    jurisdictions = _vocabulary().jurisdictions
+    example = next((j.name for j in jurisdictions if j.level == "provincial"), jurisdictions[0].name)
+    juris = "one of: " + ", ".join(j.id for j in jurisdictions) + f" (or a Chinese name such as {example})"
     p = argparse.ArgumentParser(prog=PROG, description="医疗技术临床应用管理: which filings, stops and reports a hospital owes, by when, to whom, on which article.")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
     decide.register(sub, juris)

@@ -32,7 +32,9 @@ def _jurisdiction(value: str) -> str:
         return _vocabulary().jurisdiction(value).id
     except NotFound:
         ids = ", ".join(j.id for j in _vocabulary().jurisdictions)
-        raise argparse.ArgumentTypeError(f"{value!r} is not a supported jurisdiction (supported: {ids}, or their Chinese names)")
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a supported jurisdiction (supported: {ids}, or their Chinese names)"
+        ) from None
 
 
 def _jurisdiction_or_all(value: str) -> str:
@@ -53,7 +55,7 @@ def _date(value: str) -> dt.date:
             raise ValueError
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a valid date (expected YYYY-MM-DD, a day that exists)")
+        raise argparse.ArgumentTypeError(f"{value!r} is not a valid date (expected YYYY-MM-DD, a day that exists)") from None
 
 
 def _positive(value: str) -> int:

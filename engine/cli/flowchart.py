@@ -33,10 +33,16 @@ class _UsageError(Exception):
     pass
 
 
+def _jurisdiction_ids() -> str:
+    """The jurisdictions of kb/vocabulary.yaml, for help and error messages."""
+    from engine.cli.common import _vocabulary
+    return ", ".join(j.id for j in _vocabulary().jurisdictions)
+
+
 def _parser() -> argparse.ArgumentParser:
     from engine.flowchart.build import chart_names
     p = _Parser(prog="medtech flowchart", description="Flowcharts generated from the knowledge base's rules.")
-    p.add_argument("jurisdiction", nargs="?", help="national, chongqing, hunan, shanghai, jilin (or a Chinese name)")
+    p.add_argument("jurisdiction", nargs="?", help=f"{_jurisdiction_ids()} (or a Chinese name)")
     p.add_argument("--chart", choices=chart_names(), default="filing")
     p.add_argument("--format", choices=("svg", "png", "dot", "mermaid"), default=None)
     p.add_argument("--as-of", dest="as_of", default=None, help="YYYY-MM-DD (default: today in China; for --all the day in kb/flowcharts.yaml)")
@@ -129,7 +135,7 @@ def cli_main(argv: list[str]) -> int:
             print(f"wrote {len(paths)} files to {args.output or 'diagrams'}", file=sys.stderr)
             return 0
         if not args.jurisdiction and not args.highlight:
-            raise _UsageError("give a JURISDICTION (national, chongqing, hunan, shanghai, jilin), --highlight REQUEST_FILE, or --all")
+            raise _UsageError(f"give a JURISDICTION ({_jurisdiction_ids()}), --highlight REQUEST_FILE, or --all")
         fmt = args.format or (EXTENSIONS.get(Path(args.output).suffix.lower()) if args.output else None) or "svg"
         from engine.flowchart import render_chart
         request = _read_request(args.highlight) if args.highlight else None

@@ -6,6 +6,7 @@ from engine.cli.common import (
     _date,
     _module,
     _out,
+    _vocabulary,
 )
 
 
@@ -53,16 +54,16 @@ def cmd_kb_schemas(args) -> int:
     from engine.kb import schema_gen
     from engine.paths import SCHEMA_DIR, relative
     if not args.check:
-        for path in schema_gen.write_all():
-            print(f"wrote {relative(path)}")
+        for written in schema_gen.write_all():
+            print(f"wrote {relative(written)}")
         return 0
     stale = []
     for name in schema_gen.GENERATED:
         path = SCHEMA_DIR / f"{name}.schema.json"
         if not path.exists() or path.read_text(encoding="utf-8") != schema_gen.render(name):
             stale.append(relative(path))
-    for path in stale:
-        print(f"{path}: out of date with kb/vocabulary.yaml (run `medtech kb schemas`)")
+    for file in stale:
+        print(f"{file}: out of date with kb/vocabulary.yaml (run `medtech kb schemas`)")
     if not stale:
         print(f"schemas up to date: {', '.join(schema_gen.GENERATED)}")
     return 1 if stale else 0
@@ -77,8 +78,8 @@ def register(sub, juris: str) -> None:
     s = kbs.add_parser("coverage", help="which provisions the rules and catalogues account for")
     s.set_defaults(func=cmd_kb_coverage)
     s = kbs.add_parser("show", help="a document's outline, or one provision's text")
-    s.add_argument("document", metavar="DOCUMENT", help="e.g. nhc-2018-1")
-    s.add_argument("eid", nargs="?", metavar="EID", help="e.g. art_25__para_3")
+    s.add_argument("document", metavar="DOCUMENT", help="one of: " + ", ".join(_vocabulary().documents))
+    s.add_argument("eid", nargs="?", metavar="EID", help="a provision's eId, e.g. art_11__para_1 or sec_2__subsec_1")
     s.add_argument("--as-of", type=_date, default=None, metavar="DATE", help="date for the document's status (default today)")
     s.set_defaults(func=cmd_kb_show)
     s = kbs.add_parser("schemas", help="regenerate kb/schema/*.schema.json from kb/vocabulary.yaml")

@@ -273,8 +273,8 @@ def _qualifiers(spec: dict, chart: dict, rules: list) -> list[str]:
     out = []
     for q in wanted:
         value = tuple(q["value"]) if isinstance(q["value"], list) else q["value"]
-        if rules and all(any(l.fact == q["fact"] and l.op == q["op"] and l.value == value
-                             for l in _required_leaves(r.condition)) for r in rules):
+        if rules and all(any(leaf.fact == q["fact"] and leaf.op == q["op"] and leaf.value == value
+                             for leaf in _required_leaves(r.condition)) for r in rules):
             out.append(q["text"])
     return out
 
@@ -476,7 +476,7 @@ def build_graph(jurisdiction, chart: str = "filing", as_of: dt.date | str | None
         if step["id"] in present:
             for nid, attrs in step_nodes[step["id"]]:
                 attrs = dict(attrs)
-                attrs["label"] = "\n".join(l["text"] for l in attrs["lines"])
+                attrs["label"] = "\n".join(line["text"] for line in attrs["lines"])
                 G.add_node(nid, **attrs)
     for e in edges:
         if e["src"] not in present or e["dst"] not in present:

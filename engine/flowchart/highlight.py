@@ -98,9 +98,8 @@ def apply(G: nx.DiGraph, request: dict, response: dict) -> nx.DiGraph:
             d["label"] = "\n".join(line["text"] for line in d["lines"])
     # an end is reached when a highlighted step (or a branch taken) leads to it
     for n, d in G.nodes(data=True):
-        if d["kind"] == "end" and n in reach:
-            if any(state[p] == "on" and taken(p, n) for p in G.predecessors(n)):
-                state[n] = "on"
+        if d["kind"] == "end" and n in reach and any(state[p] == "on" and taken(p, n) for p in G.predecessors(n)):
+            state[n] = "on"
     for n, d in G.nodes(data=True):
         d["state"] = state[n]
     for a, b, attrs in G.edges(data=True):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from typing import Any
 
 import graphviz
 import networkx as nx
@@ -20,7 +21,7 @@ FORMATS = ("svg", "png", "dot", "mermaid")
 PNG_DPI = 110
 
 # sizes and colours of the label line styles
-_LINE_STYLE = {
+_LINE_STYLE: dict[str, dict[str, Any]] = {
     "title": {"size": 13, "bold": True, "color": None, "wrap": "wrap"},
     "text": {"size": 11, "bold": False, "color": None, "wrap": "wrap"},
     "qualifier": {"size": 10, "bold": False, "color": "#6d28d9", "wrap": "wrap"},
@@ -217,7 +218,7 @@ def _legend(dot: graphviz.Digraph, G: nx.DiGraph, spec: dict) -> None:
             )
             c.node("legend_notes", label=f"<{rows}>", shape="plain")
             names.append("legend_notes")
-        for a, b in zip(names, names[1:]):
+        for a, b in zip(names, names[1:], strict=False):
             c.edge(a, b, style="invis")
 
 
@@ -304,7 +305,7 @@ def to_mermaid(G: nx.DiGraph) -> str:
     """The chart as a Mermaid flowchart (quoted labels, entity-coded text)."""
     spec = load_spec()
     st = spec["style"]
-    ids = {}
+    ids: dict[str, str] = {}
     for nid in G.nodes:
         mid = _mermaid_id(nid)
         while mid in ids.values():

@@ -31,7 +31,7 @@ def _date_ref(ref, documents) -> dt.date | None:
 def compute_due(spec: dict, events: dict[str, dt.date], documents: dict) -> Due:
     """The due date of one deadline spec, or Due(None) when it cannot be computed."""
     kind = spec["kind"]
-    event = events.get(spec.get("event")) if spec.get("event") else None
+    event = events.get(spec["event"]) if spec.get("event") else None
     if kind in ("none",):
         return Due(None, trigger=event)
     if kind in ("on_date",):

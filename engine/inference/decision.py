@@ -39,9 +39,11 @@ def _documents(kb, request) -> tuple[list[dict], list[str], list[dict]]:
             active.append(doc_id)
         if st == "not_yet_in_force":
             start = validity.bounds(doc.dates.get("in_force_from"))[0]
+            assert start is not None  # a document with an unknown start is "uncertain", not "not yet"
             warnings.append({"code": "document_not_in_force", "message": f"{doc.title}（{doc_id}）自{start.isoformat()}起施行，{request.as_of.isoformat()}尚未施行，其规则未适用"})
         elif st == "expired":
             end = validity.bounds(doc.dates.get("in_force_until"))[1]
+            assert end is not None  # only a known end makes a document expired
             warnings.append({"code": "document_expired", "message": f"{doc.title}（{doc_id}）有效期至{end.isoformat()}，{request.as_of.isoformat()}已失效，其规则未适用"})
         if (doc.dates.get("in_force_from") or {}).get("precision") != "day":
             note = doc.dates.get("note") or ""
@@ -107,11 +109,11 @@ def _technology_view(kb, request, resolution, cls, class_rules) -> dict | None:
     res = resolution or {}
     t = res.get("technology") or {}
     listings = []
-    for l in res.get("listings") or []:
-        c = l.get("citation")
+    for listing in res.get("listings") or []:
+        c = listing.get("citation")
         listings.append({
-            "catalog": l["catalog"], "code": l["code"], "name": l["name"], "scope": l["scope"],
-            "grades": l.get("grades"),
+            "catalog": listing["catalog"], "code": listing["code"], "name": listing["name"],
+            "scope": listing["scope"], "grades": listing.get("grades"),
             "citation": cite(kb, f"{c['document']}:{c['eid']}") if c else None,
         })
     citations = []

@@ -18,7 +18,7 @@ from engine.kb import conditions
 from engine.kb.rules import CompiledRule
 
 _LOCK = threading.Lock()
-_BUILT: dict[str, "DurableBackend"] = {}
+_BUILT: dict[str, DurableBackend] = {}
 
 
 def attr(fact: str) -> str:

@@ -33,7 +33,7 @@ class PureEvaluator:
 
         Only a rule that mentions an unknown fact can be undecided, so the others are skipped.
         """
-        out = []
+        out: list[Undecided] = []
         if not unknown:
             return out
         for s in stages:

@@ -47,8 +47,8 @@ def _classification_facts(f: Facts, resolution) -> None:
             f.unknown(key, query_path)
         return
     for scope in ("national", "provincial"):
-        listed = any(l["scope"] == scope for l in resolution["listings"])
-        needs_grade = any(l["scope"] == scope for l in resolution.get("grade_needed") or [])
+        listed = any(x["scope"] == scope for x in resolution["listings"])
+        needs_grade = any(x["scope"] == scope for x in resolution.get("grade_needed") or [])
         if listed or not needs_grade:
             f.values[f"technology.listed_{scope}"] = listed
         else:

@@ -76,7 +76,7 @@ def build(kb, fired: list[CompiledRule], events: dict, as_of: dt.date) -> tuple[
             refs = _unique([c for r in entry["rules"] for c in (r.spec["deadline"].get("cite") or r.spec["citations"])])
             views.append((due, entry, _deadline_view(entry["spec"], due, [cite(kb, c) for c in refs])))
         computable = [v for v in views if v[0].date is not None]
-        chosen = min(computable, key=lambda v: v[0].date) if computable else views[0]
+        chosen = min(computable, key=lambda v: v[0].date or dt.date.max) if computable else views[0]
         deadline = dict(chosen[2])
         alternatives = [v[2] for v in views if v is not chosen]
         if alternatives:

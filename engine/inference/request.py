@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from engine.errors import InvalidRequest
@@ -66,7 +67,7 @@ def _message(err) -> str:
     return err.message
 
 
-_FAST = None
+_FAST: Any = None   # a jsonschema_rs validator, False when unavailable, None before the first try
 
 
 def _fast_validator():

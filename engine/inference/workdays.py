@@ -25,7 +25,7 @@ import datetime as _dt
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
+from functools import cache
 
 import chinese_calendar
 from borax.calendars.lunardate import LCalendars, LunarDate
@@ -67,7 +67,7 @@ class WorkdayResult:
 # --------------------------------------------------------------------------- rules (kb)
 
 
-@lru_cache(maxsize=None)
+@cache
 def rules() -> dict:
     """The calendar rules of `kb/calendar.yaml`, validated against `calendar.schema.json`.
 
@@ -94,7 +94,7 @@ def rules() -> dict:
     return data
 
 
-@lru_cache(maxsize=None)
+@cache
 def _weekly_rest_days() -> frozenset[int]:
     """Weekday numbers (Monday = 0) of the weekly rest days."""
     return frozenset(_WEEKDAYS.index(name) for name in rules()["weekly_rest_days"]["days"])
@@ -171,7 +171,7 @@ def statutory_days(year: int) -> dict[date, str]:
     return dict(_statutory_days(year))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _statutory_days(year: int) -> tuple[tuple[date, str], ...]:
     _check_supported(year)
     weekly = _weekly_rest_days()
@@ -202,7 +202,7 @@ def provisional_rest_days(year: int) -> frozenset[date]:
 # --------------------------------------------------------------------------- per-year tables
 
 
-@lru_cache(maxsize=None)
+@cache
 def _published(year: int) -> bool:
     try:
         chinese_calendar.is_workday(date(year, 7, 1))
@@ -211,7 +211,7 @@ def _published(year: int) -> bool:
     return True
 
 
-@lru_cache(maxsize=None)
+@cache
 def _year(year: int) -> tuple[frozenset[int], tuple[int, ...]]:
     """(rest-day ordinals, sorted working-day ordinals) of `year`."""
     first, last = date(year, 1, 1).toordinal(), date(year, 12, 31).toordinal()

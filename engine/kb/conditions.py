@@ -7,8 +7,9 @@ returns None for it (three-valued logic), which is how missing facts are found.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Union
+from typing import Any
 
 NEGATE = {"eq": "ne", "ne": "eq", "in": "not_in", "not_in": "in", "gte": "lt", "lt": "gte",
           "lte": "gt", "gt": "lte", "before": "on_or_after", "on_or_after": "before"}
@@ -19,7 +20,7 @@ DATE_OPS = {"before": "lt", "on_or_after": "gte"}
 class Leaf:
     fact: str
     op: str          # eq ne in not_in gte gt lte lt present absent
-    value: object = None
+    value: Any = None   # a JSON scalar, a tuple of them (in/not_in), or _UNKNOWN
 
     def __str__(self) -> str:
         return f"{self.fact} {self.op} {self.value!r}" if self.op not in ("present", "absent") else f"{self.fact} {self.op}"
@@ -35,7 +36,7 @@ class Any_:
     items: tuple
 
 
-Node = Union[Leaf, All, Any_]
+Node = Leaf | All | Any_
 
 
 def parse(spec, resolve_date: Callable[[object], int | None], negate: bool = False) -> Node:
@@ -171,7 +172,7 @@ def compile_node(node: Node):
     parts = [compile_node(child) for child in node.items]
     if isinstance(node, All):
         def conj(facts, unknown):
-            result = True
+            result: bool | None = True
             for part in parts:
                 r = part(facts, unknown)
                 if r is False:
@@ -182,7 +183,7 @@ def compile_node(node: Node):
         return conj
 
     def disj(facts, unknown):
-        result = False
+        result: bool | None = False
         for part in parts:
             r = part(facts, unknown)
             if r is True:

@@ -106,12 +106,13 @@ def expected_label(eid: str) -> tuple[str, ...] | str:
     if parsed is None:
         return f"malformed eId {eid!r}"
     top, segs, num = parsed
+    n0 = num[0] if num else 0  # art, sec and att eIds always carry a number
     if top == "art":
-        labels = [f"第{chinese_numeral(num[0])}条"]
+        labels = [f"第{chinese_numeral(n0)}条"]
     elif top == "sec":
-        labels = [f"{chinese_numeral(num[0])}、"]
+        labels = [f"{chinese_numeral(n0)}、"]
     elif top == "att":
-        labels = [f"附件{num[0]}"]
+        labels = [f"附件{n0}"]
     elif top == "preamble":
         labels = ["前言"]
     else:
@@ -298,12 +299,12 @@ def get_document(document_id: str, directory: str | Path = DOCUMENTS_DIR) -> Doc
 # --------------------------------------------------------------------------- checking
 
 
-def _date_problems(dates: dict, file: str) -> list[Problem]:
+def _date_problems(dates: dict | None, file: str) -> list[Problem]:
     """Every dated value is a real date matching its precision; from >= published; until > from."""
     out: list[Problem] = []
     if not isinstance(dates, dict):
         return out
-    bounds = {}
+    bounds: dict[str, tuple[dt.date, dt.date]] = {}
     for key in ("published", "in_force_from", "in_force_until"):
         value = dates.get(key)
         if not isinstance(value, dict):
@@ -312,12 +313,14 @@ def _date_problems(dates: dict, file: str) -> list[Problem]:
         if text is None or precision == "unknown":
             continue
         try:
-            bounds[key] = validity.bounds(value)
+            lo, hi = validity.bounds(value)
             if precision == "day":
                 dt.date.fromisoformat(str(text))
         except (ValueError, TypeError) as exc:
             out.append(Problem(file, f"dates.{key}.date", f"{text!r} is not a valid {precision} date ({exc})"))
-            bounds.pop(key, None)
+            continue
+        if lo is not None and hi is not None:
+            bounds[key] = (lo, hi)
     pub, start, end = bounds.get("published"), bounds.get("in_force_from"), bounds.get("in_force_until")
     if pub and start and start[1] < pub[0]:
         out.append(Problem(file, "dates.in_force_from", f"in force from {start[1]} before it was published ({pub[0]})"))
@@ -364,6 +367,7 @@ def _provision_problems(data: dict, file: str) -> list[Problem]:
             if wanted and top != wanted:
                 out.append(Problem(file, f"{where}.eid", f"{eid}: a document with structure {structure} has no {top}_ provisions"))
         # numbering: 1, 2, 3 … within each parent and kind; art_N_2 only after art_N
+        key: tuple[str | None, str]
         if par is None:
             key, n = (None, top), (num[0] if num else None)
             if top == "art" and num and num[1] is not None:
@@ -389,9 +393,9 @@ def _provision_problems(data: dict, file: str) -> list[Problem]:
         # text
         if not isinstance(text, str) or not text.strip():
             out.append(Problem(file, f"{where}.text", f"{eid} has empty text"))
-        elif par is not None and par in texts and segs[-1][0] in CONTAINED_KINDS:
-            if _squash(text) not in _squash(texts[par]):
-                out.append(Problem(file, f"{where}.text", f"text of {eid} does not occur in the text of its parent {par}"))
+        elif (par is not None and par in texts and segs[-1][0] in CONTAINED_KINDS
+              and _squash(text) not in _squash(texts[par])):
+            out.append(Problem(file, f"{where}.text", f"text of {eid} does not occur in the text of its parent {par}"))
         seen[eid] = i
         texts[eid] = text if isinstance(text, str) else ""
     # repeals cite an existing provision

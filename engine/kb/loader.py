@@ -11,20 +11,46 @@ from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
 
-from engine.errors import KnowledgeBaseError
+from engine.errors import KnowledgeBaseError, Problem
 from engine.kb.rules import CompiledRule, check_rules, compile_rules, load_rule_files
+from engine.kb.schemas import schema_problems
 from engine.kb.vocabulary import Vocabulary, vocabulary
-from engine.paths import CATALOGS_DIR, KB_DIR, ROOT
+from engine.paths import CATALOGS_DIR, KB_DIR, ROOT, relative
+from engine.yamlio import load_yaml
 
-VERSION = "0.1.0"
+VERSION_FILE = KB_DIR / "version.yaml"
+
+
+def version_problems() -> list[Problem]:
+    """Problems of kb/version.yaml (missing, unreadable, or not valid against version.schema.json)."""
+    file = relative(VERSION_FILE)
+    if not VERSION_FILE.is_file():
+        return [Problem(file, "(file)", "missing: the knowledge base needs a version (see CHANGELOG.md)")]
+    try:
+        data = load_yaml(VERSION_FILE)
+    except Exception as exc:  # yaml.YAMLError, UnicodeDecodeError, OSError
+        return [Problem(file, "(file)", f"cannot be read as YAML: {exc}")]
+    return schema_problems("version", data, file)
+
+
+def kb_version() -> str:
+    """The knowledge base's version, from kb/version.yaml; KnowledgeBaseError when it is unusable."""
+    problems = version_problems()
+    if problems:
+        raise KnowledgeBaseError(problems)
+    return str(load_yaml(VERSION_FILE)["version"])
 
 
 def kb_digest() -> str:
-    """sha256 over every file of kb/ and catalogs/ (path and content), in path order."""
+    """sha256 over every file of kb/ and catalogs/ (path and content), in path order.
+
+    Paths count relative to their own directory (`kb/…`, `catalogs/…`), so a copy of the
+    knowledge base elsewhere (MEDTECH_KB, MEDTECH_CATALOGS) has the digest of its content.
+    """
     h = hashlib.sha256()
-    for base in (KB_DIR, CATALOGS_DIR):
+    for label, base in (("kb", KB_DIR), ("catalogs", CATALOGS_DIR)):
         for path in sorted(p for p in base.rglob("*") if p.is_file()):
-            h.update(str(path.relative_to(ROOT)).encode())
+            h.update(f"{label}/{path.relative_to(base).as_posix()}".encode())
             h.update(b"\0")
             h.update(path.read_bytes())
             h.update(b"\0")
@@ -33,12 +59,7 @@ def kb_digest() -> str:
 
 def document_order(vocab: Vocabulary) -> list[str]:
     """Documents in the order they are cited: the national measures first, then each province."""
-    order: list[str] = []
-    for j in vocab.jurisdictions:
-        for d in j.documents:
-            if d not in order:
-                order.append(d)
-    return order
+    return vocab.documents
 
 
 @dataclass(eq=False)
@@ -48,7 +69,7 @@ class KnowledgeBase:
     rules: list[CompiledRule]
     rule_files: dict
     digest: str
-    version: str = VERSION
+    version: str
 
     @cached_property
     def rule_by_id(self) -> dict[str, CompiledRule]:
@@ -84,6 +105,7 @@ def knowledge_base() -> KnowledgeBase:
     `medtech kb check` always validates everything.
     """
     from engine.kb.documents import load_documents
+    version = kb_version()
     digest = kb_digest()
     marker = _validated_marker(digest)
     known_good = marker.exists()
@@ -96,4 +118,4 @@ def knowledge_base() -> KnowledgeBase:
         if problems:
             raise KnowledgeBaseError(problems)
         _remember_valid(marker)
-    return KnowledgeBase(vocab, documents, compile_rules(files, documents, order), files, digest)
+    return KnowledgeBase(vocab, documents, compile_rules(files, documents, order), files, digest, version)

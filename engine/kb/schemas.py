@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 
 from jsonschema import Draft202012Validator
 
@@ -10,14 +10,31 @@ from engine.errors import Problem
 from engine.paths import SCHEMA_DIR
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_schema(name: str) -> dict:
-    """The schema `kb/schema/<name>.schema.json`."""
+    """The schema `kb/schema/<name>.schema.json`, with the id lists it takes from the vocabulary.
+
+    A hand-written schema names a list of jurisdiction or document ids by a node
+    `{"x-vocabulary": "jurisdictions" | "provinces" | "documents"}`, which gets its `enum` from
+    kb/vocabulary.yaml here; so adding a jurisdiction or a document edits no schema.
+    """
     with open(SCHEMA_DIR / f"{name}.schema.json", encoding="utf-8") as fh:
-        return json.load(fh)
+        return _fill_vocabulary(json.load(fh))
 
 
-@lru_cache(maxsize=None)
+def _fill_vocabulary(node):
+    if isinstance(node, dict):
+        out = {k: _fill_vocabulary(v) for k, v in node.items()}
+        if isinstance(node.get("x-vocabulary"), str):
+            from engine.kb.vocabulary import vocabulary
+            out["enum"] = vocabulary().id_list(node["x-vocabulary"])
+        return out
+    if isinstance(node, list):
+        return [_fill_vocabulary(v) for v in node]
+    return node
+
+
+@cache
 def validator(name: str, formats: bool = False) -> Draft202012Validator:
     """A compiled validator for the named schema (checked against the metaschema first);
     `formats=True` also checks `format` (e.g. that a date exists)."""

@@ -45,6 +45,6 @@ def status_on(dates: dict, as_of: dt.date) -> str:
         return "not_yet_in_force"
     if end_hi is not None and as_of > end_hi:
         return "expired"
-    if as_of < start_hi or (end_lo is not None and as_of > end_lo):
+    if (start_hi is not None and as_of < start_hi) or (end_lo is not None and as_of > end_lo):
         return "uncertain"
     return "in_force"

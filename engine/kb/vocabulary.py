@@ -15,6 +15,7 @@ class Jurisdiction:
     name: str
     aliases: tuple[str, ...]
     documents: tuple[str, ...]
+    level: str = "provincial"   # national (the national measures alone) | provincial
 
 
 @dataclass(frozen=True)
@@ -31,9 +32,30 @@ class Vocabulary:
     @property
     def jurisdictions(self) -> list[Jurisdiction]:
         return [
-            Jurisdiction(j["id"], j["name"], tuple(j.get("aliases", [])), tuple(j["documents"]))
+            Jurisdiction(j["id"], j["name"], tuple(j.get("aliases", [])), tuple(j["documents"]), j.get("level", "provincial"))
             for j in self.raw["jurisdictions"]
         ]
+
+    @property
+    def documents(self) -> list[str]:
+        """Every document id in the order they are cited: the national measures first, then each province's."""
+        order: list[str] = []
+        for j in self.jurisdictions:
+            for d in j.documents:
+                if d not in order:
+                    order.append(d)
+        return order
+
+    def id_list(self, kind: str) -> list[str]:
+        """The ids a hand-written schema takes from here (`"x-vocabulary": kind` in kb/schema/*.json):
+        `jurisdictions`, `provinces` (the provincial ones) or `documents`."""
+        if kind == "jurisdictions":
+            return [j.id for j in self.jurisdictions]
+        if kind == "provinces":
+            return [j.id for j in self.jurisdictions if j.level == "provincial"]
+        if kind == "documents":
+            return self.documents
+        raise ValueError(f"unknown x-vocabulary list {kind!r} (known: jurisdictions, provinces, documents)")
 
     def jurisdiction_spellings(self) -> list[str]:
         """Every accepted spelling: ids first, then Chinese names and aliases."""

@@ -99,9 +99,9 @@ app = FastAPI(
     lifespan=lifespan,
 )
 app.add_middleware(DigestHeaderMiddleware)
-app.add_exception_handler(ApiError, api_error_handler)
-app.add_exception_handler(RequestValidationError, validation_error_handler)
-app.add_exception_handler(StarletteHTTPException, http_error_handler)
+app.add_exception_handler(ApiError, api_error_handler)  # type: ignore[arg-type]  # starlette types handlers as taking any Exception
+app.add_exception_handler(RequestValidationError, validation_error_handler)  # type: ignore[arg-type]  # starlette types handlers as taking any Exception
+app.add_exception_handler(StarletteHTTPException, http_error_handler)  # type: ignore[arg-type]  # starlette types handlers as taking any Exception
 
 
 def openapi_document() -> dict:

@@ -90,6 +90,6 @@ def batch_items(data: Any) -> list:
         errors.append({"path": "requests", "message": f"{items!r:.60} is not of type 'array'"})
     elif len(items) > MAX_BATCH:
         errors.append({"path": "requests", "message": f"at most {MAX_BATCH} requests per batch (got {len(items)})"})
-    if errors:
+    if errors or not isinstance(items, list):
         raise ApiError(422, errors)
     return items

@@ -9,6 +9,7 @@ query parameters list the values the vocabulary and the documents accept.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
@@ -128,6 +129,7 @@ def _describe_parameter(param: dict) -> None:
     (an unknown value is still answered: 404 listing what exists)."""
     from engine.kb.vocabulary import vocabulary
     name, description = param["name"], param.get("schema", {}).get("description") or param.get("description")
+    schema: dict[str, Any]
     if name == "as_of":
         schema = {"type": "string", "format": "date"}
     elif name == "jurisdiction":

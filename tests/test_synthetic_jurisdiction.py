@@ -1,0 +1,168 @@
+"""A sixth jurisdiction added with YAML alone (tests/fixtures/synthetic_jurisdiction/).
+
+The real kb/ and catalogs/ are copied to a temporary directory, the fixture's files are laid
+over them as docs/adding-a-jurisdiction.md says, and the `medtech` command of this virtual
+environment runs against the copy through MEDTECH_KB and MEDTECH_CATALOGS: the same loader as
+for the real knowledge base, no Python changed. Expected answers are worked out from the
+fixture's text (示卫医发〔2024〕1号 第一条: 10 working days; 第二条: the two listed techniques)
+and the calendar, not from the engine.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import chinese_calendar
+import pytest
+import yaml
+
+from engine.yamlio import load_yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURE = Path(__file__).resolve().parent / "fixtures" / "synthetic_jurisdiction"
+MEDTECH = Path(sys.executable).parent / "medtech"
+DOC = "sl-2024-1"
+
+
+def _dump(data, path: Path) -> None:
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=4096), encoding="utf-8")
+
+
+def make_kb(base: Path) -> Path:
+    """The real knowledge base plus the synthetic jurisdiction, under `base` (kb/, catalogs/)."""
+    shutil.copytree(ROOT / "kb", base / "kb")
+    shutil.copytree(ROOT / "catalogs", base / "catalogs")
+    shutil.copytree(FIXTURE / "kb", base / "kb", dirs_exist_ok=True)
+    shutil.copytree(FIXTURE / "catalogs", base / "catalogs", dirs_exist_ok=True)
+    vocab = load_yaml(base / "kb" / "vocabulary.yaml")
+    vocab["jurisdictions"] += load_yaml(FIXTURE / "vocabulary.yaml")
+    _dump(vocab, base / "kb" / "vocabulary.yaml")
+    charts = load_yaml(base / "kb" / "flowcharts.yaml")
+    charts["documents"].update(load_yaml(FIXTURE / "flowcharts.yaml"))
+    _dump(charts, base / "kb" / "flowcharts.yaml")
+    return base
+
+
+def medtech(base: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "MEDTECH_KB": str(base / "kb"), "MEDTECH_CATALOGS": str(base / "catalogs"),
+           "XDG_CACHE_HOME": str(base / "cache")}
+    return subprocess.run([str(MEDTECH), *args], input=stdin, capture_output=True, text=True, env=env,
+                          cwd=base, timeout=300)
+
+
+def nth_working_day_after(day: dt.date, n: int) -> dt.date:
+    while n:
+        day += dt.timedelta(days=1)
+        n -= chinese_calendar.is_workday(day)
+    return day
+
+
+@pytest.fixture(scope="module")
+def six(tmp_path_factory) -> Path:
+    """The copy, with its generated schemas brought up to date by `medtech kb schemas`."""
+    base = make_kb(tmp_path_factory.mktemp("six"))
+    stale = medtech(base, "kb", "check")
+    # the new jurisdiction is not yet among the request schema's accepted spellings
+    assert stale.returncode == 1 and "request.schema.json" in stale.stdout, stale.stdout + stale.stderr
+    done = medtech(base, "kb", "schemas")
+    assert done.returncode == 0, done.stderr
+    return base
+
+
+def test_kb_check_accepts_the_sixth_jurisdiction(six):
+    proc = medtech(six, "kb", "check")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "knowledge base OK: 6 documents" in proc.stdout
+    assert "7 catalogue versions" in proc.stdout
+    # the copy, not the repository, answered
+    assert "示例省" in (six / "kb" / "schema" / "request.schema.json").read_text(encoding="utf-8")
+    assert "示例省" not in (ROOT / "kb" / "schema" / "request.schema.json").read_text(encoding="utf-8")
+
+
+def _decide(base: Path, request: dict) -> dict:
+    proc = medtech(base, "decide", "-", "--format", "json", stdin=json.dumps(request, ensure_ascii=False))
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+def test_decide_for_the_sixth_jurisdiction(six):
+    request = load_yaml(FIXTURE / "request.yaml")
+    r = _decide(six, request)
+    assert r["jurisdiction"] == {"id": "shili", "name": "示例省"}
+    assert r["knowledge_base"]["version"] == load_yaml(ROOT / "kb" / "version.yaml")["version"]
+    assert [(d["id"], d["status"]) for d in r["documents"]] == [("nhc-2018-1", "in_force"), (DOC, "in_force")]
+    # 第二条第一款第（一）项 lists the technique: restricted by the provincial list, national 第十条第三款
+    t = r["technology"]
+    assert t["id"] == "knee-arthroplasty" and t["class"] == "restricted"
+    assert [(x["catalog"], x["code"], x["scope"]) for x in t["listings"]] == [("shili-2024", "SL01", "provincial")]
+    # 第一条第一款: filed within 10 working days of the first case (2025-03-03, a Monday): the 10th
+    # working day is Monday 2025-03-17; the national 15 working days (第十一条) end on 2025-03-24
+    event = dt.date(2025, 3, 3)
+    assert nth_working_day_after(event, 10) == dt.date(2025, 3, 17)
+    assert nth_working_day_after(event, 15) == dt.date(2025, 3, 24)
+    filing = [o for o in r["obligations"] if o["action"] == "file"]
+    assert len(filing) == 1, filing
+    o = filing[0]
+    assert o["addressee"] == "license_issuer" and o["actor"] == "institution"
+    assert o["due"] == "2025-03-17" and o["status"] == "pending"
+    assert o["deadline"]["days"] == 10 and o["deadline"]["text"] == "开展首例临床应用之日起10个工作日内"
+    assert [(a["days"], a["due"]) for a in o["deadline"]["alternatives"]] == [(15, "2025-03-24")]
+    cited = {(c["document"], c["eid"]): c for c in o["citations"]}
+    assert ("nhc-2018-1", "art_11__para_1") in cited
+    own = cited[(DOC, "art_1__para_1")]
+    assert own["label"] == "第一条第一款"
+    assert own["quote"] == "医疗机构开展限制类技术临床应用的，应当自开展首例临床应用之日起10个工作日内，向核发其《医疗机构执业许可证》的卫生健康行政部门备案。"
+
+
+def test_the_same_case_nationally_is_unlisted(six):
+    """Control: without the province's list the technique is in no catalogue, so nothing is filed."""
+    request = load_yaml(FIXTURE / "request.yaml")
+    request["institution"]["jurisdiction"] = "national"
+    r = _decide(six, request)
+    assert r["technology"]["class"] == "unlisted" and r["technology"]["listings"] == []
+    assert not [o for o in r["obligations"] if o["action"] == "file"]
+
+
+def test_flowchart_of_the_sixth_jurisdiction(six, tmp_path):
+    out = tmp_path / "shili.dot"
+    proc = medtech(six, "flowchart", "示例省", "--as-of", "2025-03-05", "-o", str(out))
+    assert proc.returncode == 0, proc.stderr
+    dot = out.read_text(encoding="utf-8")
+    assert "10个工作日" in dot                      # the province's deadline on the filing step
+    assert "示卫医发〔2024〕1号" in dot               # its provisions, by the short name in kb/flowcharts.yaml
+    svg = medtech(six, "flowchart", "shili", "--as-of", "2025-03-05", "--format", "svg")
+    assert svg.returncode == 0 and svg.stdout.lstrip().startswith("<?xml") and "</svg>" in svg.stdout
+
+
+def test_kb_check_names_file_and_location_of_a_bad_citation(tmp_path):
+    base = make_kb(tmp_path)
+    assert medtech(base, "kb", "schemas").returncode == 0
+    rules = base / "kb" / "rules" / f"{DOC}.yaml"
+    text = rules.read_text(encoding="utf-8")
+    rules.write_text(text.replace(f"citations: [{DOC}:art_1__para_1]", f"citations: [{DOC}:art_3__para_1]"), encoding="utf-8")
+    catalogue = base / "catalogs" / "versions" / "shili-2024.yaml"
+    catalogue.write_text(catalogue.read_text(encoding="utf-8").replace("art_2__para_1__item_2", "art_2__para_1__item_3"),
+                         encoding="utf-8")
+    proc = medtech(base, "kb", "check")
+    assert proc.returncode == 1
+    lines = proc.stdout.splitlines()
+    assert f"{rules}: rules.1.citations: no provision art_3__para_1 in {DOC}" in lines, proc.stdout
+    assert f"{catalogue}: entries.1.citation.eid: no provision art_2__para_1__item_3 in {DOC}" in lines, proc.stdout
+
+
+def test_kb_check_names_a_jurisdiction_without_its_document(tmp_path):
+    base = make_kb(tmp_path)
+    vocab_file = base / "kb" / "vocabulary.yaml"
+    vocab = load_yaml(vocab_file)
+    vocab["jurisdictions"][-1]["documents"] = ["nhc-2018-1", "sl-2025-1"]
+    _dump(vocab, vocab_file)
+    assert medtech(base, "kb", "schemas").returncode == 0
+    proc = medtech(base, "kb", "check")
+    assert proc.returncode == 1
+    assert f"{vocab_file}: jurisdictions.5.documents.1: no document sl-2025-1 in {base / 'kb' / 'documents'}" in proc.stdout, proc.stdout
+    assert f"{base / 'kb' / 'documents' / (DOC + '.yaml')}: jurisdiction:" in proc.stdout, proc.stdout
