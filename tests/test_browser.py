@@ -7,6 +7,7 @@ where that is impossible.
 """
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import os
 import re
@@ -192,7 +193,34 @@ def test_docs_page_works_offline_if_there_is_one(page, base):
     # the fixture asserts that nothing was fetched from outside the service
 
 
-def test_screenshots_script(base, tmp_path):
+# Compares two PNGs in the browser: both scaled down 4x (smoothing absorbs anti-aliasing), the share of
+# pixels whose colour differs noticeably. Layout or text changes move far more than a few percent.
+_DIFF_JS = """async ([a, b]) => {
+  const load = src => new Promise((ok, bad) => { const i = new Image(); i.onload = () => ok(i); i.onerror = bad; i.src = src; });
+  const [x, y] = await Promise.all([load(a), load(b)]);
+  if (x.naturalWidth !== y.naturalWidth || x.naturalHeight !== y.naturalHeight) return 1;
+  const w = Math.ceil(x.naturalWidth / 4), h = Math.ceil(x.naturalHeight / 4);
+  const pixels = img => {
+    const c = document.createElement("canvas"); c.width = w; c.height = h;
+    const g = c.getContext("2d"); g.imageSmoothingQuality = "high"; g.drawImage(img, 0, 0, w, h);
+    return g.getImageData(0, 0, w, h).data;
+  };
+  const p = pixels(x), q = pixels(y);
+  let differ = 0;
+  for (let i = 0; i < p.length; i += 4) {
+    if (Math.abs(p[i] - q[i]) + Math.abs(p[i + 1] - q[i + 1]) + Math.abs(p[i + 2] - q[i + 2]) > 60) differ++;
+  }
+  return differ / (w * h);
+}"""
+
+
+def image_difference(page, a: Path, b: Path) -> float:
+    def data_url(path: Path) -> str:
+        return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode()
+    return page.evaluate(_DIFF_JS, [data_url(a), data_url(b)])
+
+
+def test_screenshots_script(base, page, tmp_path):
     # run as people run it (a separate process: one Playwright per process)
     proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "screenshots.py"), "--url", base, "-o", str(tmp_path)],
                           capture_output=True, text=True, timeout=300)
@@ -205,6 +233,10 @@ def test_screenshots_script(base, tmp_path):
     for name in ("desktop.png", "phone.png", "print-1.png", "missing.png", "chart.png"):
         assert (committed / name).exists(), f"docs/screenshots/{name}: run scripts/screenshots.py"
         assert png_size(committed / name) == png_size(tmp_path / name), name
+    # the committed screenshots show what the page shows now (regenerate them when it changes)
+    for name in ("desktop.png", "phone.png", "missing.png", "print-1.png"):
+        share = image_difference(page, committed / name, tmp_path / name)
+        assert share < 0.03, f"docs/screenshots/{name} differs from the page in {share:.1%} of its area: run scripts/screenshots.py"
 
 
 def png_size(path: Path) -> tuple[int, int]:
