@@ -43,16 +43,15 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from engine.render.exports import format_for_accept
 from engine.service.decisions import (
     BATCH_CHUNK,
     MAX_BATCH,
     batch_items,
     decide_as,
     decide_many,
-    decide_one,
     export_content,
 )
-from engine.render.exports import format_for_accept
 from engine.service.errors import (
     ApiError,
     api_error_handler,
