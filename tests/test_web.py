@@ -321,3 +321,13 @@ def test_download_needs_a_valid_query(client):
     assert client.get("/export?fmt=exe&jurisdiction=hunan").status_code == 404
     bad = client.get(url([("fmt", "md"), ("jurisdiction", "hunan"), ("as_of", "2025-02-30")], "/export"))
     assert bad.status_code == 422 and "查询不完整" in bad.text
+
+
+def test_overlong_input_is_reported_not_cut(client):
+    pairs = [p for p in EXAMPLE if p[0] not in ("tech", "ev", "ed")] + [("tech", "甲" * 201)]
+    r = client.get(url(pairs))
+    assert r.status_code == 422 and "技术名称过长" in r.text
+    many = [p for p in EXAMPLE if p[0] not in ("ev", "ed")] + [("ev", "patient_discharged"), ("ed", "2025-01-02")] * 150
+    r = client.get(url(many))
+    assert r.status_code == 422 and 'id="answer"' not in r.text and "事件最多 100 项" in r.text
+    assert len(re.findall(r'class="ev-row field', r.text)) == webform.MAX_EVENT_ROWS + webform.EXTRA_EVENT_ROWS

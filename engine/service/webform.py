@@ -48,6 +48,7 @@ YES_ONLY = ("major_ethical_risk", "unapproved_product", "radiation")
 DATE_FIELDS = ("as_of", "in_use_since")
 LEVELS = {"1": 1, "2": 2, "3": 3, "none": None}
 EXTRA_EVENT_ROWS = 1        # blank event rows offered besides the filled ones
+MAX_EVENT_ROWS = 101        # one more than a request may have, so the engine says so
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # what the technology field takes for a catalogue code rather than a name: S19, G05, CQ01, hunan:S19
 CODE = re.compile(r"^(?:[A-Za-z0-9-]+:)?[A-Za-z]{1,3}\d{1,3}$")
@@ -77,7 +78,8 @@ class Form:
         return self.request is not None or bool(self.errors)
 
 
-def _clean(value: str | None, limit: int = 200) -> str:
+def _clean(value: str | None, limit: int = 1000) -> str:
+    """Trimmed; cut far beyond any field's limit (the engine still reports a value that is too long)."""
     return (value or "").strip()[:limit]
 
 
@@ -96,7 +98,7 @@ def parse_query(items: Iterable[tuple[str, str]]) -> Form:
     one = {k: _clean(v[0]) for k, v in multi.items()}
     form = Form(values=one, grounds=[g for g in multi.get("pg", []) if g])
     types, dates = multi.get("ev", []), multi.get("ed", [])
-    for i in range(max(len(types), len(dates))):
+    for i in range(min(max(len(types), len(dates)), MAX_EVENT_ROWS)):
         row = EventRow(_clean(types[i] if i < len(types) else ""), _clean(dates[i] if i < len(dates) else ""))
         form.events.append(row)
     if not any(v for k, v in one.items() if k in PATHS) and not any(r.type or r.date for r in form.events):
@@ -188,6 +190,10 @@ def message(path: str, value) -> str:
         return "机构级别须为一级、二级、三级或未定级"
     if generic == "technology":
         return "请填写技术名称或目录编号"
+    if generic == "events":
+        from engine.kb.schemas import load_schema
+        most = load_schema("request")["properties"]["events"].get("maxItems")
+        return f"事件最多 {most} 项" if most else "事件填写有误"
     if generic in ("institution.category", "events.type", "technology.prohibited_grounds"):
         return f"{field_label(generic)}须从列表中选择"
     if generic in ("technology.name", "technology.code", "institution.name", "events.note"):
@@ -206,7 +212,7 @@ def _engine_message(error: dict, value) -> str:
 
 
 _OWN_MESSAGES = {"institution", "institution.jurisdiction", "as_of", "technology.in_use_since", "events.date",
-                 "technology.surgery_grade", "institution.level", "technology", "institution.category", "events.type",
+                 "technology.surgery_grade", "institution.level", "technology", "institution.category", "events.type", "events",
                  "technology.prohibited_grounds", "technology.name", "technology.code", "institution.name", "events.note"}
 
 
