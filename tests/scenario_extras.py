@@ -7,6 +7,12 @@
 - no_technology: true                                       the response's technology is null
 - materials_ids: [{action, addressee?, ids: [...]}]         exact material ids of an obligation
 - missing_absent: [path]                                    facts that must not be reported missing
+- materials_distinct: [{action, addressee?}]                no material id listed twice in that obligation
+- authority_absent: [action]                                no authority action of these actions
+- occurrences: [{action, addressee?, items: [{period or event_date, due, status}]}]
+                                                            exactly the deadline.occurrences of an obligation
+- cites_not: [{action, addressee?, cites: [...]}]           citations an obligation must NOT carry
+- count: [{action, addressee?, n}]                          how many obligations have this action (and addressee)
 """
 from __future__ import annotations
 
@@ -64,6 +70,35 @@ def check_extras(resp: dict, exp: dict) -> list[str]:
         ids = [m["id"] for m in cands[0]["materials"]]
         if ids != want["ids"]:
             errs.append(f"{want['action']}: materials {ids} != {want['ids']}")
+    for want in exp.get("materials_distinct", []):
+        cands = _find(resp["obligations"], want)
+        if not cands:
+            errs.append(f"no {want['action']} for materials_distinct")
+            continue
+        ids = [m["id"] for m in cands[0]["materials"]]
+        if len(ids) != len(set(ids)):
+            errs.append(f"{want['action']}: materials listed twice: {ids}")
+    for action in exp.get("authority_absent", []):
+        if any(o["action"] == action for o in resp["authority_actions"]):
+            errs.append(f"unexpected authority action {action}")
+    for want in exp.get("occurrences", []):
+        cands = _find(resp["obligations"], want)
+        if not cands:
+            errs.append(f"no {want['action']} for occurrences")
+            continue
+        got = [dict(o) for o in (cands[0]["deadline"] or {}).get("occurrences") or []]
+        wanted = [{k: str(v) for k, v in item.items()} for item in want["items"]]
+        if got != wanted:
+            errs.append(f"{want['action']}: occurrences {got} != {wanted}")
+    for want in exp.get("cites_not", []):
+        for o in _find(resp["obligations"], want):
+            for c in want["cites"]:
+                if _cites(o["citations"], c):
+                    errs.append(f"{want['action']}: unexpected citation {c}")
+    for want in exp.get("count", []):
+        n = len(_find(resp["obligations"], want))
+        if n != want["n"]:
+            errs.append(f"{want['action']}: {n} obligations != {want['n']}")
     paths = [m["path"] for m in resp["missing_facts"]]
     for p in exp.get("missing_absent", []):
         if p in paths:

@@ -7,7 +7,7 @@ from engine.kb import conditions as c
 
 
 def parse(spec):
-    return c.parse(spec, lambda ref: {"2018-08-13": 736919}.get(ref) if isinstance(ref, str) else None)
+    return c.parse(spec, lambda ref, op: {"2018-08-13": 736919}.get(ref) if isinstance(ref, str) else None)
 
 
 @pytest.mark.parametrize("spec, facts, expected", [
@@ -56,7 +56,7 @@ def test_relevant_unknowns_ignore_decided_branches():
 
 
 def test_unknowable_constant_never_holds():
-    node = c.parse({"fact": "d", "before": {"document": "x", "date": "in_force_from"}}, lambda ref: None)
+    node = c.parse({"fact": "d", "before": {"document": "x", "date": "in_force_from"}}, lambda ref, op: None)
     assert c.evaluate(node, {"d": 1}) is False
 
 

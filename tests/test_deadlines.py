@@ -27,8 +27,13 @@ def docs():
     ({"kind": "immediately", "event": "serious_incident"}, {"serious_incident": D(2025, 6, 3)}, D(2025, 6, 3)),
     ({"kind": "same_day", "event": "filing_submitted"}, {"filing_submitted": D(2025, 6, 3)}, D(2025, 6, 3)),
     ({"kind": "before_event", "event": "first_clinical_use"}, {"first_clinical_use": D(2025, 6, 3)}, D(2025, 6, 2)),
-    ({"kind": "quarter_first_week", "event": "first_clinical_use"}, {"first_clinical_use": D(2025, 11, 20)}, D(2026, 1, 7)),
-    ({"kind": "quarter_first_week", "event": "first_clinical_use"}, {"first_clinical_use": D(2025, 4, 1)}, D(2025, 7, 7)),
+    # 第1周 = the quarter's first 5 working days (issue 10 §3): 2026 opens with New Year 1/1-1/3, then
+    # 1/4 Sun (make-up) 1, 1/5 2, 1/6 3, 1/7 4, 1/8 5 (was calendar day 7, 2026-01-07)
+    ({"kind": "quarter_first_week", "days": 5, "event": "first_clinical_use"}, {"first_clinical_use": D(2025, 11, 20)}, D(2026, 1, 8)),
+    # Q3 2025 opens Tue 7/1: 7/1-7/4 1-4, 7/7 5
+    ({"kind": "quarter_first_week", "days": 5, "event": "first_clinical_use"}, {"first_clinical_use": D(2025, 4, 1)}, D(2025, 7, 7)),
+    # Q4 2025 opens with the National Day break 10/1-10/8: 10/9 1, 10/10 2, 10/11 Sat (make-up) 3, 10/13 4, 10/14 5
+    ({"kind": "quarter_first_week", "days": 5, "event": "first_clinical_use"}, {"first_clinical_use": D(2025, 9, 30)}, D(2025, 10, 14)),
     ({"kind": "half_year_end", "event": "filing_submitted"}, {"filing_submitted": D(2025, 6, 30)}, D(2025, 6, 30)),
     ({"kind": "half_year_end", "event": "filing_submitted"}, {"filing_submitted": D(2025, 7, 1)}, D(2025, 12, 31)),
     ({"kind": "on_date", "date": "2019-01-31"}, {}, D(2019, 1, 31)),
@@ -66,3 +71,19 @@ def test_provisional_year_is_flagged(docs):
 ])
 def test_status(kind, due, as_of, done, expected):
     assert status(kind, due, as_of, done) == expected
+
+
+def test_recurring_quarters_stop_when_the_document_no_longer_applies():
+    """Shanghai's rules end on 2029-08-14: the Q3 2029 report (cases from 7-01) is still owed, Q4 is not."""
+    from engine.inference.deadlines import recurring
+    spec = {"kind": "quarter_first_week", "days": 5, "event": "first_clinical_use"}
+    periods = recurring(spec, D(2029, 5, 10), D(2030, 3, 1), lambda day: day <= D(2029, 8, 14))
+    assert [p for p, _ in periods] == ["2029-Q2", "2029-Q3"]
+
+
+def test_recurring_quarters_end_at_the_next_not_yet_past():
+    from engine.inference.deadlines import recurring
+    spec = {"kind": "quarter_first_week", "days": 5, "event": "first_clinical_use"}
+    # Q2 2025 report due 7/7 (7/1-7/4, 7/7); asked 7/8 the next is Q3's, due 10/14 (after the 10/1-10/8 break)
+    periods = recurring(spec, D(2025, 5, 10), D(2025, 7, 8), lambda day: True)
+    assert [(p, d.date) for p, d in periods] == [("2025-Q2", D(2025, 7, 7)), ("2025-Q3", D(2025, 10, 14))]

@@ -156,3 +156,44 @@ def test_renders_a_real_response():
     assert "湖南省" in text and "机构层面的常设义务" in text
     for o in response["obligations"]:
         assert o["summary"] in text
+
+
+# ---------------------------------------------------------------- issue 10 §4
+def _one(obligation: dict, jurisdiction=("hunan", "湖南省")) -> dict:
+    r = copy.deepcopy(RESPONSE)
+    r["jurisdiction"] = {"id": jurisdiction[0], "name": jurisdiction[1]}
+    r["obligations"] = [obligation]
+    return r
+
+
+SELF_ASSESS = {
+    "id": "self-assess", "action": "self_assess", "actor": "institution", "addressee": None,
+    "summary": "按照相关医疗技术临床应用管理规范进行自我评估", "due": "2025-03-02",
+    "deadline": {"kind": "before_event", "event": "first_clinical_use", "text": "开展首例临床应用前", "due": "2025-03-02", "citations": [NHC_11]},
+    "status": "to_confirm", "materials": [], "citations": [NHC_11], "consequences": [],
+}
+
+
+def test_to_confirm_reads_as_a_step_to_check_not_a_late_one():
+    text = render_text(_one(SELF_ASSESS))
+    # the first case was on 2025-03-03: the day after the due date of a "before the first case" step
+    assert "应已于首例临床应用（2025-03-03）前完成，请核实" in text
+    assert "已逾期" not in text
+
+
+def test_shanghai_names_its_municipal_commission():
+    report = dict(SELF_ASSESS, id="report-incident", action="report", addressee="provincial_authority", status="immediate",
+                  due="2025-03-05", deadline={"kind": "immediately", "event": "efficacy_doubt", "text": "立即报告", "due": "2025-03-05"})
+    shanghai = render_text(_one(report, ("shanghai", "上海市")))
+    assert "对象：市卫生健康部门" in shanghai and "省级卫生健康行政部门" not in shanghai
+    # elsewhere the contract's provincial wording stays
+    assert "对象：省级卫生健康行政部门" in render_text(_one(report, ("jilin", "吉林省")))
+
+
+def test_jilin_repeated_article_numbers_are_told_apart():
+    art_41 = {"document": "jl-2021", "eid": "art_41__para_1", "label": "第四十一条第一款", "quote": "县级以上……向社会公布"}
+    art_41_2 = {"document": "jl-2021", "eid": "art_41_2__para_1", "label": "第四十一条第一款", "quote": "人体器官移植技术……不适用本细则。"}
+    text = render_text(_one(dict(SELF_ASSESS, status="pending", citations=[art_41, art_41_2]), ("jilin", "吉林省")))
+    lines = [line for line in text.splitlines() if "第四十一条第一款" in line]
+    assert len(lines) == 2 and lines[0] != lines[1]
+    assert "原文中第2个第四十一条" in lines[1]

@@ -15,7 +15,7 @@ import pytest
 
 from engine.cli.flowchart import cli_main
 from engine.flowchart import render_chart
-from engine.flowchart.build import build_graph, check, provision_label
+from engine.flowchart.build import build_graph, check, provision_label, short_material
 from engine.flowchart.render import mermaid_text, to_dot, to_mermaid, wrap
 from engine.kb.loader import knowledge_base
 from engine.kb.rules import split_ref
@@ -100,7 +100,8 @@ def test_jilin_filing_lists_six_materials(graphs):
     assert len(node["materials"]) == 6
     assert "备案材料（6项）" in node["label"]
     for i, m in enumerate(node["materials"], 1):
-        assert f"{i}. {m['text']}" in node["label"]
+        # a short list on the chart: the full text stays in the node's materials
+        assert f"{i}. {short_material(m['text'])}" in node["label"]
     assert any("首例临床应用病例信息" in m["text"] for m in node["materials"])
     counts = {j: len(graphs[(j, "filing")].nodes["file"]["materials"]) for j in JURISDICTIONS}
     assert counts == {"national": 3, "chongqing": 5, "hunan": 4, "shanghai": 3, "jilin": 6}
@@ -111,7 +112,8 @@ def test_filing_chart_branches(graphs):
         G = graphs[(j, "filing")]
         classes = {G.edges[e].get("class") for e in G.out_edges("classify")}
         assert {"prohibited", "restricted", "unlisted", "out_of_scope"} <= classes, j
-        assert G.edges["classify", "self-assess"]["class"] == "restricted"
+        assert G.edges["classify", "restricted.in-use"]["class"] == "restricted"
+        assert G.edges["restricted.in-use", "self-assess"].get("default")
         assert G.nodes["classify"]["kind"] == "decision"
         assert G.nodes["file"]["actor"] == "institution"
         assert G.nodes["complete-filing"]["actor"] == "authority"
@@ -198,7 +200,11 @@ def test_only_documents_in_force(graphs):
     # the day the rules take effect, the Shanghai steps are there
     H = build_graph("shanghai", "filing", "2024-08-15")
     assert "当场" in H.nodes["complete-filing"]["label"]
-    assert list(G.nodes) == [n for n in H.nodes if n != "third-party-assessment" and n != "unlisted.third-party-assessment"]
+    # from then on a TCM institution files with its licence issuer too (sh-2024-13 art. 14 with
+    # art. 7: the national TCM route is displaced), and the third-party assessment appears
+    assert "file-tcm" in G and "file-tcm" not in H
+    assert [n for n in G.nodes if n != "file-tcm"] == \
+        [n for n in H.nodes if n != "third-party-assessment" and n != "unlisted.third-party-assessment"]
 
 
 def test_steps_without_rules_are_left_out_and_relinked(graphs):
@@ -248,7 +254,9 @@ def test_highlight_jilin_filing(jilin_highlight):
     assert "待办" in file["label"]
     # the branch taken
     assert G.nodes["classify"]["state"] == "on"
-    assert G.edges["classify", "self-assess"]["state"] == "on"
+    assert G.edges["classify", "restricted.in-use"]["state"] == "on"
+    assert G.edges["restricted.in-use", "self-assess"]["state"] == "on"
+    assert G.nodes["transitional.file"]["state"] == "off"
     assert "本例：限制类技术" in G.nodes["classify"]["label"]
     assert G.nodes["first-case"]["state"] == "on" and "2025-04-28" in G.nodes["first-case"]["label"]
     # the prohibited branch and the other branches are grey
@@ -374,7 +382,10 @@ def test_mermaid_text_and_wrap():
     assert mermaid_text('a"b') == "a#quot;b"
     assert mermaid_text("<b>|") == "#lt;b#gt;#124;"
     assert mermaid_text("x\ny") == "x y"
-    assert wrap("开展首例临床应用之日起15个工作日内", 14) == ["开展首例临床应用之", "日起15个工作日内"]
+    # lines break between words only (after 之日起), never inside a title or a name
+    assert wrap("开展首例临床应用之日起15个工作日内", 14) == ["开展首例临床应用之日起", "15个工作日内"]
+    assert wrap("1. 《湖南省限制类医疗技术临床应用备案表》（附件2）", 14) == ["1. 《湖南省限制类医疗技术临床应用备案表》", "（附件2）"]
+    assert wrap("本机构医疗技术临床应用管理专门组织和伦理委员会论证材料", 14) == ["本机构医疗技术临床应用管理专门组织和", "伦理委员会论证材料"]
     for line in wrap("依据：《办法》第十一条第一款；渝卫发〔2019〕61号 三、（二）一是、二、（二）", 14):
         assert not line.endswith(("（", "〔", "《")) and not line.startswith(("）", "、", "，"))
 

@@ -37,6 +37,7 @@ class Resolution:
     grade_excluded: list[dict] = field(default_factory=list)    # graded entries the given grade falls outside
     narrower_listings: list[dict] = field(default_factory=list) # entries in force for narrower techniques
     prohibited: list[dict] = field(default_factory=list)        # [{id, name, ground, citation}]
+    prohibited_elsewhere: list[dict] = field(default_factory=list)  # named as prohibited by a document not applicable here
     out_of_scope: dict | None = None              # {family, name, citations}
     superseded: list[dict] = field(default_factory=list)        # see `resolve`
     notes: list[str] = field(default_factory=list)
@@ -175,17 +176,19 @@ def _fill(cat: Catalogs, res: Resolution, tech_id: str, j: str, as_of: dt.date, 
             t = tax.nodes[e.technology]
             item["technology"] = {"id": t.id, "name": t.name}
             res.narrower_listings.append(item)
-    # prohibited techniques named in an applicable document of the jurisdiction
+    # prohibited techniques named in an applicable document of the jurisdiction; the others are
+    # named elsewhere (another province's examples, or a document not in force on the day)
     for p in cat.prohibited:
         if p.technology not in up:
             continue
-        if j != ALL and j not in p.jurisdictions and "national" not in p.jurisdictions:
-            continue
-        if not any(cat.applicable(d, as_of) for d in p.documents):
-            continue
         ground = cat.grounds.get(p.ground, {})
-        res.prohibited.append({"id": p.id, "name": p.name, "ground": p.ground, "ground_name": ground.get("name"),
-                               "citation": {"document": p.citation["document"], "eid": p.citation["eid"]}})
+        item = {"id": p.id, "name": p.name, "ground": p.ground, "ground_name": ground.get("name"),
+                "citation": {"document": p.citation["document"], "eid": p.citation["eid"]}}
+        here = j == ALL or j in p.jurisdictions or "national" in p.jurisdictions
+        if here and any(cat.applicable(d, as_of) for d in p.documents):
+            res.prohibited.append(item)
+        else:
+            res.prohibited_elsewhere.append(item)
     # out of scope
     for f in cat.out_of_scope:
         if f.technology not in up:

@@ -2,8 +2,9 @@
 
     medtech decide [FILE or -] [--format text|json]
     medtech batch IN.jsonl [-o OUT.jsonl] [--workers N]
-    medtech kb check | coverage | show DOCUMENT [EID] | schemas [--check]
-    medtech catalog [JURISDICTION] [--as-of DATE] [--crosswalk] [--format markdown|csv]
+    medtech kb check | coverage | show DOCUMENT [EID or 中文标签] | search TEXT | schemas [--check]
+    medtech compare REQUEST [--jurisdictions a,b,…] [--format text|json]
+    medtech catalog [JURISDICTION] [--as-of DATE] [--crosswalk] [--format markdown|csv] [--diff OLD NEW]
     medtech tech search QUERY [--jurisdiction J] [--as-of DATE]
     medtech flowchart JURISDICTION [--format …] [--as-of DATE] [--highlight REQUEST] [-o FILE]
     medtech serve [--host 127.0.0.1] [--port 8000] [--workers N]
@@ -19,7 +20,7 @@ import argparse
 import os
 import sys
 
-from engine.cli import catalog, decide, kb, serve
+from engine.cli import catalog, compare, decide, kb, serve
 from engine.cli.common import PROG, Failure, UsageError, _vocabulary
 
 __all__ = ["main", "build_parser", "UsageError", "Failure", "PROG"]
@@ -40,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     decide.register(sub, juris)
     kb.register(sub, juris)
     catalog.register(sub, juris)
+    compare.register(sub, juris)
     sub.add_parser("flowchart", help="draw a jurisdiction's filing and incident flowchart (see `medtech flowchart --help`)", add_help=False)
 
     serve.register(sub, juris)

@@ -1,4 +1,4 @@
-"""`medtech catalog` and `medtech tech search`."""
+"""`medtech catalog` (listing, crosswalk, --diff) and `medtech tech search`."""
 from __future__ import annotations
 
 from engine.cli.common import (
@@ -11,16 +11,29 @@ from engine.cli.common import (
     _today,
 )
 
-CROSSWALK_FORMATS = ("markdown", "csv")
+CROSSWALK_FORMATS = ("markdown", "csv", "json")
 
 
 def cmd_catalog(args) -> int:
     catalog = _module("catalog", "the catalogue listing")
+    if args.diff:
+        from engine.catalog.diff import diff_versions, format_diff
+        from engine.errors import NotFound
+        try:
+            d = diff_versions(*args.diff)
+        except NotFound as exc:
+            raise UsageError(f"--diff: {exc}") from None
+        if args.format == "json":
+            import json
+            _out(json.dumps(d, ensure_ascii=False, indent=2))
+        else:
+            _out(format_diff(d))
+        return 0
     if args.crosswalk:
         _out(catalog.crosswalk_csv() if args.format == "csv" else catalog.crosswalk_markdown())
         return 0
-    if args.format == "csv":
-        raise UsageError("--format csv applies to --crosswalk only")
+    if args.format in ("csv", "json"):
+        raise UsageError(f"--format {args.format} applies to --crosswalk (csv) or --diff (json) only")
     _out(catalog.format_catalog(args.jurisdiction or "national", args.as_of or _today()))
     return 0
 
@@ -37,7 +50,8 @@ def register(sub, juris: str) -> None:
     s.add_argument("jurisdiction", nargs="?", type=_jurisdiction_or_all, metavar="JURISDICTION", help=juris + ", or all; default national")
     s.add_argument("--as-of", type=_date, default=None, metavar="DATE")
     s.add_argument("--crosswalk", action="store_true", help="every catalogue side by side")
-    s.add_argument("--format", choices=CROSSWALK_FORMATS, default="markdown", help="crosswalk format")
+    s.add_argument("--diff", nargs=2, metavar=("OLD", "NEW"), help="what changed between two catalogue versions, e.g. national-2018 national-2022")
+    s.add_argument("--format", choices=CROSSWALK_FORMATS, default="markdown", help="crosswalk: markdown or csv; --diff: markdown (Chinese text) or json")
     s.set_defaults(func=cmd_catalog)
 
     tech = sub.add_parser("tech", help="technologies in the catalogues")

@@ -1,11 +1,12 @@
 """`medtech flowchart`: render the filing and stop-and-report flowcharts generated from the rules.
 
-    medtech flowchart JURISDICTION [--chart filing|incident] [--format svg|png|dot|mermaid]
+    medtech flowchart JURISDICTION [--chart filing|incident|training|all] [--format svg|png|pdf|dot|mermaid]
                       [--as-of DATE] [--highlight REQUEST_FILE] [-o FILE]
     medtech flowchart --all [-o diagrams/] [--as-of DATE]
 
 Without -o the chart goes to standard output (PNG as bytes). The format defaults to the
-extension of -o (.svg .png .dot .gv .mmd), else svg. With --highlight (a decision request in
+extension of -o (.svg .png .pdf .dot .gv .mmd), else svg. `--chart all` writes every chart,
+each to -o's name with the chart before the extension (hunan.png -> hunan-filing.png, ...). With --highlight (a decision request in
 JSON or YAML, `-` for standard input) the chart is the request's jurisdiction on the request's
 day with the case marked; JURISDICTION may then be left out. --all writes every jurisdiction
 and chart as .dot, .svg, .png and .mmd, on the day fixed in kb/flowcharts.yaml, so the files
@@ -19,7 +20,7 @@ import datetime as dt
 import sys
 from pathlib import Path
 
-EXTENSIONS = {".svg": "svg", ".png": "png", ".dot": "dot", ".gv": "dot", ".mmd": "mermaid", ".mermaid": "mermaid"}
+EXTENSIONS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot", ".mmd": "mermaid", ".mermaid": "mermaid"}
 ALL_FORMATS = (("dot", ".dot"), ("svg", ".svg"), ("png", ".png"), ("mermaid", ".mmd"))
 
 
@@ -43,8 +44,9 @@ def _parser() -> argparse.ArgumentParser:
     from engine.flowchart.build import chart_names
     p = _Parser(prog="medtech flowchart", description="Flowcharts generated from the knowledge base's rules.")
     p.add_argument("jurisdiction", nargs="?", help=f"{_jurisdiction_ids()} (or a Chinese name)")
-    p.add_argument("--chart", choices=chart_names(), default="filing")
-    p.add_argument("--format", choices=("svg", "png", "dot", "mermaid"), default=None)
+    from engine.flowchart.render import FORMATS
+    p.add_argument("--chart", choices=[*chart_names(), "all"], default="filing", help="which chart; all: every one (needs -o)")
+    p.add_argument("--format", choices=FORMATS, default=None)
     p.add_argument("--as-of", dest="as_of", default=None, help="YYYY-MM-DD (default: today in China; for --all the day in kb/flowcharts.yaml)")
     p.add_argument("--highlight", metavar="REQUEST_FILE", default=None, help="a decision request (JSON or YAML; - for stdin) to mark on the chart")
     p.add_argument("-o", "--output", default=None, help="output file (for --all: the directory, default diagrams/)")
@@ -138,7 +140,17 @@ def cli_main(argv: list[str]) -> int:
             raise _UsageError(f"give a JURISDICTION ({_jurisdiction_ids()}), --highlight REQUEST_FILE, or --all")
         fmt = args.format or (EXTENSIONS.get(Path(args.output).suffix.lower()) if args.output else None) or "svg"
         from engine.flowchart import render_chart
+        from engine.flowchart.build import chart_names
         request = _read_request(args.highlight) if args.highlight else None
+        if args.chart == "all":
+            if not args.output:
+                raise _UsageError("--chart all writes one file per chart: give -o FILE")
+            out = Path(args.output)
+            for chart in chart_names():
+                result = render_chart(args.jurisdiction, chart, fmt, as_of, highlight=request)
+                data = result.encode("utf-8") if isinstance(result, str) else result
+                out.with_name(f"{out.stem}-{chart}{out.suffix}").write_bytes(data)
+            return 0
         result = render_chart(args.jurisdiction, args.chart, fmt, as_of, highlight=request)
     except _UsageError as exc:
         print(f"medtech flowchart: error: {exc}", file=sys.stderr)

@@ -14,6 +14,9 @@ from engine.cli.common import (
 
 def cmd_serve(args) -> int:
     _use_backend(args)
+    if args.cors_origin:  # read by engine.service.cors in this process and in every worker
+        import os
+        os.environ["MEDTECH_CORS_ORIGINS"] = " ".join(args.cors_origin)
     service = _module("service.app", "the HTTP service")
     host = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host
     host = f"[{host}]" if ":" in host else host
@@ -29,4 +32,6 @@ def register(sub, juris: str) -> None:
     s.add_argument("--port", type=int, default=8000)
     s.add_argument("--workers", type=_positive, default=1, metavar="N", help="worker processes (default 1)")
     s.add_argument("--backend", choices=_backends(), default=None, help=BACKEND_HELP)
+    s.add_argument("--cors-origin", action="append", default=None, metavar="ORIGIN",
+                   help="allow browsers on this origin (e.g. https://intranet.example) to call the API; repeatable; off by default")
     s.set_defaults(func=cmd_serve)

@@ -1,6 +1,6 @@
 """Flowcharts generated from the knowledge base (kb/flowcharts.yaml + kb/rules/).
 
-    render_chart("chongqing", "filing", "svg")            -> str (svg, dot, mermaid) or bytes (png)
+    render_chart("chongqing", "filing", "svg")            -> str (svg, dot, mermaid) or bytes (png, pdf)
     render_chart(None, "filing", "png", highlight=request) -> the request's case highlighted
 
 `build_graph` (engine.flowchart.build) gives the networkx graph itself.
@@ -11,8 +11,8 @@ import datetime as dt
 
 __all__ = ["render_chart", "build_graph", "FORMATS", "CHARTS"]
 
-FORMATS = ("svg", "png", "dot", "mermaid")
-CHARTS = ("filing", "incident")
+FORMATS = ("svg", "png", "pdf", "dot", "mermaid")
+CHARTS = ("filing", "incident", "training")
 
 
 def build_graph(jurisdiction, chart: str = "filing", as_of=None):
@@ -23,7 +23,7 @@ def build_graph(jurisdiction, chart: str = "filing", as_of=None):
 
 def render_chart(jurisdiction, chart: str = "filing", fmt: str = "svg",
                  as_of: dt.date | str | None = None, highlight: dict | None = None) -> bytes | str:
-    """One chart rendered: `png` as bytes, `svg`, `dot` and `mermaid` as text.
+    """One chart rendered: `png` and `pdf` as bytes, `svg`, `dot` and `mermaid` as text.
 
     `jurisdiction` is an id or Chinese name (engine.NotFound when unknown); `as_of` defaults
     to today in China. With `highlight` (a decision request) the chart is the request's

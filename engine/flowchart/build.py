@@ -21,6 +21,7 @@ jurisdiction on the day is left out and its neighbours linked to each other.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from functools import lru_cache
 
 import networkx as nx
@@ -70,14 +71,24 @@ def _spec_problems(data, kb) -> list[Problem]:
             if fact not in qualifier_facts:
                 problems.append(Problem(rel, f"{base}.qualifiers.{i}", f"no qualifier on fact {fact}"))
         ids = [s["id"] for s in chart["steps"]]
+        columns = [c["id"] for c in chart.get("columns", [])]
         seen: set[str] = set()
         for i, step in enumerate(chart["steps"]):
             loc = f"{base}.steps.{i}"
             if step["id"] in seen:
                 problems.append(Problem(rel, f"{loc}.id", f"duplicate step id {step['id']}"))
             seen.add(step["id"])
-            if step.get("act") and step["act"] not in acts:
+            if step.get("act") and step["act"] not in acts and not step.get("optional"):
                 problems.append(Problem(rel, f"{loc}.act", f"no rule has act {step['act']}"))
+            if step.get("below") and step["below"] not in ids:
+                problems.append(Problem(rel, f"{loc}.below", f"unknown step {step['below']}"))
+            if columns and step.get("column") not in columns:
+                problems.append(Problem(rel, f"{loc}.column", f"column {step.get('column')} is not one of {columns}"))
+            if not columns and step.get("column"):
+                problems.append(Problem(rel, f"{loc}.column", "the chart has no columns"))
+            for e in step.get("events", []):
+                if e not in events:
+                    problems.append(Problem(rel, f"{loc}.events", f"unknown event type {e}"))
             if step.get("event") and step["event"] not in events:
                 problems.append(Problem(rel, f"{loc}.event", f"unknown event type {step['event']}"))
             sel = step.get("select") or {}
@@ -95,6 +106,8 @@ def _spec_problems(data, kb) -> list[Problem]:
             for j, br in enumerate(step.get("branches", [])):
                 if br["to"] not in ids:
                     problems.append(Problem(rel, f"{loc}.branches.{j}.to", f"unknown step {br['to']}"))
+                if br.get("requires") and br["requires"] not in ids:
+                    problems.append(Problem(rel, f"{loc}.branches.{j}.requires", f"unknown step {br['requires']}"))
                 if "class" in br and br["class"] not in classes:
                     problems.append(Problem(rel, f"{loc}.branches.{j}.class", f"unknown class {br['class']}"))
                 for e in br.get("events", []):
@@ -164,9 +177,38 @@ def _uses_event(rule, events: list[str]) -> bool:
     return any(f in wanted for f in rule.facts_used)
 
 
+def _may_have_class(rule, cls: str) -> bool:
+    """False when the rule's condition requires another class than `cls`."""
+    for leaf in _required_leaves(rule.condition):
+        if leaf.fact != "class":
+            continue
+        if leaf.op == "eq" and leaf.value != cls or leaf.op == "ne" and leaf.value == cls:
+            return False
+        if leaf.op == "in" and cls not in leaf.value or leaf.op == "not_in" and cls in leaf.value:
+            return False
+    return True
+
+
+def _before_document(rule) -> bool:
+    """True when the rule's condition requires a fact to fall before a date of a document (what a
+    transition provision says: 本办法公布前已经开展的 …)."""
+    def required(node) -> list[dict]:       # the rule's own `when` (compiled conditions hold ordinals)
+        if isinstance(node, dict) and "all" in node:
+            return [leaf for child in node["all"] for leaf in required(child)]
+        return [node] if isinstance(node, dict) and "fact" in node else []
+    return any(isinstance(leaf.get("before"), dict) and "document" in leaf["before"]
+               for leaf in required(rule.spec.get("when")))
+
+
 def _select(rules: list, select: dict) -> list:
     out = []
     for r in rules:
+        if "requires" in select and not set(select["requires"]) <= {leaf.fact for leaf in _required_leaves(r.condition)}:
+            continue
+        if "before_document" in select and select["before_document"] != _before_document(r):
+            continue
+        if "class" in select and not _may_have_class(r, select["class"]):
+            continue
         if "addressee" in select and r.spec.get("addressee") not in select["addressee"]:
             continue
         if "deadline_event" in select and (r.spec.get("deadline") or {}).get("event") != select["deadline_event"]:
@@ -255,6 +297,21 @@ def _strictest_deadline(kb, rules: list, as_of: dt.date) -> dict | None:
     }
 
 
+_PAREN = re.compile(r"（[^（）]*）")
+
+
+def short_material(text: str) -> str:
+    """A material as a short list item: without parenthetical details other than an attachment
+    reference, and without a trailing clause, e.g. `技术负责人（限于…）资质证明材料复印件（医师资格证书…）`
+    -> `技术负责人资质证明材料复印件`. The full text stays in the node's `materials`."""
+    out = _PAREN.sub(lambda m: m.group(0) if "附件" in m.group(0) else "", text)
+    for sep in ("，", "；"):
+        head = out.split(sep)[0]
+        if len(head) >= 8:
+            out = head
+    return out.strip() or text
+
+
 def _materials(kb, rules: list) -> list[dict]:
     replaced = {x for r in rules for x in r.spec.get("replaces_materials_of", [])}
     out: list[dict] = []
@@ -279,37 +336,47 @@ def _qualifiers(spec: dict, chart: dict, rules: list) -> list[str]:
     return out
 
 
-def _step_node(kb, spec: dict, chart: dict, step: dict, rules: list, as_of: dt.date, addressee: str | None) -> dict:
+def _step_node(kb, spec: dict, chart: dict, step: dict, rules: list, as_of: dt.date, addressee: str | None,
+               jurisdiction: str | None = None, first: bool = True) -> dict:
     vocab = kb.vocabulary
+    # the jurisdiction's own wording first (上海: 市卫生健康部门), then the chart's short names
+    local = {key: {k: v for k, v in vocab.local_names(jurisdiction, key).items() if v != vocab.names(key).get(k)}
+             for key in ("actors", "addressees")}
     groups = spec["actor_groups"]
-    first, specific = rules[0], rules[-1]          # rules are in kb order: national first, then the province
+    leading, specific = rules[0], rules[-1]        # rules are in kb order: national first, then the province
     actor_detail = specific.spec["actor"]
     actor = "authority" if actor_detail in groups["authority"] else "institution"
     addressees = _unique(r.spec.get("addressee") for r in rules if r.spec.get("addressee"))
     citations = _unique(c for r in rules for c in r.spec["citations"])
     deadline = _strictest_deadline(kb, rules, as_of)
     materials = _materials(kb, rules) if "materials" in step.get("show", []) else []
-    action = vocab.names("actions").get(first.spec["action"], first.spec["action"])
+    shown_materials = materials if first else []
+    action = vocab.names("actions").get(leading.spec["action"], leading.spec["action"])
     lines: list[dict] = []
-    title = action if actor == "institution" else f"{spec['actors'].get(actor_detail, actor_detail)}：{action}"
+    actor_name = local["actors"].get(actor_detail) or spec["actors"].get(actor_detail, actor_detail)
+    title = action if actor == "institution" else f"{actor_name}：{action}"
     lines.append({"text": title, "style": "title"})
     shown = [a for a in addressees if a not in ("applicant",)]
     if shown:
-        lines.append({"text": "向：" + "、".join(spec["addressees"].get(a, vocab.names("addressees").get(a, a)) for a in shown), "style": "text"})
+        lines.append({"text": "向：" + "、".join(local["addressees"].get(a) or spec["addressees"].get(a, vocab.names("addressees").get(a, a)) for a in shown), "style": "text"})
     for q in _qualifiers(spec, chart, rules):
         lines.append({"text": f"仅限：{q}", "style": "qualifier"})
     if "summary" in step.get("show", []):
         lines.append({"text": specific.spec["summary"], "style": "text"})
-    if materials:
+    if shown_materials:
         lines.append({"text": f"备案材料（{len(materials)}项）：", "style": "text"})
         for i, m in enumerate(materials, 1):
-            lines.append({"text": f"{i}. {m['text']}", "style": "item"})
+            lines.append({"text": f"{i}. {short_material(m['text'])}", "style": "item"})
+    elif materials:
+        lines.append({"text": f"备案材料（{len(materials)}项）：同左", "style": "text"})
     if deadline:
         lines.append({"text": f"期限：{deadline['text']}", "style": "deadline"})
     lines.append({"text": "依据：" + compact_provisions(kb, spec, citations), "style": "provisions"})
     return {
         "kind": "step",
         "step": step["id"],
+        "column": step.get("column"),
+        "below": step.get("below"),
         "act": step["act"],
         "actor": actor,
         "actor_detail": actor_detail,
@@ -328,7 +395,7 @@ def _step_node(kb, spec: dict, chart: dict, step: dict, rules: list, as_of: dt.d
 def _plain_node(step: dict) -> dict:
     kind = step.get("kind", "step")
     node = {
-        "kind": kind, "step": step["id"], "act": None, "actor": None, "actor_detail": None,
+        "kind": kind, "step": step["id"], "column": step.get("column"), "below": step.get("below"), "act": None, "actor": None, "actor_detail": None,
         "addressees": [], "split_addressee": None, "rules": [], "citations": [], "provisions": [],
         "deadline": None, "materials": [], "summary": None,
         "lines": [{"text": step["label"], "style": "title"}],
@@ -336,6 +403,8 @@ def _plain_node(step: dict) -> dict:
     if kind == "milestone":
         node["event"] = step["event"]
         node["actor"] = "institution"
+    if kind == "start":
+        node["events"] = list(step.get("events", []))
     return node
 
 
@@ -372,6 +441,10 @@ def build_graph(jurisdiction, chart: str = "filing", as_of: dt.date | str | None
     docs = active_documents(kb, j, as_of)
     active = {d["id"] for d in docs if d["active"]}
     in_force = [r for r in kb.rules if r.document in active]
+    # a provincial rule that takes the place of a national one (rule field `displaces`, as engine.decide
+    # applies it when the provincial rule fires) leaves the national one out of the chart
+    displaced = {x for r in in_force for x in r.spec.get("displaces", [])}
+    in_force = [r for r in in_force if r.id not in displaced]
 
     # 1. each step becomes zero, one or (split) several nodes
     step_nodes: dict[str, list[tuple[str, dict]]] = {}
@@ -387,12 +460,13 @@ def build_graph(jurisdiction, chart: str = "filing", as_of: dt.date | str | None
                 by_addr: dict[str, list] = {}
                 for r in rules:
                     by_addr.setdefault(r.spec.get("addressee") or "none", []).append(r)
+                addrs = sorted(by_addr, key=lambda a: order.index(a) if a in order else len(order))
                 step_nodes[sid] = [
-                    (f"{sid}.{a}", _step_node(kb, spec, cdef, step, by_addr[a], as_of, a))
-                    for a in sorted(by_addr, key=lambda a: order.index(a) if a in order else len(order))
+                    (f"{sid}.{a}", _step_node(kb, spec, cdef, step, by_addr[a], as_of, a, j.id, first=i == 0))
+                    for i, a in enumerate(addrs)
                 ]
             else:
-                step_nodes[sid] = [(sid, _step_node(kb, spec, cdef, step, rules, as_of, None))]
+                step_nodes[sid] = [(sid, _step_node(kb, spec, cdef, step, rules, as_of, None, j.id))]
         else:
             step_nodes[sid] = [(sid, _plain_node(step))]
 
@@ -404,6 +478,12 @@ def build_graph(jurisdiction, chart: str = "filing", as_of: dt.date | str | None
                           "label_requires": e.get("label_requires"), "loop": bool(e.get("loop"))})
         for br in step.get("branches", []):
             edge = {"src": step["id"], "dst": br["to"], "label": br["label"], "label_requires": None, "loop": False}
+            if br.get("requires"):
+                if not step_nodes[br["requires"]]:
+                    continue
+                edge["requires"] = br["requires"]
+            elif "class" not in br and "events" not in br:
+                edge["default"] = True
             if "class" in br:
                 crules = [r for r in in_force if r.stage == "classify" and r.spec.get("class") == br["class"]]
                 if not crules:
@@ -412,9 +492,19 @@ def build_graph(jurisdiction, chart: str = "filing", as_of: dt.date | str | None
                 edge.update({"class": br["class"], "rules": [r.id for r in crules], "citations": refs,
                              "provisions": [provision_label(kb, spec, c) for c in refs],
                              "provisions_text": compact_provisions(kb, spec, refs)})
-            else:
+            elif "events" in br:
                 edge["events"] = list(br["events"])
             edges.append(edge)
+
+    # a decision left with one branch decides nothing: left out like a step without rules
+    for step in cdef["steps"]:
+        if step.get("kind") == "decision" and len({e["dst"] for e in edges if e["src"] == step["id"]}) == 1:
+            step_nodes[step["id"]] = []
+            for e in edges:
+                if e["src"] == step["id"]:
+                    for k in ("requires", "default", "class", "events"):
+                        e.pop(k, None)
+                    e["label"] = None
 
     # 3. contract the steps left out: each edge into one is replaced, in place, by edges to its successors
     for step in cdef["steps"]:
@@ -430,8 +520,8 @@ def build_graph(jurisdiction, chart: str = "filing", as_of: dt.date | str | None
                 new_edges.append(e)
                 continue
             for o in outs:
-                if o["dst"] == e["src"]:
-                    continue              # a loop back to where it came from disappears with its step
+                if o["dst"] == e["src"] or o["loop"]:
+                    continue              # a loop back (补齐后重新提交) disappears with its step
                 merged = dict(o)
                 merged.update({k: v for k, v in e.items() if k not in ("dst",)})
                 merged["dst"] = o["dst"]
@@ -442,16 +532,20 @@ def build_graph(jurisdiction, chart: str = "filing", as_of: dt.date | str | None
                     new_edges.append(merged)
         edges = new_edges
 
-    # 4. keep what the start reaches
-    start = cdef["steps"][0]["id"]
-    reach = {start}
-    frontier = [start]
-    while frontier:
-        s = frontier.pop()
-        for e in edges:
-            if e["src"] == s and e["dst"] not in reach:
-                reach.add(e["dst"])
-                frontier.append(e["dst"])
+    # 4. keep what the starts reach; a further start (e.g. training bases) only when a step of it is in force
+    kinds = {s["id"]: s.get("kind", "step") for s in cdef["steps"]}
+    reach: set[str] = set()
+    for i, start in enumerate(s["id"] for s in cdef["steps"] if kinds[s["id"]] == "start"):
+        mine = {start}
+        frontier = [start]
+        while frontier:
+            cur = frontier.pop()
+            for e in edges:
+                if e["src"] == cur and e["dst"] not in mine:
+                    mine.add(e["dst"])
+                    frontier.append(e["dst"])
+        if i == 0 or any(kinds[x] == "step" and step_nodes[x] for x in mine):
+            reach |= mine
     present = {sid for sid, nodes in step_nodes.items() if nodes and sid in reach}
 
     G = nx.DiGraph()
@@ -471,6 +565,8 @@ def build_graph(jurisdiction, chart: str = "filing", as_of: dt.date | str | None
             for d in docs if d["active"]
         ],
         "highlighted": False,
+        "columns": [c for c in cdef.get("columns", []) if any(
+            s.get("column") == c["id"] and s["id"] in present for s in cdef["steps"])],
     })
     for step in cdef["steps"]:
         if step["id"] in present:

@@ -43,18 +43,36 @@ def apply(G: nx.DiGraph, request: dict, response: dict) -> nx.DiGraph:
     cls = tech.get("class")
     obligations = list(response.get("obligations") or []) + list(response.get("authority_actions") or [])
 
+    def matches_of(n, d) -> list[dict]:
+        return [
+            ob for ob in obligations
+            if ob.get("id") == d["act"] and set(ob.get("rules") or []) & set(d["rules"])
+            and (d.get("split_addressee") is None or ob.get("addressee") == d["split_addressee"])
+        ]
+
+    matched = {n: matches_of(n, d) for n, d in G.nodes(data=True) if d["kind"] == "step"}
+
+    def required_taken(step_id: str) -> bool:
+        return any(matched.get(n) for n, d in G.nodes(data=True) if d.get("step") == step_id)
+
     def taken(a, b) -> bool:
         attrs = G.edges[a, b]
         if G.nodes[a]["kind"] != "decision":
             return True
         if "class" in attrs:
             return attrs["class"] == cls
+        if attrs.get("requires"):
+            return required_taken(attrs["requires"])
+        if attrs.get("default"):
+            # the branch taken when none of its siblings that require a step is
+            return not any(G.edges[a, m].get("requires") and required_taken(G.edges[a, m]["requires"])
+                           for m in G.successors(a))
         return bool(set(attrs.get("events") or []) & set(events))
 
     # the case's path: decisions follow only the branches taken
-    start = next(n for n, d in G.nodes(data=True) if d["kind"] == "start")
-    reach = {start}
-    frontier = [start]
+    starts = [n for n, d in G.nodes(data=True) if d["kind"] == "start"]
+    reach = set(starts)
+    frontier = list(starts)
     while frontier:
         n = frontier.pop()
         for m in G.successors(n):
@@ -69,7 +87,7 @@ def apply(G: nx.DiGraph, request: dict, response: dict) -> nx.DiGraph:
         if d["kind"] == "start":
             on = True
         elif d["kind"] == "decision":
-            branches = [G.edges[n, m] for m in G.successors(n) if taken(n, m)]
+            branches = [G.edges[n, m] for m in G.successors(n) if taken(n, m) and n in reach]
             on = bool(branches)
             if any("class" in attrs for _, _, attrs in G.out_edges(n, data=True)):
                 extra.append(f"本例：{classes.get(cls, cls)}" if cls else "本例：未给出技术")
@@ -80,11 +98,7 @@ def apply(G: nx.DiGraph, request: dict, response: dict) -> nx.DiGraph:
             if on:
                 extra.append(f"本例：{events[d['event']]}")
         elif d["kind"] == "step" and n in reach:
-            matches = [
-                ob for ob in obligations
-                if ob.get("id") == d["act"] and set(ob.get("rules") or []) & set(d["rules"])
-                and (d.get("split_addressee") is None or ob.get("addressee") == d["split_addressee"])
-            ]
+            matches = matched[n]
             if matches:
                 on = True
                 d["obligations"] = [{k: ob.get(k) for k in ("id", "addressee", "due", "status", "rules")} for ob in matches]
@@ -102,8 +116,15 @@ def apply(G: nx.DiGraph, request: dict, response: dict) -> nx.DiGraph:
             state[n] = "on"
     for n, d in G.nodes(data=True):
         d["state"] = state[n]
+    through = _through(G, state, taken)
     for a, b, attrs in G.edges(data=True):
-        attrs["state"] = "on" if state[a] == "on" and state[b] == "on" and taken(a, b) else "off"
+        if state[a] == "on" and state[b] == "on" and taken(a, b):
+            attrs["state"] = "on"
+        elif (a in through or b in through) and {state[a], state[b]} <= {"on", "off"} and \
+                (state[a] == "on" or a in through) and (state[b] == "on" or b in through) and taken(a, b):
+            attrs["state"] = "through"
+        else:
+            attrs["state"] = "off"
 
     inst = request.get("institution") or {}
     req_tech = request.get("technology") or {}
@@ -120,6 +141,29 @@ def apply(G: nx.DiGraph, request: dict, response: dict) -> nx.DiGraph:
     G.graph["highlighted"] = True
     G.graph["response_as_of"] = response.get("as_of")
     return G
+
+
+def _through(G: nx.DiGraph, state: dict, taken) -> set:
+    """Greyed nodes the case's path passes: after a highlighted node and before a highlighted
+    step or milestone, along the branches taken (e.g. a milestone whose date the request does
+    not give, an authority's step not yet due). Their edges stay red so the path is continuous."""
+    after: set = set()
+    frontier = [n for n in G if state[n] == "on"]
+    while frontier:
+        n = frontier.pop()
+        for m in G.successors(n):
+            if state[m] == "off" and m not in after and taken(n, m) and not G.edges[n, m].get("loop"):
+                after.add(m)
+                frontier.append(m)
+    before: set = set()
+    frontier = [n for n, d in G.nodes(data=True) if state[n] == "on" and d["kind"] in ("step", "milestone")]
+    while frontier:
+        n = frontier.pop()
+        for m in G.predecessors(n):
+            if state[m] == "off" and m not in before and taken(m, n) and not G.edges[m, n].get("loop"):
+                before.add(m)
+                frontier.append(m)
+    return after & before
 
 
 def highlight_graph(request: dict, chart: str = "filing", as_of: dt.date | str | None = None) -> tuple[nx.DiGraph, dict]:

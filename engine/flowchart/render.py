@@ -17,7 +17,7 @@ import networkx as nx
 
 from engine.flowchart.build import load_spec
 
-FORMATS = ("svg", "png", "dot", "mermaid")
+FORMATS = ("svg", "png", "pdf", "dot", "mermaid")
 PNG_DPI = 110
 
 # sizes and colours of the label line styles
@@ -27,13 +27,20 @@ _LINE_STYLE: dict[str, dict[str, Any]] = {
     "qualifier": {"size": 10, "bold": False, "color": "#6d28d9", "wrap": "wrap"},
     "item": {"size": 10, "bold": False, "color": None, "wrap": "wrap_small", "align": "LEFT"},
     "deadline": {"size": 11, "bold": True, "color": "#9a3412", "wrap": "wrap"},
-    "provisions": {"size": 9, "bold": False, "color": "#4b5563", "wrap": "wrap_small"},
+    "provisions": {"size": 10, "bold": False, "color": "#4b5563", "wrap": "wrap"},
     "highlight": {"size": 11, "bold": True, "color": "#b91c1c", "wrap": "wrap"},
     "branch": {"size": 11, "bold": True, "color": None, "wrap": "wrap"},
     "legend": {"size": 9, "bold": False, "color": None, "wrap": "wrap"},
 }
-_NO_LINE_START = set("，。、；：？！）》」』”’〕】…·,.;:?!)]}%")
-_TOKEN = re.compile(r"[\u4e00-\u9fff]{1,4}〔\d{4}〕\d+号|“[^”]{1,10}”|《[^》]{1,12}》|[A-Za-z0-9][A-Za-z0-9.\-/]*|.", re.S)
+_NO_LINE_START = set("，。、；：？！）》」』”’〕】…·,.;:?!)]}%项")  # 项: 第（三）项 stays whole
+# a line may break only between words: after punctuation, a closing bracket or a function word,
+# before an opening bracket; never inside a quoted title, a document number or a run of digits
+_TOKEN = re.compile(r"[\u4e00-\u9fff]{1,4}〔\d{4}〕\d+号|“[^”]{1,16}”|《[^》]{1,30}》|[A-Za-z0-9][A-Za-z0-9.\-/]*|.", re.S)
+_WORD_END = set("、，；：。/ 的和与）》”")
+_WORD_START = set("（《“")
+# provision labels (第十一条第一款第（三）项) also break after 条, 款 and 项
+_PROVISION_END = set("条款项")
+_ITEM_NUMBER = re.compile(r"^\d+\.$")
 _NO_LINE_END = set("（《〔【「『“‘([{")
 _BREAK_AFTER = set("、，；： ")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
@@ -45,10 +52,27 @@ def _width(ch: str) -> int:
     return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
 
 
-def _tokens(text: str) -> list[str]:
-    """Characters, except that these stay together: runs of ASCII letters and digits, short
-    quoted terms (“一网通办”, 《办法》) and document numbers (渝卫发〔2019〕61号)."""
-    return _TOKEN.findall(text)
+def _tokens(text: str, extra_ends: frozenset | set = frozenset()) -> list[str]:
+    """Words: runs of text between the places a line may break (after 、，；： and closing
+    brackets, after 的/和/与, before opening brackets). Quoted titles (《湖南省…备案表》),
+    document numbers (渝卫发〔2019〕61号) and ASCII runs are never split; a word longer than a
+    line stays whole (the box grows) rather than break inside a name."""
+    words: list[str] = []
+    cur = ""
+    ends = _WORD_END | set(extra_ends)
+    for piece in _TOKEN.findall(text):
+        # an item number (1. …), a document number and its provision (…11号 二、), 第（三）项 stay together
+        if cur and (piece[0] in _WORD_START or piece == " ") and not _ITEM_NUMBER.match(cur) and not cur.endswith(("第", "号")):
+            words.append(cur)
+            cur = ""
+        cur += piece
+        if (piece[-1] in ends and len(piece) == 1 and not (piece == " " and cur.endswith("号 "))
+                or piece[-1] in "》”" or cur.endswith("日起")):
+            words.append(cur)
+            cur = ""
+    if cur:
+        words.append(cur)
+    return words
 
 
 def _greedy(tokens: list[str], max_units: int) -> list[str]:
@@ -57,7 +81,8 @@ def _greedy(tokens: list[str], max_units: int) -> list[str]:
     units = 0
     for tok in tokens:
         w = sum(_width(c) for c in tok)
-        if cur and units + w > max_units and tok[0] not in _NO_LINE_START:
+        # a long word joins a short lead-in (期限：…, 2. …) rather than leave it alone on a line
+        if cur and units + w > max_units and tok[0] not in _NO_LINE_START and not (w * 2 > max_units and units * 4 <= max_units):
             # prefer to break after a separator in the second half of the line, and never
             # right after an opening bracket
             cut = len(cur)
@@ -81,12 +106,12 @@ def _greedy(tokens: list[str], max_units: int) -> list[str]:
     return lines
 
 
-def wrap(text: str, limit: int) -> list[str]:
+def wrap(text: str, limit: int, extra_ends: frozenset | set = frozenset()) -> list[str]:
     """Wrap at about `limit` CJK characters (an ASCII character counts half), in lines of
-    even length; a closing mark never starts a line, an opening one never ends it, and a
-    break after 、，；or a space is preferred."""
+    even length, only between words (see `_tokens`): a closing mark never starts a line, an
+    opening one never ends it."""
     text = clean(text).strip()
-    tokens = _tokens(text)
+    tokens = _tokens(text, extra_ends)
     max_units = max(2, limit * 2)
     lines = _greedy(tokens, max_units)
     if len(lines) > 1:
@@ -134,12 +159,16 @@ def _wrap_limit(spec: dict, key: str) -> int:
     return spec.get(key) or spec["wrap"]
 
 
+def _ends(style: str) -> set:
+    return _PROVISION_END if style == "provisions" else set()
+
+
 def _html_lines(lines: list[dict], spec: dict, grey: bool, font_grey: str) -> str:
     parts: list[str] = []
     for line in lines:
         st = _LINE_STYLE.get(line["style"], _LINE_STYLE["text"])
         align = st.get("align", "CENTER")
-        for piece in wrap(line["text"], _wrap_limit(spec, st["wrap"])):
+        for piece in wrap(line["text"], _wrap_limit(spec, st["wrap"]), _ends(line["style"])):
             t = html_text(piece)
             if st["bold"]:
                 t = f"<B>{t}</B>"
@@ -171,17 +200,33 @@ def _node_style(attrs: dict, spec: dict) -> dict:
 
 
 def _title_html(G: nx.DiGraph, spec: dict) -> str:
-    parts = [f'<FONT POINT-SIZE="20"><B>{html_text(G.graph["title"])}</B></FONT>']
+    """Title, case, subtitle and the legend (coloured samples, then the abbreviations), as one
+    HTML table above the chart: the legend takes no rank of the layout."""
+    rows = [f'<TR><TD><FONT POINT-SIZE="22"><B>{html_text(G.graph["title"])}</B></FONT></TD></TR>']
     for line in G.graph.get("case_lines", []):
-        parts.append(f'<FONT POINT-SIZE="14" COLOR="#b91c1c"><B>{html_text(line)}</B></FONT>')
-    parts.append(f'<FONT POINT-SIZE="12" COLOR="#374151">{html_text(G.graph["subtitle"])}</FONT>')
-    return "<" + "<BR/>".join(parts) + ">"
+        rows.append(f'<TR><TD><FONT POINT-SIZE="15" COLOR="#b91c1c"><B>{html_text(line)}</B></FONT></TD></TR>')
+    rows.append(f'<TR><TD><FONT POINT-SIZE="13" COLOR="#374151">{html_text(G.graph["subtitle"])}</FONT></TD></TR>')
+    cells = []
+    for text, attrs in _legend_items(G, spec):
+        style = _node_style(attrs, spec)
+        colour = style.get("color", "#374151")
+        font = f' COLOR="{spec["style"]["grey"]["font"]}"' if attrs.get("state") == "off" else ""
+        border = "3" if attrs.get("state") == "on" else "1"
+        cells.append(f'<TD BGCOLOR="{style["fillcolor"]}" COLOR="{colour}" BORDER="{border}" CELLPADDING="4">'
+                     f'<FONT POINT-SIZE="11"{font}>{html_text(text)}</FONT></TD>')
+    notes = list(spec.get("legend_notes", [])) + list(G.graph.get("document_notes", []))
+    legend = (f'<TABLE BORDER="0" CELLSPACING="6"><TR><TD><FONT POINT-SIZE="11"><B>{html_text("图例")}</B></FONT></TD>'
+              + "".join(cells) + "</TR></TABLE>")
+    rows.append(f"<TR><TD>{legend}</TD></TR>")
+    if notes:
+        text = "<BR/>".join(f'<FONT POINT-SIZE="10" COLOR="#374151">{html_text(n)}</FONT>' for n in notes)
+        rows.append(f"<TR><TD>{text}</TD></TR>")
+    return '<<TABLE BORDER="0" CELLSPACING="2" CELLPADDING="1">' + "".join(rows) + "</TABLE>>"
 
 
-def _legend(dot: graphviz.Digraph, G: nx.DiGraph, spec: dict) -> None:
-    """A row of sample shapes and an explanation of the abbreviations, in a dashed box at the top."""
+def _legend_items(G: nx.DiGraph, spec: dict) -> list[tuple[str, dict]]:
+    """(text, sample node attributes) for each kind of box the chart shows."""
     st = spec["style"]
-    font = spec["font"]
     items = [
         ("legend_institution", st["institution"]["legend"], {"kind": "step", "actor": "institution"}),
         ("legend_authority", st["authority"]["legend"], {"kind": "step", "actor": "authority"}),
@@ -198,70 +243,182 @@ def _legend(dot: graphviz.Digraph, G: nx.DiGraph, spec: dict) -> None:
             ("legend_on", st["highlight"]["legend"], {"kind": "step", "actor": "institution", "state": "on"}),
             ("legend_off", st["grey"]["legend"], {"kind": "step", "actor": "institution", "state": "off"}),
         ]
-    small = {**spec, "wrap": 8}
-    with dot.subgraph(name="cluster_legend") as c:
-        c.attr(label=f'<<B>{html_text("图例")}</B>>', fontname=font, fontsize="12", style="rounded,dashed",
-               color="#9ca3af", margin="8", rank="same")
-        for name, text, attrs in items:
-            style = _node_style(attrs, spec)
-            if attrs["kind"] == "decision":
-                style["margin"] = "0"
-            grey = attrs.get("state") == "off"
-            label = _html_lines([{"text": text, "style": "legend"}], small, grey, st["grey"]["font"])
-            c.node(name, label=label, **style)
-        names = [name for name, _, _ in items]
-        notes = list(spec.get("legend_notes", [])) + list(G.graph.get("document_notes", []))
-        if notes:
-            rows = "".join(
-                f'<FONT POINT-SIZE="9" COLOR="#374151">{html_text(piece)}</FONT><BR ALIGN="LEFT"/>'
-                for note in notes for piece in wrap(note, 28)
-            )
-            c.node("legend_notes", label=f"<{rows}>", shape="plain")
-            names.append("legend_notes")
-        for a, b in zip(names, names[1:], strict=False):
-            c.edge(a, b, style="invis")
+    return [(text, attrs) for _, text, attrs in items]
 
 
-def to_dot(G: nx.DiGraph, dpi: int | None = None) -> str:
-    """The chart as DOT source (HTML-like labels, deterministic); `dpi` only for bitmaps."""
+def _chart_spec(G: nx.DiGraph) -> dict:
+    """The skeleton file's settings with the chart's own label widths (a landscape chart wraps
+    narrower so that it fits a slide's width)."""
     spec = load_spec()
+    chart = spec["charts"].get(G.graph.get("chart"), {})
+    return {**spec, **{k: chart[k] for k in ("wrap", "wrap_small") if k in chart}}
+
+
+def _edge_attrs(attrs: dict, spec: dict, grey_font: str, quiet: bool = False) -> dict:
+    e: dict = {}
+    parts = []
+    if attrs.get("label") and not quiet:
+        parts.append({"text": attrs["label"], "style": "branch" if attrs.get("class") or attrs.get("events") else "text"})
+    if attrs.get("provisions_text"):
+        parts.append({"text": "依据：" + attrs["provisions_text"], "style": "provisions"})
+    state = attrs.get("state")
+    if parts:
+        e["label"] = _html_lines(parts, {**spec, "wrap": 10, "wrap_small": 14}, state == "off", grey_font)
+    if attrs.get("loop"):
+        e.update({"style": "dashed", "constraint": "false"})
+    if state == "on":
+        e.update({"color": spec["style"]["highlight"]["border"], "penwidth": "3"})
+    elif state == "through":
+        # the case passes a step that is not (yet) its own, e.g. the authority's: still one red path
+        e.update({"color": spec["style"]["highlight"]["border"], "penwidth": "3", "style": "dashed"})
+    elif state == "off":
+        e.update({"color": spec["style"]["grey"]["border"]})
+    return e
+
+
+def _title_height(G: nx.DiGraph, spec: dict) -> float:
+    notes = len(spec.get("legend_notes", [])) + len(G.graph.get("document_notes", []))
+    return 110.0 + 20.0 * len(G.graph.get("case_lines", [])) + 14.0 * notes
+
+
+def to_dot(G: nx.DiGraph, dpi: int | None = None, page: str = "slide") -> str:
+    """The chart as DOT source (HTML-like labels, deterministic); `dpi` only for bitmaps.
+
+    A chart with columns gets fixed node positions and the edges inside each column as dot drew
+    them (engine.flowchart.layout); `layout=nop2` keeps those and routes the edges between
+    columns. Any other chart is laid out by dot."""
+    spec = _chart_spec(G)
     font = spec["font"]
     grey_font = spec["style"]["grey"]["font"]
+    name = f"{G.graph['jurisdiction']}_{G.graph['chart']}".replace("-", "_")
+    node_attr = {"fontname": font, "fontsize": "11", "margin": "0.15,0.08"}
+    edge_attr = {"fontname": font, "fontsize": "10", "color": "#4b5563", "arrowsize": "0.8"}
+    graph_attr = {
+        "rankdir": "TB", "fontname": font, "label": _title_html(G, spec), "labelloc": "t",
+        "labeljust": "c", "nodesep": "0.3", "ranksep": "0.4",
+        "bgcolor": "white", "pad": "0.3", "charset": "UTF-8",
+    }
+    columns = list(G.graph.get("columns") or [])
+
+    def add_nodes(target, names, pos=None):
+        for nid in names:
+            attrs = G.nodes[nid]
+            style = _node_style(attrs, spec)
+            if pos:
+                style["pos"] = _pin(pos[nid])
+            target.node(nid, label=_html_lines(attrs["lines"], spec, attrs.get("state") == "off", grey_font), **style)
+
+    if not columns:
+        dot = graphviz.Digraph(name=name, graph_attr={**graph_attr, **({"dpi": str(dpi)} if dpi else {})},
+                               node_attr=node_attr, edge_attr=edge_attr)
+        add_nodes(dot, list(G.nodes))
+        for a, b, attrs in G.edges(data=True):
+            dot.edge(a, b, **_edge_attrs(attrs, spec, grey_font))
+        return dot.source
+
+    # 1. each column on its own (see _column_sources)
+    column_of = {n: d.get("column") for n, d in G.nodes(data=True)}
+    sources, members, titles = _column_sources(G, spec)
+    quiet = _quiet_split_edges(G)
+    from engine.flowchart.layout import A4, SLIDE, column_positions
+    pos, drawn = column_positions(sources, columns, members, titles, _title_height(G, spec),
+                                  A4 if page == "a4" else SLIDE)
+
+    # 2. the chart: nodes pinned where step 1 put them, every edge routed around them
     dot = graphviz.Digraph(
-        name=f"{G.graph['jurisdiction']}_{G.graph['chart']}".replace("-", "_"),
-        graph_attr={
-            "rankdir": "TB", "fontname": font, "label": _title_html(G, spec), "labelloc": "t",
-            "labeljust": "c", "nodesep": "0.35", "ranksep": "0.45", "newrank": "true",
-            "bgcolor": "white", "pad": "0.3", "charset": "UTF-8",
-            **({"dpi": str(dpi)} if dpi else {}),
-        },
-        node_attr={"fontname": font, "fontsize": "11", "margin": "0.15,0.08"},
-        edge_attr={"fontname": font, "fontsize": "10", "color": "#4b5563", "arrowsize": "0.8"},
-    )
-    for nid, attrs in G.nodes(data=True):
-        style = _node_style(attrs, spec)
-        grey = attrs.get("state") == "off"
-        dot.node(nid, label=_html_lines(attrs["lines"], spec, grey, grey_font), **style)
+        name=name, node_attr=node_attr, edge_attr=edge_attr,
+        graph_attr={**graph_attr, "layout": "nop2", "splines": "curved",
+                    **({"dpi": str(dpi)} if dpi else {})})
+    for col in columns:
+        x, y = pos[titles[col["id"]]]
+        dot.node(titles[col["id"]], label=_column_title(col["title"]), shape="plain", pos=_pin((x, y)))
+        add_nodes(dot, members[col["id"]], pos)
+    title_of = {n: titles[column_of[n]] for n in G.nodes}
     for a, b, attrs in G.edges(data=True):
-        e: dict = {}
-        parts = []
-        if attrs.get("label"):
-            parts.append({"text": attrs["label"], "style": "branch" if attrs.get("class") or attrs.get("events") else "text"})
-        if attrs.get("provisions_text"):
-            parts.append({"text": "依据：" + attrs["provisions_text"], "style": "provisions"})
-        state = attrs.get("state")
-        if parts:
-            e["label"] = _html_lines(parts, {**spec, "wrap": 10, "wrap_small": 14}, state == "off", grey_font)
-        if attrs.get("loop"):
-            # a loop back (e.g. 补齐后重新提交) runs along the left, away from the forward edges
-            e.update({"style": "dashed"})
-        if state == "on":
-            e.update({"color": spec["style"]["highlight"]["border"], "penwidth": "3"})
-        elif state == "off":
-            e.update({"color": spec["style"]["grey"]["border"]})
+        e = _edge_attrs(attrs, spec, grey_font, quiet=(a, b) in quiet)
+        e.update(drawn.get((a, b), {}))
+        if (a, b) not in drawn and column_of[a] != column_of[b] and not attrs.get("loop"):
+            (xa, ya), (xb, yb) = pos[title_of[a]], pos[title_of[b]]
+            if abs(ya - yb) < 1 and xb > xa:
+                # to a column on the right: out of the right side, into the left side
+                e.update({"tailport": "e", "headport": "w"})
+            elif yb < ya:
+                # to a column of the next row: out of the bottom, into the top
+                e.update({"tailport": "s", "headport": "n"})
         dot.edge(a, b, **e)
-    _legend(dot, G, spec)
     return dot.source
+
+
+def _column_sources(G: nx.DiGraph, spec: dict) -> tuple[dict[str, str], dict[str, list[str]], dict[str, str]]:
+    """A DOT graph per column (its title, its nodes, its own edges; several first nodes - the
+    nodes of a split step, 材料不全 / 材料齐全 - one below the other), the column's nodes, and
+    the name of its title node."""
+    grey_font = spec["style"]["grey"]["font"]
+    name = f"{G.graph['jurisdiction']}_{G.graph['chart']}".replace("-", "_")
+    node_attr = {"fontname": spec["font"], "fontsize": "11", "margin": "0.15,0.08"}
+    edge_attr = {"fontname": spec["font"], "fontsize": "10", "color": "#4b5563", "arrowsize": "0.8"}
+    columns = list(G.graph["columns"])
+
+    def add_nodes(target, names):
+        for nid in names:
+            attrs = G.nodes[nid]
+            target.node(nid, label=_html_lines(attrs["lines"], spec, attrs.get("state") == "off", grey_font),
+                        **_node_style(attrs, spec))
+
+    column_of = {n: d.get("column") for n, d in G.nodes(data=True)}
+    members = {c["id"]: [n for n in G.nodes if column_of[n] == c["id"]] for c in columns}
+    titles = {c["id"]: f"column_{i}" for i, c in enumerate(columns)}
+    quiet = _quiet_split_edges(G)
+    sources: dict[str, str] = {}
+    for col in columns:
+        cid = col["id"]
+        lay = graphviz.Digraph(name=f"{name}_{cid}".replace("-", "_"),
+                               graph_attr={"rankdir": "TB", "nodesep": "0.3", "ranksep": "0.4"},
+                               node_attr=node_attr, edge_attr=edge_attr)
+        lay.node(titles[cid], label=_column_title(col["title"]), shape="plain")
+        add_nodes(lay, members[cid])
+        heads = [n for n in members[cid] if not any(column_of[p] == cid for p in G.predecessors(n))]
+        splits = [n for n in members[cid] if G.nodes[n].get("split_addressee")]
+        if heads:
+            lay.edge(titles[cid], heads[0], style="invis")
+        stacked = list(zip(heads, heads[1:], strict=False))
+        stacked += [(n2, n) for n in members[cid] for n2 in members[cid]
+                    if G.nodes[n].get("below") and G.nodes[n2].get("step") == G.nodes[n]["below"]]
+        stacked += [(a, b) for a, b in zip(splits, splits[1:], strict=False)
+                    if G.nodes[a]["step"] == G.nodes[b]["step"] and (a, b) not in stacked]
+        for a, b, attrs in G.edges(data=True):
+            if column_of[a] == cid and column_of[b] == cid and not attrs.get("loop"):
+                lay.edge(a, b, **_edge_attrs(attrs, spec, grey_font, quiet=(a, b) in quiet))
+        for a, b in stacked:
+            if not G.has_edge(a, b):
+                lay.edge(a, b, style="invis")
+        sources[cid] = lay.source
+    return sources, members, titles
+
+
+def _quiet_split_edges(G: nx.DiGraph) -> set[tuple[str, str]]:
+    """Edges of the second and later nodes of a split step whose label the first node's edge
+    already shows (材料不全, 补齐后重新提交 ...): drawn, but without the repeated label."""
+    first: dict[str, str] = {}
+    for n, d in G.nodes(data=True):
+        if d.get("split_addressee"):
+            first.setdefault(d["step"], n)
+    out = set()
+    for a, b in G.edges:
+        for n, other in ((a, b), (b, a)):
+            step = G.nodes[n].get("step")
+            if G.nodes[n].get("split_addressee") and first.get(step) != n and G.has_edge(*((first[step], other) if n == a else (other, first[step]))):
+                out.add((a, b))
+    return out
+
+
+def _pin(xy: tuple[float, float]) -> str:
+    """A fixed position in points (layout=nop2)."""
+    return f"{xy[0]:.1f},{xy[1]:.1f}!"
+
+
+def _column_title(text: str) -> str:
+    return f'<<FONT POINT-SIZE="15" COLOR="#1f2937"><B>{html_text(text)}</B></FONT>>'
 
 
 def _pipe(source: str, fmt: str) -> bytes:
@@ -281,6 +438,43 @@ def to_png(G: nx.DiGraph) -> bytes:
     return _pipe(to_dot(G, dpi=PNG_DPI), "png")
 
 
+def to_pdf(G: nx.DiGraph) -> bytes:
+    """The chart as a PDF to print on A4: a chart with columns gets one page per group of
+    columns that fits a sheet at a readable size (engine.flowchart.layout.page_groups), each
+    page with the title, the legend and its columns' numbers (①② …); any other chart is one
+    page. Vector pages drawn by Graphviz (cairo), joined by pypdf."""
+    groups = _page_groups(G)
+    if len(groups) <= 1:
+        return _pipe(to_dot(G, page="a4"), "pdf")
+    import io
+
+    from pypdf import PdfReader, PdfWriter
+    writer = PdfWriter()
+    for i, ids in enumerate(groups, 1):
+        # in G's order (a subgraph view would iterate a set: another order in every process)
+        H = nx.DiGraph()
+        H.add_nodes_from((n, d) for n, d in G.nodes(data=True) if d.get("column") in ids)
+        H.add_edges_from((a, b, d) for a, b, d in G.edges(data=True) if a in H and b in H)
+        H.graph.update(G.graph)
+        H.graph["columns"] = [c for c in G.graph["columns"] if c["id"] in ids]
+        H.graph["subtitle"] = f"{G.graph['subtitle']} · 第{i}页，共{len(groups)}页"
+        for page in PdfReader(io.BytesIO(_pipe(to_dot(H, page="a4"), "pdf"))).pages:
+            writer.add_page(page)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def _page_groups(G: nx.DiGraph) -> list[list[str]]:
+    columns = list(G.graph.get("columns") or [])
+    if not columns:
+        return []
+    spec = _chart_spec(G)
+    sources, members, titles = _column_sources(G, spec)
+    from engine.flowchart.layout import page_groups
+    return page_groups(sources, columns, members, titles, _title_height(G, spec))
+
+
 # --------------------------------------------------------------------------- Mermaid
 
 def _mermaid_id(nid: str) -> str:
@@ -291,7 +485,7 @@ def _mermaid_label(lines: list[dict], spec: dict) -> str:
     out = []
     for line in lines:
         st = _LINE_STYLE.get(line["style"], _LINE_STYLE["text"])
-        pieces = [mermaid_text(p) for p in wrap(line["text"], _wrap_limit(spec, st["wrap"]))]
+        pieces = [mermaid_text(p) for p in wrap(line["text"], _wrap_limit(spec, st["wrap"]), _ends(line["style"]))]
         text = "<br/>".join(pieces)
         if st["bold"]:
             text = f"<b>{text}</b>"
@@ -303,7 +497,7 @@ def _mermaid_label(lines: list[dict], spec: dict) -> str:
 
 def to_mermaid(G: nx.DiGraph) -> str:
     """The chart as a Mermaid flowchart (quoted labels, entity-coded text)."""
-    spec = load_spec()
+    spec = _chart_spec(G)
     st = spec["style"]
     ids: dict[str, str] = {}
     for nid in G.nodes:
@@ -340,6 +534,8 @@ def to_mermaid(G: nx.DiGraph) -> str:
         out.append(f"  {ids[a]} {arrow}{label} {ids[b]}")
         if attrs.get("state") == "on":
             link_styles.append(f"  linkStyle {i + 1} stroke:{st['highlight']['border']},stroke-width:3px")
+        elif attrs.get("state") == "through":
+            link_styles.append(f"  linkStyle {i + 1} stroke:{st['highlight']['border']},stroke-width:3px,stroke-dasharray:6")
         elif attrs.get("state") == "off":
             link_styles.append(f"  linkStyle {i + 1} stroke:{st['grey']['border']}")
     out += link_styles
@@ -366,7 +562,7 @@ def to_mermaid(G: nx.DiGraph) -> str:
 
 
 def render(G: nx.DiGraph, fmt: str) -> bytes | str:
-    """`svg`, `dot` and `mermaid` as text, `png` as bytes."""
+    """`svg`, `dot` and `mermaid` as text, `png` and `pdf` as bytes."""
     if fmt == "dot":
         return to_dot(G)
     if fmt == "svg":
@@ -375,4 +571,6 @@ def render(G: nx.DiGraph, fmt: str) -> bytes | str:
         return to_png(G)
     if fmt == "mermaid":
         return to_mermaid(G)
+    if fmt == "pdf":
+        return to_pdf(G)
     raise ValueError(f"unknown format {fmt!r} (supported: {', '.join(FORMATS)})")

@@ -54,21 +54,70 @@ def compute_due(spec: dict, events: dict[str, dt.date], documents: dict) -> Due:
     if kind == "months_before":
         return Due(add_months(event, -spec["months"]), trigger=event)
     if kind == "quarter_first_week":
-        # cases of one quarter are reported in the first week (days 1-7) of the next quarter
-        q_month = ((event.month - 1) // 3 + 1) * 3 + 1
-        year = event.year + (1 if q_month > 12 else 0)
-        return Due(dt.date(year, (q_month - 1) % 12 + 1, 7), trigger=event)
+        # the first period: the event's quarter, reported in the next quarter's first week
+        return quarter_due(spec, next_quarter(quarter_start(event)), trigger=event)
     if kind == "half_year_end":
         return Due(dt.date(event.year, 6, 30) if event.month <= 6 else dt.date(event.year, 12, 31), trigger=event)
     raise ValueError(f"unknown deadline kind {kind}")
 
 
-def status(kind: str, due: dt.date | None, as_of: dt.date, done: bool) -> str:
-    """pending | due_today | overdue | done | immediate."""
+def quarter_start(day: dt.date) -> dt.date:
+    """The first day of the quarter `day` falls in."""
+    return dt.date(day.year, (day.month - 1) // 3 * 3 + 1, 1)
+
+
+def next_quarter(start: dt.date) -> dt.date:
+    """The first day of the quarter after the one starting on `start`."""
+    return dt.date(start.year + 1, 1, 1) if start.month == 10 else dt.date(start.year, start.month + 3, 1)
+
+
+def quarter_due(spec: dict, start: dt.date, trigger: dt.date | None = None) -> Due:
+    """The due date of a report in the first week of the quarter starting on `start`: the rule's
+    `days`-th working day of that quarter (the reading of 第1周 is the rule's, see its comment)."""
+    result = add_working_days(start - dt.timedelta(days=1), spec.get("days", 5))
+    return Due(result.date, result.provisional, trigger)
+
+
+def quarter_label(start: dt.date) -> str:
+    return f"{start.year}-Q{(start.month - 1) // 3 + 1}"
+
+
+def recurring(spec: dict, first: dt.date, as_of: dt.date, applies) -> list[tuple[str, Due]]:
+    """A per-period duty (quarter_first_week): one (period, Due) for each quarter from the one of the
+    first event whose first day `applies` (the governing document is in force), up to and including
+    the first whose due date is not yet past on `as_of`."""
+    out: list[tuple[str, Due]] = []
+    period = quarter_start(first)
+    while applies(max(period, first)):
+        due = quarter_due(spec, next_quarter(period), trigger=first)
+        out.append((quarter_label(period), due))
+        if due.date is None or due.date >= as_of:
+            break
+        period = next_quarter(period)
+    return out
+
+
+# deadlines that run up to an event: a step that had to precede it (self-assessment, ethics review,
+# 论证, training before the first case; a training base filed before its enrolment notice)
+BEFORE_KINDS = ("before_event", "working_days_before", "months_before")
+
+
+def status(kind: str, due: dt.date | None, as_of: dt.date, done: bool, *,
+           trigger: dt.date | None = None, authority: bool = False) -> str:
+    """pending | due_today | overdue | done | immediate | to_confirm.
+
+    `to_confirm` (contract section 5, "Steps that precede an event"): a step due before an event
+    that has already happened, or an authority's step whose day has passed; nothing in the request
+    can say whether it was done, so it is never `overdue`.
+    """
     if done:
         return "done"
     if kind == "immediately":
         return "immediate"
+    if kind in BEFORE_KINDS and trigger is not None and trigger <= as_of:
+        return "to_confirm"
     if due is None or as_of < due:
         return "pending"
-    return "due_today" if as_of == due else "overdue"
+    if as_of == due:
+        return "due_today"
+    return "to_confirm" if authority else "overdue"

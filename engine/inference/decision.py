@@ -10,12 +10,16 @@ import os
 
 from engine.inference import backends
 from engine.inference.backends import BACKENDS  # noqa: F401 - re-exported for the CLI
-from engine.inference.facts import build_facts, latest_events
+from engine.inference.facts import TECH_BOOLEANS, build_facts
+from engine.inference.lawday import Day, Governance
 from engine.inference.obligations import build as build_obligations
 from engine.inference.obligations import cite
+from engine.inference.occurrences import counted as counted_events
+from engine.inference.occurrences import occurrences
 from engine.inference.request import parse_request
 from engine.kb import validity
 from engine.kb.loader import knowledge_base
+from engine.kb.rules import doc_fact
 
 DATE_FACTS = ("as_of", "technology.in_use_since")
 
@@ -40,11 +44,11 @@ def _documents(kb, request) -> tuple[list[dict], list[str], list[dict]]:
         if st == "not_yet_in_force":
             start = validity.bounds(doc.dates.get("in_force_from"))[0]
             assert start is not None  # a document with an unknown start is "uncertain", not "not yet"
-            warnings.append({"code": "document_not_in_force", "message": f"{doc.title}（{doc_id}）自{start.isoformat()}起施行，{request.as_of.isoformat()}尚未施行，其规则未适用"})
+            warnings.append({"code": "document_not_in_force", "message": f"{doc.title}（{doc_id}）自{start.isoformat()}起施行，{request.as_of.isoformat()}尚未施行；其规则适用于施行后发生的事件（过渡条款适用于施行前已开展的技术）"})
         elif st == "expired":
             end = validity.bounds(doc.dates.get("in_force_until"))[1]
             assert end is not None  # only a known end makes a document expired
-            warnings.append({"code": "document_expired", "message": f"{doc.title}（{doc_id}）有效期至{end.isoformat()}，{request.as_of.isoformat()}已失效，其规则未适用"})
+            warnings.append({"code": "document_expired", "message": f"{doc.title}（{doc_id}）有效期至{end.isoformat()}，{request.as_of.isoformat()}已失效，其规则仅适用于有效期内发生的事件"})
         if (doc.dates.get("in_force_from") or {}).get("precision") != "day":
             note = doc.dates.get("note") or ""
             applied = "其规则按可能已施行予以适用" if st in validity.APPLICABLE else "其规则未适用"
@@ -52,13 +56,13 @@ def _documents(kb, request) -> tuple[list[dict], list[str], list[dict]]:
     return docs, active, warnings
 
 
-def _resolve(request):
+def _resolve(request, day: dt.date):
     tech = request.technology
     if tech is None or not (tech.get("name") or tech.get("code")):
         return None
     from engine.catalog import resolve
     res = resolve(name=tech.get("name"), code=tech.get("code"), jurisdiction=request.jurisdiction.id,
-                  as_of=request.as_of, surgery_grade=tech.get("surgery_grade")).to_dict()
+                  as_of=day, surgery_grade=tech.get("surgery_grade")).to_dict()
     res["by_code"] = bool(tech.get("code")) and not tech.get("name")
     return res
 
@@ -95,7 +99,9 @@ def _classify(kb, backend, facts_obj, resolution) -> tuple[str | None, list, lis
     fired = [kb.rule_by_id[i] for i in backend.fire(("classify",), facts_obj.values, unknown)]
     undecided = backends.pure(kb).undecided(("classify",), facts_obj.values, unknown)
     best = min((precedence.index(r.spec["class"]) for r in fired), default=len(precedence))
-    blocking = [u for u in undecided if precedence.index(u.rule.spec["class"]) <= best]
+    # only an undecided rule of a class that would prevail can change the answer: a prohibited
+    # ground that fired decides `prohibited` whatever else the name leaves unknown
+    blocking = [u for u in undecided if precedence.index(u.rule.spec["class"]) < best]
     if blocking or best == len(precedence):
         return "undetermined", fired, blocking
     winner = precedence[best]
@@ -135,11 +141,15 @@ def _technology_view(kb, request, resolution, cls, class_rules) -> dict | None:
     return out
 
 
-def _technology_warnings(resolution) -> list[dict]:
+def _technology_warnings(kb, resolution) -> list[dict]:
     if not resolution:
         return []
     out = []
     q = resolution.get("query")
+    for p in resolution.get("prohibited_elsewhere") or []:
+        c = p["citation"]
+        named_in = f"《{kb.documents[c['document']].title}》{kb.provision(c['document'], c['eid']).label}"
+        out.append({"code": "prohibited_elsewhere", "message": f"{named_in}将“{p['name']}”列为禁止类技术的示例（{p['ground_name'] or p['ground']}）；所问地区的文件未列举，请说明该技术是否具有禁止类情形（technology.prohibited_grounds）"})
     if resolution["status"] == "not_recognized":
         names = "、".join(c["name"] for c in (resolution.get("candidates") or [])[:5])
         out.append({"code": "technology_not_recognized", "message": f"未能识别技术“{q}”" + (f"；相近的有：{names}" if names else "")})
@@ -154,6 +164,76 @@ def _technology_warnings(resolution) -> list[dict]:
     return out
 
 
+# request fields that state a fact about the technique, with the facts rules read them through
+STATED_FACTS: dict[str, tuple[str, ...]] = {f"technology.{n}": (f"technology.{n}",) for n in TECH_BOOLEANS}
+
+
+def _unused_facts(kb, req, facts: dict) -> list[dict]:
+    """`fact_unused`: a fact the request states (true, or grounds given) that no rule of an applicable
+    document reads, in its condition or in what it lists (`uses`)."""
+    tech = req.technology or {}
+    stated: dict[str, tuple[str, ...]] = {p: names for p, names in STATED_FACTS.items() if tech.get(p.split(".", 1)[1]) is True}
+    if tech.get("prohibited_grounds"):
+        stated["technology.prohibited_grounds"] = ("technology.any_prohibited_ground",) + tuple(
+            f"technology.ground.{g}" for g in kb.vocabulary.ids("prohibited_grounds"))
+    out = []
+    for path, names in stated.items():
+        readers = [r for r in kb.rules if not set(names).isdisjoint(r.facts_used + list(r.spec.get("uses", [])))]
+        if any(facts.get(doc_fact(r.document)) for r in readers):
+            continue
+        elsewhere = "、".join(dict.fromkeys(kb.documents[r.document].title for r in readers))
+        out.append({"code": "fact_unused", "message": f"所给事实 {path} 在所适用的文件中没有条款使用，未影响结论" + (f"（使用它的是：{elsewhere}）" if elsewhere else "")})
+    return out
+
+
+def _name_narrower(resolution, missing: dict) -> None:
+    """When a family name leaves the class open, say which narrower techniques the catalogues list."""
+    narrower = (resolution or {}).get("narrower_listings") or []
+    path = "technology.code" if (resolution or {}).get("by_code") else "technology.name"
+    if narrower and path in missing:
+        names = "、".join(f"{x['technology']['name']}（{x['catalog']} {x['code']}）" for x in narrower)
+        missing[path]["why"] = f"“{resolution.get('query')}”是技术类别，目录列入的是其下位技术：{names}；" + missing[path]["why"]
+
+
+class _Days:
+    """The rules' conclusions on each day a decision needs (the day asked, the events' days, the
+    days transition provisions speak), each computed once: documents and catalogue versions in
+    force that day, the technique's class then, and the obligation and authority rules that fire."""
+
+    def __init__(self, kb, engine, req, events: dict):
+        self.kb, self.engine, self.req, self.events = kb, engine, req, events
+        self.cache: dict[dt.date, Day] = {}
+        # days whose facts are the same (same documents applicable, same listings) fire the same rules:
+        # evaluate them once
+        self.by_facts: dict[tuple, tuple] = {}
+
+    def evaluate(self, day: dt.date):
+        """(Day, facts, resolution, class rules, blocking undecided rules) on `day`."""
+        docs = self.req.jurisdiction.documents
+        statuses = {d: validity.status_on(self.kb.documents[d].dates, day) for d in docs}
+        active = [d for d in docs if statuses[d] in validity.APPLICABLE]
+        resolution = _resolve(self.req, day)
+        facts_obj = build_facts(self.req, resolution, active, self.events)
+        key = (tuple(sorted(facts_obj.values.items())), tuple(sorted(facts_obj.unknown_because.items())))
+        if key not in self.by_facts:
+            cls, class_rules, blocking = _classify(self.kb, self.engine, facts_obj, resolution)
+            with_class = dict(facts_obj.values, **({"class": cls} if cls is not None else {}))
+            unknown = frozenset(facts_obj.unknown_because)
+            fired = frozenset(self.engine.fire(("obligation", "authority"), with_class, unknown))
+            self.by_facts[key] = (cls, class_rules, blocking, fired)
+        cls, class_rules, blocking, fired = self.by_facts[key]
+        if cls is not None:
+            facts_obj.values["class"] = cls
+        uncertain = [d for d in docs if statuses[d] == "uncertain"
+                     and validity.bounds(self.kb.documents[d].dates.get("in_force_from"))[0] is not None]
+        return Day(day, active, uncertain, cls, fired), facts_obj, resolution, class_rules, blocking
+
+    def __call__(self, day: dt.date) -> Day:
+        if day not in self.cache:
+            self.cache[day] = self.evaluate(day)[0]
+        return self.cache[day]
+
+
 def decide(request: dict, *, backend: str | None = None) -> dict:
     """Answer one decision request (contract section 3) with a response (section 4).
 
@@ -164,26 +244,35 @@ def decide(request: dict, *, backend: str | None = None) -> dict:
     kb = knowledge_base()
     engine = _backend(kb, backend)
     docs, active, warnings = _documents(kb, req)
-    resolution = _resolve(req)
-    facts_obj = build_facts(req, resolution, active)
+    occ = occurrences(req, kb.vocabulary)
+    events = counted_events(occ, kb.vocabulary)
+    days = _Days(kb, engine, req, events)
+    today, facts_obj, resolution, class_rules, blocking = days.evaluate(req.as_of)
+    days.cache[req.as_of] = today
     facts = facts_obj.values
+    cls = today.cls
 
-    cls, class_rules, blocking = _classify(kb, engine, facts_obj, resolution)
     missing: dict = {}
     _missing(kb, blocking, facts_obj, missing)
-    if cls is not None:
-        facts["class"] = cls
     stages = ("obligation", "authority")
     unknown = frozenset(facts_obj.unknown_because)
-    fired = [kb.rule_by_id[i] for i in engine.fire(stages, facts, unknown)]
-    if req.technology is None:   # contract: without a technology only institution-wide obligations
-        fired = [r for r in fired if r.institution_wide]
     _missing(kb, backends.pure(kb).undecided(stages, facts, unknown), facts_obj, missing)
 
-    events = latest_events(req)
-    obligations, prov1 = build_obligations(kb, [r for r in fired if r.stage == "obligation"], events, req.as_of)
-    authority, prov2 = build_obligations(kb, [r for r in fired if r.stage == "authority"], events, req.as_of)
-    warnings += _technology_warnings(resolution)
+    # contract: without a technology only institution-wide obligations
+    law = Governance(kb, req.as_of, days, facts, occ, events, req.jurisdiction.documents,
+                     institution_wide_only=req.technology is None)
+    selected = law.select(stages)
+    # a provincial rule that takes the place of a national one for the same act (rule field `displaces`)
+    displaced = {x for sel in selected for x in sel.rule.spec.get("displaces", [])}
+    selected = [sel for sel in selected if sel.rule.id not in displaced]
+    fired = [s.rule for s in selected]
+    obligations, prov1 = build_obligations(kb, [s for s in selected if s.rule.stage == "obligation"], occ, events, req.as_of)
+    authority, prov2 = build_obligations(kb, [s for s in selected if s.rule.stage == "authority"], occ, events, req.as_of,
+                                     authority=True)
+    warnings += law.warnings
+    warnings += _technology_warnings(kb, resolution)
+    warnings += _unused_facts(kb, req, facts)
+    _name_narrower(resolution, missing)
     if prov1 or prov2:
         warnings.append({"code": "calendar_provisional", "message": kb.vocabulary.names("warning_codes")["calendar_provisional"]})
 

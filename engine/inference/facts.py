@@ -12,6 +12,10 @@ from engine.inference.request import Request
 from engine.kb.rules import doc_fact
 from engine.kb.vocabulary import vocabulary
 
+# facts whose value depends on the day the law is taken at (documents applicable, catalogue listings,
+# the class they give); every other fact is the same on every day of one decision
+DAY_DEPENDENT = ("class", "active.", "technology.listed_", "technology.out_of_scope", "technology.prohibited_listed")
+
 TECH_BOOLEANS = ("first_in_institution", "first_in_jurisdiction", "major_ethical_risk", "unapproved_product", "radiation")
 
 
@@ -23,15 +27,6 @@ class Facts:
     def unknown(self, fact: str, because: str) -> None:
         self.values.pop(fact, None)
         self.unknown_because[fact] = because
-
-
-def latest_events(request: Request) -> dict:
-    """The date of the latest event of each type."""
-    out: dict = {}
-    for e in request.events:
-        if e.type not in out or e.date > out[e.type]:
-            out[e.type] = e.date
-    return out
 
 
 def _classification_facts(f: Facts, resolution) -> None:
@@ -49,16 +44,37 @@ def _classification_facts(f: Facts, resolution) -> None:
     for scope in ("national", "provincial"):
         listed = any(x["scope"] == scope for x in resolution["listings"])
         needs_grade = any(x["scope"] == scope for x in resolution.get("grade_needed") or [])
-        if listed or not needs_grade:
+        # a family name (血液净化技术) whose narrower member is listed: which member is meant decides
+        narrower = any(x["scope"] == scope for x in resolution.get("narrower_listings") or [])
+        if listed or not (needs_grade or narrower):
             f.values[f"technology.listed_{scope}"] = listed
-        else:
+        elif needs_grade:
             f.unknown(f"technology.listed_{scope}", "technology.surgery_grade")
+        else:
+            f.unknown(f"technology.listed_{scope}", query_path)
     f.values["technology.out_of_scope"] = bool(resolution.get("out_of_scope"))
     f.values["technology.prohibited_listed"] = bool(resolution.get("prohibited"))
 
 
-def build_facts(request: Request, resolution: dict | None, active_documents: list[str]) -> Facts:
-    """The facts of one decision."""
+def _ground_facts(f: Facts, tech: dict, resolution, ground_ids: list[str]) -> None:
+    """The prohibited grounds stated; unknown for a technique another document names as prohibited
+    (contract: `prohibited_elsewhere`, ask rather than answer `unlisted`) when the request is silent."""
+    grounds = tech.get("prohibited_grounds") or []
+    for g in ground_ids:
+        f.values[f"technology.ground.{g}"] = g in grounds
+    f.values["technology.any_prohibited_ground"] = bool(grounds)
+    res = resolution or {}
+    ask = ("prohibited_grounds" not in tech and res.get("prohibited_elsewhere")
+           and not res.get("prohibited") and not res.get("out_of_scope"))
+    if ask:
+        for g in ground_ids:
+            f.unknown(f"technology.ground.{g}", "technology.prohibited_grounds")
+        f.unknown("technology.any_prohibited_ground", "technology.prohibited_grounds")
+
+
+def build_facts(request: Request, resolution: dict | None, active_documents: list[str], events: dict) -> Facts:
+    """The facts of one decision on one day: `active_documents` those applicable that day, `events`
+    the counted date of each event type (engine.inference.occurrences.counted)."""
     vocab = vocabulary()
     unknown_unless_given = set(vocab.raw.get("unknown_unless_given", []))
     f = Facts()
@@ -85,14 +101,11 @@ def build_facts(request: Request, resolution: dict | None, active_documents: lis
                 f.unknown(path, path)
             else:
                 v[path] = False
-        grounds = tech.get("prohibited_grounds") or []
-        for g in vocab.ids("prohibited_grounds"):
-            v[f"technology.ground.{g}"] = g in grounds
-        v["technology.any_prohibited_ground"] = bool(grounds)
+        _ground_facts(f, tech, resolution, vocab.ids("prohibited_grounds"))
         if tech.get("surgery_grade") is not None:
             v["technology.surgery_grade"] = tech["surgery_grade"]
         if tech.get("in_use_since") is not None:
             v["technology.in_use_since"] = tech["in_use_since"].toordinal()
-    for etype, date in latest_events(request).items():
+    for etype, date in events.items():
         v[f"events.{etype}"] = date.toordinal()
     return f

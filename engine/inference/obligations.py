@@ -3,6 +3,8 @@
 Rules that conclude the same act for the same addressee (a national rule and its provincial
 twins) become one obligation: all their citations, the strictest computable due date with the
 other deadlines in `deadline.alternatives`, and the materials of the most specific rule.
+A duty owed per occurrence or per period lists its occurrences up to the next one not yet past
+(`deadline.occurrences`); the obligation's due date and status are that next one's.
 """
 from __future__ import annotations
 
@@ -10,6 +12,8 @@ import datetime as dt
 from functools import lru_cache
 
 from engine.inference import deadlines
+from engine.inference.occurrences import EACH, counting
+from engine.kb import validity
 from engine.kb.rules import CompiledRule, split_ref
 
 
@@ -37,7 +41,7 @@ def _deadline_key(spec: dict) -> tuple:
     return tuple(spec.get(k) if not isinstance(spec.get(k), dict) else str(spec.get(k)) for k in ("kind", "days", "months", "event", "date"))
 
 
-def _deadline_view(spec: dict, due: deadlines.Due, citations: list[dict]) -> dict:
+def _deadline_view(spec: dict, due: deadlines.Due, citations: list[dict], occurrences: list[dict] | None = None) -> dict:
     out = {k: spec[k] for k in ("kind", "days", "months", "event") if k in spec}
     if "date" in spec:
         out["date"] = spec["date"] if isinstance(spec["date"], str) else (due.date.isoformat() if due.date else None)
@@ -45,36 +49,70 @@ def _deadline_view(spec: dict, due: deadlines.Due, citations: list[dict]) -> dic
     out["due"] = due.date.isoformat() if due.date else None
     out["provisional"] = due.provisional
     out["citations"] = citations
+    if occurrences is not None:
+        out["occurrences"] = occurrences
     return out
 
 
-def _done(rule: CompiledRule, events: dict, as_of: dt.date, trigger: dt.date | None) -> bool:
+def _done(rule: CompiledRule, occ: dict, as_of: dt.date, trigger: dt.date | None) -> bool:
+    """Whether the act was done: an occurrence of the rule's `done_by` event on or after the trigger, by as_of."""
     done_by = rule.spec.get("done_by")
-    if not done_by or done_by not in events:
-        return False
-    when = events[done_by]
-    return when <= as_of and (trigger is None or when >= trigger)
+    return any(when <= as_of and (trigger is None or when >= trigger) for when in occ.get(done_by) or [])
 
 
-def build(kb, fired: list[CompiledRule], events: dict, as_of: dt.date) -> tuple[list[dict], bool]:
-    """Obligations from fired rules (in rule order); also whether any due date is provisional."""
-    groups: dict[tuple, list[CompiledRule]] = {}
-    for rule in fired:
-        groups.setdefault((rule.spec["act"], rule.spec["addressee"]), []).append(rule)
+def _dues(kb, spec: dict, sel, events: dict, as_of: dt.date) -> tuple[deadlines.Due, list[tuple[dict, deadlines.Due]] | None]:
+    """The due date of a spec for the rule selected, and its occurrences when it has several:
+    one per event occurrence, or one per period of a recurring duty."""
+    if sel.no_due:
+        return deadlines.Due(None, trigger=sel.triggers[0] if sel.triggers else None), None
+    event = spec.get("event")
+    if spec["kind"] == "quarter_first_week" and sel.triggers:
+        doc = kb.documents[sel.rule.document]
+        periods = deadlines.recurring(spec, sel.triggers[0], as_of,
+                                      lambda day: validity.status_on(doc.dates, day) in validity.APPLICABLE)
+        occurrences = [({"period": p}, due) for p, due in periods]
+    elif event and sel.triggers and counting(kb.vocabulary, event) == EACH:
+        occurrences = [({"event_date": d.isoformat()}, deadlines.compute_due(spec, {**events, event: d}, kb.documents))
+                       for d in sel.triggers]
+    else:
+        trigger_events = {**events, event: sel.triggers[0]} if event and sel.triggers else events
+        return deadlines.compute_due(spec, trigger_events, kb.documents), None
+    if not occurrences:
+        return deadlines.Due(None), []
+    occurrences.sort(key=lambda o: (o[1].date is None, o[1].date or dt.date.min))
+    upcoming = [i for i, (_, due) in enumerate(occurrences) if due.date is None or due.date >= as_of]
+    upto = upcoming[0] if upcoming else len(occurrences) - 1
+    return occurrences[upto][1], occurrences[: upto + 1]
+
+
+def build(kb, selected: list, occ: dict, events: dict, as_of: dt.date, *, authority: bool = False) -> tuple[list[dict], bool]:
+    """Obligations from the rules selected (engine.inference.lawday, in rule order); also whether
+    any due date is provisional. `occ`: every date of each event type; `events`: the counted one.
+    `authority`: these are the authorities' steps (a passed day is `to_confirm`, not `overdue`)."""
+    groups: dict[tuple, list] = {}
+    for sel in selected:
+        groups.setdefault((sel.rule.spec["act"], sel.rule.spec["addressee"]), []).append(sel)
     out, provisional = [], False
-    for (act, addressee), rules in groups.items():
+    for (act, addressee), sels in groups.items():
+        rules = [s.rule for s in sels]
         first = rules[0]
-        # deadlines: distinct specs, each with its rules' citations
+        # deadlines: distinct specs (and triggers), each with its rules' citations
         specs: dict[tuple, dict] = {}
-        for r in rules:
-            spec = r.spec["deadline"]
-            entry = specs.setdefault(_deadline_key(spec), {"spec": spec, "rules": []})
-            entry["rules"].append(r)
+        for s in sels:
+            spec = s.rule.spec["deadline"]
+            entry = specs.setdefault((_deadline_key(spec), s.triggers, s.no_due), {"spec": spec, "sel": s, "rules": []})
+            entry["rules"].append(s.rule)
         views = []
         for entry in specs.values():
-            due = deadlines.compute_due(entry["spec"], events, kb.documents)
+            due, occurrences = _dues(kb, entry["spec"], entry["sel"], events, as_of)
+            occ_view = None
+            if occurrences is not None:
+                kind = entry["spec"]["kind"]
+                occ_view = [{**label, "due": d.date.isoformat() if d.date else None,
+                             "status": deadlines.status(kind, d.date, as_of, False, trigger=d.trigger, authority=authority)} for label, d in occurrences]
+                provisional = provisional or any(d.provisional for _, d in occurrences)
             refs = _unique([c for r in entry["rules"] for c in (r.spec["deadline"].get("cite") or r.spec["citations"])])
-            views.append((due, entry, _deadline_view(entry["spec"], due, [cite(kb, c) for c in refs])))
+            views.append((due, entry, _deadline_view(entry["spec"], due, [cite(kb, c) for c in refs], occ_view)))
         computable = [v for v in views if v[0].date is not None]
         chosen = min(computable, key=lambda v: v[0].date or dt.date.max) if computable else views[0]
         deadline = dict(chosen[2])
@@ -83,7 +121,7 @@ def build(kb, fired: list[CompiledRule], events: dict, as_of: dt.date) -> tuple[
             deadline["alternatives"] = alternatives
         due = chosen[0]
         provisional = provisional or any(v[0].provisional for v in views)
-        done = any(_done(r, events, as_of, due.trigger) for r in rules)
+        done = any(_done(r, occ, as_of, due.trigger) for r in rules)
         # materials: a rule that replaces others' materials wins
         replaced = {x for r in rules for x in r.spec.get("replaces_materials_of", [])}
         materials = []
@@ -109,7 +147,7 @@ def build(kb, fired: list[CompiledRule], events: dict, as_of: dt.date) -> tuple[
             "summary": chosen[1]["rules"][-1].spec["summary"],
             "due": due.date.isoformat() if due.date else None,
             "deadline": deadline,
-            "status": deadlines.status(chosen[1]["spec"]["kind"], due.date, as_of, done),
+            "status": deadlines.status(chosen[1]["spec"]["kind"], due.date, as_of, done, trigger=due.trigger, authority=authority),
             "materials": materials,
             "citations": citations,
             "consequences": consequences,

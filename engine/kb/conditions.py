@@ -39,8 +39,9 @@ class Any_:
 Node = Leaf | All | Any_
 
 
-def parse(spec, resolve_date: Callable[[object], int | None], negate: bool = False) -> Node:
-    """Turn a YAML condition into a tree; `resolve_date` maps a date reference to an ordinal (or None if unknown)."""
+def parse(spec, resolve_date: Callable[[object, str], int | None], negate: bool = False) -> Node:
+    """Turn a YAML condition into a tree; `resolve_date(ref, op)` maps a date reference compared with
+    `op` ("before" or "on_or_after") to an ordinal (or None if unknown)."""
     if "all" in spec or "any" in spec:
         key = "all" if "all" in spec else "any"
         children = tuple(parse(s, resolve_date, negate) for s in spec[key])
@@ -56,7 +57,7 @@ def parse(spec, resolve_date: Callable[[object], int | None], negate: bool = Fal
     if negate:
         op = NEGATE[op]
     if op in DATE_OPS:
-        ordinal = resolve_date(value)
+        ordinal = resolve_date(value, op)
         # an unknown reference date (an incomplete source) makes the leaf unknowable
         return Leaf(fact, DATE_OPS[op], ordinal if ordinal is not None else _UNKNOWN)
     if op in ("in", "not_in"):

@@ -28,6 +28,15 @@ class CompiledRule:
     order: int
     condition: conditions.Node
     spec: dict = field(hash=False, compare=False)
+    # (fact, first ordinal, last ordinal) of each date the condition compares with that is known only
+    # to a window (Jilin's year): a fact inside the window cannot be placed before or after it
+    windows: tuple = ()
+
+    @cached_property
+    def governed_by(self) -> dict | str | None:
+        """Which day's law decides this rule (contract §5): "as_of", a `{document, date}` (a transition
+        provision, judged on the day it speaks), or None for the day of its deadline's event."""
+        return self.spec.get("governed_by")
 
     @cached_property
     def test(self):
@@ -117,31 +126,39 @@ def check_rules(files: dict[str, dict], documents: dict) -> list[Problem]:
         rel_to = (rule.get("relation") or {}).get("rule")
         if rel_to and rel_to not in ids:
             problems.append(Problem(rel, f"{loc}.relation.rule", f"unknown rule {rel_to}"))
-        for other in rule.get("replaces_materials_of", []):
-            if other not in ids:
-                problems.append(Problem(rel, f"{loc}.replaces_materials_of", f"unknown rule {other}"))
+        for key in ("replaces_materials_of", "displaces"):
+            for other in rule.get(key, []):
+                if other not in ids:
+                    problems.append(Problem(rel, f"{loc}.{key}", f"unknown rule {other}"))
     return problems
 
 
-def _date_resolver(documents: dict):
-    def resolve(ref) -> int | None:
+def _date_resolver(documents: dict, windows: list):
+    def resolve(ref, op: str) -> int | None:
         if isinstance(ref, str):
             return dt.date.fromisoformat(ref).toordinal()
-        # a date known only to the year or month (Jilin) compares by its earliest possible day:
-        # "in use before the rules took effect" is then certain, not merely possible
-        d = validity.bounds(documents[ref["document"]].dates.get(ref["date"]))[0]
-        return d.toordinal() if d else None
+        lo, hi = validity.bounds(documents[ref["document"]].dates.get(ref["date"]))
+        if lo is None or hi is None:
+            return None
+        if lo != hi:
+            windows.append((lo.toordinal(), hi.toordinal()))
+        # a date known only to the year or month (Jilin) compares as what is possible: "before" it is
+        # any day up to its last possible day, "on or after" any day from its first; the engine marks a
+        # fact inside the window as uncertain (CompiledRule.windows)
+        return hi.toordinal() + 1 if op == "before" else lo.toordinal()
     return resolve
 
 
 def compile_rules(files: dict[str, dict], documents: dict, document_order: list[str]) -> list[CompiledRule]:
     """Compile every rule, in document order then file order; each gets the implicit 'its document applies' leaf."""
-    resolve = _date_resolver(documents)
     by_doc = {data["document"]: data for data in files.values()}
     out: list[CompiledRule] = []
     for doc in document_order:
         for rule in (by_doc.get(doc) or {}).get("rules", []):
-            cond = conditions.parse(rule["when"], resolve)
+            found: list = []
+            cond = conditions.parse(rule["when"], _date_resolver(documents, found))
+            windows = tuple((leaf.fact, lo, hi) for leaf in conditions.leaves(cond) for lo, hi in found
+                            if leaf.op in ("lt", "gte") and leaf.value in (lo, hi + 1))
             cond = conditions.All((conditions.Leaf(doc_fact(doc), "eq", True), cond))
-            out.append(CompiledRule(rule["id"], doc, rule["stage"], len(out), cond, rule))
+            out.append(CompiledRule(rule["id"], doc, rule["stage"], len(out), cond, rule, windows))
     return out

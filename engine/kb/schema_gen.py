@@ -23,55 +23,113 @@ def _obj(properties: dict, required: list[str] | None = None, **extra) -> dict:
     return out
 
 
-def request_schema() -> dict:
+def _d(schema: dict, description: str) -> dict:
+    """`schema` with a description (a new dict)."""
+    return {**schema, "description": description}
+
+
+def vocab_enum(key: str, what: str, *, nullable: bool = False, null_means: str = "") -> dict:
+    """A string enum of a kb/vocabulary.yaml vocabulary: the ids as `enum`, their Chinese meanings in
+    `x-enum-descriptions` (same order; what openapi-generator and Redoc show) and in the description."""
+    names = vocabulary().names(key)
+    meanings = "; ".join(f"`{k}` {v}" for k, v in names.items())
+    out: dict = {"type": ["string", "null"] if nullable else "string", "enum": list(names) + ([None] if nullable else [])}
+    out["description"] = f"{what}. Values: {meanings}" + (f"; null: {null_means}" if nullable else "")
+    out["x-enum-descriptions"] = list(names.values()) + ([null_means] if nullable else [])
+    return out
+
+
+def jurisdiction_enum(what: str) -> dict:
+    """The accepted spellings of a jurisdiction (ids, Chinese names, aliases), each with its jurisdiction's name."""
     v = vocabulary()
+    spellings = v.jurisdiction_spellings()
+    meanings = [v.jurisdiction(s).name + ("" if s in [j.id for j in v.jurisdictions] else f"（{v.jurisdiction(s).id}）") for s in spellings]
+    ids = "; ".join(f"`{j.id}` {j.name}" for j in v.jurisdictions)
+    # identifiers for generated code (a Chinese spelling is no identifier): hunan, hunan_zh1, hunan_zh2 …
+    varnames: list[str] = []
+    seen: dict[str, int] = {}
+    for s in spellings:
+        jid = v.jurisdiction(s).id
+        seen[jid] = seen.get(jid, -1) + 1
+        varnames.append(jid if s == jid else f"{jid}_zh{seen[jid]}")
+    return {"type": "string", "enum": spellings, "x-enum-descriptions": meanings, "x-enum-varnames": varnames,
+            "description": f"{what}. Ids: {ids}; the Chinese names and short names are accepted too"}
+
+
+def _institution() -> dict:
+    return _obj(
+        {
+            "jurisdiction": jurisdiction_enum("where the institution is (whose documents apply)"),
+            "name": {"type": "string", "maxLength": 200, "description": "the institution's name (shown, not used)"},
+            "category": vocab_enum("institution_categories", "kind of institution (default hospital)"),
+            "level": {"enum": [1, 2, 3, None],
+                      "description": "医院等级: 1, 2, 3 (一级, 二级, 三级), or null for ungraded; unknown when left out",
+                      "x-enum-descriptions": ["一级", "二级", "三级", "未定级"]},
+            "tcm": {"type": "boolean", "description": "a traditional Chinese medicine institution (中医医疗机构); default false"},
+        },
+        ["jurisdiction"],
+        description="the medical institution (医疗机构) asking",
+    )
+
+
+def _technology() -> dict:
+    return _obj(
+        {
+            "name": {"type": "string", "minLength": 1, "maxLength": 200,
+                     "description": "catalogue name, common name or abbreviation (冠心病介入治疗, PCI, ECMO …)"},
+            "code": {"type": "string", "minLength": 1, "maxLength": 40,
+                     "description": "catalogue code instead of a name (S19), optionally qualified by catalogue (hunan:S19)"},
+            "surgery_grade": {"type": "integer", "minimum": 1, "maximum": 4,
+                              "description": "手术分级 1 to 4 (needed for grade-qualified catalogue entries)"},
+            "first_in_institution": {"type": "boolean", "description": "first use of the technique in this institution (本机构首次应用); unknown when left out"},
+            "first_in_jurisdiction": {"type": "boolean", "description": "not yet used anywhere in this province or municipality; unknown when left out"},
+            "major_ethical_risk": {"type": "boolean", "description": "the technique carries a major ethical risk (存在重大伦理风险); default false"},
+            "unapproved_product": {"type": "boolean", "description": "relies on a drug, device or similar product not yet approved for market; default false"},
+            "prohibited_grounds": {
+                "type": "array",
+                "uniqueItems": True,
+                "description": "grounds on which the technique is prohibited (禁止类), if any",
+                "items": {"$ref": "#/$defs/prohibited_ground"},
+            },
+            "in_use_since": {**DATE, "description": "already in clinical use at the institution since this day (YYYY-MM-DD)"},
+            "radiation": {"type": "boolean", "description": "involves radiological diagnosis or treatment (放射诊疗); default false"},
+        },
+        anyOf=[{"required": ["name"]}, {"required": ["code"]}],
+        description="the technique asked about (a name or a code); without it only institution-wide duties are returned",
+    )
+
+
+def _event() -> dict:
+    return _obj(
+        {
+            "type": vocab_enum("event_types", "what happened"),
+            "date": {**DATE, "description": "the day it happened or will happen (YYYY-MM-DD)"},
+            "note": {"type": "string", "maxLength": 500, "description": "free text (shown, not used)"},
+        },
+        ["type", "date"],
+        description="one event",
+    )
+
+
+def request_schema() -> dict:
+    """The request schema; institution, technology and event are named `$defs` (named types in generated clients)."""
     return {
         "$schema": DRAFT,
         "$id": "https://medtech-rules.example/schema/request.schema.json",
         "title": "Decision request",
+        "description": "A question about one institution and (optionally) one technology, with what has happened.",
+        "$defs": {"institution": _institution(), "technology": _technology(), "event": _event(),
+                  "prohibited_ground": vocab_enum("prohibited_grounds", "a ground for prohibition")},
         **_obj(
             {
-                "as_of": {**DATE, "description": "the day the question is asked; default today in Asia/Shanghai"},
-                "institution": _obj(
-                    {
-                        "jurisdiction": {"type": "string", "enum": v.jurisdiction_spellings()},
-                        "name": {"type": "string", "maxLength": 200},
-                        "category": {"type": "string", "enum": v.ids("institution_categories")},
-                        "level": {"enum": [1, 2, 3, None], "description": "1, 2, 3, or null for ungraded"},
-                        "tcm": {"type": "boolean"},
-                    },
-                    ["jurisdiction"],
-                ),
-                "technology": _obj(
-                    {
-                        "name": {"type": "string", "minLength": 1, "maxLength": 200},
-                        "code": {"type": "string", "minLength": 1, "maxLength": 40},
-                        "surgery_grade": {"type": "integer", "minimum": 1, "maximum": 4},
-                        "first_in_institution": {"type": "boolean"},
-                        "first_in_jurisdiction": {"type": "boolean"},
-                        "major_ethical_risk": {"type": "boolean"},
-                        "unapproved_product": {"type": "boolean"},
-                        "prohibited_grounds": {
-                            "type": "array",
-                            "uniqueItems": True,
-                            "items": {"type": "string", "enum": v.ids("prohibited_grounds")},
-                        },
-                        "in_use_since": DATE,
-                        "radiation": {"type": "boolean"},
-                    },
-                    anyOf=[{"required": ["name"]}, {"required": ["code"]}],
-                ),
+                "as_of": {**DATE, "description": "the day the question is asked (YYYY-MM-DD); default today in Asia/Shanghai"},
+                "institution": {"$ref": "#/$defs/institution"},
+                "technology": {"$ref": "#/$defs/technology"},
                 "events": {
                     "type": "array",
                     "maxItems": 100,
-                    "items": _obj(
-                        {
-                            "type": {"type": "string", "enum": v.ids("event_types")},
-                            "date": DATE,
-                            "note": {"type": "string", "maxLength": 500},
-                        },
-                        ["type", "date"],
-                    ),
+                    "description": "what has happened or is planned, each with its day",
+                    "items": {"$ref": "#/$defs/event"},
                 },
             },
             ["institution"],
@@ -79,89 +137,133 @@ def request_schema() -> dict:
     }
 
 
+NULLABLE_STRING = {"type": ["string", "null"]}
+NULLABLE_DATE = {"type": ["string", "null"], "format": "date"}
+
+
 def _citation() -> dict:
     return _obj(
         {
-            "document": {"type": "string"},
-            "eid": {"type": "string"},
-            "label": {"type": "string"},
-            "quote": {"type": "string"},
+            "document": {"type": "string", "description": "document id (nhc-2018-1, cq-2019-61, hn-2018-11, sh-2024-13, jl-2021)"},
+            "eid": {"type": "string", "description": "provision id after Akoma Ntoso (art_11__para_1, sec_2__subsec_2, att_1)"},
+            "label": {"type": "string", "description": "the provision's Chinese label (第十一条第一款, 二、（二）)"},
+            "quote": {"type": "string", "description": "the provision's verbatim text; left out with ?quotes=once (then in `provisions`) or ?quotes=none"},
         },
-        ["document", "eid", "label", "quote"],
+        ["document", "eid", "label"],
+        description="a provision relied on, quoted",
     )
 
 
 def _deadline() -> dict:
     base = {
-        "kind": {"type": "string"},
-        "days": {"type": "integer"},
-        "months": {"type": "integer"},
-        "event": {"type": "string"},
-        "date": {"type": ["string", "null"]},
-        "text": {"type": "string"},
-        "due": {"type": ["string", "null"]},
-        "provisional": {"type": "boolean"},
-        "citations": {"type": "array", "items": _citation()},
+        "kind": {"type": "string", "description": "how the due day is computed: working_days_after, working_days_before, months_after, "
+                 "months_before, immediately, same_day, before_event, on_date, months_after_document, quarter_first_week, half_year_end, none"},
+        "days": {"type": "integer", "description": "number of (working) days, for the *_days_* kinds"},
+        "months": {"type": "integer", "description": "number of months, for the months_* kinds"},
+        "event": {"type": "string", "description": "the event type the period counts from (see the request's events.type)"},
+        "date": _d(NULLABLE_DATE, "the day the period counts from, or the fixed day (on_date); null when unknown"),
+        "text": {"type": "string", "description": "the deadline in the provision's words (开展首例临床应用之日起15个工作日内)"},
+        "due": _d(NULLABLE_DATE, "the due day this wording gives (YYYY-MM-DD), or null when none can be computed"),
+        "provisional": {"type": "boolean", "description": "true when counted on a provisional holiday calendar (see warning calendar_provisional)"},
+        "citations": {"type": "array", "items": _def("citation"), "description": "the provisions that set this deadline"},
+        "occurrences": {
+            "type": "array",
+            "description": "a duty owed per occurrence (each discharged patient) or per period (每季度第1周): every occurrence "
+                           "up to the next one not yet past; the obligation's due and status are that next one's",
+            "items": _obj(
+                {
+                    "event_date": _d(DATE, "the day of the event this occurrence counts from"),
+                    "period": {"type": "string", "description": "the period reported on, e.g. 2025-Q3"},
+                    "due": _d(NULLABLE_DATE, "the day this occurrence is due, or null"),
+                    "status": vocab_enum("statuses", "this occurrence's status on as_of"),
+                },
+                ["due", "status"],
+            ),
+        },
     }
-    alt = _obj(dict(base), ["kind", "text"])
-    return _obj({**base, "alternatives": {"type": "array", "items": alt}}, ["kind", "text"])
+    alt = _obj(dict(base), ["kind", "text"], description="another applicable provision's deadline for the same act")
+    return _obj({**base, "alternatives": {"type": "array", "items": alt,
+                                          "description": "the other applicable deadlines for the same act (the strictest is `due`)"}},
+                ["kind", "text"], description="when the act is due, and why")
+
+
+def _def(name: str) -> dict:
+    return {"$ref": f"#/$defs/{name}"}
 
 
 def response_schema() -> dict:
-    v = vocabulary()
-    citation = _citation()
+    """The response schema; citation, deadline, obligation and listing are named `$defs` (named types in generated clients)."""
+    citation = _def("citation")
+    cites = lambda what: {"type": "array", "items": citation, "description": what}  # noqa: E731
     obligation = _obj(
         {
-            "id": {"type": "string"},
-            "action": {"type": "string", "enum": v.ids("actions")},
-            "actor": {"type": "string", "enum": v.ids("actors")},
-            "addressee": {"type": ["string", "null"], "enum": v.ids("addressees") + [None]},
-            "summary": {"type": "string"},
-            "due": {"type": ["string", "null"]},
-            "deadline": {"anyOf": [_deadline(), {"type": "null"}]},
-            "status": {"type": "string", "enum": v.ids("statuses")},
+            "id": {"type": "string", "description": "stable id of the act (file-restricted-technology); one act may combine several rules"},
+            "action": vocab_enum("actions", "what has to be done"),
+            "actor": vocab_enum("actors", "who has to do it"),
+            "addressee": vocab_enum("addressees", "to whom (or where) it is done", nullable=True, null_means="无特定对象"),
+            "summary": {"type": "string", "description": "the act in Chinese, in the most specific applicable provision's words"},
+            "due": _d(NULLABLE_DATE, "the day it is due (YYYY-MM-DD), or null when no date can be computed"),
+            "deadline": {"anyOf": [_def("deadline"), {"type": "null"}], "description": "the deadline and the provisions that set it; null when none applies"},
+            "status": vocab_enum("statuses", "where it stands on as_of"),
             "materials": {
                 "type": "array",
-                "items": _obj({"id": {"type": "string"}, "text": {"type": "string"}, "citations": {"type": "array", "items": citation}}, ["id", "text"]),
+                "description": "what has to be submitted, where the provisions list it",
+                "items": _obj({"id": {"type": "string", "description": "stable id of the material"},
+                               "text": {"type": "string", "description": "the material in the provision's words"},
+                               "citations": cites("the provisions that list it")},
+                              ["id", "text"], description="one material"),
             },
-            "citations": {"type": "array", "minItems": 1, "items": citation},
+            "citations": {"type": "array", "minItems": 1, "items": citation, "description": "every applicable provision that creates the duty"},
             "consequences": {
                 "type": "array",
-                "items": _obj({"citations": {"type": "array", "items": citation}, "text": {"type": "string"}}, ["citations", "text"]),
+                "description": "what the provisions attach to not doing it (法律责任)",
+                "items": _obj({"citations": cites("the provisions attaching it"), "text": {"type": "string", "description": "the consequence in Chinese"}},
+                              ["citations", "text"], description="one consequence"),
             },
-            "rules": {"type": "array", "items": {"type": "string"}},
+            "rules": {"type": "array", "items": {"type": "string"}, "description": "ids of the rules behind the act"},
         },
         ["id", "action", "actor", "addressee", "summary", "due", "deadline", "status", "materials", "citations", "consequences"],
+        description="one duty: what, who, to whom, by when, on which provisions",
     )
     listing = _obj(
         {
-            "catalog": {"type": "string"},
-            "code": {"type": "string"},
-            "name": {"type": "string"},
-            "scope": {"type": "string", "enum": ["national", "provincial"]},
-            "grades": {"type": ["array", "null"], "items": {"type": "integer"}},
-            "citation": {"anyOf": [citation, {"type": "null"}]},
+            "catalog": {"type": "string", "description": "catalogue version id (national-2022, hunan-2018 …)"},
+            "code": {"type": "string", "description": "the entry's code in that catalogue"},
+            "name": {"type": "string", "description": "the entry's name in that catalogue"},
+            "scope": {"type": "string", "enum": ["national", "provincial"], "x-enum-descriptions": ["国家目录", "省级目录"],
+                      "description": "`national` 国家限制类技术目录 or `provincial` 省级增补目录"},
+            "grades": {"type": ["array", "null"], "items": {"type": "integer"}, "description": "the surgery grades the entry is limited to; null: every grade"},
+            "citation": {"anyOf": [citation, {"type": "null"}], "description": "the provision that prints the entry, or null"},
         },
         ["catalog", "code", "name", "scope"],
+        description="a catalogue entry that lists the technique",
     )
     return {
         "$schema": DRAFT,
         "$id": "https://medtech-rules.example/schema/response.schema.json",
         "title": "Decision response",
+        "description": "The answer: which documents apply, how the technique is classed, what the institution and the authorities have to do.",
+        "$defs": {"citation": _citation(), "deadline": _deadline(), "obligation": obligation, "listing": listing},
         **_obj(
             {
-                "as_of": DATE,
-                "jurisdiction": _obj({"id": {"type": "string"}, "name": {"type": "string"}}, ["id", "name"]),
-                "knowledge_base": _obj({"version": {"type": "string"}, "digest": {"type": "string"}}, ["version", "digest"]),
+                "as_of": {**DATE, "description": "the day the question was asked (YYYY-MM-DD)"},
+                "jurisdiction": _obj({"id": {"type": "string", "description": "jurisdiction id (national, chongqing, hunan, shanghai, jilin)"},
+                                      "name": {"type": "string", "description": "its Chinese name"}},
+                                     ["id", "name"], description="the jurisdiction answered for"),
+                "knowledge_base": _obj({"version": {"type": "string", "description": "knowledge-base version"},
+                                        "digest": {"type": "string", "description": "sha256 digest of the encoding: same request + same digest = same answer"}},
+                                       ["version", "digest"], description="which encoding answered"),
                 "documents": {
                     "type": "array",
+                    "description": "every document considered, with its status on as_of",
                     "items": _obj(
                         {
-                            "id": {"type": "string"},
-                            "title": {"type": "string"},
-                            "status": {"type": "string", "enum": v.ids("document_statuses")},
+                            "id": {"type": "string", "description": "document id"},
+                            "title": {"type": "string", "description": "the document's Chinese title"},
+                            "status": vocab_enum("document_statuses", "the document's status on as_of"),
                         },
                         ["id", "status"],
+                        description="one document",
                     ),
                 },
                 "technology": {
@@ -169,33 +271,56 @@ def response_schema() -> dict:
                         {"type": "null"},
                         _obj(
                             {
-                                "query": {"type": ["string", "null"]},
-                                "id": {"type": ["string", "null"]},
-                                "name": {"type": ["string", "null"]},
-                                "class": {"type": "string", "enum": v.ids("technology_classes")},
-                                "listings": {"type": "array", "items": listing},
-                                "candidates": {"type": "array", "items": {"type": "object"}},
-                                "citations": {"type": "array", "items": citation},
+                                "query": _d(NULLABLE_STRING, "the name or code asked about"),
+                                "id": _d(NULLABLE_STRING, "canonical technology id, or null when not recognised"),
+                                "name": _d(NULLABLE_STRING, "canonical Chinese name, or null when not recognised"),
+                                "class": vocab_enum("technology_classes", "how the technique is classed"),
+                                "listings": {"type": "array", "items": _def("listing"), "description": "the catalogue entries in force that list it"},
+                                "candidates": {"type": "array", "items": {"type": "object", "description": "a candidate technology ({id, name, …})"},
+                                               "description": "the techniques an ambiguous name may mean"},
+                                "citations": cites("the provisions behind the class"),
                             },
                             ["query", "id", "name", "class", "listings"],
                         ),
-                    ]
+                    ],
+                    "description": "the technique and its class; null when the request names none",
                 },
-                "obligations": {"type": "array", "items": obligation},
-                "authority_actions": {"type": "array", "items": obligation},
+                "obligations": {"type": "array", "items": _def("obligation"), "description": "the institution's duties (actor institution or physician)"},
+                "authority_actions": {"type": "array", "items": _def("obligation"), "description": "what the authorities have to do (e.g. complete the filing)"},
                 "warnings": {
                     "type": "array",
-                    "items": _obj({"code": {"type": "string", "enum": v.ids("warning_codes")}, "message": {"type": "string"}}, ["code", "message"]),
+                    "description": "what the caller should know about this answer",
+                    "items": _obj({"code": vocab_enum("warning_codes", "the kind of warning"),
+                                   "message": {"type": "string", "description": "the warning in words"}},
+                                  ["code", "message"], description="one warning"),
                 },
                 "missing_facts": {
                     "type": "array",
-                    "items": _obj({"path": {"type": "string"}, "question": {"type": "string"}, "why": {"type": "string"}}, ["path", "question", "why"]),
+                    "description": "facts the answer depends on that the request did not give",
+                    "items": _obj({"path": {"type": "string", "description": "the request field to give (technology.surgery_grade)"},
+                                   "question": {"type": "string", "description": "the question to ask, in Chinese"},
+                                   "why": {"type": "string", "description": "what depends on it"}},
+                                  ["path", "question", "why"], description="one missing fact"),
                 },
                 "trace": {
                     "type": "array",
+                    "description": "the rules that fired, in order, with the facts they matched",
                     "items": _obj(
-                        {"rule": {"type": "string"}, "stage": {"type": "string"}, "facts": {"type": "object"}, "citations": {"type": "array", "items": citation}},
+                        {"rule": {"type": "string", "description": "rule id"},
+                         "stage": {"type": "string", "description": "classify, obligation or authority"},
+                         "facts": {"type": "object", "description": "the facts the rule matched"},
+                         "citations": cites("the provisions the rule encodes")},
                         ["rule", "facts", "citations"],
+                        description="one rule that fired",
+                    ),
+                },
+                "provisions": {
+                    "type": "object",
+                    "description": "only with ?quotes=once: every cited provision once, keyed document:eid, with its quote",
+                    "additionalProperties": _obj(
+                        {"document": {"type": "string", "description": "document id"}, "eid": {"type": "string", "description": "provision id"},
+                         "label": {"type": "string", "description": "Chinese label"}, "quote": {"type": "string", "description": "verbatim text"}},
+                        ["document", "eid", "label", "quote"], description="one provision",
                     ),
                 },
             },
@@ -264,8 +389,20 @@ def rules_schema() -> dict:
             "addressee": {"type": ["string", "null"], "enum": v.ids("addressees") + [None]},
             "deadline": deadline,
             "done_by": {"type": "string", "enum": v.ids("event_types")},
+            # whose law decides the rule: "as_of" (an ongoing duty), or the day a transition provision
+            # speaks ({document, date}); without it, the day of the deadline's event (contract §5)
+            "governed_by": {
+                "oneOf": [
+                    {"const": "as_of"},
+                    _obj({"document": {"type": "string"}, "date": {"enum": ["published", "in_force_from", "in_force_until"]}}, ["document", "date"]),
+                ]
+            },
             "materials": {"type": "array", "items": material},
             "replaces_materials_of": {"type": "array", "items": {"type": "string"}},
+            # a provincial rule that takes the place of a national one for the same act (the latter is dropped)
+            "displaces": {"type": "array", "items": {"type": "string"}},
+            # facts the rule's content (materials) depends on beyond its condition (for `fact_unused`)
+            "uses": {"type": "array", "items": {"type": "string"}},
             "citations": {"type": "array", "minItems": 1, "items": CITE_REF},
             "consequences": {
                 "type": "array",

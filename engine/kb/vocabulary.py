@@ -36,6 +36,14 @@ class Vocabulary:
             for j in self.raw["jurisdictions"]
         ]
 
+    def local_names(self, jurisdiction_id: str | None, key: str) -> dict[str, str]:
+        """`names(key)` with the jurisdiction's own wording where its text has one (上海: 市卫生健康部门)."""
+        out = self.names(key)
+        for j in self.raw["jurisdictions"]:
+            if j["id"] == jurisdiction_id:
+                out.update({k: v for k, v in (j.get("local_names") or {}).items() if k in out})
+        return out
+
     @property
     def documents(self) -> list[str]:
         """Every document id in the order they are cited: the national measures first, then each province's."""

@@ -17,6 +17,7 @@ never by their id.
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from engine.kb.vocabulary import vocabulary
 from engine.render.humanize import chinese_or
@@ -33,6 +34,7 @@ SECTIONS = (
 )
 SECTION_TITLES = dict(SECTIONS)
 NOW_STATUSES = ("immediate", "overdue", "due_today")
+_REPEATED = re.compile(r"^art_\d+_(\d+)(?:__|$)")   # art_41_2: the second article numbered 41
 UNKNOWN = "—"
 
 
@@ -60,10 +62,15 @@ def _kb():
 
 
 class _Context:
-    """What the item builders share: the response's documents and the knowledge base."""
+    """What the item builders share: the response's documents, the jurisdiction's wording, the knowledge base."""
 
     def __init__(self, response: dict):
         self.response = response
+        jurisdiction = (response.get("jurisdiction") or {}).get("id")
+        v = vocabulary()
+        local = getattr(v, "local_names", None)
+        self.actors = local(jurisdiction, "actors") if local else _names("actors")
+        self.addressees = local(jurisdiction, "addressees") if local else _names("addressees")
         self.kb = _kb()
         self.titles = {d.get("id"): d.get("title") for d in response.get("documents") or []}
         self.short = _names("document_short_titles")
@@ -86,6 +93,10 @@ class _Context:
         doc = str(c.get("document") or "")
         short = self.document_short(doc)
         lab = c.get("label") or ""
+        m = _REPEATED.match(c.get("eid") or "")
+        if m:   # a repeated article number (吉林 第四十一条 twice): say which one
+            article = lab[: lab.index("条") + 1] if "条" in lab else lab
+            lab += f"（原文中第{m.group(1)}个{article}）"
         return {"document": c.get("document"), "document_short": short, "document_title": self.document_title(doc),
                 "eid": c.get("eid"), "label": lab, "cite": f"{short}{lab}", "quote": c.get("quote") or ""}
 
@@ -131,7 +142,11 @@ def _when_text(due: str | None, status: str, days: int | None, deadline: dict, a
     if status == "immediate":
         return f"立即（{due} 起）" if due else "立即"
     if status == "to_confirm":
-        return f"应已于 {due} 前完成，请核实" if due else "应已完成，请核实"
+        d = _date(due)
+        if d and deadline.get("kind") == "before_event" and deadline.get("event"):
+            event = label("event_types", deadline["event"], "相应情形")
+            return f"应已于{event}（{(d + dt.timedelta(days=1)).isoformat()}）前完成，请核实"
+        return f"应已于 {due} 或之前完成，请核实" if due else "应已完成，请核实"
     if status == "done":
         return "已完成"
     if due:
@@ -152,10 +167,24 @@ def _occurrences(deadline: dict, as_of: dt.date | None) -> list[dict]:
         due = occ.get("due")
         d = _date(due)
         st = occ.get("status") or ""
-        out.append({"event_date": occ.get("event_date"), "period": occ.get("period"), "due": due,
+        period = occ.get("period") or ""
+        m = re.fullmatch(r"(\d{4})-?Q([1-4])", period)
+        what = f"{m.group(1)}年第{m.group(2)}季度数据" if m else (period or (f"{occ.get('event_date')}事件" if occ.get("event_date") else ""))
+        out.append({"event_date": occ.get("event_date"), "period": occ.get("period"), "what": what, "due": due,
                     "days_left": (d - as_of).days if d and as_of else None,
                     "status": st, "status_text": label("statuses", st, "")})
     return out
+
+
+def _short_addressee(ctx: _Context, addressee: str | None) -> str:
+    """The short name for verdicts; the jurisdiction's own wording where it has one (上海: 市卫生健康部门)."""
+    if not addressee:
+        return ""
+    generic = _names("addressees").get(addressee)
+    local = ctx.addressees.get(addressee, "")
+    if local and local != generic:
+        return local
+    return label("addressee_short", addressee, local)
 
 
 def _item(ctx: _Context, o: dict, as_of: dt.date | None, authority: bool = False) -> dict:
@@ -175,10 +204,10 @@ def _item(ctx: _Context, o: dict, as_of: dt.date | None, authority: bool = False
         "action_text": label("actions", o.get("action"), "事项"),
         "title": o.get("summary") or label("actions", o.get("action"), "事项"),
         "actor": o.get("actor"),
-        "actor_text": label("actors", o.get("actor"), ""),
+        "actor_text": ctx.actors.get(o.get("actor"), ""),
         "addressee": addressee,
-        "addressee_text": label("addressees", addressee, "") if addressee else "",
-        "addressee_short": label("addressee_short", addressee, label("addressees", addressee, "")) if addressee else "",
+        "addressee_text": ctx.addressees.get(addressee, "") if addressee else "",
+        "addressee_short": _short_addressee(ctx, addressee),
         "due": due,
         "days_left": days,
         "status": status,

@@ -43,7 +43,7 @@ def _item_blocks(n: str, item: dict, detailed: bool) -> list[tuple]:
     for alt in item["alternatives"]:
         kv.append(("另一期限", alt["text"] + (f"，截止 {alt['due']}" if alt["due"] else "") + f"（{cite_list(alt['provisions'])}）"))
     for occ in item["occurrences"]:
-        kv.append(("各次期限", f"{occ.get('event_date') or occ.get('period') or ''} → {occ['due'] or '—'}（{occ['status_text'] or '待办'}）"))
+        kv.append(("各次期限", f"{occ['what']}：截止 {occ['due'] or '—'}（{occ['status_text'] or '待办'}）"))
     kv.append(("依据", cite_list(item["provisions"])))
     out.append(("kv", kv))
     if item["materials"]:

@@ -99,8 +99,7 @@ class _Text:
             due = f"，截止 {alt['due']}" if alt["due"] else ""
             self.add(f"{p}另一期限：{alt['text']}{due}（{cite_list(alt['provisions'])}）")
         for occ in i["occurrences"]:
-            what = occ.get("event_date") or occ.get("period") or ""
-            self.add(f"{p}  · {what} → {occ['due'] or '—'}（{occ['status_text'] or '待办'}）")
+            self.add(f"{p}  · {occ['what']}：截止 {occ['due'] or '—'}（{occ['status_text'] or '待办'}）")
         if i["materials"]:
             self.add(f"{p}材料：")
             for k, m in enumerate(i["materials"], 1):

@@ -4,11 +4,14 @@ Endpoints (contract section 1):
 
     POST /v1/decisions                             request -> response (200); invalid -> 422 {"errors": [...]}
     POST /v1/decisions/batch                       {"requests": [...]} -> {"responses": [...]} (at most 1,000)
-    GET  /v1/flowcharts/{jurisdiction}             ?format=svg|png|dot|mermaid&as_of=...&chart=filing|incident
+    GET  /v1/flowcharts/{jurisdiction}             ?format=svg|png|pdf|dot|mermaid&as_of=...&chart=filing|incident|training
+    POST /v1/flowcharts/{jurisdiction}             a decision request -> its chart with the case highlighted
     GET  /v1/documents                             the encoded documents
     GET  /v1/documents/{document}                  one document with its provisions
     GET  /v1/documents/{document}/provisions/{eid} one provision: Chinese label, text, children
-    GET  /v1/technologies?q=...&jurisdiction=...&as_of=...
+    GET  /v1/technologies?q=...&jurisdiction=...&as_of=...&limit=&offset=   (engine.service.explore)
+    GET  /v1/catalogs/{jurisdiction}, /v1/catalogs/diff, /v1/search, POST /v1/compare (engine.service.explore)
+    GET  /docs, /redoc                             Swagger UI and ReDoc, offline (engine.service.docs)
     GET  /healthz                                  status and knowledge-base digest
     GET  /openapi.json                             built from the published JSON Schemas (kb/schema/)
 
@@ -44,14 +47,18 @@ from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from engine.render.exports import format_for_accept
+from engine.service.cors import ConfigurableCORS
 from engine.service.decisions import (
     BATCH_CHUNK,
     MAX_BATCH,
+    QUOTES_QUERY,
+    QuotesMode,
     batch_items,
     decide_as,
     decide_many,
     export_content,
 )
+from engine.service.docs import install_docs
 from engine.service.errors import (
     ApiError,
     api_error_handler,
@@ -59,11 +66,13 @@ from engine.service.errors import (
     json_response,
     validation_error_handler,
 )
+from engine.service.explore import router as explore_router
 from engine.service.input import MAX_BODY, MAX_DEPTH, parse_as_of, parse_json, read_json  # noqa: F401 - re-exported
 from engine.service.kb_access import digest, kb, warm
 from engine.service.middleware import DIGEST_HEADER, DigestHeaderMiddleware  # noqa: F401 - re-exported
 from engine.service.openapi import (  # noqa: F401 - re-exported
     REF,
+    body_content,
     build_openapi,
     error_responses,
     json_content,
@@ -71,16 +80,19 @@ from engine.service.openapi import (  # noqa: F401 - re-exported
 )
 from engine.service.resources import (
     FLOWCHART_MEDIA,
-    find_technologies,
     flowchart,
     get_document,
     get_provision,
+    highlighted_flowchart,
     list_documents,
 )
 from engine.service.web import router as web_router
 from engine.service.worker import on_engine, shutdown_executor
 
 log = logging.getLogger("engine.service.app")
+
+ChartFormat = Literal["svg", "png", "pdf", "dot", "mermaid"]           # engine.flowchart.FORMATS
+ChartName = Literal["filing", "incident", "training"]                  # the charts of kb/flowcharts.yaml
 
 
 @asynccontextmanager
@@ -96,8 +108,11 @@ app = FastAPI(
     version="0.1.0",
     description="医疗技术临床应用管理: decisions, documents, catalogues and flowcharts (read-only).",
     lifespan=lifespan,
+    docs_url=None,
+    redoc_url=None,
 )
 app.add_middleware(DigestHeaderMiddleware)
+app.add_middleware(ConfigurableCORS, expose_headers=(DIGEST_HEADER,))  # outermost: answers preflights; off unless configured
 app.add_exception_handler(ApiError, api_error_handler)  # type: ignore[arg-type]  # starlette types handlers as taking any Exception
 app.add_exception_handler(RequestValidationError, validation_error_handler)  # type: ignore[arg-type]  # starlette types handlers as taking any Exception
 app.add_exception_handler(StarletteHTTPException, http_error_handler)  # type: ignore[arg-type]  # starlette types handlers as taking any Exception
@@ -110,6 +125,7 @@ def openapi_document() -> dict:
 
 app.openapi = openapi_document  # type: ignore[method-assign]
 app.include_router(web_router)  # the page for people: GET /, /provisions/…, /export (engine.service.web)
+install_docs(app)
 
 
 # --------------------------------------------------------------------------- endpoints
@@ -135,32 +151,32 @@ async def healthz():
 @app.post(
     "/v1/decisions",
     summary="Answer one decision request",
-    openapi_extra={"requestBody": {"required": True, "content": json_content("DecisionRequest")}},
+    openapi_extra={"requestBody": {"required": True, "content": body_content("DecisionRequest")}},
     responses={200: {"description": "The decision: JSON by default; with `Accept` the Chinese text (text/plain), the "
                                     "合规意见 memo (text/markdown, Word), one row per obligation (text/csv) or calendar "
                                     "reminders (text/calendar)",
                      "content": {**json_content("DecisionResponse"), **export_content()}},
                **error_responses(400, 413, 422, 503)},
 )
-async def post_decision(request: Request):
+async def post_decision(request: Request, quotes: QuotesMode = QUOTES_QUERY):
     fmt = format_for_accept(request.headers.get("accept")) or "json"   # an Accept we cannot meet gets JSON
     data = await read_json(request)
-    status, body, media, headers = await on_engine(decide_as, data, fmt)
+    status, body, media, headers = await on_engine(decide_as, data, fmt, quotes)
     return Response(body, status_code=status, media_type=media, headers=headers)
 
 
 @app.post(
     "/v1/decisions/batch",
     summary=f"Answer up to {MAX_BATCH} decision requests; each invalid one is answered in place with its errors",
-    openapi_extra={"requestBody": {"required": True, "content": json_content("BatchRequest")}},
+    openapi_extra={"requestBody": {"required": True, "content": body_content("BatchRequest")}},
     responses={200: {"description": "One answer per request, in order", "content": json_content("BatchResponse")},
                **error_responses(400, 413, 422, 503)},
 )
-async def post_batch(request: Request):
+async def post_batch(request: Request, quotes: QuotesMode = QUOTES_QUERY):
     items = batch_items(await read_json(request))
     parts: list[bytes] = []
     for start in range(0, len(items), BATCH_CHUNK):
-        parts += await on_engine(decide_many, items[start:start + BATCH_CHUNK])
+        parts += await on_engine(decide_many, items[start:start + BATCH_CHUNK], quotes)
     return Response(b'{"responses":[' + b",".join(parts) + b"]}", media_type="application/json")
 
 
@@ -172,12 +188,30 @@ async def post_batch(request: Request):
 )
 async def get_flowchart(
     jurisdiction: str,
-    format: Literal["svg", "png", "dot", "mermaid"] = Query("svg", description="output format"),
-    chart: Literal["filing", "incident"] = Query("filing", description="which procedure"),
+    format: ChartFormat = Query("svg", description="output format"),  # noqa: B008 - an immutable Literal
+    chart: ChartName = Query("filing", description="which procedure"),  # noqa: B008
     as_of: str | None = Query(None, description="YYYY-MM-DD; documents in force on that day"),
 ):
     day = parse_as_of(as_of)
     body = await on_engine(flowchart, jurisdiction, chart, format, day)
+    return Response(body, media_type=FLOWCHART_MEDIA[format])
+
+
+@app.post(
+    "/v1/flowcharts/{jurisdiction}",
+    summary="A decision request's case on the flowchart of its jurisdiction and day, highlighted",
+    openapi_extra={"requestBody": {"required": True, "content": json_content("DecisionRequest")}},
+    responses={200: {"description": "The chart with the case marked", "content": {m.split(";")[0]: {"schema": {"type": "string"}} for m in FLOWCHART_MEDIA.values()}},
+               **error_responses(400, 404, 413, 422, 501, 503)},
+)
+async def post_flowchart(
+    request: Request,
+    jurisdiction: str,
+    format: ChartFormat = Query("svg", description="output format"),  # noqa: B008 - an immutable Literal
+    chart: ChartName = Query("filing", description="which procedure"),  # noqa: B008
+):
+    data = await read_json(request)
+    body = await on_engine(highlighted_flowchart, jurisdiction, chart, format, data)
     return Response(body, media_type=FLOWCHART_MEDIA[format])
 
 
@@ -199,15 +233,7 @@ async def provision_detail(document: str, eid: str):
     return json_response(await on_engine(get_provision, document, eid))
 
 
-@app.get("/v1/technologies", summary="Look a technology up in the catalogues in force",
-         responses={200: {"description": "Matches", "content": json_content("Technologies")}, **error_responses(404, 422, 501, 503)})
-async def technologies(
-    q: str = Query(..., min_length=1, max_length=200, description="name, common name, abbreviation or code"),
-    jurisdiction: str | None = Query(None, description="id or Chinese name; default national"),
-    as_of: str | None = Query(None, description="YYYY-MM-DD; default today in China"),
-    surgery_grade: int | None = Query(None, ge=1, le=4, description="手术分级, for grade-qualified entries"),
-):
-    return json_response(await on_engine(find_technologies, q, jurisdiction, parse_as_of(as_of), surgery_grade))
+app.include_router(explore_router)  # search, compare, catalogues, technologies (engine.service.explore)
 
 
 # --------------------------------------------------------------------------- running

@@ -6,8 +6,10 @@ that a batch can be assembled without decoding its answers again.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import quote
+
+from fastapi import Query
 
 from engine.errors import InvalidRequest, KnowledgeBaseError
 from engine.service.errors import ApiError, dumps, error, kb_unavailable
@@ -17,27 +19,37 @@ log = logging.getLogger("engine.service.app")
 MAX_BATCH = 1000
 BATCH_CHUNK = 25                # batch items per executor job, so other requests interleave
 
+QuotesMode = Literal["all", "once", "none"]
+QUOTES_QUERY = Query("all", description="all: every citation quotes its provision (the default shape); once: quotes "
+                     "moved to a top-level `provisions` map keyed document:eid; none: no quotes")
+
 _INTERNAL = {"errors": [{"path": "", "message": "internal error while answering this request"}]}
 
 
-def decide_one(data: Any) -> tuple[int, bytes]:
-    """(status, JSON body) for one request: 200 with the response or 422 with every problem."""
+def decide_one(data: Any, quotes: str = "all") -> tuple[int, bytes]:
+    """(status, JSON body) for one request: 200 with the response (in the `quotes` form, see
+    engine.render.compact) or 422 with every problem."""
     # engine.decide is the package-level function (the module is engine.inference.decision)
     from engine import decide
     try:
-        return 200, dumps(decide(data))
+        response = decide(data)
+        if quotes != "all":
+            from engine.render.compact import compact_quotes
+            response = compact_quotes(response, quotes)
+        return 200, dumps(response)
     except InvalidRequest as exc:
         return 422, dumps({"errors": exc.errors})
     except KnowledgeBaseError as exc:
         raise kb_unavailable(exc) from None
 
 
-def decide_as(data: Any, fmt: str) -> tuple[int, bytes, str, dict]:
+def decide_as(data: Any, fmt: str, quotes: str = "all") -> tuple[int, bytes, str, dict]:
     """(status, body, media type, headers) for one request answered in export format `fmt`
     (engine.render.exports): JSON as decide_one; the other formats rendered from the same response.
-    Invalid requests are answered 422 with the JSON errors whatever the format asked for."""
+    Invalid requests are answered 422 with the JSON errors whatever the format asked for. `quotes`
+    shapes the JSON only (the other formats cite by label and quote where they show quotes)."""
     if fmt == "json":
-        status, body = decide_one(data)
+        status, body = decide_one(data, quotes)
         return status, body, "application/json", {"Vary": "Accept"}
     from engine import decide
     from engine.render.exports import EXPORTS, render_export
@@ -64,12 +76,12 @@ def export_content() -> dict:
     return out
 
 
-def decide_many(items: list) -> list[bytes]:
+def decide_many(items: list, quotes: str = "all") -> list[bytes]:
     """Answers for batch items, each a response or `{"errors": [...]}` in place."""
     out = []
     for item in items:
         try:
-            out.append(decide_one(item)[1])
+            out.append(decide_one(item, quotes)[1])
         except ApiError:
             raise
         except Exception:  # noqa: BLE001 - one bad item must not lose the batch

@@ -7,13 +7,14 @@ from __future__ import annotations
 import datetime as dt
 import functools
 
-from engine.errors import KnowledgeBaseError, NotFound
-from engine.service.errors import error, kb_unavailable, not_found
+from engine.errors import InvalidRequest, KnowledgeBaseError, NotFound
+from engine.service.errors import ApiError, error, kb_unavailable, not_found
 from engine.service.kb_access import document, documents, resolve_jurisdiction
 
 FLOWCHART_MEDIA = {
     "svg": "image/svg+xml",
     "png": "image/png",
+    "pdf": "application/pdf",
     "dot": "text/vnd.graphviz; charset=utf-8",
     "mermaid": "text/plain; charset=utf-8",
 }
@@ -60,12 +61,16 @@ def get_document(document_id: str, as_of: dt.date | None) -> dict:
 
 
 def get_provision(document_id: str, eid: str) -> dict:
-    """One provision with its parent and its children, nested (404 for an unknown eid)."""
+    """One provision, by eId or Chinese label (第十一条第一款), with its parent and its children, nested
+    (404 for an unknown eid or label, 422 for a label several provisions share)."""
+    from engine.kb.search import provision_by_ref
     doc = document(document_id)
     try:
-        provision = doc.get(eid)
+        provision = doc.get(provision_by_ref(doc, eid))
     except NotFound as exc:
         raise not_found(exc, "eid") from None
+    except ValueError as exc:
+        raise error(422, str(exc), "eid") from None
     return {"document": {"id": doc.id, "title": doc.title}, **_provision_tree(doc, provision)}
 
 
@@ -118,3 +123,27 @@ def flowchart(jurisdiction: str, chart: str, fmt: str, as_of: dt.date | None) ->
         if type(exc).__name__ == "ExecutableNotFound":
             raise error(501, f"format {fmt} needs Graphviz (`dot`), which is not installed; try format=dot or mermaid", "format") from None
         raise
+
+
+def highlighted_flowchart(jurisdiction: str, chart: str, fmt: str, data) -> bytes:
+    """The `chart` of a decision request's case (its jurisdiction and day) with the case marked,
+    as `fmt`: 422 with every problem for an invalid request or one for another jurisdiction."""
+    j = resolve_jurisdiction(jurisdiction)
+    if not isinstance(data, dict):
+        raise error(422, "the body must be one decision request (a JSON object)")
+    from engine.flowchart import render_chart
+    try:
+        out = render_chart(j.id, chart=chart, fmt=fmt, highlight=data)
+    except InvalidRequest as exc:
+        raise ApiError(422, exc.errors) from None
+    except NotFound as exc:
+        raise not_found(exc, "chart") from None
+    except KnowledgeBaseError as exc:
+        raise kb_unavailable(exc) from None
+    except ValueError as exc:     # the request is for another jurisdiction than the path's
+        raise error(422, str(exc), "institution.jurisdiction") from None
+    except Exception as exc:
+        if type(exc).__name__ == "ExecutableNotFound":
+            raise error(501, f"format {fmt} needs Graphviz (`dot`), which is not installed; try format=dot or mermaid", "format") from None
+        raise
+    return out.encode("utf-8") if isinstance(out, str) else bytes(out)

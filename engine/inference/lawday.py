@@ -1,0 +1,187 @@
+"""The law in force at the event (contract §5 "Which law governs an event").
+
+One mechanism for every rule: a rule is evaluated against the documents and catalogue versions in
+force on the day that governs it, and `as_of` only sets the status of what it concludes.
+- a rule whose deadline runs from an event: the day of that event (each occurrence, for a duty owed
+  per occurrence);
+- a transition provision (`governed_by: {document, date}`): the day it speaks, so that it covers only
+  techniques restricted then;
+- any other rule (`governed_by: as_of`, or no event given): the day asked.
+A rule that applies on the day asked but not on the day of its (past) event is a duty the event came
+too early for: unless another rule for the same act (a transition provision) was kept, it is reported
+with no due date and the warning `event_before_in_force`. A day inside the imprecise window of a
+document's effective date (Jilin: "2021年 月 日") cannot be placed before or after it: what depends
+on that is kept with no due date and the warning `effective_date_unknown`.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+
+from engine.inference.facts import DAY_DEPENDENT
+from engine.inference.occurrences import EACH, counting
+from engine.kb import validity
+from engine.kb.rules import CompiledRule
+
+
+@dataclass
+class Day:
+    """What the rules conclude on one day: documents applicable, the technique's class, rules fired."""
+    day: dt.date
+    active: list[str]
+    uncertain: list[str]       # documents whose effective date may or may not have been reached that day
+    cls: str | None
+    fired: frozenset
+
+
+@dataclass
+class Selected:
+    rule: CompiledRule
+    triggers: tuple = ()        # the event dates (occurrences) the rule is governed by, when it has any
+    no_due: bool = False        # the governing day cannot be placed (uncertain) or precedes the provision
+
+
+def _window_hit(rule: CompiledRule, facts: dict) -> tuple | None:
+    for fact, lo, hi in rule.windows:
+        value = facts.get(fact)
+        if isinstance(value, int) and lo <= value <= hi:
+            return fact, lo, hi
+    return None
+
+
+@lru_cache(maxsize=4)
+def _varying(kb) -> frozenset:
+    """The day-dependent facts any rule of `kb` reads."""
+    return frozenset(f for r in kb.rules for f in r.facts_used if f.startswith(DAY_DEPENDENT))
+
+
+def _speaking_day(kb, ref: dict) -> dt.date | None:
+    return validity.bounds(kb.documents[ref["document"]].dates.get(ref["date"]))[0]
+
+
+class Governance:
+    """Selects, from every obligation and authority rule, those the law of their governing day applies."""
+
+    def __init__(self, kb, as_of: dt.date, day_of: Callable[[dt.date], Day], base_facts: dict,
+                 occ: dict, counted: dict, documents: tuple[str, ...] | list[str], institution_wide_only: bool):
+        self.kb, self.as_of, self.day_of = kb, as_of, day_of
+        self.facts, self.occ, self.counted = base_facts, occ, counted
+        self.documents = set(documents)
+        self.institution_wide_only = institution_wide_only
+        self.warnings: list[dict] = []
+        # the facts that are the same on every day, and those that are not (left unknown): a rule that
+        # is false on these fires on no day, and no day need be evaluated for it
+        self.fixed = {k: v for k, v in base_facts.items() if not k.startswith(DAY_DEPENDENT)}
+        self.varying = _varying(kb)
+
+    def _possible(self, rule: CompiledRule) -> bool:
+        return rule.test(self.fixed, self.varying) is not False
+
+    def _event_dates(self, rule: CompiledRule) -> list[dt.date] | None:
+        event = (rule.spec.get("deadline") or {}).get("event")
+        if rule.governed_by is not None or not event or event not in self.occ:
+            return None
+        if counting(self.kb.vocabulary, event) == EACH:
+            return list(self.occ[event])
+        return [self.counted[event]]
+
+    def _uncertain_on(self, rule: CompiledRule, day: Day) -> bool:
+        """Whether the rule's firing on `day` depends on a document whose start may fall after that day."""
+        if not day.uncertain:
+            return False
+        if rule.document in day.uncertain:
+            return True
+        starts = [validity.bounds(self.kb.documents[d].dates.get("in_force_from"))[0] for d in day.uncertain]
+        before = self.day_of(min(s for s in starts if s) - dt.timedelta(days=1))
+        return rule.id not in before.fired
+
+    def select(self, stages: tuple[str, ...]) -> list[Selected]:
+        base = self.day_of(self.as_of)
+        kept: list[Selected] = []
+        early: list[tuple[CompiledRule, dt.date]] = []
+        for rule in self.kb.rules:
+            if rule.stage not in stages or (self.institution_wide_only and not rule.institution_wide):
+                continue
+            if rule.document not in self.documents or not self._possible(rule):
+                continue
+            g = rule.governed_by
+            if isinstance(g, dict):
+                day = _speaking_day(self.kb, g)
+                if day is None or rule.id not in self.day_of(day).fired:
+                    continue
+                hit = _window_hit(rule, self.facts)
+                if hit:
+                    self._warn_window(rule, hit)
+                kept.append(Selected(rule, no_due=bool(hit)))
+                continue
+            dates = self._event_dates(rule)
+            if dates is None:
+                if rule.id in base.fired:
+                    kept.append(Selected(rule))
+                continue
+            ok = [d for d in dates if rule.id in self.day_of(d).fired]
+            if ok:
+                uncertain = [d for d in ok if self._uncertain_on(rule, self.day_of(d))]
+                for d in uncertain[:1]:
+                    self._warn_uncertain(rule, d)
+                kept.append(Selected(rule, tuple(ok), no_due=bool(uncertain)))
+            elif rule.id in base.fired and dates[0] < self.as_of:
+                early.append((rule, dates[0]))
+        acts = {s.rule.spec["act"] for s in kept}
+        by_act: dict[str, list] = {}
+        for rule, day in early:
+            if rule.spec["act"] not in acts:      # else a transition provision (or another rule for the act) decides
+                kept.append(Selected(rule, (day,), no_due=True))
+                by_act.setdefault(rule.spec["act"], []).append((rule, day))
+        for items in by_act.values():
+            self._warn_early(items)
+        return sorted(kept, key=lambda s: s.rule.order)
+
+    # ------------------------------------------------------------------ warnings
+    def _event_name(self, rule: CompiledRule) -> str:
+        event = (rule.spec.get("deadline") or {}).get("event")
+        return self.kb.vocabulary.names("event_types").get(event, event or "")
+
+    def _warn_early(self, items: list[tuple[CompiledRule, dt.date]]) -> None:
+        rule, day = items[0]
+        d = self.day_of(day)
+        reasons, listed = [], False
+        for doc_id in dict.fromkeys(r.document for r, _ in items):
+            doc = self.kb.documents[doc_id]
+            start = validity.bounds(doc.dates.get("in_force_from"))[0]
+            if doc_id not in d.active and start and day < start:
+                reasons.append(f"《{doc.title}》尚未施行（自{start.isoformat()}起施行）")
+            elif not listed:
+                listed = True
+                classes = self.kb.vocabulary.names("technology_classes")
+                reasons.append(f"当日施行的目录未将该技术列为限制类技术（当日分类：{classes.get(d.cls, d.cls or '未定')}）")
+        self.warnings.append({
+            "code": "event_before_in_force",
+            "message": f"“{rule.spec['summary']}”：{self._event_name(rule)}（{day.isoformat()}）发生时，"
+                       + "；".join(reasons) + "，且无过渡条款对此作出规定，故不计算期限",
+        })
+
+    def _warn_uncertain(self, rule: CompiledRule, day: dt.date) -> None:
+        for doc_id in self.day_of(day).uncertain:
+            doc = self.kb.documents[doc_id]
+            lo, hi = validity.bounds(doc.dates.get("in_force_from"))
+            if lo is None or hi is None:
+                continue
+            self._effective_unknown((rule.spec.get("deadline") or {}).get("event"), doc.title, day, lo, hi)
+
+    def _warn_window(self, rule: CompiledRule, hit: tuple) -> None:
+        fact, lo, hi = hit
+        doc = self.kb.documents[rule.document]
+        event = fact.partition(".")[2] if fact.startswith("events.") else None
+        self._effective_unknown(event, doc.title, dt.date.fromordinal(self.facts[fact]),
+                                dt.date.fromordinal(lo), dt.date.fromordinal(hi))
+
+    def _effective_unknown(self, event_type: str | None, title: str, day: dt.date, lo: dt.date, hi: dt.date) -> None:
+        event = self.kb.vocabulary.names("event_types").get(event_type, "该事件")
+        message = (f"{event}（{day.isoformat()}）落在《{title}》可能的施行日期（{lo.isoformat()}至{hi.isoformat()}）之内，"
+                   "无法确定其发生在施行之前还是之后，取决于此的义务（施行后的规定或过渡条款）未计算期限")
+        item = {"code": "effective_date_unknown", "message": message}
+        if item not in self.warnings:
+            self.warnings.append(item)

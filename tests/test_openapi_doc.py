@@ -1,0 +1,241 @@
+"""The OpenAPI document as an integrator uses it: valid (openapi-spec-validator), every field
+described, every vocabulary value with its Chinese meaning (kb/vocabulary.yaml), an example for
+every operation; a TypeScript client generated from it (openapi-typescript, from the npm
+registry) that type-checks with tsc against code using the nullable fields; openapi-generator's
+typescript-fetch client compiling with tsc, and its Java models typed as a Java team expects."""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from openapi_spec_validator import validate
+
+from engine.kb.vocabulary import vocabulary
+from engine.service.app import app, openapi_document
+
+ROOT = Path(__file__).resolve().parent.parent
+NODE_TOOLS = ROOT / ".cache" / "node-tools"
+NPM_PACKAGES = ("openapi-typescript@7.13.0", "typescript@5.9.3")
+
+
+@pytest.fixture(scope="module")
+def doc() -> dict:
+    app.openapi_schema = None
+    return json.loads(json.dumps(openapi_document()))
+
+
+def test_document_validates(doc):
+    validate(doc)
+    assert doc["openapi"].startswith("3.1")
+
+
+def _undescribed(schema, where: str, components: dict, out: list[str]) -> None:
+    """Every property (at any depth) without a description (a bare $ref counts when its target has one)."""
+    if isinstance(schema, list):
+        for i, s in enumerate(schema):
+            _undescribed(s, f"{where}[{i}]", components, out)
+        return
+    if not isinstance(schema, dict):
+        return
+    for name, prop in (schema.get("properties") or {}).items():
+        target = prop
+        if set(prop) == {"$ref"}:
+            target = components[prop["$ref"].rsplit("/", 1)[1]]
+        if not target.get("description"):
+            out.append(f"{where}.{name}")
+        _undescribed(prop, f"{where}.{name}", components, out)
+    for key in ("items", "additionalProperties", "anyOf", "oneOf", "allOf"):
+        if key in schema:
+            _undescribed(schema[key], f"{where}.{key}", components, out)
+
+
+def test_every_field_has_a_description(doc):
+    components = doc["components"]["schemas"]
+    missing: list[str] = []
+    for name, schema in components.items():
+        if not schema.get("description"):
+            missing.append(name)
+        _undescribed(schema, name, components, missing)
+    assert not missing, missing
+
+
+def _enums(node, where=""):
+    if isinstance(node, dict):
+        if "enum" in node:
+            yield where, node
+        for k, v in node.items():
+            yield from _enums(v, f"{where}.{k}")
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from _enums(v, f"{where}[{i}]")
+
+
+def test_every_enum_value_carries_its_chinese_meaning(doc):
+    v = vocabulary()
+    for where, schema in _enums(doc):
+        assert len(schema.get("x-enum-descriptions", [])) == len(schema["enum"]), where
+    components = doc["components"]["schemas"]
+    obligation = components["DecisionResponse_obligation"]["properties"]
+    for field, key in (("action", "actions"), ("actor", "actors"), ("status", "statuses")):
+        assert obligation[field]["enum"] == v.ids(key)
+        assert obligation[field]["x-enum-descriptions"] == list(v.names(key).values())
+    assert obligation["addressee"]["enum"][:-1] == v.ids("addressees") and obligation["addressee"]["enum"][-1] is None
+    events = components["DecisionRequest_event"]["properties"]["type"]
+    assert dict(zip(events["enum"], events["x-enum-descriptions"], strict=True)) == v.names("event_types")
+    assert "`first_clinical_use` 首例临床应用" in events["description"]
+
+
+def test_every_operation_has_a_summary_described_parameters_and_an_example(doc):
+    for path, operations in doc["paths"].items():
+        for method, op in operations.items():
+            assert op.get("summary"), (method, path)
+            for p in op.get("parameters", []):
+                assert p.get("description") or p.get("schema", {}).get("description"), (path, p["name"])
+            examples = [p for p in op.get("parameters", []) if "example" in p or "examples" in p]
+            body = op.get("requestBody", {}).get("content", {})
+            examples += [m for m in body.values() if "example" in m]
+            assert examples or not (op.get("parameters") or body), (method, path)
+    decision = doc["paths"]["/v1/decisions"]["post"]
+    assert decision["requestBody"]["content"]["application/json"]["example"]["institution"]["jurisdiction"] == "hunan"
+    assert "application/yaml" in decision["requestBody"]["content"]
+    example = decision["responses"]["200"]["content"]["application/json"]["example"]
+    assert example["technology"]["class"] == "restricted"
+
+
+# --------------------------------------------------------------------------- TypeScript client
+
+USE_TS = """\
+import type { components, paths } from "./api";
+type S = components["schemas"];
+
+export const request: S["DecisionRequest"] = {
+  as_of: "2025-03-10",
+  institution: { jurisdiction: "hunan", level: null, category: "hospital" },
+  technology: { name: "PCI", prohibited_grounds: ["obsolete"] },
+  events: [{ type: "first_clinical_use", date: "2025-03-03" }],
+};
+
+export function firstDue(r: S["DecisionResponse"]): string {
+  const o: S["DecisionResponse_obligation"] | undefined = r.obligations[0];
+  if (!o) return "none";
+  const due: string | null = o.due;                        // nullable: a string or null, never undefined
+  const to: string = o.addressee === null ? "—" : o.addressee;
+  const when: string = o.deadline === null ? "—" : o.deadline.text;
+  const quote: string | undefined = o.citations[0].quote;  // absent with ?quotes=once|none
+  const provisions = r.provisions ?? {};
+  return [due ?? "", to, when, quote ?? provisions[o.citations[0].document + ":" + o.citations[0].eid]?.quote].join(" ");
+}
+
+export function cells(c: S["Comparison"]): number {
+  let n = 0;
+  for (const row of c.rows ?? []) for (const cell of Object.values(row.cells ?? {})) if (cell !== null) n += cell.materials?.length ?? 0;
+  return n;
+}
+
+export function pages(t: S["Technologies"]): number | null { return t.next_offset ?? null; }
+
+type Body = paths["/v1/decisions"]["post"]["requestBody"];
+export const body: NonNullable<Body>["content"]["application/json"] = request;
+"""
+WRONG_TS = """\
+import type { components } from "./api";
+type S = components["schemas"];
+// @ts-expect-error: level 5 does not exist
+export const a: S["DecisionRequest"] = { institution: { jurisdiction: "hunan", level: 5 } };
+// @ts-expect-error: not a jurisdiction
+export const b: S["DecisionRequest"] = { institution: { jurisdiction: "guangdong" } };
+// @ts-expect-error: due may be null
+export const c = (o: S["DecisionResponse_obligation"]): string => o.due;
+// @ts-expect-error: not an action
+export const d: S["DecisionResponse_obligation"]["action"] = "approve";
+"""
+
+
+@pytest.fixture(scope="module")
+def node_tools() -> Path:
+    """openapi-typescript and tsc from the npm registry, installed once into .cache/node-tools."""
+    npm = shutil.which("npm")
+    if npm is None:
+        pytest.skip("npm is not on PATH (this check uses the machine's Node.js and npm)")
+    bins = NODE_TOOLS / "node_modules" / ".bin"
+    if not ((bins / "openapi-typescript").exists() and (bins / "tsc").exists()):
+        NODE_TOOLS.mkdir(parents=True, exist_ok=True)
+        r = subprocess.run([npm, "install", "--no-audit", "--no-fund", "--prefix", str(NODE_TOOLS), *NPM_PACKAGES],
+                           capture_output=True, text=True, timeout=600)
+        if r.returncode != 0:
+            pytest.fail(f"npm install {' '.join(NPM_PACKAGES)} failed: {r.stderr[-2000:]}")
+    return bins
+
+
+def test_generated_typescript_client_type_checks(doc, node_tools, tmp_path):
+    (tmp_path / "openapi.json").write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    r = subprocess.run([str(node_tools / "openapi-typescript"), str(tmp_path / "openapi.json"), "-o", str(tmp_path / "api.d.ts")],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    (tmp_path / "use.ts").write_text(USE_TS, encoding="utf-8")
+    (tmp_path / "wrong.ts").write_text(WRONG_TS, encoding="utf-8")
+    (tmp_path / "tsconfig.json").write_text(json.dumps({
+        "compilerOptions": {"strict": True, "noEmit": True, "target": "ES2020", "module": "ES2020", "moduleResolution": "node"},
+        "files": ["use.ts", "wrong.ts"]}), encoding="utf-8")
+    r = subprocess.run([str(node_tools / "tsc"), "-p", str(tmp_path)], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+
+
+# --------------------------------------------------------------------------- openapi-generator (Java, TypeScript)
+
+
+@pytest.fixture(scope="module")
+def generator() -> list[str]:
+    """The openapi-generator command: the jar the PyPI package openapi-generator-cli ships, run by the machine's Java."""
+    java = shutil.which("java")
+    if java is None:
+        pytest.skip("java is not on PATH (openapi-generator needs a Java runtime)")
+    import openapi_generator_cli
+    jar = Path(openapi_generator_cli.__file__).parent / "openapi-generator.jar"
+    assert jar.exists(), jar
+    return [java, "-jar", str(jar)]
+
+
+def _generate(generator, doc, tmp_path, name: str, *options: str) -> Path:
+    spec = tmp_path / "openapi.json"
+    spec.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    out = tmp_path / name
+    r = subprocess.run([*generator, "generate", "-i", str(spec), "-o", str(out), *options],
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    return out
+
+
+def test_openapi_generator_typescript_client_compiles(generator, node_tools, doc, tmp_path):
+    out = _generate(generator, doc, tmp_path, "ts", "-g", "typescript-fetch")
+    obligation = (out / "models" / "DecisionResponseObligation.ts").read_text(encoding="utf-8")
+    assert "due: Date | null;" in obligation
+    assert "addressee: DecisionResponseObligationAddresseeEnum | null;" in obligation
+    assert "deadline: DecisionResponseDeadline | null;" in obligation
+    (out / "tsconfig.json").write_text(json.dumps({
+        "compilerOptions": {"strict": True, "noEmit": True, "target": "ES2020", "module": "ES2020",
+                            "moduleResolution": "node", "lib": ["ES2020", "DOM"]},
+        "include": ["**/*.ts"]}), encoding="utf-8")
+    r = subprocess.run([str(node_tools / "tsc"), "-p", str(out)], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+
+
+def test_openapi_generator_java_models_are_typed(generator, doc, tmp_path):
+    # compiling needs Jackson from Maven, which this machine cannot reach: the declarations are checked instead
+    out = _generate(generator, doc, tmp_path, "java", "-g", "java", "--library", "native", "--global-property", "models")
+    models = {p.name: p.read_text(encoding="utf-8") for p in out.rglob("*.java")}
+    obligation = models["DecisionResponseObligation.java"]
+    for field in ("private AddresseeEnum addressee;", "private LocalDate due;", "private DecisionResponseDeadline deadline;"):
+        assert f"@javax.annotation.Nullable\n  {field}" in obligation, field
+    assert "private ActionEnum action;" in obligation and 'FILE(String.valueOf("file"))' in obligation
+    institution = models["DecisionRequestInstitution.java"]
+    assert "JsonNullable<LevelEnum> level" in institution
+    assert 'hunan_zh1(String.valueOf("湖南省"))' in institution     # x-enum-varnames: a Chinese spelling gets an identifier
+    assert "@javax.annotation.Nullable\n  private DecisionResponseTechnology technology;" in models["DecisionResponse.java"]
+    assert "Map<String, DecisionResponseProvisionsValue> provisions" in models["DecisionResponse.java"]
+    assert not [n for n, text in models.items() if "UNKNOWN_BASE_TYPE" in text]
