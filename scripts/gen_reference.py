@@ -60,6 +60,27 @@ VOCAB_TITLES = [  # (key, title) of the vocabulary tables, in order
 ]
 
 
+def _inline(node, root: dict):
+    """A copy of a schema with every local `$ref` (`#/$defs/NAME`) replaced by what it points to."""
+    if isinstance(node, list):
+        return [_inline(x, root) for x in node]
+    if not isinstance(node, dict):
+        return node
+    if isinstance(node.get("$ref"), str) and node["$ref"].startswith("#/"):
+        target = root
+        for part in node["$ref"][2:].split("/"):
+            target = target[part]
+        merged = {**target, **{k: v for k, v in node.items() if k != "$ref"}}
+        return _inline(merged, root)
+    return {k: _inline(v, root) for k, v in node.items() if k != "$defs"}
+
+
+def schema(name: str) -> dict:
+    """The published schema `kb/schema/<name>.schema.json`, references inlined."""
+    raw = load_schema(name)
+    return _inline(raw, raw)
+
+
 def _variants(schema: dict) -> list[dict]:
     """The alternatives of a schema (`anyOf`/`oneOf` of types); an `anyOf` that only adds
     constraints to a typed schema (technology: name or code required) is not an alternative."""
@@ -148,7 +169,7 @@ def request_section() -> list[str]:
     names = v.raw.get("request_fields", {})
     questions = v.raw.get("questions", {})
     unknown = set(v.raw.get("unknown_unless_given", []))
-    schema = load_schema("request")
+    request = schema("request")
     out = ["## 1. 请求", "",
            "一个请求是一个 JSON（或 YAML）对象。网页表单、`medtech decide`、`POST /v1/decisions` 和 Python 的 "
            "`decide()` 收的是同一种请求。下面的示例就是 README 中的例子（`examples/request.yaml`）：", "", "```yaml"]
@@ -176,7 +197,7 @@ def request_section() -> list[str]:
             if isinstance(items, dict) and "properties" in items:
                 walk(items, path + "[].", set(items.get("required", [])))
 
-    walk(schema, "", set(schema.get("required", [])))
+    walk(request, "", set(request.get("required", [])))
     out += ["", "规则：", "",
             "- 未知的字段、未知的取值、不存在的日期（如 2025-02-30）、1 至 4 以外的手术分级、缺少 "
             "`institution.jurisdiction`，都使请求无效；错误按字段报告为 `{path, message}`，列表位置用数字"
@@ -213,7 +234,7 @@ def _collect(schema: dict, kind: str, tables: dict[str, dict]) -> None:
 
 def response_tables() -> dict[str, dict]:
     tables: dict[str, dict] = {}
-    _collect(load_schema("response"), "response", tables)
+    _collect(schema("response"), "response", tables)
     return tables
 
 
