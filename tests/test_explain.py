@@ -193,7 +193,9 @@ def test_shanghai_names_its_municipal_commission():
 def test_jilin_repeated_article_numbers_are_told_apart():
     art_41 = {"document": "jl-2021", "eid": "art_41__para_1", "label": "第四十一条第一款", "quote": "县级以上……向社会公布"}
     art_41_2 = {"document": "jl-2021", "eid": "art_41_2__para_1", "label": "第四十一条第一款", "quote": "人体器官移植技术……不适用本细则。"}
-    text = render_text(_one(dict(SELF_ASSESS, status="pending", citations=[art_41, art_41_2]), ("jilin", "吉林省")))
-    lines = [line for line in text.splitlines() if "第四十一条第一款" in line]
-    assert len(lines) == 2 and lines[0] != lines[1]
+    text = render_text(_one(dict(SELF_ASSESS, status="pending", citations=[art_41, art_41_2]), ("jilin", "吉林省")), full=True)
+    lines = [line.strip() for line in text.splitlines() if "第四十一条第一款" in line and line.rstrip().endswith("：")]
+    assert len(lines) == 2 and lines[0] != lines[1]   # each quoted under its own label
     assert "原文中第2个第四十一条" in lines[1]
+    short = render_text(_one(dict(SELF_ASSESS, status="pending", citations=[art_41, art_41_2]), ("jilin", "吉林省")))
+    assert "第四十一条第一款、第四十一条第一款（原文中第2个第四十一条）" in short

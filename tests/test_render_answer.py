@@ -12,6 +12,7 @@ import chinese_calendar
 import yaml
 
 from engine import decide
+from engine.kb.vocabulary import vocabulary
 from engine.render.answer import build_answer, items
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,7 +52,7 @@ def test_steps_before_the_first_case_are_to_confirm_never_overdue():
     confirm = items(a, "to_confirm")
     assert {"self_assess", "demonstrate"} <= {i["action"] for i in confirm}
     for i in confirm:
-        assert i["status"] == "to_confirm" and i["status_text"] == "应已完成（请核实）"
+        assert i["status"] == "to_confirm" and i["status_text"] == vocabulary().names("statuses")["to_confirm"]
         assert "请核实" in i["when_text"]
     assert not [i for i in items(a) if i["status"] == "overdue" and i["action"] in ("self_assess", "demonstrate")]
 
