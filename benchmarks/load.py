@@ -7,6 +7,11 @@ latency percentiles, unexpected statuses and the server's memory before and afte
 on 127.0.0.1; the server is stopped at the end.
 
     python benchmarks/load.py [--seconds 30] [--concurrency 32] [--workers 2] [--access-log]
+    python benchmarks/load.py --batch 1000 [--ndjson] [--concurrency 24]    # POST /v1/decisions/batch
+
+With `--batch N` every caller posts batches of N requests to /v1/decisions/batch instead (the
+answer streamed as JSON, or as NDJSON with `--ndjson`); 503s (a worker already answering as many
+batches as it takes on) are counted apart, and the server's peak memory during the run is printed.
 
 The default client is a minimal HTTP/1.1 keep-alive client on asyncio (one connection per
 concurrent caller), so that the figures measure the server rather than the client library;
@@ -180,6 +185,7 @@ def rss_kib(root_pid: int) -> int:
 
 
 BACKEND = ["durable"]   # set from --backend in main()
+SERVER_PID = [0]        # set in main(), for the memory sampler
 
 
 def start_server(port: int, workers: int, access_log: bool) -> subprocess.Popen:
@@ -221,17 +227,18 @@ class RawConnection:
     async def _connect(self):
         self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
 
-    async def request(self, method: str, path: str, body: bytes = b"") -> tuple[int, bytes]:
+    async def request(self, method: str, path: str, body: bytes = b"", accept: str | None = None) -> tuple[int, bytes]:
         if self.writer is None:
             await self._connect()
         head = (f"{method} {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
-                f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n").encode()
+                + (f"Accept: {accept}\r\n" if accept else "")
+                + f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n").encode()
         self.writer.write(head + body)
         line = await self.reader.readline()
         if not line:
             raise ConnectionError("connection closed")
         status = int(line.split()[1])
-        length, close = 0, False
+        length, close, chunked = 0, False, False
         while True:
             h = await self.reader.readline()
             if h in (b"\r\n", b"\n", b""):
@@ -242,6 +249,20 @@ class RawConnection:
                 length = int(value)
             elif name == "connection" and value.strip().lower() == "close":
                 close = True
+            elif name == "transfer-encoding" and "chunked" in value.lower():
+                chunked = True
+        if chunked:  # a streamed answer (the batch endpoint): read it chunk by chunk, keep only its size
+            size = 0
+            while True:
+                n = int((await self.reader.readline()).split(b";")[0], 16)
+                if n == 0:
+                    await self.reader.readline()
+                    break
+                size += len(await self.reader.readexactly(n))
+                await self.reader.readline()
+            if close:
+                await self.close()
+            return status, b"%d" % size
         data = await self.reader.readexactly(length)
         if close:
             await self.close()
@@ -261,8 +282,9 @@ class HttpxConnection:
     def __init__(self, host: str, port: int, client):
         self.base, self.client = f"http://{host}:{port}", client
 
-    async def request(self, method: str, path: str, body: bytes = b"") -> tuple[int, bytes]:
-        r = await self.client.request(method, self.base + path, content=body, headers={"content-type": "application/json"})
+    async def request(self, method: str, path: str, body: bytes = b"", accept: str | None = None) -> tuple[int, bytes]:
+        headers = {"content-type": "application/json", **({"accept": accept} if accept else {})}
+        r = await self.client.request(method, self.base + path, content=body, headers=headers)
         return r.status_code, r.content
 
     async def close(self):
@@ -272,10 +294,22 @@ class HttpxConnection:
 # --------------------------------------------------------------------------- the load
 
 
-async def drive(port: int, seconds: float, concurrency: int, client: str, warmup: float) -> dict:
-    mix = [(json.dumps(r, ensure_ascii=False).encode(), invalid) for r, invalid in request_mix(5000)]
+def _batches(size: int, count: int = 8) -> list[tuple[bytes, bool]]:
+    """`count` distinct batch bodies of `size` requests of the mix."""
+    reqs = [r for r, _ in request_mix(size * count, seed=11)]
+    return [(json.dumps({"requests": reqs[k * size:(k + 1) * size]}, ensure_ascii=False).encode(), False)
+            for k in range(count)]
+
+
+async def drive(port: int, seconds: float, concurrency: int, client: str, warmup: float,
+                batch: int = 0, ndjson: bool = False) -> dict:
+    if batch:
+        mix, path, accept = _batches(batch), "/v1/decisions/batch", ("application/x-ndjson" if ndjson else None)
+    else:
+        mix = [(json.dumps(r, ensure_ascii=False).encode(), invalid) for r, invalid in request_mix(5000)]
+        path, accept = "/v1/decisions", None
     latencies: list[float] = []
-    counts = {"ok": 0, "intended_422": 0, "unexpected": 0}
+    counts = {"ok": 0, "intended_422": 0, "unexpected": 0, "busy_503": 0, "bytes": 0}
     unexpected: dict[str, int] = {}
     shared = None
     if client == "httpx":
@@ -300,15 +334,22 @@ async def drive(port: int, seconds: float, concurrency: int, client: str, warmup
                 body, invalid = mix[i % len(mix)]
                 i += 1
                 try:
-                    status, data = await conn.request("POST", "/v1/decisions", body)
+                    status, data = await conn.request("POST", path, body, accept)
                 except (OSError, ConnectionError, asyncio.IncompleteReadError) as exc:
                     status, data = 0, repr(exc).encode()
                     await conn.close()
                 t1 = time.monotonic()
                 if t0 < measure_from:
                     continue
+                if batch and status == 503:   # the worker's batch slots are taken: Retry-After, not an error
+                    counts["busy_503"] += 1
+                    await asyncio.sleep(0.05)
+                    continue
                 latencies.append(t1 - t0)
-                if status == 200 and not invalid:
+                if batch and status == 200:
+                    counts["ok"] += 1
+                    counts["bytes"] += int(data) if data.isdigit() else len(data)   # streamed: its size
+                elif status == 200 and not invalid:
                     counts["ok"] += 1
                 elif status == 422 and invalid:
                     counts["intended_422"] += 1
@@ -319,7 +360,20 @@ async def drive(port: int, seconds: float, concurrency: int, client: str, warmup
         finally:
             await conn.close()
 
-    await asyncio.gather(*(worker(k) for k in range(concurrency)))
+    peak, finished = [0], asyncio.Event()
+
+    async def sample_memory():   # the server's RSS every half second until the last caller is answered
+        while not finished.is_set():
+            peak[0] = max(peak[0], rss_kib(SERVER_PID[0])) if SERVER_PID[0] else 0
+            await asyncio.sleep(0.5)
+
+    async def callers():
+        try:
+            await asyncio.gather(*(worker(k) for k in range(concurrency)))
+        finally:
+            finished.set()
+
+    await asyncio.gather(sample_memory(), callers())
     elapsed = time.monotonic() - measure_from
     if shared is not None:
         await shared.aclose()
@@ -330,7 +384,7 @@ async def drive(port: int, seconds: float, concurrency: int, client: str, warmup
 
     return {"requests": len(latencies), "seconds": elapsed, "rps": len(latencies) / elapsed,
             "p50_ms": pct(0.50), "p90_ms": pct(0.90), "p99_ms": pct(0.99), "max_ms": latencies[-1] * 1000 if latencies else 0,
-            **counts, "unexpected_by_status": unexpected}
+            **counts, "unexpected_by_status": unexpected, "peak_rss_kib": peak[0]}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -342,17 +396,22 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--client", choices=["raw", "httpx"], default="raw")
     ap.add_argument("--access-log", action="store_true", help="keep uvicorn's access log on (as `medtech serve`)")
     ap.add_argument("--backend", choices=["durable", "pure"], default="durable", help="the server's rule engine (medtech serve --backend)")
+    ap.add_argument("--batch", type=int, default=0, metavar="N", help="post batches of N requests to /v1/decisions/batch")
+    ap.add_argument("--ndjson", action="store_true", help="with --batch: ask for the NDJSON form of the answer")
     args = ap.parse_args(argv)
     BACKEND[0] = args.backend
+    if args.batch:
+        args.warmup = 0.0   # a batch takes seconds: count every one, from the start
 
     port = free_port()
     proc = start_server(port, args.workers, args.access_log)
+    SERVER_PID[0] = proc.pid
     try:
         asyncio.run(wait_ready(port, proc))
         time.sleep(1.0)  # let every worker finish its warm-up
         rss_before = rss_kib(proc.pid)
         cpu_server, cpu_client, cpu_all = cpu_seconds(proc.pid), time.process_time(), machine_cpu()
-        result = asyncio.run(drive(port, args.seconds, args.concurrency, args.client, args.warmup))
+        result = asyncio.run(drive(port, args.seconds, args.concurrency, args.client, args.warmup, args.batch, args.ndjson))
         cpu_server, cpu_client = cpu_seconds(proc.pid) - cpu_server, time.process_time() - cpu_client
         cpu_all = machine_cpu() - cpu_all
         rss_after = rss_kib(proc.pid)
@@ -366,16 +425,27 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"server: back end {args.backend}, {args.workers} worker process(es), access log {'on' if args.access_log else 'off'}; "
           f"client: {args.client}, concurrency {args.concurrency}; {os.cpu_count()} CPU(s)")
-    print(f"requests:    {result['requests']} in {result['seconds']:.1f} s")
-    print(f"throughput:  {result['rps']:.0f} requests/s")
+    if args.batch:
+        decisions = result["ok"] * args.batch
+        print(f"batches:     {result['ok']} of {args.batch} requests answered ({'NDJSON' if args.ndjson else 'JSON'}, "
+              f"{result['bytes'] / max(result['ok'], 1) / 2**20:.1f} MiB each) in {result['seconds']:.1f} s; "
+              f"{result['busy_503']} answered 503 (busy, retried after 50 ms)")
+        print(f"throughput:  {decisions / result['seconds']:.0f} decisions/s")
+    else:
+        print(f"requests:    {result['requests']} in {result['seconds']:.1f} s")
+        print(f"throughput:  {result['rps']:.0f} requests/s")
     print(f"latency:     p50 {result['p50_ms']:.1f} ms, p90 {result['p90_ms']:.1f} ms, "
           f"p99 {result['p99_ms']:.1f} ms, max {result['max_ms']:.1f} ms")
-    print(f"answers:     {result['ok']} decisions (200), {result['intended_422']} intended 422s, "
-          f"{result['unexpected']} errors {result['unexpected_by_status'] or ''}")
-    print(f"server RSS:  {rss_before / 1024:.1f} MiB before, {rss_after / 1024:.1f} MiB after (all processes)")
+    if not args.batch:
+        print(f"answers:     {result['ok']} decisions (200), {result['intended_422']} intended 422s, "
+              f"{result['unexpected']} errors {result['unexpected_by_status'] or ''}")
+    else:
+        print(f"answers:     {result['ok']} batches (200), {result['unexpected']} errors {result['unexpected_by_status'] or ''}")
+    print(f"server RSS:  {rss_before / 1024:.1f} MiB before, {result['peak_rss_kib'] / 1024:.1f} MiB peak during the run, "
+          f"{rss_after / 1024:.1f} MiB after (all processes)")
     wall = result["seconds"] + args.warmup
     print(f"CPU:         server {cpu_server:.1f} s, load client {cpu_client:.1f} s over {wall:.1f} s wall "
-          f"({cpu_server / max(result['requests'], 1) * 1000:.2f} ms server CPU per request)")
+          f"({cpu_server / max(result['requests'] * max(args.batch, 1), 1) * 1000:.2f} ms server CPU per decision)")
     print(f"machine:     {cpu_all:.1f} CPU-s busy of {wall * (os.cpu_count() or 1):.1f} available; "
           f"{max(0.0, cpu_all - cpu_server - cpu_client):.1f} s by other processes and the kernel's network work")
     print(f"server exit: {proc.returncode}")

@@ -4,6 +4,13 @@ One request per input line; one response (or `{"errors": [...]}`) per output lin
 order, exactly one output line per input line. Blank lines, malformed JSON and invalid requests
 are answered in place with their errors, so the output can be zipped with the input.
 
+The parent streams the input (engine.batch_io) and holds at most 4 chunks per process in
+flight, so memory is flat however long the file. Answers go to `OUT.partial`, renamed to `OUT`
+when complete (`--resume` continues a killed run; `--shard K/N` answers one of N contiguous
+parts). SIGTERM and SIGINT stop the workers at once and leave the partial output; a worker
+whose parent disappears (SIGKILL) exits within half a second (a watchdog thread), so no worker,
+forkserver or resource tracker outlives the run.
+
 Worker processes start from a clean interpreter (forkserver on POSIX, spawn elsewhere: the
 durable_rules host runs timer threads, which must not be forked) and each builds the knowledge
 base and its durable_rules ruleset once, in the pool initializer. Lines are handed out in
@@ -14,19 +21,21 @@ a concurrent.futures ProcessPoolExecutor rather than multiprocessing.Pool: when 
 from __future__ import annotations
 
 import contextlib
-import json
+import itertools
 import logging
 import multiprocessing as mp
 import os
+import signal
 import sys
+import threading
+import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Generator, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from pathlib import Path
-from typing import IO
 
-from engine.errors import InvalidRequest
+from engine.batch_io import MAX_LINE, TOO_LONG, count_lines, open_input, open_output, read_lines, shard_range
+from engine.errors import BatchInputError, BatchInterrupted, InvalidRequest
 from engine.jsonout import dumps_text
 
 log = logging.getLogger("engine.batch")
@@ -42,14 +51,26 @@ def _errors(message: str, path: str = "") -> str:
     return _dumps({"errors": [{"path": path, "message": message}]})
 
 
-def _reject_constant(name: str):
-    raise ValueError(f"{name} is not valid JSON")
+def _watch_parent(parent: int, interval: float = 0.5) -> None:
+    """Exit this worker as soon as process `parent` is gone (killed with SIGKILL, say): the
+    executor's queues would otherwise keep it waiting for work forever."""
+    while True:
+        time.sleep(interval)
+        try:
+            os.kill(parent, 0)
+        except ProcessLookupError:
+            os._exit(1)
+        except PermissionError:  # pragma: no cover - the pid was reused by another user's process
+            os._exit(1)
 
 
-
-
-def init_worker() -> None:
-    """Pool initializer: build the knowledge base and the ruleset once per process, and warm up."""
+def init_worker(parent: int | None = None) -> None:
+    """Pool initializer: build the knowledge base and the ruleset once per process, and warm up.
+    In a worker process (`parent` given): ignore SIGINT (the parent stops the workers) and watch
+    the parent."""
+    if parent is not None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        threading.Thread(target=_watch_parent, args=(parent,), name="medtech-parent-watch", daemon=True).start()
     from engine.inference.backends import warm_up
     try:
         warm_up()
@@ -60,6 +81,9 @@ def init_worker() -> None:
 def answer_line(line: bytes | str) -> str:
     """The output line (without newline) for one input line."""
     from engine import decide
+    from engine.requestio import loads_json
+    if line == TOO_LONG:
+        return _errors(f"line longer than {MAX_LINE} bytes (a request is far smaller)")
     if isinstance(line, bytes):
         try:
             line = line.decode("utf-8")
@@ -69,11 +93,9 @@ def answer_line(line: bytes | str) -> str:
     if not text:
         return _errors("empty line")
     try:
-        data = json.loads(text, parse_constant=_reject_constant)
-    except RecursionError:
-        return _errors("malformed JSON: nested too deeply")
+        data = loads_json(text)
     except ValueError as exc:
-        return _errors(f"malformed JSON: {exc}")
+        return _errors(str(exc))
     try:
         return _dumps(decide(data))
     except InvalidRequest as exc:
@@ -83,27 +105,6 @@ def answer_line(line: bytes | str) -> str:
     except Exception as exc:  # noqa: BLE001 - one line must not lose the batch
         log.exception("request failed")
         return _errors(f"internal error: {type(exc).__name__}: {exc}")
-
-
-def _read_lines(in_path: str | os.PathLike | IO[bytes]) -> list[bytes]:
-    """Input lines split on LF only (U+2028 may legally occur inside JSON strings), CR stripped;
-    a final newline does not start another line; a UTF-8 byte-order mark is ignored."""
-    if in_path in ("-", None):
-        data = sys.stdin.buffer.read()
-    elif hasattr(in_path, "read"):
-        data = in_path.read()
-        if isinstance(data, str):
-            data = data.encode("utf-8")
-    else:
-        data = Path(in_path).read_bytes()
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    if not data:
-        return []
-    lines = data.split(b"\n")
-    if lines[-1] == b"":
-        lines.pop()
-    return [ln[:-1] if ln.endswith(b"\r") else ln for ln in lines]
 
 
 def _context():
@@ -126,48 +127,99 @@ class WorkerDied(RuntimeError):
     """A worker process ended abnormally (a crash in native code) while answering some lines."""
 
 
-def answer_blocks(lines: list[bytes], workers: int | None = None, *, chunk_fn=answer_chunk) -> Iterator[tuple[int, bytes]]:
+def _chunks(lines: Iterator[bytes], cap: int) -> Iterator[list[bytes]]:
+    """Consecutive chunks of 1, 2, 4, ... lines up to `cap`: small first, so that every process
+    gets work at once however short the input, then large, for little IPC."""
+    size = 1
+    while True:
+        chunk = list(itertools.islice(lines, size))
+        if not chunk:
+            return
+        yield chunk
+        size = min(cap, size * 2)
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Stop the pool now: terminate its workers, cancel what is queued.
+
+    A worker terminated while writing its result leaves half a message in the result pipe, and
+    the executor's manager thread would wait for the rest for ever (and the interpreter, which
+    joins that thread at exit, with it). Closing this process's own end of the pipe, once the
+    workers are gone, lets that read end with EOF, so the manager thread ends."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    # (shutdown() forgets these: take them first)
+    writer = getattr(getattr(pool, "_result_queue", None), "_writer", None)
+    manager = getattr(pool, "_executor_manager_thread", None)
+    for proc in processes:
+        with contextlib.suppress(Exception):  # already gone
+            proc.terminate()
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in processes:
+        proc.join(timeout=2)
+    if writer is not None:
+        with contextlib.suppress(OSError):
+            writer.close()
+    if manager is not None:
+        manager.join(timeout=2)
+
+
+def answer_blocks(lines: Iterable[bytes], workers: int | None = None, *, chunk_fn=answer_chunk,
+                  total: int | None = None) -> Generator[tuple[int, bytes], None, None]:
     """(number of lines, output block) for consecutive chunks of `lines`, in order.
 
-    Ordered chunks go to a process pool with a bounded number in flight (4 per process), so
-    memory stays flat however long the output. A worker that dies (a native crash cannot be
-    caught inside it) raises WorkerDied naming the lines concerned instead of hanging.
+    `lines` may be any iterable (it is read as the work goes, never all at once). Ordered chunks
+    go to a process pool with a bounded number in flight (4 per process), so memory stays flat
+    however long the input and output. A worker that dies (a native crash cannot be caught
+    inside it) raises WorkerDied naming the lines concerned instead of hanging. If the
+    consumer stops (an exception such as BatchInterrupted, or closing the generator), the
+    workers are terminated at once.
     """
     processes = max(1, workers or os.cpu_count() or 1)
-    processes = min(processes, max(1, len(lines)))
-    size = chunksize_for(len(lines), processes)
+    it = iter(lines)
+    head = list(itertools.islice(it, processes * 4))
+    known = total if total is not None else (len(head) if len(head) < processes * 4 else None)
+    if known is not None:
+        processes = min(processes, max(1, known))
+    cap = chunksize_for(known, processes) if known is not None else MAX_CHUNK
+    chunks = _chunks(itertools.chain(head, it), cap)
     if processes == 1:
         init_worker()
-        for start in range(0, len(lines), size):
-            chunk = lines[start:start + size]
+        for chunk in chunks:
             yield len(chunk), chunk_fn(chunk)
         return
-    starts = iter(range(0, len(lines), size))
     pending: deque = deque()
-    with ProcessPoolExecutor(max_workers=processes, mp_context=_context(), initializer=init_worker) as pool:
-
+    pool = ProcessPoolExecutor(max_workers=processes, mp_context=_context(), initializer=init_worker,
+                               initargs=(os.getpid(),))
+    done = 0
+    try:
         def submit() -> None:
-            start = next(starts, None)
-            if start is not None:
-                chunk = lines[start:start + size]
-                pending.append((start, len(chunk), pool.submit(chunk_fn, chunk)))
+            chunk = next(chunks, None)
+            if chunk is not None:
+                pending.append((len(chunk), pool.submit(chunk_fn, chunk)))
 
         for _ in range(processes * 4):
             submit()
         while pending:
-            start, count, future = pending.popleft()
+            count, future = pending.popleft()
             try:
                 block = future.result()
             except BrokenProcessPool:
-                raise WorkerDied(f"a worker process died while answering lines {start + 1}-{start + count} or those "
-                                 f"after them (a crash in native code); lines before {start + 1} were answered") from None
+                raise WorkerDied(f"a worker process died while answering lines {done + 1}-{done + count} or those "
+                                 f"after them (a crash in native code); lines before {done + 1} were answered") from None
             submit()
+            done += count
             yield count, block
+    except BaseException:
+        _stop(pool)
+        raise
+    pool.shutdown(wait=True)
 
 
 def rows_chunk(lines: list[bytes]) -> bytes:
     """Like answer_chunk, but each output line is the JSON list of the request's obligation rows
     (engine.render.table), or one error row; the row's `request` is filled in by the parent."""
+    import json
+
     from engine.render.answer import build_answer
     from engine.render.errors import error_text
     from engine.render.table import error_row, obligation_rows
@@ -186,86 +238,150 @@ def rows_chunk(lines: list[bytes]) -> bytes:
     return "".join(x + "\n" for x in out).encode("utf-8")
 
 
-def answers(lines: list[bytes], workers: int | None = None) -> Iterator[str]:
+def answers(lines: Iterable[bytes], workers: int | None = None) -> Iterator[str]:
     """The output lines (without newlines) for `lines`, in order."""
     for _, block in answer_blocks(lines, workers):
         yield from block.decode("utf-8").split("\n")[:-1]
 
 
-def run_batch(in_path, out_path=None, progress: bool = False, workers: int | None = None, fmt: str = "jsonl") -> int:
+class _Signals:
+    """While active, SIGTERM (and SIGINT) raise BatchInterrupted in the main thread."""
+
+    def __init__(self):
+        self.saved: dict = {}
+        self.answered = 0
+        self.partial: str | None = None
+
+    def _handler(self, signum, frame):
+        raise BatchInterrupted(signum, self.answered, self.partial)
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                self.saved[sig] = signal.signal(sig, self._handler)
+        return self
+
+    def __exit__(self, *exc):
+        for sig, old in self.saved.items():
+            signal.signal(sig, old)
+        return False
+
+
+def _is_path(source) -> bool:
+    return source not in ("-", None) and not hasattr(source, "read")
+
+
+def run_batch(in_path, out_path=None, progress: bool = False, workers: int | None = None, *,
+              shard: tuple[int, int] | None = None, resume: bool = False, require_lines: bool = False) -> int:
     """Answer every line of `in_path` (a path, or "-" for stdin) into `out_path` (stdout when None).
 
     Returns 0 (the exit status for `medtech batch`): every line is answered, errors in place.
     `workers` is the number of processes (default: every core). A progress bar is drawn on stderr
-    when `progress` is true. Raises WorkerDied if a worker process crashes.
-    `fmt` "csv" or "xlsx" writes one row per obligation per request instead of one response a line
-    (the `request` column is the input line number, from 1; a request that fails is one row with its errors).
+    when `progress` is true. `shard=(K, N)` answers only the Kth of N contiguous parts of a file;
+    `resume` continues the partial output of an interrupted run of the same command. With
+    `require_lines`, an input without any line raises BatchInputError before anything is written.
+    Raises WorkerDied if a worker process crashes and BatchInterrupted on SIGTERM/SIGINT, in
+    both cases leaving `OUT.partial` for `resume`.
     """
-    if fmt in ("csv", "xlsx"):
-        return _run_rows(_read_lines(in_path), out_path, progress, workers, fmt)
-    lines = _read_lines(in_path)
-    file = None  # the output file we opened (and close); stdout is left open
+    if shard is not None and not _is_path(in_path):
+        raise BatchInputError("--shard needs an input file (its lines are counted first), not standard input")
+    if resume and out_path in (None, "-"):
+        raise BatchInputError("--resume needs -o OUT (it continues OUT.partial)")
+    total = count_lines(in_path) if (shard is not None or (progress and _is_path(in_path))) else None
+    start, stop = shard_range(total or 0, *shard) if shard is not None else (0, None)
+    if _is_path(in_path):
+        open_input(in_path)[0].close()     # BatchInputError now for a missing or unreadable file
+    if require_lines and _empty(in_path):
+        name = in_path if _is_path(in_path) else "<stdin>"
+        raise BatchInputError(f"{name}: empty input: no requests (expected one JSON request per line)")
     if out_path is None or out_path == "-":
         sys.stdout.flush()
-        out = getattr(sys.stdout, "buffer", None)
-        if out is None:  # a text stream without a buffer (a StringIO, say)
-            out = _TextSink(sys.stdout)
+        stream = getattr(sys.stdout, "buffer", None) or _TextSink(sys.stdout)
+        output = None
     else:
-        out = file = open(out_path, "wb")  # noqa: SIM115 -- closed in the finally below
-    bar = None
-    try:
-        if progress:
-            from tqdm import tqdm
-            bar = tqdm(total=len(lines), file=sys.stderr, unit="req", desc="decisions", dynamic_ncols=True)
-        for count, block in answer_blocks(lines, workers):
-            out.write(block)
+        output = open_output(in_path, out_path, shard=shard, resume=resume)
+        stream = output.stream
+        start += output.done
+    todo = None if total is None else (stop if stop is not None else total) - start
+    bar = blocks = None
+    with _Signals() as signals:
+        signals.answered = output.done if output else 0
+        signals.partial = str(output.partial) if output else None
+        try:
+            if progress:
+                from tqdm import tqdm
+                bar = tqdm(total=todo, file=sys.stderr, unit="req", desc="decisions", dynamic_ncols=True)
+            blocks = answer_blocks(read_lines(in_path, start, stop), workers, total=todo)
+            for count, block in blocks:
+                stream.write(block)
+                signals.answered += count
+                if bar is not None:
+                    bar.update(count)
+            if output is not None:
+                output.finish()
+            else:
+                stream.flush()
+        except BaseException:
+            # stop the workers now (the signal may have come while this frame, not the generator, ran;
+            # left to the garbage collector, the pool would first finish every chunk in flight)
+            if blocks is not None:
+                blocks.close()
+            if output is not None:
+                output.abandon()
+            raise
+        finally:
             if bar is not None:
-                bar.update(count)
-        out.flush()
-    finally:
-        if bar is not None:
-            bar.close()
-        if file is not None:
-            file.close()
+                bar.close()
     return 0
 
 
-def _run_rows(lines: list[bytes], out_path, progress: bool, workers: int | None, fmt: str) -> int:
-    from engine.render.table import XlsxWriter, csv_header
+def run_rows(in_path, out_path=None, progress: bool = False, workers: int | None = None, *, fmt: str = "csv") -> int:
+    """Like run_batch, but one row per obligation per request (engine.render.table) as `fmt` "csv" or
+    "xlsx" instead of one response a line; the `request` column is the input line number (from 1), and a
+    request that cannot be answered is one row with its errors (in Chinese). An xlsx is written whole at
+    the end (to `out_path`, or to standard output); a csv is streamed."""
+    import json
+
+    from engine.render.table import XlsxWriter, csv_header, csv_rows
+    if _is_path(in_path):
+        open_input(in_path)[0].close()     # BatchInputError now for a missing or unreadable file
+    if _empty(in_path):
+        name = in_path if _is_path(in_path) else "<stdin>"
+        raise BatchInputError(f"{name}: empty input: no requests (expected one JSON request per line)")
+    total = count_lines(in_path) if progress and _is_path(in_path) else None
     sheet = XlsxWriter() if fmt == "xlsx" else None
-    to_stdout = out_path is None or out_path == "-"
+    to_stdout = out_path in (None, "-")
+    bar = None
     with contextlib.ExitStack() as stack:
         out = None
         if sheet is None:
             if to_stdout:
+                sys.stdout.flush()
                 out = getattr(sys.stdout, "buffer", None) or _TextSink(sys.stdout)
             else:
                 out = stack.enter_context(open(out_path, "wb"))
             out.write(csv_header().encode("utf-8"))
-        _write_rows(lines, out, sheet, out_path, to_stdout, progress, workers)
-    return 0
-
-
-def _write_rows(lines, out, sheet, out_path, to_stdout: bool, progress: bool, workers: int | None) -> None:
-    from engine.render.table import csv_rows
-    bar = None
-    n = 0
-    try:
         if progress:
             from tqdm import tqdm
-            bar = tqdm(total=len(lines), file=sys.stderr, unit="req", desc="decisions", dynamic_ncols=True)
-        for count, block in answer_blocks(lines, workers, chunk_fn=rows_chunk):
-            for text in block.decode("utf-8").split("\n")[:-1]:
-                n += 1
-                rows = json.loads(text)
-                for r in rows:
-                    r["request"] = n
-                if sheet is not None:
-                    sheet.add(rows)
-                else:
-                    out.write(csv_rows(rows).encode("utf-8"))
-            if bar is not None:
-                bar.update(count)
+            bar = stack.enter_context(tqdm(total=total, file=sys.stderr, unit="req", desc="decisions", dynamic_ncols=True))
+        n = 0
+        blocks = answer_blocks(read_lines(in_path, 0, None), workers, chunk_fn=rows_chunk, total=total)
+        try:
+            for count, block in blocks:
+                for text in block.decode("utf-8").split("\n")[:-1]:
+                    n += 1
+                    rows = json.loads(text)
+                    for r in rows:
+                        r["request"] = n
+                    if sheet is not None:
+                        sheet.add(rows)
+                    else:
+                        out.write(csv_rows(rows).encode("utf-8"))
+                if bar is not None:
+                    bar.update(count)
+        except BaseException:
+            blocks.close()
+            raise
         if sheet is not None:
             if to_stdout:
                 sys.stdout.flush()
@@ -273,11 +389,21 @@ def _write_rows(lines, out, sheet, out_path, to_stdout: bool, progress: bool, wo
                 sys.stdout.buffer.flush()
             else:
                 sheet.save(out_path)
-        else:
+        elif out is not None:
             out.flush()
-    finally:
-        if bar is not None:
-            bar.close()
+    return 0
+
+
+def _empty(source) -> bool:
+    """True when the input has no byte at all (standard input is peeked at, not consumed)."""
+    if _is_path(source):
+        fh, _ = open_input(source)     # BatchInputError for a missing or unreadable file
+        with fh:
+            return not fh.read(1)
+    if hasattr(source, "read"):
+        return False
+    peek = getattr(sys.stdin.buffer, "peek", None)
+    return not peek(1) if peek else False
 
 
 class _TextSink:

@@ -46,3 +46,26 @@ class NotFound(LookupError):
         self.what, self.key, self.available = what, key, list(available or [])
         hint = f" (available: {', '.join(self.available)})" if self.available else ""
         super().__init__(f"unknown {what} {key!r}{hint}")
+
+
+class MalformedInput(ValueError):
+    """Text that is not one JSON or YAML value a request may be written as (the message says why and where)."""
+
+
+class InputTooLarge(MalformedInput):
+    """More input than a request may take (1 MiB)."""
+
+
+class BatchInputError(ValueError):
+    """The input or output file of a batch cannot be used (the message names the file and why)."""
+
+
+class BatchInterrupted(KeyboardInterrupt):
+    """A batch stopped by a signal (SIGTERM, SIGINT) before every line was answered.
+
+    `.answered` lines are in `.partial` (None when writing to standard output); `--resume` continues."""
+
+    def __init__(self, signum: int, answered: int, partial: str | None):
+        self.signum, self.answered, self.partial = signum, answered, partial
+        where = f"; they are in {partial}: run the same command with --resume to finish" if partial else ""
+        super().__init__(f"interrupted by signal {signum} after {answered} line(s) answered{where}")

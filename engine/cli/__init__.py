@@ -1,7 +1,7 @@
 """`medtech`: the command line (../shared/contract.md section 1).
 
     medtech decide [FILE or -] [--format text|json]
-    medtech batch IN.jsonl [-o OUT.jsonl] [--workers N]
+    medtech batch IN.jsonl [-o OUT.jsonl] [--workers N] [--shard K/N] [--resume]
     medtech kb check | coverage | show DOCUMENT [EID or 中文标签] | search TEXT | schemas [--check]
     medtech compare REQUEST [--jurisdictions a,b,…] [--format text|json]
     medtech catalog [JURISDICTION] [--as-of DATE] [--crosswalk] [--format markdown|csv] [--diff OLD NEW]
@@ -10,7 +10,9 @@
     medtech serve [--host 127.0.0.1] [--port 8000] [--workers N]
 
 Exit codes: 0 success; 1 a failed check, something not found or an unexpected error
-(one line on stderr; MEDTECH_DEBUG=1 shows the traceback); 2 invalid input.
+(one line on stderr; MEDTECH_DEBUG=1 shows the traceback); 2 invalid input; 3 `serve` cannot
+listen (port in use, no permission); 128 + signal number when a batch is stopped by SIGTERM or
+SIGINT (its partial output kept for --resume).
 One module per command group (decide, kb, catalog, flowchart, serve), each with a
 `register(sub, juris)` that adds its subcommands; shared helpers are in common.py.
 """

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import importlib
-import json
 import os
 import sys
 
@@ -49,13 +48,12 @@ def _grade(value: str) -> int:
 
 
 def _date(value: str) -> dt.date:
-    """argparse type: an ISO date that exists (2025-02-30 is refused)."""
+    """argparse type: an ISO date that exists (2025-02-30 is refused), inside the supported dates."""
+    from engine.inference.request import parse_date
     try:
-        if len(value) != 10:
-            raise ValueError
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a valid date (expected YYYY-MM-DD, a day that exists)") from None
+        return parse_date(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _positive(value: str) -> int:
@@ -86,42 +84,31 @@ def _out(text: str) -> None:
 
 
 def _read_request(source: str):
-    """One request from a file or standard input, JSON or YAML; UsageError names the file."""
-    from engine.yamlio import load_yaml_text
+    """One request from a file or standard input, JSON or YAML; UsageError names the file.
+
+    At most 1 MiB is read (as the HTTP service accepts); YAML anchors and aliases, JSON nested
+    too deeply and other unusable text are refused here (engine.requestio)."""
+    from engine.errors import InputTooLarge, MalformedInput
+    from engine.requestio import load_request_text, read_capped
     name = "<stdin>" if source == "-" else source
     try:
         if source == "-":
-            raw = sys.stdin.buffer.read()
+            raw = read_capped(sys.stdin.buffer, name)
         else:
             with open(source, "rb") as fh:
-                raw = fh.read()
-        text = raw.decode("utf-8-sig")
+                raw = read_capped(fh, name)
     except FileNotFoundError:
         raise UsageError(f"{name}: no such file") from None
     except IsADirectoryError:
         raise UsageError(f"{name}: is a directory, not a request file") from None
+    except InputTooLarge as exc:
+        raise UsageError(str(exc)) from None
     except OSError as exc:
         raise UsageError(f"{name}: cannot read: {exc.strerror or exc}") from None
-    except UnicodeDecodeError as exc:
-        raise UsageError(f"{name}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    if not text.strip():
-        raise UsageError(f"{name}: empty input: expected one request (JSON or YAML)")
-    if text.lstrip()[:1] in "{[":
-        try:
-            return json.loads(text)
-        except json.JSONDecodeError as exc:
-            json_error = f"{name}: malformed JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
-        try:  # YAML flow style such as {institution: {jurisdiction: hunan}}
-            return load_yaml_text(text)
-        except Exception:
-            raise UsageError(json_error) from None
     try:
-        return load_yaml_text(text)
-    except Exception as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        problem = getattr(exc, "problem", None) or type(exc).__name__
-        raise UsageError(f"{name}: malformed YAML: {problem}{where}") from None
+        return load_request_text(raw)
+    except MalformedInput as exc:
+        raise UsageError(f"{name}: {exc}") from None
 
 
 def _use_backend(args) -> None:

@@ -63,11 +63,30 @@ def _write(path: str, body: bytes) -> None:
 def cmd_batch(args) -> int:
     _use_backend(args)
     batch = _module("batch", "batch decisions")
-    if args.input != "-" and not os.path.isfile(args.input):
-        raise UsageError(f"{args.input}: no such file")
+    from engine.batch_io import parse_shard
+    from engine.errors import BatchInputError, BatchInterrupted
+    try:
+        shard = parse_shard(args.shard) if args.shard else None
+    except ValueError as exc:
+        raise UsageError(f"--shard: {exc}") from None
+    if args.format != "jsonl" and (shard or args.resume):
+        raise UsageError(f"--format {args.format} 不能与 --shard 或 --resume 同用（按义务逐行的表格一次写成）")
     if args.format == "xlsx" and args.output in (None, "-") and sys.stdout.isatty():
         raise UsageError("xlsx 是二进制文件，请用 -o 文件名 保存")
-    return int(batch.run_batch(args.input, args.output, sys.stderr.isatty(), args.workers, fmt=args.format) or 0)
+    try:
+        if args.format != "jsonl":
+            return int(batch.run_rows(args.input, args.output, sys.stderr.isatty(), args.workers, fmt=args.format) or 0)
+        return int(batch.run_batch(args.input, args.output, sys.stderr.isatty(), args.workers, shard=shard,
+                                   resume=args.resume, require_lines=True) or 0)
+    except BatchInputError as exc:
+        raise UsageError(str(exc)) from None
+    except BatchInterrupted as exc:
+        print(f"medtech: batch {exc}", file=sys.stderr)
+        # the partial output is closed; exit now rather than wait for the interpreter's clean-up
+        # of the process pool, which a worker killed mid-message can leave waiting
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(128 + exc.signum)
 
 
 def register(sub, juris: str) -> None:
@@ -81,11 +100,20 @@ def register(sub, juris: str) -> None:
     s.add_argument("-o", "--output", metavar="FILE", default=None, help="write to FILE (needed for docx on a terminal)")
     s.set_defaults(func=cmd_decide)
 
-    s = sub.add_parser("batch", help="one request a line in, one response a line out")
+    s = sub.add_parser("batch", help="one request a line in, one response a line out",
+                       description="One request a line in, one response (or {\"errors\": [...]}) a line out, same order. "
+                                   "With -o, answers are written to OUT.partial and renamed to OUT when complete; on SIGTERM "
+                                   "or Ctrl-C the workers stop, OUT.partial is kept and the exit status is 128 + the signal "
+                                   "number (143, 130); --resume finishes the run. Exit 2 for an unusable input or output.")
     s.add_argument("input", metavar="IN.jsonl")
     s.add_argument("-o", "--output", metavar="OUT", default=None, help="default: standard output (xlsx needs a file)")
     s.add_argument("--format", choices=BATCH_FORMATS, default="jsonl",
                    help="jsonl (one response a line, default), csv or xlsx (one row per obligation per request)")
     s.add_argument("--workers", type=_positive, default=None, metavar="N")
     s.add_argument("--backend", choices=_backends(), default=None, help=BACKEND_HELP)
+    s.add_argument("--shard", metavar="K/N", default=None,
+                   help="answer only the Kth of N contiguous parts of the input (1 <= K <= N); the outputs of "
+                        "shards 1..N, concatenated in order, are the output of the whole input")
+    s.add_argument("--resume", action="store_true",
+                   help="continue an interrupted run: keep the answers in OUT.partial and answer the remaining lines")
     s.set_defaults(func=cmd_batch)

@@ -55,10 +55,11 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _date(text: str) -> dt.date:
+    from engine.inference.request import parse_date
     try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise _UsageError(f"--as-of: {text!r} is not a date (YYYY-MM-DD)") from None
+        return parse_date(text)
+    except ValueError as exc:
+        raise _UsageError(f"--as-of: {exc}") from None
 
 
 def write_all(out_dir: str | Path, as_of: dt.date | None = None) -> list[Path]:
@@ -107,15 +108,20 @@ def write_all(out_dir: str | Path, as_of: dt.date | None = None) -> list[Path]:
 
 
 def _read_request(path: str) -> dict:
-    from engine.yamlio import load_yaml_text
+    """The --highlight request (JSON or YAML, at most 1 MiB, no YAML aliases: engine.requestio)."""
+    from engine.errors import InputTooLarge, MalformedInput
+    from engine.requestio import load_request_text, read_capped
     try:
-        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+        if path == "-":
+            raw = read_capped(sys.stdin.buffer, "<stdin>")
+        else:
+            with open(path, "rb") as fh:
+                raw = read_capped(fh, path)
+        data = load_request_text(raw)
+    except (InputTooLarge, MalformedInput) as exc:
+        raise _UsageError(f"--highlight: {path}: {exc}") from None
     except OSError as exc:
         raise _UsageError(f"--highlight: cannot read {path}: {exc.strerror or exc}") from None
-    try:
-        data = load_yaml_text(text)
-    except Exception as exc:  # noqa: BLE001 - a YAML/JSON syntax error is a bad argument
-        raise _UsageError(f"--highlight: {path} is not JSON or YAML: {exc}") from None
     if not isinstance(data, dict):
         raise _UsageError(f"--highlight: {path} does not hold one request object")
     return data

@@ -5,6 +5,7 @@ Every problem is reported at once as `{path, message}` (contract section 3); not
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -12,8 +13,10 @@ from zoneinfo import ZoneInfo
 from engine.errors import InvalidRequest
 from engine.kb.schemas import load_schema, schema_errors
 from engine.kb.vocabulary import Jurisdiction, vocabulary
+from engine.requestio import cap_errors, show, structure_errors
 
 CHINA = ZoneInfo("Asia/Shanghai")
+_DATE_SHAPE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 @dataclass(frozen=True)
@@ -49,21 +52,41 @@ def _jsonable(value):
     return value
 
 
+def date_message(value: str) -> str:
+    """Why `value` is not an acceptable request date: outside the supported years, or no date at all."""
+    first, last = vocabulary().supported_dates()
+    shown = show(value)
+    if _DATE_SHAPE.match(value) and not first[:4] <= value[:4] <= last[:4]:
+        return f"{shown} is outside the supported dates ({first} to {last})"
+    return f"{shown} is not a valid date (expected YYYY-MM-DD, a day that exists, from {first} to {last})"
+
+
+def parse_date(value: str) -> dt.date:
+    """A YYYY-MM-DD string inside the supported dates as a date; ValueError with `date_message` otherwise."""
+    first, last = vocabulary().supported_dates()
+    if isinstance(value, str) and _DATE_SHAPE.match(value) and first <= value <= last:
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise ValueError(date_message(value if isinstance(value, str) else str(value)))
+
+
 def _message(err) -> str:
     path = ".".join(str(p) for p in err.absolute_path)
     if err.validator == "enum" and path == "institution.jurisdiction":
         ids = ", ".join(j.id for j in vocabulary().jurisdictions)
-        return f"{err.instance} is not a supported jurisdiction (supported: {ids}, or their Chinese names)"
+        return f"{show(err.instance)} is not a supported jurisdiction (supported: {ids}, or their Chinese names)"
     if err.validator == "enum":
-        return f"{err.instance!r} is not allowed (allowed: {', '.join('null' if v is None else str(v) for v in err.validator_value)})"
+        return f"{show(err.instance)} is not allowed (allowed: {', '.join('null' if v is None else str(v) for v in err.validator_value)})"
     if err.validator in ("format", "pattern") and isinstance(err.instance, str):
-        return f"{err.instance!r} is not a valid date (expected YYYY-MM-DD, a day that exists)"
+        return date_message(err.instance)
     if err.validator in ("minimum", "maximum") and path.endswith("surgery_grade"):
-        return f"{err.instance} is outside 1 to 4"
+        return f"{show(err.instance)} is outside 1 to 4"
     if err.validator == "anyOf" and path == "technology":
         return "give the technology's name or its catalogue code (or leave technology out)"
     if err.validator == "type":
-        return f"{err.instance!r} is not of type {err.validator_value}"
+        return f"{show(err.instance)} is not of type {err.validator_value}"
     return err.message
 
 
@@ -84,26 +107,34 @@ def _fast_validator():
 
 
 def request_errors(data) -> list[dict]:
-    """Every contract violation in `data` as {path, message}; empty when valid."""
+    """Every contract violation in `data` as {path, message}; empty when valid.
+
+    The shape is checked first (engine.requestio: plain JSON data, bounded depth, array
+    lengths and size, encodable text); only then is the schema validated. At most
+    `MAX_ERRORS` problems are listed, then a count of the rest."""
+    return _errors(data)[0]
+
+
+def _errors(data) -> tuple[list[dict], dict | None]:
+    """(problems, the request with dates as ISO strings, or None when its shape is unfit)."""
     if not isinstance(data, dict):
-        return [{"path": "", "message": "a request must be a JSON object"}]
+        return [{"path": "", "message": "a request must be a JSON object"}], None
+    shape = structure_errors(data)
+    if shape:
+        return cap_errors(shape), None
+    data = _jsonable(data)
     fast = _fast_validator()
     if fast and fast.is_valid(data):
-        return []
+        return [], data
     out = schema_errors("request", data, message=_message, formats=True)
-    # de-duplicate (pattern and format may both fire on one date)
-    seen, unique = set(), []
-    for e in sorted(out, key=lambda e: (e["path"], e["message"])):
-        if e["path"] not in seen or not e["message"].endswith("a day that exists)"):
-            unique.append(e)
-        seen.add(e["path"])
-    return unique
+    # pattern and format may both fire on one date, with the same message
+    unique = list({(e["path"], e["message"]): e for e in out}.values())
+    return cap_errors(unique), data
 
 
 def parse_request(data) -> Request:
     """Validate and type a request; raises InvalidRequest listing every problem."""
-    data = _jsonable(data)
-    errors = request_errors(data)
+    errors, data = _errors(data)
     if errors:
         raise InvalidRequest(errors)
     inst = dict(data["institution"])

@@ -15,6 +15,40 @@ DATE = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$", "format": "date"}
 CITE_REF = {"type": "string", "pattern": r"^[a-z0-9-]+:[a-z0-9_]+$", "description": "document:eid"}
 
 
+def _digits(lo: int, hi: int) -> str:
+    return str(lo) if lo == hi else f"[{lo}-{hi}]"
+
+
+def year_pattern(first: int, last: int) -> str:
+    """A regular expression (no anchors) matching exactly the four-digit years first..last:
+    1949..2099 -> `(?:1949|19[5-9][0-9]|20[0-9][0-9])`."""
+    parts = []
+    y = first
+    while y <= last:
+        if y % 100 == 0 and y + 99 <= last:                       # a whole century
+            parts.append(f"{y // 100:02d}[0-9][0-9]")
+            y += 100
+        elif y % 10 == 0 and y + 9 <= last:                       # whole decades up to the century's end
+            end = min(last - (last + 1) % 10 if (last + 1) % 10 else last, y - y % 100 + 99)
+            d0, d1 = (y % 100) // 10, (end % 100) // 10
+            parts.append(f"{y // 100:02d}{_digits(d0, d1)}[0-9]")
+            y = y - y % 100 + d1 * 10 + 10
+        else:                                                     # the years left in this decade
+            end = min(last, y - y % 10 + 9)
+            parts.append(f"{y // 10:03d}{_digits(y % 10, end % 10)}")
+            y = end + 1
+    return "(?:" + "|".join(parts) + ")"
+
+
+def request_date(description: str) -> dict:
+    """A request date: YYYY-MM-DD, a day that exists, inside the supported years (`supported_dates`
+    in kb/vocabulary.yaml), described with `description` and the range."""
+    first, last = vocabulary().supported_dates()
+    years = year_pattern(int(first[:4]), int(last[:4]))
+    return {"type": "string", "pattern": rf"^{years}-\d{{2}}-\d{{2}}$", "format": "date",
+            "description": f"{description} (YYYY-MM-DD, a day that exists, from {first} to {last})"}
+
+
 def _obj(properties: dict, required: list[str] | None = None, **extra) -> dict:
     out = {"type": "object", "additionalProperties": False, "properties": properties}
     if required:
@@ -91,7 +125,7 @@ def _technology() -> dict:
                 "description": "grounds on which the technique is prohibited (禁止类), if any",
                 "items": {"$ref": "#/$defs/prohibited_ground"},
             },
-            "in_use_since": {**DATE, "description": "already in clinical use at the institution since this day (YYYY-MM-DD)"},
+            "in_use_since": request_date("already in clinical use at the institution since this day"),
             "radiation": {"type": "boolean", "description": "involves radiological diagnosis or treatment (放射诊疗); default false"},
         },
         anyOf=[{"required": ["name"]}, {"required": ["code"]}],
@@ -103,7 +137,7 @@ def _event() -> dict:
     return _obj(
         {
             "type": vocab_enum("event_types", "what happened"),
-            "date": {**DATE, "description": "the day it happened or will happen (YYYY-MM-DD)"},
+            "date": request_date("the day it happened or will happen"),
             "note": {"type": "string", "maxLength": 500, "description": "free text (shown, not used)"},
         },
         ["type", "date"],
@@ -122,7 +156,7 @@ def request_schema() -> dict:
                   "prohibited_ground": vocab_enum("prohibited_grounds", "a ground for prohibition")},
         **_obj(
             {
-                "as_of": {**DATE, "description": "the day the question is asked (YYYY-MM-DD); default today in Asia/Shanghai"},
+                "as_of": request_date("the day the question is asked; default today in Asia/Shanghai"),
                 "institution": {"$ref": "#/$defs/institution"},
                 "technology": {"$ref": "#/$defs/technology"},
                 "events": {

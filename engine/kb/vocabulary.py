@@ -74,6 +74,15 @@ class Vocabulary:
                     out.append(s)
         return out
 
+    def supported_dates(self) -> tuple[str, str]:
+        """(first, last) day a request may name, ISO strings, both included (`supported_dates`);
+        whole years: the first is a 1 January, the last a 31 December."""
+        span = self.raw["supported_dates"]
+        first, last = str(span["from"]), str(span["to"])
+        if not (first.endswith("-01-01") and last.endswith("-12-31") and first[:4] <= last[:4]):
+            raise ValueError(f"kb/vocabulary.yaml: supported_dates must run from a 1 January to a 31 December, not {first}..{last}")
+        return first, last
+
     def jurisdiction(self, spelling: str) -> Jurisdiction:
         """The jurisdiction for an id or Chinese name; NotFound lists the supported ids."""
         s = (spelling or "").strip()

@@ -47,8 +47,9 @@ from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from engine.render.exports import format_for_accept
+from engine.service.batch import NDJSON, batch_response
 from engine.service.cors import ConfigurableCORS
-from engine.service.decisions import (
+from engine.service.decisions import (  # noqa: F401 - re-exported
     BATCH_CHUNK,
     MAX_BATCH,
     QUOTES_QUERY,
@@ -169,15 +170,15 @@ async def post_decision(request: Request, quotes: QuotesMode = QUOTES_QUERY):
     "/v1/decisions/batch",
     summary=f"Answer up to {MAX_BATCH} decision requests; each invalid one is answered in place with its errors",
     openapi_extra={"requestBody": {"required": True, "content": body_content("BatchRequest")}},
-    responses={200: {"description": "One answer per request, in order", "content": json_content("BatchResponse")},
-               **error_responses(400, 413, 422, 503)},
+    responses={200: {"description": "One answer per request, in order, streamed: `{\"responses\": [...]}`, or with "
+                                    "`Accept: application/x-ndjson` one answer per line",
+                     "content": {**json_content("BatchResponse"), NDJSON: {"schema": {"type": "string"}}}},
+               503: {"description": "Too many batches in progress on this worker (see Retry-After), or the knowledge base is invalid",
+                     "content": json_content("Errors")},
+               **error_responses(400, 413, 422)},
 )
 async def post_batch(request: Request, quotes: QuotesMode = QUOTES_QUERY):
-    items = batch_items(await read_json(request))
-    parts: list[bytes] = []
-    for start in range(0, len(items), BATCH_CHUNK):
-        parts += await on_engine(decide_many, items[start:start + BATCH_CHUNK], quotes)
-    return Response(b'{"responses":[' + b",".join(parts) + b"]}", media_type="application/json")
+    return await batch_response(request, quotes)    # streamed, at most BATCH_SLOTS at once (engine.service.batch)
 
 
 @app.get(
@@ -245,4 +246,5 @@ def run(host: str = "127.0.0.1", port: int = 8000, workers: int = 1, *, access_l
     (in-flight requests get up to 5 s)."""
     import uvicorn
     uvicorn.run("engine.service.app:app", host=host, port=port, workers=workers if workers > 1 else None,
-                timeout_graceful_shutdown=5, access_log=access_log, log_level=log_level)
+                timeout_graceful_shutdown=5, access_log=access_log, log_level=log_level,
+                http="engine.service.protocol:JsonErrorProtocol")  # unparseable requests: a JSON 400

@@ -25,6 +25,12 @@ class ApiError(Exception):
     def __init__(self, status: int, errors: list[dict], **extra: Any):
         super().__init__(errors[0]["message"] if errors else str(status))
         self.status, self.errors, self.extra = status, errors, extra
+        self.headers: dict[str, str] = {}
+
+    def with_headers(self, headers: dict[str, str]) -> ApiError:
+        """This error, answered with these HTTP headers too (e.g. Retry-After)."""
+        self.headers.update(headers)
+        return self
 
     def body(self) -> dict:
         """The JSON body of this answer."""
@@ -65,7 +71,7 @@ def json_response(obj: Any, status: int = 200, headers: dict | None = None) -> R
 
 async def api_error_handler(request: Request, exc: ApiError) -> Response:
     """Answer an `ApiError` with its status and body."""
-    return json_response(exc.body(), exc.status)
+    return json_response(exc.body(), exc.status, headers=exc.headers or None)
 
 
 async def validation_error_handler(request: Request, exc: RequestValidationError) -> Response:

@@ -8,21 +8,16 @@ document only."""
 from __future__ import annotations
 
 import datetime as dt
-import json
-import re
 from typing import Any
 
 from fastapi import Request
 
+from engine.errors import MalformedInput
+from engine.requestio import MAX_DEPTH, MAX_REQUEST_BYTES, loads_json
 from engine.service.errors import error
 
-MAX_BODY = 1024 * 1024          # 1 MiB
-MAX_DEPTH = 64                  # a valid request nests 4 levels; deeper JSON is refused up front
-_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-
-def _reject_constant(name: str):
-    raise ValueError(f"{name} is not valid JSON")
+MAX_BODY = MAX_REQUEST_BYTES    # 1 MiB
+# a valid request nests 4 levels; deeper JSON is refused up front (MAX_DEPTH, engine.requestio)
 
 
 def _depth_exceeds(value: Any, limit: int) -> bool:
@@ -45,11 +40,10 @@ def parse_json(body: bytes) -> Any:
     if not body.strip():
         raise error(400, "malformed JSON: empty body")
     try:
-        data = json.loads(body, parse_constant=_reject_constant)
-    except RecursionError:
-        raise error(400, "malformed JSON: nested too deeply") from None
-    except (ValueError, UnicodeDecodeError) as exc:  # JSONDecodeError is a ValueError
-        raise error(400, f"malformed JSON: {exc}") from None
+        data = loads_json(body)
+    except ValueError as exc:  # MalformedInput; UnicodeDecodeError for bytes that are not UTF-8
+        message = str(exc) if isinstance(exc, MalformedInput) else f"malformed JSON: not UTF-8 ({getattr(exc, 'reason', exc)})"
+        raise error(400, message) from None
     if _depth_exceeds(data, MAX_DEPTH):
         raise error(422, f"nested more than {MAX_DEPTH} levels deep")
     return data
@@ -116,32 +110,20 @@ def is_yaml(request: Request) -> bool:
 
 
 async def read_json(request: Request) -> Any:
-    """The body as JSON (or YAML, by Content-Type); 413 when it exceeds 1 MiB (by Content-Length or by what arrives)."""
-    declared = request.headers.get("content-length")
-    if declared is not None:
-        try:
-            size = int(declared)
-        except ValueError:
-            raise error(400, "invalid Content-Length header") from None
-        if size > MAX_BODY:
-            raise error(413, f"request body of {size} bytes exceeds the limit of {MAX_BODY} bytes (1 MiB)")
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY:
-            raise error(413, f"request body exceeds the limit of {MAX_BODY} bytes (1 MiB)")
-        chunks.append(chunk)
-    body = b"".join(chunks)
+    """The body as JSON (or YAML, by Content-Type); 413 when it exceeds 1 MiB (by Content-Length or by
+    what arrives; the body is read to its end first, so that the client sees the answer: engine.service.limits)."""
+    from engine.service.limits import read_body
+    body = await read_body(request, MAX_BODY)
     return parse_yaml(body) if is_yaml(request) else parse_json(body)
 
 
 def parse_as_of(value: str | None, path: str = "as_of") -> dt.date | None:
-    """A `YYYY-MM-DD` query parameter as a date (None when absent); 422 for anything else."""
+    """A `YYYY-MM-DD` query parameter inside the supported dates as a date (None when absent);
+    422 for anything else."""
     if value is None:
         return None
+    from engine.inference.request import parse_date
     try:
-        if not _DATE_RE.match(value):
-            raise ValueError
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise error(422, f"{value!r} is not a valid date (expected YYYY-MM-DD, a day that exists)", path) from None
+        return parse_date(value)
+    except ValueError as exc:
+        raise error(422, str(exc), path) from None

@@ -1,0 +1,234 @@
+"""Files of `medtech batch`: streaming the input, sharding it, and writing the output safely.
+
+Input. Lines are read one at a time (the parent never holds the file): split on LF only (U+2028
+may occur inside JSON strings), a CR before the LF dropped, a UTF-8 byte-order mark at the start
+ignored, and a final newline does not start another line. A line longer than `MAX_LINE` bytes is
+not kept: it is passed on as `TOO_LONG` and answered with an error in place.
+
+Shards. `--shard K/N` takes the Kth of N contiguous, near-equal ranges of the input's lines
+(line counts differ by at most one), so that concatenating the outputs of shards 1..N in order
+gives exactly the output of the whole input. The lines are counted first (one fast pass).
+
+Output. Answers go to `OUT.partial` next to `OUT`, renamed to `OUT` only when every line is
+answered, so a previous `OUT` is intact until then and a killed run never leaves a half-written
+`OUT`. `OUT.partial.json` records which input (path, size, modification time) and shard the
+partial output belongs to; `--resume` checks it, keeps the complete lines of `OUT.partial` (a
+line cut off by the kill is dropped) and answers only the lines after them.
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from engine.errors import BatchInputError
+from engine.requestio import MAX_REQUEST_BYTES
+
+MAX_LINE = MAX_REQUEST_BYTES        # as the HTTP service and `medtech decide` accept
+TOO_LONG = b"\x00too-long"          # stands for a line over MAX_LINE (no JSON text starts with NUL)
+_BLOCK = 1 << 20
+
+
+# --------------------------------------------------------------------------- input
+
+
+def open_input(source) -> tuple[IO[bytes], bool]:
+    """(binary stream, whether to close it) for a path, "-"/None (stdin) or an open stream."""
+    if source in ("-", None):
+        return sys.stdin.buffer, False
+    if hasattr(source, "read"):
+        return source, False
+    try:
+        return open(source, "rb"), True
+    except FileNotFoundError:
+        raise BatchInputError(f"{source}: no such file") from None
+    except IsADirectoryError:
+        raise BatchInputError(f"{source}: is a directory, not a JSON-lines file") from None
+    except OSError as exc:
+        raise BatchInputError(f"{source}: cannot read: {exc.strerror or exc}") from None
+
+
+def _raw_lines(fh: IO[bytes]) -> Iterator[bytes]:
+    first = True
+    while True:
+        line = fh.readline(MAX_LINE + 1)
+        if not line:
+            return
+        if isinstance(line, str):  # a text stream (tests may pass one)
+            line = line.encode("utf-8")
+        if len(line) > MAX_LINE and not line.endswith(b"\n"):
+            while line and not line.endswith(b"\n"):   # skip the rest of the long line, a block at a time
+                line = fh.readline(_BLOCK)
+            first = False
+            yield TOO_LONG
+            continue
+        if first and line.startswith(b"\xef\xbb\xbf"):
+            line = line[3:]
+        first = False
+        if line.endswith(b"\n"):
+            line = line[:-1]
+        yield line[:-1] if line.endswith(b"\r") else line
+
+
+def read_lines(source, start: int = 0, stop: int | None = None) -> Iterator[bytes]:
+    """Input lines `start` (0-based) up to `stop` (excluded; None: to the end), streamed."""
+    fh, close = open_input(source)
+    try:
+        for i, line in enumerate(_raw_lines(fh)):
+            if stop is not None and i >= stop:
+                return
+            if i >= start:
+                yield line
+    finally:
+        if close:
+            fh.close()
+
+
+def count_lines(path) -> int:
+    """The number of input lines of a file, as `read_lines` counts them (one fast pass)."""
+    fh, close = open_input(path)
+    n, last = 0, b"\n"
+    try:
+        while True:
+            block = fh.read(_BLOCK)
+            if not block:
+                break
+            n += block.count(b"\n")
+            last = block[-1:]
+    finally:
+        if close:
+            fh.close()
+    return n + (last != b"\n")
+
+
+# --------------------------------------------------------------------------- shards
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """`K/N` -> (K, N) with 1 <= K <= N; ValueError otherwise."""
+    try:
+        k, n = (int(p) for p in text.split("/"))
+    except ValueError:
+        raise ValueError(f"{text!r} is not K/N (for example 2/4: the second of four shards)") from None
+    if not 1 <= k <= n:
+        raise ValueError(f"{text!r}: K must be between 1 and N")
+    return k, n
+
+
+def shard_range(total: int, k: int, n: int) -> tuple[int, int]:
+    """[start, stop) of the Kth of N contiguous shards of `total` lines."""
+    return (k - 1) * total // n, k * total // n
+
+
+# --------------------------------------------------------------------------- output
+
+
+@dataclass
+class Output:
+    """Where answers go: a binary stream, and for a file the partial file to rename at the end."""
+
+    stream: IO[bytes]
+    path: Path | None = None
+    partial: Path | None = None
+    meta: Path | None = None
+    done: int = 0                 # lines already answered in the partial file (resume)
+
+    def finish(self) -> None:
+        """Flush; for a file, move the complete partial file into place."""
+        self.stream.flush()
+        if self.path is not None and self.partial is not None and self.meta is not None:
+            os.fsync(self.stream.fileno())
+            self.stream.close()
+            os.replace(self.partial, self.path)
+            self.meta.unlink(missing_ok=True)
+
+    def abandon(self) -> None:
+        """Flush and close what was written so far, leaving the partial file for --resume."""
+        try:
+            self.stream.flush()
+        finally:
+            if self.path is not None:
+                self.stream.close()
+
+
+def _identity(source, shard: tuple[int, int] | None) -> dict:
+    st = os.stat(source)
+    return {"input": os.path.realpath(source), "size": st.st_size, "mtime_ns": st.st_mtime_ns,
+            "shard": list(shard) if shard else None}
+
+
+def check_output(source, out_path) -> Path:
+    """The output path, refused when it is the input itself or its directory does not exist."""
+    out = Path(out_path)
+    if source not in ("-", None) and not hasattr(source, "read"):
+        same = os.path.realpath(source) == os.path.realpath(out)
+        with contextlib.suppress(OSError):
+            same = same or (out.exists() and os.path.samefile(source, out))
+        if same:
+            raise BatchInputError(f"-o {out_path}: is the input file; answers would overwrite the requests (choose another file)")
+    parent = out.resolve().parent
+    if not parent.is_dir():
+        raise BatchInputError(f"-o {out_path}: directory {parent} does not exist")
+    if out.is_dir():
+        raise BatchInputError(f"-o {out_path}: is a directory")
+    if not os.access(parent, os.W_OK):
+        raise BatchInputError(f"-o {out_path}: cannot write in directory {parent} (permission denied)")
+    return out
+
+
+def open_output(source, out_path, *, shard: tuple[int, int] | None = None, resume: bool = False) -> Output:
+    """Open the partial file for `out_path` (fresh, or continued with `resume`)."""
+    out = check_output(source, out_path)
+    partial, meta = out.with_name(out.name + ".partial"), out.with_name(out.name + ".partial.json")
+    identity = _identity(source, shard) if source not in ("-", None) and not hasattr(source, "read") else None
+    if resume and partial.exists():
+        try:
+            recorded = json.loads(meta.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            recorded = None
+        if identity is None or recorded != identity:
+            raise BatchInputError(f"--resume: {partial} was not written for this input{' and shard' if shard else ''} "
+                                  f"(or its record {meta.name} is missing); run without --resume to start again")
+        with open(partial, "r+b") as fh:
+            data_end = _last_complete_line_end(fh)
+            fh.truncate(data_end)
+        stream = open(partial, "ab")  # noqa: SIM115 - closed by Output.finish or Output.abandon
+        done = _count_newlines(partial)
+        return Output(stream, out, partial, meta, done)
+    try:
+        stream = open(partial, "wb")  # noqa: SIM115 - closed by Output.finish or Output.abandon
+    except OSError as exc:
+        raise BatchInputError(f"-o {out_path}: cannot write {partial}: {exc.strerror or exc}") from None
+    if identity is not None:
+        meta.write_text(json.dumps(identity), encoding="utf-8")
+    else:
+        meta.unlink(missing_ok=True)
+    return Output(stream, out, partial, meta, 0)
+
+
+def _last_complete_line_end(fh: IO[bytes]) -> int:
+    """The offset just after the last newline of the file (0 when there is none)."""
+    end = fh.seek(0, os.SEEK_END)
+    pos = end
+    while pos > 0:
+        step = min(_BLOCK, pos)
+        fh.seek(pos - step)
+        block = fh.read(step)
+        i = block.rfind(b"\n")
+        if i >= 0:
+            return pos - step + i + 1
+        pos -= step
+    return 0
+
+
+def _count_newlines(path: Path) -> int:
+    n = 0
+    with open(path, "rb") as fh:
+        while block := fh.read(_BLOCK):
+            n += block.count(b"\n")
+    return n
