@@ -375,7 +375,7 @@ def run_rows(in_path, out_path=None, progress: bool = False, workers: int | None
                         r["request"] = n
                     if sheet is not None:
                         sheet.add(rows)
-                    else:
+                    elif out is not None:
                         out.write(csv_rows(rows).encode("utf-8"))
                 if bar is not None:
                     bar.update(count)

@@ -125,6 +125,10 @@ def test_cli_errors_are_chinese_with_paths():
     assert "空（未定级）" in by_path["institution.level"]
     for message in by_path.values():
         assert "None" not in message and "is not" not in message
+    proc = medtech("decide", stdin="as_of: 1900-01-01\ninstitution: {jurisdiction: hunan}\n")
+    assert proc.returncode == 2
+    line = proc.stderr.decode("utf-8").strip()
+    assert line.startswith("as_of: 查询日期：“1900-01-01”超出支持的日期范围"), line
     # tools asking for JSON keep the engine's messages
     proc = medtech("decide", "--format", "json", stdin=json.dumps(bad, ensure_ascii=False))
     assert "is not a supported jurisdiction" in proc.stderr.decode("utf-8")

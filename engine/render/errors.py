@@ -96,6 +96,18 @@ def error_text(error: dict) -> str:
     m = re.fullmatch(r"(.*) is not of type (.*)", message)
     if m:
         return f"{field}：“{_value(m.group(1))}”的类型不对（应为{_type(m.group(2))}）"
+    m = re.fullmatch(r"(.*) is outside the supported dates \((.*) to (.*)\)", message)
+    if m:
+        return f"{field}：“{_value(m.group(1))}”超出支持的日期范围（{m.group(2)} 至 {m.group(3)}）"
+    m = re.fullmatch(r"field names must be text, not .* \((.*)\)", message)
+    if m:
+        return f"字段名必须是文字，不能是 {_value(m.group(1))}"
+    if message.startswith("binary data"):
+        return f"{field}：不能是二进制数据（YAML !!binary），应为文字"
+    if message.startswith("a set (YAML"):
+        return f"{field}：不能是集合（YAML !!set），请改用列表"
+    if message.startswith("a list of pairs"):
+        return f"{field}：不能是有序对列表（YAML !!omap 或 !!pairs），请改用映射"
     if message.startswith("malformed JSON"):
         return "不是有效的 JSON（每行应为一个请求对象）"
     if message == "empty line":
