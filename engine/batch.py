@@ -215,6 +215,29 @@ def answer_blocks(lines: Iterable[bytes], workers: int | None = None, *, chunk_f
     pool.shutdown(wait=True)
 
 
+def rows_chunk(lines: list[bytes]) -> bytes:
+    """Like answer_chunk, but each output line is the JSON list of the request's obligation rows
+    (engine.render.table), or one error row; the row's `request` is filled in by the parent."""
+    import json
+
+    from engine.render.answer import build_answer
+    from engine.render.errors import error_text
+    from engine.render.table import error_row, obligation_rows
+    out = []
+    for line in lines:
+        answered = json.loads(answer_line(line))
+        if "errors" in answered:
+            rows = [error_row(None, [f"{e.get('path') or '(请求)'}: {error_text(e)}" for e in answered["errors"]])]
+        else:
+            try:
+                request = json.loads(line)
+            except ValueError:
+                request = None
+            rows = obligation_rows(build_answer(answered, request=request if isinstance(request, dict) else None))
+        out.append(_dumps(rows))
+    return "".join(x + "\n" for x in out).encode("utf-8")
+
+
 def answers(lines: Iterable[bytes], workers: int | None = None) -> Iterator[str]:
     """The output lines (without newlines) for `lines`, in order."""
     for _, block in answer_blocks(lines, workers):
@@ -309,6 +332,65 @@ def run_batch(in_path, out_path=None, progress: bool = False, workers: int | Non
         finally:
             if bar is not None:
                 bar.close()
+    return 0
+
+
+def run_rows(in_path, out_path=None, progress: bool = False, workers: int | None = None, *, fmt: str = "csv") -> int:
+    """Like run_batch, but one row per obligation per request (engine.render.table) as `fmt` "csv" or
+    "xlsx" instead of one response a line; the `request` column is the input line number (from 1), and a
+    request that cannot be answered is one row with its errors (in Chinese). An xlsx is written whole at
+    the end (to `out_path`, or to standard output); a csv is streamed."""
+    import json
+
+    from engine.render.table import XlsxWriter, csv_header, csv_rows
+    if _is_path(in_path):
+        open_input(in_path)[0].close()     # BatchInputError now for a missing or unreadable file
+    if _empty(in_path):
+        name = in_path if _is_path(in_path) else "<stdin>"
+        raise BatchInputError(f"{name}: empty input: no requests (expected one JSON request per line)")
+    total = count_lines(in_path) if progress and _is_path(in_path) else None
+    sheet = XlsxWriter() if fmt == "xlsx" else None
+    to_stdout = out_path in (None, "-")
+    bar = None
+    with contextlib.ExitStack() as stack:
+        out = None
+        if sheet is None:
+            if to_stdout:
+                sys.stdout.flush()
+                out = getattr(sys.stdout, "buffer", None) or _TextSink(sys.stdout)
+            else:
+                out = stack.enter_context(open(out_path, "wb"))
+            out.write(csv_header().encode("utf-8"))
+        if progress:
+            from tqdm import tqdm
+            bar = stack.enter_context(tqdm(total=total, file=sys.stderr, unit="req", desc="decisions", dynamic_ncols=True))
+        n = 0
+        blocks = answer_blocks(read_lines(in_path, 0, None), workers, chunk_fn=rows_chunk, total=total)
+        try:
+            for count, block in blocks:
+                for text in block.decode("utf-8").split("\n")[:-1]:
+                    n += 1
+                    rows = json.loads(text)
+                    for r in rows:
+                        r["request"] = n
+                    if sheet is not None:
+                        sheet.add(rows)
+                    elif out is not None:
+                        out.write(csv_rows(rows).encode("utf-8"))
+                if bar is not None:
+                    bar.update(count)
+        except BaseException:
+            blocks.close()
+            raise
+        if sheet is not None:
+            if to_stdout:
+                sys.stdout.flush()
+                sys.stdout.buffer.write(sheet.to_bytes())
+                sys.stdout.buffer.flush()
+            else:
+                sheet.save(out_path)
+        elif out is not None:
+            out.flush()
     return 0
 
 

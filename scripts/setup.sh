@@ -6,7 +6,20 @@
 # Debian machine that reaches only package registries; uses sudo for apt-get when not root.
 # `pip install -e ".[test]"` runs only when pyproject.toml changed since the last install
 # (its sha256 is kept in .venv/.medtech-installed).
+#
+# --browser also installs what the browser tests and scripts/screenshots.py need: Debian's chromium
+# (driven by Playwright through executable_path; Playwright's own browser download is never used)
+# and poppler-utils (pdftoppm). The tests run it themselves when chromium is missing.
 set -euo pipefail
+
+BROWSER=0
+for arg in "$@"; do
+    case "$arg" in
+        --browser) BROWSER=1 ;;
+        -h|--help) sed -n '2,15p' "${BASH_SOURCE[0]}"; exit 0 ;;
+        *) echo "setup: error: unknown option $arg (known: --browser)" >&2; exit 2 ;;
+    esac
+done
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -124,6 +137,15 @@ if [ "$WANT" != "$HAVE" ] || [ ! -x "$VENV/bin/medtech" ]; then
     fi
     echo "$WANT" >"$STAMP"
     [ -x "$VENV/bin/medtech" ] || die "installed, but .venv/bin/medtech is missing"
+fi
+
+if [ "$BROWSER" -eq 1 ]; then
+    BROWSER_NEEDED=()
+    [ -x /usr/bin/chromium ] || BROWSER_NEEDED+=(chromium)
+    command -v pdftoppm >/dev/null 2>&1 || BROWSER_NEEDED+=(poppler-utils)
+    if [ "${#BROWSER_NEEDED[@]}" -gt 0 ]; then apt_install "${BROWSER_NEEDED[@]}"; fi
+    [ -x /usr/bin/chromium ] || die "chromium was installed but /usr/bin/chromium is missing"
+    say "browser: $(/usr/bin/chromium --version 2>/dev/null | head -n 1), pdftoppm present"
 fi
 
 say "ready: .venv ($("$VENV/bin/python" -V 2>&1)), medtech-rules installed, graphviz and CJK font present"

@@ -1,7 +1,8 @@
-"""engine.render.text.render_text: the Chinese text of a response, from the response dict alone."""
+"""engine.render.text.render_text: the short Chinese answer (and --full), from the response dict alone."""
 from __future__ import annotations
 
 import copy
+import re
 
 from engine.render.text import render_text
 
@@ -52,72 +53,84 @@ RESPONSE = {
 }
 
 
-def test_header_and_documents():
+LATIN = re.compile(r"[A-Za-z_]{2,}")
+
+
+def test_verdict_first_then_what_to_do_now():
+    lines = render_text(RESPONSE).splitlines()
+    assert lines[1] == "结论：限制类技术：须于 2025-03-24 前向发证部门备案"
+    assert "湖南省" in lines[2] and "2025-03-10" in lines[2]
+    text = "\n".join(lines)
+    assert text.index("现在要做：") < text.index("行政部门将做什么：") < text.index("提示：")
+
+
+def test_technology_class_and_listing_by_label():
     text = render_text(RESPONSE)
-    first = text.splitlines()[:2]
-    assert "湖南省" in first[1] and "2025-03-10" in first[1]
-    assert "0.1.0" in first[1] and "sha256:0123456789ab" in first[1]
-    assert "《医疗技术临床应用管理办法》 —— 有效" in text
-    assert "施行日期不确定" in text  # document_statuses label
+    assert "冠心病介入治疗技术（查询：PCI）——限制类技术" in text
+    assert "S19 冠心病介入治疗（《湖南通知》附件1第34项）" in text
+    assert "分类依据：《办法》第九条第一款" in text
 
 
-def test_technology_class_and_listing():
-    text = render_text(RESPONSE)
-    assert "冠心病介入治疗技术（查询：PCI）" in text
-    assert "分类：限制类技术" in text
-    assert "省级目录 hunan-2018 S19 冠心病介入治疗" in text
-    assert "附件1第34项" in text and "第九条第一款" in text
-
-
-def test_obligation_labels_due_and_quotes():
+def test_duty_with_addressee_deadline_days_left_materials_and_labels():
     text = render_text(RESPONSE)
     assert "1. 【限制类技术备案】向核发《医疗机构执业许可证》的卫生健康行政部门备案" in text
     assert "对象：核发《医疗机构执业许可证》的卫生健康行政部门" in text
-    assert "期限：开展首例临床应用之日起15个工作日内（截止 2025-03-24；待办）" in text
-    assert "其他期限：在2019年1月31日前（截止 2019-01-31），依据 《湖南省通知》二、（二）" in text
-    assert "(1) 《湖南省限制类医疗技术临床应用备案表》（附件2）" in text
-    assert "《医疗技术临床应用管理办法》第十一条第一款" in text
-    assert "「对限制类技术实施备案管理。" in text and "卫生行政部门备案。」" in text
-    assert "法律责任：责令限期改正" in text and "第四十一条第一款第（四）项" in text
+    # 2025-03-10 -> 2025-03-24: 14 days
+    assert "期限：开展首例临床应用之日起15个工作日内；2025-03-24 前（还剩 14 天）" in text
+    assert "另一期限：在2019年1月31日前，截止 2019-01-31（《湖南通知》二、（二））" in text
+    assert "□ 1. 《湖南省限制类医疗技术临床应用备案表》（附件2）" in text
+    assert "依据：《办法》第十一条第一款；《湖南通知》二、（二）" in text
 
 
-def test_summary_lists_dated_duties_immediate_first():
+def test_quotes_and_consequences_only_with_full():
+    short, full = render_text(RESPONSE), render_text(RESPONSE, full=True)
+    assert "「" not in short and "法律责任" not in short.split("适用文件")[0]
+    assert "「对限制类技术实施备案管理。" in full and "卫生行政部门备案。」" in full
+    assert "法律责任：责令限期改正" in full and "《办法》第四十一条第一款第（四）项" in full
+    assert "sha256:0123456789abcdef" in full
+
+
+def test_now_is_soonest_first_immediate_before_dated():
     r = copy.deepcopy(RESPONSE)
-    stop = {**copy.deepcopy(r["obligations"][0]), "id": "stop", "action": "stop", "addressee": None,
-            "due": "2025-03-09", "status": "immediate", "deadline": {"kind": "immediately", "text": "立即"}}
-    r["obligations"].append(stop)
+    stop = {**copy.deepcopy(r["obligations"][0]), "id": "stop", "action": "stop", "addressee": None, "summary": "立即停止",
+            "due": None, "status": "immediate", "deadline": {"kind": "immediately", "text": "立即"}}
+    early = {**copy.deepcopy(r["obligations"][0]), "id": "report", "action": "report", "summary": "先报告", "due": "2025-03-12"}
+    r["obligations"] = [r["obligations"][0], early, stop]
     text = render_text(r)
-    summary = text.split("要点：", 1)[1].split("机构义务：", 1)[0]
-    lines = [line.strip() for line in summary.splitlines() if line.strip().startswith("·")]
-    assert lines == [
-        "· 立即停止临床应用：截止 2025-03-09（立即）",
-        "· 限制类技术备案 → 核发《医疗机构执业许可证》的卫生健康行政部门：截止 2025-03-24（待办）",
-    ]
+    assert text.index("【立即停止临床应用】") < text.index("【报告】") < text.index("【限制类技术备案】")
+    assert text.splitlines()[1] == "结论：限制类技术：须立即停止临床应用（另有 2 项待办）"
 
 
-def test_long_quotes_are_cut_with_a_pointer():
+def test_long_quotes_are_cut_with_a_pointer_by_label():
     r = copy.deepcopy(RESPONSE)
     r["obligations"][0]["citations"] = [{**NHC_11, "eid": "att_1", "label": "附件1", "quote": "甲" * 1000}]
-    text = render_text(r)
-    assert "甲" * 300 + "……」（节选；全文：medtech kb show nhc-2018-1 att_1）" in text
+    text = render_text(r, full=True)
+    assert "甲" * 300 + "……」（节选，全文见《办法》附件1）" in text
     assert "甲" * 301 not in text
 
 
-def test_authority_actions_shorter():
-    text = render_text(RESPONSE)
-    section = text.split("行政部门事项：", 1)[1]
-    assert "【完成备案】" in section
-    assert "主体：核发《医疗机构执业许可证》的卫生健康行政部门" in section
-    assert "对象：申请备案的医疗机构" in section
-    assert "尚无法计算具体日期" in section
-    assert "「" not in section.split("提示：")[0]  # authority actions cite labels, without quotes
+def test_authority_actions_one_line_each():
+    section = render_text(RESPONSE).split("行政部门将做什么：", 1)[1].split("─")[0]
+    assert "· 收到备案材料后15个工作日内完成备案 → 申请机构：收到备案材料之日起15个工作日内（《湖南通知》二、（二））" in section
 
 
 def test_warnings_and_missing_facts():
     text = render_text(RESPONSE)
     assert "提示：" in text and "2026年的节假日安排尚未公布，工作日为临时计算" in text
-    assert "待补充事实：" in text
-    assert "该技术的手术分级是几级（1至4级）？ —— 规则“备案”取决于此" in text
+    assert "待补充事实：" in text and "该技术的手术分级是几级（1至4级）？" in text
+
+
+def test_ids_in_engine_messages_become_names():
+    r = copy.deepcopy(RESPONSE)
+    r["warnings"] = [{"code": "catalog_superseded", "message": "hn-2018-11 att_1转载的national-2018 G05 同种异体皮肤移植技术已被新版国家目录替代"},
+                     {"code": "technology_ambiguous", "message": "“透析”可指多项技术：透析 alone may be haemodialysis"}]
+    r["missing_facts"][0]["why"] = "规则“备案”（nhc.file-restricted）取决于此"
+    text = render_text(r, full=True)
+    assert "《湖南通知》附件1转载的国家限制类技术目录 G05" in text
+    assert "该技术名称对应多项不同技术" in text   # the vocabulary's label replaces a message with English in it
+    assert "（规则“备案”取决于此）" in text
+    own = text.replace(RESPONSE["knowledge_base"]["digest"], "").replace("查询：PCI", "")   # the digest and the user's words
+    assert not LATIN.findall(own), LATIN.findall(own)
 
 
 def test_no_technology_and_nothing_owed():
@@ -125,7 +138,7 @@ def test_no_technology_and_nothing_owed():
     r.update(technology=None, obligations=[], authority_actions=[], warnings=[], missing_facts=[])
     text = render_text(r)
     assert "未指定具体技术" in text
-    assert "没有需要本机构办理的事项" in text
+    assert "没有需要办理的事项" in text
     assert "提示：" not in text and "待补充事实：" not in text
 
 
@@ -140,7 +153,7 @@ def test_renders_a_real_response():
     from engine import decide
     response = decide({"as_of": "2025-03-10", "institution": {"jurisdiction": "hunan", "level": 3}})
     text = render_text(response)
-    assert "管辖：湖南省" in text and "机构义务" in text
+    assert "湖南省" in text and "机构层面的常设义务" in text
     for o in response["obligations"]:
         assert o["summary"] in text
 
@@ -180,7 +193,9 @@ def test_shanghai_names_its_municipal_commission():
 def test_jilin_repeated_article_numbers_are_told_apart():
     art_41 = {"document": "jl-2021", "eid": "art_41__para_1", "label": "第四十一条第一款", "quote": "县级以上……向社会公布"}
     art_41_2 = {"document": "jl-2021", "eid": "art_41_2__para_1", "label": "第四十一条第一款", "quote": "人体器官移植技术……不适用本细则。"}
-    text = render_text(_one(dict(SELF_ASSESS, status="pending", citations=[art_41, art_41_2]), ("jilin", "吉林省")))
-    lines = [line for line in text.splitlines() if "第四十一条第一款" in line]
-    assert len(lines) == 2 and lines[0] != lines[1]
+    text = render_text(_one(dict(SELF_ASSESS, status="pending", citations=[art_41, art_41_2]), ("jilin", "吉林省")), full=True)
+    lines = [line.strip() for line in text.splitlines() if "第四十一条第一款" in line and line.rstrip().endswith("：")]
+    assert len(lines) == 2 and lines[0] != lines[1]   # each quoted under its own label
     assert "原文中第2个第四十一条" in lines[1]
+    short = render_text(_one(dict(SELF_ASSESS, status="pending", citations=[art_41, art_41_2]), ("jilin", "吉林省")))
+    assert "第四十一条第一款、第四十一条第一款（原文中第2个第四十一条）" in short

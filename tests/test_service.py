@@ -82,9 +82,9 @@ def test_every_response_carries_the_digest_header(client, method, path):
 
 
 def test_unexpected_error_is_a_generic_500_with_header(client, monkeypatch):
-    def boom(data):
+    def boom(data, fmt="json"):
         raise RuntimeError("secret internals /etc/passwd")
-    monkeypatch.setattr(service, "decide_one", boom)
+    monkeypatch.setattr(service, "decide_as", boom)
     r = client.post("/v1/decisions", json=JILIN)
     assert r.status_code == 500
     assert r.headers["X-Knowledge-Base-Digest"].startswith("sha256:")

@@ -56,6 +56,9 @@ def cmd_serve(args) -> int:
     except ListenError as exc:
         print(f"medtech: {exc}", file=sys.stderr)
         return EXIT_CANNOT_LISTEN
+    host = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host
+    host = f"[{host}]" if ":" in host else host
+    print(f"medtech serve: 网页 http://{host}:{args.port}/ （在浏览器中打开；按 Ctrl+C 停止）", file=sys.stderr, flush=True)
     try:
         service.run(args.host, args.port, args.workers)
     except SystemExit as exc:  # uvicorn exits 3 when start-up fails (e.g. the port was taken meanwhile)

@@ -78,7 +78,7 @@ def _message(err) -> str:
         ids = ", ".join(j.id for j in vocabulary().jurisdictions)
         return f"{show(err.instance)} is not a supported jurisdiction (supported: {ids}, or their Chinese names)"
     if err.validator == "enum":
-        return f"{show(err.instance)} is not allowed (allowed: {', '.join(map(str, err.validator_value))})"
+        return f"{show(err.instance)} is not allowed (allowed: {', '.join('null' if v is None else str(v) for v in err.validator_value)})"
     if err.validator in ("format", "pattern") and isinstance(err.instance, str):
         return date_message(err.instance)
     if err.validator in ("minimum", "maximum") and path.endswith("surgery_grade"):

@@ -1,211 +1,174 @@
 """render_text(response) -> str: a decision response (contract section 4) in Chinese, for a person.
 
-Everything shown comes from the response dict itself; vocabulary ids are turned into their
-Chinese labels from kb/vocabulary.yaml. The output is deterministic (same response, same text).
+The short answer first: the verdict, what to do now (soonest first, with days left), what should
+already be done, then the rest; institution-wide duties one line each; provisions cited by label
+(《办法》第十一条第一款). `full=True` adds the verbatim quotes, the consequences and the reasoning.
+Everything comes from the answer model (engine.render.answer), which the memo and the web page share.
+No rule ids, document ids or eIds appear; the output is deterministic.
 """
 from __future__ import annotations
 
-import datetime as dt
-import re
-
-from engine.kb.vocabulary import vocabulary
+from engine.render.answer import build_answer
+from engine.render.humanize import chinese_or
 
 RULE = "─" * 40
-UNDATED = ("none", "immediately", "same_day")  # deadline kinds that never have a date
-QUOTE_LIMIT = 300  # longer quotes (whole attachments) are cut, with a pointer to `medtech kb show`
+QUOTE_LIMIT = 300  # longer quotes (whole attachments) are cut, with a pointer to the provision
 
 
-def _label(key: str, value) -> str:
-    """The Chinese label of a vocabulary id (the id itself when unknown, "—" when absent)."""
-    if value is None or value == "":
-        return "—"
-    return vocabulary().names(key).get(value, str(value))
+def cite_list(provisions: list[dict], limit: int | None = None) -> str:
+    """《办法》第十一条第一款、第十七条第一款；《湖南通知》二、（二）第二段 — labels grouped by document, in order.
+    With `limit`, at most that many labels, then 等N处."""
+    shown = provisions if limit is None else provisions[:limit]
+    groups: dict[str, list[str]] = {}
+    for p in shown:
+        labels = groups.setdefault(p["document_short"], [])
+        if p["label"] not in labels:
+            labels.append(p["label"])
+    out = "；".join(doc + "、".join(labels) for doc, labels in groups.items())
+    if limit is not None and len(provisions) > limit:
+        out += f" 等{len(provisions)}处"
+    return out
 
 
-def _local(jurisdiction: str | None, key: str, value) -> str:
-    """Like `_label`, in the jurisdiction's own wording (上海 and 重庆: 市卫生健康部门/委员会, not 省级)."""
-    if value is None or value == "":
-        return "—"
-    return vocabulary().local_names(jurisdiction, key).get(value, str(value))
+def quote_text(p: dict) -> str:
+    q = p.get("quote") or ""
+    if len(q) > QUOTE_LIMIT:
+        return f"「{q[:QUOTE_LIMIT]}……」（节选，全文见{p['cite']}）"
+    return f"「{q}」" if q else ""
 
 
-_REPEATED = re.compile(r"^art_\d+_(\d+)(?:__|$)")
+def _indent(text: str, prefix: str) -> list[str]:
+    return [prefix + line if line else line for line in str(text).splitlines() or [""]]
 
 
-def _to_confirm(o: dict) -> str:
-    """应已于…前完成，请核实: a step whose day has passed and that nobody can say was not done."""
-    d = o.get("deadline") or {}
-    if d.get("kind") == "before_event" and d.get("event"):
-        event_day = (dt.date.fromisoformat(o["due"]) + dt.timedelta(days=1)).isoformat()
-        return f"应已于{_label('event_types', d['event'])}（{event_day}）前完成，请核实"
-    return f"应已于 {o['due']} 或之前完成，请核实"
-
-
-def _indent(text: str, prefix: str) -> str:
-    return "\n".join(prefix + line if line else line for line in str(text).splitlines() or [""])
-
-
-class _Renderer:
-    def __init__(self, response: dict):
-        self.r = response
-        self.titles = {d.get("id"): d.get("title") for d in response.get("documents") or []}
-        self.jurisdiction = (response.get("jurisdiction") or {}).get("id")
+class _Text:
+    def __init__(self, answer: dict, full: bool):
+        self.a = answer
+        self.full = full
         self.lines: list[str] = []
 
     def add(self, *lines: str) -> None:
         self.lines.extend(lines)
 
-    def where(self, c: dict) -> str:
-        """《文件名》第十一条第一款 (the document id when its title is not in the response)."""
-        title = self.titles.get(c.get("document"))
-        doc = f"《{title}》" if title else f"[{c.get('document', '?')}]"
-        label = c.get("label") or c.get("eid") or ""
-        m = _REPEATED.match(c.get("eid") or "")
-        if m:  # a repeated article number (吉林 第四十一条 twice): say which one
-            article = label[: label.index("条") + 1] if "条" in label else label
-            label += f"（原文中第{m.group(1)}个{article}）"
-        return f"{doc}{label}"
-
-    def citations(self, citations: list, prefix: str, quote: bool = True) -> None:
-        for c in citations or []:
-            self.add(f"{prefix}· {self.where(c)}")
-            q = c.get("quote")
-            if quote and q:
-                if len(q) > QUOTE_LIMIT:
-                    q = f"{q[:QUOTE_LIMIT]}……」（节选；全文：medtech kb show {c.get('document')} {c.get('eid')}）"
-                else:
-                    q += "」"
-                self.add(_indent(f"「{q}", prefix + "  "))
-
     def header(self) -> None:
-        r = self.r
-        j = r.get("jurisdiction") or {}
-        kb = r.get("knowledge_base") or {}
-        digest = str(kb.get("digest") or "")
-        short = digest[: len("sha256:") + 12] if digest.startswith("sha256:") else digest[:12]
-        self.add("医疗技术临床应用管理 · 合规意见",
-                 f"管辖：{j.get('name') or j.get('id') or '—'}；查询日期：{r.get('as_of') or '—'}；"
-                 f"知识库版本：{kb.get('version') or '—'}（{short or '—'}）", RULE)
-        self.add("适用文件：")
-        for d in r.get("documents") or []:
-            title = f"《{d['title']}》" if d.get("title") else ""
-            self.add(f"  · {d.get('id')} {title} —— {_label('document_statuses', d.get('status'))}")
-        if not r.get("documents"):
-            self.add("  （无）")
-
-    def technology(self) -> None:
-        t = self.r.get("technology")
-        self.add("", "技术：")
-        if not t:
-            self.add("  未指定具体技术：以下仅为机构层面的义务。")
-            return
-        name = t.get("name") or "（未能识别）"
-        query = t.get("query")
-        self.add(f"  名称：{name}" + (f"（查询：{query}）" if query and query != t.get("name") else ""))
-        self.add(f"  分类：{_label('technology_classes', t.get('class'))}")
-        for listing in t.get("listings") or []:
-            scope = "国家目录" if listing.get("scope") == "national" else "省级目录"
-            grades = listing.get("grades")
-            g = f"（手术分级：{'、'.join(f'{x}级' for x in grades)}）" if grades else ""
-            self.add(f"  列入：{scope} {listing.get('catalog')} {listing.get('code')} {listing.get('name')}{g}")
-            if listing.get("citation"):
-                self.citations([listing["citation"]], "    ", quote=False)
-        if t.get("citations"):
-            self.add("  分类依据：")
-            self.citations(t["citations"], "    ")
-        for c in t.get("candidates") or []:
-            self.add(f"  可能是：{c.get('name') or c.get('id')}" + (f"（{c['id']}）" if c.get("id") else ""))
-
-    def deadline(self, o: dict, prefix: str) -> None:
-        d = o.get("deadline") or {}
-        due, status = o.get("due"), _label("statuses", o.get("status"))
-        if due and o.get("status") == "to_confirm":
-            when = _to_confirm(o)
-        elif due:
-            when = f"截止 {due}；{status}"
-        elif d.get("kind") in UNDATED:
-            when = status
+        a = self.a
+        inst = a["institution"]
+        who = inst["name"] or "医疗机构"
+        detail = "，".join(x for x in (a["jurisdiction"]["name"], (inst["level_text"] + inst["category_text"]) or "",
+                                        "中医医疗机构" if inst["tcm"] else "") if x)
+        self.add("医疗技术临床应用管理 · 合规意见", f"结论：{a['verdict']}",
+                 f"机构：{who}（{detail}）；查询日期：{a['as_of'] or '—'}")
+        t = a["technology"]
+        if t:
+            name = t["name"] or "（未能识别）"
+            query = f"（查询：{t['query']}）" if t["query"] and t["query"] != t["name"] else ""
+            self.add(f"技术：{name}{query}——{t['class_text']}")
+            for li in t["listings"]:
+                where = f"（{li['provision']['cite']}）" if li.get("provision") else ""
+                grades = f"，手术分级{'、'.join(f'{g}级' for g in li['grades'])}" if li.get("grades") else ""
+                self.add(f"  列入：{li['catalog_name']} {li['code']} {li['name']}{grades}{where}")
+            if t["provisions"]:
+                self.add(f"  分类依据：{cite_list(t['provisions'], None if self.full else 3)}")
+            if self.full:
+                for p in t["provisions"]:
+                    self.quote(p, "    ")
+            if t["candidates"]:
+                self.add("  可能是：" + "、".join(c["name"] for c in t["candidates"] if c["name"]))
         else:
-            when = f"尚无法计算具体日期；{status}"
-        self.add(f"{prefix}期限：{d.get('text') or '—'}（{when}）")
-        if d.get("provisional"):
-            self.add(f"{prefix}  （该年度节假日安排尚未公布，日期为临时计算）")
-        for occ in d.get("occurrences") or []:
-            period = occ.get("period") or ""
-            what = f"{period[:4]}年第{period[-1]}季度数据" if period else f"{occ.get('event_date') or ''}事件"
-            self.add(f"{prefix}  · {what}：截止 {occ.get('due') or '—'}（{_label('statuses', occ.get('status'))}）")
-        for a in d.get("alternatives") or []:
-            alt_due = f"截止 {a['due']}" if a.get("due") else "无法计算具体日期"
-            srcs = "、".join(self.where(c) for c in a.get("citations") or [])
-            self.add(f"{prefix}其他期限：{a.get('text')}（{alt_due}）" + (f"，依据 {srcs}" if srcs else ""))
+            self.add("技术：未指定具体技术，以下为机构层面的义务")
 
-    def obligation(self, n: int, o: dict, full: bool) -> None:
-        action = _label("actions", o.get("action"))
-        self.add("", f"{n}. 【{action}】{o.get('summary') or ''}")
+    def quote(self, p: dict, prefix: str) -> None:
+        q = quote_text(p)
+        if q:
+            self.add(f"{prefix}{p['cite']}：")
+            self.add(*_indent(q, prefix + "  "))
+
+    def detailed(self, n: int, i: dict) -> None:
+        """A duty in full: what, to whom, by when, materials, provisions."""
+        self.add(f"{n}. 【{i['action_text']}】{i['title']}")
         p = "   "
-        if not full:
-            self.add(f"{p}主体：{_local(self.jurisdiction, 'actors', o.get('actor'))}")
-        if o.get("addressee"):
-            self.add(f"{p}对象：{_local(self.jurisdiction, 'addressees', o.get('addressee'))}")
-        self.deadline(o, p)
-        if o.get("materials"):
+        if i["addressee_text"]:
+            self.add(f"{p}对象：{i['addressee_text']}")
+        when = i["when_text"]
+        self.add(f"{p}期限：{i['deadline_text'] + '；' if i['deadline_text'] else ''}{when}")
+        if i["provisional"]:
+            self.add(f"{p}  （该年度节假日安排尚未公布，日期为临时计算）")
+        for alt in i["alternatives"]:
+            if not self.full and alt["due"] == i["due"] and alt["text"] == i["deadline_text"]:
+                continue   # the same deadline under another provision: its label is already among 依据
+            due = f"，截止 {alt['due']}" if alt["due"] else ""
+            self.add(f"{p}另一期限：{alt['text']}{due}（{cite_list(alt['provisions'])}）")
+        for occ in i["occurrences"]:
+            self.add(f"{p}  · {occ['what']}：截止 {occ['due'] or '—'}（{occ['status_text'] or '待办'}）")
+        if i["materials"]:
             self.add(f"{p}材料：")
-            for i, m in enumerate(o["materials"], 1):
-                self.add(_indent(f"({i}) {m.get('text')}", p + "  "))
-        self.add(f"{p}依据：")
-        self.citations(o.get("citations") or [], p + "  ", quote=full)
-        for c in (o.get("consequences") or []) if full else []:
-            srcs = "、".join(self.where(x) for x in c.get("citations") or [])
-            self.add(f"{p}法律责任：{c.get('text')}" + (f"（{srcs}）" if srcs else ""))
-        if o.get("rules"):
-            self.add(f"{p}规则：{'、'.join(o['rules'])}")
+            for k, m in enumerate(i["materials"], 1):
+                self.add(*_indent(f"□ {k}. {m}", p + "  "))
+        self.add(f"{p}依据：{cite_list(i['provisions'])}")
+        if self.full:
+            for pr in i["provisions"]:
+                self.quote(pr, p + "  ")
+            for c in i["consequences"]:
+                self.add(f"{p}法律责任：{c['text']}" + (f"（{'、'.join(c['cites'])}）" if c["cites"] else ""))
 
-    def summary(self) -> None:
-        """What is owed at once or by a date (immediate first, then by due date): the answer at a glance."""
-        items = [o for o in self.r.get("obligations") or [] if o.get("due") or o.get("status") == "immediate"]
-        # what is still to do first; steps that had to precede a past event (to_confirm) last
-        items.sort(key=lambda o: (o.get("status") != "immediate", o.get("status") == "to_confirm", o.get("due") or ""))
-        if not items:
-            return
-        self.add("", RULE, "要点：")
-        for o in items:
-            to = f" → {_local(self.jurisdiction, 'addressees', o['addressee'])}" if o.get("addressee") else ""
-            if o.get("status") == "to_confirm":
-                self.add(f"  · {_label('actions', o.get('action'))}{to}：{_to_confirm(o)}")
-                continue
-            when = f"截止 {o['due']}" if o.get("due") else "立即"
-            self.add(f"  · {_label('actions', o.get('action'))}{to}：{when}（{_label('statuses', o.get('status'))}）")
+    def brief(self, i: dict) -> None:
+        """A duty on one line: action, to whom, when, provisions."""
+        to = f" → {i['addressee_short']}" if i["addressee_short"] else ""
+        self.add(f"  · {i['title']}{to}：{i['when_text']}（{cite_list(i['provisions'], 2)}）")
 
-    def duties(self, key: str, title: str, full: bool, empty: str) -> None:
-        self.add("", RULE, title)
-        items = self.r.get(key) or []
-        for n, o in enumerate(items, 1):
-            self.obligation(n, o, full)
-        if not items:
-            self.add(f"  {empty}")
+    def sections(self) -> None:
+        n = 0
+        for s in self.a["sections"]:
+            self.add(RULE, f"{s['title']}：")
+            for i in s["items"]:
+                if self.full or s["key"] in ("now",):
+                    n += 1
+                    self.detailed(n, i)
+                else:
+                    self.brief(i)
+        if not self.a["sections"]:
+            self.add(RULE, "根据所给事实，没有需要办理的事项。")
 
     def notes(self) -> None:
-        warnings = self.r.get("warnings") or []
-        missing = self.r.get("missing_facts") or []
-        if warnings:
-            self.add("", RULE, "提示：")
-            for w in warnings:
-                self.add(f"  · {w.get('message') or _label('warning_codes', w.get('code'))}")
-        if missing:
-            self.add("", RULE, "待补充事实：")
-            for m in missing:
-                self.add(f"  · {m.get('question')} —— {m.get('why')}（{m.get('path')}）")
+        if self.a["warnings"]:
+            self.add(RULE, "提示：")
+            for w in self.a["warnings"]:
+                self.add(f"  · {w['text']}")
+        if self.a["questions"]:
+            self.add(RULE, "待补充事实：")
+            for q in self.a["questions"]:
+                why = chinese_or(q["why"], "")
+                self.add(f"  · {q['question']}" + (f"（{why}）" if why and self.full else ""))
+
+    def trace(self) -> None:
+        if self.full and self.a.get("trace"):
+            self.add(RULE, "推理过程（适用的规则，依次）：")
+            for k, t in enumerate(self.a["trace"], 1):
+                self.add(f"  {k}. {t['text']}（{cite_list(t['provisions'])}）")
+
+    def footer(self) -> None:
+        docs = "、".join(f"{d['short']}（{d['status_text']}）" for d in self.a["documents"])
+        kb = self.a["knowledge_base"]
+        self.add(RULE, f"适用文件：{docs or '—'}")
+        if self.full:   # the digest identifies the encoding that answered (same request + digest, same answer)
+            self.add(f"知识库版本：{kb.get('version') or '—'}；摘要：{kb.get('digest') or '—'}")
+        else:
+            self.add(f"知识库版本：{kb.get('version') or '—'}（完整版另含引文原文、法律责任和推理过程）")
 
     def render(self) -> str:
         self.header()
-        self.technology()
-        self.summary()
-        self.duties("obligations", "机构义务：", True, "（根据所给事实，没有需要本机构办理的事项）")
-        self.duties("authority_actions", "行政部门事项：", False, "（无）")
+        self.sections()
         self.notes()
+        self.trace()
+        self.footer()
         return "\n".join(self.lines) + "\n"
 
 
-def render_text(response: dict) -> str:
+def render_answer_text(answer: dict, *, full: bool = False) -> str:
+    """The answer model as Chinese text (see the module docstring)."""
+    return _Text(answer, full).render()
+
+
+def render_text(response: dict, *, full: bool = False, request: dict | None = None) -> str:
     """The response as Chinese text for a policy officer (see the module docstring)."""
-    return _Renderer(response).render()
+    return render_answer_text(build_answer(response, full=full, request=request), full=full)

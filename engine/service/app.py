@@ -46,6 +46,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from engine.render.exports import format_for_accept
 from engine.service.batch import NDJSON, batch_response
 from engine.service.cors import ConfigurableCORS
 from engine.service.decisions import (  # noqa: F401 - re-exported
@@ -54,8 +55,9 @@ from engine.service.decisions import (  # noqa: F401 - re-exported
     QUOTES_QUERY,
     QuotesMode,
     batch_items,
+    decide_as,
     decide_many,
-    decide_one,
+    export_content,
 )
 from engine.service.docs import install_docs
 from engine.service.errors import (
@@ -85,6 +87,7 @@ from engine.service.resources import (
     highlighted_flowchart,
     list_documents,
 )
+from engine.service.web import router as web_router
 from engine.service.worker import on_engine, shutdown_executor
 
 log = logging.getLogger("engine.service.app")
@@ -122,6 +125,7 @@ def openapi_document() -> dict:
 
 
 app.openapi = openapi_document  # type: ignore[method-assign]
+app.include_router(web_router)  # the page for people: GET /, /provisions/…, /export (engine.service.web)
 install_docs(app)
 
 
@@ -149,13 +153,17 @@ async def healthz():
     "/v1/decisions",
     summary="Answer one decision request",
     openapi_extra={"requestBody": {"required": True, "content": body_content("DecisionRequest")}},
-    responses={200: {"description": "The decision", "content": json_content("DecisionResponse")},
+    responses={200: {"description": "The decision: JSON by default; with `Accept` the Chinese text (text/plain), the "
+                                    "合规意见 memo (text/markdown, Word), one row per obligation (text/csv) or calendar "
+                                    "reminders (text/calendar)",
+                     "content": {**json_content("DecisionResponse"), **export_content()}},
                **error_responses(400, 413, 422, 503)},
 )
 async def post_decision(request: Request, quotes: QuotesMode = QUOTES_QUERY):
+    fmt = format_for_accept(request.headers.get("accept")) or "json"   # an Accept we cannot meet gets JSON
     data = await read_json(request)
-    status, body = await on_engine(decide_one, data, quotes)
-    return Response(body, status_code=status, media_type="application/json")
+    status, body, media, headers = await on_engine(decide_as, data, fmt, quotes)
+    return Response(body, status_code=status, media_type=media, headers=headers)
 
 
 @app.post(
@@ -221,7 +229,7 @@ async def document_detail(document: str, as_of: str | None = Query(None, descrip
 
 
 @app.get("/v1/documents/{document}/provisions/{eid}", summary="One provision: Chinese label, verbatim text, children",
-         responses={200: {"description": "The provision", "content": json_content("Provision")}, **error_responses(404, 503)})
+         responses={200: {"description": "The provision", "content": json_content("Provision")}, **error_responses(404, 422, 503)})
 async def provision_detail(document: str, eid: str):
     return json_response(await on_engine(get_provision, document, eid))
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any, Literal
+from urllib.parse import quote
 
 from fastapi import Query
 
@@ -40,6 +41,39 @@ def decide_one(data: Any, quotes: str = "all") -> tuple[int, bytes]:
         return 422, dumps({"errors": exc.errors})
     except KnowledgeBaseError as exc:
         raise kb_unavailable(exc) from None
+
+
+def decide_as(data: Any, fmt: str, quotes: str = "all") -> tuple[int, bytes, str, dict]:
+    """(status, body, media type, headers) for one request answered in export format `fmt`
+    (engine.render.exports): JSON as decide_one; the other formats rendered from the same response.
+    Invalid requests are answered 422 with the JSON errors whatever the format asked for. `quotes`
+    shapes the JSON only (the other formats cite by label and quote where they show quotes)."""
+    if fmt == "json":
+        status, body = decide_one(data, quotes)
+        return status, body, "application/json", {"Vary": "Accept"}
+    from engine import decide
+    from engine.render.exports import EXPORTS, render_export
+    try:
+        response = decide(data)
+    except InvalidRequest as exc:
+        return 422, dumps({"errors": exc.errors}), "application/json", {"Vary": "Accept"}
+    except KnowledgeBaseError as exc:
+        raise kb_unavailable(exc) from None
+    body, media, name = render_export(response, fmt, request=data if isinstance(data, dict) else None)
+    disposition = "attachment" if EXPORTS[fmt].binary else "inline"
+    return 200, body, media, {"Vary": "Accept", "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(name)}"}
+
+
+def export_content() -> dict:
+    """OpenAPI `content` members for the non-JSON representations of a decision (chosen by Accept)."""
+    from engine.render.exports import EXPORTS
+    out = {}
+    for fmt, e in EXPORTS.items():
+        if fmt == "json":
+            continue
+        schema = {"type": "string", "format": "binary"} if e.binary else {"type": "string"}
+        out[e.media_type.split(";")[0]] = {"schema": schema, "x-description": e.description}
+    return out
 
 
 def decide_many(items: list, quotes: str = "all") -> list[bytes]:

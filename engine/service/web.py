@@ -1,0 +1,335 @@
+"""The web page for people (contract section 1, "Web page"): a Chinese form that asks for a decision
+request, the answer on one screen, the case's highlighted flowchart, the provisions' full texts,
+and downloads of the exports.
+
+    GET /                              the form; with a query (the form submits by GET) also the answer
+    GET /chart.svg?<same query>        the case's flowchart, highlighted (&chart=filing|incident)
+    GET /export?fmt=…&<same query>     the answer as a file (engine.render exports)
+    GET /provisions/{document}         a document's full text
+    GET /provisions/{document}/{eid}   one provision in its article, with its full text
+    GET /static/{name}                 the page's own CSS, JS and icon (no CDN, no web fonts)
+
+Every page is rendered on the server (Jinja2); the JS only enhances it (technology suggestions,
+adding event rows, showing the questions that matter in the chosen jurisdiction). Bad input is
+shown as a Chinese message beside its field; unexpected failures as a Chinese error page.
+"""
+from __future__ import annotations
+
+import functools
+import json
+import logging
+from pathlib import Path
+from urllib.parse import quote, urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, HTMLResponse, Response
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup, escape
+
+from engine.errors import InvalidRequest, NotFound
+from engine.service import webform
+from engine.service.worker import on_engine
+
+log = logging.getLogger("engine.service.web")
+
+HERE = Path(__file__).parent
+STATIC_DIR = HERE / "static"
+STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".svg": "image/svg+xml"}
+# incident-type events: the page also shows the incident procedure when the request has one
+INCIDENT_EVENTS = ("staff_or_equipment_change", "serious_incident", "efficacy_doubt", "listed_prohibited")
+
+# the downloads offered on the page: format (engine.render.exports) -> button text
+EXPORTS = (("docx", "Word 合规意见"), ("md", "Markdown 合规意见"), ("csv", "CSV 台账"), ("ics", "日历提醒"),
+           ("text", "纯文本"), ("json", "JSON"))
+
+router = APIRouter(include_in_schema=False)
+
+_env = Environment(loader=FileSystemLoader(str(HERE / "templates")), autoescape=select_autoescape(["html"]),
+                   trim_blocks=True, lstrip_blocks=True)
+
+
+def _html(template: str, status: int = 200, **context) -> HTMLResponse:
+    body = _env.get_template(template).render(**context)
+    return HTMLResponse(body, status_code=status, headers={"Cache-Control": "no-store"})
+
+
+def _error_page(status: int, title: str, message: str) -> HTMLResponse:
+    return _html("error.html", status, title=title, message=message)
+
+
+# --------------------------------------------------------------------------- the page
+
+
+def _choices() -> dict:
+    """The form's choices, all from kb/vocabulary.yaml."""
+    from engine.kb.vocabulary import vocabulary
+    v = vocabulary()
+    return {
+        "jurisdictions": [(j.id, j.name) for j in v.jurisdictions],
+        "categories": list(v.names("institution_categories").items()),
+        "levels": [("1", "一级"), ("2", "二级"), ("3", "三级"), ("none", "未定级")],
+        "grades": [("1", "一级手术"), ("2", "二级手术"), ("3", "三级手术"), ("4", "四级手术")],
+        "grounds": list(v.names("prohibited_grounds").items()),
+        "events": list(v.names("event_types").items()),
+        "questions": v.raw.get("questions", {}),
+        "fields": v.raw.get("request_fields", {}),
+    }
+
+
+def _where(path: str) -> str:
+    """The jurisdictions (space-separated) where a question matters; empty = everywhere."""
+    where = webform.relevance().get(path)
+    return " ".join(sorted(where)) if where is not None else "none"
+
+
+def build_page(items: list[tuple[str, str]]) -> dict:
+    """Everything the page template needs for one query (runs on the engine thread)."""
+    from engine import decide
+    from engine.render.answer import build_answer
+    form = webform.parse_query(items)
+    response = answer = None
+    if form.request is not None:
+        try:
+            response = decide(form.request)
+        except InvalidRequest as exc:
+            webform.engine_errors(form, exc.errors)
+    if response is not None:
+        answer = build_answer(response, request=form.request)
+    jid = webform.jurisdiction_id(form.values.get("jurisdiction"))
+    asked = {q["path"] for q in (answer or {}).get("questions", [])}
+    query = urlencode([(k, v) for k, v in items if v != ""])
+    events = form.events + [webform.EventRow() for _ in range(webform.EXTRA_EVENT_ROWS)]
+    charts = []
+    if response is not None:
+        charts.append(("filing", "备案流程"))
+        if any(e["type"] in INCIDENT_EVENTS for e in (form.request or {}).get("events", [])):
+            charts.append(("incident", "停止与报告流程"))
+    return {
+        "form": form, "v": form.values, "events": events, "choices": _choices(), "where": _where,
+        "jurisdiction": jid, "response": response, "answer": answer, "asked": asked, "query": query,
+        "charts": charts, "today": webform.today().isoformat(),
+        "hidden": [(k, v) for k, v in items if v != "" and webform.PATHS.get(k) not in asked],
+        "field_of": webform.FIELD_OF, "exports": EXPORTS,
+    }
+
+
+def render_page(items: list[tuple[str, str]]) -> HTMLResponse:
+    """The page for a query: 200, or 422 when the form has problems (shown beside their fields)."""
+    context = build_page(items)
+    return _html("page.html", 422 if context["form"].errors else 200, **context)
+
+
+@router.get("/", response_class=HTMLResponse)
+async def page(request: Request):
+    items = list(request.query_params.multi_items())
+    try:
+        return await on_engine(render_page, items)
+    except Exception:  # noqa: BLE001 - a person sees a Chinese page, the log keeps the traceback
+        log.exception("page failed for %s", request.url.query)
+        return _error_page(500, "出错了", "生成答复时发生内部错误，请稍后重试，或将本页地址发给系统管理员。")
+
+
+# --------------------------------------------------------------------------- flowchart
+
+
+@functools.lru_cache(maxsize=128)
+def _chart(request_json: str, chart: str) -> str:
+    from engine.flowchart import render_chart
+    out = render_chart(None, chart, "svg", highlight=json.loads(request_json))
+    return out.decode("utf-8") if isinstance(out, bytes) else out
+
+
+def chart_svg(items: list[tuple[str, str]], chart: str) -> str | None:
+    """The highlighted chart for the page's query (None when the query is not a valid request)."""
+    form = webform.parse_query(items)
+    if form.request is None:
+        return None
+    try:
+        return _chart(json.dumps(form.request, sort_keys=True, ensure_ascii=False), chart)
+    except InvalidRequest:
+        return None
+
+
+@router.get("/chart.svg")
+async def chart(request: Request):
+    items = [(k, v) for k, v in request.query_params.multi_items() if k != "chart"]
+    which = request.query_params.get("chart", "filing")
+    if which not in ("filing", "incident"):
+        return _error_page(404, "没有该流程图", "流程图只有 filing（备案）和 incident（停止与报告）两种。")
+    try:
+        svg = await on_engine(chart_svg, items, which)
+    except Exception:  # noqa: BLE001
+        log.exception("chart failed for %s", request.url.query)
+        return _error_page(500, "流程图生成失败", "流程图暂时无法生成（需要 Graphviz）。")
+    if svg is None:
+        return _error_page(422, "查询不完整", "请先在表单中填写有效的查询，再查看流程图。")
+    return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "no-store"})
+
+
+# --------------------------------------------------------------------------- exports
+
+
+def export(items: list[tuple[str, str]], fmt: str) -> tuple[bytes, str, str] | None:
+    """(body, media type, file name) of the answer to the page's query (None: not a valid request)."""
+    from engine import decide
+    from engine.render.exports import render_export
+    form = webform.parse_query(items)
+    if form.request is None:
+        return None
+    try:
+        response = decide(form.request)
+    except InvalidRequest:
+        return None
+    return render_export(response, fmt, request=form.request)
+
+
+@router.get("/export")
+async def download(request: Request):
+    fmt = request.query_params.get("fmt", "")
+    if fmt not in dict(EXPORTS):
+        return _error_page(404, "没有该下载格式", "可下载的格式：" + "、".join(f"{t}（{k}）" for k, t in EXPORTS) + "。")
+    items = [(k, v) for k, v in request.query_params.multi_items() if k != "fmt"]
+    try:
+        out = await on_engine(export, items, fmt)
+    except Exception:  # noqa: BLE001
+        log.exception("export failed for %s", request.url.query)
+        return _error_page(500, "下载失败", "生成下载文件时发生内部错误，请稍后重试。")
+    if out is None:
+        return _error_page(422, "查询不完整", "请先在表单中填写有效的查询，再下载。")
+    body, media_type, filename = out
+    disposition = f"attachment; filename=\"{_ascii_name(filename)}\"; filename*=UTF-8''{quote(filename)}"
+    return Response(body, media_type=media_type, headers={"Content-Disposition": disposition, "Cache-Control": "no-store"})
+
+
+def _ascii_name(filename: str) -> str:
+    """An ASCII fallback for browsers that ignore filename* (RFC 6266)."""
+    stem, dot, ext = filename.rpartition(".")
+    safe = "".join(c if c.isascii() and (c.isalnum() or c in "-_") else "" for c in stem) or "medtech-answer"
+    return f"{safe}{dot}{ext}" if dot else safe
+
+
+# --------------------------------------------------------------------------- provisions
+
+
+def provision_page(document_id: str, eid: str | None) -> dict | None:
+    """The context of a provision page: its document and the article around it (None: not found)."""
+    from engine.service.kb_access import documents
+    docs = documents()
+    doc = docs.get(document_id)
+    if doc is None:
+        return None
+    if eid is None:
+        top = doc.top_level()
+        target = None
+    else:
+        try:
+            target = doc.get(eid)
+        except NotFound:
+            return None
+        root = target
+        while root.parent:
+            root = doc.provisions[root.parent]
+        top = [root]
+    order = [p.eid for p in doc.top_level()]
+    pos = order.index(top[0].eid) if eid is not None and top[0].eid in order else None
+    from engine.kb.vocabulary import vocabulary
+    short = vocabulary().raw.get("document_short_titles", {}).get(doc.id)
+    status = doc.status_on(webform.today())
+    return {
+        "doc": doc, "target": target, "top": top, "short": short,
+        "status_text": vocabulary().names("document_statuses").get(status, ""),
+        "prev": doc.provisions[order[pos - 1]] if pos else None,
+        "next": doc.provisions[order[pos + 1]] if pos is not None and pos + 1 < len(order) else None,
+        "dates": doc.dates,
+    }
+
+
+def documents_page() -> dict:
+    """The context of the documents index: every encoded document with its status today."""
+    from engine.kb.vocabulary import vocabulary
+    from engine.service.kb_access import documents
+    v = vocabulary()
+    statuses = v.names("document_statuses")
+    jurisdictions = {j.id: j.name for j in v.jurisdictions}
+    today = webform.today()
+    docs = []
+    for d in documents().values():
+        docs.append({"id": d.id, "title": d.title, "number": d.number,
+                     "jurisdiction_text": jurisdictions.get(d.jurisdiction, ""),
+                     "in_force": "施行：" + _date_text(d.dates.get("in_force_from")),
+                     "status_text": statuses.get(d.status_on(today), "")})
+    return {"docs": docs}
+
+
+async def _render(template: str, build, *args) -> HTMLResponse:
+    """`template` with the context `build(*args)` makes on the engine thread (None: 404);
+    a failure is a Chinese error page, the traceback goes to the log only."""
+    def work():
+        context = build(*args)
+        return None if context is None else _html(template, **context)
+    try:
+        return await on_engine(work)
+    except Exception:  # noqa: BLE001
+        log.exception("%s failed for %s", template, args)
+        return _error_page(500, "出错了", "页面生成时发生内部错误，请稍后重试。")
+
+
+@router.get("/provisions", response_class=HTMLResponse)
+async def documents_index():
+    return await _render("documents.html", documents_page)
+
+
+@router.get("/provisions/{document}", response_class=HTMLResponse)
+async def document_page(document: str):
+    out = await _render("provision.html", provision_page, document, None)
+    return out or _error_page(404, "未找到该文件", f"知识库中没有编号为“{document}”的文件。")
+
+
+@router.get("/provisions/{document}/{eid}", response_class=HTMLResponse)
+async def provision(document: str, eid: str):
+    out = await _render("provision.html", provision_page, document, eid)
+    return out or _error_page(404, "未找到该条款", f"知识库中没有“{document} {eid}”这一条款。")
+
+
+# --------------------------------------------------------------------------- static files
+
+
+@functools.lru_cache(maxsize=1)
+def _static_files() -> dict[str, Path]:
+    return {p.name: p for p in STATIC_DIR.iterdir() if p.is_file() and p.suffix in STATIC_TYPES}
+
+
+@router.get("/static/{name}")
+async def static(name: str):
+    path = _static_files().get(name)
+    if path is None:
+        return Response("not found", status_code=404, media_type="text/plain; charset=utf-8")
+    return FileResponse(path, media_type=STATIC_TYPES[path.suffix], headers={"Cache-Control": "public, max-age=3600"})
+
+
+@router.get("/favicon.ico")
+async def favicon():
+    return FileResponse(STATIC_DIR / "icon.svg", media_type="image/svg+xml")
+
+
+def _date_text(value: dict | None) -> str:
+    """A document date in Chinese at its precision (2018年11月1日, 2021年); 不详 when unknown."""
+    if not value or not value.get("date"):
+        return "不详"
+    parts = [int(p) for p in str(value["date"]).split("-") if p.isdigit()]
+    precision = value.get("precision", "day")
+    units = ("年", "月", "日")[: {"year": 1, "month": 2}.get(precision, 3)]
+    return "".join(f"{n}{u}" for n, u in zip(parts, units, strict=False)) or "不详"
+
+
+def _mark(text: str, part: str | None) -> Markup:
+    """`text` escaped, with `part` (the cited provision inside its article) wrapped in <mark>."""
+    text = text or ""
+    if part and part != text and part in text:
+        i = text.index(part)
+        return escape(text[:i]) + Markup("<mark>") + escape(part) + Markup("</mark>") + escape(text[i + len(part):])
+    return escape(text)
+
+
+_env.filters["date_text"] = _date_text
+_env.filters["mark"] = _mark

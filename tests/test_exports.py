@@ -1,0 +1,296 @@
+"""Exports (contract section 1): the text of the README example, md/docx memo, csv, ics, batch csv/xlsx, HTTP Accept.
+
+Files are loaded back with the programs' own libraries (python-docx, openpyxl, icalendar, csv); expected
+dates are worked out from the calendar (chinese_calendar) and the provisions' wording, not copied from output.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import chinese_calendar
+import pytest
+import yaml
+
+from engine import decide
+from engine.render.answer import build_answer
+from engine.render.calendar import render_ics
+from engine.render.exports import EXPORTS, format_for_accept, render_export
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE_FILE = ROOT / "examples" / "request.yaml"
+EXAMPLE = json.loads(json.dumps(yaml.safe_load(EXAMPLE_FILE.read_text(encoding="utf-8")), default=str))
+SCENARIO_FILES = sorted((ROOT / "tests" / "scenarios").glob("*.yaml"))
+# Latin words: rule ids (nhc.file-restricted), eIds (art_11__para_1), document ids, English. Catalogue codes
+# (S19, G05) and abbreviations (ECMO) are not words; they are matched by CODE and allowed.
+LATIN = re.compile(r"[A-Za-z][A-Za-z0-9_\-.]*[A-Za-z_]")
+CODE = re.compile(r"[A-Z]{1,6}\d*")   # catalogue codes (S19) and abbreviations (ECMO, PCI)
+
+
+def nth_working_day_after(day: dt.date, n: int) -> dt.date:
+    d = day
+    while n:
+        d += dt.timedelta(days=1)
+        if chinese_calendar.is_workday(d):
+            n -= 1
+    return d
+
+
+# nhc-2018-1 art_11__para_1: 开展首例临床应用之日起15个工作日内 备案; the example's first case is 2025-03-03
+FILING_DUE = nth_working_day_after(dt.date(2025, 3, 3), 15)
+
+
+def medtech(*args, stdin: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "engine.cli", *args], input=stdin.encode("utf-8") if stdin else None,
+                          capture_output=True, cwd=ROOT, timeout=120)
+
+
+def latin_words(text: str, allowed: list[str]) -> list[str]:
+    for a in allowed:
+        text = text.replace(a, "")
+    return [w for w in LATIN.findall(text) if not CODE.fullmatch(w)]
+
+
+@pytest.fixture(scope="module")
+def example_response():
+    return decide(EXAMPLE)
+
+
+# --------------------------------------------------------------------------- text
+
+
+def test_readme_example_fits_one_screen_and_is_plain_chinese():
+    proc = medtech("decide", str(EXAMPLE_FILE))
+    assert proc.returncode == 0, proc.stderr
+    text = proc.stdout.decode("utf-8")
+    lines = text.splitlines()
+    assert len(lines) <= 40, len(lines)
+    assert lines[1] == f"结论：限制类技术：须于 {FILING_DUE.isoformat()} 前向发证部门备案"
+    assert text.index("现在要做") < text.index("应已完成（请核实）")
+    assert "《办法》第十一条第一款" in text
+    assert latin_words(text, []) == []
+    assert "「" not in text   # quotes only with --full
+
+
+def test_full_text_has_quotes_consequences_and_reasoning_without_ids():
+    proc = medtech("decide", str(EXAMPLE_FILE), "--full")
+    assert proc.returncode == 0, proc.stderr
+    text = proc.stdout.decode("utf-8")
+    assert "「对限制类技术实施备案管理。" in text and "法律责任：" in text and "推理过程" in text
+    digest = re.search(r"sha256:[0-9a-f]+", text).group(0)
+    assert latin_words(text, [digest]) == []
+
+
+def _scenario_requests():
+    for path in SCENARIO_FILES:
+        for sc in yaml.safe_load(path.read_text(encoding="utf-8")) or []:
+            if isinstance(sc.get("request"), dict) and not sc.get("expect", {}).get("errors"):
+                yield sc["id"], sc["request"]
+
+
+def test_no_ids_or_english_in_the_text_of_any_scenario():
+    from engine import InvalidRequest
+    from engine.render.text import render_text
+    checked = 0
+    for sid, req in _scenario_requests():
+        try:
+            response = decide(req)
+        except InvalidRequest:
+            continue
+        tech = req.get("technology") or {}
+        own = [str(tech.get("name") or ""), str(tech.get("code") or ""), response["knowledge_base"]["digest"]]
+        own += [li["name"] for li in (response["technology"] or {}).get("listings") or []]   # catalogue wording, verbatim
+        for full in (False, True):
+            text = render_text(response, full=full, request=req)
+            assert latin_words(text, [o for o in own if o]) == [], (sid, full, latin_words(text, own))
+            assert "None" not in text and "True" not in text and "False" not in text, sid
+        checked += 1
+    assert checked > 100
+
+
+def test_cli_errors_are_chinese_with_paths():
+    bad = {"institution": {"jurisdiction": "广东", "level": 5}, "events": [{"type": "x", "date": "2025-02-30"}]}
+    proc = medtech("decide", stdin=json.dumps(bad, ensure_ascii=False))
+    assert proc.returncode == 2
+    lines = proc.stderr.decode("utf-8").splitlines()
+    by_path = {line.split(": ", 1)[0]: line.split(": ", 1)[1] for line in lines}
+    assert set(by_path) == {"institution.jurisdiction", "institution.level", "events.0.type", "events.0.date"}
+    assert "广东" in by_path["institution.jurisdiction"] and "hunan（湖南省）" in by_path["institution.jurisdiction"]
+    assert "空（未定级）" in by_path["institution.level"]
+    for message in by_path.values():
+        assert "None" not in message and "is not" not in message
+    proc = medtech("decide", stdin="as_of: 1900-01-01\ninstitution: {jurisdiction: hunan}\n")
+    assert proc.returncode == 2
+    line = proc.stderr.decode("utf-8").strip()
+    assert line.startswith("as_of: 查询日期：“1900-01-01”超出支持的日期范围"), line
+    # tools asking for JSON keep the engine's messages
+    proc = medtech("decide", "--format", "json", stdin=json.dumps(bad, ensure_ascii=False))
+    assert "is not a supported jurisdiction" in proc.stderr.decode("utf-8")
+
+
+# --------------------------------------------------------------------------- csv, md, docx, ics
+
+
+def test_csv_one_row_per_obligation(example_response):
+    body, media, name = render_export(example_response, "csv", request=EXAMPLE)
+    assert media.startswith("text/csv") and name.endswith(".csv")
+    rows = list(csv.DictReader(io.StringIO(body.decode("utf-8"))))
+    assert len(rows) == len(example_response["obligations"])
+    assert {"institution", "technology", "action", "addressee", "due", "status", "provisions"} <= set(rows[0])
+    filing = [r for r in rows if r["action"] == "file"]
+    assert len(filing) == 1 and filing[0]["due"] == FILING_DUE.isoformat()
+    assert filing[0]["institution"] == EXAMPLE["institution"]["name"]
+    assert "《办法》第十一条第一款" in filing[0]["provisions"]
+    assert all(r["provisions"] for r in rows)
+
+
+def test_markdown_memo(example_response):
+    md = render_export(example_response, "md", request=EXAMPLE)[0].decode("utf-8")
+    assert md.startswith("# 医疗技术临床应用合规意见")
+    assert f"须于 {FILING_DUE.isoformat()} 前向发证部门备案" in md
+    assert "- [ ] 《湖南省限制类医疗技术临床应用备案表》（附件2）" in md
+    assert "> 《办法》第十一条第一款：「对限制类技术实施备案管理。" in md
+
+
+def test_docx_memo_loads_back(example_response, tmp_path):
+    import docx
+    body, media, name = render_export(example_response, "docx", request=EXAMPLE)
+    assert media == EXPORTS["docx"].media_type and name.endswith(".docx")
+    path = tmp_path / name
+    path.write_bytes(body)
+    document = docx.Document(str(path))
+    paragraphs = [p.text for p in document.paragraphs]
+    assert paragraphs[0] == "医疗技术临床应用合规意见"
+    assert f"限制类技术：须于 {FILING_DUE.isoformat()} 前向发证部门备案" in paragraphs
+    cells = [c.text for t in document.tables for row in t.rows for c in row.cells]
+    assert EXAMPLE["institution"]["name"] in cells and "《办法》第十一条第一款；《湖南通知》二、（二）第二段" in cells
+    assert document.sections[0].page_width.cm == pytest.approx(21.0, abs=0.05)
+
+
+def test_ics_reminders_on_the_due_dates(example_response):
+    from icalendar import Calendar
+    body, media, _ = render_export(example_response, "ics", request=EXAMPLE)
+    assert media.startswith("text/calendar")
+    cal = Calendar.from_ical(body)
+    events = list(cal.walk("VEVENT"))
+    dated = [o for o in example_response["obligations"] if o["due"] and o["status"] != "done"]
+    assert len(events) == len(dated)
+    filing = [e for e in events if "限制类技术备案" in str(e["SUMMARY"])]
+    assert len(filing) == 1
+    assert filing[0].decoded("DTSTART") == FILING_DUE
+    assert filing[0].decoded("DTEND") == FILING_DUE + dt.timedelta(days=1)
+    triggers = sorted(a.decoded("TRIGGER") for a in filing[0].walk("VALARM"))
+    assert triggers == [dt.timedelta(days=-7), dt.timedelta(days=-1)]
+    # the steps before the first case (nhc-2018-1 art_11__para_1 自我评估, art_21 论证) fall the day before it
+    confirm = [e for e in events if str(e["SUMMARY"]).startswith("【请核实】")]
+    assert confirm and all(e.decoded("DTSTART") == dt.date(2025, 3, 2) for e in confirm)
+    assert render_export(example_response, "ics", request=EXAMPLE)[0] == body   # deterministic
+
+
+def test_ics_recurring_duty_is_one_event_with_recurrence_dates():
+    from icalendar import Calendar
+    occurrences = [{"event_date": "2025-03-03", "due": "2025-03-10", "status": "done"},
+                   {"event_date": "2025-03-17", "due": "2025-03-24", "status": "pending"}]
+    response = {
+        "as_of": "2025-03-18", "jurisdiction": {"id": "hunan", "name": "湖南省"}, "documents": [], "trace": [],
+        "knowledge_base": {"version": "x", "digest": "sha256:0"}, "technology": None, "missing_facts": [], "warnings": [],
+        "authority_actions": [],
+        "obligations": [{"id": "case-report", "action": "case_report", "actor": "institution", "addressee": "provincial_platform",
+                         "summary": "逐例报送", "due": "2025-03-24", "status": "pending",
+                         "deadline": {"kind": "working_days_after", "text": "出院后5个工作日内", "occurrences": occurrences},
+                         "materials": [], "citations": [{"document": "nhc-2018-1", "eid": "art_37", "label": "第三十七条"}],
+                         "consequences": []}],
+    }
+    cal = Calendar.from_ical(render_ics(build_answer(response)))
+    (event,) = cal.walk("VEVENT")
+    assert event.decoded("DTSTART") == dt.date(2025, 3, 10)
+    rdates = [p.dt for r in ([event["RDATE"]] if not isinstance(event["RDATE"], list) else event["RDATE"]) for p in r.dts]
+    assert rdates == [dt.date(2025, 3, 24)]
+
+
+# --------------------------------------------------------------------------- batch
+
+
+def _batch_input(tmp_path) -> tuple[Path, list]:
+    requests = [
+        EXAMPLE,
+        {"institution": {"jurisdiction": "广东"}},
+        {"as_of": "2025-06-01", "institution": {"jurisdiction": "shanghai", "name": "乙医院"}, "technology": {"name": "ECMO"}},
+    ]
+    path = tmp_path / "in.jsonl"
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in requests) + "\n", encoding="utf-8")
+    return path, requests
+
+
+def _expected_rows(requests) -> list[int]:
+    from engine import InvalidRequest
+    out = []
+    for r in requests:
+        try:
+            out.append(len(decide(r)["obligations"]))
+        except InvalidRequest:
+            out.append(1)   # one row carrying the errors
+    return out
+
+
+def test_batch_csv_rows_per_obligation_per_request(tmp_path):
+    path, requests = _batch_input(tmp_path)
+    out = tmp_path / "out.csv"
+    proc = medtech("batch", str(path), "--format", "csv", "-o", str(out), "--workers", "1")
+    assert proc.returncode == 0, proc.stderr
+    rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
+    counts = [sum(1 for r in rows if r["request"] == str(n)) for n in range(1, len(requests) + 1)]
+    assert counts == _expected_rows(requests)
+    error = [r for r in rows if r["request"] == "2"][0]
+    assert error["errors"].startswith("institution.jurisdiction: ") and "广东" in error["errors"]
+
+
+def test_batch_xlsx_loads_back(tmp_path):
+    import openpyxl
+    path, requests = _batch_input(tmp_path)
+    out = tmp_path / "out.xlsx"
+    proc = medtech("batch", str(path), "--format", "xlsx", "-o", str(out), "--workers", "2")
+    assert proc.returncode == 0, proc.stderr
+    ws = openpyxl.load_workbook(out).active
+    header = [c.value for c in ws[1]]
+    assert header[:4] == ["请求序号", "医疗机构", "所在地区", "医疗技术"]
+    data = [dict(zip(header, (c.value for c in row), strict=True)) for row in ws.iter_rows(min_row=2)]
+    assert [sum(1 for r in data if r["请求序号"] == n) for n in range(1, len(requests) + 1)] == _expected_rows(requests)
+    filing = [r for r in data if r["请求序号"] == 1 and r["事项代码"] == "file"][0]
+    assert filing["截止日期"].date() == FILING_DUE and filing["医疗机构"] == EXAMPLE["institution"]["name"]
+
+
+# --------------------------------------------------------------------------- HTTP
+
+
+@pytest.mark.parametrize("accept, fmt", [
+    (None, "json"), ("*/*", "json"), ("application/json", "json"), ("text/plain", "text"), ("text/markdown", "md"),
+    ("text/csv", "csv"), ("text/calendar", "ics"), (EXPORTS["docx"].media_type, "docx"),
+    ("text/html;q=0.9, text/csv", "csv"), ("text/csv;q=0.2, text/markdown;q=0.8", "md"), ("image/png", None),
+])
+def test_accept_header_choice(accept, fmt):
+    assert format_for_accept(accept) == fmt
+
+
+def test_http_accept_gives_each_export():
+    from fastapi.testclient import TestClient
+
+    from engine.service.app import app
+    client = TestClient(app)
+    for fmt in ("text", "md", "csv", "ics", "docx"):
+        media = EXPORTS[fmt].media_type
+        r = client.post("/v1/decisions", json=EXAMPLE, headers={"Accept": media.split(";")[0]})
+        assert r.status_code == 200 and r.headers["content-type"] == media, fmt
+        assert "Accept" in r.headers.get("vary", "")
+    r = client.post("/v1/decisions", json=EXAMPLE, headers={"Accept": "text/plain"})
+    assert r.text.splitlines()[1] == f"结论：限制类技术：须于 {FILING_DUE.isoformat()} 前向发证部门备案"
+    r = client.post("/v1/decisions", json={"institution": {}}, headers={"Accept": "text/csv"})
+    assert r.status_code == 422 and r.json()["errors"][0]["path"] == "institution.jurisdiction"
+    content = client.get("/openapi.json").json()["paths"]["/v1/decisions"]["post"]["responses"]["200"]["content"]
+    assert {"application/json", "text/plain", "text/markdown", "text/csv", "text/calendar", EXPORTS["docx"].media_type} <= set(content)

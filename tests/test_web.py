@@ -1,0 +1,333 @@
+"""The web page (engine/service/web.py) in-process: the form, the answer, provisions, charts,
+downloads and bad input. The same page in a real browser: tests/test_browser.py."""
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+import urllib.parse
+from pathlib import Path
+
+import chinese_calendar
+import pytest
+import yaml
+from fastapi.testclient import TestClient
+
+from engine.service import app as service
+from engine.service import webform
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = [("jurisdiction", "hunan"), ("inst_name", "某市第一人民医院"), ("category", "hospital"), ("level", "3"),
+           ("tech", "冠心病介入治疗"), ("first_in_institution", "yes"), ("ev", "first_clinical_use"),
+           ("ed", "2025-03-03"), ("as_of", "2025-03-10")]
+SHANGHAI_ENDOSCOPY = [("jurisdiction", "shanghai"), ("level", "3"), ("tech", "消化内镜"), ("as_of", "2025-03-10")]
+
+
+def url(pairs, path="/") -> str:
+    return path + "?" + urllib.parse.urlencode(pairs)
+
+
+def text_of(page: str) -> str:
+    """The visible text of a page, roughly (tags dropped, entities decoded)."""
+    page = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", page, flags=re.S)
+    return html.unescape(re.sub(r"<[^>]+>", " ", page))
+
+
+def nth_working_day_after(day: dt.date, n: int) -> dt.date:
+    """Worked out from the State Council's arrangement (chinese_calendar), not from the engine."""
+    while n:
+        day += dt.timedelta(days=1)
+        if chinese_calendar.is_workday(day):
+            n -= 1
+    return day
+
+
+@pytest.fixture(scope="module")
+def client():
+    with TestClient(service.app) as c:
+        yield c
+
+
+def kb_text(document: str, eid: str) -> str:
+    data = yaml.safe_load((ROOT / "kb" / "documents" / f"{document}.yaml").read_text(encoding="utf-8"))
+    for p in data["provisions"]:
+        if p["eid"] == eid:
+            return p["text"]
+    raise KeyError(eid)
+
+
+# --------------------------------------------------------------------------- the empty form
+
+
+def test_empty_form_asks_for_the_request_in_chinese(client):
+    r = client.get("/")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    page = r.text
+    assert '<html lang="zh-CN">' in page
+    vocab = yaml.safe_load((ROOT / "kb" / "vocabulary.yaml").read_text(encoding="utf-8"))
+    for j in vocab["jurisdictions"]:  # the choices come from the vocabulary
+        assert f'<option value="{j["id"]}"' in page and j["name"] in page
+    for event, name in vocab["event_types"].items():
+        assert f'value="{event}"' in page and html.escape(name) in page
+    assert 'id="answer"' not in page
+    assert 'method="get"' in page  # the URL carries the request
+
+
+def test_page_loads_nothing_from_outside(client):
+    for path in ("/", url(EXAMPLE), "/provisions", "/provisions/nhc-2018-1/art_11__para_1"):
+        page = client.get(path).text
+        refs = re.findall(r'(?:src|href|action)="([^"]*)"', page)
+        assert refs, path
+        outside = [r for r in refs if re.match(r"^(https?:)?//", r)]
+        assert not outside, (path, outside)
+        assert "@import" not in page and "fonts.googleapis" not in page
+    for name in ("app.css", "print.css", "app.js"):
+        body = client.get(f"/static/{name}").text
+        assert not re.search(r"url\(\s*['\"]?(https?:)?//", body), name
+        assert "http://" not in body and "https://" not in body, name
+
+
+# --------------------------------------------------------------------------- the README's example
+
+
+def test_form_query_is_the_readme_example():
+    form = webform.parse_query(EXAMPLE)
+    example = yaml.safe_load((ROOT / "examples" / "request.yaml").read_text(encoding="utf-8"))
+    example["events"] = [{**e, "date": str(e["date"])} for e in example["events"]]
+    example["as_of"] = str(example["as_of"])
+    example["institution"].pop("tcm")  # false is the default; the form sends only what was ticked
+    assert form.errors == {}
+    assert form.request == example
+
+
+def test_example_answer_on_one_screen(client):
+    r = client.get(url(EXAMPLE))
+    assert r.status_code == 200
+    page = r.text
+    due = nth_working_day_after(dt.date(2025, 3, 3), 15)  # 《办法》第十一条: 15个工作日内
+    assert due == dt.date(2025, 3, 24)
+    verdict = re.search(r'<p class="verdict[^"]*" id="verdict">(.*?)</p>', page).group(1)
+    assert due.isoformat() in verdict and "备案" in verdict and "限制类技术" in verdict
+    # the sections in the order a person acts on them
+    titles = re.findall(r'<section class="sec sec-(\w+)">', page)
+    assert titles[0] == "now"
+    assert titles.index("now") < titles.index("to_confirm") < titles.index("ongoing")
+    now = page[page.index('class="sec sec-now"'):page.index('class="sec sec-to_confirm"')]
+    assert "还剩 14 天" in now  # 2025-03-10 -> 2025-03-24
+    assert "核发《医疗机构执业许可证》" in now  # the addressee
+    assert now.count('type="checkbox"') >= 3  # the materials as a checklist (第十一条第一款 lists three)
+    assert "第十一条第一款" in now
+    # no ids or Python values shown to people
+    visible = text_of(page[page.index('id="answer"'):page.index('id="ask"')])
+    for leak in ("None", "file-restricted-technology", "art_11", "license_issuer", "pending", "Traceback"):
+        assert leak not in visible, leak
+
+
+def test_every_citation_quotes_and_links_to_its_full_text(client):
+    page = client.get(url(EXAMPLE)).text
+    cites = re.findall(r'<details class="cite">(.*?)</details>', page, flags=re.S)
+    assert len(cites) >= 10
+    seen = set()
+    for c in cites:
+        quote = html.unescape(re.search(r"<blockquote>(.*?)</blockquote>", c, flags=re.S).group(1))
+        href = re.search(r'<a class="full" href="/provisions/([^/"]+)/([^"]+)"', c)
+        assert href, c
+        doc, eid = href.groups()
+        assert quote.strip() and quote in kb_text(doc, eid) + kb_text(doc, eid)  # verbatim
+        seen.add((doc, eid))
+    for doc, eid in sorted(seen)[:6]:
+        full = client.get(f"/provisions/{doc}/{eid}")
+        assert full.status_code == 200
+        assert html.escape(kb_text(doc, eid), quote=False).split("\n")[0] in full.text
+
+
+def test_provision_page_shows_the_article_with_the_cited_part_marked(client):
+    r = client.get("/provisions/nhc-2018-1/art_11__para_1")
+    assert r.status_code == 200
+    page = r.text
+    assert "第十一条第一款" in page and "《医疗技术临床应用管理办法》" in page
+    assert "<mark>" in page
+    assert html.escape(kb_text("nhc-2018-1", "art_11__para_2"), quote=False)[:30] in page  # the rest of the article
+    assert 'href="/provisions/nhc-2018-1/art_10"' in page and 'href="/provisions/nhc-2018-1/art_12"' in page
+    whole = client.get("/provisions/nhc-2018-1")
+    assert whole.status_code == 200 and html.escape(kb_text("nhc-2018-1", "art_49"), quote=False)[:20] in whole.text
+    index = client.get("/provisions").text
+    for doc in ("nhc-2018-1", "cq-2019-61", "hn-2018-11", "sh-2024-13", "jl-2021"):
+        assert f'href="/provisions/{doc}"' in index
+
+
+def test_unknown_provision_is_a_chinese_404(client):
+    for path in ("/provisions/nhc-2018-1/art_999", "/provisions/xx-1", "/provisions/xx-1/art_1"):
+        r = client.get(path)
+        assert r.status_code == 404 and r.headers["content-type"].startswith("text/html")
+        assert "未找到" in r.text
+
+
+# --------------------------------------------------------------------------- missing facts
+
+
+def test_missing_fact_is_asked_and_answering_it_decides(client):
+    page = client.get(url(SHANGHAI_ENDOSCOPY)).text
+    assert '<form class="missing"' in page
+    missing = page[page.index('<form class="missing"'):page.index("</form>", page.index('<form class="missing"'))]
+    assert 'name="grade"' in missing and "手术分级" in missing
+    # the form keeps everything else, so answering submits the whole request again
+    for k, v in SHANGHAI_ENDOSCOPY:
+        assert f'name="{k}" value="{html.escape(v)}"' in missing
+    assert 'class="field ask" id="q-grade"' in page  # highlighted in the main form too
+    assert "尚不能确定" in re.search(r'id="verdict">(.*?)</p>', page).group(1)
+    # Shanghai's catalogue lists digestive endoscopy at grade 4 only (sh-2024-13 附件)
+    at4 = client.get(url(SHANGHAI_ENDOSCOPY + [("grade", "4")])).text
+    at2 = client.get(url(SHANGHAI_ENDOSCOPY + [("grade", "2")])).text
+    for answered in (at4, at2):
+        assert "该技术的手术分级是几级" not in answered and 'class="field ask" id="q-grade"' not in answered
+    assert 'class="class cls-restricted"' in at4
+    assert 'class="class cls-restricted"' not in at2
+
+
+def test_questions_asked_only_where_a_rule_uses_them(client):
+    from engine.kb.loader import knowledge_base
+    kb = knowledge_base()
+    used = {f for r in kb.rules for f in r.facts_used}
+    page = client.get("/").text
+    for name in ("major_ethical_risk", "unapproved_product", "radiation", "first_in_jurisdiction"):
+        path = f"technology.{name}"
+        assert (f'id="q-{name}"' in page) == (path in used), name
+        if path in used:
+            docs = {r.document for r in kb.rules if path in r.facts_used}
+            where = {j.id for j in kb.vocabulary.jurisdictions if docs & set(j.documents)}
+            shown = re.search(rf'data-where="([^"]*)" id="q-{name}"', page).group(1).split()
+            assert set(shown) == where, name
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize("pairs, field, words", [
+    ([("as_of", "2025-02-30")], "as_of", "不是存在的日期"),
+    ([("as_of", "10/03/2025")], "as_of", "年-月-日"),
+    ([("grade", "7")], "grade", "1 至 4"),
+    ([("level", "9")], "level", "未定级"),
+    ([("in_use_since", "2017-13-01")], "in_use_since", "不是存在的日期"),
+])
+def test_bad_input_is_shown_beside_its_field_in_chinese(client, pairs, field, words):
+    base = dict(EXAMPLE)
+    base.update(dict(pairs))
+    r = client.get(url(list(base.items()) + [("ev", "first_clinical_use"), ("ed", "2025-03-03")]))
+    assert r.status_code == 422 and r.headers["content-type"].startswith("text/html")
+    err = re.search(rf'<p class="err" id="err-{field}" role="alert">(.*?)</p>', r.text)
+    assert err, r.text[:2000]
+    assert words in html.unescape(err.group(1))
+    assert re.search(r"[\u4e00-\u9fff]", err.group(1))
+    assert 'id="answer"' not in r.text
+    for leak in ("Traceback", "None", "is not", "allowed:"):
+        assert leak not in text_of(r.text), leak
+
+
+def test_missing_jurisdiction_and_half_filled_event(client):
+    r = client.get(url([("tech", "PCI"), ("ev", "first_clinical_use"), ("ed", ""), ("ev", ""), ("ed", "2025-03-01")]))
+    assert r.status_code == 422
+    assert "请选择所在地区" in r.text
+    assert "请填写事件日期" in r.text and "请选择事件类型" in r.text
+    # an impossible event date found by the engine lands on its own row
+    pairs = [p for p in EXAMPLE if p[0] not in ("ev", "ed")] + [("ev", ""), ("ed", ""), ("ev", "first_clinical_use"), ("ed", "2025-02-30")]
+    form = webform.parse_query(pairs)
+    assert form.request is not None
+    from engine import InvalidRequest, decide
+    with pytest.raises(InvalidRequest) as exc:
+        decide(form.request)
+    webform.engine_errors(form, exc.value.errors)
+    assert "ev.1" in form.errors and "2025-02-30" in form.events[1].error
+
+
+def test_a_failure_is_a_chinese_page_without_a_traceback(client, monkeypatch):
+    import engine
+
+    def boom(request):
+        raise RuntimeError("secret internal detail")
+    monkeypatch.setattr(engine, "decide", boom)
+    r = client.get(url(EXAMPLE))
+    assert r.status_code == 500 and r.headers["content-type"].startswith("text/html")
+    assert "内部错误" in r.text and "secret" not in r.text and "Traceback" not in r.text
+
+
+def test_catalogue_code_in_the_technology_field(client):
+    page = client.get(url([("jurisdiction", "hunan"), ("tech", "S19"), ("as_of", "2025-03-10")])).text
+    assert "冠心病介入治疗技术" in page and 'class="class cls-restricted"' in page
+
+
+# --------------------------------------------------------------------------- flowchart, static files, downloads
+
+
+def test_highlighted_chart_of_the_case(client):
+    page = client.get(url(EXAMPLE)).text
+    src = html.unescape(re.search(r'<img src="(/chart\.svg\?[^"]+)"', page).group(1))
+    r = client.get(src)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("image/svg+xml")
+    svg = html.unescape(r.text)
+    assert "<svg" in svg and "本例" in svg and "2025-03-24" in svg
+    assert client.get("/chart.svg?jurisdiction=hunan&chart=nope").status_code == 404
+    assert client.get("/chart.svg").status_code == 422
+
+
+def test_static_files(client):
+    for name, kind in (("app.css", "text/css"), ("print.css", "text/css"), ("app.js", "text/javascript"), ("icon.svg", "image/svg+xml")):
+        r = client.get(f"/static/{name}")
+        assert r.status_code == 200 and r.headers["content-type"].startswith(kind), name
+    for bad in ("/static/nope.css", "/static/..%2Fweb.py", "/static/web.py"):
+        assert client.get(bad).status_code == 404, bad
+    assert "@page" in client.get("/static/print.css").text and "A4" in client.get("/static/print.css").text
+
+
+def test_page_is_not_in_the_api_description(client):
+    paths = client.get("/openapi.json").json()["paths"]
+    assert "/" not in paths and "/export" not in paths and not any(p.startswith("/provisions") for p in paths)
+
+
+@pytest.mark.parametrize("fmt, kind, suffix", [
+    ("docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document", ".docx"),
+    ("md", "text/markdown", ".md"), ("csv", "text/csv", ".csv"), ("ics", "text/calendar", ".ics"),
+    ("text", "text/plain", ".txt"), ("json", "application/json", ".json"),
+])
+def test_downloads_carry_the_same_answer(client, fmt, kind, suffix):
+    page = client.get(url(EXAMPLE)).text
+    link = html.unescape(re.search(rf'<a class="dl" href="(/export\?fmt={fmt}&[^"]+)"', page).group(1))
+    r = client.get(link)
+    assert r.status_code == 200 and r.headers["content-type"].startswith(kind), r.headers
+    disposition = r.headers["content-disposition"]
+    assert disposition.startswith("attachment;") and "filename*=UTF-8''" in disposition
+    assert urllib.parse.unquote(disposition.split("filename*=UTF-8''")[1]).endswith(suffix)
+    due = nth_working_day_after(dt.date(2025, 3, 3), 15)
+    if fmt == "docx":
+        import io
+
+        import docx
+        doc = docx.Document(io.BytesIO(r.content))
+        body = "\n".join(p.text for p in doc.paragraphs) + "".join(c.text for t in doc.tables for row in t.rows for c in row.cells)
+        assert due.isoformat() in body
+    elif fmt == "ics":
+        import icalendar
+        cal = icalendar.Calendar.from_ical(r.content)
+        starts = {ev.decoded("dtstart") for ev in cal.walk("VEVENT")}
+        assert due in {d if isinstance(d, dt.date) and not isinstance(d, dt.datetime) else d.date() for d in starts}
+    elif fmt == "json":
+        assert any(o["due"] == due.isoformat() for o in r.json()["obligations"])
+    else:
+        assert due.isoformat() in r.content.decode("utf-8")
+
+
+def test_download_needs_a_valid_query(client):
+    assert client.get("/export?fmt=docx").status_code == 422
+    assert client.get("/export?fmt=exe&jurisdiction=hunan").status_code == 404
+    bad = client.get(url([("fmt", "md"), ("jurisdiction", "hunan"), ("as_of", "2025-02-30")], "/export"))
+    assert bad.status_code == 422 and "查询不完整" in bad.text
+
+
+def test_overlong_input_is_reported_not_cut(client):
+    pairs = [p for p in EXAMPLE if p[0] not in ("tech", "ev", "ed")] + [("tech", "甲" * 201)]
+    r = client.get(url(pairs))
+    assert r.status_code == 422 and "技术名称过长" in r.text
+    many = [p for p in EXAMPLE if p[0] not in ("ev", "ed")] + [("ev", "patient_discharged"), ("ed", "2025-01-02")] * 150
+    r = client.get(url(many))
+    assert r.status_code == 422 and 'id="answer"' not in r.text and "事件最多 100 项" in r.text
+    assert len(re.findall(r'class="ev-row field', r.text)) == webform.MAX_EVENT_ROWS + webform.EXTRA_EVENT_ROWS
