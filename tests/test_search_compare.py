@@ -85,6 +85,9 @@ def test_labels_name_provisions():
     hn = get_document("hn-2018-11")
     assert provision_by_ref(hn, "二、（二）") == "sec_2__subsec_2"
     assert provision_by_ref(hn, "二、(二)") == "sec_2__subsec_2"   # ASCII parentheses
+    # Jilin prints 第四十一条 twice (seeds README): the label is ambiguous, both eIds are named
+    with pytest.raises(ValueError, match="art_41, art_41_2"):
+        provision_by_ref(get_document("jl-2021"), "第四十一条")
 
 
 def test_cli_kb_show_takes_a_chinese_label_and_search_exit_codes():

@@ -136,6 +136,8 @@ def test_provision_by_chinese_label(client):
     assert r.status_code == 200, r.text
     assert r.json()["eid"] == "art_11__para_1"
     assert client.get("/v1/documents/nhc-2018-1/provisions/" + quote("第九十九条")).status_code == 404
+    twice = client.get("/v1/documents/jl-2021/provisions/" + quote("第四十一条"))   # Jilin's two 第四十一条
+    assert twice.status_code == 422 and "art_41_2" in twice.json()["errors"][0]["message"]
 
 
 # --------------------------------------------------------------------------- compare

@@ -102,6 +102,17 @@ def _effective(doc: Document, eid: str, cache: dict[str, str]) -> str:
     return cache[eid]
 
 
+_FOLDED: dict[int, tuple[Document, dict[str, str]]] = {}
+
+
+def _folded(doc: Document) -> dict[str, str]:
+    """The cache of folded effective texts of a loaded document (kept while that document object lives)."""
+    hit = _FOLDED.get(id(doc))
+    if hit is None or hit[0] is not doc:
+        hit = _FOLDED[id(doc)] = (doc, {})
+    return hit[1]
+
+
 def _deepest(doc: Document, eid: str, terms: list[str], cache: dict[str, str]) -> list[str]:
     """The most specific provisions under (and including) `eid` whose text holds a word."""
     out: list[str] = []
@@ -131,7 +142,7 @@ def search(text: str, document_ids: list[str] | None = None, limit: int | None =
     hits: list[Hit] = []
     for d_index, doc_id in enumerate(order):
         doc = docs[doc_id]
-        cache: dict[str, str] = {}
+        cache = _folded(doc)
         for p_index, top in enumerate(doc.top_level()):
             body = _effective(doc, top.eid, cache)
             if not all(t in body for t in terms):

@@ -229,7 +229,7 @@ async def document_detail(document: str, as_of: str | None = Query(None, descrip
 
 
 @app.get("/v1/documents/{document}/provisions/{eid}", summary="One provision: Chinese label, verbatim text, children",
-         responses={200: {"description": "The provision", "content": json_content("Provision")}, **error_responses(404, 503)})
+         responses={200: {"description": "The provision", "content": json_content("Provision")}, **error_responses(404, 422, 503)})
 async def provision_detail(document: str, eid: str):
     return json_response(await on_engine(get_provision, document, eid))
 
