@@ -8,6 +8,7 @@ the whole input.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -96,23 +97,30 @@ def test_a_killed_batch_leaves_nothing_running_and_resumes(data, tmp_path, sig):
     out.write_text("previous result\n", encoding="utf-8")
     partial = tmp_path / "out.jsonl.partial"
     proc = _batch(str(src), "-o", str(out), "--workers", "2")
-    deadline = time.monotonic() + 300
-    while not (partial.exists() and partial.stat().st_size > 0):
-        assert proc.poll() is None, "the batch ended before it could be killed"
-        assert time.monotonic() < deadline
-        time.sleep(0.02)
-    helpers = _descendants(proc.pid)
-    assert len(helpers) >= 2            # the workers, the forkserver, the resource tracker
-    proc.send_signal(sig)
-    code = proc.wait(30)
-    err = proc.stderr.read().decode(errors="replace")
-    if sig == signal.SIGTERM:
-        assert code == 128 + signal.SIGTERM, err
-        assert "--resume" in err and "Traceback" not in err
-    deadline = time.monotonic() + 10
-    while _alive(helpers) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not _alive(helpers), f"processes left running after {sig.name}"
+    helpers: set[int] = set()
+    try:
+        deadline = time.monotonic() + 300
+        while not (partial.exists() and partial.stat().st_size > 0):
+            assert proc.poll() is None, "the batch ended before it could be killed"
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        helpers = _descendants(proc.pid)
+        assert len(helpers) >= 2            # the workers, the forkserver, the resource tracker
+        proc.send_signal(sig)
+        code = proc.wait(30)
+        err = proc.stderr.read().decode(errors="replace")
+        if sig == signal.SIGTERM:
+            assert code == 128 + signal.SIGTERM, err
+            assert "--resume" in err and "Traceback" not in err
+        deadline = time.monotonic() + 10
+        while _alive(helpers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not _alive(helpers), f"processes left running after {sig.name}"
+    finally:   # whatever failed above, leave nothing running
+        for pid in _alive(helpers | {proc.pid}):
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+        proc.wait(10)
 
     assert out.read_text(encoding="utf-8") == "previous result\n"      # the previous output is intact
     done = partial.read_bytes()

@@ -229,6 +229,20 @@ def test_http_query_and_path_oddities(client, url):
         _assert_error_shape(r.json(), r.status_code)
 
 
+@pytest.mark.parametrize("name, text, expect", YAML_CASES, ids=[c[0] for c in YAML_CASES])
+@pytest.mark.parametrize("url", ["/v1/decisions", "/v1/decisions/batch"])
+def test_http_yaml_bodies(client, name, text, expect, url):
+    """The same YAML as the CLI reads, sent as `application/yaml` (alone, and as a batch's only request)."""
+    if url.endswith("batch"):
+        text = "requests:\n  - " + text.replace("\n", "\n    ") if not text.startswith("[") else "requests: " + text
+    r = client.post(url, content=text.encode(), headers={"content-type": "application/yaml"})
+    assert r.status_code < 500, (r.status_code, r.text[:300])
+    body = r.json()
+    if r.status_code == 200:     # a batch answers an invalid request in place
+        body = body["responses"][0]
+    _assert_error_shape(body, r.status_code)
+
+
 # --------------------------------------------------------------------------- hypothesis: random hostile values
 
 

@@ -80,6 +80,9 @@ def parse_yaml(body: bytes) -> Any:
         raise error(400, f"malformed YAML: {getattr(exc, 'problem', None) or type(exc).__name__}{where}") from None
     except RecursionError:
         raise error(400, "malformed YAML: nested too deeply") from None
+    except ValueError as exc:  # an integer past Python's 4,300-digit conversion limit
+        message = "an integer with too many digits" if "integer string conversion" in str(exc) else str(exc)
+        raise error(400, f"malformed YAML: {message}") from None
     if _depth_exceeds(data, MAX_DEPTH):
         raise error(422, f"nested more than {MAX_DEPTH} levels deep")
     _json_compatible(data)
