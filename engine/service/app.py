@@ -88,6 +88,7 @@ from engine.service.resources import (
     list_documents,
 )
 from engine.service.web import router as web_router
+from engine.service.webcompare import router as webcompare_router
 from engine.service.worker import on_engine, shutdown_executor
 
 log = logging.getLogger("engine.service.app")
@@ -126,6 +127,7 @@ def openapi_document() -> dict:
 
 app.openapi = openapi_document  # type: ignore[method-assign]
 app.include_router(web_router)  # the page for people: GET /, /provisions/…, /export (engine.service.web)
+app.include_router(webcompare_router)  # the page's case in every jurisdiction: GET /compare (engine.service.webcompare)
 install_docs(app)
 
 
