@@ -14,8 +14,8 @@ wrap the message in a Closure, parse the whole fact back from JSON, call the act
 serialise the session state and parse the next message (about 19 JSON round trips and 35
 clock reads per decision); here the fired rule is read from the head of the action's JSON
 (`{"r_12":{...`) and nothing is parsed or re-serialised. The actions registered with the
-rulesets are still the trivial recorders durable_rules requires; they are what its own
-background dispatch would run.
+rulesets are still the trivial functions durable_rules requires (each names its rule); they
+are what durable_rules' own host would call.
 
 Opening a session costs durable_rules time in proportion to the size of the ruleset (it
 allocates and clears every join node's memory: ~90 µs for all 175 rules, more than the
