@@ -1,13 +1,21 @@
 """Load test of the HTTP service (not a test: prints figures).
 
 Starts the service the way `medtech serve` does (engine.service.app.run -> uvicorn, N worker
-processes) on a free loopback port, drives POST /v1/decisions at a fixed concurrency for a fixed
-time with a realistic mix of requests across the five jurisdictions, and prints requests/s,
-latency percentiles, unexpected statuses and the server's memory before and after. Traffic stays
-on 127.0.0.1; the server is stopped at the end.
+processes) on a free loopback port, drives POST /v1/decisions for a fixed time with a realistic
+mix of requests across the five jurisdictions, and prints requests/s, latency percentiles,
+unexpected statuses and the server's memory before and after. Traffic stays on 127.0.0.1; the
+server is stopped at the end.
 
     python benchmarks/load.py [--seconds 30] [--concurrency 32] [--workers 2] [--access-log]
+    python benchmarks/load.py --rate 2000 [--connections 64] ...
     python benchmarks/load.py --batch 1000 [--ndjson] [--concurrency 24]    # POST /v1/decisions/batch
+
+Closed loop (default): --concurrency callers, each sending its next request when the previous
+answer arrives, so a slow server is offered less load. Open loop (--rate R): requests are sent at
+the fixed arrival rate R whatever the server does, over a pool of --connections keep-alive
+connections; each latency runs from the request's scheduled send time (time spent waiting for a
+free connection counts), so a server that falls behind shows it in the percentiles. The client
+reports how late it sent requests, which tells whether the client itself kept up.
 
 With `--batch N` every caller posts batches of N requests to /v1/decisions/batch instead (the
 answer streamed as JSON, or as NDJSON with `--ndjson`); 503s (a worker already answering as many
@@ -17,7 +25,8 @@ The default client is a minimal HTTP/1.1 keep-alive client on asyncio (one conne
 concurrent caller), so that the figures measure the server rather than the client library;
 `--client httpx` uses httpx.AsyncClient instead.
 
-Target on a 2-core machine: >= 800 decisions/s with p99 < 50 ms.
+Targets on a 2-core machine: closed loop >= 800 decisions/s with p99 < 50 ms; open loop
+`--rate 2000 --workers 2` on the default back end with p99 <= 20 ms.
 """
 from __future__ import annotations
 
@@ -387,11 +396,95 @@ async def drive(port: int, seconds: float, concurrency: int, client: str, warmup
             **counts, "unexpected_by_status": unexpected, "peak_rss_kib": peak[0]}
 
 
+async def drive_open(port: int, seconds: float, rate: float, connections: int, warmup: float) -> dict:
+    """Open loop: request k is due at start + k/rate, sent on the first free connection."""
+    mix = [(json.dumps(r, ensure_ascii=False).encode(), invalid) for r, invalid in request_mix(5000)]
+    latencies: list[float] = []
+    late: list[float] = []
+    counts = {"ok": 0, "intended_422": 0, "unexpected": 0}
+    unexpected: dict[str, int] = {}
+    idle: asyncio.Queue = asyncio.Queue()
+    for _ in range(connections):
+        conn = RawConnection("127.0.0.1", port)
+        await conn._connect()
+        idle.put_nowait(conn)
+    loop = asyncio.get_running_loop()
+    start = loop.time() + 0.05
+    measure_from = start + warmup
+    stop = measure_from + seconds
+    pending: set = set()
+    peak, finished_event = [0], asyncio.Event()
+
+    async def sample_memory():   # the server's RSS every half second until the last answer
+        while not finished_event.is_set():
+            peak[0] = max(peak[0], rss_kib(SERVER_PID[0])) if SERVER_PID[0] else 0
+            await asyncio.sleep(0.5)
+
+    sampler = asyncio.ensure_future(sample_memory())
+
+    async def one(k: int, due: float) -> None:
+        conn = await idle.get()
+        sent = loop.time()
+        body, invalid = mix[k % len(mix)]
+        try:
+            status, _data = await conn.request("POST", "/v1/decisions", body)
+        except (OSError, ConnectionError, asyncio.IncompleteReadError):
+            status = 0
+            await conn.close()
+        done = loop.time()
+        idle.put_nowait(conn)
+        if due < measure_from:
+            return
+        latencies.append(done - due)
+        late.append(sent - due)
+        if status == 200 and not invalid:
+            counts["ok"] += 1
+        elif status == 422 and invalid:
+            counts["intended_422"] += 1
+        else:
+            counts["unexpected"] += 1
+            key = f"{status} ({'invalid' if invalid else 'valid'} request)"
+            unexpected[key] = unexpected.get(key, 0) + 1
+
+    k = 0
+    while True:
+        due = start + k / rate
+        if due >= stop:
+            break
+        now = loop.time()
+        if due > now:
+            await asyncio.sleep(due - now)
+        task = asyncio.ensure_future(one(k, due))
+        pending.add(task)
+        task.add_done_callback(pending.discard)
+        k += 1
+    if pending:
+        await asyncio.wait(pending, timeout=30)
+    finished = loop.time()
+    finished_event.set()
+    await sampler
+    while not idle.empty():
+        await idle.get_nowait().close()
+    latencies.sort()
+    late.sort()
+
+    def pct(values: list[float], p: float) -> float:
+        return values[min(len(values) - 1, int(p * len(values)))] * 1000 if values else float("nan")
+
+    elapsed = max(seconds, finished - measure_from)
+    return {"requests": len(latencies), "seconds": elapsed, "rps": len(latencies) / elapsed,
+            "p50_ms": pct(latencies, 0.50), "p90_ms": pct(latencies, 0.90), "p99_ms": pct(latencies, 0.99),
+            "max_ms": latencies[-1] * 1000 if latencies else 0, "late_p99_ms": pct(late, 0.99),
+            **counts, "unexpected_by_status": unexpected, "peak_rss_kib": peak[0]}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=float, default=30.0, help="measured duration (default 30)")
     ap.add_argument("--warmup", type=float, default=2.0, help="unmeasured warm-up before it (default 2)")
-    ap.add_argument("--concurrency", type=int, default=32)
+    ap.add_argument("--concurrency", type=int, default=32, help="closed loop: concurrent callers (default 32)")
+    ap.add_argument("--rate", type=float, default=None, help="open loop: requests per second, sent on schedule")
+    ap.add_argument("--connections", type=int, default=64, help="open loop: keep-alive connections (default 64)")
     ap.add_argument("--workers", type=int, default=2, help="server processes (default 2)")
     ap.add_argument("--client", choices=["raw", "httpx"], default="raw")
     ap.add_argument("--access-log", action="store_true", help="keep uvicorn's access log on (as `medtech serve`)")
@@ -411,7 +504,10 @@ def main(argv: list[str] | None = None) -> int:
         time.sleep(1.0)  # let every worker finish its warm-up
         rss_before = rss_kib(proc.pid)
         cpu_server, cpu_client, cpu_all = cpu_seconds(proc.pid), time.process_time(), machine_cpu()
-        result = asyncio.run(drive(port, args.seconds, args.concurrency, args.client, args.warmup, args.batch, args.ndjson))
+        if args.rate:
+            result = asyncio.run(drive_open(port, args.seconds, args.rate, args.connections, args.warmup))
+        else:
+            result = asyncio.run(drive(port, args.seconds, args.concurrency, args.client, args.warmup, args.batch, args.ndjson))
         cpu_server, cpu_client = cpu_seconds(proc.pid) - cpu_server, time.process_time() - cpu_client
         cpu_all = machine_cpu() - cpu_all
         rss_after = rss_kib(proc.pid)
@@ -423,8 +519,11 @@ def main(argv: list[str] | None = None) -> int:
             proc.kill()
             proc.wait()
 
+    load = (f"open loop at {args.rate:.0f} requests/s over {args.connections} connections" if args.rate
+            else f"closed loop, client {args.client}, concurrency {args.concurrency}"
+            + (f", batches of {args.batch}" if args.batch else ""))
     print(f"server: back end {args.backend}, {args.workers} worker process(es), access log {'on' if args.access_log else 'off'}; "
-          f"client: {args.client}, concurrency {args.concurrency}; {os.cpu_count()} CPU(s)")
+          f"load: {load}; {os.cpu_count()} CPU(s)")
     if args.batch:
         decisions = result["ok"] * args.batch
         print(f"batches:     {result['ok']} of {args.batch} requests answered ({'NDJSON' if args.ndjson else 'JSON'}, "
@@ -436,6 +535,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"throughput:  {result['rps']:.0f} requests/s")
     print(f"latency:     p50 {result['p50_ms']:.1f} ms, p90 {result['p90_ms']:.1f} ms, "
           f"p99 {result['p99_ms']:.1f} ms, max {result['max_ms']:.1f} ms")
+    if args.rate:
+        print(f"client:      p99 send delay behind schedule {result['late_p99_ms']:.1f} ms "
+              f"(waiting for a free connection, or the client itself falling behind)")
     if not args.batch:
         print(f"answers:     {result['ok']} decisions (200), {result['intended_422']} intended 422s, "
               f"{result['unexpected']} errors {result['unexpected_by_status'] or ''}")

@@ -180,17 +180,36 @@ def test_downloads_from_the_page(page, base):
     assert "2025-03-24" in body
 
 
-def test_docs_page_works_offline_if_there_is_one(page, base):
-    import httpx
-    docs = httpx.get(base + "/docs", timeout=30)
-    if docs.status_code == 404:
-        pytest.skip("this service has no /docs page")
-    if "cdn.jsdelivr.net" in docs.text:
-        pytest.skip("/docs is FastAPI's default Swagger UI from a CDN; serving it offline is another change")
+def test_docs_pages_work_offline(page, base):
+    # Swagger UI and ReDoc come from the project (engine.service.docs); the fixture refuses and
+    # reports any request that leaves the service
     resp = page.goto(base + "/docs")
     assert resp.status == 200
+    page.wait_for_selector(".swagger-ui .info .title")
+    assert "medtech-rules" in page.inner_text(".swagger-ui .info .title")
+    page.wait_for_selector(".opblock-summary-path")
+    assert page.locator(".opblock-summary-path").count() >= 10
+    resp = page.goto(base + "/redoc")
+    assert resp.status == 200
+    page.wait_for_selector("text=Answer one decision request", state="attached")
     page.wait_for_load_state("networkidle")
-    # the fixture asserts that nothing was fetched from outside the service
+
+
+def test_compare_view_from_the_answer(page, base):
+    page.goto(base + "/?" + urllib.parse.urlencode([
+        ("as_of", "2025-03-20"), ("jurisdiction", "hunan"), ("level", "3"), ("tech", "质子和重离子加速器放射治疗技术"),
+        ("ev", "first_clinical_use"), ("ed", "2025-03-03"), ("ev", "filing_submitted"), ("ed", "2025-03-12")]))
+    page.click("text=各地对比")
+    page.wait_for_selector("table.cmp")
+    heads = page.locator("table.cmp thead th").all_inner_texts()
+    assert heads == ["事项", "全国", "重庆市", "湖南省", "上海市", "吉林省"]
+    # sh-2024-13 第十六条第一款: Shanghai completes a filing on the spot; elsewhere within 15 working days
+    row = page.locator("table.cmp tr", has=page.locator("strong", has_text="完成备案")).first
+    assert "当场予以备案" in row.inner_text() and "自收到完整备案材料之日起15个工作日内" in row.inner_text()
+    page.uncheck("input[name=cj][value=national]")
+    page.click("text=更新对比")
+    page.wait_for_selector("table.cmp")
+    assert "全国" not in page.locator("table.cmp thead").inner_text()
 
 
 # Compares two PNGs in the browser: both scaled down 4x (smoothing absorbs anti-aliasing), the share of

@@ -218,6 +218,16 @@ def test_unexpected_error_is_one_line(monkeypatch, capsys):
         cli.main(["kb", "schemas"])
 
 
+@pytest.mark.parametrize("flags, logged", [([], False), (["--access-log"], True)])
+def test_serve_access_log_is_off_unless_asked(monkeypatch, flags, logged):
+    from engine import cli
+    from engine.service import app
+    calls = []
+    monkeypatch.setattr(app, "run", lambda *a, **kw: calls.append(kw))
+    assert cli.main(["serve", "--port", "0", *flags]) == 0
+    assert calls == [{"access_log": logged}]
+
+
 def test_console_script_is_installed():
     script = Path(sys.executable).parent / "medtech"
     if script.exists():  # installed by scripts/setup.sh; absent when pytest runs outside the venv

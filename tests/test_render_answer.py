@@ -103,6 +103,15 @@ def test_unknown_vocabulary_ids_are_never_shown():
     assert item["provisions"][0]["cite"] == "《办法》第十一条"
 
 
+def test_prohibited_technique_verdict():
+    # nhc-2018-1 art_9__para_1__item_3: 已经被临床淘汰的 … 禁止应用于临床
+    req = {"as_of": "2025-03-10", "institution": {"jurisdiction": "hunan", "level": 3},
+           "technology": {"name": "某新疗法", "prohibited_grounds": ["obsolete"]}}
+    a = _answer(req)
+    assert a["verdict"].startswith("禁止类技术：不得开展临床应用")
+    assert "须立即不得" not in a["verdict"]
+
+
 def test_full_adds_the_reasoning_without_rule_ids():
     a = _answer(full=True)
     assert a["trace"] and all(t["text"] and not ASCII_WORD.search(t["text"]) for t in a["trace"])

@@ -245,7 +245,7 @@ def test_serve_cli_passes_cors_origins(monkeypatch):
     set_cors_origins(None)
 
 
-@pytest.mark.parametrize("page, asset", [("/docs", "swagger-ui-bundle.js"), ("/redoc", "redoc.standalone.js")])
+@pytest.mark.parametrize("page, asset", [("/docs", "swagger-ui-bundle.js"), ("/redoc", "redoc.js")])
 def test_docs_pages_use_local_assets_only(client, page, asset):
     r = client.get(page)
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
@@ -256,3 +256,6 @@ def test_docs_pages_use_local_assets_only(client, page, asset):
     for url in urls:
         got = client.get(url)
         assert got.status_code == 200 and len(got.content) > 1000, url
+        assert b"cdn.redoc.ly" not in got.content, url
+    if page == "/docs":
+        assert '"validatorUrl": null' in r.text        # no validator badge fetched from swagger.io

@@ -60,7 +60,7 @@ def cmd_serve(args) -> int:
     host = f"[{host}]" if ":" in host else host
     print(f"medtech serve: 网页 http://{host}:{args.port}/ （在浏览器中打开；按 Ctrl+C 停止）", file=sys.stderr, flush=True)
     try:
-        service.run(args.host, args.port, args.workers)
+        service.run(args.host, args.port, args.workers, access_log=args.access_log)
     except SystemExit as exc:  # uvicorn exits 3 when start-up fails (e.g. the port was taken meanwhile)
         return int(exc.code) if isinstance(exc.code, int) else EXIT_CANNOT_LISTEN
     return 0
@@ -75,6 +75,8 @@ def register(sub, juris: str) -> None:
     s.add_argument("--port", type=int, default=8000)
     s.add_argument("--workers", type=_positive, default=1, metavar="N", help="worker processes (default 1)")
     s.add_argument("--backend", choices=_backends(), default=None, help=BACKEND_HELP)
+    s.add_argument("--access-log", action="store_true",
+                   help="log every request (uvicorn's access log) on stdout; off by default (it costs throughput)")
     s.add_argument("--cors-origin", action="append", default=None, metavar="ORIGIN",
                    help="allow browsers on this origin (e.g. https://intranet.example) to call the API; repeatable; off by default")
     s.set_defaults(func=cmd_serve)

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from functools import lru_cache
 
 from engine.inference import backends
 from engine.inference.backends import BACKENDS  # noqa: F401 - re-exported for the CLI
+from engine.inference.citations import citations
 from engine.inference.facts import TECH_BOOLEANS, build_facts
 from engine.inference.lawday import Day, Governance
 from engine.inference.obligations import build as build_obligations
@@ -56,13 +58,19 @@ def _documents(kb, request) -> tuple[list[dict], list[str], list[dict]]:
     return docs, active, warnings
 
 
+@lru_cache(maxsize=1)
+def _catalog_resolve():
+    # imported on first use: the catalogues are not needed to import this module
+    from engine.catalog import resolve
+    return resolve
+
+
 def _resolve(request, day: dt.date):
     tech = request.technology
     if tech is None or not (tech.get("name") or tech.get("code")):
         return None
-    from engine.catalog import resolve
-    res = resolve(name=tech.get("name"), code=tech.get("code"), jurisdiction=request.jurisdiction.id,
-                  as_of=day, surgery_grade=tech.get("surgery_grade")).to_dict()
+    res = _catalog_resolve()(name=tech.get("name"), code=tech.get("code"), jurisdiction=request.jurisdiction.id,
+                             as_of=day, surgery_grade=tech.get("surgery_grade")).to_dict()
     res["by_code"] = bool(tech.get("code")) and not tech.get("name")
     return res
 
@@ -74,8 +82,9 @@ def _fact_view(fact: str, value):
 
 
 def _trace_entry(kb, rule, facts: dict) -> dict:
-    used = {f: _fact_view(f, facts[f]) for f in rule.facts_used if f in facts and not f.startswith("active.")}
-    return {"rule": rule.id, "stage": rule.stage, "facts": used, "citations": [cite(kb, c) for c in rule.spec["citations"]]}
+    cited = citations(kb)
+    used = {f: _fact_view(f, facts[f]) for f in cited.of(rule).trace_facts if f in facts}
+    return {"rule": rule.id, "stage": rule.stage, "facts": used, "citations": cited.cite_all(rule.spec["citations"])}
 
 
 def _missing(kb, undecided, facts_obj, seen: dict) -> None:
@@ -168,6 +177,16 @@ def _technology_warnings(kb, resolution) -> list[dict]:
 STATED_FACTS: dict[str, tuple[str, ...]] = {f"technology.{n}": (f"technology.{n}",) for n in TECH_BOOLEANS}
 
 
+@lru_cache(maxsize=4)
+def _readers(kb) -> dict[str, frozenset]:
+    """fact -> ids of the rules that read it, in their condition or in what they list (`uses`)."""
+    out: dict[str, set] = {}
+    for r in kb.rules:
+        for f in r.facts_used + list(r.spec.get("uses", [])):
+            out.setdefault(f, set()).add(r.id)
+    return {f: frozenset(ids) for f, ids in out.items()}
+
+
 def _unused_facts(kb, req, facts: dict) -> list[dict]:
     """`fact_unused`: a fact the request states (true, or grounds given) that no rule of an applicable
     document reads, in its condition or in what it lists (`uses`)."""
@@ -177,8 +196,9 @@ def _unused_facts(kb, req, facts: dict) -> list[dict]:
         stated["technology.prohibited_grounds"] = ("technology.any_prohibited_ground",) + tuple(
             f"technology.ground.{g}" for g in kb.vocabulary.ids("prohibited_grounds"))
     out = []
+    readers_of = _readers(kb)
     for path, names in stated.items():
-        readers = [r for r in kb.rules if not set(names).isdisjoint(r.facts_used + list(r.spec.get("uses", [])))]
+        readers = [r for r in kb.rules if any(r.id in readers_of.get(n, ()) for n in names)]
         if any(facts.get(doc_fact(r.document)) for r in readers):
             continue
         elsewhere = "、".join(dict.fromkeys(kb.documents[r.document].title for r in readers))

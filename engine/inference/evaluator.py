@@ -1,17 +1,70 @@
 """The pure-Python evaluator of the compiled rules: the oracle for durable_rules, and the
-only back end that can say which unknown facts would change the answer."""
+only back end that can say which unknown facts would change the answer.
+
+Which rules fire is a two-valued question (a rule fires when its condition is certainly
+true; a leaf on a missing fact is never true, whether or not the fact is unknown), so each
+stage's rules are compiled into one generated Python function that reads every fact once
+and tests the conditions with plain `and`/`or`. The three-valued closures
+(`CompiledRule.test`) remain the reference and answer `undecided`.
+"""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from engine.kb import conditions
 from engine.kb.rules import CompiledRule
+
+STAGES = ("classify", "obligation", "authority")
 
 
 @dataclass(frozen=True)
 class Undecided:
     rule: CompiledRule
     unknown: tuple  # the leaves whose facts would decide the rule
+
+
+_MISSING = object()
+_PYOPS = {"eq": "==", "ne": "!=", "in": "in", "not_in": "not in", "gte": ">=", "gt": ">", "lte": "<=", "lt": "<"}
+
+
+def compile_firing(rules: list[CompiledRule], open_facts: frozenset = frozenset()):
+    """One function `facts -> [ids of the rules that fire]` (in the given order) for these rules.
+
+    Same truth as `rule.test(facts, unknown) is True` for every `unknown` (tests/test_evaluator.py).
+    With `open_facts`, the ids of the rules that may still fire: `rule.test(facts, open_facts) is
+    not False`, a comparison on a missing fact of `open_facts` counting as possibly true.
+    """
+    names: dict[str, str] = {}       # fact -> local variable
+    consts: dict[str, object] = {"_M": _MISSING}
+
+    def const(value) -> str:
+        name = f"_c{len(consts)}"
+        consts[name] = value
+        return name
+
+    def expr(node) -> str:
+        if isinstance(node, conditions.Leaf):
+            var = names.setdefault(node.fact, f"v{len(names)}")
+            if node.op == "present":
+                return f"({var} is not _M)"
+            if node.op == "absent":
+                return f"({var} is _M)"
+            if node.value is conditions._UNKNOWN:
+                return "False"
+            value = frozenset(node.value) if node.op in ("in", "not_in") else node.value
+            if node.fact in open_facts:
+                return f"({var} is _M or {var} {_PYOPS[node.op]} {const(value)})"
+            return f"({var} is not _M and {var} {_PYOPS[node.op]} {const(value)})"
+        joiner = " and " if isinstance(node, conditions.All) else " or "
+        return "(" + joiner.join(expr(child) for child in node.items) + ")"
+
+    tests = [f"    if {expr(r.condition)}:\n        out.append({const(r.id)})\n" for r in rules]
+    head = "".join(f"    {var} = get({const(fact)}, _M)\n" for fact, var in names.items())
+    source = "def fire(facts):\n    get = facts.get\n" + head + "    out = []\n" + "".join(tests) + "    return out\n"
+    namespace = dict(consts)
+    exec(compile(source, "<compiled rules>", "exec"), namespace)  # noqa: S102 - code generated from the rule tree above
+    return namespace["fire"]
 
 
 class PureEvaluator:
@@ -21,12 +74,30 @@ class PureEvaluator:
 
     def __init__(self, rules: list[CompiledRule]):
         self.rules = rules
-        self.by_stage = {s: [r for r in rules if r.stage == s] for s in ("classify", "obligation", "authority")}
+        self.by_stage = {s: sorted((r for r in rules if r.stage == s), key=lambda r: r.order) for s in STAGES}
+        self.order = {r.id: r.order for r in rules}
+        self._fire = {s: compile_firing(self.by_stage[s]) for s in STAGES}
+        self._possible: dict[frozenset, Callable[[dict], list[str]]] = {}   # open facts -> compiled (a few per knowledge base)
+        # fact -> the rules of a stage that mention it (only those can be undecided when it is unknown)
+        self._mentioning: dict[str, dict[str, list[CompiledRule]]] = {s: {} for s in STAGES}
+        for s in STAGES:
+            for r in self.by_stage[s]:
+                for f in r.fact_set:
+                    self._mentioning[s].setdefault(f, []).append(r)
+
+    def possible(self, facts: dict, open_facts: frozenset) -> frozenset:
+        """Ids of the rules (of every stage) not certainly false on `facts` when the `open_facts`
+        they lack might take any value: `rule.test(facts, open_facts) is not False`."""
+        if open_facts not in self._possible:
+            self._possible[open_facts] = compile_firing(sorted(self.rules, key=lambda r: r.order), open_facts)
+        return frozenset(self._possible[open_facts](facts))
 
     def fire(self, stages: tuple[str, ...], facts: dict, unknown: frozenset = frozenset()) -> list[str]:
         """Ids of the rules of these stages whose conditions are true, in rule order."""
-        fired = [r for s in stages for r in self.by_stage[s] if r.test(facts, unknown) is True]
-        return [r.id for r in sorted(fired, key=lambda r: r.order)]
+        if len(stages) == 1:
+            return self._fire[stages[0]](facts)
+        fired = [i for s in stages for i in self._fire[s](facts)]
+        return sorted(fired, key=self.order.__getitem__)
 
     def undecided(self, stages: tuple[str, ...], facts: dict, unknown: frozenset = frozenset()) -> list[Undecided]:
         """Rules whose truth depends on facts the request leaves unknown (those in `unknown`).
@@ -37,9 +108,9 @@ class PureEvaluator:
         if not unknown:
             return out
         for s in stages:
-            for r in self.by_stage[s]:
-                if r.fact_set.isdisjoint(unknown):
-                    continue
+            mentioning = self._mentioning[s]
+            candidates = {r.order: r for f in unknown for r in mentioning.get(f, ())}
+            for _, r in sorted(candidates.items()):
                 if r.test(facts, unknown) is None:
                     out.append(Undecided(r, tuple(conditions.relevant_unknowns(r.condition, facts, unknown))))
         return out

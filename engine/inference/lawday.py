@@ -57,6 +57,12 @@ def _varying(kb) -> frozenset:
     return frozenset(f for r in kb.rules for f in r.facts_used if f.startswith(DAY_DEPENDENT))
 
 
+@lru_cache(maxsize=64)
+def _candidates(kb, stages: tuple[str, ...], documents: frozenset) -> tuple[CompiledRule, ...]:
+    """The rules of these stages and documents, in rule order (the same few lists for every decision)."""
+    return tuple(r for r in kb.rules if r.stage in stages and r.document in documents)
+
+
 def _speaking_day(kb, ref: dict) -> dt.date | None:
     return validity.bounds(kb.documents[ref["document"]].dates.get(ref["date"]))[0]
 
@@ -75,9 +81,13 @@ class Governance:
         # is false on these fires on no day, and no day need be evaluated for it
         self.fixed = {k: v for k, v in base_facts.items() if not k.startswith(DAY_DEPENDENT)}
         self.varying = _varying(kb)
+        self._possible_ids: frozenset | None = None
 
     def _possible(self, rule: CompiledRule) -> bool:
-        return rule.test(self.fixed, self.varying) is not False
+        if self._possible_ids is None:   # rule.test(fixed, varying) is not False, for every rule at once
+            from engine.inference.backends import pure
+            self._possible_ids = pure(self.kb).possible(self.fixed, self.varying)
+        return rule.id in self._possible_ids
 
     def _event_dates(self, rule: CompiledRule) -> list[dt.date] | None:
         event = (rule.spec.get("deadline") or {}).get("event")
@@ -101,10 +111,8 @@ class Governance:
         base = self.day_of(self.as_of)
         kept: list[Selected] = []
         early: list[tuple[CompiledRule, dt.date]] = []
-        for rule in self.kb.rules:
-            if rule.stage not in stages or (self.institution_wide_only and not rule.institution_wide):
-                continue
-            if rule.document not in self.documents or not self._possible(rule):
+        for rule in _candidates(self.kb, stages, frozenset(self.documents)):
+            if (self.institution_wide_only and not rule.institution_wide) or not self._possible(rule):
                 continue
             g = rule.governed_by
             if isinstance(g, dict):

@@ -9,36 +9,17 @@ A duty owed per occurrence or per period lists its occurrences up to the next on
 from __future__ import annotations
 
 import datetime as dt
-from functools import lru_cache
 
 from engine.inference import deadlines
+from engine.inference.citations import citations as _citations
 from engine.inference.occurrences import EACH, counting
 from engine.kb import validity
-from engine.kb.rules import CompiledRule, split_ref
+from engine.kb.rules import CompiledRule
 
 
 def cite(kb, ref: str) -> dict:
     """A `document:eid` reference expanded with the provision's label and verbatim text (a fresh dict)."""
-    return _citation(kb, ref).copy()
-
-
-@lru_cache(maxsize=4096)
-def _citation(kb, ref: str) -> dict:
-    doc, eid = split_ref(ref)
-    p = kb.provision(doc, eid)
-    return {"document": doc, "eid": eid, "label": p.label, "quote": p.text}
-
-
-def _unique(items: list) -> list:
-    out = []
-    for x in items:
-        if x not in out:
-            out.append(x)
-    return out
-
-
-def _deadline_key(spec: dict) -> tuple:
-    return tuple(spec.get(k) if not isinstance(spec.get(k), dict) else str(spec.get(k)) for k in ("kind", "days", "months", "event", "date"))
+    return _citations(kb).cite(ref)
 
 
 def _deadline_view(spec: dict, due: deadlines.Due, citations: list[dict], occurrences: list[dict] | None = None) -> dict:
@@ -89,6 +70,7 @@ def build(kb, selected: list, occ: dict, events: dict, as_of: dt.date, *, author
     """Obligations from the rules selected (engine.inference.lawday, in rule order); also whether
     any due date is provisional. `occ`: every date of each event type; `events`: the counted one.
     `authority`: these are the authorities' steps (a passed day is `to_confirm`, not `overdue`)."""
+    cited = _citations(kb)
     groups: dict[tuple, list] = {}
     for sel in selected:
         groups.setdefault((sel.rule.spec["act"], sel.rule.spec["addressee"]), []).append(sel)
@@ -100,7 +82,7 @@ def build(kb, selected: list, occ: dict, events: dict, as_of: dt.date, *, author
         specs: dict[tuple, dict] = {}
         for s in sels:
             spec = s.rule.spec["deadline"]
-            entry = specs.setdefault((_deadline_key(spec), s.triggers, s.no_due), {"spec": spec, "sel": s, "rules": []})
+            entry = specs.setdefault((cited.of(s.rule).deadline_key, s.triggers, s.no_due), {"spec": spec, "sel": s, "rules": []})
             entry["rules"].append(s.rule)
         views = []
         for entry in specs.values():
@@ -111,8 +93,8 @@ def build(kb, selected: list, occ: dict, events: dict, as_of: dt.date, *, author
                 occ_view = [{**label, "due": d.date.isoformat() if d.date else None,
                              "status": deadlines.status(kind, d.date, as_of, False, trigger=d.trigger, authority=authority)} for label, d in occurrences]
                 provisional = provisional or any(d.provisional for _, d in occurrences)
-            refs = _unique([c for r in entry["rules"] for c in (r.spec["deadline"].get("cite") or r.spec["citations"])])
-            views.append((due, entry, _deadline_view(entry["spec"], due, [cite(kb, c) for c in refs], occ_view)))
+            refs = dict.fromkeys(c for r in entry["rules"] for c in cited.of(r).deadline)
+            views.append((due, entry, _deadline_view(entry["spec"], due, cited.cite_all(refs), occ_view)))
         computable = [v for v in views if v[0].date is not None]
         chosen = min(computable, key=lambda v: v[0].date or dt.date.max) if computable else views[0]
         deadline = dict(chosen[2])
@@ -123,20 +105,20 @@ def build(kb, selected: list, occ: dict, events: dict, as_of: dt.date, *, author
         provisional = provisional or any(v[0].provisional for v in views)
         done = any(_done(r, occ, as_of, due.trigger) for r in rules)
         # materials: a rule that replaces others' materials wins
-        replaced = {x for r in rules for x in r.spec.get("replaces_materials_of", [])}
+        replaced = {x for r in rules for x in cited.of(r).replaces_materials_of}
         materials = []
         for r in rules:
             if r.id in replaced:
                 continue
-            for m in r.spec.get("materials", []):
-                materials.append({"id": m["id"], "text": m["text"], "citations": [cite(kb, m["cite"])]})
-        consequences = []
+            for mid, text, ref in cited.of(r).materials:
+                materials.append({"id": mid, "text": text, "citations": [cited.cite(ref)]})
+        consequences, seen = [], set()
         for r in rules:
-            for cons in r.spec.get("consequences", []):
-                item = {"citations": [cite(kb, c) for c in cons["cite"]], "text": cons["text"]}
-                if item not in consequences:
-                    consequences.append(item)
-        citations = [cite(kb, c) for c in _unique([c for r in rules for c in r.spec["citations"]])]
+            for refs_text in cited.of(r).consequences:   # the same references and text: the same consequence
+                if refs_text not in seen:
+                    seen.add(refs_text)
+                    consequences.append({"citations": cited.cite_all(refs_text[0]), "text": refs_text[1]})
+        citations = cited.cite_all(dict.fromkeys(c for r in rules for c in cited.of(r).citations))
         out.append({
             "id": act,
             "action": first.spec["action"],

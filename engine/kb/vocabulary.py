@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from engine.errors import NotFound
 from engine.paths import KB_DIR
@@ -31,10 +31,14 @@ class Vocabulary:
 
     @property
     def jurisdictions(self) -> list[Jurisdiction]:
-        return [
+        return list(self._jurisdictions)
+
+    @cached_property
+    def _jurisdictions(self) -> tuple[Jurisdiction, ...]:   # read on every decision: built once
+        return tuple(
             Jurisdiction(j["id"], j["name"], tuple(j.get("aliases", [])), tuple(j["documents"]), j.get("level", "provincial"))
             for j in self.raw["jurisdictions"]
-        ]
+        )
 
     def local_names(self, jurisdiction_id: str | None, key: str) -> dict[str, str]:
         """`names(key)` with the jurisdiction's own wording where its text has one (上海: 市卫生健康部门)."""

@@ -259,6 +259,8 @@ def _verdict(tech: dict | None, sections: dict, questions: list) -> str:
     if now:
         first = now[0]
         more = f"（另有 {len(now) - 1} 项待办）" if len(now) > 1 else ""
+        if first["action"] == "do_not_use":   # a prohibition, not a step: 不得 reads wrong after 须立即
+            return f"{head}：{label('action_verbs', 'do_not_use', '不得应用于临床')}{more}"
         if first["status"] == "immediate":
             return f"{head}：须立即{_verb_phrase(first)}{more}"
         if first["status"] == "overdue":

@@ -88,6 +88,7 @@ from engine.service.resources import (
     list_documents,
 )
 from engine.service.web import router as web_router
+from engine.service.webcompare import router as webcompare_router
 from engine.service.worker import on_engine, shutdown_executor
 
 log = logging.getLogger("engine.service.app")
@@ -126,6 +127,7 @@ def openapi_document() -> dict:
 
 app.openapi = openapi_document  # type: ignore[method-assign]
 app.include_router(web_router)  # the page for people: GET /, /provisions/…, /export (engine.service.web)
+app.include_router(webcompare_router)  # the page's case in every jurisdiction: GET /compare (engine.service.webcompare)
 install_docs(app)
 
 
@@ -240,10 +242,11 @@ app.include_router(explore_router)  # search, compare, catalogues, technologies 
 # --------------------------------------------------------------------------- running
 
 
-def run(host: str = "127.0.0.1", port: int = 8000, workers: int = 1, *, access_log: bool = True,
+def run(host: str = "127.0.0.1", port: int = 8000, workers: int = 1, *, access_log: bool = False,
         log_level: str = "info") -> None:
     """Serve with uvicorn; `workers=N` runs N processes. SIGTERM/SIGINT shut down gracefully
-    (in-flight requests get up to 5 s)."""
+    (in-flight requests get up to 5 s). `access_log` logs every request (off by default: a log line
+    per request costs throughput; see benchmarks/load.py --access-log)."""
     import uvicorn
     uvicorn.run("engine.service.app:app", host=host, port=port, workers=workers if workers > 1 else None,
                 timeout_graceful_shutdown=5, access_log=access_log, log_level=log_level,

@@ -1,0 +1,80 @@
+"""What a rule contributes to a response, worked out once per knowledge base and process.
+
+A rule's citations, the citations of its deadline, its materials and consequences are fixed
+by the knowledge base; the decision only chooses which rules contribute. So each provision
+reference is expanded once (document, eid, Chinese label, verbatim quote) and each rule's
+lists are resolved once; a response gets its own copies of the small citation dicts (so a
+caller that edits a response cannot change later answers), while the strings they hold are
+shared.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from engine.kb.rules import CompiledRule, split_ref
+
+
+def _quote(kb, ref: str) -> dict:
+    doc, eid = split_ref(ref)
+    p = kb.provision(doc, eid)
+    return {"document": doc, "eid": eid, "label": p.label, "quote": p.text}
+
+
+@dataclass(frozen=True)
+class RuleCitations:
+    """A rule's references (document:eid strings, in order, without repeats) and texts."""
+    citations: tuple[str, ...]
+    deadline: tuple[str, ...]                            # the deadline's own `cite`, else the rule's
+    deadline_key: tuple                                  # identifies the deadline spec among a group's
+    materials: tuple[tuple[str, str, str], ...]          # (id, text, ref)
+    consequences: tuple[tuple[tuple[str, ...], str], ...]  # (refs, text)
+    replaces_materials_of: frozenset
+    trace_facts: tuple[str, ...]                         # the facts its condition reads, as the trace shows them
+
+
+def _deadline_key(spec: dict) -> tuple:
+    return tuple(spec.get(k) if not isinstance(spec.get(k), dict) else str(spec.get(k)) for k in ("kind", "days", "months", "event", "date"))
+
+
+class Citations:
+    """The citation dicts of one knowledge base (see the module docstring)."""
+
+    def __init__(self, kb):
+        self.kb = kb
+        self._quotes: dict[str, dict] = {}
+        self._rules: dict[str, RuleCitations] = {}
+
+    def cite(self, ref: str) -> dict:
+        """A `document:eid` reference expanded with the provision's label and verbatim text (a fresh dict)."""
+        q = self._quotes.get(ref)
+        if q is None:
+            q = self._quotes[ref] = _quote(self.kb, ref)
+        return q.copy()
+
+    def cite_all(self, refs) -> list[dict]:
+        """`cite` for each reference, in order."""
+        return [self.cite(r) for r in refs]
+
+    def of(self, rule: CompiledRule) -> RuleCitations:
+        """The rule's references, resolved once."""
+        out = self._rules.get(rule.id)
+        if out is None:
+            spec = rule.spec
+            deadline = spec.get("deadline") or {}
+            out = self._rules[rule.id] = RuleCitations(
+                citations=tuple(dict.fromkeys(spec["citations"])),
+                deadline=tuple(deadline.get("cite") or spec["citations"]),
+                deadline_key=_deadline_key(deadline),
+                materials=tuple((m["id"], m["text"], m["cite"]) for m in spec.get("materials", [])),
+                consequences=tuple((tuple(c["cite"]), c["text"]) for c in spec.get("consequences", [])),
+                replaces_materials_of=frozenset(spec.get("replaces_materials_of", [])),
+                trace_facts=tuple(f for f in rule.facts_used if not f.startswith("active.")),
+            )
+        return out
+
+
+@lru_cache(maxsize=4)
+def citations(kb) -> Citations:
+    """The citations of `kb` (one per knowledge base and process)."""
+    return Citations(kb)
