@@ -34,7 +34,16 @@ from collections.abc import Generator, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
-from engine.batch_io import MAX_LINE, TOO_LONG, count_lines, open_input, open_output, read_lines, shard_range
+from engine.batch_io import (
+    MAX_LINE,
+    TOO_LONG,
+    check_output,
+    count_lines,
+    open_input,
+    open_output,
+    read_lines,
+    shard_range,
+)
 from engine.errors import BatchInputError, BatchInterrupted, InvalidRequest
 from engine.jsonout import dumps_text
 
@@ -351,15 +360,25 @@ def run_rows(in_path, out_path=None, progress: bool = False, workers: int | None
     total = count_lines(in_path) if progress and _is_path(in_path) else None
     sheet = XlsxWriter() if fmt == "xlsx" else None
     to_stdout = out_path in (None, "-")
+    # as for run_batch: -o naming the input or a missing directory is refused, and the table is
+    # written to OUT.partial, renamed to OUT when complete (removed if the run is interrupted)
+    final = None if to_stdout else check_output(in_path, out_path)
+    partial = None if final is None else final.with_name(final.name + ".partial")
     bar = None
-    with contextlib.ExitStack() as stack:
+    with contextlib.ExitStack() as stack, _Signals() as signals:
         out = None
+        finished = [False]
+        if partial is not None:
+            def discard() -> None:
+                if not finished[0] and partial is not None:
+                    partial.unlink(missing_ok=True)
+            stack.callback(discard)
         if sheet is None:
             if to_stdout:
                 sys.stdout.flush()
                 out = getattr(sys.stdout, "buffer", None) or _TextSink(sys.stdout)
             else:
-                out = stack.enter_context(open(out_path, "wb"))
+                out = stack.enter_context(open(partial, "wb"))  # type: ignore[arg-type]
             out.write(csv_header().encode("utf-8"))
         if progress:
             from tqdm import tqdm
@@ -377,6 +396,7 @@ def run_rows(in_path, out_path=None, progress: bool = False, workers: int | None
                         sheet.add(rows)
                     elif out is not None:
                         out.write(csv_rows(rows).encode("utf-8"))
+                signals.answered = n
                 if bar is not None:
                     bar.update(count)
         except BaseException:
@@ -388,9 +408,13 @@ def run_rows(in_path, out_path=None, progress: bool = False, workers: int | None
                 sys.stdout.buffer.write(sheet.to_bytes())
                 sys.stdout.buffer.flush()
             else:
-                sheet.save(out_path)
+                sheet.save(partial)
         elif out is not None:
             out.flush()
+        if partial is not None and final is not None:
+            finished[0] = True
+            stack.close()          # the file, written out, is closed first
+            os.replace(partial, final)
     return 0
 
 

@@ -186,3 +186,34 @@ def test_a_line_over_the_limit_is_answered_in_place(tmp_path):
     answers = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert len(answers) == 3 and answers[0] == answers[2] and "obligations" in answers[0]
     assert "longer than" in answers[1]["errors"][0]["message"]
+
+
+def test_a_killed_table_export_leaves_the_previous_file_and_nothing_running(data, tmp_path):
+    """`--format csv` is written whole or not at all: SIGTERM keeps the previous file, removes the partial one."""
+    src, _ = data
+    out = tmp_path / "out.csv"
+    out.write_text("previous table\n", encoding="utf-8")
+    partial = tmp_path / "out.csv.partial"
+    proc = _batch(str(src), "-o", str(out), "--format", "csv", "--workers", "2")
+    helpers: set[int] = set()
+    try:
+        deadline = time.monotonic() + 300
+        while not (partial.exists() and partial.stat().st_size > 200):
+            assert proc.poll() is None, "the batch ended before it could be killed"
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        helpers = _descendants(proc.pid)
+        proc.send_signal(signal.SIGTERM)
+        code = proc.wait(30)
+        assert code == 128 + signal.SIGTERM, proc.stderr.read().decode(errors="replace")
+        deadline = time.monotonic() + 10
+        while _alive(helpers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not _alive(helpers)
+    finally:
+        for pid in _alive(helpers | {proc.pid}):
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+        proc.wait(10)
+    assert out.read_text(encoding="utf-8") == "previous table\n"
+    assert not partial.exists()
