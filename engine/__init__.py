@@ -2,6 +2,7 @@
 
 `decide(request) -> response` is the public entry point (see ../shared/contract.md).
 """
+
 from engine.errors import InvalidRequest, KnowledgeBaseError, NotFound
 
 __all__ = ["decide", "InvalidRequest", "KnowledgeBaseError", "NotFound"]

@@ -18,6 +18,7 @@ ordered chunks; each worker serialises its own answers so the parent only does I
 a concurrent.futures ProcessPoolExecutor rather than multiprocessing.Pool: when a worker dies
 (durable_rules is native code) Pool.imap waits forever, the executor reports it.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -81,6 +82,7 @@ def init_worker(parent: int | None = None) -> None:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         threading.Thread(target=_watch_parent, args=(parent,), name="medtech-parent-watch", daemon=True).start()
     from engine.inference.backends import warm_up
+
     try:
         warm_up()
     except Exception:  # noqa: BLE001 - every line will then report the problem in place
@@ -91,6 +93,7 @@ def answer_line(line: bytes | str) -> str:
     """The output line (without newline) for one input line."""
     from engine import decide
     from engine.requestio import loads_json
+
     if line == TOO_LONG:
         return _errors(f"line longer than {MAX_LINE} bytes (a request is far smaller)")
     if isinstance(line, bytes):
@@ -172,8 +175,9 @@ def _stop(pool: ProcessPoolExecutor) -> None:
         manager.join(timeout=2)
 
 
-def answer_blocks(lines: Iterable[bytes], workers: int | None = None, *, chunk_fn=answer_chunk,
-                  total: int | None = None) -> Generator[tuple[int, bytes], None, None]:
+def answer_blocks(
+    lines: Iterable[bytes], workers: int | None = None, *, chunk_fn=answer_chunk, total: int | None = None
+) -> Generator[tuple[int, bytes], None, None]:
     """(number of lines, output block) for consecutive chunks of `lines`, in order.
 
     `lines` may be any iterable (it is read as the work goes, never all at once). Ordered chunks
@@ -197,10 +201,12 @@ def answer_blocks(lines: Iterable[bytes], workers: int | None = None, *, chunk_f
             yield len(chunk), chunk_fn(chunk)
         return
     pending: deque = deque()
-    pool = ProcessPoolExecutor(max_workers=processes, mp_context=_context(), initializer=init_worker,
-                               initargs=(os.getpid(),))
+    pool = ProcessPoolExecutor(
+        max_workers=processes, mp_context=_context(), initializer=init_worker, initargs=(os.getpid(),)
+    )
     done = 0
     try:
+
         def submit() -> None:
             chunk = next(chunks, None)
             if chunk is not None:
@@ -213,8 +219,10 @@ def answer_blocks(lines: Iterable[bytes], workers: int | None = None, *, chunk_f
             try:
                 block = future.result()
             except BrokenProcessPool:
-                raise WorkerDied(f"a worker process died while answering lines {done + 1}-{done + count} or those "
-                                 f"after them (a crash in native code); lines before {done + 1} were answered") from None
+                raise WorkerDied(
+                    f"a worker process died while answering lines {done + 1}-{done + count} or those "
+                    f"after them (a crash in native code); lines before {done + 1} were answered"
+                ) from None
             submit()
             done += count
             yield count, block
@@ -232,6 +240,7 @@ def rows_chunk(lines: list[bytes]) -> bytes:
     from engine.render.answer import build_answer
     from engine.render.errors import error_text
     from engine.render.table import error_row, obligation_rows
+
     out = []
     for line in lines:
         answered = json.loads(answer_line(line))
@@ -280,8 +289,16 @@ def _is_path(source) -> bool:
     return source not in ("-", None) and not hasattr(source, "read")
 
 
-def run_batch(in_path, out_path=None, progress: bool = False, workers: int | None = None, *,
-              shard: tuple[int, int] | None = None, resume: bool = False, require_lines: bool = False) -> int:
+def run_batch(
+    in_path,
+    out_path=None,
+    progress: bool = False,
+    workers: int | None = None,
+    *,
+    shard: tuple[int, int] | None = None,
+    resume: bool = False,
+    require_lines: bool = False,
+) -> int:
     """Answer every line of `in_path` (a path, or "-" for stdin) into `out_path` (stdout when None).
 
     Returns 0 (the exit status for `medtech batch`): every line is answered, errors in place.
@@ -299,7 +316,7 @@ def run_batch(in_path, out_path=None, progress: bool = False, workers: int | Non
     total = count_lines(in_path) if (shard is not None or (progress and _is_path(in_path))) else None
     start, stop = shard_range(total or 0, *shard) if shard is not None else (0, None)
     if _is_path(in_path):
-        open_input(in_path)[0].close()     # BatchInputError now for a missing or unreadable file
+        open_input(in_path)[0].close()  # BatchInputError now for a missing or unreadable file
     if require_lines and _empty(in_path):
         name = in_path if _is_path(in_path) else "<stdin>"
         raise BatchInputError(f"{name}: empty input: no requests (expected one JSON request per line)")
@@ -319,6 +336,7 @@ def run_batch(in_path, out_path=None, progress: bool = False, workers: int | Non
         try:
             if progress:
                 from tqdm import tqdm
+
                 bar = tqdm(total=todo, file=sys.stderr, unit="req", desc="decisions", dynamic_ncols=True)
             blocks = answer_blocks(read_lines(in_path, start, stop), workers, total=todo)
             for count, block in blocks:
@@ -352,8 +370,9 @@ def run_rows(in_path, out_path=None, progress: bool = False, workers: int | None
     import json
 
     from engine.render.table import XlsxWriter, csv_header, csv_rows
+
     if _is_path(in_path):
-        open_input(in_path)[0].close()     # BatchInputError now for a missing or unreadable file
+        open_input(in_path)[0].close()  # BatchInputError now for a missing or unreadable file
     if _empty(in_path):
         name = in_path if _is_path(in_path) else "<stdin>"
         raise BatchInputError(f"{name}: empty input: no requests (expected one JSON request per line)")
@@ -369,9 +388,11 @@ def run_rows(in_path, out_path=None, progress: bool = False, workers: int | None
         out = None
         finished = [False]
         if partial is not None:
+
             def discard() -> None:
                 if not finished[0] and partial is not None:
                     partial.unlink(missing_ok=True)
+
             stack.callback(discard)
         if sheet is None:
             if to_stdout:
@@ -382,7 +403,10 @@ def run_rows(in_path, out_path=None, progress: bool = False, workers: int | None
             out.write(csv_header().encode("utf-8"))
         if progress:
             from tqdm import tqdm
-            bar = stack.enter_context(tqdm(total=total, file=sys.stderr, unit="req", desc="decisions", dynamic_ncols=True))
+
+            bar = stack.enter_context(
+                tqdm(total=total, file=sys.stderr, unit="req", desc="decisions", dynamic_ncols=True)
+            )
         n = 0
         blocks = answer_blocks(read_lines(in_path, 0, None), workers, chunk_fn=rows_chunk, total=total)
         try:
@@ -413,7 +437,7 @@ def run_rows(in_path, out_path=None, progress: bool = False, workers: int | None
             out.flush()
         if partial is not None and final is not None:
             finished[0] = True
-            stack.close()          # the file, written out, is closed first
+            stack.close()  # the file, written out, is closed first
             os.replace(partial, final)
     return 0
 
@@ -421,7 +445,7 @@ def run_rows(in_path, out_path=None, progress: bool = False, workers: int | None
 def _empty(source) -> bool:
     """True when the input has no byte at all (standard input is peeked at, not consumed)."""
     if _is_path(source):
-        fh, _ = open_input(source)     # BatchInputError for a missing or unreadable file
+        fh, _ = open_input(source)  # BatchInputError for a missing or unreadable file
         with fh:
             return not fh.read(1)
     if hasattr(source, "read"):

@@ -15,6 +15,7 @@ answered, so a previous `OUT` is intact until then and a killed run never leaves
 partial output belongs to; `--resume` checks it, keeps the complete lines of `OUT.partial` (a
 line cut off by the kill is dropped) and answers only the lines after them.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -29,8 +30,8 @@ from typing import IO
 from engine.errors import BatchInputError
 from engine.requestio import MAX_REQUEST_BYTES
 
-MAX_LINE = MAX_REQUEST_BYTES        # as the HTTP service and `medtech decide` accept
-TOO_LONG = b"\x00too-long"          # stands for a line over MAX_LINE (no JSON text starts with NUL)
+MAX_LINE = MAX_REQUEST_BYTES  # as the HTTP service and `medtech decide` accept
+TOO_LONG = b"\x00too-long"  # stands for a line over MAX_LINE (no JSON text starts with NUL)
 _BLOCK = 1 << 20
 
 
@@ -62,7 +63,7 @@ def _raw_lines(fh: IO[bytes]) -> Iterator[bytes]:
         if isinstance(line, str):  # a text stream (tests may pass one)
             line = line.encode("utf-8")
         if len(line) > MAX_LINE and not line.endswith(b"\n"):
-            while line and not line.endswith(b"\n"):   # skip the rest of the long line, a block at a time
+            while line and not line.endswith(b"\n"):  # skip the rest of the long line, a block at a time
                 line = fh.readline(_BLOCK)
             first = False
             yield TOO_LONG
@@ -136,7 +137,7 @@ class Output:
     path: Path | None = None
     partial: Path | None = None
     meta: Path | None = None
-    done: int = 0                 # lines already answered in the partial file (resume)
+    done: int = 0  # lines already answered in the partial file (resume)
 
     def finish(self) -> None:
         """Flush; for a file, move the complete partial file into place."""
@@ -158,8 +159,12 @@ class Output:
 
 def _identity(source, shard: tuple[int, int] | None) -> dict:
     st = os.stat(source)
-    return {"input": os.path.realpath(source), "size": st.st_size, "mtime_ns": st.st_mtime_ns,
-            "shard": list(shard) if shard else None}
+    return {
+        "input": os.path.realpath(source),
+        "size": st.st_size,
+        "mtime_ns": st.st_mtime_ns,
+        "shard": list(shard) if shard else None,
+    }
 
 
 def check_output(source, out_path) -> Path:
@@ -170,7 +175,9 @@ def check_output(source, out_path) -> Path:
         with contextlib.suppress(OSError):
             same = same or (out.exists() and os.path.samefile(source, out))
         if same:
-            raise BatchInputError(f"-o {out_path}: is the input file; answers would overwrite the requests (choose another file)")
+            raise BatchInputError(
+                f"-o {out_path}: is the input file; answers would overwrite the requests (choose another file)"
+            )
     parent = out.resolve().parent
     if not parent.is_dir():
         raise BatchInputError(f"-o {out_path}: directory {parent} does not exist")
@@ -192,8 +199,10 @@ def open_output(source, out_path, *, shard: tuple[int, int] | None = None, resum
         except (OSError, ValueError):
             recorded = None
         if identity is None or recorded != identity:
-            raise BatchInputError(f"--resume: {partial} was not written for this input{' and shard' if shard else ''} "
-                                  f"(or its record {meta.name} is missing); run without --resume to start again")
+            raise BatchInputError(
+                f"--resume: {partial} was not written for this input{' and shard' if shard else ''} "
+                f"(or its record {meta.name} is missing); run without --resume to start again"
+            )
         with open(partial, "r+b") as fh:
             data_end = _last_complete_line_end(fh)
             fh.truncate(data_end)

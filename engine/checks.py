@@ -3,6 +3,7 @@ and generated schemas, gathered without raising.
 
 It sits above the stages it checks (kb, catalog, flowchart), so none of them imports it.
 """
+
 from __future__ import annotations
 
 from contextlib import suppress
@@ -18,6 +19,7 @@ def check() -> list[Problem]:
     """Every problem in the knowledge base (empty when it is sound)."""
     from engine.kb.documents import check_documents, load_documents
     from engine.kb.loader import version_problems
+
     problems = version_problems()
     document_problems = check_documents()
     if document_problems:  # rules and catalogues are checked against readable documents
@@ -28,6 +30,7 @@ def check() -> list[Problem]:
     from engine.catalog import check_catalogs
     from engine.flowchart.build import check as check_flowcharts
     from engine.yamlio import load_yaml
+
     problems += check_catalogs()
     problems += schema_problems("calendar", load_yaml(KB_DIR / "calendar.yaml"), relative(KB_DIR / "calendar.yaml"))
     # the charts are checked against a loadable knowledge base: what prevents loading is listed above
@@ -35,10 +38,13 @@ def check() -> list[Problem]:
         problems += check_flowcharts()
     from engine.kb import schema_gen
     from engine.paths import SCHEMA_DIR
+
     for name in schema_gen.GENERATED:
         path = SCHEMA_DIR / f"{name}.schema.json"
         if not path.exists() or path.read_text(encoding="utf-8") != schema_gen.render(name):
-            problems.append(Problem(relative(path), "", "out of date with kb/vocabulary.yaml: run `medtech kb schemas`"))
+            problems.append(
+                Problem(relative(path), "", "out of date with kb/vocabulary.yaml: run `medtech kb schemas`")
+            )
     return sorted(set(problems))
 
 
@@ -65,16 +71,31 @@ def jurisdiction_problems(documents: dict) -> list[Problem]:
                 problems.append(Problem(file, where, f"{spelling!r} names both {other} and {j.id}"))
         for k, d in enumerate(j.documents):
             if d not in documents:
-                problems.append(Problem(file, f"{where}.documents.{k}", f"no document {d} in {relative(DOCUMENTS_DIR)}"))
+                problems.append(
+                    Problem(file, f"{where}.documents.{k}", f"no document {d} in {relative(DOCUMENTS_DIR)}")
+                )
             elif d not in national and documents[d].jurisdiction != j.id:
-                problems.append(Problem(file, f"{where}.documents.{k}", f"{d} is a document of {documents[d].jurisdiction}, not {j.id}"))
+                problems.append(
+                    Problem(
+                        file, f"{where}.documents.{k}", f"{d} is a document of {documents[d].jurisdiction}, not {j.id}"
+                    )
+                )
         missing = [d for d in national if d not in j.documents]
         if j.level == "provincial" and missing:
-            problems.append(Problem(file, f"{where}.documents", f"{j.id} does not list the national document(s) {', '.join(missing)}"))
+            problems.append(
+                Problem(
+                    file, f"{where}.documents", f"{j.id} does not list the national document(s) {', '.join(missing)}"
+                )
+            )
     by_id = {j.id: j for j in vocab.jurisdictions}
     for d, doc in documents.items():
         owner = by_id.get(doc.jurisdiction)
         if owner is not None and d not in owner.documents:
-            problems.append(Problem(relative(DOCUMENTS_DIR / f"{d}.yaml"), "jurisdiction",
-                                    f"{d} names {doc.jurisdiction}, whose entry in {file} does not list it"))
+            problems.append(
+                Problem(
+                    relative(DOCUMENTS_DIR / f"{d}.yaml"),
+                    "jurisdiction",
+                    f"{d} names {doc.jurisdiction}, whose entry in {file} does not list it",
+                )
+            )
     return problems

@@ -3,6 +3,7 @@
 Each subclasses a built-in so callers can catch it generically, and carries the
 file and location it concerns so a message can point a person at the problem.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

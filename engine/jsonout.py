@@ -1,6 +1,7 @@
 """Compact UTF-8 JSON for responses (HTTP and batch): orjson, whose output is byte-identical to
 `json.dumps(obj, ensure_ascii=False, separators=(",", ":"))` for the engine's responses and about
 three times faster on them; the standard library when orjson is unavailable."""
+
 from __future__ import annotations
 
 import json

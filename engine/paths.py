@@ -6,6 +6,7 @@ The knowledge base (`kb/`) and the catalogues (`catalogs/`) are read from the re
 exactly one knowledge base, so the in-process caches never mix two (the validation marker in the
 user's cache is keyed by the content digest, see engine.kb.loader).
 """
+
 from __future__ import annotations
 
 import os

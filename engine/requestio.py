@@ -20,6 +20,7 @@ spend its time on a list of 150,000 errors:
 - `cap_errors` keeps the first `MAX_ERRORS` problems and says how many more there were.
 - `show` writes a value into a message: bounded, surrogates escaped, huge integers described.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -29,11 +30,11 @@ from typing import IO, Any
 
 from engine.errors import InputTooLarge, MalformedInput
 
-MAX_REQUEST_BYTES = 1024 * 1024   # 1 MiB: the HTTP body limit, and the CLI's
-MAX_DEPTH = 64                    # a valid request nests 4 levels
-MAX_ITEMS = 100                   # the longest array a request may hold (events: maxItems in the request schema)
-MAX_VALUES = 10_000               # values (of any kind) in one request; a valid one has a few hundred at most
-MAX_ERRORS = 100                  # problems listed in one answer; the rest are counted
+MAX_REQUEST_BYTES = 1024 * 1024  # 1 MiB: the HTTP body limit, and the CLI's
+MAX_DEPTH = 64  # a valid request nests 4 levels
+MAX_ITEMS = 100  # the longest array a request may hold (events: maxItems in the request schema)
+MAX_VALUES = 10_000  # values (of any kind) in one request; a valid one has a few hundred at most
+MAX_ERRORS = 100  # problems listed in one answer; the rest are counted
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _SCALARS = (str, bool, int, float, type(None))
@@ -52,7 +53,7 @@ def show(value: Any, limit: int = 60) -> str:
     except ValueError:  # e.g. an integer past sys.get_int_max_str_digits inside a container
         return f"a {type(value).__name__}"
     text = text.encode("utf-8", "backslashreplace").decode("utf-8")
-    return text if len(text) <= limit else text[:limit - 1] + "…"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _key_path(key: str) -> str:
@@ -65,7 +66,9 @@ def cap_errors(errors: list[dict], limit: int = MAX_ERRORS) -> list[dict]:
     if len(errors) <= limit:
         return errors
     more = len(errors) - limit
-    return errors[:limit] + [{"path": "", "message": f"… and {more} more problem(s) not listed (only the first {limit} are)"}]
+    return errors[:limit] + [
+        {"path": "", "message": f"… and {more} more problem(s) not listed (only the first {limit} are)"}
+    ]
 
 
 # --------------------------------------------------------------------------- reading
@@ -105,6 +108,7 @@ def _yaml_aliases(text: str) -> str | None:
     import yaml
 
     from engine.yamlio import _Loader
+
     loader = _Loader(text)
     try:
         while loader.check_event():
@@ -122,10 +126,13 @@ def loads_yaml(text: str):
     import yaml
 
     from engine.yamlio import load_yaml_text
+
     try:
         where = _yaml_aliases(text)
         if where:
-            raise MalformedInput(f"YAML anchors and aliases (&name, *name) are not accepted in a request ({where}); write the values out")
+            raise MalformedInput(
+                f"YAML anchors and aliases (&name, *name) are not accepted in a request ({where}); write the values out"
+            )
         return load_yaml_text(text)
     except MalformedInput:
         raise
@@ -188,8 +195,14 @@ def _kind(value: Any) -> str:
     return f"a {type(value).__name__}"
 
 
-def structure_errors(data: Any, *, max_depth: int = MAX_DEPTH, max_items: int = MAX_ITEMS,
-                     max_values: int = MAX_VALUES, dates: bool = True) -> list[dict]:
+def structure_errors(
+    data: Any,
+    *,
+    max_depth: int = MAX_DEPTH,
+    max_items: int = MAX_ITEMS,
+    max_values: int = MAX_VALUES,
+    dates: bool = True,
+) -> list[dict]:
     """Problems that make `data` unfit to be validated as a request, as {path, message}; empty
     when it is plain JSON data of reasonable size. Iterative and bounded by `max_values`.
 
@@ -210,12 +223,18 @@ def structure_errors(data: Any, *, max_depth: int = MAX_DEPTH, max_items: int = 
                 continue
             for key, child in value.items():
                 if not isinstance(key, str):
-                    errors.append({"path": f"{path}.{show(key)}" if path else show(key),
-                                   "message": f"field names must be text, not {_kind(key)} ({show(key)})"})
+                    errors.append(
+                        {
+                            "path": f"{path}.{show(key)}" if path else show(key),
+                            "message": f"field names must be text, not {_kind(key)} ({show(key)})",
+                        }
+                    )
                     continue
                 sub = f"{path}.{_key_path(key)}" if path else _key_path(key)
                 if _SURROGATE.search(key):
-                    errors.append({"path": sub, "message": "the field name contains a lone surrogate (not valid Unicode text)"})
+                    errors.append(
+                        {"path": sub, "message": "the field name contains a lone surrogate (not valid Unicode text)"}
+                    )
                     continue
                 stack.append((child, sub, depth + 1))
         elif isinstance(value, list):
@@ -228,16 +247,25 @@ def structure_errors(data: Any, *, max_depth: int = MAX_DEPTH, max_items: int = 
             stack.extend((child, f"{path}.{i}" if path else str(i), depth + 1) for i, child in enumerate(value))
         elif isinstance(value, str):
             if _SURROGATE.search(value):
-                errors.append({"path": path, "message": "contains a lone surrogate such as \\ud800 (not valid Unicode text)"})
+                errors.append(
+                    {"path": path, "message": "contains a lone surrogate such as \\ud800 (not valid Unicode text)"}
+                )
         elif isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 63:
-            errors.append({"path": path, "message": f"{show(value)} is too large (no field takes a number beyond 64 bits)"})
+            errors.append(
+                {"path": path, "message": f"{show(value)} is too large (no field takes a number beyond 64 bits)"}
+            )
         elif isinstance(value, float):
             if value != value or value in (float("inf"), float("-inf")):
                 errors.append({"path": path, "message": f"{value!r} is not a JSON number"})
         elif isinstance(value, _SCALARS) or dates and type(value) in (dt.date, dt.datetime):
             continue
         else:
-            errors.append({"path": path, "message": f"{_kind(value)} is not allowed (a request holds only text, numbers, "
-                                                    "true/false, null, lists and mappings)"})
+            errors.append(
+                {
+                    "path": path,
+                    "message": f"{_kind(value)} is not allowed (a request holds only text, numbers, "
+                    "true/false, null, lists and mappings)",
+                }
+            )
     errors.sort(key=lambda e: e["path"])
     return errors

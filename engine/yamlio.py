@@ -3,6 +3,7 @@
 The knowledge base is validated by JSON Schema, which knows strings, not `datetime.date`;
 so the implicit timestamp resolver is removed and dates stay exactly as written.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -37,4 +38,6 @@ def load_yaml(path: str | Path):
 
 def dump_yaml(data) -> str:
     """Serialise to block-style YAML with Chinese left readable."""
-    return yaml.dump(data, allow_unicode=True, sort_keys=False, width=1000, Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper))
+    return yaml.dump(
+        data, allow_unicode=True, sort_keys=False, width=1000, Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    )

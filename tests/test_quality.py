@@ -1,4 +1,4 @@
-"""The lint and type checks configured in pyproject.toml ([tool.ruff], [tool.mypy]) pass.
+"""The lint, format and type checks configured in pyproject.toml ([tool.ruff], [tool.mypy]) pass.
 
 They run as subprocesses of this virtual environment's interpreter, so `pytest` (and with it
 `.ci/run` and the README's test command) fails with their findings when a change breaks them.
@@ -33,3 +33,8 @@ def test_ruff_lint():
 def test_mypy():
     proc = _run("mypy", "engine")
     assert proc.returncode == 0, f"mypy engine:\n{proc.stdout}{proc.stderr}"
+
+
+def test_ruff_format():
+    proc = _run("ruff", "format", "--check", "--no-cache", "engine")
+    assert proc.returncode == 0, f"ruff format --check engine (run `ruff format engine`):\n{proc.stdout}{proc.stderr}"

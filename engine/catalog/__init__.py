@@ -29,6 +29,7 @@ This module is the facade; the work is done in (each importing only the ones abo
 - engine.catalog.views: `crosswalk`, `crosswalk_markdown`, `crosswalk_csv`, `format_catalog`,
   `format_search`.
 """
+
 from __future__ import annotations
 
 from engine.catalog.check import check_catalogs

@@ -3,6 +3,7 @@
 Part of engine.catalog (the public facade). Reads the files itself, so it also reports problems
 that keep engine.catalog.data from indexing them.
 """
+
 from __future__ import annotations
 
 import re
@@ -76,7 +77,8 @@ def check_catalogs(catalogs_dir: str | Path = CATALOGS_DIR, documents_dir: str |
 
     docs = _document_data(str(documents_dir.resolve()))
     texts: dict[str, dict[str, dict]] = {
-        d: {p["eid"]: p for p in data.get("provisions") or [] if isinstance(p, dict) and "eid" in p} for d, data in docs.items()
+        d: {p["eid"]: p for p in data.get("provisions") or [] if isinstance(p, dict) and "eid" in p}
+        for d, data in docs.items()
     }
     oos_data = parsed.get(files[2]) or {}
     oos_nodes = {f["technology"] for f in oos_data.get("families") or [] if f.get("technology") in known}
@@ -106,31 +108,60 @@ def check_catalogs(catalogs_dir: str | Path = CATALOGS_DIR, documents_dir: str |
         for i, e in enumerate(data["entries"]):
             key = textnorm.code_key(e["code"])
             if key in codes:
-                problems.append(Problem(file, f"entries.{i}.code", f"duplicate code {e['code']} (also entries.{codes[key]})"))
+                problems.append(
+                    Problem(file, f"entries.{i}.code", f"duplicate code {e['code']} (also entries.{codes[key]})")
+                )
             else:
                 codes[key] = i
             for k, r in enumerate(e.get("reproduced_in") or []):
                 if r.get("code"):
                     rk = (r["document"], textnorm.code_key(r["code"]))
                     if rk in repro_codes:
-                        problems.append(Problem(file, f"entries.{i}.reproduced_in.{k}.code", f"duplicate code {r['code']} in the reproduction in {r['document']} (also entries.{repro_codes[rk]})"))
+                        problems.append(
+                            Problem(
+                                file,
+                                f"entries.{i}.reproduced_in.{k}.code",
+                                f"duplicate code {r['code']} in the reproduction in {r['document']} (also entries.{repro_codes[rk]})",
+                            )
+                        )
                     repro_codes.setdefault(rk, i)
                 if r.get("name"):
                     names.append((r["name"], e["technology"], f"{vid} {e['code']} as printed in {r['document']}"))
             if e["technology"] not in known:
-                problems.append(Problem(file, f"entries.{i}.technology", f"{e['code']} is mapped to unknown technology {e['technology']}"))
+                problems.append(
+                    Problem(
+                        file,
+                        f"entries.{i}.technology",
+                        f"{e['code']} is mapped to unknown technology {e['technology']}",
+                    )
+                )
             else:
                 names.append((e["name"], e["technology"], f"{vid} {e['code']}"))
                 fam = under_oos(e["technology"])
                 if fam:
-                    problems.append(Problem(file, f"entries.{i}.technology", f"{e['code']} ({e['technology']}) is under the out-of-scope family {fam}"))
+                    problems.append(
+                        Problem(
+                            file,
+                            f"entries.{i}.technology",
+                            f"{e['code']} ({e['technology']}) is under the out-of-scope family {fam}",
+                        )
+                    )
             # wording found in the cited provision
             for loc, cite, wording in (
                 [(f"entries.{i}.name", e.get("citation"), e["name"])] if e.get("citation") else []
-            ) + [(f"entries.{i}.reproduced_in.{k}", r, r.get("name") or e["name"]) for k, r in enumerate(e.get("reproduced_in") or [])]:
+            ) + [
+                (f"entries.{i}.reproduced_in.{k}", r, r.get("name") or e["name"])
+                for k, r in enumerate(e.get("reproduced_in") or [])
+            ]:
                 p = texts.get(cite["document"], {}).get(cite["eid"])
                 if p is not None and _squash(wording) not in _squash(p.get("text")):
-                    problems.append(Problem(file, loc, f"{wording!r} does not occur in {cite['document']} {cite['eid']} ({_squash(p.get('text'))[:40]!r})"))
+                    problems.append(
+                        Problem(
+                            file,
+                            loc,
+                            f"{wording!r} does not occur in {cite['document']} {cite['eid']} ({_squash(p.get('text'))[:40]!r})",
+                        )
+                    )
         if data["scope"] == "national" and data["jurisdiction"] != "national":
             problems.append(Problem(file, "jurisdiction", "a national version has jurisdiction national"))
         doc = data["validity"].get("document") if isinstance(data["validity"], dict) else None
@@ -139,11 +170,23 @@ def check_catalogs(catalogs_dir: str | Path = CATALOGS_DIR, documents_dir: str |
             copy = data["validity"].get("dates") or {}
             for which in ("in_force_from", "in_force_until"):
                 if (copy.get(which) or None) != (have.get(which) or None):
-                    problems.append(Problem(file, f"validity.dates.{which}", f"copy {copy.get(which)!r} differs from {doc}'s {have.get(which)!r}"))
+                    problems.append(
+                        Problem(
+                            file,
+                            f"validity.dates.{which}",
+                            f"copy {copy.get(which)!r} differs from {doc}'s {have.get(which)!r}",
+                        )
+                    )
         for k, r in enumerate(data.get("reproduced_in") or []):
             p = texts.get(r["document"], {}).get(r["eid"])
             if p is not None and r.get("title") and _squash(r["title"]) != _squash(p.get("heading")):
-                problems.append(Problem(file, f"reproduced_in.{k}.title", f"{r['title']!r} is not the heading of {r['document']} {r['eid']} ({p.get('heading')!r})"))
+                problems.append(
+                    Problem(
+                        file,
+                        f"reproduced_in.{k}.title",
+                        f"{r['title']!r} is not the heading of {r['document']} {r['eid']} ({p.get('heading')!r})",
+                    )
+                )
 
     # prohibited and out of scope
     pro = parsed.get(files[1])
@@ -156,15 +199,29 @@ def check_catalogs(catalogs_dir: str | Path = CATALOGS_DIR, documents_dir: str |
             else:
                 names.append((p["name"], p["technology"], f"prohibited {p['id']}"))
             if p["ground"] not in grounds:
-                problems.append(Problem(file, f"techniques.{i}.ground", f"ground {p['ground']} is not defined under grounds"))
+                problems.append(
+                    Problem(file, f"techniques.{i}.ground", f"ground {p['ground']} is not defined under grounds")
+                )
             c = p["citation"]
             if c["document"] not in p["documents"]:
-                problems.append(Problem(file, f"techniques.{i}.citation.document", f"{c['document']} is not among the documents {p['documents']}"))
+                problems.append(
+                    Problem(
+                        file,
+                        f"techniques.{i}.citation.document",
+                        f"{c['document']} is not among the documents {p['documents']}",
+                    )
+                )
             prov = texts.get(c["document"], {}).get(c["eid"])
             if prov is not None:
                 for what in (p["name"], c.get("quote")):
                     if what and _squash(what) not in _squash(prov.get("text")):
-                        problems.append(Problem(file, f"techniques.{i}.citation", f"{what!r} does not occur in {c['document']} {c['eid']}"))
+                        problems.append(
+                            Problem(
+                                file,
+                                f"techniques.{i}.citation",
+                                f"{what!r} does not occur in {c['document']} {c['eid']}",
+                            )
+                        )
     if isinstance(oos_data, dict) and oos_data:
         file = relative(files[2])
         for i, f in enumerate(oos_data.get("families") or []):

@@ -7,6 +7,7 @@ cited. `load_catalogs` caches it; `clear_cache` forgets it; `catalogs_in_force` 
 
 Part of engine.catalog (the public facade).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -47,8 +48,16 @@ class Catalogs:
         pro = load_yaml(self.catalogs_dir / "prohibited.yaml") or {}
         self.grounds = {g["id"]: g for g in pro.get("grounds") or []}
         self.prohibited = [
-            Prohibited(p["id"], p["name"], p["technology"], p["ground"], tuple(p["jurisdictions"]), tuple(p["documents"]),
-                       p["citation"], p.get("note"))
+            Prohibited(
+                p["id"],
+                p["name"],
+                p["technology"],
+                p["ground"],
+                tuple(p["jurisdictions"]),
+                tuple(p["documents"]),
+                p["citation"],
+                p.get("note"),
+            )
             for p in pro.get("techniques") or []
         ]
         oos = load_yaml(self.catalogs_dir / "out_of_scope.yaml") or {}
@@ -70,17 +79,29 @@ class Catalogs:
             bad.append("cyclic taxonomy")
         known = self.taxonomy.nodes
         for v in self.versions.values():
-            bad += [f"{v.id} {e.code}: unknown technology {e.technology}" for e in v.entries if e.technology not in known]
-        bad += [f"prohibited {p.id}: unknown technology {p.technology}" for p in self.prohibited if p.technology not in known]
-        bad += [f"out_of_scope {f.id}: unknown technology {f.technology}" for f in self.out_of_scope if f.technology not in known]
+            bad += [
+                f"{v.id} {e.code}: unknown technology {e.technology}" for e in v.entries if e.technology not in known
+            ]
+        bad += [
+            f"prohibited {p.id}: unknown technology {p.technology}"
+            for p in self.prohibited
+            if p.technology not in known
+        ]
+        bad += [
+            f"out_of_scope {f.id}: unknown technology {f.technology}"
+            for f in self.out_of_scope
+            if f.technology not in known
+        ]
         if bad:
             problems = check_catalogs(self.catalogs_dir, self.documents_dir)
             raise KnowledgeBaseError(problems or [Problem(relative(self.catalogs_dir), "", b) for b in bad])
 
     def _index(self) -> None:
         tax = self.taxonomy
-        self.national = sorted((v for v in self.versions.values() if v.scope == "national"),
-                               key=lambda v: validity.bounds(v.validity.get("in_force_from"))[0] or dt.date.min)
+        self.national = sorted(
+            (v for v in self.versions.values() if v.scope == "national"),
+            key=lambda v: validity.bounds(v.validity.get("in_force_from"))[0] or dt.date.min,
+        )
         self.provincial = [v for v in self.versions.values() if v.scope == "provincial"]
         # technology -> entries covering it / entries strictly below it, per version
         self.cover: dict[str, dict[str, list[Entry]]] = {}
@@ -198,7 +219,8 @@ class Catalogs:
                 self._in_force_cache.clear()
             out = [v for v in self.national if self.version_status(v, as_of) in APPLICABLE]
             out += [
-                v for v in self.provincial
+                v
+                for v in self.provincial
                 if (j == ALL or v.jurisdiction == j) and self.version_status(v, as_of) in APPLICABLE
             ]
             hit = tuple(out)
@@ -211,7 +233,10 @@ class Catalogs:
         """An entry as a listing dict (catalog, code, name, scope, grades, citation, jurisdiction)."""
         v = self.versions[e.catalog]
         return {
-            "catalog": e.catalog, "code": e.code, "name": e.name, "scope": e.scope,
+            "catalog": e.catalog,
+            "code": e.code,
+            "name": e.name,
+            "scope": e.scope,
             "grades": list(e.grades) if e.grades else None,
             "citation": self.entry_citation(e, j, as_of),
             "jurisdiction": v.jurisdiction,

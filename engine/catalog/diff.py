@@ -9,6 +9,7 @@ code or name: catalogues renumber their codes and reword their names.
   e.g. a transplantation technique restricted to its allogeneic form; those entries are not
   repeated under `added` and `removed`.
 """
+
 from __future__ import annotations
 
 from engine.catalog.data import Catalogs, load_catalogs
@@ -46,17 +47,24 @@ def diff_versions(old_id: str, new_id: str, catalogs: Catalogs | None = None) ->
                 changed.append({"technology": tech, "old": _entry(o), "new": _entry(n), "fields": fields})
             else:
                 unchanged += 1
-    removed = [e for tech, es in before.items() for e in es[len(after.get(tech, [])):]]
-    added = [e for tech, es in after.items() for e in es[len(before.get(tech, [])):]]
+    removed = [e for tech, es in before.items() for e in es[len(after.get(tech, [])) :]]
+    added = [e for tech, es in after.items() for e in es[len(before.get(tech, [])) :]]
 
     tax = cat.taxonomy
     narrowed: list[dict] = []
     broadened: list[dict] = []
     for kind, out in (("narrowed", narrowed), ("broadened", broadened)):
         for r in list(removed):
-            related = [a for a in added if a.technology != r.technology and
-                       (a.technology in tax.descendants(r.technology) if kind == "narrowed"
-                        else a.technology in tax.ancestors(r.technology))]
+            related = [
+                a
+                for a in added
+                if a.technology != r.technology
+                and (
+                    a.technology in tax.descendants(r.technology)
+                    if kind == "narrowed"
+                    else a.technology in tax.ancestors(r.technology)
+                )
+            ]
             if related:
                 out.append({"old": _entry(r), "new": [_entry(a) for a in related]})
                 removed.remove(r)
@@ -79,7 +87,10 @@ def _grades(g) -> str:
 
 def format_diff(d: dict) -> str:
     """The differences for a person, in Chinese."""
-    lines = [f"{d['old']['name']}（{d['old']['id']}，{d['old']['entries']} 项） → {d['new']['name']}（{d['new']['id']}，{d['new']['entries']} 项）", ""]
+    lines = [
+        f"{d['old']['name']}（{d['old']['id']}，{d['old']['entries']} 项） → {d['new']['name']}（{d['new']['id']}，{d['new']['entries']} 项）",
+        "",
+    ]
     lines.append(f"新增（{len(d['added'])}）：")
     lines += [f"  + {e['code']} {e['name']}" for e in d["added"]] or ["  无"]
     lines.append(f"删除（{len(d['removed'])}）：")
@@ -88,7 +99,10 @@ def format_diff(d: dict) -> str:
         lines.append(f"范围调整（{len(d['narrowed']) + len(d['broadened'])}）：")
         for kind, word in (("narrowed", "缩小为"), ("broadened", "扩大为")):
             for x in d[kind]:
-                lines.append(f"  ~ {x['old']['code']} {x['old']['name']} {word} " + "、".join(f"{e['code']} {e['name']}" for e in x["new"]))
+                lines.append(
+                    f"  ~ {x['old']['code']} {x['old']['name']} {word} "
+                    + "、".join(f"{e['code']} {e['name']}" for e in x["new"])
+                )
     lines.append(f"更名、改号或分级变化（{len(d['changed'])}）：")
     for c in d["changed"]:
         what = "、".join(FIELD_ZH[f] for f in c["fields"])

@@ -7,6 +7,7 @@ engine.catalog.textnorm.compact: no spaces or punctuation, full-width = half-wid
 upper-cased) or that the name look-up recognises (PCI, ECMO …), with the broader technologies
 whose entries cover it and the narrower ones it covers.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -54,12 +55,30 @@ def technologies(jurisdiction: str = "national", as_of=None, q: str | None = Non
             item = items.get(e.technology)
             if item is None:
                 tech = cat.taxonomy.get(e.technology)
-                item = items[e.technology] = {"id": tech.id, "name": tech.name, "aliases": list(tech.aliases), "listings": []}
-            item["listings"].append({"catalog": e.catalog, "code": e.code, "name": e.name, "scope": e.scope,
-                                     "grades": list(e.grades) if e.grades else None, "jurisdiction": v.jurisdiction})
+                item = items[e.technology] = {
+                    "id": tech.id,
+                    "name": tech.name,
+                    "aliases": list(tech.aliases),
+                    "listings": [],
+                }
+            item["listings"].append(
+                {
+                    "catalog": e.catalog,
+                    "code": e.code,
+                    "name": e.name,
+                    "scope": e.scope,
+                    "grades": list(e.grades) if e.grades else None,
+                    "jurisdiction": v.jurisdiction,
+                }
+            )
     out = []
     for item in items.values():
-        names = [item["name"], *item["aliases"], *(x["name"] for x in item["listings"]), *(x["code"] for x in item["listings"])]
+        names = [
+            item["name"],
+            *item["aliases"],
+            *(x["name"] for x in item["listings"]),
+            *(x["code"] for x in item["listings"]),
+        ]
         if q and item["id"] not in recognised and not _matches(q, names):
             continue
         out.append({k: item[k] for k in ("id", "name", "listings")})

@@ -8,6 +8,7 @@
 
 Part of engine.catalog (the public facade); the indexed catalogues live in engine.catalog.data.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -25,7 +26,7 @@ from engine.yamlio import load_yaml
 CHINA = ZoneInfo("Asia/Shanghai")
 ALL = "all"
 GRADE_ZH = {1: "一级", 2: "二级", 3: "三级", 4: "四级"}
-STATUS_ZH = vocabulary().names("document_statuses")   # kb/vocabulary.yaml: the one source of these labels
+STATUS_ZH = vocabulary().names("document_statuses")  # kb/vocabulary.yaml: the one source of these labels
 
 # --------------------------------------------------------------------------- model
 
@@ -92,10 +93,19 @@ class Version:
     def to_dict(self) -> dict:
         """The version as a JSON-ready dict (entries reduced to code, name, technology, grades)."""
         return {
-            "id": self.id, "name": self.name, "scope": self.scope, "jurisdiction": self.jurisdiction,
-            "validity": self.validity, "citations": self.citations,
+            "id": self.id,
+            "name": self.name,
+            "scope": self.scope,
+            "jurisdiction": self.jurisdiction,
+            "validity": self.validity,
+            "citations": self.citations,
             "entries": [
-                {"code": e.code, "name": e.name, "technology": e.technology, "grades": list(e.grades) if e.grades else None}
+                {
+                    "code": e.code,
+                    "name": e.name,
+                    "technology": e.technology,
+                    "grades": list(e.grades) if e.grades else None,
+                }
                 for e in self.entries
             ],
         }
@@ -138,16 +148,30 @@ def _load_version(path: Path, data: dict) -> Version:
     scope = data["scope"]
     entries = [
         Entry(
-            catalog=vid, code=e["code"], name=e["name"], technology=e["technology"], grades=_grades(e.get("grades")),
-            citation=e.get("citation"), reproduced_in=tuple(e.get("reproduced_in") or ()), note=e.get("note"),
-            index=i, scope=scope,
+            catalog=vid,
+            code=e["code"],
+            name=e["name"],
+            technology=e["technology"],
+            grades=_grades(e.get("grades")),
+            citation=e.get("citation"),
+            reproduced_in=tuple(e.get("reproduced_in") or ()),
+            note=e.get("note"),
+            index=i,
+            scope=scope,
         )
         for i, e in enumerate(data["entries"])
     ]
     return Version(
-        id=vid, name=data["name"], scope=scope, jurisdiction=data["jurisdiction"], validity=data["validity"],
-        citations=list(data.get("citations") or []), reproduced_in=list(data.get("reproduced_in") or []),
-        note=data.get("note"), entries=entries, file=relative(path),
+        id=vid,
+        name=data["name"],
+        scope=scope,
+        jurisdiction=data["jurisdiction"],
+        validity=data["validity"],
+        citations=list(data.get("citations") or []),
+        reproduced_in=list(data.get("reproduced_in") or []),
+        note=data.get("note"),
+        entries=entries,
+        file=relative(path),
     )
 
 

@@ -8,6 +8,7 @@ provincial documents.
 
 Part of engine.catalog (the public facade).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -28,18 +29,20 @@ class Resolution:
     jurisdiction: str
     as_of: str
     surgery_grade: int | None
-    status: str                                   # recognized | ambiguous | not_recognized
-    technology: dict | None = None                # {id, name}
-    matched: dict | None = None                   # how the query was matched
-    candidates: list[dict] = field(default_factory=list)        # [{id, name, score, reason}]
-    listings: list[dict] = field(default_factory=list)          # entries in force that cover it
-    grade_needed: list[dict] = field(default_factory=list)      # would cover it at another grade; grade not given
-    grade_excluded: list[dict] = field(default_factory=list)    # graded entries the given grade falls outside
-    narrower_listings: list[dict] = field(default_factory=list) # entries in force for narrower techniques
-    prohibited: list[dict] = field(default_factory=list)        # [{id, name, ground, citation}]
-    prohibited_elsewhere: list[dict] = field(default_factory=list)  # named as prohibited by a document not applicable here
-    out_of_scope: dict | None = None              # {family, name, citations}
-    superseded: list[dict] = field(default_factory=list)        # see `resolve`
+    status: str  # recognized | ambiguous | not_recognized
+    technology: dict | None = None  # {id, name}
+    matched: dict | None = None  # how the query was matched
+    candidates: list[dict] = field(default_factory=list)  # [{id, name, score, reason}]
+    listings: list[dict] = field(default_factory=list)  # entries in force that cover it
+    grade_needed: list[dict] = field(default_factory=list)  # would cover it at another grade; grade not given
+    grade_excluded: list[dict] = field(default_factory=list)  # graded entries the given grade falls outside
+    narrower_listings: list[dict] = field(default_factory=list)  # entries in force for narrower techniques
+    prohibited: list[dict] = field(default_factory=list)  # [{id, name, ground, citation}]
+    prohibited_elsewhere: list[dict] = field(
+        default_factory=list
+    )  # named as prohibited by a document not applicable here
+    out_of_scope: dict | None = None  # {family, name, citations}
+    superseded: list[dict] = field(default_factory=list)  # see `resolve`
     notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
@@ -64,7 +67,9 @@ _RESOLUTION_FIELDS = tuple(f.name for f in fields(Resolution))
 _PREFIX = re.compile(r"^(?P<prefix>[^:]+):(?P<code>.+)$")
 
 
-def _code_matches(cat: Catalogs, code: str, j: str, as_of: dt.date) -> tuple[list[tuple[Entry, dict]], str | None, list[str]]:
+def _code_matches(
+    cat: Catalogs, code: str, j: str, as_of: dt.date
+) -> tuple[list[tuple[Entry, dict]], str | None, list[str]]:
     """Entries a (possibly qualified) code names: [(entry, matched-info)], implied jurisdiction, notes."""
     text = textnorm.normalize(code)
     m = _PREFIX.match(text)
@@ -79,11 +84,25 @@ def _code_matches(cat: Catalogs, code: str, j: str, as_of: dt.date) -> tuple[lis
     def hit(e: Entry, document: str | None = None) -> tuple[Entry, dict]:
         if document:
             r = e.reproduction(document) or {}
-            return e, {"by": "code", "text": code, "catalog": e.catalog, "code": r.get("code", e.code),
-                       "name": r.get("name", e.name), "document": document, "eid": r.get("eid")}
+            return e, {
+                "by": "code",
+                "text": code,
+                "catalog": e.catalog,
+                "code": r.get("code", e.code),
+                "name": r.get("name", e.name),
+                "document": document,
+                "eid": r.get("eid"),
+            }
         c = cat.entry_citation(e, j, as_of)
-        return e, {"by": "code", "text": code, "catalog": e.catalog, "code": e.code, "name": e.name,
-                   "document": c["document"] if c else None, "eid": c["eid"] if c else None}
+        return e, {
+            "by": "code",
+            "text": code,
+            "catalog": e.catalog,
+            "code": e.code,
+            "name": e.name,
+            "document": c["document"] if c else None,
+            "eid": c["eid"] if c else None,
+        }
 
     if prefix is None:
         out = []
@@ -126,7 +145,11 @@ def _code_matches(cat: Catalogs, code: str, j: str, as_of: dt.date) -> tuple[lis
         if e is not None and doc not in cat.jurisdiction_documents("national"):
             return [hit(e, doc)], pj, notes
     # a jurisdiction's catalogue in force also contains the national version in force
-    out = [hit(cat.codes[v.id][key]) for v in cat.national if cat.version_status(v, as_of) in APPLICABLE and key in cat.codes[v.id]]
+    out = [
+        hit(cat.codes[v.id][key])
+        for v in cat.national
+        if cat.version_status(v, as_of) in APPLICABLE and key in cat.codes[v.id]
+    ]
     if not out:
         notes.append(f"{pj} 的目录中没有编号 {text}")
     return out, pj, notes
@@ -142,15 +165,27 @@ def _code_suggestions(cat: Catalogs, code: str) -> list[dict]:
         e = cat.codes[v.id].get(key)
         if e is not None:
             t = cat.taxonomy.nodes[e.technology]
-            out.append({"id": t.id, "name": t.name, "score": 0.5,
-                        "reason": f"{v.id} {e.code} {e.name}（{v.name}，不适用于所问地区或日期）"})
+            out.append(
+                {
+                    "id": t.id,
+                    "name": t.name,
+                    "score": 0.5,
+                    "reason": f"{v.id} {e.code} {e.name}（{v.name}，不适用于所问地区或日期）",
+                }
+            )
     for doc, codes in cat.repro_codes.items():
         e = codes.get(key)
         if e is not None:
             t = cat.taxonomy.nodes[e.technology]
             r = e.reproduction(doc) or {}
-            out.append({"id": t.id, "name": t.name, "score": 0.5,
-                        "reason": f"{doc} {r.get('eid')} 转载的 {e.catalog} {r.get('code', e.code)} {r.get('name', e.name)}"})
+            out.append(
+                {
+                    "id": t.id,
+                    "name": t.name,
+                    "score": 0.5,
+                    "reason": f"{doc} {r.get('eid')} 转载的 {e.catalog} {r.get('code', e.code)} {r.get('name', e.name)}",
+                }
+            )
     return out
 
 
@@ -182,8 +217,13 @@ def _fill(cat: Catalogs, res: Resolution, tech_id: str, j: str, as_of: dt.date, 
         if p.technology not in up:
             continue
         ground = cat.grounds.get(p.ground, {})
-        item = {"id": p.id, "name": p.name, "ground": p.ground, "ground_name": ground.get("name"),
-                "citation": {"document": p.citation["document"], "eid": p.citation["eid"]}}
+        item = {
+            "id": p.id,
+            "name": p.name,
+            "ground": p.ground,
+            "ground_name": ground.get("name"),
+            "citation": {"document": p.citation["document"], "eid": p.citation["eid"]},
+        }
         here = j == ALL or j in p.jurisdictions or "national" in p.jurisdictions
         if here and any(cat.applicable(d, as_of) for d in p.documents):
             res.prohibited.append(item)
@@ -196,7 +236,8 @@ def _fill(cat: Catalogs, res: Resolution, tech_id: str, j: str, as_of: dt.date, 
         cites = [
             {"document": c["document"], "eid": c["eid"]}
             for c in f.citations
-            if (c["jurisdictions"] == ALL or j == ALL or j in c["jurisdictions"]) and cat.applicable(c["document"], as_of)
+            if (c["jurisdictions"] == ALL or j == ALL or j in c["jurisdictions"])
+            and cat.applicable(c["document"], as_of)
         ]
         if cites:
             res.out_of_scope = {"family": f.id, "name": f.name, "citations": cites}
@@ -216,15 +257,26 @@ def _fill(cat: Catalogs, res: Resolution, tech_id: str, j: str, as_of: dt.date, 
                 now = [x for v in current for x in cat.cover[v.id].get(tech_id, ())]
                 if any(x.code == e.code for x in now):
                     continue
-                res.superseded.append({
-                    "catalog": nv.id, "code": r.get("code", e.code), "name": r.get("name", e.name),
-                    "reproduced_in": {"document": doc, "eid": r["eid"]},
-                    "in_force_listing": cat.listing(now[0], j, as_of) if now else None,
-                })
+                res.superseded.append(
+                    {
+                        "catalog": nv.id,
+                        "code": r.get("code", e.code),
+                        "name": r.get("name", e.name),
+                        "reproduced_in": {"document": doc, "eid": r["eid"]},
+                        "in_force_listing": cat.listing(now[0], j, as_of) if now else None,
+                    }
+                )
 
 
-def resolve(name: str | None = None, code: str | None = None, jurisdiction: str | None = None, as_of=None,
-            surgery_grade: int | None = None, *, catalogs: Catalogs | None = None) -> Resolution:
+def resolve(
+    name: str | None = None,
+    code: str | None = None,
+    jurisdiction: str | None = None,
+    as_of=None,
+    surgery_grade: int | None = None,
+    *,
+    catalogs: Catalogs | None = None,
+) -> Resolution:
     """Identify a technique by name or code and say how the catalogues in force on `as_of` treat it.
 
     - `name`: catalogue wording, common name or abbreviation (PCI, ECMO, CRRT, 血透 …).
@@ -242,7 +294,9 @@ def resolve(name: str | None = None, code: str | None = None, jurisdiction: str 
     day = _as_date(as_of)
     j = cat.jurisdiction_id(jurisdiction)
     query = name if name else code
-    res = Resolution(query=query, jurisdiction=j, as_of=day.isoformat(), surgery_grade=surgery_grade, status="not_recognized")
+    res = Resolution(
+        query=query, jurisdiction=j, as_of=day.isoformat(), surgery_grade=surgery_grade, status="not_recognized"
+    )
     tax = cat.taxonomy
     tech_id: str | None = None
 
@@ -258,7 +312,9 @@ def resolve(name: str | None = None, code: str | None = None, jurisdiction: str 
             return res
         else:
             if code:  # an unrecognised name with a code: the code decides
-                by_code = resolve(code=code, jurisdiction=jurisdiction, as_of=day, surgery_grade=surgery_grade, catalogs=cat)
+                by_code = resolve(
+                    code=code, jurisdiction=jurisdiction, as_of=day, surgery_grade=surgery_grade, catalogs=cat
+                )
                 if by_code.status != "not_recognized":
                     by_code.query = query
                     by_code.notes.insert(0, f"名称“{name}”未能识别，按编号 {code} 识别")
@@ -280,8 +336,12 @@ def resolve(name: str | None = None, code: str | None = None, jurisdiction: str 
         if len(techs) > 1:
             res.status = "ambiguous"
             res.candidates = [
-                {"id": e.technology, "name": tax.nodes[e.technology].name, "score": 1.0,
-                 "reason": f"{e.catalog} {info['code']} {info['name']}"}
+                {
+                    "id": e.technology,
+                    "name": tax.nodes[e.technology].name,
+                    "score": 1.0,
+                    "reason": f"{e.catalog} {info['code']} {info['name']}",
+                }
                 for e, info in hits
             ]
             return res
@@ -296,10 +356,14 @@ def resolve(name: str | None = None, code: str | None = None, jurisdiction: str 
                     continue
                 if cat.version_status(cat.versions[e.catalog], day) == "expired":
                     r = e.reproduction(doc) or {}
-                    res.candidates.append({
-                        "id": e.technology, "name": tax.nodes[e.technology].name, "score": 0.0,
-                        "reason": f"{doc} {r.get('eid')} 转载的已被替代的 {e.catalog} 中，{r.get('code', e.code)} 为{r.get('name', e.name)}",
-                    })
+                    res.candidates.append(
+                        {
+                            "id": e.technology,
+                            "name": tax.nodes[e.technology].name,
+                            "score": 0.0,
+                            "reason": f"{doc} {r.get('eid')} 转载的已被替代的 {e.catalog} 中，{r.get('code', e.code)} 为{r.get('name', e.name)}",
+                        }
+                    )
     else:
         res.notes.append("未提供技术名称或编号")
         return res

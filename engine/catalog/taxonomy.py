@@ -12,6 +12,7 @@ Names are looked up in three steps (engine.catalog.textnorm):
 3. fuzzy: character-bigram similarity, which only ever yields suggestions.
 A declared ambiguous alias (`ambiguous_aliases`) resolves to its candidates at steps 1 and 2.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -31,7 +32,7 @@ class Technology:
     aliases: tuple[str, ...] = ()
     grades: str | None = None
     note: str | None = None
-    index: int = -1                   # position in the file's `technologies` list
+    index: int = -1  # position in the file's `technologies` list
 
     def ref(self) -> dict:
         return {"id": self.id, "name": self.name}
@@ -51,8 +52,8 @@ class Match:
 
     status: str
     ids: tuple[str, ...] = ()
-    how: str = ""                     # exact | stripped | loose | declared-ambiguous | fuzzy
-    matched: str = ""                 # the indexed name that matched
+    how: str = ""  # exact | stripped | loose | declared-ambiguous | fuzzy
+    matched: str = ""  # the indexed name that matched
     note: str | None = None
     scores: tuple[float, ...] = ()
 
@@ -61,7 +62,7 @@ class Match:
 class _Key:
     key: str
     ids: set = field(default_factory=set)
-    sources: dict = field(default_factory=dict)   # node id -> first source text
+    sources: dict = field(default_factory=dict)  # node id -> first source text
 
 
 class Taxonomy:
@@ -73,8 +74,13 @@ class Taxonomy:
         self.duplicates: list[tuple[int, str]] = []
         for i, t in enumerate(data.get("technologies") or []):
             tech = Technology(
-                id=t["id"], name=t["name"], is_a=tuple(t.get("is_a") or ()), aliases=tuple(t.get("aliases") or ()),
-                grades=t.get("grades"), note=t.get("note"), index=i,
+                id=t["id"],
+                name=t["name"],
+                is_a=tuple(t.get("is_a") or ()),
+                aliases=tuple(t.get("aliases") or ()),
+                grades=t.get("grades"),
+                note=t.get("note"),
+                index=i,
             )
             if tech.id in self.nodes:
                 self.duplicates.append((i, tech.id))
@@ -104,7 +110,7 @@ class Taxonomy:
                 for c in self.graph.successors(n):
                     down |= self._down[c]
                 self._down[n] = frozenset(down)
-        self._extra: list[tuple[str, str, str]] = []   # (name, node id, source)
+        self._extra: list[tuple[str, str, str]] = []  # (name, node id, source)
         self._built = False
 
     # ------------------------------------------------------------------ graph
@@ -153,7 +159,7 @@ class Taxonomy:
     def _build(self) -> None:
         self.exact: dict[str, _Key] = {}
         self.loose: dict[str, _Key] = {}
-        self.declared: dict[str, AmbiguousAlias] = {}      # exact key -> declaration
+        self.declared: dict[str, AmbiguousAlias] = {}  # exact key -> declaration
         self.declared_loose: dict[str, AmbiguousAlias] = {}
         for name, tid, source in self._entries():
             for v in textnorm.variants(name):
@@ -216,7 +222,9 @@ class Taxonomy:
                 return Match("ambiguous", ids, "loose", lk, "the name is indexed for several technologies")
         return Match("not_recognized")
 
-    def suggest(self, name: str, limit: int = 5, threshold: float = 0.3, exclude: tuple[str, ...] = ()) -> list[tuple[str, float, str]]:
+    def suggest(
+        self, name: str, limit: int = 5, threshold: float = 0.3, exclude: tuple[str, ...] = ()
+    ) -> list[tuple[str, float, str]]:
         """Technologies whose names resemble `name`, best first: [(id, score, matched name)].
 
         Score: the larger of the character-bigram Dice similarity and, when one key contains
@@ -288,11 +296,23 @@ class Taxonomy:
         for key, k in sorted(self.exact.items()):
             if len(k.ids) > 1 and key not in self.declared:
                 where = self._where(k)
-                out.append(Problem(f, where, f"name {key!r} is used for several technologies ({'; '.join(k.sources[i] for i in sorted(k.ids))}); declare it in ambiguous_aliases or remove it"))
+                out.append(
+                    Problem(
+                        f,
+                        where,
+                        f"name {key!r} is used for several technologies ({'; '.join(k.sources[i] for i in sorted(k.ids))}); declare it in ambiguous_aliases or remove it",
+                    )
+                )
             elif key in self.declared:
                 a = self.declared[key]
                 for tid in sorted(k.ids):
-                    out.append(Problem(f, f"ambiguous_aliases.{a.index}.alias", f"{a.alias!r} is declared ambiguous but is also {k.sources[tid]}"))
+                    out.append(
+                        Problem(
+                            f,
+                            f"ambiguous_aliases.{a.index}.alias",
+                            f"{a.alias!r} is declared ambiguous but is also {k.sources[tid]}",
+                        )
+                    )
         for key, k in sorted(self.loose.items()):
             if len(k.ids) > 1:
                 e = self.exact.get(key)
@@ -301,7 +321,13 @@ class Taxonomy:
                 declared = self.declared_loose.get(key)
                 if declared is not None and k.ids <= set(declared.candidates):
                     continue
-                out.append(Problem(f, self._where(k), f"names {', '.join(k.sources[i] for i in sorted(k.ids))} reduce to the same key {key!r} (after stripping 技术/术/治疗…); declare it in ambiguous_aliases or rename"))
+                out.append(
+                    Problem(
+                        f,
+                        self._where(k),
+                        f"names {', '.join(k.sources[i] for i in sorted(k.ids))} reduce to the same key {key!r} (after stripping 技术/术/治疗…); declare it in ambiguous_aliases or rename",
+                    )
+                )
         return out
 
     def _where(self, k: _Key) -> str:

@@ -14,16 +14,31 @@ parenthesised part and its surgery-grade qualifier), `strip_chain(s)` the succes
 strippings used to look a query up, `bigrams(s)` the character bigrams for fuzzy matching,
 and `code_key(code)` a catalogue code in canonical form (`S01` and `S1` are the same code).
 """
+
 from __future__ import annotations
 
 import re
 import unicodedata
 from functools import lru_cache
 
-_BRACKETS = str.maketrans({
-    "【": "(", "】": ")", "〔": "(", "〕": ")", "［": "(", "］": ")", "[": "(", "]": ")",
-    "｛": "(", "｝": ")", "{": "(", "}": ")", "〈": "(", "〉": ")",
-})
+_BRACKETS = str.maketrans(
+    {
+        "【": "(",
+        "】": ")",
+        "〔": "(",
+        "〕": ")",
+        "［": "(",
+        "］": ")",
+        "[": "(",
+        "]": ")",
+        "｛": "(",
+        "｝": ")",
+        "{": "(",
+        "}": ")",
+        "〈": "(",
+        "〉": ")",
+    }
+)
 _DASHES = str.maketrans({c: "-" for c in "‐‑‒–—―－─"})
 _WS = re.compile(r"\s+", re.UNICODE)
 _ASCII_LOWER = re.compile(r"[a-z]+")

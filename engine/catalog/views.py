@@ -3,6 +3,7 @@ in force in a jurisdiction (`format_catalog`) and the answer to a search (`forma
 
 Part of engine.catalog (the public facade).
 """
+
 from __future__ import annotations
 
 import csv
@@ -46,7 +47,9 @@ def crosswalk(catalogs: Catalogs | None = None) -> list[dict]:
 
 
 def _crosswalk_columns(cat: Catalogs) -> list[str]:
-    return ["technology", "name"] + [v.id for v in sorted(cat.versions.values(), key=lambda v: (v.scope != "national", v.id))]
+    return ["technology", "name"] + [
+        v.id for v in sorted(cat.versions.values(), key=lambda v: (v.scope != "national", v.id))
+    ]
 
 
 def crosswalk_markdown(catalogs: Catalogs | None = None) -> str:
@@ -124,11 +127,15 @@ def format_catalog(jurisdiction: str | None = "national", as_of=None) -> str:
             if cat.version_status(nv, day) == "expired":
                 r = next(x for x in nv.reproduced_in if x["document"] == doc)
                 now = "、".join(v.id for v in versions if v.scope == "national") or "无"
-                lines.append(f"注：{doc} {r['eid']} 转载的{nv.name}（{nv.id}，{len(nv.entries)}项）已于"
-                             f"{_dated_text(nv.validity.get('in_force_until'))}后被替代，不再适用；现行国家目录：{now}。")
+                lines.append(
+                    f"注：{doc} {r['eid']} 转载的{nv.name}（{nv.id}，{len(nv.entries)}项）已于"
+                    f"{_dated_text(nv.validity.get('in_force_until'))}后被替代，不再适用；现行国家目录：{now}。"
+                )
     for v in cat.versions.values():
         if v.scope == "provincial" and (j == ALL or v.jurisdiction == j) and v not in versions:
-            lines.append(f"注：{v.name}（{v.id}）在{day.isoformat()}{STATUS_ZH.get(cat.version_status(v, day), '')}，未列入。")
+            lines.append(
+                f"注：{v.name}（{v.id}）在{day.isoformat()}{STATUS_ZH.get(cat.version_status(v, day), '')}，未列入。"
+            )
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -140,7 +147,9 @@ def _listing_line(listing: dict) -> str:
     return f"  {listing['catalog']} {listing['code']} {listing['name']}{grade}（{scope}）{where}"
 
 
-def format_search(query: str, jurisdiction: str | None = "national", as_of=None, surgery_grade: int | None = None) -> str:
+def format_search(
+    query: str, jurisdiction: str | None = "national", as_of=None, surgery_grade: int | None = None
+) -> str:
     """A person-readable answer to "what is this technique and is it listed here?" (query: name or code)."""
     if textnorm.looks_like_code(query):
         res = resolve(code=query, jurisdiction=jurisdiction, as_of=as_of, surgery_grade=surgery_grade)
@@ -169,14 +178,20 @@ def format_search(query: str, jurisdiction: str | None = "national", as_of=None,
     lines.append(f"技术：{t['name']}（{t['id']}）")
     if res.matched and res.matched.get("by") == "code":
         m = res.matched
-        lines.append(f"编号：{m['catalog']} {m['code']} {m['name']}" + (f" [{m['document']} {m['eid']}]" if m.get("document") else ""))
+        lines.append(
+            f"编号：{m['catalog']} {m['code']} {m['name']}"
+            + (f" [{m['document']} {m['eid']}]" if m.get("document") else "")
+        )
     node = cat.taxonomy.nodes[t["id"]]
     parents = [cat.taxonomy.nodes[p].name for p in node.is_a]
     if parents:
         lines.append(f"上位技术：{'、'.join(parents)}")
     if res.prohibited:
         lines.append("禁止类技术：")
-        lines += [f"  - {p['name']}（{p['ground_name'] or p['ground']}） [{p['citation']['document']} {p['citation']['eid']}]" for p in res.prohibited]
+        lines += [
+            f"  - {p['name']}（{p['ground_name'] or p['ground']}） [{p['citation']['document']} {p['citation']['eid']}]"
+            for p in res.prohibited
+        ]
     if res.out_of_scope:
         o = res.out_of_scope
         cites = "、".join(f"{c['document']} {c['eid']}" for c in o["citations"])
@@ -199,11 +214,17 @@ def format_search(query: str, jurisdiction: str | None = "national", as_of=None,
         now = s["in_force_listing"]
         now_text = f"现行为 {now['catalog']} {now['code']} {now['name']}" if now else "现行国家目录未列入"
         r = s["reproduced_in"]
-        lines.append(f"注意：{r['document']} {r['eid']} 转载的 {s['catalog']} {s['code']} {s['name']} 已被新版国家目录替代；{now_text}。")
+        lines.append(
+            f"注意：{r['document']} {r['eid']} 转载的 {s['catalog']} {s['code']} {s['name']} 已被新版国家目录替代；{now_text}。"
+        )
     for c in res.candidates:
         lines.append(f"另：{c['reason']}")
     day = _as_date(res.as_of)
     for v in cat.provincial:
-        if (res.jurisdiction == ALL or v.jurisdiction == res.jurisdiction) and v not in cat.in_force(res.jurisdiction, day):
-            lines.append(f"注：{v.name}（{v.id}）在{res.as_of}{STATUS_ZH.get(cat.version_status(v, day), '')}，未适用。")
+        if (res.jurisdiction == ALL or v.jurisdiction == res.jurisdiction) and v not in cat.in_force(
+            res.jurisdiction, day
+        ):
+            lines.append(
+                f"注：{v.name}（{v.id}）在{res.as_of}{STATUS_ZH.get(cat.version_status(v, day), '')}，未适用。"
+            )
     return "\n".join(lines) + "\n"

@@ -16,6 +16,7 @@ SIGINT (its partial output kept for --resume).
 One module per command group (decide, kb, catalog, flowchart, serve), each with a
 `register(sub, juris)` that adds its subcommands; shared helpers are in common.py.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,6 +31,7 @@ __all__ = ["main", "build_parser", "UsageError", "Failure", "PROG"]
 
 def cmd_flowchart(argv: list[str]) -> int:
     from engine.cli.flowchart import cli_main
+
     return int(cli_main(argv) or 0)
 
 
@@ -38,13 +40,20 @@ def build_parser() -> argparse.ArgumentParser:
     jurisdictions = _vocabulary().jurisdictions
     example = next((j.name for j in jurisdictions if j.level == "provincial"), jurisdictions[0].name)
     juris = "one of: " + ", ".join(j.id for j in jurisdictions) + f" (or a Chinese name such as {example})"
-    p = argparse.ArgumentParser(prog=PROG, description="医疗技术临床应用管理: which filings, stops and reports a hospital owes, by when, to whom, on which article.")
+    p = argparse.ArgumentParser(
+        prog=PROG,
+        description="医疗技术临床应用管理: which filings, stops and reports a hospital owes, by when, to whom, on which article.",
+    )
     sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
     decide.register(sub, juris)
     kb.register(sub, juris)
     catalog.register(sub, juris)
     compare.register(sub, juris)
-    sub.add_parser("flowchart", help="draw a jurisdiction's filing and incident flowchart (see `medtech flowchart --help`)", add_help=False)
+    sub.add_parser(
+        "flowchart",
+        help="draw a jurisdiction's filing and incident flowchart (see `medtech flowchart --help`)",
+        add_help=False,
+    )
 
     serve.register(sub, juris)
     return p
@@ -52,7 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _utf8_streams() -> None:
     for stream in (sys.stdout, sys.stderr):
-        if (getattr(stream, "encoding", "") or "").lower().replace("-", "") != "utf8" and hasattr(stream, "reconfigure"):
+        if (getattr(stream, "encoding", "") or "").lower().replace("-", "") != "utf8" and hasattr(
+            stream, "reconfigure"
+        ):
             stream.reconfigure(encoding="utf-8")
 
 

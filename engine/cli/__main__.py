@@ -1,4 +1,5 @@
 """`python -m engine.cli` is `medtech`."""
+
 import sys
 
 from engine.cli import main

@@ -1,5 +1,6 @@
 """What every command group shares: the two failure kinds, argparse value types, reading a
 request file, and the back-end choice."""
+
 from __future__ import annotations
 
 import argparse
@@ -21,12 +22,14 @@ class Failure(Exception):
 
 def _vocabulary():
     from engine.kb.vocabulary import vocabulary
+
     return vocabulary()
 
 
 def _jurisdiction(value: str) -> str:
     """argparse type: a jurisdiction id or Chinese name (kb/vocabulary.yaml) -> its id."""
     from engine.errors import NotFound
+
     try:
         return _vocabulary().jurisdiction(value).id
     except NotFound:
@@ -50,6 +53,7 @@ def _grade(value: str) -> int:
 def _date(value: str) -> dt.date:
     """argparse type: an ISO date that exists (2025-02-30 is refused), inside the supported dates."""
     from engine.inference.request import parse_date
+
     try:
         return parse_date(value)
     except ValueError as exc:
@@ -68,6 +72,7 @@ def _positive(value: str) -> int:
 
 def _today() -> dt.date:
     from engine.inference.request import today_in_china
+
     return today_in_china()
 
 
@@ -90,6 +95,7 @@ def _read_request(source: str):
     too deeply and other unusable text are refused here (engine.requestio)."""
     from engine.errors import InputTooLarge, MalformedInput
     from engine.requestio import load_request_text, read_capped
+
     name = "<stdin>" if source == "-" else source
     try:
         if source == "-":
@@ -117,10 +123,13 @@ def _use_backend(args) -> None:
         os.environ["MEDTECH_BACKEND"] = args.backend
 
 
-BACKEND_HELP = ("rule engine: durable (durable_rules, the default) or pure (the pure-Python evaluator of the "
-                "same compiled rules; identical answers, proven by the differential tests, about twice as fast)")
+BACKEND_HELP = (
+    "rule engine: durable (durable_rules, the default) or pure (the pure-Python evaluator of the "
+    "same compiled rules; identical answers, proven by the differential tests, about twice as fast)"
+)
 
 
 def _backends() -> tuple[str, ...]:
     from engine.inference.decision import BACKENDS
+
     return BACKENDS

@@ -1,4 +1,5 @@
 """`medtech compare REQUEST --jurisdictions a,b,…`: one case, the jurisdictions side by side."""
+
 from __future__ import annotations
 
 import json
@@ -12,6 +13,7 @@ COMPARE_FORMATS = ("text", "json")
 def cmd_compare(args) -> int:
     from engine import InvalidRequest
     from engine.render.compare import compare, compare_text
+
     request = _read_request(args.file)
     try:
         model = compare(request, args.jurisdictions)
@@ -26,8 +28,18 @@ def cmd_compare(args) -> int:
 def register(sub, juris: str) -> None:
     """Add `compare` to the `medtech` parser."""
     s = sub.add_parser("compare", help="the same case in several jurisdictions, side by side, differences marked")
-    s.add_argument("file", nargs="?", default="-", metavar="REQUEST", help="request file (JSON or YAML); - or nothing for standard input")
-    s.add_argument("--jurisdictions", default=None, metavar="A,B,…",
-                   help="comma-separated, each " + juris + "; default all five (institution.jurisdiction is replaced)")
+    s.add_argument(
+        "file",
+        nargs="?",
+        default="-",
+        metavar="REQUEST",
+        help="request file (JSON or YAML); - or nothing for standard input",
+    )
+    s.add_argument(
+        "--jurisdictions",
+        default=None,
+        metavar="A,B,…",
+        help="comma-separated, each " + juris + "; default all five (institution.jurisdiction is replaced)",
+    )
     s.add_argument("--format", choices=COMPARE_FORMATS, default="text", help="text (Chinese, default) or json")
     s.set_defaults(func=cmd_compare)

@@ -1,4 +1,5 @@
 """`medtech decide` and `medtech batch`: one request, or one a line."""
+
 from __future__ import annotations
 
 import json
@@ -20,12 +21,14 @@ from engine.render.exports import BATCH_FORMATS, DECIDE_FORMATS, EXPORTS
 
 def cmd_decide(args) -> int:
     from engine import InvalidRequest, decide
+
     request = _read_request(args.file)
     try:
         response = decide(request)
     except InvalidRequest as exc:
         # tools (--format json) get the engine's messages; people get them in Chinese, same `PATH: message` form
         from engine.render.errors import error_line
+
         for e in exc.errors:
             line = f"{e['path'] or '(request)'}: {e['message']}" if args.format == "json" else error_line(e)
             print(line, file=sys.stderr)
@@ -38,7 +41,10 @@ def cmd_decide(args) -> int:
             _out(text)
         return 0
     from engine.render.exports import render_export
-    body, _, _ = render_export(response, args.format, request=request if isinstance(request, dict) else None, full=args.full)
+
+    body, _, _ = render_export(
+        response, args.format, request=request if isinstance(request, dict) else None, full=args.full
+    )
     if args.output:
         _write(args.output, body)
     elif EXPORTS[args.format].binary:
@@ -65,6 +71,7 @@ def cmd_batch(args) -> int:
     batch = _module("batch", "batch decisions")
     from engine.batch_io import parse_shard
     from engine.errors import BatchInputError, BatchInterrupted
+
     try:
         shard = parse_shard(args.shard) if args.shard else None
     except ValueError as exc:
@@ -76,8 +83,18 @@ def cmd_batch(args) -> int:
     try:
         if args.format != "jsonl":
             return int(batch.run_rows(args.input, args.output, sys.stderr.isatty(), args.workers, fmt=args.format) or 0)
-        return int(batch.run_batch(args.input, args.output, sys.stderr.isatty(), args.workers, shard=shard,
-                                   resume=args.resume, require_lines=True) or 0)
+        return int(
+            batch.run_batch(
+                args.input,
+                args.output,
+                sys.stderr.isatty(),
+                args.workers,
+                shard=shard,
+                resume=args.resume,
+                require_lines=True,
+            )
+            or 0
+        )
     except BatchInputError as exc:
         raise UsageError(str(exc)) from None
     except BatchInterrupted as exc:
@@ -93,27 +110,45 @@ def register(sub, juris: str) -> None:
     """Add this group's subcommands to the `medtech` parser."""
     s = sub.add_parser("decide", help="answer one decision request (JSON or YAML)")
     s.add_argument("file", nargs="?", default="-", metavar="FILE", help="request file; - or nothing for standard input")
-    s.add_argument("--format", choices=DECIDE_FORMATS, default="text",
-                   help="text (Chinese, default), json, md or docx (合规意见 memo), csv (one row per obligation), "
-                        "ics (calendar reminders)")
+    s.add_argument(
+        "--format",
+        choices=DECIDE_FORMATS,
+        default="text",
+        help="text (Chinese, default), json, md or docx (合规意见 memo), csv (one row per obligation), "
+        "ics (calendar reminders)",
+    )
     s.add_argument("--full", action="store_true", help="text: add the quoted provisions, consequences and reasoning")
     s.add_argument("-o", "--output", metavar="FILE", default=None, help="write to FILE (needed for docx on a terminal)")
     s.set_defaults(func=cmd_decide)
 
-    s = sub.add_parser("batch", help="one request a line in, one response a line out",
-                       description="One request a line in, one response (or {\"errors\": [...]}) a line out, same order. "
-                                   "With -o, answers are written to OUT.partial and renamed to OUT when complete; on SIGTERM "
-                                   "or Ctrl-C the workers stop, OUT.partial is kept and the exit status is 128 + the signal "
-                                   "number (143, 130); --resume finishes the run. Exit 2 for an unusable input or output.")
+    s = sub.add_parser(
+        "batch",
+        help="one request a line in, one response a line out",
+        description='One request a line in, one response (or {"errors": [...]}) a line out, same order. '
+        "With -o, answers are written to OUT.partial and renamed to OUT when complete; on SIGTERM "
+        "or Ctrl-C the workers stop, OUT.partial is kept and the exit status is 128 + the signal "
+        "number (143, 130); --resume finishes the run. Exit 2 for an unusable input or output.",
+    )
     s.add_argument("input", metavar="IN.jsonl")
     s.add_argument("-o", "--output", metavar="OUT", default=None, help="default: standard output (xlsx needs a file)")
-    s.add_argument("--format", choices=BATCH_FORMATS, default="jsonl",
-                   help="jsonl (one response a line, default), csv or xlsx (one row per obligation per request)")
+    s.add_argument(
+        "--format",
+        choices=BATCH_FORMATS,
+        default="jsonl",
+        help="jsonl (one response a line, default), csv or xlsx (one row per obligation per request)",
+    )
     s.add_argument("--workers", type=_positive, default=None, metavar="N")
     s.add_argument("--backend", choices=_backends(), default=None, help=BACKEND_HELP)
-    s.add_argument("--shard", metavar="K/N", default=None,
-                   help="answer only the Kth of N contiguous parts of the input (1 <= K <= N); the outputs of "
-                        "shards 1..N, concatenated in order, are the output of the whole input")
-    s.add_argument("--resume", action="store_true",
-                   help="continue an interrupted run: keep the answers in OUT.partial and answer the remaining lines")
+    s.add_argument(
+        "--shard",
+        metavar="K/N",
+        default=None,
+        help="answer only the Kth of N contiguous parts of the input (1 <= K <= N); the outputs of "
+        "shards 1..N, concatenated in order, are the output of the whole input",
+    )
+    s.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue an interrupted run: keep the answers in OUT.partial and answer the remaining lines",
+    )
     s.set_defaults(func=cmd_batch)

@@ -13,6 +13,7 @@ and chart as .dot, .svg, .png and .mmd, on the day fixed in kb/flowcharts.yaml, 
 are reproducible byte for byte. Exit 0 on success, 2 on a bad argument or invalid request.
 Also runnable as `python -m engine.cli.flowchart`.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,7 +21,15 @@ import datetime as dt
 import sys
 from pathlib import Path
 
-EXTENSIONS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot", ".mmd": "mermaid", ".mermaid": "mermaid"}
+EXTENSIONS = {
+    ".svg": "svg",
+    ".png": "png",
+    ".pdf": "pdf",
+    ".dot": "dot",
+    ".gv": "dot",
+    ".mmd": "mermaid",
+    ".mermaid": "mermaid",
+}
 ALL_FORMATS = (("dot", ".dot"), ("svg", ".svg"), ("png", ".png"), ("mermaid", ".mmd"))
 
 
@@ -37,18 +46,33 @@ class _UsageError(Exception):
 def _jurisdiction_ids() -> str:
     """The jurisdictions of kb/vocabulary.yaml, for help and error messages."""
     from engine.cli.common import _vocabulary
+
     return ", ".join(j.id for j in _vocabulary().jurisdictions)
 
 
 def _parser() -> argparse.ArgumentParser:
     from engine.flowchart.build import chart_names
+
     p = _Parser(prog="medtech flowchart", description="Flowcharts generated from the knowledge base's rules.")
     p.add_argument("jurisdiction", nargs="?", help=f"{_jurisdiction_ids()} (or a Chinese name)")
     from engine.flowchart.render import FORMATS
-    p.add_argument("--chart", choices=[*chart_names(), "all"], default="filing", help="which chart; all: every one (needs -o)")
+
+    p.add_argument(
+        "--chart", choices=[*chart_names(), "all"], default="filing", help="which chart; all: every one (needs -o)"
+    )
     p.add_argument("--format", choices=FORMATS, default=None)
-    p.add_argument("--as-of", dest="as_of", default=None, help="YYYY-MM-DD (default: today in China; for --all the day in kb/flowcharts.yaml)")
-    p.add_argument("--highlight", metavar="REQUEST_FILE", default=None, help="a decision request (JSON or YAML; - for stdin) to mark on the chart")
+    p.add_argument(
+        "--as-of",
+        dest="as_of",
+        default=None,
+        help="YYYY-MM-DD (default: today in China; for --all the day in kb/flowcharts.yaml)",
+    )
+    p.add_argument(
+        "--highlight",
+        metavar="REQUEST_FILE",
+        default=None,
+        help="a decision request (JSON or YAML; - for stdin) to mark on the chart",
+    )
     p.add_argument("-o", "--output", default=None, help="output file (for --all: the directory, default diagrams/)")
     p.add_argument("--all", action="store_true", help="regenerate every jurisdiction x chart into a directory")
     return p
@@ -56,6 +80,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _date(text: str) -> dt.date:
     from engine.inference.request import parse_date
+
     try:
         return parse_date(text)
     except ValueError as exc:
@@ -72,6 +97,7 @@ def write_all(out_dir: str | Path, as_of: dt.date | None = None) -> list[Path]:
     )
     from engine.flowchart.render import _pipe, to_dot, to_mermaid, to_png
     from engine.kb.loader import knowledge_base
+
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     day = as_of or default_as_of()
@@ -92,8 +118,11 @@ def write_all(out_dir: str | Path, as_of: dt.date | None = None) -> list[Path]:
                 path = out / f"{stem}{ext}"
                 path.write_bytes(data)
                 written.append(path)
-            rows.append(f"| {j.name}（{j.id}） | {load_spec()['charts'][chart]['title']} | "
-                        + " · ".join(f"[{ext[1:]}]({stem}{ext})" for ext in contents) + " |")
+            rows.append(
+                f"| {j.name}（{j.id}） | {load_spec()['charts'][chart]['title']} | "
+                + " · ".join(f"[{ext[1:]}]({stem}{ext})" for ext in contents)
+                + " |"
+            )
     readme = out / "README.md"
     readme.write_text(
         "# 流程图（由规则生成）\n\n"
@@ -111,6 +140,7 @@ def _read_request(path: str) -> dict:
     """The --highlight request (JSON or YAML, at most 1 MiB, no YAML aliases: engine.requestio)."""
     from engine.errors import InputTooLarge, MalformedInput
     from engine.requestio import load_request_text, read_capped
+
     try:
         if path == "-":
             raw = read_capped(sys.stdin.buffer, "<stdin>")
@@ -130,6 +160,7 @@ def _read_request(path: str) -> dict:
 def cli_main(argv: list[str]) -> int:
     """Run `medtech flowchart` with these arguments (without the program name); the exit code."""
     from engine.errors import InvalidRequest, NotFound
+
     argv = list(argv)
     if argv[:1] == ["flowchart"]:
         argv = argv[1:]
@@ -147,6 +178,7 @@ def cli_main(argv: list[str]) -> int:
         fmt = args.format or (EXTENSIONS.get(Path(args.output).suffix.lower()) if args.output else None) or "svg"
         from engine.flowchart import render_chart
         from engine.flowchart.build import chart_names
+
         request = _read_request(args.highlight) if args.highlight else None
         if args.chart == "all":
             if not args.output:

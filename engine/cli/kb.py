@@ -1,4 +1,5 @@
 """`medtech kb check | coverage | show | search | schemas`."""
+
 from __future__ import annotations
 
 from engine.cli.common import (
@@ -15,6 +16,7 @@ from engine.cli.common import (
 def cmd_kb_check(args) -> int:
     from engine.checks import check
     from engine.errors import KnowledgeBaseError
+
     try:
         problems = check()
     except KnowledgeBaseError as exc:
@@ -26,12 +28,16 @@ def cmd_kb_check(args) -> int:
         print(f"{len(problems)} problem(s) in {files} file(s) of the knowledge base")
         return 1
     from engine.kb.loader import knowledge_base
+
     kb = knowledge_base()
     provisions = sum(len(d.provisions) for d in kb.documents.values())
     from engine.paths import CATALOGS_DIR
+
     catalogues = len(list((CATALOGS_DIR / "versions").glob("*.yaml")))
-    print(f"knowledge base OK: {len(kb.documents)} documents, {provisions} provisions, {len(kb.rules)} rules, "
-          f"{catalogues} catalogue versions; digest {kb.digest}")
+    print(
+        f"knowledge base OK: {len(kb.documents)} documents, {provisions} provisions, {len(kb.rules)} rules, "
+        f"{catalogues} catalogue versions; digest {kb.digest}"
+    )
     return 0
 
 
@@ -45,6 +51,7 @@ def cmd_kb_show(args) -> int:
     from engine.errors import NotFound
     from engine.kb.documents import format_outline, format_provision, get_document
     from engine.kb.search import provision_by_ref
+
     try:
         doc = get_document(args.document)
         _out(format_provision(doc, provision_by_ref(doc, args.eid)) if args.eid else format_outline(doc, args.as_of))
@@ -56,9 +63,11 @@ def cmd_kb_show(args) -> int:
 def cmd_kb_search(args) -> int:
     from engine.cli.common import UsageError
     from engine.kb.search import format_search, search
+
     documents = None
     if args.document:
         from engine.kb.documents import load_documents
+
         known = load_documents()
         unknown = [d for d in args.document if d not in known]
         if unknown:
@@ -72,16 +81,23 @@ def cmd_kb_search(args) -> int:
         raise UsageError(str(exc)) from None
     if args.format == "json":
         import json
-        _out(json.dumps({"query": args.text, "total": len(hits), "results": [h.to_dict() for h in hits[:args.limit]]},
-                        ensure_ascii=False, indent=2))
+
+        _out(
+            json.dumps(
+                {"query": args.text, "total": len(hits), "results": [h.to_dict() for h in hits[: args.limit]]},
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
     else:
-        _out(format_search(args.text, hits[:args.limit], len(hits)))
+        _out(format_search(args.text, hits[: args.limit], len(hits)))
     return 0 if hits else 1
 
 
 def cmd_kb_schemas(args) -> int:
     from engine.kb import schema_gen
     from engine.paths import SCHEMA_DIR, relative
+
     if not args.check:
         for written in schema_gen.write_all():
             print(f"wrote {relative(written)}")
@@ -108,14 +124,28 @@ def register(sub, juris: str) -> None:
     s.set_defaults(func=cmd_kb_coverage)
     s = kbs.add_parser("show", help="a document's outline, or one provision's text")
     s.add_argument("document", metavar="DOCUMENT", help="one of: " + ", ".join(_vocabulary().documents))
-    s.add_argument("eid", nargs="?", metavar="EID",
-                   help="a provision's eId (art_11__para_1, sec_2__subsec_1) or its Chinese label (第十一条第一款, 二、（一）)")
-    s.add_argument("--as-of", type=_date, default=None, metavar="DATE", help="date for the document's status (default today)")
+    s.add_argument(
+        "eid",
+        nargs="?",
+        metavar="EID",
+        help="a provision's eId (art_11__para_1, sec_2__subsec_1) or its Chinese label (第十一条第一款, 二、（一）)",
+    )
+    s.add_argument(
+        "--as-of", type=_date, default=None, metavar="DATE", help="date for the document's status (default today)"
+    )
     s.set_defaults(func=cmd_kb_show)
-    s = kbs.add_parser("search", help="full-text search of the provisions of every document (exit 1 when nothing matches)")
+    s = kbs.add_parser(
+        "search", help="full-text search of the provisions of every document (exit 1 when nothing matches)"
+    )
     s.add_argument("text", metavar="TEXT", help="words to find (several words: provisions containing all of them)")
     s.add_argument("--document", action="append", metavar="DOCUMENT", help="only this document (repeatable)")
-    s.add_argument("--jurisdiction", type=_jurisdiction, default=None, metavar="J", help="only the documents that apply in " + juris)
+    s.add_argument(
+        "--jurisdiction",
+        type=_jurisdiction,
+        default=None,
+        metavar="J",
+        help="only the documents that apply in " + juris,
+    )
     s.add_argument("--limit", type=_positive, default=20, metavar="N", help="show at most N provisions (default 20)")
     s.add_argument("--format", choices=("text", "json"), default="text")
     s.set_defaults(func=cmd_kb_search)

@@ -1,4 +1,5 @@
 """`medtech serve`: the HTTP service."""
+
 from __future__ import annotations
 
 import sys
@@ -11,7 +12,7 @@ from engine.cli.common import (
     _use_backend,
 )
 
-EXIT_CANNOT_LISTEN = 3   # documented in docs/scaling.md and `medtech serve --help`
+EXIT_CANNOT_LISTEN = 3  # documented in docs/scaling.md and `medtech serve --help`
 
 
 def _check_listen(host: str, port: int) -> None:
@@ -20,6 +21,7 @@ def _check_listen(host: str, port: int) -> None:
     at once; uvicorn binds it again (with SO_REUSEADDR, as here) a moment later."""
     import errno
     import socket
+
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
     except socket.gaierror as exc:
@@ -49,6 +51,7 @@ def cmd_serve(args) -> int:
     _use_backend(args)
     if args.cors_origin:  # read by engine.service.cors in this process and in every worker
         import os
+
         os.environ["MEDTECH_CORS_ORIGINS"] = " ".join(args.cors_origin)
     service = _module("service.app", "the HTTP service")
     try:
@@ -58,7 +61,11 @@ def cmd_serve(args) -> int:
         return EXIT_CANNOT_LISTEN
     host = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host
     host = f"[{host}]" if ":" in host else host
-    print(f"medtech serve: 网页 http://{host}:{args.port}/ （在浏览器中打开；按 Ctrl+C 停止）", file=sys.stderr, flush=True)
+    print(
+        f"medtech serve: 网页 http://{host}:{args.port}/ （在浏览器中打开；按 Ctrl+C 停止）",
+        file=sys.stderr,
+        flush=True,
+    )
     try:
         service.run(args.host, args.port, args.workers, access_log=args.access_log)
     except SystemExit as exc:  # uvicorn exits 3 when start-up fails (e.g. the port was taken meanwhile)
@@ -68,15 +75,26 @@ def cmd_serve(args) -> int:
 
 def register(sub, juris: str) -> None:
     """Add this group's subcommands to the `medtech` parser."""
-    s = sub.add_parser("serve", help="start the HTTP service",
-                       description="Start the HTTP service. Exit status 3 when it cannot listen on --host/--port "
-                                   "(port in use, no permission, unknown address), with the reason on stderr.")
+    s = sub.add_parser(
+        "serve",
+        help="start the HTTP service",
+        description="Start the HTTP service. Exit status 3 when it cannot listen on --host/--port "
+        "(port in use, no permission, unknown address), with the reason on stderr.",
+    )
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8000)
     s.add_argument("--workers", type=_positive, default=1, metavar="N", help="worker processes (default 1)")
     s.add_argument("--backend", choices=_backends(), default=None, help=BACKEND_HELP)
-    s.add_argument("--access-log", action="store_true",
-                   help="log every request (uvicorn's access log) on stdout; off by default (it costs throughput)")
-    s.add_argument("--cors-origin", action="append", default=None, metavar="ORIGIN",
-                   help="allow browsers on this origin (e.g. https://intranet.example) to call the API; repeatable; off by default")
+    s.add_argument(
+        "--access-log",
+        action="store_true",
+        help="log every request (uvicorn's access log) on stdout; off by default (it costs throughput)",
+    )
+    s.add_argument(
+        "--cors-origin",
+        action="append",
+        default=None,
+        metavar="ORIGIN",
+        help="allow browsers on this origin (e.g. https://intranet.example) to call the API; repeatable; off by default",
+    )
     s.set_defaults(func=cmd_serve)

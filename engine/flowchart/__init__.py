@@ -5,6 +5,7 @@
 
 `build_graph` (engine.flowchart.build) gives the networkx graph itself.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -18,11 +19,17 @@ CHARTS = ("filing", "incident", "training")
 def build_graph(jurisdiction, chart: str = "filing", as_of=None):
     """The chart as a networkx.DiGraph (see engine.flowchart.build)."""
     from engine.flowchart.build import build_graph as _build
+
     return _build(jurisdiction, chart, as_of)
 
 
-def render_chart(jurisdiction, chart: str = "filing", fmt: str = "svg",
-                 as_of: dt.date | str | None = None, highlight: dict | None = None) -> bytes | str:
+def render_chart(
+    jurisdiction,
+    chart: str = "filing",
+    fmt: str = "svg",
+    as_of: dt.date | str | None = None,
+    highlight: dict | None = None,
+) -> bytes | str:
     """One chart rendered: `png` and `pdf` as bytes, `svg`, `dot` and `mermaid` as text.
 
     `jurisdiction` is an id or Chinese name (engine.NotFound when unknown); `as_of` defaults
@@ -33,17 +40,21 @@ def render_chart(jurisdiction, chart: str = "filing", fmt: str = "svg",
     """
     from engine.flowchart.render import FORMATS as _formats
     from engine.flowchart.render import render
+
     if fmt not in _formats:
         raise ValueError(f"unknown format {fmt!r} (supported: {', '.join(_formats)})")
     if highlight is not None:
         from engine.flowchart.highlight import highlight_graph
+
         G, response = highlight_graph(highlight, chart, as_of)
         if jurisdiction is not None:
             from engine.kb.loader import knowledge_base
+
             wanted = knowledge_base().vocabulary.jurisdiction(str(jurisdiction)).id
             if wanted != response["jurisdiction"]["id"]:
                 raise ValueError(f"the request is for {response['jurisdiction']['id']}, not {wanted}")
     else:
         from engine.flowchart.build import build_graph as _build
+
         G = _build(jurisdiction, chart, as_of)
     return render(G, fmt)

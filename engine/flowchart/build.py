@@ -18,6 +18,7 @@ and whose edges carry `label`, `loop`, and for decision branches `class` or `eve
 provisions of the classification rules. A step whose act has no rule in force for the
 jurisdiction on the day is left out and its neighbours linked to each other.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -34,14 +35,16 @@ from engine.paths import KB_DIR, relative
 from engine.yamlio import load_yaml
 
 SPEC_FILE = KB_DIR / "flowcharts.yaml"
-ACTIVE_STATUSES = validity.APPLICABLE   # as engine.decide: an uncertain document still applies
+ACTIVE_STATUSES = validity.APPLICABLE  # as engine.decide: an uncertain document still applies
 
 
 # --------------------------------------------------------------------------- the skeleton
 
+
 def _spec_problems(data, kb) -> list[Problem]:
     """Schema and reference problems of kb/flowcharts.yaml against the knowledge base."""
     from engine.kb.schemas import schema_problems
+
     rel = relative(SPEC_FILE)
     problems = schema_problems("flowcharts", data, rel)
     if problems:
@@ -102,7 +105,9 @@ def _spec_problems(data, kb) -> list[Problem]:
                 if edge["to"] not in ids:
                     problems.append(Problem(rel, f"{loc}.next.{j}", f"unknown step {edge['to']}"))
                 if edge.get("label_requires") and edge["label_requires"] not in ids:
-                    problems.append(Problem(rel, f"{loc}.next.{j}.label_requires", f"unknown step {edge['label_requires']}"))
+                    problems.append(
+                        Problem(rel, f"{loc}.next.{j}.label_requires", f"unknown step {edge['label_requires']}")
+                    )
             for j, br in enumerate(step.get("branches", [])):
                 if br["to"] not in ids:
                     problems.append(Problem(rel, f"{loc}.branches.{j}.to", f"unknown step {br['to']}"))
@@ -121,6 +126,7 @@ def _spec_problems(data, kb) -> list[Problem]:
 def check() -> list[Problem]:
     """Every problem of kb/flowcharts.yaml (for `medtech kb check`); empty when sound."""
     from engine.kb.loader import knowledge_base
+
     try:
         data = load_yaml(SPEC_FILE)
     except Exception as exc:  # noqa: BLE001 - reported, not raised
@@ -132,6 +138,7 @@ def check() -> list[Problem]:
 def load_spec() -> dict:
     """The validated skeleton file; raises KnowledgeBaseError listing its problems."""
     from engine.kb.loader import knowledge_base
+
     data = load_yaml(SPEC_FILE)
     problems = _spec_problems(data, knowledge_base())
     if problems:
@@ -153,6 +160,7 @@ def _edges_of(step: dict) -> list[dict]:
 
 
 # --------------------------------------------------------------------------- rules in force
+
 
 def active_documents(kb, jurisdiction, as_of: dt.date) -> list[dict]:
     """The jurisdiction's documents with their status on the day, as engine.decide lists them."""
@@ -192,18 +200,24 @@ def _may_have_class(rule, cls: str) -> bool:
 def _before_document(rule) -> bool:
     """True when the rule's condition requires a fact to fall before a date of a document (what a
     transition provision says: 本办法公布前已经开展的 …)."""
-    def required(node) -> list[dict]:       # the rule's own `when` (compiled conditions hold ordinals)
+
+    def required(node) -> list[dict]:  # the rule's own `when` (compiled conditions hold ordinals)
         if isinstance(node, dict) and "all" in node:
             return [leaf for child in node["all"] for leaf in required(child)]
         return [node] if isinstance(node, dict) and "fact" in node else []
-    return any(isinstance(leaf.get("before"), dict) and "document" in leaf["before"]
-               for leaf in required(rule.spec.get("when")))
+
+    return any(
+        isinstance(leaf.get("before"), dict) and "document" in leaf["before"]
+        for leaf in required(rule.spec.get("when"))
+    )
 
 
 def _select(rules: list, select: dict) -> list:
     out = []
     for r in rules:
-        if "requires" in select and not set(select["requires"]) <= {leaf.fact for leaf in _required_leaves(r.condition)}:
+        if "requires" in select and not set(select["requires"]) <= {
+            leaf.fact for leaf in _required_leaves(r.condition)
+        }:
             continue
         if "before_document" in select and select["before_document"] != _before_document(r):
             continue
@@ -220,6 +234,7 @@ def _select(rules: list, select: dict) -> list:
 
 
 # --------------------------------------------------------------------------- labels
+
 
 def provision_label(kb, spec: dict, ref: str) -> str:
     """`nhc-2018-1:art_11__para_1` -> 《办法》第十一条第一款; `cq-2019-61:sec_3` -> 渝卫发〔2019〕61号 三、"""
@@ -330,20 +345,36 @@ def _qualifiers(spec: dict, chart: dict, rules: list) -> list[str]:
     out = []
     for q in wanted:
         value = tuple(q["value"]) if isinstance(q["value"], list) else q["value"]
-        if rules and all(any(leaf.fact == q["fact"] and leaf.op == q["op"] and leaf.value == value
-                             for leaf in _required_leaves(r.condition)) for r in rules):
+        if rules and all(
+            any(
+                leaf.fact == q["fact"] and leaf.op == q["op"] and leaf.value == value
+                for leaf in _required_leaves(r.condition)
+            )
+            for r in rules
+        ):
             out.append(q["text"])
     return out
 
 
-def _step_node(kb, spec: dict, chart: dict, step: dict, rules: list, as_of: dt.date, addressee: str | None,
-               jurisdiction: str | None = None, first: bool = True) -> dict:
+def _step_node(
+    kb,
+    spec: dict,
+    chart: dict,
+    step: dict,
+    rules: list,
+    as_of: dt.date,
+    addressee: str | None,
+    jurisdiction: str | None = None,
+    first: bool = True,
+) -> dict:
     vocab = kb.vocabulary
     # the jurisdiction's own wording first (上海: 市卫生健康部门), then the chart's short names
-    local = {key: {k: v for k, v in vocab.local_names(jurisdiction, key).items() if v != vocab.names(key).get(k)}
-             for key in ("actors", "addressees")}
+    local = {
+        key: {k: v for k, v in vocab.local_names(jurisdiction, key).items() if v != vocab.names(key).get(k)}
+        for key in ("actors", "addressees")
+    }
     groups = spec["actor_groups"]
-    leading, specific = rules[0], rules[-1]        # rules are in kb order: national first, then the province
+    leading, specific = rules[0], rules[-1]  # rules are in kb order: national first, then the province
     actor_detail = specific.spec["actor"]
     actor = "authority" if actor_detail in groups["authority"] else "institution"
     addressees = _unique(r.spec.get("addressee") for r in rules if r.spec.get("addressee"))
@@ -358,7 +389,16 @@ def _step_node(kb, spec: dict, chart: dict, step: dict, rules: list, as_of: dt.d
     lines.append({"text": title, "style": "title"})
     shown = [a for a in addressees if a not in ("applicant",)]
     if shown:
-        lines.append({"text": "向：" + "、".join(local["addressees"].get(a) or spec["addressees"].get(a, vocab.names("addressees").get(a, a)) for a in shown), "style": "text"})
+        lines.append(
+            {
+                "text": "向："
+                + "、".join(
+                    local["addressees"].get(a) or spec["addressees"].get(a, vocab.names("addressees").get(a, a))
+                    for a in shown
+                ),
+                "style": "text",
+            }
+        )
     for q in _qualifiers(spec, chart, rules):
         lines.append({"text": f"仅限：{q}", "style": "qualifier"})
     if "summary" in step.get("show", []):
@@ -395,9 +435,21 @@ def _step_node(kb, spec: dict, chart: dict, step: dict, rules: list, as_of: dt.d
 def _plain_node(step: dict) -> dict:
     kind = step.get("kind", "step")
     node = {
-        "kind": kind, "step": step["id"], "column": step.get("column"), "below": step.get("below"), "act": None, "actor": None, "actor_detail": None,
-        "addressees": [], "split_addressee": None, "rules": [], "citations": [], "provisions": [],
-        "deadline": None, "materials": [], "summary": None,
+        "kind": kind,
+        "step": step["id"],
+        "column": step.get("column"),
+        "below": step.get("below"),
+        "act": None,
+        "actor": None,
+        "actor_detail": None,
+        "addressees": [],
+        "split_addressee": None,
+        "rules": [],
+        "citations": [],
+        "provisions": [],
+        "deadline": None,
+        "materials": [],
+        "summary": None,
         "lines": [{"text": step["label"], "style": "title"}],
     }
     if kind == "milestone":
@@ -409,6 +461,7 @@ def _plain_node(step: dict) -> dict:
 
 
 # --------------------------------------------------------------------------- the graph
+
 
 def _status_note(names: dict, doc: dict) -> str:
     if not doc["active"]:
@@ -474,8 +527,15 @@ def build_graph(jurisdiction, chart: str = "filing", as_of: dt.date | str | None
     edges: list[dict] = []
     for step in cdef["steps"]:
         for e in _edges_of(step):
-            edges.append({"src": step["id"], "dst": e["to"], "label": e.get("label"),
-                          "label_requires": e.get("label_requires"), "loop": bool(e.get("loop"))})
+            edges.append(
+                {
+                    "src": step["id"],
+                    "dst": e["to"],
+                    "label": e.get("label"),
+                    "label_requires": e.get("label_requires"),
+                    "loop": bool(e.get("loop")),
+                }
+            )
         for br in step.get("branches", []):
             edge = {"src": step["id"], "dst": br["to"], "label": br["label"], "label_requires": None, "loop": False}
             if br.get("requires"):
@@ -489,9 +549,15 @@ def build_graph(jurisdiction, chart: str = "filing", as_of: dt.date | str | None
                 if not crules:
                     continue
                 refs = _unique(c for r in crules for c in r.spec["citations"])
-                edge.update({"class": br["class"], "rules": [r.id for r in crules], "citations": refs,
-                             "provisions": [provision_label(kb, spec, c) for c in refs],
-                             "provisions_text": compact_provisions(kb, spec, refs)})
+                edge.update(
+                    {
+                        "class": br["class"],
+                        "rules": [r.id for r in crules],
+                        "citations": refs,
+                        "provisions": [provision_label(kb, spec, c) for c in refs],
+                        "provisions_text": compact_provisions(kb, spec, refs),
+                    }
+                )
             elif "events" in br:
                 edge["events"] = list(br["events"])
             edges.append(edge)
@@ -521,7 +587,7 @@ def build_graph(jurisdiction, chart: str = "filing", as_of: dt.date | str | None
                 continue
             for o in outs:
                 if o["dst"] == e["src"] or o["loop"]:
-                    continue              # a loop back (补齐后重新提交) disappears with its step
+                    continue  # a loop back (补齐后重新提交) disappears with its step
                 merged = dict(o)
                 merged.update({k: v for k, v in e.items() if k not in ("dst",)})
                 merged["dst"] = o["dst"]
@@ -550,24 +616,37 @@ def build_graph(jurisdiction, chart: str = "filing", as_of: dt.date | str | None
 
     G = nx.DiGraph()
     names = kb.vocabulary.names("document_statuses")
-    G.graph.update({
-        "jurisdiction": j.id,
-        "jurisdiction_name": j.name,
-        "chart": chart,
-        "title": cdef["title"],
-        "as_of": as_of.isoformat(),
-        "documents": [{"id": d["id"], "status": d["status"], "short": spec["documents"].get(d["id"], d["id"])} for d in docs],
-        "subtitle": f"{j.name} · {as_of.isoformat()} · 适用："
-                    + "；".join(spec["documents"].get(d["id"], d["id"]) + _status_note(names, d) for d in docs),
-        "document_notes": [
-            f"{spec['documents'].get(d['id'], d['id'])}：{kb.documents[d['id']].title}"
-            + (f"（{kb.documents[d['id']].number}）" if kb.documents[d['id']].number and kb.documents[d['id']].number not in spec["documents"].get(d["id"], "") else "")
-            for d in docs if d["active"]
-        ],
-        "highlighted": False,
-        "columns": [c for c in cdef.get("columns", []) if any(
-            s.get("column") == c["id"] and s["id"] in present for s in cdef["steps"])],
-    })
+    G.graph.update(
+        {
+            "jurisdiction": j.id,
+            "jurisdiction_name": j.name,
+            "chart": chart,
+            "title": cdef["title"],
+            "as_of": as_of.isoformat(),
+            "documents": [
+                {"id": d["id"], "status": d["status"], "short": spec["documents"].get(d["id"], d["id"])} for d in docs
+            ],
+            "subtitle": f"{j.name} · {as_of.isoformat()} · 适用："
+            + "；".join(spec["documents"].get(d["id"], d["id"]) + _status_note(names, d) for d in docs),
+            "document_notes": [
+                f"{spec['documents'].get(d['id'], d['id'])}：{kb.documents[d['id']].title}"
+                + (
+                    f"（{kb.documents[d['id']].number}）"
+                    if kb.documents[d["id"]].number
+                    and kb.documents[d["id"]].number not in spec["documents"].get(d["id"], "")
+                    else ""
+                )
+                for d in docs
+                if d["active"]
+            ],
+            "highlighted": False,
+            "columns": [
+                c
+                for c in cdef.get("columns", [])
+                if any(s.get("column") == c["id"] and s["id"] in present for s in cdef["steps"])
+            ],
+        }
+    )
     for step in cdef["steps"]:
         if step["id"] in present:
             for nid, attrs in step_nodes[step["id"]]:

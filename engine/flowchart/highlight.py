@@ -6,6 +6,7 @@ label gains the computed due date and status. The decision branch the case takes
 or the situations among its events) is highlighted, so is the milestone of an event the
 request gives. Everything off the case's path is greyed.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -36,6 +37,7 @@ def _status_text(vocab, ob: dict) -> str:
 def apply(G: nx.DiGraph, request: dict, response: dict) -> nx.DiGraph:
     """Mark G's nodes and edges `state` = on | off from a decision (in place; returns G)."""
     from engine.kb.loader import knowledge_base
+
     vocab = knowledge_base().vocabulary
     classes = vocab.names("technology_classes")
     events = _events(request)
@@ -45,8 +47,10 @@ def apply(G: nx.DiGraph, request: dict, response: dict) -> nx.DiGraph:
 
     def matches_of(n, d) -> list[dict]:
         return [
-            ob for ob in obligations
-            if ob.get("id") == d["act"] and set(ob.get("rules") or []) & set(d["rules"])
+            ob
+            for ob in obligations
+            if ob.get("id") == d["act"]
+            and set(ob.get("rules") or []) & set(d["rules"])
             and (d.get("split_addressee") is None or ob.get("addressee") == d["split_addressee"])
         ]
 
@@ -65,8 +69,9 @@ def apply(G: nx.DiGraph, request: dict, response: dict) -> nx.DiGraph:
             return required_taken(attrs["requires"])
         if attrs.get("default"):
             # the branch taken when none of its siblings that require a step is
-            return not any(G.edges[a, m].get("requires") and required_taken(G.edges[a, m]["requires"])
-                           for m in G.successors(a))
+            return not any(
+                G.edges[a, m].get("requires") and required_taken(G.edges[a, m]["requires"]) for m in G.successors(a)
+            )
         return bool(set(attrs.get("events") or []) & set(events))
 
     # the case's path: decisions follow only the branches taken
@@ -101,7 +106,9 @@ def apply(G: nx.DiGraph, request: dict, response: dict) -> nx.DiGraph:
             matches = matched[n]
             if matches:
                 on = True
-                d["obligations"] = [{k: ob.get(k) for k in ("id", "addressee", "due", "status", "rules")} for ob in matches]
+                d["obligations"] = [
+                    {k: ob.get(k) for k in ("id", "addressee", "due", "status", "rules")} for ob in matches
+                ]
                 d["due"] = matches[0].get("due")
                 d["status"] = matches[0].get("status")
                 for ob in matches:
@@ -120,8 +127,13 @@ def apply(G: nx.DiGraph, request: dict, response: dict) -> nx.DiGraph:
     for a, b, attrs in G.edges(data=True):
         if state[a] == "on" and state[b] == "on" and taken(a, b):
             attrs["state"] = "on"
-        elif (a in through or b in through) and {state[a], state[b]} <= {"on", "off"} and \
-                (state[a] == "on" or a in through) and (state[b] == "on" or b in through) and taken(a, b):
+        elif (
+            (a in through or b in through)
+            and {state[a], state[b]} <= {"on", "off"}
+            and (state[a] == "on" or a in through)
+            and (state[b] == "on" or b in through)
+            and taken(a, b)
+        ):
             attrs["state"] = "through"
         else:
             attrs["state"] = "off"
@@ -166,10 +178,13 @@ def _through(G: nx.DiGraph, state: dict, taken) -> set:
     return after & before
 
 
-def highlight_graph(request: dict, chart: str = "filing", as_of: dt.date | str | None = None) -> tuple[nx.DiGraph, dict]:
+def highlight_graph(
+    request: dict, chart: str = "filing", as_of: dt.date | str | None = None
+) -> tuple[nx.DiGraph, dict]:
     """Decide the request and return its chart (for the request's jurisdiction and day) highlighted,
     with the response. `as_of` fills in the request's day when the request does not give one."""
     from engine import decide
+
     req = dict(request)
     if as_of is not None and "as_of" not in req:
         req["as_of"] = as_of.isoformat() if isinstance(as_of, dt.date) else str(as_of)

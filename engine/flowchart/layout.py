@@ -5,6 +5,7 @@ chart be shown largest on the page it is meant for (a 16:9 slide; an A4 sheet fo
 edges inside a column; the final drawing keeps both (`layout=nop2`) and lets Graphviz route only
 the edges between columns, so those never disturb the columns themselves.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -14,16 +15,17 @@ from functools import lru_cache
 
 import graphviz
 
-SLIDE = (1920.0, 1080.0)      # a 16:9 slide: the target of SVG and PNG
-A4 = (842.0, 595.0)           # an A4 sheet, landscape, in points: the target of PDF
-COLUMN_GAP = 54.0             # points between columns
-ROW_GAP = 40.0                # points between rows of columns
-ROW_GAIN = 1.25               # wrap into one more row only when the chart grows by this much
+SLIDE = (1920.0, 1080.0)  # a 16:9 slide: the target of SVG and PNG
+A4 = (842.0, 595.0)  # an A4 sheet, landscape, in points: the target of PDF
+COLUMN_GAP = 54.0  # points between columns
+ROW_GAP = 40.0  # points between rows of columns
+ROW_GAIN = 1.25  # wrap into one more row only when the chart grows by this much
 
 
 @dataclass
 class _Frame:
     """A column's bounding box in its own layout (points, y upwards)."""
+
     names: list[str]
     left: float
     top: float
@@ -80,10 +82,12 @@ def _arrange(sizes: list[tuple[float, float]], title_height: float, page: tuple[
     """Columns (index lists) per row: the columns in order, cut into one, two or three rows,
     whichever shows the chart largest on `page` (its proportions: a 16:9 slide, an A4 sheet);
     a further row only when it makes the chart clearly larger (ROW_GAIN)."""
+
     def scale(rows):
         width = max(sum(sizes[i][0] for i in row) + COLUMN_GAP * (len(row) - 1) for row in rows)
         height = sum(max(sizes[i][1] for i in row) for row in rows) + ROW_GAP * (len(rows) - 1) + title_height
         return min(page[0] / width, page[1] / height)
+
     n = len(sizes)
     best = [list(range(n))]
     for count in (2, 3):
@@ -96,8 +100,14 @@ def _arrange(sizes: list[tuple[float, float]], title_height: float, page: tuple[
     return best
 
 
-def column_positions(sources: dict[str, str], columns: list[dict], members: dict[str, list[str]],
-                     titles: dict[str, str], title_height: float, page: tuple[float, float] = SLIDE) -> tuple[dict, dict]:
+def column_positions(
+    sources: dict[str, str],
+    columns: list[dict],
+    members: dict[str, list[str]],
+    titles: dict[str, str],
+    title_height: float,
+    page: tuple[float, float] = SLIDE,
+) -> tuple[dict, dict]:
     """Node name -> (x, y) in points for the whole chart. `sources` holds a DOT graph per column
     (its title, nodes and own edges), laid out separately so that no column's ranks stretch
     another's; `members` lists each column's nodes and `titles` names each column's title node.
@@ -135,12 +145,17 @@ def column_positions(sources: dict[str, str], columns: list[dict], members: dict
     return pos, edges
 
 
-PAGE_MARGIN = 100.0           # points a page needs beyond its columns and the estimated title block
-MIN_PAGE_SCALE = 0.75         # a PDF page holds as many columns as fit an A4 sheet at this scale or larger
+PAGE_MARGIN = 100.0  # points a page needs beyond its columns and the estimated title block
+MIN_PAGE_SCALE = 0.75  # a PDF page holds as many columns as fit an A4 sheet at this scale or larger
 
 
-def page_groups(sources: dict[str, str], columns: list[dict], members: dict[str, list[str]],
-                titles: dict[str, str], title_height: float) -> list[list[str]]:
+def page_groups(
+    sources: dict[str, str],
+    columns: list[dict],
+    members: dict[str, list[str]],
+    titles: dict[str, str],
+    title_height: float,
+) -> list[list[str]]:
     """The columns (ids) of each A4 page: consecutive columns as long as they fit a sheet,
     landscape or portrait, at MIN_PAGE_SCALE or larger (one column per page at least)."""
     boxes: dict[str, tuple[float, float, float, float]] = {}

@@ -5,6 +5,7 @@ backslashes and control characters), and every text reaching Mermaid through `me
 (entity codes such as #quot;), so a name full of quotes, brackets, pipes or HTML renders as
 text. Output is deterministic: nodes and edges in graph order, no timestamps.
 """
+
 from __future__ import annotations
 
 import html
@@ -35,7 +36,9 @@ _LINE_STYLE: dict[str, dict[str, Any]] = {
 _NO_LINE_START = set("，。、；：？！）》」』”’〕】…·,.;:?!)]}%项")  # 项: 第（三）项 stays whole
 # a line may break only between words: after punctuation, a closing bracket or a function word,
 # before an opening bracket; never inside a quoted title, a document number or a run of digits
-_TOKEN = re.compile(r"[\u4e00-\u9fff]{1,4}〔\d{4}〕\d+号|“[^”]{1,16}”|《[^》]{1,30}》|[A-Za-z0-9][A-Za-z0-9.\-/]*|.", re.S)
+_TOKEN = re.compile(
+    r"[\u4e00-\u9fff]{1,4}〔\d{4}〕\d+号|“[^”]{1,16}”|《[^》]{1,30}》|[A-Za-z0-9][A-Za-z0-9.\-/]*|.", re.S
+)
 _WORD_END = set("、，；：。/ 的和与）》”")
 _WORD_START = set("（《“")
 # provision labels (第十一条第一款第（三）项) also break after 条, 款 and 项
@@ -47,6 +50,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
 # --------------------------------------------------------------------------- text
+
 
 def _width(ch: str) -> int:
     return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
@@ -62,12 +66,22 @@ def _tokens(text: str, extra_ends: frozenset | set = frozenset()) -> list[str]:
     ends = _WORD_END | set(extra_ends)
     for piece in _TOKEN.findall(text):
         # an item number (1. …), a document number and its provision (…11号 二、), 第（三）项 stay together
-        if cur and (piece[0] in _WORD_START or piece == " ") and not _ITEM_NUMBER.match(cur) and not cur.endswith(("第", "号")):
+        if (
+            cur
+            and (piece[0] in _WORD_START or piece == " ")
+            and not _ITEM_NUMBER.match(cur)
+            and not cur.endswith(("第", "号"))
+        ):
             words.append(cur)
             cur = ""
         cur += piece
-        if (piece[-1] in ends and len(piece) == 1 and not (piece == " " and cur.endswith("号 "))
-                or piece[-1] in "》”" or cur.endswith("日起")):
+        if (
+            piece[-1] in ends
+            and len(piece) == 1
+            and not (piece == " " and cur.endswith("号 "))
+            or piece[-1] in "》”"
+            or cur.endswith("日起")
+        ):
             words.append(cur)
             cur = ""
     if cur:
@@ -82,7 +96,12 @@ def _greedy(tokens: list[str], max_units: int) -> list[str]:
     for tok in tokens:
         w = sum(_width(c) for c in tok)
         # a long word joins a short lead-in (期限：…, 2. …) rather than leave it alone on a line
-        if cur and units + w > max_units and tok[0] not in _NO_LINE_START and not (w * 2 > max_units and units * 4 <= max_units):
+        if (
+            cur
+            and units + w > max_units
+            and tok[0] not in _NO_LINE_START
+            and not (w * 2 > max_units and units * 4 <= max_units)
+        ):
             # prefer to break after a separator in the second half of the line, and never
             # right after an opening bracket
             cut = len(cur)
@@ -155,6 +174,7 @@ def mermaid_text(text) -> str:
 
 # --------------------------------------------------------------------------- DOT
 
+
 def _wrap_limit(spec: dict, key: str) -> int:
     return spec.get(key) or spec["wrap"]
 
@@ -174,7 +194,7 @@ def _html_lines(lines: list[dict], spec: dict, grey: bool, font_grey: str) -> st
                 t = f"<B>{t}</B>"
             color = font_grey if grey else st["color"]
             attrs = f' POINT-SIZE="{st["size"]}"' + (f' COLOR="{color}"' if color else "")
-            parts.append(f"<FONT{attrs}>{t}</FONT><BR ALIGN=\"{align}\"/>")
+            parts.append(f'<FONT{attrs}>{t}</FONT><BR ALIGN="{align}"/>')
     return "<" + "".join(parts) + ">"
 
 
@@ -182,20 +202,50 @@ def _node_style(attrs: dict, spec: dict) -> dict:
     st = spec["style"]
     kind = attrs["kind"]
     if kind == "decision":
-        s = {"shape": "diamond", "style": "filled", "fillcolor": st["decision"]["fill"], "color": st["decision"]["border"], "margin": "0.05"}
+        s = {
+            "shape": "diamond",
+            "style": "filled",
+            "fillcolor": st["decision"]["fill"],
+            "color": st["decision"]["border"],
+            "margin": "0.05",
+        }
     elif kind in ("start", "end"):
         s = {"shape": "oval", "style": "filled", "fillcolor": st["terminal"]["fill"], "color": st["terminal"]["border"]}
     elif kind == "milestone":
-        s = {"shape": "parallelogram", "style": "filled", "fillcolor": st["milestone"]["fill"], "color": st["milestone"]["border"]}
+        s = {
+            "shape": "parallelogram",
+            "style": "filled",
+            "fillcolor": st["milestone"]["fill"],
+            "color": st["milestone"]["border"],
+        }
     elif attrs.get("actor") == "authority":
-        s = {"shape": "box", "style": "filled", "fillcolor": st["authority"]["fill"], "color": st["authority"]["border"], "penwidth": "1.6"}
+        s = {
+            "shape": "box",
+            "style": "filled",
+            "fillcolor": st["authority"]["fill"],
+            "color": st["authority"]["border"],
+            "penwidth": "1.6",
+        }
     else:
-        s = {"shape": "box", "style": "rounded,filled", "fillcolor": st["institution"]["fill"], "color": st["institution"]["border"], "penwidth": "1.2"}
+        s = {
+            "shape": "box",
+            "style": "rounded,filled",
+            "fillcolor": st["institution"]["fill"],
+            "color": st["institution"]["border"],
+            "penwidth": "1.2",
+        }
     state = attrs.get("state")
     if state == "on":
         s.update({"color": st["highlight"]["border"], "penwidth": "3.5"})
     elif state == "off":
-        s.update({"fillcolor": st["grey"]["fill"], "color": st["grey"]["border"], "fontcolor": st["grey"]["font"], "penwidth": "1"})
+        s.update(
+            {
+                "fillcolor": st["grey"]["fill"],
+                "color": st["grey"]["border"],
+                "fontcolor": st["grey"]["font"],
+                "penwidth": "1",
+            }
+        )
     return s
 
 
@@ -212,11 +262,16 @@ def _title_html(G: nx.DiGraph, spec: dict) -> str:
         colour = style.get("color", "#374151")
         font = f' COLOR="{spec["style"]["grey"]["font"]}"' if attrs.get("state") == "off" else ""
         border = "3" if attrs.get("state") == "on" else "1"
-        cells.append(f'<TD BGCOLOR="{style["fillcolor"]}" COLOR="{colour}" BORDER="{border}" CELLPADDING="4">'
-                     f'<FONT POINT-SIZE="11"{font}>{html_text(text)}</FONT></TD>')
+        cells.append(
+            f'<TD BGCOLOR="{style["fillcolor"]}" COLOR="{colour}" BORDER="{border}" CELLPADDING="4">'
+            f'<FONT POINT-SIZE="11"{font}>{html_text(text)}</FONT></TD>'
+        )
     notes = list(spec.get("legend_notes", [])) + list(G.graph.get("document_notes", []))
-    legend = (f'<TABLE BORDER="0" CELLSPACING="6"><TR><TD><FONT POINT-SIZE="11"><B>{html_text("图例")}</B></FONT></TD>'
-              + "".join(cells) + "</TR></TABLE>")
+    legend = (
+        f'<TABLE BORDER="0" CELLSPACING="6"><TR><TD><FONT POINT-SIZE="11"><B>{html_text("图例")}</B></FONT></TD>'
+        + "".join(cells)
+        + "</TR></TABLE>"
+    )
     rows.append(f"<TR><TD>{legend}</TD></TR>")
     if notes:
         text = "<BR/>".join(f'<FONT POINT-SIZE="10" COLOR="#374151">{html_text(n)}</FONT>' for n in notes)
@@ -234,10 +289,15 @@ def _legend_items(G: nx.DiGraph, spec: dict) -> list[tuple[str, dict]]:
         ("legend_milestone", st["milestone"]["legend"], {"kind": "milestone"}),
         ("legend_terminal", st["terminal"]["legend"], {"kind": "start"}),
     ]
-    present = {("step", d.get("actor")) if d["kind"] == "step" else (("start",) if d["kind"] in ("start", "end") else (d["kind"],))
-               for _, d in G.nodes(data=True)}
-    items = [it for it in items
-             if (("step", it[2]["actor"]) if it[2]["kind"] == "step" else (it[2]["kind"],)) in present]
+    present = {
+        ("step", d.get("actor"))
+        if d["kind"] == "step"
+        else (("start",) if d["kind"] in ("start", "end") else (d["kind"],))
+        for _, d in G.nodes(data=True)
+    }
+    items = [
+        it for it in items if (("step", it[2]["actor"]) if it[2]["kind"] == "step" else (it[2]["kind"],)) in present
+    ]
     if G.graph.get("highlighted"):
         items += [
             ("legend_on", st["highlight"]["legend"], {"kind": "step", "actor": "institution", "state": "on"}),
@@ -258,7 +318,9 @@ def _edge_attrs(attrs: dict, spec: dict, grey_font: str, quiet: bool = False) ->
     e: dict = {}
     parts = []
     if attrs.get("label") and not quiet:
-        parts.append({"text": attrs["label"], "style": "branch" if attrs.get("class") or attrs.get("events") else "text"})
+        parts.append(
+            {"text": attrs["label"], "style": "branch" if attrs.get("class") or attrs.get("events") else "text"}
+        )
     if attrs.get("provisions_text"):
         parts.append({"text": "依据：" + attrs["provisions_text"], "style": "provisions"})
     state = attrs.get("state")
@@ -294,9 +356,16 @@ def to_dot(G: nx.DiGraph, dpi: int | None = None, page: str = "slide") -> str:
     node_attr = {"fontname": font, "fontsize": "11", "margin": "0.15,0.08"}
     edge_attr = {"fontname": font, "fontsize": "10", "color": "#4b5563", "arrowsize": "0.8"}
     graph_attr = {
-        "rankdir": "TB", "fontname": font, "label": _title_html(G, spec), "labelloc": "t",
-        "labeljust": "c", "nodesep": "0.3", "ranksep": "0.4",
-        "bgcolor": "white", "pad": "0.3", "charset": "UTF-8",
+        "rankdir": "TB",
+        "fontname": font,
+        "label": _title_html(G, spec),
+        "labelloc": "t",
+        "labeljust": "c",
+        "nodesep": "0.3",
+        "ranksep": "0.4",
+        "bgcolor": "white",
+        "pad": "0.3",
+        "charset": "UTF-8",
     }
     columns = list(G.graph.get("columns") or [])
 
@@ -309,8 +378,12 @@ def to_dot(G: nx.DiGraph, dpi: int | None = None, page: str = "slide") -> str:
             target.node(nid, label=_html_lines(attrs["lines"], spec, attrs.get("state") == "off", grey_font), **style)
 
     if not columns:
-        dot = graphviz.Digraph(name=name, graph_attr={**graph_attr, **({"dpi": str(dpi)} if dpi else {})},
-                               node_attr=node_attr, edge_attr=edge_attr)
+        dot = graphviz.Digraph(
+            name=name,
+            graph_attr={**graph_attr, **({"dpi": str(dpi)} if dpi else {})},
+            node_attr=node_attr,
+            edge_attr=edge_attr,
+        )
         add_nodes(dot, list(G.nodes))
         for a, b, attrs in G.edges(data=True):
             dot.edge(a, b, **_edge_attrs(attrs, spec, grey_font))
@@ -321,14 +394,18 @@ def to_dot(G: nx.DiGraph, dpi: int | None = None, page: str = "slide") -> str:
     sources, members, titles = _column_sources(G, spec)
     quiet = _quiet_split_edges(G)
     from engine.flowchart.layout import A4, SLIDE, column_positions
-    pos, drawn = column_positions(sources, columns, members, titles, _title_height(G, spec),
-                                  A4 if page == "a4" else SLIDE)
+
+    pos, drawn = column_positions(
+        sources, columns, members, titles, _title_height(G, spec), A4 if page == "a4" else SLIDE
+    )
 
     # 2. the chart: nodes pinned where step 1 put them, every edge routed around them
     dot = graphviz.Digraph(
-        name=name, node_attr=node_attr, edge_attr=edge_attr,
-        graph_attr={**graph_attr, "layout": "nop2", "splines": "curved",
-                    **({"dpi": str(dpi)} if dpi else {})})
+        name=name,
+        node_attr=node_attr,
+        edge_attr=edge_attr,
+        graph_attr={**graph_attr, "layout": "nop2", "splines": "curved", **({"dpi": str(dpi)} if dpi else {})},
+    )
     for col in columns:
         x, y = pos[titles[col["id"]]]
         dot.node(titles[col["id"]], label=_column_title(col["title"]), shape="plain", pos=_pin((x, y)))
@@ -362,8 +439,11 @@ def _column_sources(G: nx.DiGraph, spec: dict) -> tuple[dict[str, str], dict[str
     def add_nodes(target, names):
         for nid in names:
             attrs = G.nodes[nid]
-            target.node(nid, label=_html_lines(attrs["lines"], spec, attrs.get("state") == "off", grey_font),
-                        **_node_style(attrs, spec))
+            target.node(
+                nid,
+                label=_html_lines(attrs["lines"], spec, attrs.get("state") == "off", grey_font),
+                **_node_style(attrs, spec),
+            )
 
     column_of = {n: d.get("column") for n, d in G.nodes(data=True)}
     members = {c["id"]: [n for n in G.nodes if column_of[n] == c["id"]] for c in columns}
@@ -372,9 +452,12 @@ def _column_sources(G: nx.DiGraph, spec: dict) -> tuple[dict[str, str], dict[str
     sources: dict[str, str] = {}
     for col in columns:
         cid = col["id"]
-        lay = graphviz.Digraph(name=f"{name}_{cid}".replace("-", "_"),
-                               graph_attr={"rankdir": "TB", "nodesep": "0.3", "ranksep": "0.4"},
-                               node_attr=node_attr, edge_attr=edge_attr)
+        lay = graphviz.Digraph(
+            name=f"{name}_{cid}".replace("-", "_"),
+            graph_attr={"rankdir": "TB", "nodesep": "0.3", "ranksep": "0.4"},
+            node_attr=node_attr,
+            edge_attr=edge_attr,
+        )
         lay.node(titles[cid], label=_column_title(col["title"]), shape="plain")
         add_nodes(lay, members[cid])
         heads = [n for n in members[cid] if not any(column_of[p] == cid for p in G.predecessors(n))]
@@ -382,10 +465,17 @@ def _column_sources(G: nx.DiGraph, spec: dict) -> tuple[dict[str, str], dict[str
         if heads:
             lay.edge(titles[cid], heads[0], style="invis")
         stacked = list(zip(heads, heads[1:], strict=False))
-        stacked += [(n2, n) for n in members[cid] for n2 in members[cid]
-                    if G.nodes[n].get("below") and G.nodes[n2].get("step") == G.nodes[n]["below"]]
-        stacked += [(a, b) for a, b in zip(splits, splits[1:], strict=False)
-                    if G.nodes[a]["step"] == G.nodes[b]["step"] and (a, b) not in stacked]
+        stacked += [
+            (n2, n)
+            for n in members[cid]
+            for n2 in members[cid]
+            if G.nodes[n].get("below") and G.nodes[n2].get("step") == G.nodes[n]["below"]
+        ]
+        stacked += [
+            (a, b)
+            for a, b in zip(splits, splits[1:], strict=False)
+            if G.nodes[a]["step"] == G.nodes[b]["step"] and (a, b) not in stacked
+        ]
         for a, b, attrs in G.edges(data=True):
             if column_of[a] == cid and column_of[b] == cid and not attrs.get("loop"):
                 lay.edge(a, b, **_edge_attrs(attrs, spec, grey_font, quiet=(a, b) in quiet))
@@ -407,7 +497,11 @@ def _quiet_split_edges(G: nx.DiGraph) -> set[tuple[str, str]]:
     for a, b in G.edges:
         for n, other in ((a, b), (b, a)):
             step = G.nodes[n].get("step")
-            if G.nodes[n].get("split_addressee") and first.get(step) != n and G.has_edge(*((first[step], other) if n == a else (other, first[step]))):
+            if (
+                G.nodes[n].get("split_addressee")
+                and first.get(step) != n
+                and G.has_edge(*((first[step], other) if n == a else (other, first[step])))
+            ):
                 out.add((a, b))
     return out
 
@@ -449,6 +543,7 @@ def to_pdf(G: nx.DiGraph) -> bytes:
     import io
 
     from pypdf import PdfReader, PdfWriter
+
     writer = PdfWriter()
     for i, ids in enumerate(groups, 1):
         # in G's order (a subgraph view would iterate a set: another order in every process)
@@ -472,10 +567,12 @@ def _page_groups(G: nx.DiGraph) -> list[list[str]]:
     spec = _chart_spec(G)
     sources, members, titles = _column_sources(G, spec)
     from engine.flowchart.layout import page_groups
+
     return page_groups(sources, columns, members, titles, _title_height(G, spec))
 
 
 # --------------------------------------------------------------------------- Mermaid
+
 
 def _mermaid_id(nid: str) -> str:
     return "n_" + re.sub(r"[^A-Za-z0-9_]", "_", nid)
@@ -535,12 +632,18 @@ def to_mermaid(G: nx.DiGraph) -> str:
         if attrs.get("state") == "on":
             link_styles.append(f"  linkStyle {i + 1} stroke:{st['highlight']['border']},stroke-width:3px")
         elif attrs.get("state") == "through":
-            link_styles.append(f"  linkStyle {i + 1} stroke:{st['highlight']['border']},stroke-width:3px,stroke-dasharray:6")
+            link_styles.append(
+                f"  linkStyle {i + 1} stroke:{st['highlight']['border']},stroke-width:3px,stroke-dasharray:6"
+            )
         elif attrs.get("state") == "off":
             link_styles.append(f"  linkStyle {i + 1} stroke:{st['grey']['border']}")
     out += link_styles
-    out.append(f"  classDef institution fill:{st['institution']['fill']},stroke:{st['institution']['border']},color:#111827")
-    out.append(f"  classDef authority fill:{st['authority']['fill']},stroke:{st['authority']['border']},stroke-width:2px,color:#111827")
+    out.append(
+        f"  classDef institution fill:{st['institution']['fill']},stroke:{st['institution']['border']},color:#111827"
+    )
+    out.append(
+        f"  classDef authority fill:{st['authority']['fill']},stroke:{st['authority']['border']},stroke-width:2px,color:#111827"
+    )
     out.append(f"  classDef decision fill:{st['decision']['fill']},stroke:{st['decision']['border']},color:#111827")
     out.append(f"  classDef milestone fill:{st['milestone']['fill']},stroke:{st['milestone']['border']},color:#111827")
     out.append(f"  classDef terminal fill:{st['terminal']['fill']},stroke:{st['terminal']['border']},color:#111827")
@@ -551,7 +654,11 @@ def to_mermaid(G: nx.DiGraph) -> str:
     groups: dict[str, list[str]] = {}
     for nid, attrs in G.nodes(data=True):
         kind = attrs["kind"]
-        cls = {"decision": "decision", "milestone": "milestone", "start": "terminal", "end": "terminal"}.get(kind) or attrs.get("actor") or "institution"
+        cls = (
+            {"decision": "decision", "milestone": "milestone", "start": "terminal", "end": "terminal"}.get(kind)
+            or attrs.get("actor")
+            or "institution"
+        )
         groups.setdefault(cls, []).append(ids[nid])
         if attrs.get("state") in ("on", "off"):
             groups.setdefault(attrs["state"], []).append(ids[nid])

@@ -1,5 +1,6 @@
 """The two evaluators of one compiled knowledge base, built once per process, and the warm-up
 that builds everything a decision needs before serving."""
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -39,6 +40,7 @@ def warm_up() -> KnowledgeBase:
 
     from engine import decide
     from engine.catalog import load_catalogs
+
     base = knowledge_base()
     durable(base)  # builds the rulesets
     load_catalogs()

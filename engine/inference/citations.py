@@ -7,6 +7,7 @@ lists are resolved once; a response gets its own copies of the small citation di
 caller that edits a response cannot change later answers), while the strings they hold are
 shared.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -24,17 +25,21 @@ def _quote(kb, ref: str) -> dict:
 @dataclass(frozen=True)
 class RuleCitations:
     """A rule's references (document:eid strings, in order, without repeats) and texts."""
+
     citations: tuple[str, ...]
-    deadline: tuple[str, ...]                            # the deadline's own `cite`, else the rule's
-    deadline_key: tuple                                  # identifies the deadline spec among a group's
-    materials: tuple[tuple[str, str, str], ...]          # (id, text, ref)
+    deadline: tuple[str, ...]  # the deadline's own `cite`, else the rule's
+    deadline_key: tuple  # identifies the deadline spec among a group's
+    materials: tuple[tuple[str, str, str], ...]  # (id, text, ref)
     consequences: tuple[tuple[tuple[str, ...], str], ...]  # (refs, text)
     replaces_materials_of: frozenset
-    trace_facts: tuple[str, ...]                         # the facts its condition reads, as the trace shows them
+    trace_facts: tuple[str, ...]  # the facts its condition reads, as the trace shows them
 
 
 def _deadline_key(spec: dict) -> tuple:
-    return tuple(spec.get(k) if not isinstance(spec.get(k), dict) else str(spec.get(k)) for k in ("kind", "days", "months", "event", "date"))
+    return tuple(
+        spec.get(k) if not isinstance(spec.get(k), dict) else str(spec.get(k))
+        for k in ("kind", "days", "months", "event", "date")
+    )
 
 
 class Citations:

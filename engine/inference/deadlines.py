@@ -4,6 +4,7 @@ Semantics (contract section 5): the event day is not counted; "N个工作日内"
 the Nth working day after it, "之日前N个工作日" the Nth working day before it; months are the
 same day N months later or earlier.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -17,7 +18,7 @@ from engine.kb import validity
 class Due:
     date: dt.date | None
     provisional: bool = False
-    trigger: dt.date | None = None   # the day of the event the period runs from, when there is one
+    trigger: dt.date | None = None  # the day of the event the period runs from, when there is one
 
 
 def _date_ref(ref, documents) -> dt.date | None:
@@ -102,8 +103,15 @@ def recurring(spec: dict, first: dt.date, as_of: dt.date, applies) -> list[tuple
 BEFORE_KINDS = ("before_event", "working_days_before", "months_before")
 
 
-def status(kind: str, due: dt.date | None, as_of: dt.date, done: bool, *,
-           trigger: dt.date | None = None, authority: bool = False) -> str:
+def status(
+    kind: str,
+    due: dt.date | None,
+    as_of: dt.date,
+    done: bool,
+    *,
+    trigger: dt.date | None = None,
+    authority: bool = False,
+) -> str:
     """pending | due_today | overdue | done | immediate | to_confirm.
 
     `to_confirm` (contract section 5, "Steps that precede an event"): a step due before an event

@@ -3,6 +3,7 @@
 parse request -> documents in force -> resolve the technology in the catalogues -> facts ->
 classify (rules) -> obligations (rules) -> merge, date and cite -> explain (trace).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -26,8 +27,6 @@ from engine.kb.rules import doc_fact
 DATE_FACTS = ("as_of", "technology.in_use_since")
 
 
-
-
 def _backend(kb, name: str | None):
     name = name or os.environ.get("MEDTECH_BACKEND") or BACKENDS[0]
     if name not in BACKENDS:
@@ -46,15 +45,30 @@ def _documents(kb, request) -> tuple[list[dict], list[str], list[dict]]:
         if st == "not_yet_in_force":
             start = validity.bounds(doc.dates.get("in_force_from"))[0]
             assert start is not None  # a document with an unknown start is "uncertain", not "not yet"
-            warnings.append({"code": "document_not_in_force", "message": f"{doc.title}（{doc_id}）自{start.isoformat()}起施行，{request.as_of.isoformat()}尚未施行；其规则适用于施行后发生的事件（过渡条款适用于施行前已开展的技术）"})
+            warnings.append(
+                {
+                    "code": "document_not_in_force",
+                    "message": f"{doc.title}（{doc_id}）自{start.isoformat()}起施行，{request.as_of.isoformat()}尚未施行；其规则适用于施行后发生的事件（过渡条款适用于施行前已开展的技术）",
+                }
+            )
         elif st == "expired":
             end = validity.bounds(doc.dates.get("in_force_until"))[1]
             assert end is not None  # only a known end makes a document expired
-            warnings.append({"code": "document_expired", "message": f"{doc.title}（{doc_id}）有效期至{end.isoformat()}，{request.as_of.isoformat()}已失效，其规则仅适用于有效期内发生的事件"})
+            warnings.append(
+                {
+                    "code": "document_expired",
+                    "message": f"{doc.title}（{doc_id}）有效期至{end.isoformat()}，{request.as_of.isoformat()}已失效，其规则仅适用于有效期内发生的事件",
+                }
+            )
         if (doc.dates.get("in_force_from") or {}).get("precision") != "day":
             note = doc.dates.get("note") or ""
             applied = "其规则按可能已施行予以适用" if st in validity.APPLICABLE else "其规则未适用"
-            warnings.append({"code": "effective_date_unknown", "message": f"{doc.title}（{doc_id}）的施行日期在原文中不完整{('：' + note) if note else ''}；{applied}，依施行日期计算的期限无法确定"})
+            warnings.append(
+                {
+                    "code": "effective_date_unknown",
+                    "message": f"{doc.title}（{doc_id}）的施行日期在原文中不完整{('：' + note) if note else ''}；{applied}，依施行日期计算的期限无法确定",
+                }
+            )
     return docs, active, warnings
 
 
@@ -62,6 +76,7 @@ def _documents(kb, request) -> tuple[list[dict], list[str], list[dict]]:
 def _catalog_resolve():
     # imported on first use: the catalogues are not needed to import this module
     from engine.catalog import resolve
+
     return resolve
 
 
@@ -69,8 +84,13 @@ def _resolve(request, day: dt.date):
     tech = request.technology
     if tech is None or not (tech.get("name") or tech.get("code")):
         return None
-    res = _catalog_resolve()(name=tech.get("name"), code=tech.get("code"), jurisdiction=request.jurisdiction.id,
-                             as_of=day, surgery_grade=tech.get("surgery_grade")).to_dict()
+    res = _catalog_resolve()(
+        name=tech.get("name"),
+        code=tech.get("code"),
+        jurisdiction=request.jurisdiction.id,
+        as_of=day,
+        surgery_grade=tech.get("surgery_grade"),
+    ).to_dict()
     res["by_code"] = bool(tech.get("code")) and not tech.get("name")
     return res
 
@@ -126,11 +146,16 @@ def _technology_view(kb, request, resolution, cls, class_rules) -> dict | None:
     listings = []
     for listing in res.get("listings") or []:
         c = listing.get("citation")
-        listings.append({
-            "catalog": listing["catalog"], "code": listing["code"], "name": listing["name"],
-            "scope": listing["scope"], "grades": listing.get("grades"),
-            "citation": cite(kb, f"{c['document']}:{c['eid']}") if c else None,
-        })
+        listings.append(
+            {
+                "catalog": listing["catalog"],
+                "code": listing["code"],
+                "name": listing["name"],
+                "scope": listing["scope"],
+                "grades": listing.get("grades"),
+                "citation": cite(kb, f"{c['document']}:{c['eid']}") if c else None,
+            }
+        )
     citations = []
     for r in class_rules:
         for c in r.spec["citations"]:
@@ -158,10 +183,20 @@ def _technology_warnings(kb, resolution) -> list[dict]:
     for p in resolution.get("prohibited_elsewhere") or []:
         c = p["citation"]
         named_in = f"《{kb.documents[c['document']].title}》{kb.provision(c['document'], c['eid']).label}"
-        out.append({"code": "prohibited_elsewhere", "message": f"{named_in}将“{p['name']}”列为禁止类技术的示例（{p['ground_name'] or p['ground']}）；所问地区的文件未列举，请说明该技术是否具有禁止类情形（technology.prohibited_grounds）"})
+        out.append(
+            {
+                "code": "prohibited_elsewhere",
+                "message": f"{named_in}将“{p['name']}”列为禁止类技术的示例（{p['ground_name'] or p['ground']}）；所问地区的文件未列举，请说明该技术是否具有禁止类情形（technology.prohibited_grounds）",
+            }
+        )
     if resolution["status"] == "not_recognized":
         names = "、".join(c["name"] for c in (resolution.get("candidates") or [])[:5])
-        out.append({"code": "technology_not_recognized", "message": f"未能识别技术“{q}”" + (f"；相近的有：{names}" if names else "")})
+        out.append(
+            {
+                "code": "technology_not_recognized",
+                "message": f"未能识别技术“{q}”" + (f"；相近的有：{names}" if names else ""),
+            }
+        )
     elif resolution["status"] == "ambiguous":
         names = "、".join(c["name"] for c in resolution.get("candidates") or [])
         out.append({"code": "technology_ambiguous", "message": f"“{q}”可指多项不同技术：{names}；请指明具体技术"})
@@ -169,7 +204,12 @@ def _technology_warnings(kb, resolution) -> list[dict]:
         now = s.get("in_force_listing")
         now_text = f"现行国家目录为{now['catalog']} {now['code']} {now['name']}" if now else "现行国家目录未列入"
         where = s.get("reproduced_in") or {}
-        out.append({"code": "catalog_superseded", "message": f"{where.get('document', '')} {where.get('eid', '')}转载的{s['catalog']} {s['code']} {s['name']}已被新版国家目录替代，{now_text}"})
+        out.append(
+            {
+                "code": "catalog_superseded",
+                "message": f"{where.get('document', '')} {where.get('eid', '')}转载的{s['catalog']} {s['code']} {s['name']}已被新版国家目录替代，{now_text}",
+            }
+        )
     return out
 
 
@@ -191,10 +231,13 @@ def _unused_facts(kb, req, facts: dict) -> list[dict]:
     """`fact_unused`: a fact the request states (true, or grounds given) that no rule of an applicable
     document reads, in its condition or in what it lists (`uses`)."""
     tech = req.technology or {}
-    stated: dict[str, tuple[str, ...]] = {p: names for p, names in STATED_FACTS.items() if tech.get(p.split(".", 1)[1]) is True}
+    stated: dict[str, tuple[str, ...]] = {
+        p: names for p, names in STATED_FACTS.items() if tech.get(p.split(".", 1)[1]) is True
+    }
     if tech.get("prohibited_grounds"):
         stated["technology.prohibited_grounds"] = ("technology.any_prohibited_ground",) + tuple(
-            f"technology.ground.{g}" for g in kb.vocabulary.ids("prohibited_grounds"))
+            f"technology.ground.{g}" for g in kb.vocabulary.ids("prohibited_grounds")
+        )
     out = []
     readers_of = _readers(kb)
     for path, names in stated.items():
@@ -202,7 +245,13 @@ def _unused_facts(kb, req, facts: dict) -> list[dict]:
         if any(facts.get(doc_fact(r.document)) for r in readers):
             continue
         elsewhere = "、".join(dict.fromkeys(kb.documents[r.document].title for r in readers))
-        out.append({"code": "fact_unused", "message": f"所给事实 {path} 在所适用的文件中没有条款使用，未影响结论" + (f"（使用它的是：{elsewhere}）" if elsewhere else "")})
+        out.append(
+            {
+                "code": "fact_unused",
+                "message": f"所给事实 {path} 在所适用的文件中没有条款使用，未影响结论"
+                + (f"（使用它的是：{elsewhere}）" if elsewhere else ""),
+            }
+        )
     return out
 
 
@@ -212,7 +261,9 @@ def _name_narrower(resolution, missing: dict) -> None:
     path = "technology.code" if (resolution or {}).get("by_code") else "technology.name"
     if narrower and path in missing:
         names = "、".join(f"{x['technology']['name']}（{x['catalog']} {x['code']}）" for x in narrower)
-        missing[path]["why"] = f"“{resolution.get('query')}”是技术类别，目录列入的是其下位技术：{names}；" + missing[path]["why"]
+        missing[path]["why"] = (
+            f"“{resolution.get('query')}”是技术类别，目录列入的是其下位技术：{names}；" + missing[path]["why"]
+        )
 
 
 class _Days:
@@ -244,8 +295,12 @@ class _Days:
         cls, class_rules, blocking, fired = self.by_facts[key]
         if cls is not None:
             facts_obj.values["class"] = cls
-        uncertain = [d for d in docs if statuses[d] == "uncertain"
-                     and validity.bounds(self.kb.documents[d].dates.get("in_force_from"))[0] is not None]
+        uncertain = [
+            d
+            for d in docs
+            if statuses[d] == "uncertain"
+            and validity.bounds(self.kb.documents[d].dates.get("in_force_from"))[0] is not None
+        ]
         return Day(day, active, uncertain, cls, fired), facts_obj, resolution, class_rules, blocking
 
     def __call__(self, day: dt.date) -> Day:
@@ -279,22 +334,35 @@ def decide(request: dict, *, backend: str | None = None) -> dict:
     _missing(kb, backends.pure(kb).undecided(stages, facts, unknown), facts_obj, missing)
 
     # contract: without a technology only institution-wide obligations
-    law = Governance(kb, req.as_of, days, facts, occ, events, req.jurisdiction.documents,
-                     institution_wide_only=req.technology is None)
+    law = Governance(
+        kb,
+        req.as_of,
+        days,
+        facts,
+        occ,
+        events,
+        req.jurisdiction.documents,
+        institution_wide_only=req.technology is None,
+    )
     selected = law.select(stages)
     # a provincial rule that takes the place of a national one for the same act (rule field `displaces`)
     displaced = {x for sel in selected for x in sel.rule.spec.get("displaces", [])}
     selected = [sel for sel in selected if sel.rule.id not in displaced]
     fired = [s.rule for s in selected]
-    obligations, prov1 = build_obligations(kb, [s for s in selected if s.rule.stage == "obligation"], occ, events, req.as_of)
-    authority, prov2 = build_obligations(kb, [s for s in selected if s.rule.stage == "authority"], occ, events, req.as_of,
-                                     authority=True)
+    obligations, prov1 = build_obligations(
+        kb, [s for s in selected if s.rule.stage == "obligation"], occ, events, req.as_of
+    )
+    authority, prov2 = build_obligations(
+        kb, [s for s in selected if s.rule.stage == "authority"], occ, events, req.as_of, authority=True
+    )
     warnings += law.warnings
     warnings += _technology_warnings(kb, resolution)
     warnings += _unused_facts(kb, req, facts)
     _name_narrower(resolution, missing)
     if prov1 or prov2:
-        warnings.append({"code": "calendar_provisional", "message": kb.vocabulary.names("warning_codes")["calendar_provisional"]})
+        warnings.append(
+            {"code": "calendar_provisional", "message": kb.vocabulary.names("warning_codes")["calendar_provisional"]}
+        )
 
     trace = [_trace_entry(kb, r, facts) for r in class_rules + fired]
     return {

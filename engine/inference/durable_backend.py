@@ -26,6 +26,7 @@ applicable documents, each built once per process when first needed (at most one
 combination of documents; the service's warm-up builds those of each jurisdiction), and an
 evaluation opens its session in the ruleset of exactly the documents that apply.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -65,8 +66,14 @@ def _leaf_expr(leaf: conditions.Leaf):
         if leaf.op == "in":
             return reduce(operator.or_, [field == v for v in values])
         return reduce(operator.and_, [field != v for v in values])
-    return {"eq": operator.eq, "ne": operator.ne, "gte": operator.ge, "gt": operator.gt,
-            "lte": operator.le, "lt": operator.lt}[leaf.op](field, leaf.value)
+    return {
+        "eq": operator.eq,
+        "ne": operator.ne,
+        "gte": operator.ge,
+        "gt": operator.gt,
+        "lte": operator.le,
+        "lt": operator.lt,
+    }[leaf.op](field, leaf.value)
 
 
 def _expr(node: conditions.Node):
@@ -115,19 +122,20 @@ class _Ruleset:
             lang.when_all(lang.m.kind == kind)(_sentinel(kind))
             for rule in rules:
                 lang.when_all((lang.m.kind == kind) & _expr(rule.condition))(_action(rule.id))
-        lang._rulesets.pop(name, None)   # registered on our host below, not on lang's default host
+        lang._rulesets.pop(name, None)  # registered on our host below, not on lang's default host
         host = _host()
         host.register_rulesets(dict([definition.define()]))
         host_ruleset = host.get_ruleset(name)
         self.handle = host_ruleset._handle
         # durable_rules names the rules r_0, r_1, ... in the order defined; map them back
-        self.rule_of = {rname: getattr(promise.root._func, "rule_id", None)
-                        for rname, promise in host_ruleset._actions.items()}
+        self.rule_of = {
+            rname: getattr(promise.root._func, "rule_id", None) for rname, promise in host_ruleset._actions.items()
+        }
 
     def rule_named(self, message: str) -> str | None:
         """The rule an action message belongs to: `{"r_12":{"m":{...}}}` -> its rule id (None: the sentinel)."""
         if message.startswith('{"'):
-            return self.rule_of[message[2:message.index('"', 2)]]
+            return self.rule_of[message[2 : message.index('"', 2)]]
         return self.rule_of[next(iter(orjson.loads(message)))]
 
     def fire(self, facts: dict, sid: str) -> list[str]:
@@ -140,7 +148,7 @@ class _Ruleset:
         fired: list[str] = []
         try:
             code, state = _engine.assert_fact(handle, orjson.dumps(message).decode())
-            if code in (1, 2):   # not handled / already observed: impossible with the sentinel and a fresh sid
+            if code in (1, 2):  # not handled / already observed: impossible with the sentinel and a fresh sid
                 raise RuntimeError(f"durable_rules refused the facts of a decision (code {code})")
             started = _engine.start_action_for_state(handle, 0 if code == 3 else state)
             action = started[1] if started else None
@@ -157,6 +165,7 @@ class _Ruleset:
 def _sentinel(kind: str):
     def matched(c):
         pass
+
     matched.__name__ = f"sentinel_{kind}"
     return matched
 
@@ -164,6 +173,7 @@ def _sentinel(kind: str):
 def _action(rule_id: str):
     def record(c):
         pass
+
     record.rule_id = rule_id  # type: ignore[attr-defined]
     record.__name__ = "r_" + rule_id.replace(".", "_").replace("-", "_")
     return record
@@ -208,7 +218,9 @@ class DurableBackend:
         return sorted(set(fired), key=self.order.__getitem__)
 
 
-def durable_backend(rules: list[CompiledRule], digest: str, document_sets: Iterable[tuple[str, ...]] = ()) -> DurableBackend:
+def durable_backend(
+    rules: list[CompiledRule], digest: str, document_sets: Iterable[tuple[str, ...]] = ()
+) -> DurableBackend:
     """The process-wide backend for this knowledge base (built on first use, with the rulesets of
     `document_sets`, e.g. each jurisdiction's documents)."""
     name = "medtech_" + digest.replace("sha256:", "")[:16]

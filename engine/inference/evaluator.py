@@ -7,6 +7,7 @@ stage's rules are compiled into one generated Python function that reads every f
 and tests the conditions with plain `and`/`or`. The three-valued closures
 (`CompiledRule.test`) remain the reference and answer `undecided`.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -35,7 +36,7 @@ def compile_firing(rules: list[CompiledRule], open_facts: frozenset = frozenset(
     With `open_facts`, the ids of the rules that may still fire: `rule.test(facts, open_facts) is
     not False`, a comparison on a missing fact of `open_facts` counting as possibly true.
     """
-    names: dict[str, str] = {}       # fact -> local variable
+    names: dict[str, str] = {}  # fact -> local variable
     consts: dict[str, object] = {"_M": _MISSING}
 
     def const(value) -> str:
@@ -77,7 +78,9 @@ class PureEvaluator:
         self.by_stage = {s: sorted((r for r in rules if r.stage == s), key=lambda r: r.order) for s in STAGES}
         self.order = {r.id: r.order for r in rules}
         self._fire = {s: compile_firing(self.by_stage[s]) for s in STAGES}
-        self._possible: dict[frozenset, Callable[[dict], list[str]]] = {}   # open facts -> compiled (a few per knowledge base)
+        self._possible: dict[
+            frozenset, Callable[[dict], list[str]]
+        ] = {}  # open facts -> compiled (a few per knowledge base)
         # fact -> the rules of a stage that mention it (only those can be undecided when it is unknown)
         self._mentioning: dict[str, dict[str, list[CompiledRule]]] = {s: {} for s in STAGES}
         for s in STAGES:

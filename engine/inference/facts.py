@@ -4,6 +4,7 @@ Facts are `{dotted.path: value}`; a fact the request leaves unknown is simply ab
 `unknown_because` says which request field would settle it. Dates become day ordinals so
 both back ends compare them as integers.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -16,13 +17,19 @@ from engine.kb.vocabulary import vocabulary
 # the class they give); every other fact is the same on every day of one decision
 DAY_DEPENDENT = ("class", "active.", "technology.listed_", "technology.out_of_scope", "technology.prohibited_listed")
 
-TECH_BOOLEANS = ("first_in_institution", "first_in_jurisdiction", "major_ethical_risk", "unapproved_product", "radiation")
+TECH_BOOLEANS = (
+    "first_in_institution",
+    "first_in_jurisdiction",
+    "major_ethical_risk",
+    "unapproved_product",
+    "radiation",
+)
 
 
 @dataclass
 class Facts:
     values: dict = field(default_factory=dict)
-    unknown_because: dict = field(default_factory=dict)   # fact -> request path that would settle it
+    unknown_because: dict = field(default_factory=dict)  # fact -> request path that would settle it
 
     def unknown(self, fact: str, because: str) -> None:
         self.values.pop(fact, None)
@@ -35,8 +42,12 @@ def _classification_facts(f: Facts, resolution) -> None:
         return
     f.values["technology.given"] = True
     query_path = "technology.code" if resolution.get("by_code") else "technology.name"
-    keys = ("technology.listed_national", "technology.listed_provincial",
-            "technology.out_of_scope", "technology.prohibited_listed")
+    keys = (
+        "technology.listed_national",
+        "technology.listed_provincial",
+        "technology.out_of_scope",
+        "technology.prohibited_listed",
+    )
     if resolution["status"] != "recognized":
         for key in keys:
             f.unknown(key, query_path)
@@ -64,8 +75,12 @@ def _ground_facts(f: Facts, tech: dict, resolution, ground_ids: list[str]) -> No
         f.values[f"technology.ground.{g}"] = g in grounds
     f.values["technology.any_prohibited_ground"] = bool(grounds)
     res = resolution or {}
-    ask = ("prohibited_grounds" not in tech and res.get("prohibited_elsewhere")
-           and not res.get("prohibited") and not res.get("out_of_scope"))
+    ask = (
+        "prohibited_grounds" not in tech
+        and res.get("prohibited_elsewhere")
+        and not res.get("prohibited")
+        and not res.get("out_of_scope")
+    )
     if ask:
         for g in ground_ids:
             f.unknown(f"technology.ground.{g}", "technology.prohibited_grounds")

@@ -13,6 +13,7 @@ with no due date and the warning `event_before_in_force`. A day inside the impre
 document's effective date (Jilin: "2021年 月 日") cannot be placed before or after it: what depends
 on that is kept with no due date and the warning `effective_date_unknown`.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -29,9 +30,10 @@ from engine.kb.rules import CompiledRule
 @dataclass
 class Day:
     """What the rules conclude on one day: documents applicable, the technique's class, rules fired."""
+
     day: dt.date
     active: list[str]
-    uncertain: list[str]       # documents whose effective date may or may not have been reached that day
+    uncertain: list[str]  # documents whose effective date may or may not have been reached that day
     cls: str | None
     fired: frozenset
 
@@ -39,8 +41,8 @@ class Day:
 @dataclass
 class Selected:
     rule: CompiledRule
-    triggers: tuple = ()        # the event dates (occurrences) the rule is governed by, when it has any
-    no_due: bool = False        # the governing day cannot be placed (uncertain) or precedes the provision
+    triggers: tuple = ()  # the event dates (occurrences) the rule is governed by, when it has any
+    no_due: bool = False  # the governing day cannot be placed (uncertain) or precedes the provision
 
 
 def _window_hit(rule: CompiledRule, facts: dict) -> tuple | None:
@@ -70,8 +72,17 @@ def _speaking_day(kb, ref: dict) -> dt.date | None:
 class Governance:
     """Selects, from every obligation and authority rule, those the law of their governing day applies."""
 
-    def __init__(self, kb, as_of: dt.date, day_of: Callable[[dt.date], Day], base_facts: dict,
-                 occ: dict, counted: dict, documents: tuple[str, ...] | list[str], institution_wide_only: bool):
+    def __init__(
+        self,
+        kb,
+        as_of: dt.date,
+        day_of: Callable[[dt.date], Day],
+        base_facts: dict,
+        occ: dict,
+        counted: dict,
+        documents: tuple[str, ...] | list[str],
+        institution_wide_only: bool,
+    ):
         self.kb, self.as_of, self.day_of = kb, as_of, day_of
         self.facts, self.occ, self.counted = base_facts, occ, counted
         self.documents = set(documents)
@@ -84,8 +95,9 @@ class Governance:
         self._possible_ids: frozenset | None = None
 
     def _possible(self, rule: CompiledRule) -> bool:
-        if self._possible_ids is None:   # rule.test(fixed, varying) is not False, for every rule at once
+        if self._possible_ids is None:  # rule.test(fixed, varying) is not False, for every rule at once
             from engine.inference.backends import pure
+
             self._possible_ids = pure(self.kb).possible(self.fixed, self.varying)
         return rule.id in self._possible_ids
 
@@ -140,7 +152,7 @@ class Governance:
         acts = {s.rule.spec["act"] for s in kept}
         by_act: dict[str, list] = {}
         for rule, day in early:
-            if rule.spec["act"] not in acts:      # else a transition provision (or another rule for the act) decides
+            if rule.spec["act"] not in acts:  # else a transition provision (or another rule for the act) decides
                 kept.append(Selected(rule, (day,), no_due=True))
                 by_act.setdefault(rule.spec["act"], []).append((rule, day))
         for items in by_act.values():
@@ -164,12 +176,17 @@ class Governance:
             elif not listed:
                 listed = True
                 classes = self.kb.vocabulary.names("technology_classes")
-                reasons.append(f"当日施行的目录未将该技术列为限制类技术（当日分类：{classes.get(d.cls, d.cls or '未定')}）")
-        self.warnings.append({
-            "code": "event_before_in_force",
-            "message": f"“{rule.spec['summary']}”：{self._event_name(rule)}（{day.isoformat()}）发生时，"
-                       + "；".join(reasons) + "，且无过渡条款对此作出规定，故不计算期限",
-        })
+                reasons.append(
+                    f"当日施行的目录未将该技术列为限制类技术（当日分类：{classes.get(d.cls, d.cls or '未定')}）"
+                )
+        self.warnings.append(
+            {
+                "code": "event_before_in_force",
+                "message": f"“{rule.spec['summary']}”：{self._event_name(rule)}（{day.isoformat()}）发生时，"
+                + "；".join(reasons)
+                + "，且无过渡条款对此作出规定，故不计算期限",
+            }
+        )
 
     def _warn_uncertain(self, rule: CompiledRule, day: dt.date) -> None:
         for doc_id in self.day_of(day).uncertain:
@@ -183,13 +200,16 @@ class Governance:
         fact, lo, hi = hit
         doc = self.kb.documents[rule.document]
         event = fact.partition(".")[2] if fact.startswith("events.") else None
-        self._effective_unknown(event, doc.title, dt.date.fromordinal(self.facts[fact]),
-                                dt.date.fromordinal(lo), dt.date.fromordinal(hi))
+        self._effective_unknown(
+            event, doc.title, dt.date.fromordinal(self.facts[fact]), dt.date.fromordinal(lo), dt.date.fromordinal(hi)
+        )
 
     def _effective_unknown(self, event_type: str | None, title: str, day: dt.date, lo: dt.date, hi: dt.date) -> None:
         event = self.kb.vocabulary.names("event_types").get(event_type, "该事件")
-        message = (f"{event}（{day.isoformat()}）落在《{title}》可能的施行日期（{lo.isoformat()}至{hi.isoformat()}）之内，"
-                   "无法确定其发生在施行之前还是之后，取决于此的义务（施行后的规定或过渡条款）未计算期限")
+        message = (
+            f"{event}（{day.isoformat()}）落在《{title}》可能的施行日期（{lo.isoformat()}至{hi.isoformat()}）之内，"
+            "无法确定其发生在施行之前还是之后，取决于此的义务（施行后的规定或过渡条款）未计算期限"
+        )
         item = {"code": "effective_date_unknown", "message": message}
         if item not in self.warnings:
             self.warnings.append(item)

@@ -6,6 +6,7 @@ other deadlines in `deadline.alternatives`, and the materials of the most specif
 A duty owed per occurrence or per period lists its occurrences up to the next one not yet past
 (`deadline.occurrences`); the obligation's due date and status are that next one's.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -22,7 +23,9 @@ def cite(kb, ref: str) -> dict:
     return _citations(kb).cite(ref)
 
 
-def _deadline_view(spec: dict, due: deadlines.Due, citations: list[dict], occurrences: list[dict] | None = None) -> dict:
+def _deadline_view(
+    spec: dict, due: deadlines.Due, citations: list[dict], occurrences: list[dict] | None = None
+) -> dict:
     out = {k: spec[k] for k in ("kind", "days", "months", "event") if k in spec}
     if "date" in spec:
         out["date"] = spec["date"] if isinstance(spec["date"], str) else (due.date.isoformat() if due.date else None)
@@ -41,7 +44,9 @@ def _done(rule: CompiledRule, occ: dict, as_of: dt.date, trigger: dt.date | None
     return any(when <= as_of and (trigger is None or when >= trigger) for when in occ.get(done_by) or [])
 
 
-def _dues(kb, spec: dict, sel, events: dict, as_of: dt.date) -> tuple[deadlines.Due, list[tuple[dict, deadlines.Due]] | None]:
+def _dues(
+    kb, spec: dict, sel, events: dict, as_of: dt.date
+) -> tuple[deadlines.Due, list[tuple[dict, deadlines.Due]] | None]:
     """The due date of a spec for the rule selected, and its occurrences when it has several:
     one per event occurrence, or one per period of a recurring duty."""
     if sel.no_due:
@@ -49,12 +54,15 @@ def _dues(kb, spec: dict, sel, events: dict, as_of: dt.date) -> tuple[deadlines.
     event = spec.get("event")
     if spec["kind"] == "quarter_first_week" and sel.triggers:
         doc = kb.documents[sel.rule.document]
-        periods = deadlines.recurring(spec, sel.triggers[0], as_of,
-                                      lambda day: validity.status_on(doc.dates, day) in validity.APPLICABLE)
+        periods = deadlines.recurring(
+            spec, sel.triggers[0], as_of, lambda day: validity.status_on(doc.dates, day) in validity.APPLICABLE
+        )
         occurrences = [({"period": p}, due) for p, due in periods]
     elif event and sel.triggers and counting(kb.vocabulary, event) == EACH:
-        occurrences = [({"event_date": d.isoformat()}, deadlines.compute_due(spec, {**events, event: d}, kb.documents))
-                       for d in sel.triggers]
+        occurrences = [
+            ({"event_date": d.isoformat()}, deadlines.compute_due(spec, {**events, event: d}, kb.documents))
+            for d in sel.triggers
+        ]
     else:
         trigger_events = {**events, event: sel.triggers[0]} if event and sel.triggers else events
         return deadlines.compute_due(spec, trigger_events, kb.documents), None
@@ -66,7 +74,9 @@ def _dues(kb, spec: dict, sel, events: dict, as_of: dt.date) -> tuple[deadlines.
     return occurrences[upto][1], occurrences[: upto + 1]
 
 
-def build(kb, selected: list, occ: dict, events: dict, as_of: dt.date, *, authority: bool = False) -> tuple[list[dict], bool]:
+def build(
+    kb, selected: list, occ: dict, events: dict, as_of: dt.date, *, authority: bool = False
+) -> tuple[list[dict], bool]:
     """Obligations from the rules selected (engine.inference.lawday, in rule order); also whether
     any due date is provisional. `occ`: every date of each event type; `events`: the counted one.
     `authority`: these are the authorities' steps (a passed day is `to_confirm`, not `overdue`)."""
@@ -82,7 +92,9 @@ def build(kb, selected: list, occ: dict, events: dict, as_of: dt.date, *, author
         specs: dict[tuple, dict] = {}
         for s in sels:
             spec = s.rule.spec["deadline"]
-            entry = specs.setdefault((cited.of(s.rule).deadline_key, s.triggers, s.no_due), {"spec": spec, "sel": s, "rules": []})
+            entry = specs.setdefault(
+                (cited.of(s.rule).deadline_key, s.triggers, s.no_due), {"spec": spec, "sel": s, "rules": []}
+            )
             entry["rules"].append(s.rule)
         views = []
         for entry in specs.values():
@@ -90,8 +102,14 @@ def build(kb, selected: list, occ: dict, events: dict, as_of: dt.date, *, author
             occ_view = None
             if occurrences is not None:
                 kind = entry["spec"]["kind"]
-                occ_view = [{**label, "due": d.date.isoformat() if d.date else None,
-                             "status": deadlines.status(kind, d.date, as_of, False, trigger=d.trigger, authority=authority)} for label, d in occurrences]
+                occ_view = [
+                    {
+                        **label,
+                        "due": d.date.isoformat() if d.date else None,
+                        "status": deadlines.status(kind, d.date, as_of, False, trigger=d.trigger, authority=authority),
+                    }
+                    for label, d in occurrences
+                ]
                 provisional = provisional or any(d.provisional for _, d in occurrences)
             refs = dict.fromkeys(c for r in entry["rules"] for c in cited.of(r).deadline)
             views.append((due, entry, _deadline_view(entry["spec"], due, cited.cite_all(refs), occ_view)))
@@ -114,25 +132,29 @@ def build(kb, selected: list, occ: dict, events: dict, as_of: dt.date, *, author
                 materials.append({"id": mid, "text": text, "citations": [cited.cite(ref)]})
         consequences, seen = [], set()
         for r in rules:
-            for refs_text in cited.of(r).consequences:   # the same references and text: the same consequence
+            for refs_text in cited.of(r).consequences:  # the same references and text: the same consequence
                 if refs_text not in seen:
                     seen.add(refs_text)
                     consequences.append({"citations": cited.cite_all(refs_text[0]), "text": refs_text[1]})
         citations = cited.cite_all(dict.fromkeys(c for r in rules for c in cited.of(r).citations))
-        out.append({
-            "id": act,
-            "action": first.spec["action"],
-            "actor": first.spec["actor"],
-            "addressee": addressee,
-            # the most specific wording (a province's, which comes after the national rule) of the
-            # rules behind the deadline chosen, so the summary matches the due date it goes with
-            "summary": chosen[1]["rules"][-1].spec["summary"],
-            "due": due.date.isoformat() if due.date else None,
-            "deadline": deadline,
-            "status": deadlines.status(chosen[1]["spec"]["kind"], due.date, as_of, done, trigger=due.trigger, authority=authority),
-            "materials": materials,
-            "citations": citations,
-            "consequences": consequences,
-            "rules": [r.id for r in rules],
-        })
+        out.append(
+            {
+                "id": act,
+                "action": first.spec["action"],
+                "actor": first.spec["actor"],
+                "addressee": addressee,
+                # the most specific wording (a province's, which comes after the national rule) of the
+                # rules behind the deadline chosen, so the summary matches the due date it goes with
+                "summary": chosen[1]["rules"][-1].spec["summary"],
+                "due": due.date.isoformat() if due.date else None,
+                "deadline": deadline,
+                "status": deadlines.status(
+                    chosen[1]["spec"]["kind"], due.date, as_of, done, trigger=due.trigger, authority=authority
+                ),
+                "materials": materials,
+                "citations": citations,
+                "consequences": consequences,
+                "rules": [r.id for r in rules],
+            }
+        )
     return out, provisional

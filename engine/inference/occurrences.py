@@ -4,6 +4,7 @@ Contract §5 "Repeated and recurring duties": 首例 and 首次 count from the e
 a duty owed per occurrence (each discharged patient) is owed for every one; how each type counts is
 data (kb/vocabulary.yaml `event_counting`, `event_dates_from_request`), not code.
 """
+
 from __future__ import annotations
 
 import datetime as dt

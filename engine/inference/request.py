@@ -2,6 +2,7 @@
 
 Every problem is reported at once as `{path, message}` (contract section 3); nothing is guessed.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -90,7 +91,7 @@ def _message(err) -> str:
     return err.message
 
 
-_FAST: Any = None   # a jsonschema_rs validator, False when unavailable, None before the first try
+_FAST: Any = None  # a jsonschema_rs validator, False when unavailable, None before the first try
 
 
 def _fast_validator():
@@ -100,6 +101,7 @@ def _fast_validator():
     if _FAST is None:
         try:
             import jsonschema_rs
+
             _FAST = jsonschema_rs.validator_for(load_schema("request"), validate_formats=True)
         except Exception:  # noqa: BLE001 - optional accelerator; the Python validator is authoritative
             _FAST = False

@@ -18,6 +18,7 @@ month N months later or earlier (see `add_months`).
 Everything is computed once per year and cached: for each year a frozenset of rest days and a
 sorted tuple of working days, as proleptic Gregorian ordinals; counting is then a bisection.
 """
+
 from __future__ import annotations
 
 import calendar as _calendar

@@ -5,25 +5,40 @@ time, so both back ends (durable_rules and the pure evaluator) see only and/or/l
 A leaf on a fact the request leaves unknown is neither true nor false: the pure evaluator
 returns None for it (three-valued logic), which is how missing facts are found.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-NEGATE = {"eq": "ne", "ne": "eq", "in": "not_in", "not_in": "in", "gte": "lt", "lt": "gte",
-          "lte": "gt", "gt": "lte", "before": "on_or_after", "on_or_after": "before"}
+NEGATE = {
+    "eq": "ne",
+    "ne": "eq",
+    "in": "not_in",
+    "not_in": "in",
+    "gte": "lt",
+    "lt": "gte",
+    "lte": "gt",
+    "gt": "lte",
+    "before": "on_or_after",
+    "on_or_after": "before",
+}
 DATE_OPS = {"before": "lt", "on_or_after": "gte"}
 
 
 @dataclass(frozen=True)
 class Leaf:
     fact: str
-    op: str          # eq ne in not_in gte gt lte lt present absent
-    value: Any = None   # a JSON scalar, a tuple of them (in/not_in), or _UNKNOWN
+    op: str  # eq ne in not_in gte gt lte lt present absent
+    value: Any = None  # a JSON scalar, a tuple of them (in/not_in), or _UNKNOWN
 
     def __str__(self) -> str:
-        return f"{self.fact} {self.op} {self.value!r}" if self.op not in ("present", "absent") else f"{self.fact} {self.op}"
+        return (
+            f"{self.fact} {self.op} {self.value!r}"
+            if self.op not in ("present", "absent")
+            else f"{self.fact} {self.op}"
+        )
 
 
 @dataclass(frozen=True)
@@ -50,7 +65,7 @@ def parse(spec, resolve_date: Callable[[object, str], int | None], negate: bool 
     if "not" in spec:
         return parse(spec["not"], resolve_date, not negate)
     fact = spec["fact"]
-    (op, value), = [(k, v) for k, v in spec.items() if k != "fact"]
+    ((op, value),) = [(k, v) for k, v in spec.items() if k != "fact"]
     if op == "present":
         op = "present" if bool(value) != negate else "absent"
         return Leaf(fact, op)
@@ -146,10 +161,14 @@ def relevant_unknowns(node: Node, facts: dict, unknown: frozenset = frozenset())
 
 
 _OPS = {
-    "eq": lambda x, v: x == v, "ne": lambda x, v: x != v,
-    "in": lambda x, v: x in v, "not_in": lambda x, v: x not in v,
-    "gte": lambda x, v: x >= v, "gt": lambda x, v: x > v,
-    "lte": lambda x, v: x <= v, "lt": lambda x, v: x < v,
+    "eq": lambda x, v: x == v,
+    "ne": lambda x, v: x != v,
+    "in": lambda x, v: x in v,
+    "not_in": lambda x, v: x not in v,
+    "gte": lambda x, v: x >= v,
+    "gt": lambda x, v: x > v,
+    "lte": lambda x, v: x <= v,
+    "lt": lambda x, v: x < v,
 }
 
 
@@ -169,9 +188,11 @@ def compile_node(node: Node):
             if fact in facts:
                 return op(facts[fact], value)
             return None if fact in unknown else False
+
         return leaf
     parts = [compile_node(child) for child in node.items]
     if isinstance(node, All):
+
         def conj(facts, unknown):
             result: bool | None = True
             for part in parts:
@@ -181,6 +202,7 @@ def compile_node(node: Node):
                 if r is None:
                     result = None
             return result
+
         return conj
 
     def disj(facts, unknown):
@@ -192,4 +214,5 @@ def compile_node(node: Node):
             if r is None:
                 result = None
         return result
+
     return disj

@@ -4,6 +4,7 @@ in kb/rules/ as not creating an institution's duty (with a reason).
 A provision counts as accounted for when it, or a provision above it, is cited or marked,
 or when every provision below it is accounted for.
 """
+
 from __future__ import annotations
 
 import re
@@ -50,14 +51,14 @@ def accounted(documents: dict, cited: set, reasons: dict) -> dict[str, dict[str,
     out: dict = {}
     for doc_id, doc in documents.items():
         how: dict = {}
-        for eid, p in doc.provisions.items():          # document order: parents first
+        for eid, p in doc.provisions.items():  # document order: parents first
             if (doc_id, eid) in cited:
                 how[eid] = "cited"
             elif (doc_id, eid) in reasons:
                 how[eid] = "no duty: " + reasons[(doc_id, eid)]
             elif p.parent and p.parent in how:
                 how[eid] = "inherited"
-        for eid in reversed(list(doc.provisions)):      # children before parents
+        for eid in reversed(list(doc.provisions)):  # children before parents
             p = doc.provisions[eid]
             if eid not in how and p.children and all(c in how for c in p.children):
                 how[eid] = "children"
@@ -68,6 +69,7 @@ def accounted(documents: dict, cited: set, reasons: dict) -> dict[str, dict[str,
 def report() -> tuple[str, bool]:
     """The coverage table and the unaccounted provisions; ok when everything is accounted for."""
     from engine.kb.documents import load_documents
+
     documents = load_documents()
     cited, reasons = marked()
     acc = accounted(documents, cited, reasons)
@@ -78,7 +80,9 @@ def report() -> tuple[str, bool]:
         total = len(doc.provisions)
         n_cited = sum(1 for v in how.values() if v == "cited")
         n_none = sum(1 for v in how.values() if v.startswith("no duty"))
-        lines.append(f"{doc_id:<17} {total:>10} {len(how):>10} {n_cited:>6} {n_none:>8} {100 * len(how) / total:>6.1f}%")
+        lines.append(
+            f"{doc_id:<17} {total:>10} {len(how):>10} {n_cited:>6} {n_none:>8} {100 * len(how) / total:>6.1f}%"
+        )
         for eid, p in doc.provisions.items():
             if eid not in how:
                 missing_lines.append(f"  {doc_id} {eid} {p.label}: {p.text[:40]}")

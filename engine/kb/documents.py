@@ -9,6 +9,7 @@ A provision's eId follows Akoma Ntoso (contract section 2): `art_11`, `art_11__p
 Public API: `Provision`, `Document`, `load_documents`, `get_document`, `check_documents`,
 `format_provision`, `format_outline`, `chinese_numeral`, `expected_label`.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -48,7 +49,9 @@ def chinese_numeral(n: int) -> str:
     return head + _DIGITS[tens] + "十" + (_DIGITS[ones] if ones else "")
 
 
-_TOP_RE = re.compile(r"^(?:art_(?P<art>\d+)(?:_(?P<dup>\d+))?|sec_(?P<sec>\d+)|(?P<pre>preamble)|(?P<con>conclusions)|att_(?P<att>\d+))$")
+_TOP_RE = re.compile(
+    r"^(?:art_(?P<art>\d+)(?:_(?P<dup>\d+))?|sec_(?P<sec>\d+)|(?P<pre>preamble)|(?P<con>conclusions)|att_(?P<att>\d+))$"
+)
 _SEG_RE = re.compile(r"^(?P<kind>para|item|subsec|point|part|note)_(?P<n>\d+)$")
 
 # which child kinds each kind of provision may have
@@ -225,9 +228,16 @@ class Document:
 
     def to_dict(self) -> dict:
         return {
-            "id": self.id, "title": self.title, "issuer": list(self.issuer), "number": self.number,
-            "jurisdiction": self.jurisdiction, "kind": self.kind, "source_file": self.source_file,
-            "structure": self.structure, "dates": self.dates, "repeals": [dict(r) for r in self.repeals],
+            "id": self.id,
+            "title": self.title,
+            "issuer": list(self.issuer),
+            "number": self.number,
+            "jurisdiction": self.jurisdiction,
+            "kind": self.kind,
+            "source_file": self.source_file,
+            "structure": self.structure,
+            "dates": self.dates,
+            "repeals": [dict(r) for r in self.repeals],
             "provisions": [p.to_dict() for p in self.provisions.values()],
         }
 
@@ -241,15 +251,28 @@ def _build(data: dict) -> Document:
             kids[par].append(p["eid"])
     provisions = {
         p["eid"]: Provision(
-            eid=p["eid"], label=p["label"], text=p["text"], heading=p.get("heading"), chapter=p.get("chapter"),
-            note=p.get("note"), parent=parent_eid(p["eid"]), children=tuple(kids[p["eid"]]),
+            eid=p["eid"],
+            label=p["label"],
+            text=p["text"],
+            heading=p.get("heading"),
+            chapter=p.get("chapter"),
+            note=p.get("note"),
+            parent=parent_eid(p["eid"]),
+            children=tuple(kids[p["eid"]]),
         )
         for p in raw
     }
     return Document(
-        id=data["id"], title=data["title"], issuer=tuple(data["issuer"]), number=data["number"],
-        jurisdiction=data["jurisdiction"], kind=data["kind"], source_file=data["source_file"],
-        structure=data["structure"], dates=data["dates"], repeals=tuple(data.get("repeals") or ()),
+        id=data["id"],
+        title=data["title"],
+        issuer=tuple(data["issuer"]),
+        number=data["number"],
+        jurisdiction=data["jurisdiction"],
+        kind=data["kind"],
+        source_file=data["source_file"],
+        structure=data["structure"],
+        dates=data["dates"],
+        repeals=tuple(data.get("repeals") or ()),
         provisions=provisions,
     )
 
@@ -325,7 +348,9 @@ def _date_problems(dates: dict | None, file: str) -> list[Problem]:
     if pub and start and start[1] < pub[0]:
         out.append(Problem(file, "dates.in_force_from", f"in force from {start[1]} before it was published ({pub[0]})"))
     if start and end and end[1] <= start[0]:
-        out.append(Problem(file, "dates.in_force_until", f"in force until {end[1]}, not after in force from {start[0]}"))
+        out.append(
+            Problem(file, "dates.in_force_until", f"in force until {end[1]}, not after in force from {start[0]}")
+        )
     return out
 
 
@@ -358,21 +383,31 @@ def _provision_problems(data: dict, file: str) -> list[Problem]:
         # parent exists and precedes
         par = parent_eid(eid)
         if par is not None and par not in seen:
-            later = any(isinstance(q, dict) and q.get("eid") == par for q in provisions[i + 1:])
+            later = any(isinstance(q, dict) and q.get("eid") == par for q in provisions[i + 1 :])
             why = "comes after it" if later else "does not exist"
             out.append(Problem(file, f"{where}.eid", f"parent {par} of {eid} {why}"))
         # top level kinds match the document's structure
         if par is None and top in ("art", "sec"):
             wanted = "art" if structure == "articles" else "sec" if structure == "sections" else None
             if wanted and top != wanted:
-                out.append(Problem(file, f"{where}.eid", f"{eid}: a document with structure {structure} has no {top}_ provisions"))
+                out.append(
+                    Problem(
+                        file, f"{where}.eid", f"{eid}: a document with structure {structure} has no {top}_ provisions"
+                    )
+                )
         # numbering: 1, 2, 3 … within each parent and kind; art_N_2 only after art_N
         key: tuple[str | None, str]
         if par is None:
             key, n = (None, top), (num[0] if num else None)
             if top == "art" and num and num[1] is not None:
                 if f"art_{num[0]}" not in seen:
-                    out.append(Problem(file, f"{where}.eid", f"{eid} repeats article {num[0]}, but art_{num[0]} does not precede it"))
+                    out.append(
+                        Problem(
+                            file,
+                            f"{where}.eid",
+                            f"{eid} repeats article {num[0]}, but art_{num[0]} does not precede it",
+                        )
+                    )
                 n = None
         else:
             kind, n = segs[-1]
@@ -389,12 +424,18 @@ def _provision_problems(data: dict, file: str) -> list[Problem]:
         if isinstance(exp, str):
             out.append(Problem(file, f"{where}.eid", exp))
         elif isinstance(label, str) and label not in exp:
-            out.append(Problem(file, f"{where}.label", f"label {label} does not match {eid} (expected {' or '.join(exp)})"))
+            out.append(
+                Problem(file, f"{where}.label", f"label {label} does not match {eid} (expected {' or '.join(exp)})")
+            )
         # text
         if not isinstance(text, str) or not text.strip():
             out.append(Problem(file, f"{where}.text", f"{eid} has empty text"))
-        elif (par is not None and par in texts and segs[-1][0] in CONTAINED_KINDS
-              and _squash(text) not in _squash(texts[par])):
+        elif (
+            par is not None
+            and par in texts
+            and segs[-1][0] in CONTAINED_KINDS
+            and _squash(text) not in _squash(texts[par])
+        ):
             out.append(Problem(file, f"{where}.text", f"text of {eid} does not occur in the text of its parent {par}"))
         seen[eid] = i
         texts[eid] = text if isinstance(text, str) else ""
@@ -436,7 +477,9 @@ def check_documents(directory: str | Path = DOCUMENTS_DIR) -> list[Problem]:
         problems += found
         if data and isinstance(data.get("id"), str):
             if data["id"] in ids:
-                problems.append(Problem(relative(path), "id", f"document id {data['id']} also used in {ids[data['id']]}"))
+                problems.append(
+                    Problem(relative(path), "id", f"document id {data['id']} also used in {ids[data['id']]}")
+                )
             else:
                 ids[data["id"]] = relative(path)
     return problems
@@ -444,9 +487,11 @@ def check_documents(directory: str | Path = DOCUMENTS_DIR) -> list[Problem]:
 
 # --------------------------------------------------------------------------- display
 
+
 def _status_zh() -> dict[str, str]:
     from engine.kb.vocabulary import vocabulary
-    return vocabulary().names("document_statuses")   # kb/vocabulary.yaml: the one source of these labels
+
+    return vocabulary().names("document_statuses")  # kb/vocabulary.yaml: the one source of these labels
 
 
 def _today_in_china() -> dt.date:

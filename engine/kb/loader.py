@@ -3,6 +3,7 @@
 Built once per process (`knowledge_base()`); the evaluators of its compiled rules are in
 engine.inference.backends, and `medtech kb check` is engine.checks.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -105,6 +106,7 @@ def knowledge_base() -> KnowledgeBase:
     `medtech kb check` always validates everything.
     """
     from engine.kb.documents import load_documents
+
     version = kb_version()
     digest = kb_digest()
     marker = _validated_marker(digest)

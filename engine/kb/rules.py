@@ -1,4 +1,5 @@
 """Load the rules in kb/rules/, validate them, resolve their references and compile their conditions."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -146,6 +147,7 @@ def _date_resolver(documents: dict, windows: list):
         # any day up to its last possible day, "on or after" any day from its first; the engine marks a
         # fact inside the window as uncertain (CompiledRule.windows)
         return hi.toordinal() + 1 if op == "before" else lo.toordinal()
+
     return resolve
 
 
@@ -157,8 +159,12 @@ def compile_rules(files: dict[str, dict], documents: dict, document_order: list[
         for rule in (by_doc.get(doc) or {}).get("rules", []):
             found: list = []
             cond = conditions.parse(rule["when"], _date_resolver(documents, found))
-            windows = tuple((leaf.fact, lo, hi) for leaf in conditions.leaves(cond) for lo, hi in found
-                            if leaf.op in ("lt", "gte") and leaf.value in (lo, hi + 1))
+            windows = tuple(
+                (leaf.fact, lo, hi)
+                for leaf in conditions.leaves(cond)
+                for lo, hi in found
+                if leaf.op in ("lt", "gte") and leaf.value in (lo, hi + 1)
+            )
             cond = conditions.All((conditions.Leaf(doc_fact(doc), "eq", True), cond))
             out.append(CompiledRule(rule["id"], doc, rule["stage"], len(out), cond, rule, windows))
     return out

@@ -3,6 +3,7 @@
 The schemas are committed under kb/schema/ (the HTTP service publishes them in its OpenAPI
 document); `medtech kb schemas` rewrites them and a test fails when they drift.
 """
+
 from __future__ import annotations
 
 import json
@@ -25,15 +26,15 @@ def year_pattern(first: int, last: int) -> str:
     parts = []
     y = first
     while y <= last:
-        if y % 100 == 0 and y + 99 <= last:                       # a whole century
+        if y % 100 == 0 and y + 99 <= last:  # a whole century
             parts.append(f"{y // 100:02d}[0-9][0-9]")
             y += 100
-        elif y % 10 == 0 and y + 9 <= last:                       # whole decades up to the century's end
+        elif y % 10 == 0 and y + 9 <= last:  # whole decades up to the century's end
             end = min(last - (last + 1) % 10 if (last + 1) % 10 else last, y - y % 100 + 99)
             d0, d1 = (y % 100) // 10, (end % 100) // 10
             parts.append(f"{y // 100:02d}{_digits(d0, d1)}[0-9]")
             y = y - y % 100 + d1 * 10 + 10
-        else:                                                     # the years left in this decade
+        else:  # the years left in this decade
             end = min(last, y - y % 10 + 9)
             parts.append(f"{y // 10:03d}{_digits(y % 10, end % 10)}")
             y = end + 1
@@ -45,8 +46,12 @@ def request_date(description: str) -> dict:
     in kb/vocabulary.yaml), described with `description` and the range."""
     first, last = vocabulary().supported_dates()
     years = year_pattern(int(first[:4]), int(last[:4]))
-    return {"type": "string", "pattern": rf"^{years}-\d{{2}}-\d{{2}}$", "format": "date",
-            "description": f"{description} (YYYY-MM-DD, a day that exists, from {first} to {last})"}
+    return {
+        "type": "string",
+        "pattern": rf"^{years}-\d{{2}}-\d{{2}}$",
+        "format": "date",
+        "description": f"{description} (YYYY-MM-DD, a day that exists, from {first} to {last})",
+    }
 
 
 def _obj(properties: dict, required: list[str] | None = None, **extra) -> dict:
@@ -67,7 +72,10 @@ def vocab_enum(key: str, what: str, *, nullable: bool = False, null_means: str =
     `x-enum-descriptions` (same order; what openapi-generator and Redoc show) and in the description."""
     names = vocabulary().names(key)
     meanings = "; ".join(f"`{k}` {v}" for k, v in names.items())
-    out: dict = {"type": ["string", "null"] if nullable else "string", "enum": list(names) + ([None] if nullable else [])}
+    out: dict = {
+        "type": ["string", "null"] if nullable else "string",
+        "enum": list(names) + ([None] if nullable else []),
+    }
     out["description"] = f"{what}. Values: {meanings}" + (f"; null: {null_means}" if nullable else "")
     out["x-enum-descriptions"] = list(names.values()) + ([null_means] if nullable else [])
     return out
@@ -77,7 +85,10 @@ def jurisdiction_enum(what: str) -> dict:
     """The accepted spellings of a jurisdiction (ids, Chinese names, aliases), each with its jurisdiction's name."""
     v = vocabulary()
     spellings = v.jurisdiction_spellings()
-    meanings = [v.jurisdiction(s).name + ("" if s in [j.id for j in v.jurisdictions] else f"（{v.jurisdiction(s).id}）") for s in spellings]
+    meanings = [
+        v.jurisdiction(s).name + ("" if s in [j.id for j in v.jurisdictions] else f"（{v.jurisdiction(s).id}）")
+        for s in spellings
+    ]
     ids = "; ".join(f"`{j.id}` {j.name}" for j in v.jurisdictions)
     # identifiers for generated code (a Chinese spelling is no identifier): hunan, hunan_zh1, hunan_zh2 …
     varnames: list[str] = []
@@ -86,8 +97,13 @@ def jurisdiction_enum(what: str) -> dict:
         jid = v.jurisdiction(s).id
         seen[jid] = seen.get(jid, -1) + 1
         varnames.append(jid if s == jid else f"{jid}_zh{seen[jid]}")
-    return {"type": "string", "enum": spellings, "x-enum-descriptions": meanings, "x-enum-varnames": varnames,
-            "description": f"{what}. Ids: {ids}; the Chinese names and short names are accepted too"}
+    return {
+        "type": "string",
+        "enum": spellings,
+        "x-enum-descriptions": meanings,
+        "x-enum-varnames": varnames,
+        "description": f"{what}. Ids: {ids}; the Chinese names and short names are accepted too",
+    }
 
 
 def _institution() -> dict:
@@ -96,10 +112,15 @@ def _institution() -> dict:
             "jurisdiction": jurisdiction_enum("where the institution is (whose documents apply)"),
             "name": {"type": "string", "maxLength": 200, "description": "the institution's name (shown, not used)"},
             "category": vocab_enum("institution_categories", "kind of institution (default hospital)"),
-            "level": {"enum": [1, 2, 3, None],
-                      "description": "医院等级: 1, 2, 3 (一级, 二级, 三级), or null for ungraded; unknown when left out",
-                      "x-enum-descriptions": ["一级", "二级", "三级", "未定级"]},
-            "tcm": {"type": "boolean", "description": "a traditional Chinese medicine institution (中医医疗机构); default false"},
+            "level": {
+                "enum": [1, 2, 3, None],
+                "description": "医院等级: 1, 2, 3 (一级, 二级, 三级), or null for ungraded; unknown when left out",
+                "x-enum-descriptions": ["一级", "二级", "三级", "未定级"],
+            },
+            "tcm": {
+                "type": "boolean",
+                "description": "a traditional Chinese medicine institution (中医医疗机构); default false",
+            },
         },
         ["jurisdiction"],
         description="the medical institution (医疗机构) asking",
@@ -109,16 +130,40 @@ def _institution() -> dict:
 def _technology() -> dict:
     return _obj(
         {
-            "name": {"type": "string", "minLength": 1, "maxLength": 200,
-                     "description": "catalogue name, common name or abbreviation (冠心病介入治疗, PCI, ECMO …)"},
-            "code": {"type": "string", "minLength": 1, "maxLength": 40,
-                     "description": "catalogue code instead of a name (S19), optionally qualified by catalogue (hunan:S19)"},
-            "surgery_grade": {"type": "integer", "minimum": 1, "maximum": 4,
-                              "description": "手术分级 1 to 4 (needed for grade-qualified catalogue entries)"},
-            "first_in_institution": {"type": "boolean", "description": "first use of the technique in this institution (本机构首次应用); unknown when left out"},
-            "first_in_jurisdiction": {"type": "boolean", "description": "not yet used anywhere in this province or municipality; unknown when left out"},
-            "major_ethical_risk": {"type": "boolean", "description": "the technique carries a major ethical risk (存在重大伦理风险); default false"},
-            "unapproved_product": {"type": "boolean", "description": "relies on a drug, device or similar product not yet approved for market; default false"},
+            "name": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 200,
+                "description": "catalogue name, common name or abbreviation (冠心病介入治疗, PCI, ECMO …)",
+            },
+            "code": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 40,
+                "description": "catalogue code instead of a name (S19), optionally qualified by catalogue (hunan:S19)",
+            },
+            "surgery_grade": {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": 4,
+                "description": "手术分级 1 to 4 (needed for grade-qualified catalogue entries)",
+            },
+            "first_in_institution": {
+                "type": "boolean",
+                "description": "first use of the technique in this institution (本机构首次应用); unknown when left out",
+            },
+            "first_in_jurisdiction": {
+                "type": "boolean",
+                "description": "not yet used anywhere in this province or municipality; unknown when left out",
+            },
+            "major_ethical_risk": {
+                "type": "boolean",
+                "description": "the technique carries a major ethical risk (存在重大伦理风险); default false",
+            },
+            "unapproved_product": {
+                "type": "boolean",
+                "description": "relies on a drug, device or similar product not yet approved for market; default false",
+            },
             "prohibited_grounds": {
                 "type": "array",
                 "uniqueItems": True,
@@ -126,7 +171,10 @@ def _technology() -> dict:
                 "items": {"$ref": "#/$defs/prohibited_ground"},
             },
             "in_use_since": request_date("already in clinical use at the institution since this day"),
-            "radiation": {"type": "boolean", "description": "involves radiological diagnosis or treatment (放射诊疗); default false"},
+            "radiation": {
+                "type": "boolean",
+                "description": "involves radiological diagnosis or treatment (放射诊疗); default false",
+            },
         },
         anyOf=[{"required": ["name"]}, {"required": ["code"]}],
         description="the technique asked about (a name or a code); without it only institution-wide duties are returned",
@@ -152,8 +200,12 @@ def request_schema() -> dict:
         "$id": "https://medtech-rules.example/schema/request.schema.json",
         "title": "Decision request",
         "description": "A question about one institution and (optionally) one technology, with what has happened.",
-        "$defs": {"institution": _institution(), "technology": _technology(), "event": _event(),
-                  "prohibited_ground": vocab_enum("prohibited_grounds", "a ground for prohibition")},
+        "$defs": {
+            "institution": _institution(),
+            "technology": _technology(),
+            "event": _event(),
+            "prohibited_ground": vocab_enum("prohibited_grounds", "a ground for prohibition"),
+        },
         **_obj(
             {
                 "as_of": request_date("the day the question is asked; default today in Asia/Shanghai"),
@@ -178,10 +230,19 @@ NULLABLE_DATE = {"type": ["string", "null"], "format": "date"}
 def _citation() -> dict:
     return _obj(
         {
-            "document": {"type": "string", "description": "document id (nhc-2018-1, cq-2019-61, hn-2018-11, sh-2024-13, jl-2021)"},
-            "eid": {"type": "string", "description": "provision id after Akoma Ntoso (art_11__para_1, sec_2__subsec_2, att_1)"},
+            "document": {
+                "type": "string",
+                "description": "document id (nhc-2018-1, cq-2019-61, hn-2018-11, sh-2024-13, jl-2021)",
+            },
+            "eid": {
+                "type": "string",
+                "description": "provision id after Akoma Ntoso (art_11__para_1, sec_2__subsec_2, att_1)",
+            },
             "label": {"type": "string", "description": "the provision's Chinese label (第十一条第一款, 二、（二）)"},
-            "quote": {"type": "string", "description": "the provision's verbatim text; left out with ?quotes=once (then in `provisions`) or ?quotes=none"},
+            "quote": {
+                "type": "string",
+                "description": "the provision's verbatim text; left out with ?quotes=once (then in `provisions`) or ?quotes=none",
+            },
         },
         ["document", "eid", "label"],
         description="a provision relied on, quoted",
@@ -190,20 +251,36 @@ def _citation() -> dict:
 
 def _deadline() -> dict:
     base = {
-        "kind": {"type": "string", "description": "how the due day is computed: working_days_after, working_days_before, months_after, "
-                 "months_before, immediately, same_day, before_event, on_date, months_after_document, quarter_first_week, half_year_end, none"},
+        "kind": {
+            "type": "string",
+            "description": "how the due day is computed: working_days_after, working_days_before, months_after, "
+            "months_before, immediately, same_day, before_event, on_date, months_after_document, quarter_first_week, half_year_end, none",
+        },
         "days": {"type": "integer", "description": "number of (working) days, for the *_days_* kinds"},
         "months": {"type": "integer", "description": "number of months, for the months_* kinds"},
-        "event": {"type": "string", "description": "the event type the period counts from (see the request's events.type)"},
+        "event": {
+            "type": "string",
+            "description": "the event type the period counts from (see the request's events.type)",
+        },
         "date": _d(NULLABLE_DATE, "the day the period counts from, or the fixed day (on_date); null when unknown"),
-        "text": {"type": "string", "description": "the deadline in the provision's words (开展首例临床应用之日起15个工作日内)"},
+        "text": {
+            "type": "string",
+            "description": "the deadline in the provision's words (开展首例临床应用之日起15个工作日内)",
+        },
         "due": _d(NULLABLE_DATE, "the due day this wording gives (YYYY-MM-DD), or null when none can be computed"),
-        "provisional": {"type": "boolean", "description": "true when counted on a provisional holiday calendar (see warning calendar_provisional)"},
-        "citations": {"type": "array", "items": _def("citation"), "description": "the provisions that set this deadline"},
+        "provisional": {
+            "type": "boolean",
+            "description": "true when counted on a provisional holiday calendar (see warning calendar_provisional)",
+        },
+        "citations": {
+            "type": "array",
+            "items": _def("citation"),
+            "description": "the provisions that set this deadline",
+        },
         "occurrences": {
             "type": "array",
             "description": "a duty owed per occurrence (each discharged patient) or per period (每季度第1周): every occurrence "
-                           "up to the next one not yet past; the obligation's due and status are that next one's",
+            "up to the next one not yet past; the obligation's due and status are that next one's",
             "items": _obj(
                 {
                     "event_date": _d(DATE, "the day of the event this occurrence counts from"),
@@ -216,9 +293,18 @@ def _deadline() -> dict:
         },
     }
     alt = _obj(dict(base), ["kind", "text"], description="another applicable provision's deadline for the same act")
-    return _obj({**base, "alternatives": {"type": "array", "items": alt,
-                                          "description": "the other applicable deadlines for the same act (the strictest is `due`)"}},
-                ["kind", "text"], description="when the act is due, and why")
+    return _obj(
+        {
+            **base,
+            "alternatives": {
+                "type": "array",
+                "items": alt,
+                "description": "the other applicable deadlines for the same act (the strictest is `due`)",
+            },
+        },
+        ["kind", "text"],
+        description="when the act is due, and why",
+    )
 
 
 def _def(name: str) -> dict:
@@ -231,32 +317,71 @@ def response_schema() -> dict:
     cites = lambda what: {"type": "array", "items": citation, "description": what}  # noqa: E731
     obligation = _obj(
         {
-            "id": {"type": "string", "description": "stable id of the act (file-restricted-technology); one act may combine several rules"},
+            "id": {
+                "type": "string",
+                "description": "stable id of the act (file-restricted-technology); one act may combine several rules",
+            },
             "action": vocab_enum("actions", "what has to be done"),
             "actor": vocab_enum("actors", "who has to do it"),
-            "addressee": vocab_enum("addressees", "to whom (or where) it is done", nullable=True, null_means="无特定对象"),
-            "summary": {"type": "string", "description": "the act in Chinese, in the most specific applicable provision's words"},
+            "addressee": vocab_enum(
+                "addressees", "to whom (or where) it is done", nullable=True, null_means="无特定对象"
+            ),
+            "summary": {
+                "type": "string",
+                "description": "the act in Chinese, in the most specific applicable provision's words",
+            },
             "due": _d(NULLABLE_DATE, "the day it is due (YYYY-MM-DD), or null when no date can be computed"),
-            "deadline": {"anyOf": [_def("deadline"), {"type": "null"}], "description": "the deadline and the provisions that set it; null when none applies"},
+            "deadline": {
+                "anyOf": [_def("deadline"), {"type": "null"}],
+                "description": "the deadline and the provisions that set it; null when none applies",
+            },
             "status": vocab_enum("statuses", "where it stands on as_of"),
             "materials": {
                 "type": "array",
                 "description": "what has to be submitted, where the provisions list it",
-                "items": _obj({"id": {"type": "string", "description": "stable id of the material"},
-                               "text": {"type": "string", "description": "the material in the provision's words"},
-                               "citations": cites("the provisions that list it")},
-                              ["id", "text"], description="one material"),
+                "items": _obj(
+                    {
+                        "id": {"type": "string", "description": "stable id of the material"},
+                        "text": {"type": "string", "description": "the material in the provision's words"},
+                        "citations": cites("the provisions that list it"),
+                    },
+                    ["id", "text"],
+                    description="one material",
+                ),
             },
-            "citations": {"type": "array", "minItems": 1, "items": citation, "description": "every applicable provision that creates the duty"},
+            "citations": {
+                "type": "array",
+                "minItems": 1,
+                "items": citation,
+                "description": "every applicable provision that creates the duty",
+            },
             "consequences": {
                 "type": "array",
                 "description": "what the provisions attach to not doing it (法律责任)",
-                "items": _obj({"citations": cites("the provisions attaching it"), "text": {"type": "string", "description": "the consequence in Chinese"}},
-                              ["citations", "text"], description="one consequence"),
+                "items": _obj(
+                    {
+                        "citations": cites("the provisions attaching it"),
+                        "text": {"type": "string", "description": "the consequence in Chinese"},
+                    },
+                    ["citations", "text"],
+                    description="one consequence",
+                ),
             },
             "rules": {"type": "array", "items": {"type": "string"}, "description": "ids of the rules behind the act"},
         },
-        ["id", "action", "actor", "addressee", "summary", "due", "deadline", "status", "materials", "citations", "consequences"],
+        [
+            "id",
+            "action",
+            "actor",
+            "addressee",
+            "summary",
+            "due",
+            "deadline",
+            "status",
+            "materials",
+            "citations",
+            "consequences",
+        ],
         description="one duty: what, who, to whom, by when, on which provisions",
     )
     listing = _obj(
@@ -264,10 +389,21 @@ def response_schema() -> dict:
             "catalog": {"type": "string", "description": "catalogue version id (national-2022, hunan-2018 …)"},
             "code": {"type": "string", "description": "the entry's code in that catalogue"},
             "name": {"type": "string", "description": "the entry's name in that catalogue"},
-            "scope": {"type": "string", "enum": ["national", "provincial"], "x-enum-descriptions": ["国家目录", "省级目录"],
-                      "description": "`national` 国家限制类技术目录 or `provincial` 省级增补目录"},
-            "grades": {"type": ["array", "null"], "items": {"type": "integer"}, "description": "the surgery grades the entry is limited to; null: every grade"},
-            "citation": {"anyOf": [citation, {"type": "null"}], "description": "the provision that prints the entry, or null"},
+            "scope": {
+                "type": "string",
+                "enum": ["national", "provincial"],
+                "x-enum-descriptions": ["国家目录", "省级目录"],
+                "description": "`national` 国家限制类技术目录 or `provincial` 省级增补目录",
+            },
+            "grades": {
+                "type": ["array", "null"],
+                "items": {"type": "integer"},
+                "description": "the surgery grades the entry is limited to; null: every grade",
+            },
+            "citation": {
+                "anyOf": [citation, {"type": "null"}],
+                "description": "the provision that prints the entry, or null",
+            },
         },
         ["catalog", "code", "name", "scope"],
         description="a catalogue entry that lists the technique",
@@ -281,12 +417,28 @@ def response_schema() -> dict:
         **_obj(
             {
                 "as_of": {**DATE, "description": "the day the question was asked (YYYY-MM-DD)"},
-                "jurisdiction": _obj({"id": {"type": "string", "description": "jurisdiction id (national, chongqing, hunan, shanghai, jilin)"},
-                                      "name": {"type": "string", "description": "its Chinese name"}},
-                                     ["id", "name"], description="the jurisdiction answered for"),
-                "knowledge_base": _obj({"version": {"type": "string", "description": "knowledge-base version"},
-                                        "digest": {"type": "string", "description": "sha256 digest of the encoding: same request + same digest = same answer"}},
-                                       ["version", "digest"], description="which encoding answered"),
+                "jurisdiction": _obj(
+                    {
+                        "id": {
+                            "type": "string",
+                            "description": "jurisdiction id (national, chongqing, hunan, shanghai, jilin)",
+                        },
+                        "name": {"type": "string", "description": "its Chinese name"},
+                    },
+                    ["id", "name"],
+                    description="the jurisdiction answered for",
+                ),
+                "knowledge_base": _obj(
+                    {
+                        "version": {"type": "string", "description": "knowledge-base version"},
+                        "digest": {
+                            "type": "string",
+                            "description": "sha256 digest of the encoding: same request + same digest = same answer",
+                        },
+                    },
+                    ["version", "digest"],
+                    description="which encoding answered",
+                ),
                 "documents": {
                     "type": "array",
                     "description": "every document considered, with its status on as_of",
@@ -309,9 +461,19 @@ def response_schema() -> dict:
                                 "id": _d(NULLABLE_STRING, "canonical technology id, or null when not recognised"),
                                 "name": _d(NULLABLE_STRING, "canonical Chinese name, or null when not recognised"),
                                 "class": vocab_enum("technology_classes", "how the technique is classed"),
-                                "listings": {"type": "array", "items": _def("listing"), "description": "the catalogue entries in force that list it"},
-                                "candidates": {"type": "array", "items": {"type": "object", "description": "a candidate technology ({id, name, …})"},
-                                               "description": "the techniques an ambiguous name may mean"},
+                                "listings": {
+                                    "type": "array",
+                                    "items": _def("listing"),
+                                    "description": "the catalogue entries in force that list it",
+                                },
+                                "candidates": {
+                                    "type": "array",
+                                    "items": {
+                                        "type": "object",
+                                        "description": "a candidate technology ({id, name, …})",
+                                    },
+                                    "description": "the techniques an ambiguous name may mean",
+                                },
                                 "citations": cites("the provisions behind the class"),
                             },
                             ["query", "id", "name", "class", "listings"],
@@ -319,31 +481,54 @@ def response_schema() -> dict:
                     ],
                     "description": "the technique and its class; null when the request names none",
                 },
-                "obligations": {"type": "array", "items": _def("obligation"), "description": "the institution's duties (actor institution or physician)"},
-                "authority_actions": {"type": "array", "items": _def("obligation"), "description": "what the authorities have to do (e.g. complete the filing)"},
+                "obligations": {
+                    "type": "array",
+                    "items": _def("obligation"),
+                    "description": "the institution's duties (actor institution or physician)",
+                },
+                "authority_actions": {
+                    "type": "array",
+                    "items": _def("obligation"),
+                    "description": "what the authorities have to do (e.g. complete the filing)",
+                },
                 "warnings": {
                     "type": "array",
                     "description": "what the caller should know about this answer",
-                    "items": _obj({"code": vocab_enum("warning_codes", "the kind of warning"),
-                                   "message": {"type": "string", "description": "the warning in words"}},
-                                  ["code", "message"], description="one warning"),
+                    "items": _obj(
+                        {
+                            "code": vocab_enum("warning_codes", "the kind of warning"),
+                            "message": {"type": "string", "description": "the warning in words"},
+                        },
+                        ["code", "message"],
+                        description="one warning",
+                    ),
                 },
                 "missing_facts": {
                     "type": "array",
                     "description": "facts the answer depends on that the request did not give",
-                    "items": _obj({"path": {"type": "string", "description": "the request field to give (technology.surgery_grade)"},
-                                   "question": {"type": "string", "description": "the question to ask, in Chinese"},
-                                   "why": {"type": "string", "description": "what depends on it"}},
-                                  ["path", "question", "why"], description="one missing fact"),
+                    "items": _obj(
+                        {
+                            "path": {
+                                "type": "string",
+                                "description": "the request field to give (technology.surgery_grade)",
+                            },
+                            "question": {"type": "string", "description": "the question to ask, in Chinese"},
+                            "why": {"type": "string", "description": "what depends on it"},
+                        },
+                        ["path", "question", "why"],
+                        description="one missing fact",
+                    ),
                 },
                 "trace": {
                     "type": "array",
                     "description": "the rules that fired, in order, with the facts they matched",
                     "items": _obj(
-                        {"rule": {"type": "string", "description": "rule id"},
-                         "stage": {"type": "string", "description": "classify, obligation or authority"},
-                         "facts": {"type": "object", "description": "the facts the rule matched"},
-                         "citations": cites("the provisions the rule encodes")},
+                        {
+                            "rule": {"type": "string", "description": "rule id"},
+                            "stage": {"type": "string", "description": "classify, obligation or authority"},
+                            "facts": {"type": "object", "description": "the facts the rule matched"},
+                            "citations": cites("the provisions the rule encodes"),
+                        },
                         ["rule", "facts", "citations"],
                         description="one rule that fired",
                     ),
@@ -352,25 +537,53 @@ def response_schema() -> dict:
                     "type": "object",
                     "description": "only with ?quotes=once: every cited provision once, keyed document:eid, with its quote",
                     "additionalProperties": _obj(
-                        {"document": {"type": "string", "description": "document id"}, "eid": {"type": "string", "description": "provision id"},
-                         "label": {"type": "string", "description": "Chinese label"}, "quote": {"type": "string", "description": "verbatim text"}},
-                        ["document", "eid", "label", "quote"], description="one provision",
+                        {
+                            "document": {"type": "string", "description": "document id"},
+                            "eid": {"type": "string", "description": "provision id"},
+                            "label": {"type": "string", "description": "Chinese label"},
+                            "quote": {"type": "string", "description": "verbatim text"},
+                        },
+                        ["document", "eid", "label", "quote"],
+                        description="one provision",
                     ),
                 },
             },
-            ["as_of", "jurisdiction", "knowledge_base", "documents", "technology", "obligations", "authority_actions", "warnings", "missing_facts", "trace"],
+            [
+                "as_of",
+                "jurisdiction",
+                "knowledge_base",
+                "documents",
+                "technology",
+                "obligations",
+                "authority_actions",
+                "warnings",
+                "missing_facts",
+                "trace",
+            ],
         ),
     }
 
 
 def _condition_defs() -> dict:
     leaf_ops = {
-        "eq": {}, "ne": {}, "in": {"type": "array"}, "not_in": {"type": "array"},
-        "gte": {"type": "number"}, "lte": {"type": "number"}, "gt": {"type": "number"}, "lt": {"type": "number"},
+        "eq": {},
+        "ne": {},
+        "in": {"type": "array"},
+        "not_in": {"type": "array"},
+        "gte": {"type": "number"},
+        "lte": {"type": "number"},
+        "gt": {"type": "number"},
+        "lt": {"type": "number"},
         "present": {"type": "boolean"},
-        "before": {"$ref": "#/$defs/dateref"}, "on_or_after": {"$ref": "#/$defs/dateref"},
+        "before": {"$ref": "#/$defs/dateref"},
+        "on_or_after": {"$ref": "#/$defs/dateref"},
     }
-    leaf = _obj({"fact": {"type": "string", "pattern": r"^[a-z_]+(\.[a-z_]+)*$"}, **leaf_ops}, ["fact"], minProperties=2, maxProperties=2)
+    leaf = _obj(
+        {"fact": {"type": "string", "pattern": r"^[a-z_]+(\.[a-z_]+)*$"}, **leaf_ops},
+        ["fact"],
+        minProperties=2,
+        maxProperties=2,
+    )
     return {
         "condition": {
             "oneOf": [
@@ -383,7 +596,13 @@ def _condition_defs() -> dict:
         "dateref": {
             "oneOf": [
                 DATE,
-                _obj({"document": {"type": "string"}, "date": {"enum": ["published", "in_force_from", "in_force_until"]}}, ["document", "date"]),
+                _obj(
+                    {
+                        "document": {"type": "string"},
+                        "date": {"enum": ["published", "in_force_from", "in_force_until"]},
+                    },
+                    ["document", "date"],
+                ),
             ]
         },
     }
@@ -395,9 +614,18 @@ def rules_schema() -> dict:
         {
             "kind": {
                 "enum": [
-                    "working_days_after", "working_days_before", "months_after", "months_before",
-                    "immediately", "same_day", "before_event", "on_date", "months_after_document",
-                    "quarter_first_week", "half_year_end", "none",
+                    "working_days_after",
+                    "working_days_before",
+                    "months_after",
+                    "months_before",
+                    "immediately",
+                    "same_day",
+                    "before_event",
+                    "on_date",
+                    "months_after_document",
+                    "quarter_first_week",
+                    "half_year_end",
+                    "none",
                 ]
             },
             "days": {"type": "integer", "minimum": 0},
@@ -409,7 +637,9 @@ def rules_schema() -> dict:
         },
         ["kind", "text"],
     )
-    material = _obj({"id": {"type": "string"}, "text": {"type": "string", "minLength": 1}, "cite": CITE_REF}, ["id", "text", "cite"])
+    material = _obj(
+        {"id": {"type": "string"}, "text": {"type": "string", "minLength": 1}, "cite": CITE_REF}, ["id", "text", "cite"]
+    )
     rule = _obj(
         {
             "id": {"type": "string", "pattern": r"^[a-z]+\.[a-z0-9-]+$"},
@@ -428,7 +658,13 @@ def rules_schema() -> dict:
             "governed_by": {
                 "oneOf": [
                     {"const": "as_of"},
-                    _obj({"document": {"type": "string"}, "date": {"enum": ["published", "in_force_from", "in_force_until"]}}, ["document", "date"]),
+                    _obj(
+                        {
+                            "document": {"type": "string"},
+                            "date": {"enum": ["published", "in_force_from", "in_force_until"]},
+                        },
+                        ["document", "date"],
+                    ),
                 ]
             },
             "materials": {"type": "array", "items": material},
@@ -440,10 +676,20 @@ def rules_schema() -> dict:
             "citations": {"type": "array", "minItems": 1, "items": CITE_REF},
             "consequences": {
                 "type": "array",
-                "items": _obj({"cite": {"type": "array", "minItems": 1, "items": CITE_REF}, "text": {"type": "string", "minLength": 1}}, ["cite", "text"]),
+                "items": _obj(
+                    {
+                        "cite": {"type": "array", "minItems": 1, "items": CITE_REF},
+                        "text": {"type": "string", "minLength": 1},
+                    },
+                    ["cite", "text"],
+                ),
             },
             "relation": _obj(
-                {"kind": {"enum": ["twin", "adds_to", "narrows", "overrides", "sets_deadline", "broadens"]}, "rule": {"type": "string"}, "note": {"type": "string"}},
+                {
+                    "kind": {"enum": ["twin", "adds_to", "narrows", "overrides", "sets_deadline", "broadens"]},
+                    "rule": {"type": "string"},
+                    "note": {"type": "string"},
+                },
                 ["kind", "rule"],
             ),
             "flow": _obj(
@@ -459,7 +705,10 @@ def rules_schema() -> dict:
         ["id", "stage", "summary", "when", "citations"],
         allOf=[
             {"if": {"properties": {"stage": {"const": "classify"}}}, "then": {"required": ["class"]}},
-            {"if": {"properties": {"stage": {"enum": ["obligation", "authority"]}}}, "then": {"required": ["act", "action", "actor", "addressee", "deadline"]}},
+            {
+                "if": {"properties": {"stage": {"enum": ["obligation", "authority"]}}},
+                "then": {"required": ["act", "action", "actor", "addressee", "deadline"]},
+            },
         ],
     )
     unencoded = _obj({"eid": {"type": "string"}, "reason": {"type": "string", "minLength": 3}}, ["eid", "reason"])

@@ -1,4 +1,5 @@
 """JSON Schema (Draft 2020-12) loading and validation with every error located by path."""
+
 from __future__ import annotations
 
 import json
@@ -27,6 +28,7 @@ def _fill_vocabulary(node):
         out = {k: _fill_vocabulary(v) for k, v in node.items()}
         if isinstance(node.get("x-vocabulary"), str):
             from engine.kb.vocabulary import vocabulary
+
             out["enum"] = vocabulary().id_list(node["x-vocabulary"])
         return out
     if isinstance(node, list):

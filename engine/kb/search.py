@@ -12,6 +12,7 @@ level. Results are therefore one per top-level provision (article, section, atta
 label. Ranking: occurrences of the whole query as one phrase, then occurrences of all words,
 then the order of documents and provisions.
 """
+
 from __future__ import annotations
 
 import re
@@ -53,7 +54,9 @@ class Hit:
         out: dict[str, Any] = {"document": self.document, "eid": self.eid, "label": self.label}
         if self.heading:
             out["heading"] = self.heading
-        out.update({"hits": self.hits, "phrase_hits": self.phrase_hits, "snippet": self.snippet, "matches": self.matches})
+        out.update(
+            {"hits": self.hits, "phrase_hits": self.phrase_hits, "snippet": self.snippet, "matches": self.matches}
+        )
         return out
 
 
@@ -127,6 +130,7 @@ def _deepest(doc: Document, eid: str, terms: list[str], cache: dict[str, str]) -
 def document_order() -> list[str]:
     """Every document id, the national measures first, then the provinces in vocabulary order."""
     from engine.kb.vocabulary import vocabulary
+
     out: list[str] = []
     for j in vocabulary().jurisdictions:
         out += [d for d in j.documents if d not in out]
@@ -149,12 +153,19 @@ def search(text: str, document_ids: list[str] | None = None, limit: int | None =
                 continue
             deepest = _deepest(doc, top.eid, terms, cache)
             own = top.text if any(t in fold(top.text) for t in terms) else doc.provisions[deepest[0]].text
-            hits.append(Hit(
-                document=doc.id, eid=top.eid, label=top.label, heading=top.heading,
-                phrase_hits=body.count(phrase), hits=sum(body.count(t) for t in terms),
-                snippet=_snippet(own, terms, phrase),
-                matches=[{"eid": e, "label": doc.provisions[e].label} for e in deepest], order=(d_index, p_index),
-            ))
+            hits.append(
+                Hit(
+                    document=doc.id,
+                    eid=top.eid,
+                    label=top.label,
+                    heading=top.heading,
+                    phrase_hits=body.count(phrase),
+                    hits=sum(body.count(t) for t in terms),
+                    snippet=_snippet(own, terms, phrase),
+                    matches=[{"eid": e, "label": doc.provisions[e].label} for e in deepest],
+                    order=(d_index, p_index),
+                )
+            )
     hits.sort(key=lambda h: (-h.phrase_hits, -h.hits, h.order))
     return hits[:limit] if limit is not None else hits
 

@@ -2,12 +2,16 @@
 
 A dated value is `{date: "YYYY-MM-DD" | "YYYY-MM" | "YYYY" | null, precision: day | month | year | unknown}`.
 """
+
 from __future__ import annotations
 
 import calendar
 import datetime as dt
 
-APPLICABLE = ("in_force", "uncertain")   # statuses under which a document's rules apply (an uncertain start still applies)
+APPLICABLE = (
+    "in_force",
+    "uncertain",
+)  # statuses under which a document's rules apply (an uncertain start still applies)
 
 
 def bounds(value: dict | None) -> tuple[dt.date | None, dt.date | None]:

@@ -1,4 +1,5 @@
 """The contract's vocabularies, read from kb/vocabulary.yaml (the single source of truth)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ class Jurisdiction:
     name: str
     aliases: tuple[str, ...]
     documents: tuple[str, ...]
-    level: str = "provincial"   # national (the national measures alone) | provincial
+    level: str = "provincial"  # national (the national measures alone) | provincial
 
 
 @dataclass(frozen=True)
@@ -34,9 +35,11 @@ class Vocabulary:
         return list(self._jurisdictions)
 
     @cached_property
-    def _jurisdictions(self) -> tuple[Jurisdiction, ...]:   # read on every decision: built once
+    def _jurisdictions(self) -> tuple[Jurisdiction, ...]:  # read on every decision: built once
         return tuple(
-            Jurisdiction(j["id"], j["name"], tuple(j.get("aliases", [])), tuple(j["documents"]), j.get("level", "provincial"))
+            Jurisdiction(
+                j["id"], j["name"], tuple(j.get("aliases", [])), tuple(j["documents"]), j.get("level", "provincial")
+            )
             for j in self.raw["jurisdictions"]
         )
 
@@ -84,7 +87,9 @@ class Vocabulary:
         span = self.raw["supported_dates"]
         first, last = str(span["from"]), str(span["to"])
         if not (first.endswith("-01-01") and last.endswith("-12-31") and first[:4] <= last[:4]):
-            raise ValueError(f"kb/vocabulary.yaml: supported_dates must run from a 1 January to a 31 December, not {first}..{last}")
+            raise ValueError(
+                f"kb/vocabulary.yaml: supported_dates must run from a 1 January to a 31 December, not {first}..{last}"
+            )
         return first, last
 
     def jurisdiction(self, spelling: str) -> Jurisdiction:

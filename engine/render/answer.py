@@ -14,6 +14,7 @@ quotes and consequences are always in the model, and renderers decide whether to
 Statuses and warning codes the vocabulary does not know yet are shown by a neutral Chinese phrase,
 never by their id.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -34,7 +35,7 @@ SECTIONS = (
 )
 SECTION_TITLES = dict(SECTIONS)
 NOW_STATUSES = ("immediate", "overdue", "due_today")
-_REPEATED = re.compile(r"^art_\d+_(\d+)(?:__|$)")   # art_41_2: the second article numbered 41
+_REPEATED = re.compile(r"^art_\d+_(\d+)(?:__|$)")  # art_41_2: the second article numbered 41
 UNKNOWN = "—"
 
 
@@ -56,8 +57,9 @@ def _kb():
     """The knowledge base, for rule summaries and document titles (None when it cannot be loaded)."""
     try:
         from engine.kb.loader import knowledge_base
+
         return knowledge_base()
-    except Exception:   # a renderer must not fail because the knowledge base is unavailable
+    except Exception:  # a renderer must not fail because the knowledge base is unavailable
         return None
 
 
@@ -94,11 +96,18 @@ class _Context:
         short = self.document_short(doc)
         lab = c.get("label") or ""
         m = _REPEATED.match(c.get("eid") or "")
-        if m:   # a repeated article number (吉林 第四十一条 twice): say which one
+        if m:  # a repeated article number (吉林 第四十一条 twice): say which one
             article = lab[: lab.index("条") + 1] if "条" in lab else lab
             lab += f"（原文中第{m.group(1)}个{article}）"
-        return {"document": c.get("document"), "document_short": short, "document_title": self.document_title(doc),
-                "eid": c.get("eid"), "label": lab, "cite": f"{short}{lab}", "quote": c.get("quote") or ""}
+        return {
+            "document": c.get("document"),
+            "document_short": short,
+            "document_title": self.document_title(doc),
+            "eid": c.get("eid"),
+            "label": lab,
+            "cite": f"{short}{lab}",
+            "quote": c.get("quote") or "",
+        }
 
     def rule_institution_wide(self, o: dict) -> bool:
         if self.kb is None:
@@ -169,10 +178,22 @@ def _occurrences(deadline: dict, as_of: dt.date | None) -> list[dict]:
         st = occ.get("status") or ""
         period = occ.get("period") or ""
         m = re.fullmatch(r"(\d{4})-?Q([1-4])", period)
-        what = f"{m.group(1)}年第{m.group(2)}季度数据" if m else (period or (f"{occ.get('event_date')}事件" if occ.get("event_date") else ""))
-        out.append({"event_date": occ.get("event_date"), "period": occ.get("period"), "what": what, "due": due,
-                    "days_left": (d - as_of).days if d and as_of else None,
-                    "status": st, "status_text": label("statuses", st, "")})
+        what = (
+            f"{m.group(1)}年第{m.group(2)}季度数据"
+            if m
+            else (period or (f"{occ.get('event_date')}事件" if occ.get("event_date") else ""))
+        )
+        out.append(
+            {
+                "event_date": occ.get("event_date"),
+                "period": occ.get("period"),
+                "what": what,
+                "due": due,
+                "days_left": (d - as_of).days if d and as_of else None,
+                "status": st,
+                "status_text": label("statuses", st, ""),
+            }
+        )
     return out
 
 
@@ -196,8 +217,13 @@ def _item(ctx: _Context, o: dict, as_of: dt.date | None, authority: bool = False
     addressee = o.get("addressee")
     alternatives = []
     for a in deadline.get("alternatives") or []:
-        alternatives.append({"text": a.get("text") or "", "due": a.get("due"),
-                             "provisions": [ctx.provision(c) for c in a.get("citations") or []]})
+        alternatives.append(
+            {
+                "text": a.get("text") or "",
+                "due": a.get("due"),
+                "provisions": [ctx.provision(c) for c in a.get("citations") or []],
+            }
+        )
     return {
         "id": o.get("id"),
         "action": o.get("action"),
@@ -219,8 +245,10 @@ def _item(ctx: _Context, o: dict, as_of: dt.date | None, authority: bool = False
         "occurrences": _occurrences(deadline, as_of),
         "materials": [m.get("text") or "" for m in o.get("materials") or []],
         "provisions": [ctx.provision(c) for c in o.get("citations") or []],
-        "consequences": [{"text": c.get("text") or "", "cites": [ctx.provision(x)["cite"] for x in c.get("citations") or []]}
-                         for c in o.get("consequences") or []],
+        "consequences": [
+            {"text": c.get("text") or "", "cites": [ctx.provision(x)["cite"] for x in c.get("citations") or []]}
+            for c in o.get("consequences") or []
+        ],
     }
 
 
@@ -246,7 +274,9 @@ def _now_key(item: dict) -> tuple:
 
 def _verb_phrase(item: dict) -> str:
     verb = label("action_verbs", item["action"], item["action_text"])
-    return (f"向{item['addressee_short']}" if item["addressee_short"] and item["action"] not in ("disclose",) else "") + verb
+    return (
+        f"向{item['addressee_short']}" if item["addressee_short"] and item["action"] not in ("disclose",) else ""
+    ) + verb
 
 
 def _verdict(tech: dict | None, sections: dict, questions: list) -> str:
@@ -259,7 +289,7 @@ def _verdict(tech: dict | None, sections: dict, questions: list) -> str:
     if now:
         first = now[0]
         more = f"（另有 {len(now) - 1} 项待办）" if len(now) > 1 else ""
-        if first["action"] == "do_not_use":   # a prohibition, not a step: 不得 reads wrong after 须立即
+        if first["action"] == "do_not_use":  # a prohibition, not a step: 不得 reads wrong after 须立即
             return f"{head}：{label('action_verbs', 'do_not_use', '不得应用于临床')}{more}"
         if first["status"] == "immediate":
             return f"{head}：须立即{_verb_phrase(first)}{more}"
@@ -289,12 +319,19 @@ def _technology(ctx: _Context, t: dict | None) -> dict | None:
         "name": t.get("name"),
         "class": t.get("class"),
         "class_text": label("technology_classes", t.get("class"), "尚不能确定"),
-        "listings": [{"catalog": li.get("catalog"), "catalog_name": names.get(li.get("catalog"), "限制类技术目录"),
-                      "code": li.get("code"), "name": li.get("name"), "scope": li.get("scope"),
-                      "scope_text": "国家目录" if li.get("scope") == "national" else "省级目录",
-                      "grades": li.get("grades"),
-                      "provision": ctx.provision(li["citation"]) if li.get("citation") else None}
-                     for li in t.get("listings") or []],
+        "listings": [
+            {
+                "catalog": li.get("catalog"),
+                "catalog_name": names.get(li.get("catalog"), "限制类技术目录"),
+                "code": li.get("code"),
+                "name": li.get("name"),
+                "scope": li.get("scope"),
+                "scope_text": "国家目录" if li.get("scope") == "national" else "省级目录",
+                "grades": li.get("grades"),
+                "provision": ctx.provision(li["citation"]) if li.get("citation") else None,
+            }
+            for li in t.get("listings") or []
+        ],
         "provisions": [ctx.provision(c) for c in t.get("citations") or []],
         "candidates": [{"id": c.get("id"), "name": c.get("name") or ""} for c in t.get("candidates") or []],
     }
@@ -303,8 +340,9 @@ def _technology(ctx: _Context, t: dict | None) -> dict | None:
 def _catalog_names() -> dict:
     try:
         from engine.catalog import load_catalogs
+
         return {k: v.name for k, v in load_catalogs().versions.items()}
-    except Exception:   # names are a courtesy: the listing still shows its code and entry name
+    except Exception:  # names are a courtesy: the listing still shows its code and entry name
         return {}
 
 
@@ -317,7 +355,9 @@ def _institution(request_institution: dict | None, response: dict) -> dict:
         "jurisdiction": j.get("id"),
         "jurisdiction_text": j.get("name") or "",
         "category": inst.get("category"),
-        "category_text": label("institution_categories", inst.get("category") or ("hospital" if request_institution else None), ""),
+        "category_text": label(
+            "institution_categories", inst.get("category") or ("hospital" if request_institution else None), ""
+        ),
         "level": level,
         "level_text": f"{'一二三'[level - 1]}级" if isinstance(level, int) and 1 <= level <= 3 else "",
         "tcm": bool(inst.get("tcm")),
@@ -332,8 +372,12 @@ def _warning_text(w: dict) -> str:
 def _trace(ctx: _Context, response: dict) -> list[dict]:
     out = []
     for t in response.get("trace") or []:
-        out.append({"text": ctx.rule_summary(t.get("rule")) or "",
-                    "provisions": [ctx.provision(c) for c in t.get("citations") or []]})
+        out.append(
+            {
+                "text": ctx.rule_summary(t.get("rule")) or "",
+                "provisions": [ctx.provision(c) for c in t.get("citations") or []],
+            }
+        )
     return out
 
 
@@ -351,20 +395,34 @@ def build_answer(response: dict, *, full: bool = False, request: dict | None = N
         sections["authority"].append(_item(ctx, o, as_of, authority=True))
     sections["now"].sort(key=_now_key)
     sections["to_confirm"].sort(key=lambda i: (i["due"] or "", i["id"] or ""))
-    questions = [{"path": m.get("path"), "question": chinese_or(m.get("question") or "", "请补充相关事实"),
-                  "why": chinese_or(m.get("why") or "", "")}
-                 for m in response.get("missing_facts") or []]
+    questions = [
+        {
+            "path": m.get("path"),
+            "question": chinese_or(m.get("question") or "", "请补充相关事实"),
+            "why": chinese_or(m.get("why") or "", ""),
+        }
+        for m in response.get("missing_facts") or []
+    ]
     technology = _technology(ctx, tech)
     answer = {
         "verdict": _verdict(technology, sections, questions),
         "as_of": response.get("as_of"),
-        "jurisdiction": {"id": (response.get("jurisdiction") or {}).get("id"),
-                         "name": (response.get("jurisdiction") or {}).get("name")},
+        "jurisdiction": {
+            "id": (response.get("jurisdiction") or {}).get("id"),
+            "name": (response.get("jurisdiction") or {}).get("name"),
+        },
         "institution": _institution((request or {}).get("institution"), response),
         "technology": technology,
-        "documents": [{"id": d.get("id"), "short": ctx.document_short(d.get("id")), "title": ctx.document_title(d.get("id")),
-                       "status": d.get("status"), "status_text": label("document_statuses", d.get("status"), "")}
-                      for d in response.get("documents") or []],
+        "documents": [
+            {
+                "id": d.get("id"),
+                "short": ctx.document_short(d.get("id")),
+                "title": ctx.document_title(d.get("id")),
+                "status": d.get("status"),
+                "status_text": label("document_statuses", d.get("status"), ""),
+            }
+            for d in response.get("documents") or []
+        ],
         "sections": [{"key": k, "title": title, "items": sections[k]} for k, title in SECTIONS if sections[k]],
         "warnings": [{"code": w.get("code"), "text": _warning_text(w)} for w in response.get("warnings") or []],
         "questions": questions,

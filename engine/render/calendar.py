@@ -6,6 +6,7 @@ lists `occurrences`) is one event with its further due dates as recurrence dates
 show it as a series. Authorities' actions and duties already done get no reminder. Output is
 deterministic: UIDs are derived from the content and DTSTAMP is the day the question was asked.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -14,7 +15,7 @@ import hashlib
 from engine.render.answer import items
 
 SECTIONS = ("now", "to_confirm", "upcoming", "ongoing", "institution_wide")
-ALARMS = (7, 1)   # days before the due date
+ALARMS = (7, 1)  # days before the due date
 
 
 def _date(value) -> dt.date | None:
@@ -36,8 +37,17 @@ def reminder_dates(item: dict) -> list[dt.date]:
 def _uid(answer: dict, item: dict, first: dt.date) -> str:
     inst = answer["institution"]
     tech = answer["technology"] or {}
-    key = "|".join(str(x) for x in (answer["jurisdiction"]["id"], inst.get("name"), tech.get("id") or tech.get("query"),
-                                     item["id"], item["addressee"], first.isoformat()))
+    key = "|".join(
+        str(x)
+        for x in (
+            answer["jurisdiction"]["id"],
+            inst.get("name"),
+            tech.get("id") or tech.get("query"),
+            item["id"],
+            item["addressee"],
+            first.isoformat(),
+        )
+    )
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32] + "@medtech-rules"
 
 
@@ -86,7 +96,9 @@ def render_ics(answer: dict) -> bytes:
         ev.add("dtend", dates[0] + dt.timedelta(days=1))
         prefix = "【请核实】" if item["status"] == "to_confirm" else "【截止】"
         name = tech.get("name") or tech.get("query") or ""
-        ev.add("summary", f"{prefix}{item['action_text']}" + (f" · {name}" if name else "") + (f" · {who}" if who else ""))
+        ev.add(
+            "summary", f"{prefix}{item['action_text']}" + (f" · {name}" if name else "") + (f" · {who}" if who else "")
+        )
         ev.add("description", _description(answer, item))
         ev.add("categories", [item["status_text"]])
         ev.add("transp", "TRANSPARENT")

@@ -7,6 +7,7 @@ times. `once` moves every quote to a top-level `provisions` map keyed `document:
 `none` drops the quotes altogether (callers fetch them from /v1/documents/…/provisions/…).
 `all` (the default) leaves the response as it is. Everything else is unchanged.
 """
+
 from __future__ import annotations
 
 QUOTE_MODES = ("all", "once", "none")
@@ -25,8 +26,12 @@ def compact_quotes(response: dict, mode: str = "all") -> dict:
             if "quote" in node and "document" in node and "eid" in node:
                 key = f"{node['document']}:{node['eid']}"
                 if key not in provisions:
-                    provisions[key] = {"document": node["document"], "eid": node["eid"],
-                                       "label": node.get("label"), "quote": node["quote"]}
+                    provisions[key] = {
+                        "document": node["document"],
+                        "eid": node["eid"],
+                        "label": node.get("label"),
+                        "quote": node["quote"],
+                    }
                 return {k: walk(v) for k, v in node.items() if k != "quote"}
             return {k: walk(v) for k, v in node.items()}
         if isinstance(node, list):

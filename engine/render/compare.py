@@ -19,6 +19,7 @@ cells: `present`, `addressee`, `deadline`, `due`, `status`, `materials`, `citati
 document, so citations differ almost always). A web page renders the same dict
 (`compare_text` is the terminal form).
 """
+
 from __future__ import annotations
 
 import copy
@@ -29,8 +30,15 @@ from engine.kb.vocabulary import vocabulary
 GROUPS = ("obligations", "authority_actions")
 FIELDS = ("present", "addressee", "deadline", "due", "status", "materials", "citations")
 GROUP_ZH = {"obligations": "医疗机构义务", "authority_actions": "主管部门的职责"}
-FIELD_ZH = {"present": "是否适用", "addressee": "对象", "deadline": "期限", "due": "截止日", "status": "状态",
-            "materials": "材料", "citations": "依据"}
+FIELD_ZH = {
+    "present": "是否适用",
+    "addressee": "对象",
+    "deadline": "期限",
+    "due": "截止日",
+    "status": "状态",
+    "materials": "材料",
+    "citations": "依据",
+}
 
 
 def parse_jurisdictions(value, path: str = "jurisdictions") -> list[str]:
@@ -48,7 +56,9 @@ def parse_jurisdictions(value, path: str = "jurisdictions") -> list[str]:
             jid = v.jurisdiction(str(item).strip()).id
         except NotFound:
             known = ", ".join(j.id for j in v.jurisdictions)
-            errors.append({"path": f"{path}.{i}", "message": f"{item} is not a supported jurisdiction (supported: {known})"})
+            errors.append(
+                {"path": f"{path}.{i}", "message": f"{item} is not a supported jurisdiction (supported: {known})"}
+            )
             continue
         if jid not in out:
             out.append(jid)
@@ -72,7 +82,9 @@ def _cell(o: dict) -> dict:
         "deadline": {"kind": d.get("kind"), "text": d.get("text")} if d else None,
         "alternatives": [{"text": a.get("text"), "due": a.get("due")} for a in d.get("alternatives") or []],
         "materials": [m["text"] for m in o.get("materials") or []],
-        "citations": [{"document": c["document"], "eid": c["eid"], "label": c["label"]} for c in o.get("citations") or []],
+        "citations": [
+            {"document": c["document"], "eid": c["eid"], "label": c["label"]} for c in o.get("citations") or []
+        ],
     }
 
 
@@ -124,9 +136,12 @@ def compare(request: dict, jurisdictions=None, decide=None) -> dict:
         tech = r.get("technology") or {}
         cls = tech.get("class")
         columns[jid] = {
-            "class": cls, "class_name": classes.get(cls) if cls else None,
+            "class": cls,
+            "class_name": classes.get(cls) if cls else None,
             "technology_name": tech.get("name"),
-            "listings": [{k: x.get(k) for k in ("catalog", "code", "name", "scope")} for x in tech.get("listings") or []],
+            "listings": [
+                {k: x.get(k) for k in ("catalog", "code", "name", "scope")} for x in tech.get("listings") or []
+            ],
             "documents": [{"id": d["id"], "status": d["status"]} for d in r["documents"]],
             "warnings": [w["code"] for w in r["warnings"]],
         }
@@ -135,9 +150,15 @@ def compare(request: dict, jurisdictions=None, decide=None) -> dict:
                 key = f"{group}:{o['id']}:{o.get('addressee') or '-'}"
                 if key not in rows:
                     order.append(key)
-                    rows[key] = {"key": key, "group": group, "id": o["id"], "action": o["action"],
-                                 "action_name": v.names("actions").get(o["action"], o["action"]),
-                                 "summary": o["summary"], "cells": {j: None for j in ids}}
+                    rows[key] = {
+                        "key": key,
+                        "group": group,
+                        "id": o["id"],
+                        "action": o["action"],
+                        "action_name": v.names("actions").get(o["action"], o["action"]),
+                        "summary": o["summary"],
+                        "cells": {j: None for j in ids},
+                    }
                 rows[key]["cells"][jid] = _cell(o)
     out_rows = []
     for key in sorted(order, key=lambda k: (GROUPS.index(rows[k]["group"]), order.index(k))):
@@ -206,7 +227,11 @@ def compare_text(model: dict) -> str:
         if "materials" in same and any_cell["materials"]:
             lines.append(f"  材料{same_zh}：" + "；".join(any_cell["materials"]))
         keys = [tuple((c["document"], c["eid"]) for c in cell["citations"]) for cell in present.values()]
-        common = [c for c in any_cell["citations"] if all((c["document"], c["eid"]) in k for k in keys)] if len(present) > 1 else []
+        common = (
+            [c for c in any_cell["citations"] if all((c["document"], c["eid"]) in k for k in keys)]
+            if len(present) > 1
+            else []
+        )
         if common:
             lines.append("  共同依据：" + "；".join(f"{c['document']} {c['label']}" for c in common))
         for jid, cell in row["cells"].items():
@@ -220,7 +245,9 @@ def compare_text(model: dict) -> str:
                 parts.append(f"期限：{_deadline_text(cell)}")
             own = [c for c in cell["citations"] if c not in common]
             if own:
-                parts.append(("另据：" if common else "依据：") + "；".join(f"{c['document']} {c['label']}" for c in own))
+                parts.append(
+                    ("另据：" if common else "依据：") + "；".join(f"{c['document']} {c['label']}" for c in own)
+                )
             if "materials" not in same and cell["materials"]:
                 parts.append("材料：" + "；".join(cell["materials"]))
             if not parts and "present" in row["differs"]:

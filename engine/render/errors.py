@@ -6,6 +6,7 @@ People get the same problem in Chinese, with the field's Chinese name (kb/vocabu
 a missing level is 空（未定级）. Messages of a form not known here are reported generically rather
 than shown in English.
 """
+
 from __future__ import annotations
 
 import re
@@ -122,7 +123,15 @@ def error_text(error: dict) -> str:
 
 
 def _type(spec: str) -> str:
-    words = {"string": "文字", "integer": "整数", "boolean": "是或否", "array": "列表", "object": "对象", "null": "空", "number": "数字"}
+    words = {
+        "string": "文字",
+        "integer": "整数",
+        "boolean": "是或否",
+        "array": "列表",
+        "object": "对象",
+        "null": "空",
+        "number": "数字",
+    }
     found = [words[w] for w in re.findall(r"[a-z]+", spec) if w in words]
     return "或".join(found) or "正确的类型"
 

@@ -5,6 +5,7 @@ negotiation (`Accept` on POST /v1/decisions) and the web page's download buttons
 to its media type and file extension; `format_for_accept(header)` picks the format an Accept header asks
 for (None when it accepts none of them).
 """
+
 from __future__ import annotations
 
 from typing import NamedTuple
@@ -30,16 +31,19 @@ EXPORTS: dict[str, Export] = {
     "csv": Export("text/csv; charset=utf-8", "csv", False, "one row per obligation"),
     "ics": Export("text/calendar; charset=utf-8", "ics", False, "calendar reminders for dated obligations"),
 }
-DECIDE_FORMATS = tuple(EXPORTS)   # the choices of `medtech decide --format`
-BATCH_FORMATS = ("jsonl", "csv", "xlsx")   # the choices of `medtech batch --format`
+DECIDE_FORMATS = tuple(EXPORTS)  # the choices of `medtech decide --format`
+BATCH_FORMATS = ("jsonl", "csv", "xlsx")  # the choices of `medtech batch --format`
 
 
 def _answer(response: dict, request: dict | None, full: bool = False) -> dict:
     from engine.render.answer import build_answer
+
     return build_answer(response, request=request, full=full)
 
 
-def render_export(response: dict, fmt: str, *, request: dict | None = None, full: bool = False) -> tuple[bytes, str, str]:
+def render_export(
+    response: dict, fmt: str, *, request: dict | None = None, full: bool = False
+) -> tuple[bytes, str, str]:
     """One decision in format `fmt` (a key of EXPORTS): (content, media type, suggested file name).
     `request` supplies the institution's name and category, which the response does not repeat;
     `full` adds quotes, consequences and the reasoning to the text format."""
@@ -50,18 +54,23 @@ def render_export(response: dict, fmt: str, *, request: dict | None = None, full
         body = dumps_text(response).encode("utf-8")
     elif fmt == "text":
         from engine.render.text import render_answer_text
+
         body = render_answer_text(_answer(response, request, full), full=full).encode("utf-8")
     elif fmt == "md":
         from engine.render.memo import render_markdown
+
         body = render_markdown(_answer(response, request)).encode("utf-8")
     elif fmt == "docx":
         from engine.render.memo import render_docx
+
         body = render_docx(_answer(response, request))
     elif fmt == "csv":
         from engine.render.table import obligation_rows, render_csv
+
         body = render_csv(obligation_rows(_answer(response, request))).encode("utf-8")
     else:
         from engine.render.calendar import render_ics
+
         body = render_ics(_answer(response, request))
     return body, spec.media_type, filename(response, request, spec.extension)
 

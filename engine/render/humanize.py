@@ -4,6 +4,7 @@ things by id (`hn-2018-11 att_1__item_5`, `（nhc.prohibited-example）`); here 
 names and labels people cite (《湖南通知》附件1第5项). A message that still contains Latin words after that
 is not shown: callers fall back to the vocabulary's Chinese label for its code.
 """
+
 from __future__ import annotations
 
 import re
@@ -13,7 +14,7 @@ from engine.kb.vocabulary import vocabulary
 
 LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z_.\-]*[A-Za-z]")
 _EID = r"[a-z]+_\d+[a-z0-9_]*"
-_B, _E = r"(?<![A-Za-z0-9_\-])", r"(?![A-Za-z0-9_\-])"   # id boundaries (\b fails next to Chinese characters)
+_B, _E = r"(?<![A-Za-z0-9_\-])", r"(?![A-Za-z0-9_\-])"  # id boundaries (\b fails next to Chinese characters)
 
 
 @lru_cache(maxsize=1)
@@ -23,16 +24,18 @@ def _ids() -> tuple[dict, dict, set]:
     catalogs, rules = {}, set()
     try:
         from engine.catalog import load_catalogs
+
         catalogs = {k: v.name for k, v in load_catalogs().versions.items()}
-    except Exception:   # without catalogue names, messages naming catalogues fall back to their code's label
+    except Exception:  # without catalogue names, messages naming catalogues fall back to their code's label
         pass
     try:
         from engine.kb.loader import knowledge_base
+
         kb = knowledge_base()
         rules = set(kb.rule_by_id)
         for doc_id, doc in kb.documents.items():
             short.setdefault(doc_id, f"《{doc.title}》")
-    except Exception:   # idem for rule ids
+    except Exception:  # idem for rule ids
         pass
     return short, catalogs, rules
 
@@ -40,8 +43,9 @@ def _ids() -> tuple[dict, dict, set]:
 def _label(doc: str, eid: str) -> str | None:
     try:
         from engine.kb.loader import knowledge_base
+
         p = knowledge_base().provision(doc, eid)
-    except Exception:   # unknown document or provision: leave the id, the Latin check drops the message
+    except Exception:  # unknown document or provision: leave the id, the Latin check drops the message
         return None
     return getattr(p, "label", None) or (p.get("label") if isinstance(p, dict) else None)
 
@@ -60,6 +64,7 @@ def humanize(text: str) -> str:
         doc, eid = m.group(1), m.group(2)
         lab = _label(doc, eid) if doc in short else None
         return f"{short[doc]}{lab}" if lab else m.group(0)
+
     text = re.sub(rf"{_B}([a-z]{{2,3}}-\d{{4}}(?:-\d+)?)[ :]({_EID})", doc_eid, text)
     text = re.sub(rf"{_B}([a-z]{{2,3}}-\d{{4}}(?:-\d+)?){_E}", lambda m: short.get(m.group(1), m.group(0)), text)
     text = re.sub(rf"{_B}([a-z]+-\d{{4}}){_E}", lambda m: catalogs.get(m.group(1), m.group(0)), text)

@@ -6,6 +6,7 @@ say the same thing in the same order as the Chinese text and the web page. The m
 conclusion and what to do now; each duty gives addressee, deadline, materials and its provisions, with
 the verbatim text of the provisions and the consequences the provisions attach.
 """
+
 from __future__ import annotations
 
 import io
@@ -13,21 +14,35 @@ import io
 from engine.render.text import cite_list, quote_text
 
 NUMERALS = "一二三四五六七八九十"
-DETAILED = ("now", "to_confirm", "upcoming")   # sections whose duties get the full treatment
+DETAILED = ("now", "to_confirm", "upcoming")  # sections whose duties get the full treatment
 TITLE = "医疗技术临床应用合规意见"
 
 
 def _subject(answer: dict) -> list[tuple[str, str]]:
     inst = answer["institution"]
     tech = answer["technology"]
-    rows = [("医疗机构", inst["name"] or "（未填写）"),
-            ("所在地区", answer["jurisdiction"]["name"] or ""),
-            ("机构类别", (inst["level_text"] + inst["category_text"]) + ("（中医医疗机构）" if inst["tcm"] else "") or "—")]
+    rows = [
+        ("医疗机构", inst["name"] or "（未填写）"),
+        ("所在地区", answer["jurisdiction"]["name"] or ""),
+        ("机构类别", (inst["level_text"] + inst["category_text"]) + ("（中医医疗机构）" if inst["tcm"] else "") or "—"),
+    ]
     if tech:
-        rows.append(("医疗技术", (tech["name"] or "（未能识别）") + (f"（查询：{tech['query']}）" if tech["query"] and tech["query"] != tech["name"] else "")))
+        rows.append(
+            (
+                "医疗技术",
+                (tech["name"] or "（未能识别）")
+                + (f"（查询：{tech['query']}）" if tech["query"] and tech["query"] != tech["name"] else ""),
+            )
+        )
         rows.append(("技术类别", tech["class_text"]))
         for li in tech["listings"]:
-            rows.append(("目录", f"{li['catalog_name']} {li['code']} {li['name']}" + (f"（{li['provision']['cite']}）" if li.get("provision") else "")))
+            rows.append(
+                (
+                    "目录",
+                    f"{li['catalog_name']} {li['code']} {li['name']}"
+                    + (f"（{li['provision']['cite']}）" if li.get("provision") else ""),
+                )
+            )
     else:
         rows.append(("医疗技术", "未指定（仅机构层面的义务）"))
     rows.append(("查询日期", answer["as_of"] or ""))
@@ -41,7 +56,12 @@ def _item_blocks(n: str, item: dict, detailed: bool) -> list[tuple]:
         kv.append(("对象", item["addressee_text"]))
     kv.append(("期限", (item["deadline_text"] + "；" if item["deadline_text"] else "") + item["when_text"]))
     for alt in item["alternatives"]:
-        kv.append(("另一期限", alt["text"] + (f"，截止 {alt['due']}" if alt["due"] else "") + f"（{cite_list(alt['provisions'])}）"))
+        kv.append(
+            (
+                "另一期限",
+                alt["text"] + (f"，截止 {alt['due']}" if alt["due"] else "") + f"（{cite_list(alt['provisions'])}）",
+            )
+        )
     for occ in item["occurrences"]:
         kv.append(("各次期限", f"{occ['what']}：截止 {occ['due'] or '—'}（{occ['status_text'] or '待办'}）"))
     kv.append(("依据", cite_list(item["provisions"])))
@@ -69,18 +89,36 @@ def memo_blocks(answer: dict) -> list[tuple]:
             for n, item in enumerate(s["items"], 1):
                 b += _item_blocks(f"{n}.", item, detailed)
         else:
-            b.append(("list", [f"{i['title']}" + (f"（对象：{i['addressee_short']}）" if i["addressee_short"] else "")
-                               + f"：{i['when_text']}；依据 {cite_list(i['provisions'], 4)}" for i in s["items"]]))
+            b.append(
+                (
+                    "list",
+                    [
+                        f"{i['title']}"
+                        + (f"（对象：{i['addressee_short']}）" if i["addressee_short"] else "")
+                        + f"：{i['when_text']}；依据 {cite_list(i['provisions'], 4)}"
+                        for i in s["items"]
+                    ],
+                )
+            )
     if not answer["sections"]:
         b.append(("p", "根据所给事实，没有需要办理的事项。"))
     if answer["warnings"]:
         b += [("h2", "提示"), ("list", [w["text"] for w in answer["warnings"]])]
     if answer["questions"]:
-        b += [("h2", "待补充事实"), ("list", [q["question"] + (f"（{q['why']}）" if q["why"] else "") for q in answer["questions"]])]
+        b += [
+            ("h2", "待补充事实"),
+            ("list", [q["question"] + (f"（{q['why']}）" if q["why"] else "") for q in answer["questions"]]),
+        ]
     kb = answer["knowledge_base"]
-    b += [("h2", "适用文件"), ("list", [f"{d['short']}：{d['title']}（{d['status_text']}）" for d in answer["documents"]] or ["—"]),
-          ("p", f"本意见根据所给事实自动生成，依据知识库版本 {kb.get('version') or '—'}（摘要 {kb.get('digest') or '—'}）；"
-                "同一请求与同一摘要给出相同结论。日期按国务院节假日安排计算，请以原文和发证部门的要求为准。")]
+    b += [
+        ("h2", "适用文件"),
+        ("list", [f"{d['short']}：{d['title']}（{d['status_text']}）" for d in answer["documents"]] or ["—"]),
+        (
+            "p",
+            f"本意见根据所给事实自动生成，依据知识库版本 {kb.get('version') or '—'}（摘要 {kb.get('digest') or '—'}）；"
+            "同一请求与同一摘要给出相同结论。日期按国务院节假日安排计算，请以原文和发证部门的要求为准。",
+        ),
+    ]
     return b
 
 
@@ -114,6 +152,7 @@ def render_markdown(answer: dict) -> str:
 def _font(run, name: str = "宋体", size: float | None = None, bold: bool | None = None) -> None:
     from docx.oxml.ns import qn
     from docx.shared import Pt
+
     run.font.name = name
     run._element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), name)
     if size:
@@ -136,6 +175,7 @@ def render_docx(answer: dict) -> bytes:
     normal = doc.styles["Normal"]
     normal.font.size = Pt(12)
     from docx.oxml.ns import qn
+
     normal.font.name = "宋体"
     normal.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), "宋体")
     doc.core_properties.title = TITLE

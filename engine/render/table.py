@@ -5,6 +5,7 @@ first); `render_csv` writes them with the column ids as header (for tools), `ren
 headers (for people). Ids (`action`, `addressee`, `status`) sit beside their Chinese labels so a sheet can
 be filtered either way. The institution's own duties only: what the authorities do is not tracked here.
 """
+
 from __future__ import annotations
 
 import csv
@@ -48,27 +49,29 @@ def obligation_rows(answer: dict, request_no: int | None = None) -> list[dict]:
         if s["key"] not in INSTITUTION_SECTIONS:
             continue
         for i in s["items"]:
-            rows.append({
-                "request": request_no if request_no is not None else "",
-                "institution": inst["name"] or "",
-                "jurisdiction": answer["jurisdiction"]["name"] or "",
-                "technology": tech.get("name") or tech.get("query") or "",
-                "class": tech.get("class_text") or "",
-                "section": titles[s["key"]],
-                "action": i["action"] or "",
-                "action_text": i["action_text"],
-                "summary": i["title"],
-                "addressee": i["addressee"] or "",
-                "addressee_text": i["addressee_text"],
-                "due": i["due"] or "",
-                "days_left": i["days_left"] if i["days_left"] is not None else "",
-                "status": i["status"],
-                "status_text": i["status_text"],
-                "deadline": i["deadline_text"],
-                "materials": "；".join(i["materials"]),
-                "provisions": "；".join(p["cite"] for p in i["provisions"]),
-                "errors": "",
-            })
+            rows.append(
+                {
+                    "request": request_no if request_no is not None else "",
+                    "institution": inst["name"] or "",
+                    "jurisdiction": answer["jurisdiction"]["name"] or "",
+                    "technology": tech.get("name") or tech.get("query") or "",
+                    "class": tech.get("class_text") or "",
+                    "section": titles[s["key"]],
+                    "action": i["action"] or "",
+                    "action_text": i["action_text"],
+                    "summary": i["title"],
+                    "addressee": i["addressee"] or "",
+                    "addressee_text": i["addressee_text"],
+                    "due": i["due"] or "",
+                    "days_left": i["days_left"] if i["days_left"] is not None else "",
+                    "status": i["status"],
+                    "status_text": i["status_text"],
+                    "deadline": i["deadline_text"],
+                    "materials": "；".join(i["materials"]),
+                    "provisions": "；".join(p["cite"] for p in i["provisions"]),
+                    "errors": "",
+                }
+            )
     return rows
 
 
@@ -106,11 +109,21 @@ class XlsxWriter:
         from openpyxl.cell import WriteOnlyCell
         from openpyxl.styles import Font
         from openpyxl.utils import get_column_letter
+
         self.wb = Workbook(write_only=True)
         self.ws: Any = self.wb.create_sheet(title)
         self._cell = lambda value: WriteOnlyCell(self.ws, value=value)
-        widths = {"summary": 48, "materials": 40, "provisions": 36, "deadline": 30, "addressee_text": 28, "technology": 20,
-                  "institution": 20, "due": 12, "errors": 30}
+        widths = {
+            "summary": 48,
+            "materials": 40,
+            "provisions": 36,
+            "deadline": 30,
+            "addressee_text": 28,
+            "technology": 20,
+            "institution": 20,
+            "due": 12,
+            "errors": 30,
+        }
         for n, c in enumerate(COLUMN_IDS, 1):
             self.ws.column_dimensions[get_column_letter(n)].width = widths.get(c, 14)
         self.ws.freeze_panes = "A2"

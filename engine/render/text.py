@@ -6,6 +6,7 @@ already be done, then the rest; institution-wide duties one line each; provision
 Everything comes from the answer model (engine.render.answer), which the memo and the web page share.
 No rule ids, document ids or eIds appear; the output is deterministic.
 """
+
 from __future__ import annotations
 
 from engine.render.answer import build_answer
@@ -54,10 +55,20 @@ class _Text:
         a = self.a
         inst = a["institution"]
         who = inst["name"] or "医疗机构"
-        detail = "，".join(x for x in (a["jurisdiction"]["name"], (inst["level_text"] + inst["category_text"]) or "",
-                                        "中医医疗机构" if inst["tcm"] else "") if x)
-        self.add("医疗技术临床应用管理 · 合规意见", f"结论：{a['verdict']}",
-                 f"机构：{who}（{detail}）；查询日期：{a['as_of'] or '—'}")
+        detail = "，".join(
+            x
+            for x in (
+                a["jurisdiction"]["name"],
+                (inst["level_text"] + inst["category_text"]) or "",
+                "中医医疗机构" if inst["tcm"] else "",
+            )
+            if x
+        )
+        self.add(
+            "医疗技术临床应用管理 · 合规意见",
+            f"结论：{a['verdict']}",
+            f"机构：{who}（{detail}）；查询日期：{a['as_of'] or '—'}",
+        )
         t = a["technology"]
         if t:
             name = t["name"] or "（未能识别）"
@@ -95,7 +106,7 @@ class _Text:
             self.add(f"{p}  （该年度节假日安排尚未公布，日期为临时计算）")
         for alt in i["alternatives"]:
             if not self.full and alt["due"] == i["due"] and alt["text"] == i["deadline_text"]:
-                continue   # the same deadline under another provision: its label is already among 依据
+                continue  # the same deadline under another provision: its label is already among 依据
             due = f"，截止 {alt['due']}" if alt["due"] else ""
             self.add(f"{p}另一期限：{alt['text']}{due}（{cite_list(alt['provisions'])}）")
         for occ in i["occurrences"]:
@@ -150,7 +161,7 @@ class _Text:
         docs = "、".join(f"{d['short']}（{d['status_text']}）" for d in self.a["documents"])
         kb = self.a["knowledge_base"]
         self.add(RULE, f"适用文件：{docs or '—'}")
-        if self.full:   # the digest identifies the encoding that answered (same request + digest, same answer)
+        if self.full:  # the digest identifies the encoding that answered (same request + digest, same answer)
             self.add(f"知识库版本：{kb.get('version') or '—'}；摘要：{kb.get('digest') or '—'}")
         else:
             self.add(f"知识库版本：{kb.get('version') or '—'}（完整版另含引文原文、法律责任和推理过程）")

@@ -35,6 +35,7 @@ Design notes
 - Every response, errors included, carries `X-Knowledge-Base-Digest`. Unexpected exceptions are
   logged and answered with a generic 500 JSON body, never a traceback.
 """
+
 from __future__ import annotations
 
 import logging
@@ -93,8 +94,8 @@ from engine.service.worker import on_engine, shutdown_executor
 
 log = logging.getLogger("engine.service.app")
 
-ChartFormat = Literal["svg", "png", "pdf", "dot", "mermaid"]           # engine.flowchart.FORMATS
-ChartName = Literal["filing", "incident", "training"]                  # the charts of kb/flowcharts.yaml
+ChartFormat = Literal["svg", "png", "pdf", "dot", "mermaid"]  # engine.flowchart.FORMATS
+ChartName = Literal["filing", "incident", "training"]  # the charts of kb/flowcharts.yaml
 
 
 @asynccontextmanager
@@ -114,7 +115,9 @@ app = FastAPI(
     redoc_url=None,
 )
 app.add_middleware(DigestHeaderMiddleware)
-app.add_middleware(ConfigurableCORS, expose_headers=(DIGEST_HEADER,))  # outermost: answers preflights; off unless configured
+app.add_middleware(
+    ConfigurableCORS, expose_headers=(DIGEST_HEADER,)
+)  # outermost: answers preflights; off unless configured
 app.add_exception_handler(ApiError, api_error_handler)  # type: ignore[arg-type]  # starlette types handlers as taking any Exception
 app.add_exception_handler(RequestValidationError, validation_error_handler)  # type: ignore[arg-type]  # starlette types handlers as taking any Exception
 app.add_exception_handler(StarletteHTTPException, http_error_handler)  # type: ignore[arg-type]  # starlette types handlers as taking any Exception
@@ -136,17 +139,27 @@ install_docs(app)
 # in the OpenAPI document; `summary=` describes each one.
 
 
-@app.get("/healthz", summary="Status and knowledge-base digest",
-         responses={200: {"description": "Healthy", "content": json_content("Health")},
-                    503: {"description": "The knowledge base is invalid", "content": json_content("Health")}})
+@app.get(
+    "/healthz",
+    summary="Status and knowledge-base digest",
+    responses={
+        200: {"description": "Healthy", "content": json_content("Health")},
+        503: {"description": "The knowledge base is invalid", "content": json_content("Health")},
+    },
+)
 async def healthz():
     def check():
         try:
             base = kb()
         except ApiError:
             return 503, {"status": "error", "knowledge_base": {"digest": digest()}}
-        return 200, {"status": "ok", "knowledge_base": {"version": base.version, "digest": base.digest},
-                     "documents": len(base.documents), "rules": len(base.rules)}
+        return 200, {
+            "status": "ok",
+            "knowledge_base": {"version": base.version, "digest": base.digest},
+            "documents": len(base.documents),
+            "rules": len(base.rules),
+        }
+
     status, body = await on_engine(check)
     return json_response(body, status)
 
@@ -155,14 +168,18 @@ async def healthz():
     "/v1/decisions",
     summary="Answer one decision request",
     openapi_extra={"requestBody": {"required": True, "content": body_content("DecisionRequest")}},
-    responses={200: {"description": "The decision: JSON by default; with `Accept` the Chinese text (text/plain), the "
-                                    "合规意见 memo (text/markdown, Word), one row per obligation (text/csv) or calendar "
-                                    "reminders (text/calendar)",
-                     "content": {**json_content("DecisionResponse"), **export_content()}},
-               **error_responses(400, 413, 422, 503)},
+    responses={
+        200: {
+            "description": "The decision: JSON by default; with `Accept` the Chinese text (text/plain), the "
+            "合规意见 memo (text/markdown, Word), one row per obligation (text/csv) or calendar "
+            "reminders (text/calendar)",
+            "content": {**json_content("DecisionResponse"), **export_content()},
+        },
+        **error_responses(400, 413, 422, 503),
+    },
 )
 async def post_decision(request: Request, quotes: QuotesMode = QUOTES_QUERY):
-    fmt = format_for_accept(request.headers.get("accept")) or "json"   # an Accept we cannot meet gets JSON
+    fmt = format_for_accept(request.headers.get("accept")) or "json"  # an Accept we cannot meet gets JSON
     data = await read_json(request)
     status, body, media, headers = await on_engine(decide_as, data, fmt, quotes)
     return Response(body, status_code=status, media_type=media, headers=headers)
@@ -172,22 +189,33 @@ async def post_decision(request: Request, quotes: QuotesMode = QUOTES_QUERY):
     "/v1/decisions/batch",
     summary=f"Answer up to {MAX_BATCH} decision requests; each invalid one is answered in place with its errors",
     openapi_extra={"requestBody": {"required": True, "content": body_content("BatchRequest")}},
-    responses={200: {"description": "One answer per request, in order, streamed: `{\"responses\": [...]}`, or with "
-                                    "`Accept: application/x-ndjson` one answer per line",
-                     "content": {**json_content("BatchResponse"), NDJSON: {"schema": {"type": "string"}}}},
-               503: {"description": "Too many batches in progress on this worker (see Retry-After), or the knowledge base is invalid",
-                     "content": json_content("Errors")},
-               **error_responses(400, 413, 422)},
+    responses={
+        200: {
+            "description": 'One answer per request, in order, streamed: `{"responses": [...]}`, or with '
+            "`Accept: application/x-ndjson` one answer per line",
+            "content": {**json_content("BatchResponse"), NDJSON: {"schema": {"type": "string"}}},
+        },
+        503: {
+            "description": "Too many batches in progress on this worker (see Retry-After), or the knowledge base is invalid",
+            "content": json_content("Errors"),
+        },
+        **error_responses(400, 413, 422),
+    },
 )
 async def post_batch(request: Request, quotes: QuotesMode = QUOTES_QUERY):
-    return await batch_response(request, quotes)    # streamed, at most BATCH_SLOTS at once (engine.service.batch)
+    return await batch_response(request, quotes)  # streamed, at most BATCH_SLOTS at once (engine.service.batch)
 
 
 @app.get(
     "/v1/flowcharts/{jurisdiction}",
     summary="The procedure of a jurisdiction as a flowchart",
-    responses={200: {"description": "The chart", "content": {m.split(";")[0]: {"schema": {"type": "string"}} for m in FLOWCHART_MEDIA.values()}},
-               **error_responses(404, 422, 501, 503)},
+    responses={
+        200: {
+            "description": "The chart",
+            "content": {m.split(";")[0]: {"schema": {"type": "string"}} for m in FLOWCHART_MEDIA.values()},
+        },
+        **error_responses(404, 422, 501, 503),
+    },
 )
 async def get_flowchart(
     jurisdiction: str,
@@ -204,8 +232,13 @@ async def get_flowchart(
     "/v1/flowcharts/{jurisdiction}",
     summary="A decision request's case on the flowchart of its jurisdiction and day, highlighted",
     openapi_extra={"requestBody": {"required": True, "content": json_content("DecisionRequest")}},
-    responses={200: {"description": "The chart with the case marked", "content": {m.split(";")[0]: {"schema": {"type": "string"}} for m in FLOWCHART_MEDIA.values()}},
-               **error_responses(400, 404, 413, 422, 501, 503)},
+    responses={
+        200: {
+            "description": "The chart with the case marked",
+            "content": {m.split(";")[0]: {"schema": {"type": "string"}} for m in FLOWCHART_MEDIA.values()},
+        },
+        **error_responses(400, 404, 413, 422, 501, 503),
+    },
 )
 async def post_flowchart(
     request: Request,
@@ -218,20 +251,37 @@ async def post_flowchart(
     return Response(body, media_type=FLOWCHART_MEDIA[format])
 
 
-@app.get("/v1/documents", summary="The encoded source documents",
-         responses={200: {"description": "Documents", "content": json_content("DocumentList")}, **error_responses(422, 503)})
-async def documents_index(as_of: str | None = Query(None, description="YYYY-MM-DD for `status`; default today in China")):
+@app.get(
+    "/v1/documents",
+    summary="The encoded source documents",
+    responses={200: {"description": "Documents", "content": json_content("DocumentList")}, **error_responses(422, 503)},
+)
+async def documents_index(
+    as_of: str | None = Query(None, description="YYYY-MM-DD for `status`; default today in China"),
+):
     return json_response(await on_engine(list_documents, parse_as_of(as_of)))
 
 
-@app.get("/v1/documents/{document}", summary="One document with its provisions",
-         responses={200: {"description": "The document", "content": json_content("Document")}, **error_responses(404, 422, 503)})
+@app.get(
+    "/v1/documents/{document}",
+    summary="One document with its provisions",
+    responses={
+        200: {"description": "The document", "content": json_content("Document")},
+        **error_responses(404, 422, 503),
+    },
+)
 async def document_detail(document: str, as_of: str | None = Query(None, description="YYYY-MM-DD for `status`")):
     return json_response(await on_engine(get_document, document, parse_as_of(as_of)))
 
 
-@app.get("/v1/documents/{document}/provisions/{eid}", summary="One provision: Chinese label, verbatim text, children",
-         responses={200: {"description": "The provision", "content": json_content("Provision")}, **error_responses(404, 422, 503)})
+@app.get(
+    "/v1/documents/{document}/provisions/{eid}",
+    summary="One provision: Chinese label, verbatim text, children",
+    responses={
+        200: {"description": "The provision", "content": json_content("Provision")},
+        **error_responses(404, 422, 503),
+    },
+)
 async def provision_detail(document: str, eid: str):
     return json_response(await on_engine(get_provision, document, eid))
 
@@ -242,12 +292,21 @@ app.include_router(explore_router)  # search, compare, catalogues, technologies 
 # --------------------------------------------------------------------------- running
 
 
-def run(host: str = "127.0.0.1", port: int = 8000, workers: int = 1, *, access_log: bool = False,
-        log_level: str = "info") -> None:
+def run(
+    host: str = "127.0.0.1", port: int = 8000, workers: int = 1, *, access_log: bool = False, log_level: str = "info"
+) -> None:
     """Serve with uvicorn; `workers=N` runs N processes. SIGTERM/SIGINT shut down gracefully
     (in-flight requests get up to 5 s). `access_log` logs every request (off by default: a log line
     per request costs throughput; see benchmarks/load.py --access-log)."""
     import uvicorn
-    uvicorn.run("engine.service.app:app", host=host, port=port, workers=workers if workers > 1 else None,
-                timeout_graceful_shutdown=5, access_log=access_log, log_level=log_level,
-                http="engine.service.protocol:JsonErrorProtocol")  # unparseable requests: a JSON 400
+
+    uvicorn.run(
+        "engine.service.app:app",
+        host=host,
+        port=port,
+        workers=workers if workers > 1 else None,
+        timeout_graceful_shutdown=5,
+        access_log=access_log,
+        log_level=log_level,
+        http="engine.service.protocol:JsonErrorProtocol",
+    )  # unparseable requests: a JSON 400

@@ -12,6 +12,7 @@ Two forms of the same answers, chosen by `Accept`:
   answers as they arrive.
 The status is 200 once streaming starts; a failure of the knowledge base is found before (503).
 """
+
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
@@ -56,7 +57,7 @@ async def _stream(items: list, ndjson: bool, slot: _Slot, quotes: str) -> AsyncI
         yield b"" if ndjson else b'{"responses":['
         first = True
         for start in range(0, len(items), BATCH_CHUNK):
-            parts = await on_engine(decide_many, items[start:start + BATCH_CHUNK], quotes)
+            parts = await on_engine(decide_many, items[start : start + BATCH_CHUNK], quotes)
             if ndjson:
                 yield b"".join(p + b"\n" for p in parts)
             else:
@@ -76,7 +77,7 @@ async def batch_response(request: Request, quotes: str = "all") -> StreamingResp
     slot = _Slot()
     try:
         items = batch_items(await read_json(request))
-        await on_engine(kb)          # 503 now, rather than a broken stream, when the knowledge base is invalid
+        await on_engine(kb)  # 503 now, rather than a broken stream, when the knowledge base is invalid
     except BaseException:
         slot.release()
         raise

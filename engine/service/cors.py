@@ -2,6 +2,7 @@
 those origins to call the service. The origins live in the environment variable
 MEDTECH_CORS_ORIGINS (space- or comma-separated) so that every worker process sees them;
 `set_cors_origins` changes them in this process (tests)."""
+
 from __future__ import annotations
 
 import os
@@ -47,9 +48,14 @@ class ConfigurableCORS:
             await self.app(scope, receive, send)
             return
         if self._for != origins:
-            self._cors = CORSMiddleware(self.app, allow_origins=origins, allow_methods=["GET", "POST", "OPTIONS"],
-                                        allow_headers=["Content-Type", "Accept"], expose_headers=self.expose_headers,
-                                        max_age=600)
+            self._cors = CORSMiddleware(
+                self.app,
+                allow_origins=origins,
+                allow_methods=["GET", "POST", "OPTIONS"],
+                allow_headers=["Content-Type", "Accept"],
+                expose_headers=self.expose_headers,
+                max_age=600,
+            )
             self._for = list(origins)
         assert self._cors is not None
         await self._cors(scope, receive, send)

@@ -3,6 +3,7 @@
 `decide_one` and `decide_many` run on the engine thread; bodies come back already encoded so
 that a batch can be assembled without decoding its answers again.
 """
+
 from __future__ import annotations
 
 import logging
@@ -17,11 +18,14 @@ from engine.service.errors import ApiError, dumps, error, kb_unavailable
 log = logging.getLogger("engine.service.app")
 
 MAX_BATCH = 1000
-BATCH_CHUNK = 25                # batch items per executor job, so other requests interleave
+BATCH_CHUNK = 25  # batch items per executor job, so other requests interleave
 
 QuotesMode = Literal["all", "once", "none"]
-QUOTES_QUERY = Query("all", description="all: every citation quotes its provision (the default shape); once: quotes "
-                     "moved to a top-level `provisions` map keyed document:eid; none: no quotes")
+QUOTES_QUERY = Query(
+    "all",
+    description="all: every citation quotes its provision (the default shape); once: quotes "
+    "moved to a top-level `provisions` map keyed document:eid; none: no quotes",
+)
 
 _INTERNAL = {"errors": [{"path": "", "message": "internal error while answering this request"}]}
 
@@ -31,10 +35,12 @@ def decide_one(data: Any, quotes: str = "all") -> tuple[int, bytes]:
     engine.render.compact) or 422 with every problem."""
     # engine.decide is the package-level function (the module is engine.inference.decision)
     from engine import decide
+
     try:
         response = decide(data)
         if quotes != "all":
             from engine.render.compact import compact_quotes
+
             response = compact_quotes(response, quotes)
         return 200, dumps(response)
     except InvalidRequest as exc:
@@ -53,6 +59,7 @@ def decide_as(data: Any, fmt: str, quotes: str = "all") -> tuple[int, bytes, str
         return status, body, "application/json", {"Vary": "Accept"}
     from engine import decide
     from engine.render.exports import EXPORTS, render_export
+
     try:
         response = decide(data)
     except InvalidRequest as exc:
@@ -67,6 +74,7 @@ def decide_as(data: Any, fmt: str, quotes: str = "all") -> tuple[int, bytes, str
 def export_content() -> dict:
     """OpenAPI `content` members for the non-JSON representations of a decision (chosen by Accept)."""
     from engine.render.exports import EXPORTS
+
     out = {}
     for fmt, e in EXPORTS.items():
         if fmt == "json":

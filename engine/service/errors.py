@@ -3,6 +3,7 @@
 Every answer other than 2xx is `{"errors": [{"path", "message"}, ...]}` (404s add `available`).
 `engine.service.app` registers the handlers below on the app.
 """
+
 from __future__ import annotations
 
 import logging
@@ -85,4 +86,6 @@ async def validation_error_handler(request: Request, exc: RequestValidationError
 
 async def http_error_handler(request: Request, exc: StarletteHTTPException) -> Response:
     """Starlette's 404/405 etc. in the same `{"errors": [...]}` shape."""
-    return json_response({"errors": [{"path": "", "message": str(exc.detail)}]}, exc.status_code, headers=getattr(exc, "headers", None))
+    return json_response(
+        {"errors": [{"path": "", "message": str(exc.detail)}]}, exc.status_code, headers=getattr(exc, "headers", None)
+    )

@@ -5,6 +5,7 @@ A body is YAML when its Content-Type says so (`application/yaml`, `application/x
 `text/yaml`); YAML is read safely: the 1 MiB limit applies, anchors and aliases are refused
 (no "billion laughs"), tags other than the standard ones fail, dates stay strings, and one
 document only."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -16,7 +17,7 @@ from engine.errors import MalformedInput
 from engine.requestio import MAX_DEPTH, MAX_REQUEST_BYTES, loads_json
 from engine.service.errors import error
 
-MAX_BODY = MAX_REQUEST_BYTES    # 1 MiB
+MAX_BODY = MAX_REQUEST_BYTES  # 1 MiB
 # a valid request nests 4 levels; deeper JSON is refused up front (MAX_DEPTH, engine.requestio)
 
 
@@ -42,7 +43,11 @@ def parse_json(body: bytes) -> Any:
     try:
         data = loads_json(body)
     except ValueError as exc:  # MalformedInput; UnicodeDecodeError for bytes that are not UTF-8
-        message = str(exc) if isinstance(exc, MalformedInput) else f"malformed JSON: not UTF-8 ({getattr(exc, 'reason', exc)})"
+        message = (
+            str(exc)
+            if isinstance(exc, MalformedInput)
+            else f"malformed JSON: not UTF-8 ({getattr(exc, 'reason', exc)})"
+        )
         raise error(400, message) from None
     if _depth_exceeds(data, MAX_DEPTH):
         raise error(422, f"nested more than {MAX_DEPTH} levels deep")
@@ -57,6 +62,7 @@ def parse_yaml(body: bytes) -> Any:
     import yaml
 
     from engine.yamlio import load_yaml_text
+
     try:
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -116,6 +122,7 @@ async def read_json(request: Request) -> Any:
     """The body as JSON (or YAML, by Content-Type); 413 when it exceeds 1 MiB (by Content-Length or by
     what arrives; the body is read to its end first, so that the client sees the answer: engine.service.limits)."""
     from engine.service.limits import read_body
+
     body = await read_body(request, MAX_BODY)
     return parse_yaml(body) if is_yaml(request) else parse_json(body)
 
@@ -126,6 +133,7 @@ def parse_as_of(value: str | None, path: str = "as_of") -> dt.date | None:
     if value is None:
         return None
     from engine.inference.request import parse_date
+
     try:
         return parse_date(value)
     except ValueError as exc:

@@ -3,6 +3,7 @@ documents and jurisdictions looked up with 404s, and the warm-up before serving.
 
 These functions load or evaluate, so they are called on the engine thread (`on_engine`).
 """
+
 from __future__ import annotations
 
 import logging
@@ -18,6 +19,7 @@ _DIGEST: str | None = None
 def kb():
     """The loaded knowledge base (503 when it is invalid)."""
     from engine.kb.loader import knowledge_base
+
     try:
         return knowledge_base()
     except KnowledgeBaseError as exc:
@@ -29,6 +31,7 @@ def digest() -> str:
     global _DIGEST
     if _DIGEST is None:
         from engine.kb.loader import kb_digest, knowledge_base
+
         try:
             _DIGEST = knowledge_base().digest
         except Exception:  # noqa: BLE001 - the header must still be set
@@ -45,6 +48,7 @@ def cached_digest() -> str | None:
 def documents():
     """The encoded documents by id (503 when they are invalid)."""
     from engine.kb.documents import load_documents
+
     try:
         return load_documents()
     except KnowledgeBaseError as exc:
@@ -62,6 +66,7 @@ def document(document_id: str):
 def resolve_jurisdiction(spelling: str, path: str = "jurisdiction"):
     """The jurisdiction an id or Chinese name denotes (404 listing the known ones)."""
     from engine.kb.vocabulary import vocabulary
+
     try:
         return vocabulary().jurisdiction(spelling)
     except NotFound as exc:
@@ -72,6 +77,7 @@ def warm() -> None:
     """Build the knowledge base, the durable_rules ruleset and the validators before serving."""
     try:
         from engine.inference.backends import warm_up
+
         warm_up()
         digest()
     except Exception:  # noqa: BLE001 - serve anyway: /healthz reports the problem

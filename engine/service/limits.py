@@ -8,6 +8,7 @@
   then closes the socket makes the kernel reset the connection, and the client may see the
   reset instead of the 413.
 """
+
 from __future__ import annotations
 
 import os
@@ -17,8 +18,8 @@ from fastapi import Request
 from engine.service.errors import ApiError, error
 
 BATCH_SLOTS = int(os.environ.get("MEDTECH_BATCH_SLOTS", "2"))
-RETRY_AFTER = 1                     # seconds, in the 503's Retry-After
-MAX_DRAIN = 32 * 1024 * 1024        # bytes of an oversized body read (and discarded) before the 413
+RETRY_AFTER = 1  # seconds, in the 503's Retry-After
+MAX_DRAIN = 32 * 1024 * 1024  # bytes of an oversized body read (and discarded) before the 413
 
 
 class Slots:
@@ -43,8 +44,10 @@ BATCHES = Slots(BATCH_SLOTS)
 
 def busy(what: str) -> ApiError:
     """503 with Retry-After: this worker is already doing as much of `what` as it takes on."""
-    return ApiError(503, [{"path": "", "message": f"too many {what} in progress on this worker; retry in {RETRY_AFTER} s"}],
-                    ).with_headers({"Retry-After": str(RETRY_AFTER)})
+    return ApiError(
+        503,
+        [{"path": "", "message": f"too many {what} in progress on this worker; retry in {RETRY_AFTER} s"}],
+    ).with_headers({"Retry-After": str(RETRY_AFTER)})
 
 
 async def read_body(request: Request, limit: int) -> bytes:

@@ -1,5 +1,6 @@
 """The ASGI middleware around the HTTP service: the knowledge-base digest header on every
 response, and a generic 500 for any exception that escapes a route."""
+
 from __future__ import annotations
 
 import logging
@@ -43,4 +44,6 @@ class DigestHeaderMiddleware:
             log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
             if started:
                 raise
-            await json_response({"errors": [{"path": "", "message": "internal server error"}]}, 500)(scope, receive, send_with_header)
+            await json_response({"errors": [{"path": "", "message": "internal server error"}]}, 500)(
+                scope, receive, send_with_header
+            )

@@ -6,6 +6,7 @@ kb/schema/request.schema.json and response.schema.json are embedded as the compo
 documents, ...) are described here; every response gets the digest header, and the path and
 query parameters list the values the vocabulary and the documents accept.
 """
+
 from __future__ import annotations
 
 import json
@@ -36,218 +37,546 @@ def _ref(name: str, description: str) -> dict:
 
 
 _ERROR_ITEM = {
-    "type": "object", "additionalProperties": False, "required": ["path", "message"], "description": "one problem",
-    "properties": {"path": _p(S, "the field concerned, dotted, list positions as numbers (events.0.type); empty for the whole body"),
-                   "message": _p(S, "what is wrong and what is allowed")},
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["path", "message"],
+    "description": "one problem",
+    "properties": {
+        "path": _p(
+            S, "the field concerned, dotted, list positions as numbers (events.0.type); empty for the whole body"
+        ),
+        "message": _p(S, "what is wrong and what is allowed"),
+    },
 }
 _PAGE = {
     "total": {"type": "integer", "description": "how many items match in all"},
     "limit": {"type": "integer", "description": "the page size asked for"},
     "offset": {"type": "integer", "description": "how many items were skipped"},
-    "next_offset": {"type": ["integer", "null"], "description": "the offset of the next page, or null on the last page"},
+    "next_offset": {
+        "type": ["integer", "null"],
+        "description": "the offset of the next page, or null on the last page",
+    },
 }
 _LISTING = {
-    "type": "object", "description": "a catalogue entry",
+    "type": "object",
+    "description": "a catalogue entry",
     "properties": {
-        "catalog": _p(S, "catalogue version id"), "code": _p(S, "the entry's code"), "name": _p(S, "the entry's name"),
-        "scope": {"type": "string", "enum": ["national", "provincial"], "x-enum-descriptions": ["国家目录", "省级目录"],
-                  "description": "`national` 国家限制类技术目录 or `provincial` 省级增补目录"},
-        "grades": {"type": ["array", "null"], "items": {"type": "integer"}, "description": "surgery grades the entry is limited to; null: every grade"},
+        "catalog": _p(S, "catalogue version id"),
+        "code": _p(S, "the entry's code"),
+        "name": _p(S, "the entry's name"),
+        "scope": {
+            "type": "string",
+            "enum": ["national", "provincial"],
+            "x-enum-descriptions": ["国家目录", "省级目录"],
+            "description": "`national` 国家限制类技术目录 or `provincial` 省级增补目录",
+        },
+        "grades": {
+            "type": ["array", "null"],
+            "items": {"type": "integer"},
+            "description": "surgery grades the entry is limited to; null: every grade",
+        },
         "jurisdiction": _p(S, "the jurisdiction of the catalogue (national for the national list)"),
     },
 }
 _ENTRY = {
-    "type": "object", "description": "one catalogue entry",
-    "properties": {"code": _p(S, "the entry's code"), "name": _p(S, "the entry's name"),
-                   "technology": _p(S, "the canonical technology it maps to"),
-                   "grades": {"type": ["array", "null"], "items": {"type": "integer"}, "description": "surgery grades; null: every grade"}},
-}
-_PROVISION_REF = {"type": "object", "description": "a provision", "properties": {
-    "document": _p(S, "document id"), "eid": _p(S, "provision id")}}
-_CELL = {
-    "type": "object", "description": "the act in one jurisdiction",
+    "type": "object",
+    "description": "one catalogue entry",
     "properties": {
-        "summary": _p(S, "the act in Chinese"), "addressee": _p({"type": ["string", "null"]}, "addressee id (see DecisionResponse obligations)"),
+        "code": _p(S, "the entry's code"),
+        "name": _p(S, "the entry's name"),
+        "technology": _p(S, "the canonical technology it maps to"),
+        "grades": {
+            "type": ["array", "null"],
+            "items": {"type": "integer"},
+            "description": "surgery grades; null: every grade",
+        },
+    },
+}
+_PROVISION_REF = {
+    "type": "object",
+    "description": "a provision",
+    "properties": {"document": _p(S, "document id"), "eid": _p(S, "provision id")},
+}
+_CELL = {
+    "type": "object",
+    "description": "the act in one jurisdiction",
+    "properties": {
+        "summary": _p(S, "the act in Chinese"),
+        "addressee": _p({"type": ["string", "null"]}, "addressee id (see DecisionResponse obligations)"),
         "addressee_name": _p({"type": ["string", "null"]}, "the addressee in Chinese"),
         "due": _p({"type": ["string", "null"], "format": "date"}, "due day, or null"),
         "status": _p(S, "status id (pending, due_today, overdue, done, immediate, to_confirm)"),
-        "deadline": {"type": ["object", "null"], "description": "the deadline's kind and wording, or null",
-                     "properties": {"kind": _p({"type": ["string", "null"]}, "deadline kind"), "text": _p({"type": ["string", "null"]}, "the provision's wording")}},
-        "alternatives": {"type": "array", "description": "other applicable deadlines for the act", "items": {
-            "type": "object", "description": "one alternative", "properties": {
-                "text": _p({"type": ["string", "null"]}, "wording"), "due": _p({"type": ["string", "null"]}, "due day or null")}}},
+        "deadline": {
+            "type": ["object", "null"],
+            "description": "the deadline's kind and wording, or null",
+            "properties": {
+                "kind": _p({"type": ["string", "null"]}, "deadline kind"),
+                "text": _p({"type": ["string", "null"]}, "the provision's wording"),
+            },
+        },
+        "alternatives": {
+            "type": "array",
+            "description": "other applicable deadlines for the act",
+            "items": {
+                "type": "object",
+                "description": "one alternative",
+                "properties": {
+                    "text": _p({"type": ["string", "null"]}, "wording"),
+                    "due": _p({"type": ["string", "null"]}, "due day or null"),
+                },
+            },
+        },
         "materials": {"type": "array", "items": S, "description": "the materials to submit"},
-        "citations": {"type": "array", "description": "the provisions", "items": {
-            "type": "object", "description": "one provision", "properties": {
-                "document": _p(S, "document id"), "eid": _p(S, "provision id"), "label": _p(S, "Chinese label")}}},
+        "citations": {
+            "type": "array",
+            "description": "the provisions",
+            "items": {
+                "type": "object",
+                "description": "one provision",
+                "properties": {
+                    "document": _p(S, "document id"),
+                    "eid": _p(S, "provision id"),
+                    "label": _p(S, "Chinese label"),
+                },
+            },
+        },
     },
 }
 _EXTRA_SCHEMAS = {
     "Errors": {
-        "type": "object", "additionalProperties": False, "required": ["errors"], "description": "every problem with the request",
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["errors"],
+        "description": "every problem with the request",
         "properties": {
             "errors": {"type": "array", "items": _ERROR_ITEM, "description": "the problems"},
             "available": {"type": "array", "items": {"type": "string"}, "description": "what exists (404)"},
         },
     },
     "BatchRequest": {
-        "type": "object", "additionalProperties": False, "required": ["requests"], "description": "several decision requests",
-        "properties": {"requests": {"type": "array", "maxItems": MAX_BATCH, "items": {"$ref": REF + "DecisionRequest"},
-                                    "description": f"at most {MAX_BATCH} decision requests"}},
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["requests"],
+        "description": "several decision requests",
+        "properties": {
+            "requests": {
+                "type": "array",
+                "maxItems": MAX_BATCH,
+                "items": {"$ref": REF + "DecisionRequest"},
+                "description": f"at most {MAX_BATCH} decision requests",
+            }
+        },
     },
     "BatchResponse": {
-        "type": "object", "additionalProperties": False, "required": ["responses"], "description": "one answer per request",
-        "properties": {"responses": {"type": "array", "description": "in the order of the requests: a response, or the request's errors",
-                                     "items": {"anyOf": [{"$ref": REF + "DecisionResponse"}, {"$ref": REF + "Errors"}]}}},
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["responses"],
+        "description": "one answer per request",
+        "properties": {
+            "responses": {
+                "type": "array",
+                "description": "in the order of the requests: a response, or the request's errors",
+                "items": {"anyOf": [{"$ref": REF + "DecisionResponse"}, {"$ref": REF + "Errors"}]},
+            }
+        },
     },
     "Health": {
-        "type": "object", "required": ["status", "knowledge_base"], "description": "whether the service can answer",
+        "type": "object",
+        "required": ["status", "knowledge_base"],
+        "description": "whether the service can answer",
         "properties": {
-            "status": {"type": "string", "enum": ["ok", "error"], "x-enum-descriptions": ["正常", "知识库无效"],
-                       "description": "`ok` 正常, or `error` when the knowledge base is invalid"},
-            "knowledge_base": {"type": "object", "required": ["digest"], "description": "the encoding answering", "properties": {
-                "version": _p(S, "knowledge-base version"), "digest": _p(S, "sha256 digest of the encoding")}},
+            "status": {
+                "type": "string",
+                "enum": ["ok", "error"],
+                "x-enum-descriptions": ["正常", "知识库无效"],
+                "description": "`ok` 正常, or `error` when the knowledge base is invalid",
+            },
+            "knowledge_base": {
+                "type": "object",
+                "required": ["digest"],
+                "description": "the encoding answering",
+                "properties": {
+                    "version": _p(S, "knowledge-base version"),
+                    "digest": _p(S, "sha256 digest of the encoding"),
+                },
+            },
             "documents": {"type": "integer", "description": "number of encoded documents"},
             "rules": {"type": "integer", "description": "number of rules"},
         },
     },
     "DocumentList": {
-        "type": "object", "required": ["as_of", "documents"], "description": "the encoded source documents",
-        "properties": {"as_of": _p(DATE, "the day the statuses are for"), "documents": {"type": "array", "description": "the documents", "items": {
-            "type": "object", "required": ["id", "title", "status"], "description": "one document",
-            "properties": {"id": _p(S, "document id"), "title": _p(S, "Chinese title"),
-                           "number": _p({"type": ["string", "null"]}, "文号, or null"),
-                           "jurisdiction": _p(S, "the jurisdiction it belongs to"), "kind": _p(S, "kind of document"),
-                           "issuer": {"type": "array", "items": S, "description": "issuing bodies"},
-                           "dates": {"type": "object", "description": "published, in_force_from, in_force_until (each {date, precision} or null)"},
-                           "status": _p(S, "status on as_of: in_force, not_yet_in_force, expired, uncertain"),
-                           "provisions": {"type": "integer", "description": "number of provisions"}}}}},
+        "type": "object",
+        "required": ["as_of", "documents"],
+        "description": "the encoded source documents",
+        "properties": {
+            "as_of": _p(DATE, "the day the statuses are for"),
+            "documents": {
+                "type": "array",
+                "description": "the documents",
+                "items": {
+                    "type": "object",
+                    "required": ["id", "title", "status"],
+                    "description": "one document",
+                    "properties": {
+                        "id": _p(S, "document id"),
+                        "title": _p(S, "Chinese title"),
+                        "number": _p({"type": ["string", "null"]}, "文号, or null"),
+                        "jurisdiction": _p(S, "the jurisdiction it belongs to"),
+                        "kind": _p(S, "kind of document"),
+                        "issuer": {"type": "array", "items": S, "description": "issuing bodies"},
+                        "dates": {
+                            "type": "object",
+                            "description": "published, in_force_from, in_force_until (each {date, precision} or null)",
+                        },
+                        "status": _p(S, "status on as_of: in_force, not_yet_in_force, expired, uncertain"),
+                        "provisions": {"type": "integer", "description": "number of provisions"},
+                    },
+                },
+            },
+        },
     },
     "Document": {
-        "type": "object", "required": ["id", "title", "status", "provisions"], "description": "one document with its provisions",
-        "properties": {"id": _p(S, "document id"), "title": _p(S, "Chinese title"), "status": _p(S, "status on as_of"),
-                       "as_of": _p(DATE, "the day the status is for"),
-                       "outline": {"type": "array", "items": S, "description": "the top-level provision ids, in order"},
-                       "provisions": {"type": "array", "description": "every provision, in document order", "items": {
-                           "type": "object", "required": ["eid", "label", "text"], "description": "one provision",
-                           "properties": {"eid": _p(S, "provision id"), "label": _p(S, "Chinese label"), "text": _p(S, "verbatim text"),
-                                          "heading": _p(S, "heading, where the document has one")}}}},
+        "type": "object",
+        "required": ["id", "title", "status", "provisions"],
+        "description": "one document with its provisions",
+        "properties": {
+            "id": _p(S, "document id"),
+            "title": _p(S, "Chinese title"),
+            "status": _p(S, "status on as_of"),
+            "as_of": _p(DATE, "the day the status is for"),
+            "outline": {"type": "array", "items": S, "description": "the top-level provision ids, in order"},
+            "provisions": {
+                "type": "array",
+                "description": "every provision, in document order",
+                "items": {
+                    "type": "object",
+                    "required": ["eid", "label", "text"],
+                    "description": "one provision",
+                    "properties": {
+                        "eid": _p(S, "provision id"),
+                        "label": _p(S, "Chinese label"),
+                        "text": _p(S, "verbatim text"),
+                        "heading": _p(S, "heading, where the document has one"),
+                    },
+                },
+            },
+        },
     },
     "Provision": {
-        "type": "object", "required": ["document", "eid", "label", "text", "children"], "description": "one provision",
+        "type": "object",
+        "required": ["document", "eid", "label", "text", "children"],
+        "description": "one provision",
         "properties": {
-            "document": {"type": "object", "description": "the document", "properties": {"id": _p(S, "document id"), "title": _p(S, "Chinese title")}},
-            "eid": _p(S, "provision id"), "label": _p(S, "Chinese label (第十一条第一款)"),
-            "heading": _p(S, "heading, where there is one"), "text": _p(S, "verbatim text"),
+            "document": {
+                "type": "object",
+                "description": "the document",
+                "properties": {"id": _p(S, "document id"), "title": _p(S, "Chinese title")},
+            },
+            "eid": _p(S, "provision id"),
+            "label": _p(S, "Chinese label (第十一条第一款)"),
+            "heading": _p(S, "heading, where there is one"),
+            "text": _p(S, "verbatim text"),
             "parent": _p({"type": ["string", "null"]}, "the enclosing provision's id, or null at the top"),
-            "children": {"type": "array", "items": {"$ref": REF + "ProvisionChild"}, "description": "the provisions inside it"},
+            "children": {
+                "type": "array",
+                "items": {"$ref": REF + "ProvisionChild"},
+                "description": "the provisions inside it",
+            },
         },
     },
     "ProvisionChild": {
-        "type": "object", "required": ["eid", "label", "text", "children"], "description": "a provision inside another",
-        "properties": {"eid": _p(S, "provision id"), "label": _p(S, "Chinese label"), "text": _p(S, "verbatim text"),
-                       "children": {"type": "array", "items": {"$ref": REF + "ProvisionChild"}, "description": "the provisions inside it"}},
+        "type": "object",
+        "required": ["eid", "label", "text", "children"],
+        "description": "a provision inside another",
+        "properties": {
+            "eid": _p(S, "provision id"),
+            "label": _p(S, "Chinese label"),
+            "text": _p(S, "verbatim text"),
+            "children": {
+                "type": "array",
+                "items": {"$ref": REF + "ProvisionChild"},
+                "description": "the provisions inside it",
+            },
+        },
     },
     "Technologies": {
-        "type": "object", "required": ["jurisdiction", "as_of", "total", "limit", "offset", "items"],
+        "type": "object",
+        "required": ["jurisdiction", "as_of", "total", "limit", "offset", "items"],
         "description": "one page of the technologies the catalogues in force list",
         "properties": {
             "query": _p({"type": ["string", "null"]}, "the search text, or null"),
-            "jurisdiction": _p(S, "jurisdiction id, or all"), "as_of": _p(DATE, "the day the catalogues are in force"),
+            "jurisdiction": _p(S, "jurisdiction id, or all"),
+            "as_of": _p(DATE, "the day the catalogues are in force"),
             **_PAGE,
-            "items": {"type": "array", "description": "the technologies of this page", "items": {
-                "type": "object", "description": "one technology", "properties": {
-                    "id": _p(S, "canonical technology id"), "name": _p(S, "canonical Chinese name"),
-                    "listings": {"type": "array", "items": _LISTING, "description": "the entries in force that list it"}}}},
-            "resolution": {"type": "object", "description": "with q: how the catalogues treat the name (recognised, class, listings, candidates)"},
+            "items": {
+                "type": "array",
+                "description": "the technologies of this page",
+                "items": {
+                    "type": "object",
+                    "description": "one technology",
+                    "properties": {
+                        "id": _p(S, "canonical technology id"),
+                        "name": _p(S, "canonical Chinese name"),
+                        "listings": {
+                            "type": "array",
+                            "items": _LISTING,
+                            "description": "the entries in force that list it",
+                        },
+                    },
+                },
+            },
+            "resolution": {
+                "type": "object",
+                "description": "with q: how the catalogues treat the name (recognised, class, listings, candidates)",
+            },
             "text": _p(S, "with q: the same, for a person (Chinese)"),
         },
     },
     "SearchResults": {
-        "type": "object", "required": ["query", "total", "items"], "description": "provisions containing the search words",
+        "type": "object",
+        "required": ["query", "total", "items"],
+        "description": "provisions containing the search words",
         "properties": {
-            "query": _p(S, "the search text"), "documents": {"type": "array", "items": S, "description": "the documents searched"}, **_PAGE,
-            "items": {"type": "array", "description": "best first", "items": {
-                "type": "object", "description": "one top-level provision (article, section, attachment) that matches",
-                "required": ["document", "eid", "label", "hits", "snippet", "matches"],
-                "properties": {
-                    "document": _p(S, "document id"), "eid": _p(S, "the top-level provision's id"), "label": _p(S, "its Chinese label"),
-                    "heading": _p(S, "its heading, where there is one"),
-                    "hits": {"type": "integer", "description": "occurrences of the words"},
-                    "phrase_hits": {"type": "integer", "description": "occurrences of the whole query as one phrase"},
-                    "snippet": _p(S, "the text around the first occurrence"),
-                    "matches": {"type": "array", "description": "the most specific provisions that contain a word", "items": {
-                        "type": "object", "description": "one provision", "properties": {"eid": _p(S, "provision id"), "label": _p(S, "Chinese label")}}},
-                }}},
+            "query": _p(S, "the search text"),
+            "documents": {"type": "array", "items": S, "description": "the documents searched"},
+            **_PAGE,
+            "items": {
+                "type": "array",
+                "description": "best first",
+                "items": {
+                    "type": "object",
+                    "description": "one top-level provision (article, section, attachment) that matches",
+                    "required": ["document", "eid", "label", "hits", "snippet", "matches"],
+                    "properties": {
+                        "document": _p(S, "document id"),
+                        "eid": _p(S, "the top-level provision's id"),
+                        "label": _p(S, "its Chinese label"),
+                        "heading": _p(S, "its heading, where there is one"),
+                        "hits": {"type": "integer", "description": "occurrences of the words"},
+                        "phrase_hits": {
+                            "type": "integer",
+                            "description": "occurrences of the whole query as one phrase",
+                        },
+                        "snippet": _p(S, "the text around the first occurrence"),
+                        "matches": {
+                            "type": "array",
+                            "description": "the most specific provisions that contain a word",
+                            "items": {
+                                "type": "object",
+                                "description": "one provision",
+                                "properties": {"eid": _p(S, "provision id"), "label": _p(S, "Chinese label")},
+                            },
+                        },
+                    },
+                },
+            },
         },
     },
     "CompareRequest": {
-        "type": "object", "required": ["request"], "additionalProperties": False, "description": "a case and the jurisdictions to compare",
+        "type": "object",
+        "required": ["request"],
+        "additionalProperties": False,
+        "description": "a case and the jurisdictions to compare",
         "properties": {
-            "request": _ref("DecisionRequest", "the case (its institution.jurisdiction is replaced by each jurisdiction in turn)"),
+            "request": _ref(
+                "DecisionRequest", "the case (its institution.jurisdiction is replaced by each jurisdiction in turn)"
+            ),
             "jurisdictions": {"type": "array", "items": S, "description": "ids or Chinese names; default all five"},
         },
     },
     "Comparison": {
-        "type": "object", "description": "the case side by side (engine.render.compare)",
+        "type": "object",
+        "description": "the case side by side (engine.render.compare)",
         "properties": {
             "as_of": _p(DATE, "the day asked"),
-            "technology": {"type": "object", "description": "the technique asked about", "properties": {"query": _p({"type": ["string", "null"]}, "name or code asked")}},
-            "jurisdictions": {"type": "array", "description": "the columns, in order", "items": {
-                "type": "object", "description": "one jurisdiction", "properties": {"id": _p(S, "jurisdiction id"), "name": _p(S, "Chinese name")}}},
-            "columns": {"type": "object", "description": "per jurisdiction id: how the technique is classed there", "additionalProperties": {
-                "type": "object", "description": "one jurisdiction's classification", "properties": {
-                    "class": _p({"type": ["string", "null"]}, "class id"), "class_name": _p({"type": ["string", "null"]}, "class in Chinese"),
-                    "technology_name": _p({"type": ["string", "null"]}, "canonical name"),
-                    "listings": {"type": "array", "items": _LISTING, "description": "catalogue entries in force"},
-                    "documents": {"type": "array", "items": {"type": "object", "description": "one document", "properties": {
-                        "id": _p(S, "document id"), "status": _p(S, "status")}}, "description": "documents considered"},
-                    "warnings": {"type": "array", "items": S, "description": "warning codes"}}}},
+            "technology": {
+                "type": "object",
+                "description": "the technique asked about",
+                "properties": {"query": _p({"type": ["string", "null"]}, "name or code asked")},
+            },
+            "jurisdictions": {
+                "type": "array",
+                "description": "the columns, in order",
+                "items": {
+                    "type": "object",
+                    "description": "one jurisdiction",
+                    "properties": {"id": _p(S, "jurisdiction id"), "name": _p(S, "Chinese name")},
+                },
+            },
+            "columns": {
+                "type": "object",
+                "description": "per jurisdiction id: how the technique is classed there",
+                "additionalProperties": {
+                    "type": "object",
+                    "description": "one jurisdiction's classification",
+                    "properties": {
+                        "class": _p({"type": ["string", "null"]}, "class id"),
+                        "class_name": _p({"type": ["string", "null"]}, "class in Chinese"),
+                        "technology_name": _p({"type": ["string", "null"]}, "canonical name"),
+                        "listings": {"type": "array", "items": _LISTING, "description": "catalogue entries in force"},
+                        "documents": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "description": "one document",
+                                "properties": {"id": _p(S, "document id"), "status": _p(S, "status")},
+                            },
+                            "description": "documents considered",
+                        },
+                        "warnings": {"type": "array", "items": S, "description": "warning codes"},
+                    },
+                },
+            },
             "class_differs": {"type": "boolean", "description": "true when the class is not the same everywhere"},
-            "rows": {"type": "array", "description": "one per act", "items": {
-                "type": "object", "description": "one act across the jurisdictions", "properties": {
-                    "key": _p(S, "group:id:addressee"), "group": _p(S, "obligations or authority_actions"), "id": _p(S, "act id"),
-                    "action": _p(S, "action id"), "action_name": _p(S, "action in Chinese"), "summary": _p(S, "the act in Chinese"),
-                    "cells": {"type": "object", "description": "per jurisdiction id: the act there, or null where it is not owed",
-                              "additionalProperties": {"anyOf": [_CELL, {"type": "null"}]}},
-                    "differs": {"type": "array", "items": {"type": "string", "enum": ["present", "addressee", "deadline", "due", "status", "materials", "citations"],
-                                                           "x-enum-descriptions": ["是否适用", "对象", "期限", "截止日", "状态", "材料", "依据"]},
-                                "description": "what is not the same in every jurisdiction"},
-                    "substantive": {"type": "boolean", "description": "true when something other than the citations differs"}}}},
-            "knowledge_base": {"type": "object", "description": "which encoding answered", "properties": {
-                "version": _p(S, "version"), "digest": _p(S, "digest")}},
+            "rows": {
+                "type": "array",
+                "description": "one per act",
+                "items": {
+                    "type": "object",
+                    "description": "one act across the jurisdictions",
+                    "properties": {
+                        "key": _p(S, "group:id:addressee"),
+                        "group": _p(S, "obligations or authority_actions"),
+                        "id": _p(S, "act id"),
+                        "action": _p(S, "action id"),
+                        "action_name": _p(S, "action in Chinese"),
+                        "summary": _p(S, "the act in Chinese"),
+                        "cells": {
+                            "type": "object",
+                            "description": "per jurisdiction id: the act there, or null where it is not owed",
+                            "additionalProperties": {"anyOf": [_CELL, {"type": "null"}]},
+                        },
+                        "differs": {
+                            "type": "array",
+                            "items": {
+                                "type": "string",
+                                "enum": ["present", "addressee", "deadline", "due", "status", "materials", "citations"],
+                                "x-enum-descriptions": ["是否适用", "对象", "期限", "截止日", "状态", "材料", "依据"],
+                            },
+                            "description": "what is not the same in every jurisdiction",
+                        },
+                        "substantive": {
+                            "type": "boolean",
+                            "description": "true when something other than the citations differs",
+                        },
+                    },
+                },
+            },
+            "knowledge_base": {
+                "type": "object",
+                "description": "which encoding answered",
+                "properties": {"version": _p(S, "version"), "digest": _p(S, "digest")},
+            },
         },
     },
     "CatalogsInForce": {
-        "type": "object", "description": "the catalogue versions in force",
+        "type": "object",
+        "description": "the catalogue versions in force",
         "properties": {
-            "jurisdiction": _p(S, "jurisdiction id, or all"), "as_of": _p(DATE, "the day"),
-            "versions": {"type": "array", "description": "national first, then provincial", "items": {
-                "type": "object", "description": "one catalogue version", "properties": {
-                    "id": _p(S, "version id"), "name": _p(S, "Chinese name"), "scope": _p(S, "national or provincial"),
-                    "jurisdiction": _p(S, "jurisdiction id"), "status": _p(S, "status on as_of"),
-                    "validity": {"type": "object", "description": "in_force_from / in_force_until, or the governing document"},
-                    "citations": {"type": "array", "items": _PROVISION_REF, "description": "provisions that publish or apply it"},
-                    "note": _p({"type": ["string", "null"]}, "editor's note"),
-                    "entries": {"type": "array", "items": _ENTRY, "description": "its entries, in order"}}}},
+            "jurisdiction": _p(S, "jurisdiction id, or all"),
+            "as_of": _p(DATE, "the day"),
+            "versions": {
+                "type": "array",
+                "description": "national first, then provincial",
+                "items": {
+                    "type": "object",
+                    "description": "one catalogue version",
+                    "properties": {
+                        "id": _p(S, "version id"),
+                        "name": _p(S, "Chinese name"),
+                        "scope": _p(S, "national or provincial"),
+                        "jurisdiction": _p(S, "jurisdiction id"),
+                        "status": _p(S, "status on as_of"),
+                        "validity": {
+                            "type": "object",
+                            "description": "in_force_from / in_force_until, or the governing document",
+                        },
+                        "citations": {
+                            "type": "array",
+                            "items": _PROVISION_REF,
+                            "description": "provisions that publish or apply it",
+                        },
+                        "note": _p({"type": ["string", "null"]}, "editor's note"),
+                        "entries": {"type": "array", "items": _ENTRY, "description": "its entries, in order"},
+                    },
+                },
+            },
         },
     },
     "CatalogDiff": {
-        "type": "object", "description": "what changed between two catalogue versions",
+        "type": "object",
+        "description": "what changed between two catalogue versions",
         "properties": {
-            "old": {"type": "object", "description": "the earlier version", "properties": {"id": _p(S, "id"), "name": _p(S, "name"), "entries": {"type": "integer", "description": "entry count"}}},
-            "new": {"type": "object", "description": "the later version", "properties": {"id": _p(S, "id"), "name": _p(S, "name"), "entries": {"type": "integer", "description": "entry count"}}},
+            "old": {
+                "type": "object",
+                "description": "the earlier version",
+                "properties": {
+                    "id": _p(S, "id"),
+                    "name": _p(S, "name"),
+                    "entries": {"type": "integer", "description": "entry count"},
+                },
+            },
+            "new": {
+                "type": "object",
+                "description": "the later version",
+                "properties": {
+                    "id": _p(S, "id"),
+                    "name": _p(S, "name"),
+                    "entries": {"type": "integer", "description": "entry count"},
+                },
+            },
             "added": {"type": "array", "items": _ENTRY, "description": "technologies listed only in the later version"},
-            "removed": {"type": "array", "items": _ENTRY, "description": "technologies listed only in the earlier version"},
-            "changed": {"type": "array", "description": "same technology, other code, name or grades", "items": {
-                "type": "object", "description": "one change", "properties": {
-                    "technology": _p(S, "technology id"), "old": _ENTRY, "new": _ENTRY,
-                    "fields": {"type": "array", "items": {"type": "string", "enum": ["code", "name", "grades"], "x-enum-descriptions": ["编号", "名称", "手术分级"]},
-                               "description": "what changed"}}}},
-            "narrowed": {"type": "array", "description": "a technology replaced by narrower ones", "items": {
-                "type": "object", "description": "one narrowing", "properties": {"old": _ENTRY, "new": {"type": "array", "items": _ENTRY, "description": "the narrower entries"}}}},
-            "broadened": {"type": "array", "description": "a technology replaced by broader ones", "items": {
-                "type": "object", "description": "one broadening", "properties": {"old": _ENTRY, "new": {"type": "array", "items": _ENTRY, "description": "the broader entries"}}}},
+            "removed": {
+                "type": "array",
+                "items": _ENTRY,
+                "description": "technologies listed only in the earlier version",
+            },
+            "changed": {
+                "type": "array",
+                "description": "same technology, other code, name or grades",
+                "items": {
+                    "type": "object",
+                    "description": "one change",
+                    "properties": {
+                        "technology": _p(S, "technology id"),
+                        "old": _ENTRY,
+                        "new": _ENTRY,
+                        "fields": {
+                            "type": "array",
+                            "items": {
+                                "type": "string",
+                                "enum": ["code", "name", "grades"],
+                                "x-enum-descriptions": ["编号", "名称", "手术分级"],
+                            },
+                            "description": "what changed",
+                        },
+                    },
+                },
+            },
+            "narrowed": {
+                "type": "array",
+                "description": "a technology replaced by narrower ones",
+                "items": {
+                    "type": "object",
+                    "description": "one narrowing",
+                    "properties": {
+                        "old": _ENTRY,
+                        "new": {"type": "array", "items": _ENTRY, "description": "the narrower entries"},
+                    },
+                },
+            },
+            "broadened": {
+                "type": "array",
+                "description": "a technology replaced by broader ones",
+                "items": {
+                    "type": "object",
+                    "description": "one broadening",
+                    "properties": {
+                        "old": _ENTRY,
+                        "new": {"type": "array", "items": _ENTRY, "description": "the broader entries"},
+                    },
+                },
+            },
             "unchanged": {"type": "integer", "description": "entries the same in both"},
         },
     },
@@ -266,9 +595,14 @@ def json_content(name: str) -> dict:
 
 def error_responses(*codes: int) -> dict:
     """OpenAPI `responses` for error status codes, each with the `Errors` body."""
-    text = {400: "Malformed JSON", 404: "Unknown document, provision or jurisdiction", 413: "Body over 1 MiB",
-            422: "Invalid input: every problem with its path", 501: "Not available in this installation",
-            503: "The knowledge base is invalid"}
+    text = {
+        400: "Malformed JSON",
+        404: "Unknown document, provision or jurisdiction",
+        413: "Body over 1 MiB",
+        422: "Invalid input: every problem with its path",
+        501: "Not available in this installation",
+        503: "The knowledge base is invalid",
+    }
     return {c: {"description": text.get(c, "Error"), "content": json_content("Errors")} for c in codes}
 
 
@@ -288,7 +622,7 @@ def schema_component(schema: dict, name: str) -> dict[str, dict]:
                     if v == "#":
                         v = REF + name
                     elif v.startswith("#/$defs/"):
-                        v = f"{REF}{name}_{v[len('#/$defs/'):]}"
+                        v = f"{REF}{name}_{v[len('#/$defs/') :]}"
                 out[k] = rewrite(v)
             return out
         if isinstance(node, list):
@@ -302,9 +636,21 @@ def schema_component(schema: dict, name: str) -> dict[str, dict]:
 
 
 _WITH_ALL = ("/v1/technologies", "/v1/catalogs/{jurisdiction}", "/v1/search")
-_PARAM_EXAMPLES = {"as_of": "2025-03-10", "jurisdiction": "hunan", "document": "nhc-2018-1", "eid": "art_11__para_1",
-                   "format": "svg", "chart": "filing", "quotes": "once", "q": "伦理委员会", "limit": 20, "offset": 0,
-                   "surgery_grade": 3, "old": "national-2018", "new": "national-2022"}
+_PARAM_EXAMPLES = {
+    "as_of": "2025-03-10",
+    "jurisdiction": "hunan",
+    "document": "nhc-2018-1",
+    "eid": "art_11__para_1",
+    "format": "svg",
+    "chart": "filing",
+    "quotes": "once",
+    "q": "伦理委员会",
+    "limit": 20,
+    "offset": 0,
+    "surgery_grade": 3,
+    "old": "national-2018",
+    "new": "national-2022",
+}
 _PATH_EXAMPLES = {("/v1/technologies", "q"): "PCI"}
 _PARAM_DESCRIPTIONS = {
     "jurisdiction": "jurisdiction id or Chinese name (national, chongqing, hunan, shanghai, jilin; 湖南省 …)",
@@ -312,9 +658,16 @@ _PARAM_DESCRIPTIONS = {
     "eid": "provision eId (art_11__para_1) or its Chinese label (第十一条第一款)",
 }
 _PARAM_ENUM_ZH = {
-    "all": "每处引文均附原文（默认）", "once": "原文集中于 provisions，每条一次", "none": "不附原文",
-    "svg": "SVG 矢量图", "png": "PNG 图片", "pdf": "PDF 文件", "dot": "Graphviz DOT 源文件", "mermaid": "Mermaid 源文本",
-    "filing": "备案流程图", "incident": "事件处置流程图",
+    "all": "每处引文均附原文（默认）",
+    "once": "原文集中于 provisions，每条一次",
+    "none": "不附原文",
+    "svg": "SVG 矢量图",
+    "png": "PNG 图片",
+    "pdf": "PDF 文件",
+    "dot": "Graphviz DOT 源文件",
+    "mermaid": "Mermaid 源文本",
+    "filing": "备案流程图",
+    "incident": "事件处置流程图",
 }
 
 
@@ -329,8 +682,11 @@ def _describe_parameter(param: dict, path: str = "") -> None:
     """Accepted values from the vocabulary and the documents, so that the description is exact
     (an unknown value is still answered: 404 listing what exists), and an example for each."""
     from engine.kb.schema_gen import jurisdiction_enum
+
     name = param["name"]
-    description = param.get("schema", {}).get("description") or param.get("description") or _PARAM_DESCRIPTIONS.get(name)
+    description = (
+        param.get("schema", {}).get("description") or param.get("description") or _PARAM_DESCRIPTIONS.get(name)
+    )
     example = _PATH_EXAMPLES.get((path, name), _PARAM_EXAMPLES.get(name))
     is_array = '"array"' in json.dumps(param.get("schema", {}))
     if example is not None and "example" not in param and "examples" not in param:
@@ -361,15 +717,32 @@ def _describe_parameter(param: dict, path: str = "") -> None:
 
 
 TAGS = [
-    {"name": "decisions", "description": "决策：which filings, stops and reports an institution owes, by when, to whom, on which provision; "
-                                         "one case compared across jurisdictions"},
-    {"name": "documents", "description": "文件与条款：the five source documents, their provisions verbatim, full-text search"},
-    {"name": "catalogues", "description": "目录与技术：restricted-technology catalogues in force, their changes, technology look-up"},
+    {
+        "name": "decisions",
+        "description": "决策：which filings, stops and reports an institution owes, by when, to whom, on which provision; "
+        "one case compared across jurisdictions",
+    },
+    {
+        "name": "documents",
+        "description": "文件与条款：the five source documents, their provisions verbatim, full-text search",
+    },
+    {
+        "name": "catalogues",
+        "description": "目录与技术：restricted-technology catalogues in force, their changes, technology look-up",
+    },
     {"name": "flowcharts", "description": "流程图：each jurisdiction's filing and incident procedures"},
     {"name": "service", "description": "服务状态"},
 ]
-_TAG_OF = (("/v1/decisions", "decisions"), ("/v1/compare", "decisions"), ("/v1/documents", "documents"), ("/v1/search", "documents"),
-           ("/v1/catalogs", "catalogues"), ("/v1/technologies", "catalogues"), ("/v1/flowcharts", "flowcharts"), ("/healthz", "service"))
+_TAG_OF = (
+    ("/v1/decisions", "decisions"),
+    ("/v1/compare", "decisions"),
+    ("/v1/documents", "documents"),
+    ("/v1/search", "documents"),
+    ("/v1/catalogs", "catalogues"),
+    ("/v1/technologies", "catalogues"),
+    ("/v1/flowcharts", "flowcharts"),
+    ("/healthz", "service"),
+)
 
 
 def _tag(doc: dict) -> None:
@@ -381,13 +754,16 @@ def _tag(doc: dict) -> None:
             if tag and not op.get("tags"):
                 op["tags"] = [tag]
             used.update(op.get("tags", []))
-    doc["tags"] = [t for t in TAGS if t["name"] in used] + [{"name": n} for n in sorted(used - {t["name"] for t in TAGS})]
+    doc["tags"] = [t for t in TAGS if t["name"] in used] + [
+        {"name": n} for n in sorted(used - {t["name"] for t in TAGS})
+    ]
     order = [t["name"] for t in doc["tags"]]
     paths = list(doc.get("paths", {}).items())
 
     def rank(item):
         tags = [t for op in item[1].values() for t in op.get("tags", [])]
         return order.index(tags[0]) if tags else len(order), paths.index(item)
+
     doc["paths"] = dict(sorted(paths, key=rank))
 
 
@@ -395,6 +771,7 @@ def _example_request() -> dict | None:
     """The request of examples/request.yaml (None when the file is missing)."""
     from engine.paths import ROOT
     from engine.yamlio import load_yaml
+
     path = ROOT / "examples" / "request.yaml"
     return load_yaml(path) if path.exists() else None
 
@@ -405,8 +782,11 @@ def _add_examples(doc: dict) -> None:
     request = _example_request()
     if request is None:
         return
-    bodies = {"/v1/decisions": request, "/v1/decisions/batch": {"requests": [request]},
-              "/v1/compare": {"request": request, "jurisdictions": ["hunan", "shanghai"]}}
+    bodies = {
+        "/v1/decisions": request,
+        "/v1/decisions/batch": {"requests": [request]},
+        "/v1/compare": {"request": request, "jurisdictions": ["hunan", "shanghai"]},
+    }
     for path, body in bodies.items():
         op = doc["paths"].get(path, {}).get("post")
         if op is None:
@@ -416,6 +796,7 @@ def _add_examples(doc: dict) -> None:
     try:
         from engine.inference.decision import decide
         from engine.render.compact import compact_quotes
+
         response = compact_quotes(decide(request), "none")
     except Exception:  # noqa: BLE001 - an example must never break the document
         log.exception("no response example for the OpenAPI document")
@@ -430,6 +811,7 @@ def build_openapi(app: FastAPI) -> dict:
     if app.openapi_schema:
         return app.openapi_schema
     from engine.kb.schemas import load_schema
+
     doc = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
     schemas = doc.setdefault("components", {}).setdefault("schemas", {})
     for unused in ("HTTPValidationError", "ValidationError"):
@@ -440,7 +822,9 @@ def build_openapi(app: FastAPI) -> dict:
     # FastAPI adds its own 422 to operations with parameters; ours answer with `Errors`
     doc = json.loads(json.dumps(doc).replace('"#/components/schemas/HTTPValidationError"', f'"{REF}Errors"'))
     schemas = doc["components"]["schemas"]
-    header = {DIGEST_HEADER: {"description": "digest of the knowledge base that answered", "schema": {"type": "string"}}}
+    header = {
+        DIGEST_HEADER: {"description": "digest of the knowledge base that answered", "schema": {"type": "string"}}
+    }
     for path, operations in doc.get("paths", {}).items():
         for op in operations.values():
             for response in op.get("responses", {}).values():

@@ -8,12 +8,15 @@ say which part was wrong, so neither can the message; such an answer has no
 `X-Knowledge-Base-Digest` header (the app, which knows the digest, never saw the request).
 `run()` in engine.service.app passes `protocol_class()` to uvicorn.
 """
+
 from __future__ import annotations
 
 from engine.jsonout import dumps_bytes
 
-MESSAGE = ("invalid HTTP request: the request line or a header could not be parsed "
-           "(for example a Content-Length that is not a number, or a line longer than the server accepts)")
+MESSAGE = (
+    "invalid HTTP request: the request line or a header could not be parsed "
+    "(for example a Content-Length that is not a number, or a line longer than the server accepts)"
+)
 
 
 def error_bytes(server_header: list[tuple[bytes, bytes]] | None = None) -> bytes:
@@ -22,8 +25,12 @@ def error_bytes(server_header: list[tuple[bytes, bytes]] | None = None) -> bytes
     head = [b"HTTP/1.1 400 Bad Request\r\n"]
     for name, value in server_header or []:
         head.append(name + b": " + value + b"\r\n")
-    head += [b"content-type: application/json\r\n", b"content-length: " + str(len(body)).encode() + b"\r\n",
-             b"connection: close\r\n", b"\r\n"]
+    head += [
+        b"content-type: application/json\r\n",
+        b"content-length: " + str(len(body)).encode() + b"\r\n",
+        b"connection: close\r\n",
+        b"\r\n",
+    ]
     return b"".join(head) + body
 
 
@@ -38,9 +45,11 @@ def protocol_class():
     base: type
     try:
         from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
         base = HttpToolsProtocol
     except ImportError:  # httptools missing
         from uvicorn.protocols.http.h11_impl import H11Protocol
+
         base = H11Protocol
     return type("JsonErrorProtocol", (base,), {"send_400_response": _send_json_400, "__module__": __name__})
 

@@ -2,6 +2,7 @@
 technology look-ups in the catalogues, and flowcharts. Each function runs on the engine thread
 and returns a JSON-ready dict (bytes for a flowchart) or raises an `ApiError`.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -22,6 +23,7 @@ FLOWCHART_MEDIA = {
 
 def _today() -> dt.date:
     from engine.inference.request import today_in_china
+
     return today_in_china()
 
 
@@ -37,8 +39,14 @@ def _provision_tree(doc, provision) -> dict:
 
 def _document_summary(doc, as_of: dt.date) -> dict:
     return {
-        "id": doc.id, "title": doc.title, "number": doc.number, "jurisdiction": doc.jurisdiction,
-        "kind": doc.kind, "issuer": list(doc.issuer), "dates": doc.dates, "status": doc.status_on(as_of),
+        "id": doc.id,
+        "title": doc.title,
+        "number": doc.number,
+        "jurisdiction": doc.jurisdiction,
+        "kind": doc.kind,
+        "issuer": list(doc.issuer),
+        "dates": doc.dates,
+        "status": doc.status_on(as_of),
         "provisions": len(doc.provisions),
     }
 
@@ -64,6 +72,7 @@ def get_provision(document_id: str, eid: str) -> dict:
     """One provision, by eId or Chinese label (第十一条第一款), with its parent and its children, nested
     (404 for an unknown eid or label, 422 for a label several provisions share)."""
     from engine.kb.search import provision_by_ref
+
     doc = document(document_id)
     try:
         provision = doc.get(provision_by_ref(doc, eid))
@@ -77,7 +86,9 @@ def get_provision(document_id: str, eid: str) -> dict:
 # --------------------------------------------------------------------------- technologies
 
 
-def find_technologies(q: str, jurisdiction: str | None, as_of: dt.date | None, surgery_grade: int | None = None) -> dict:
+def find_technologies(
+    q: str, jurisdiction: str | None, as_of: dt.date | None, surgery_grade: int | None = None
+) -> dict:
     """How the catalogues in force treat a name, abbreviation or code (engine.catalog.resolve)."""
     j = resolve_jurisdiction(jurisdiction) if jurisdiction else None
     try:
@@ -102,6 +113,7 @@ def find_technologies(q: str, jurisdiction: str | None, as_of: dt.date | None, s
 @functools.lru_cache(maxsize=64)
 def _render(jurisdiction: str, chart: str, fmt: str, as_of: str | None) -> bytes:
     from engine.flowchart import render_chart
+
     out = render_chart(jurisdiction, chart=chart, fmt=fmt, as_of=as_of)
     return out.encode("utf-8") if isinstance(out, str) else bytes(out)
 
@@ -121,7 +133,9 @@ def flowchart(jurisdiction: str, chart: str, fmt: str, as_of: dt.date | None) ->
         raise kb_unavailable(exc) from None
     except Exception as exc:  # graphviz's ExecutableNotFound when `dot` is missing
         if type(exc).__name__ == "ExecutableNotFound":
-            raise error(501, f"format {fmt} needs Graphviz (`dot`), which is not installed; try format=dot or mermaid", "format") from None
+            raise error(
+                501, f"format {fmt} needs Graphviz (`dot`), which is not installed; try format=dot or mermaid", "format"
+            ) from None
         raise
 
 
@@ -132,6 +146,7 @@ def highlighted_flowchart(jurisdiction: str, chart: str, fmt: str, data) -> byte
     if not isinstance(data, dict):
         raise error(422, "the body must be one decision request (a JSON object)")
     from engine.flowchart import render_chart
+
     try:
         out = render_chart(j.id, chart=chart, fmt=fmt, highlight=data)
     except InvalidRequest as exc:
@@ -140,10 +155,12 @@ def highlighted_flowchart(jurisdiction: str, chart: str, fmt: str, data) -> byte
         raise not_found(exc, "chart") from None
     except KnowledgeBaseError as exc:
         raise kb_unavailable(exc) from None
-    except ValueError as exc:     # the request is for another jurisdiction than the path's
+    except ValueError as exc:  # the request is for another jurisdiction than the path's
         raise error(422, str(exc), "institution.jurisdiction") from None
     except Exception as exc:
         if type(exc).__name__ == "ExecutableNotFound":
-            raise error(501, f"format {fmt} needs Graphviz (`dot`), which is not installed; try format=dot or mermaid", "format") from None
+            raise error(
+                501, f"format {fmt} needs Graphviz (`dot`), which is not installed; try format=dot or mermaid", "format"
+            ) from None
         raise
     return out.encode("utf-8") if isinstance(out, str) else bytes(out)

@@ -13,6 +13,7 @@ Every page is rendered on the server (Jinja2); the JS only enhances it (technolo
 adding event rows, showing the questions that matter in the chosen jurisdiction). Bad input is
 shown as a Chinese message beside its field; unexpected failures as a Chinese error page.
 """
+
 from __future__ import annotations
 
 import functools
@@ -39,13 +40,23 @@ STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; char
 INCIDENT_EVENTS = ("staff_or_equipment_change", "serious_incident", "efficacy_doubt", "listed_prohibited")
 
 # the downloads offered on the page: format (engine.render.exports) -> button text
-EXPORTS = (("docx", "Word 合规意见"), ("md", "Markdown 合规意见"), ("csv", "CSV 台账"), ("ics", "日历提醒"),
-           ("text", "纯文本"), ("json", "JSON"))
+EXPORTS = (
+    ("docx", "Word 合规意见"),
+    ("md", "Markdown 合规意见"),
+    ("csv", "CSV 台账"),
+    ("ics", "日历提醒"),
+    ("text", "纯文本"),
+    ("json", "JSON"),
+)
 
 router = APIRouter(include_in_schema=False)
 
-_env = Environment(loader=FileSystemLoader(str(HERE / "templates")), autoescape=select_autoescape(["html"]),
-                   trim_blocks=True, lstrip_blocks=True)
+_env = Environment(
+    loader=FileSystemLoader(str(HERE / "templates")),
+    autoescape=select_autoescape(["html"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
 
 
 def _html(template: str, status: int = 200, **context) -> HTMLResponse:
@@ -63,6 +74,7 @@ def _error_page(status: int, title: str, message: str) -> HTMLResponse:
 def _choices() -> dict:
     """The form's choices, all from kb/vocabulary.yaml."""
     from engine.kb.vocabulary import vocabulary
+
     v = vocabulary()
     return {
         "jurisdictions": [(j.id, j.name) for j in v.jurisdictions],
@@ -86,6 +98,7 @@ def build_page(items: list[tuple[str, str]]) -> dict:
     """Everything the page template needs for one query (runs on the engine thread)."""
     from engine import decide
     from engine.render.answer import build_answer
+
     form = webform.parse_query(items)
     response = answer = None
     if form.request is not None:
@@ -105,11 +118,21 @@ def build_page(items: list[tuple[str, str]]) -> dict:
         if any(e["type"] in INCIDENT_EVENTS for e in (form.request or {}).get("events", [])):
             charts.append(("incident", "停止与报告流程"))
     return {
-        "form": form, "v": form.values, "events": events, "choices": _choices(), "where": _where,
-        "jurisdiction": jid, "response": response, "answer": answer, "asked": asked, "query": query,
-        "charts": charts, "today": webform.today().isoformat(),
+        "form": form,
+        "v": form.values,
+        "events": events,
+        "choices": _choices(),
+        "where": _where,
+        "jurisdiction": jid,
+        "response": response,
+        "answer": answer,
+        "asked": asked,
+        "query": query,
+        "charts": charts,
+        "today": webform.today().isoformat(),
         "hidden": [(k, v) for k, v in items if v != "" and webform.PATHS.get(k) not in asked],
-        "field_of": webform.FIELD_OF, "exports": EXPORTS,
+        "field_of": webform.FIELD_OF,
+        "exports": EXPORTS,
     }
 
 
@@ -135,6 +158,7 @@ async def page(request: Request):
 @functools.lru_cache(maxsize=128)
 def _chart(request_json: str, chart: str) -> str:
     from engine.flowchart import render_chart
+
     out = render_chart(None, chart, "svg", highlight=json.loads(request_json))
     return out.decode("utf-8") if isinstance(out, bytes) else out
 
@@ -173,6 +197,7 @@ def export(items: list[tuple[str, str]], fmt: str) -> tuple[bytes, str, str] | N
     """(body, media type, file name) of the answer to the page's query (None: not a valid request)."""
     from engine import decide
     from engine.render.exports import render_export
+
     form = webform.parse_query(items)
     if form.request is None:
         return None
@@ -187,7 +212,9 @@ def export(items: list[tuple[str, str]], fmt: str) -> tuple[bytes, str, str] | N
 async def download(request: Request):
     fmt = request.query_params.get("fmt", "")
     if fmt not in dict(EXPORTS):
-        return _error_page(404, "没有该下载格式", "可下载的格式：" + "、".join(f"{t}（{k}）" for k, t in EXPORTS) + "。")
+        return _error_page(
+            404, "没有该下载格式", "可下载的格式：" + "、".join(f"{t}（{k}）" for k, t in EXPORTS) + "。"
+        )
     items = [(k, v) for k, v in request.query_params.multi_items() if k != "fmt"]
     try:
         out = await on_engine(export, items, fmt)
@@ -198,7 +225,9 @@ async def download(request: Request):
         return _error_page(422, "查询不完整", "请先在表单中填写有效的查询，再下载。")
     body, media_type, filename = out
     disposition = f"attachment; filename=\"{_ascii_name(filename)}\"; filename*=UTF-8''{quote(filename)}"
-    return Response(body, media_type=media_type, headers={"Content-Disposition": disposition, "Cache-Control": "no-store"})
+    return Response(
+        body, media_type=media_type, headers={"Content-Disposition": disposition, "Cache-Control": "no-store"}
+    )
 
 
 def _ascii_name(filename: str) -> str:
@@ -214,6 +243,7 @@ def _ascii_name(filename: str) -> str:
 def provision_page(document_id: str, eid: str | None) -> dict | None:
     """The context of a provision page: its document and the article around it (None: not found)."""
     from engine.service.kb_access import documents
+
     docs = documents()
     doc = docs.get(document_id)
     if doc is None:
@@ -233,10 +263,14 @@ def provision_page(document_id: str, eid: str | None) -> dict | None:
     order = [p.eid for p in doc.top_level()]
     pos = order.index(top[0].eid) if eid is not None and top[0].eid in order else None
     from engine.kb.vocabulary import vocabulary
+
     short = vocabulary().raw.get("document_short_titles", {}).get(doc.id)
     status = doc.status_on(webform.today())
     return {
-        "doc": doc, "target": target, "top": top, "short": short,
+        "doc": doc,
+        "target": target,
+        "top": top,
+        "short": short,
         "status_text": vocabulary().names("document_statuses").get(status, ""),
         "prev": doc.provisions[order[pos - 1]] if pos else None,
         "next": doc.provisions[order[pos + 1]] if pos is not None and pos + 1 < len(order) else None,
@@ -248,25 +282,34 @@ def documents_page() -> dict:
     """The context of the documents index: every encoded document with its status today."""
     from engine.kb.vocabulary import vocabulary
     from engine.service.kb_access import documents
+
     v = vocabulary()
     statuses = v.names("document_statuses")
     jurisdictions = {j.id: j.name for j in v.jurisdictions}
     today = webform.today()
     docs = []
     for d in documents().values():
-        docs.append({"id": d.id, "title": d.title, "number": d.number,
-                     "jurisdiction_text": jurisdictions.get(d.jurisdiction, ""),
-                     "in_force": "施行：" + _date_text(d.dates.get("in_force_from")),
-                     "status_text": statuses.get(d.status_on(today), "")})
+        docs.append(
+            {
+                "id": d.id,
+                "title": d.title,
+                "number": d.number,
+                "jurisdiction_text": jurisdictions.get(d.jurisdiction, ""),
+                "in_force": "施行：" + _date_text(d.dates.get("in_force_from")),
+                "status_text": statuses.get(d.status_on(today), ""),
+            }
+        )
     return {"docs": docs}
 
 
 async def _render(template: str, build, *args) -> HTMLResponse:
     """`template` with the context `build(*args)` makes on the engine thread (None: 404);
     a failure is a Chinese error page, the traceback goes to the log only."""
+
     def work():
         context = build(*args)
         return None if context is None else _html(template, **context)
+
     try:
         return await on_engine(work)
     except Exception:  # noqa: BLE001
@@ -327,7 +370,7 @@ def _mark(text: str, part: str | None) -> Markup:
     text = text or ""
     if part and part != text and part in text:
         i = text.index(part)
-        return escape(text[:i]) + Markup("<mark>") + escape(part) + Markup("</mark>") + escape(text[i + len(part):])
+        return escape(text[:i]) + Markup("<mark>") + escape(part) + Markup("</mark>") + escape(text[i + len(part) :])
     return escape(text)
 
 

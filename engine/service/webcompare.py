@@ -4,6 +4,7 @@ what differs marked (the model is engine.render.compare, the same as `medtech co
     GET /compare?<the page's query>&cj=national&cj=hunan…     cj: the jurisdictions (default all five)
                                                               only=diff: only the acts that differ
 """
+
 from __future__ import annotations
 
 import logging
@@ -20,13 +21,14 @@ from engine.service.worker import on_engine
 log = logging.getLogger("engine.service.web")
 
 router = APIRouter(include_in_schema=False)
-OWN = ("cj", "only")      # this view's own parameters; the rest is the page's query
+OWN = ("cj", "only")  # this view's own parameters; the rest is the page's query
 
 
 def compare_page(items: list[tuple[str, str]]) -> dict | None:
     """The template context for a query (None when the query is not a valid request)."""
     from engine.kb.vocabulary import vocabulary
     from engine.render.compare import FIELD_ZH, GROUP_ZH, compare, parse_jurisdictions
+
     case = [(k, v) for k, v in items if k not in OWN]
     chosen = [v for k, v in items if k == "cj" and v]
     only_diff = any(k == "only" and v == "diff" for k, v in items)
@@ -41,10 +43,19 @@ def compare_page(items: list[tuple[str, str]]) -> dict | None:
     rows = [r for r in model["rows"] if r["substantive"] or not only_diff]
     v = vocabulary()
     return {
-        "model": model, "rows": rows, "hidden_rows": len(model["rows"]) - len(rows), "only_diff": only_diff,
-        "case_query": urlencode(case), "case_items": case, "chosen": [j["id"] for j in model["jurisdictions"]],
-        "all_jurisdictions": [(j.id, j.name) for j in v.jurisdictions], "group_zh": GROUP_ZH, "field_zh": FIELD_ZH,
-        "statuses": v.names("statuses"), "request": form.request, "group_citations": group_citations,
+        "model": model,
+        "rows": rows,
+        "hidden_rows": len(model["rows"]) - len(rows),
+        "only_diff": only_diff,
+        "case_query": urlencode(case),
+        "case_items": case,
+        "chosen": [j["id"] for j in model["jurisdictions"]],
+        "all_jurisdictions": [(j.id, j.name) for j in v.jurisdictions],
+        "group_zh": GROUP_ZH,
+        "field_zh": FIELD_ZH,
+        "statuses": v.names("statuses"),
+        "request": form.request,
+        "group_citations": group_citations,
     }
 
 
@@ -63,6 +74,7 @@ async def compare_view(request: Request):
     def work():
         context = compare_page(items)
         return None if context is None else _html("compare.html", **context)
+
     try:
         out = await on_engine(work)
     except Exception:  # noqa: BLE001 - a person sees a Chinese page, the log keeps the traceback

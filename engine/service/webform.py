@@ -12,6 +12,7 @@ sees the same answer. Parameter names (one per request field, events as paired l
 Labels, choices and questions come from kb/vocabulary.yaml (`request_fields`, `questions` and
 the vocabularies themselves); nothing here is legal content.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -47,8 +48,8 @@ TRISTATE = ("first_in_institution", "first_in_jurisdiction")
 YES_ONLY = ("major_ethical_risk", "unapproved_product", "radiation")
 DATE_FIELDS = ("as_of", "in_use_since")
 LEVELS = {"1": 1, "2": 2, "3": 3, "none": None}
-EXTRA_EVENT_ROWS = 1        # blank event rows offered besides the filled ones
-MAX_EVENT_ROWS = 101        # one more than a request may have, so the engine says so
+EXTRA_EVENT_ROWS = 1  # blank event rows offered besides the filled ones
+MAX_EVENT_ROWS = 101  # one more than a request may have, so the engine says so
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # what the technology field takes for a catalogue code rather than a name: S19, G05, CQ01, hunan:S19
 CODE = re.compile(r"^(?:[A-Za-z0-9-]+:)?[A-Za-z]{1,3}\d{1,3}$")
@@ -71,7 +72,7 @@ class Form:
     events: list[EventRow] = field(default_factory=list)
     request: dict | None = None
     errors: dict[str, str] = field(default_factory=dict)
-    event_rows: list[int] = field(default_factory=list)   # request event index -> form row
+    event_rows: list[int] = field(default_factory=list)  # request event index -> form row
 
     @property
     def submitted(self) -> bool:
@@ -192,6 +193,7 @@ def message(path: str, value) -> str:
         return "请填写技术名称或目录编号"
     if generic == "events":
         from engine.kb.schemas import load_schema
+
         most = load_schema("request")["properties"]["events"].get("maxItems")
         return f"事件最多 {most} 项" if most else "事件填写有误"
     if generic in ("institution.category", "events.type", "technology.prohibited_grounds"):
@@ -208,12 +210,28 @@ def _engine_message(error: dict, value) -> str:
     if generic in _OWN_MESSAGES:
         return message(error.get("path") or "", value)
     from engine.render.errors import error_text
+
     return error_text(error)
 
 
-_OWN_MESSAGES = {"institution", "institution.jurisdiction", "as_of", "technology.in_use_since", "events.date",
-                 "technology.surgery_grade", "institution.level", "technology", "institution.category", "events.type", "events",
-                 "technology.prohibited_grounds", "technology.name", "technology.code", "institution.name", "events.note"}
+_OWN_MESSAGES = {
+    "institution",
+    "institution.jurisdiction",
+    "as_of",
+    "technology.in_use_since",
+    "events.date",
+    "technology.surgery_grade",
+    "institution.level",
+    "technology",
+    "institution.category",
+    "events.type",
+    "events",
+    "technology.prohibited_grounds",
+    "technology.name",
+    "technology.code",
+    "institution.name",
+    "events.note",
+}
 
 
 def engine_errors(form: Form, errors: list[dict]) -> None:
@@ -266,6 +284,7 @@ def relevance() -> dict[str, frozenset[str]]:
     (the catalogues use them), so they are not listed here.
     """
     from engine.kb.loader import knowledge_base
+
     kb = knowledge_base()
     by_doc: dict[str, set[str]] = {}
     for rule in kb.rules:
@@ -303,4 +322,5 @@ def jurisdiction_id(spelling: str | None) -> str | None:
 
 def today() -> dt.date:
     from engine.inference.request import today_in_china
+
     return today_in_china()

@@ -4,6 +4,7 @@ durable_rules is not thread-safe (the backend serialises with a lock anyway) and
 no parallelism, so one thread costs nothing and keeps the event loop free for I/O; scale with
 processes (`engine.service.app.run(workers=N)`).
 """
+
 from __future__ import annotations
 
 import asyncio
