@@ -75,9 +75,9 @@ def _documents(kb, request) -> tuple[list[dict], list[str], list[dict]]:
 @lru_cache(maxsize=1)
 def _catalog_resolve():
     # imported on first use: the catalogues are not needed to import this module
-    from engine.catalog import resolve
+    from engine.catalog.resolve import resolve_on
 
-    return resolve
+    return resolve_on
 
 
 def _resolve(request, day: dt.date):
@@ -85,12 +85,8 @@ def _resolve(request, day: dt.date):
     if tech is None or not (tech.get("name") or tech.get("code")):
         return None
     res = _catalog_resolve()(
-        name=tech.get("name"),
-        code=tech.get("code"),
-        jurisdiction=request.jurisdiction.id,
-        as_of=day,
-        surgery_grade=tech.get("surgery_grade"),
-    ).to_dict()
+        tech.get("name"), tech.get("code"), request.jurisdiction.id, day, tech.get("surgery_grade")
+    )
     res["by_code"] = bool(tech.get("code")) and not tech.get("name")
     return res
 
