@@ -87,7 +87,7 @@ class Citations:
             q = self._quotes[ref] = _quote(self.kb, ref)
         return q
 
-    def group(self, rules: tuple) -> "GroupCitations":
+    def group(self, rules: tuple) -> GroupCitations:
         """What a group of rules merged into one obligation contributes whatever the day (memoised)."""
         key = tuple(r.id for r in rules)
         out = self._groups.get(key)
@@ -96,7 +96,7 @@ class Citations:
             replaced = {x for c in of for x in c.replaces_materials_of}
             materials = tuple(
                 (mid, text, self._quote(ref))
-                for r, c in zip(rules, of)
+                for r, c in zip(rules, of, strict=True)
                 if r.id not in replaced
                 for mid, text, ref in c.materials
             )
