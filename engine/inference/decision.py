@@ -226,8 +226,9 @@ def _readers(kb) -> dict[str, frozenset]:
 
 
 def _unused_facts(kb, req, facts: dict) -> list[dict]:
-    """`fact_unused`: a fact the request states (true, or grounds given) that no rule of an applicable
-    document reads, in its condition or in what it lists (`uses`)."""
+    """`fact_unused`: a fact the request states (true, grounds given, or an event) that no rule of an
+    applicable document reads, in its condition, in what it lists (`uses`) or, for an event, as the
+    event its deadline runs from or is done by."""
     tech = req.technology or {}
     stated: dict[str, tuple[str, ...]] = {
         p: names for p, names in STATED_FACTS.items() if tech.get(p.split(".", 1)[1]) is True
@@ -236,10 +237,23 @@ def _unused_facts(kb, req, facts: dict) -> list[dict]:
         stated["technology.prohibited_grounds"] = ("technology.any_prohibited_ground",) + tuple(
             f"technology.ground.{g}" for g in kb.vocabulary.ids("prohibited_grounds")
         )
-    out = []
     readers_of = _readers(kb)
-    for path, names in stated.items():
-        readers = [r for r in kb.rules if any(r.id in readers_of.get(n, ()) for n in names)]
+    candidates = {
+        p: [r for r in kb.rules if any(r.id in readers_of.get(n, ()) for n in names)] for p, names in stated.items()
+    }
+    # an event is a stated fact too (contract §5): one that no rule of an applicable document reads, in
+    # its condition or as the event its deadline runs from or is done by, is named as well
+    event_names = kb.vocabulary.names("event_types")
+    for event_type, index in {e.type: e.index for e in reversed(req.events)}.items():
+        candidates[f"events.{index}.type={event_type}（{event_names.get(event_type, event_type)}）"] = [
+            r
+            for r in kb.rules
+            if r.id in readers_of.get(f"events.{event_type}", ())
+            or (r.spec.get("deadline") or {}).get("event") == event_type
+            or r.spec.get("done_by") == event_type
+        ]
+    out = []
+    for path, readers in candidates.items():
         if any(facts.get(doc_fact(r.document)) for r in readers):
             continue
         elsewhere = "、".join(dict.fromkeys(kb.documents[r.document].title for r in readers))
