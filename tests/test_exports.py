@@ -328,3 +328,14 @@ def test_http_batch_csv_and_xlsx_through_accept(tmp_path):
     assert r.headers["content-type"].startswith("application/json") and len(r.json()["responses"]) == 1
     content = client.get("/openapi.json").json()["paths"]["/v1/decisions/batch"]["post"]["responses"]["200"]["content"]
     assert {"text/csv", XLSX} <= set(content)
+
+
+def test_text_immediate_duty_says_immediately_once():
+    """An immediate report reads 立即报告（自 <event date> 起）, not 立即报告；立即（… 起）."""
+    request = yaml.safe_load((ROOT / "examples" / "incident-chongqing.yaml").read_text(encoding="utf-8"))
+    event_day = next(e["date"] for e in request["events"] if e["type"] == "efficacy_doubt")
+    proc = medtech("decide", str(ROOT / "examples" / "incident-chongqing.yaml"))
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout.decode("utf-8")
+    assert f"期限：立即报告（自 {event_day} 起）" in out
+    assert "；立即（" not in out
