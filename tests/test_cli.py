@@ -306,3 +306,12 @@ def test_compare_text_cites_by_label():
     assert proc.returncode == 0, proc.stderr
     assert "《办法》第十一条" in proc.stdout and "nhc-2018-1" not in proc.stdout
     assert _latin(proc.stdout) == set(), proc.stdout
+
+
+def test_not_found_messages_are_chinese():
+    proc = medtech("kb", "show", "no-such-doc")
+    assert proc.returncode == 1 and "没有文件“no-such-doc”" in proc.stderr and "unknown" not in proc.stderr
+    proc = medtech("catalog", "--diff", "national-2018", "no-such-version")
+    assert proc.returncode == 2 and "没有目录版本" in proc.stderr and "national-2022" in proc.stderr
+    proc = medtech("kb", "search", "   ")
+    assert proc.returncode == 2 and "检索词为空" in proc.stderr

@@ -25,7 +25,9 @@ def cmd_catalog(args) -> int:
         try:
             d = diff_versions(*args.diff)
         except NotFound as exc:
-            raise UsageError(f"--diff: {exc}") from None
+            from engine.render.errors import not_found_text
+
+            raise UsageError(f"--diff: {not_found_text(exc)}") from None
         if args.format == "json":
             import json
 

@@ -183,25 +183,18 @@ def format_search(text: str, hits: list[Hit], total: int | None = None) -> str:
         return f"未找到包含“{text}”的条款（已检索：{searched}）。"
     lines = [f"“{text}”：{total} 条条款命中" + (f"（显示前 {len(hits)} 条）" if total > len(hits) else "")]
     for n, h in enumerate(hits, 1):
-        doc = docs[h.document]
+        title = docs[h.document].title
         head = f"{h.label} {h.heading}" if h.heading else h.label
         lines.append("")
-        lines.append(f"{n}. 《{doc.title}》{head}  （{h.hits} 处）")
+        lines.append(f"{n}. {h.document} {h.eid}  《{title}》{head}  （{h.hits} 处）")
         snippet = h.snippet
         for t in sorted(terms, key=len, reverse=True):
             snippet = re.sub(re.escape(t), lambda m: f"【{m.group(0)}】", snippet, flags=re.IGNORECASE)
         lines.append(f"   {snippet}")
         specific = [m for m in h.matches if m["eid"] != h.eid]
         if specific:
-            lines.append("   见：" + "；".join(m["label"] for m in specific))
-        lines.append(f"   全文：medtech kb show {h.document} {_ref(doc, h.eid, h.label)}")
+            lines.append("   见：" + "；".join(f"{m['label']}（{m['eid']}）" for m in specific))
     return "\n".join(lines)
-
-
-def _ref(doc: Document, eid: str, label: str) -> str:
-    """The Chinese label when it names this provision alone (kb show accepts it), else the eId."""
-    same = [p for p in doc.provisions.values() if fold(p.label) == fold(label)]
-    return label if label and len(same) == 1 else eid
 
 
 # --------------------------------------------------------------------------- labels

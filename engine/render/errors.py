@@ -180,3 +180,22 @@ def file_error_text(exc: OSError) -> str:
     if isinstance(exc, PermissionError):
         return "无权读取该文件"
     return f"无法读取（{exc.strerror or type(exc).__name__}）"
+
+
+_WHAT_ZH = {
+    "document": "文件",
+    "catalogue version": "目录版本",
+    "jurisdiction": "地区",
+    "technology": "技术",
+    "chart": "流程图",
+}
+
+
+def not_found_text(exc) -> str:
+    """engine.errors.NotFound for people: what was not found and what exists (by id), in Chinese."""
+    what, key, available = getattr(exc, "what", ""), getattr(exc, "key", ""), list(getattr(exc, "available", []))
+    m = re.fullmatch(r"provision of (\S+)", what or "")
+    if m:
+        return f"{m.group(1)} 中没有条款“{key}”（可查：{'、'.join(available)}；也可用中文标签，如 第十一条第一款）"
+    name = _WHAT_ZH.get(what, what)
+    return f"没有{name}“{key}”" + (f"（可用：{'、'.join(available)}）" if available else "")
