@@ -157,6 +157,12 @@ class Catalogs:
             self._spellings[s] = ALL
         self._status_cache: dict[tuple[str, dt.date], str] = {}
         self._in_force_cache: dict[tuple[str, dt.date], tuple[Version, ...]] = {}
+        self._state_cache: dict[dt.date, tuple] = {}
+        # every document whose status can vary by day (any other has no dates: always `uncertain`)
+        self._dated_documents = tuple(
+            dict.fromkeys([*self.documents, *(v.document for v in self.versions.values() if v.document)])
+        )
+        self._undocumented_versions = tuple(v for v in self.versions.values() if not v.document)
 
     # ------------------------------------------------------------------ documents and jurisdictions
 
@@ -191,6 +197,20 @@ class Catalogs:
         if v.document:
             return self.document_status(v.document, as_of)
         return validity.status_on(v.validity, as_of)
+
+    def state_on(self, as_of: dt.date) -> tuple:
+        """Everything about `as_of` that the catalogue views read: the status of each document and of
+        each version without a document (memoised). Two days with the same state get the same answers
+        from `in_force`, `applicable`, `version_status` and `listing`."""
+        st = self._state_cache.get(as_of)
+        if st is None:
+            if len(self._state_cache) > 200_000:
+                self._state_cache.clear()
+            st = tuple(self.document_status(d, as_of) for d in self._dated_documents) + tuple(
+                validity.status_on(v.validity, as_of) for v in self._undocumented_versions
+            )
+            self._state_cache[as_of] = st
+        return st
 
     def jurisdiction_id(self, spelling: str | None) -> str:
         """Canonical jurisdiction id (or 'all'); NotFound lists the supported ids."""

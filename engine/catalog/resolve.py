@@ -372,3 +372,37 @@ def resolve(
     res.technology = tax.nodes[tech_id].ref()
     _fill(cat, res, tech_id, j, day, surgery_grade)
     return res
+
+
+_MEMO_LIMIT = 4096
+
+
+def resolve_on(
+    name: str | None,
+    code: str | None,
+    jurisdiction: str | None,
+    as_of: dt.date,
+    surgery_grade: int | None,
+    *,
+    fresh: bool = True,
+) -> dict:
+    """`resolve(...).to_dict()` for the default catalogues, memoised: a day is keyed by the catalogue
+    state in force on it (`Catalogs.state_on`), so the days a decision evaluates mostly share one
+    resolution. A code can name the day in a note, so a query with a code is keyed by the day itself.
+    Returns a fresh copy (callers may modify it); with `fresh=False` a shallow copy whose nested
+    values are shared with the memo (callers must only read them, and `as_of` may be another day's)."""
+    cat = load_catalogs()
+    memo = cat.__dict__.setdefault("_resolve_memo", {})
+    key = (name, code, jurisdiction, surgery_grade, as_of if code else cat.state_on(as_of))
+    hit = memo.get(key)
+    if hit is None:
+        if len(memo) >= _MEMO_LIMIT:
+            memo.clear()
+        hit = memo[key] = resolve(
+            name=name, code=code, jurisdiction=jurisdiction, as_of=as_of, surgery_grade=surgery_grade
+        ).to_dict()
+    if not fresh:
+        return dict(hit)
+    out = _copy(hit)
+    out["as_of"] = as_of.isoformat()
+    return out

@@ -35,6 +35,17 @@ class RuleCitations:
     trace_facts: tuple[str, ...]  # the facts its condition reads, as the trace shows them
 
 
+@dataclass(frozen=True)
+class GroupCitations:
+    """The rules of one obligation together: materials (id, text, quote) with the replaced rules'
+    left out, distinct consequences (quotes, text), all citations and all deadline citations."""
+
+    materials: tuple
+    consequences: tuple
+    citations: tuple
+    deadline: tuple
+
+
 def _deadline_key(spec: dict) -> tuple:
     return tuple(
         spec.get(k) if not isinstance(spec.get(k), dict) else str(spec.get(k))
@@ -49,6 +60,8 @@ class Citations:
         self.kb = kb
         self._quotes: dict[str, dict] = {}
         self._rules: dict[str, RuleCitations] = {}
+        self._lists: dict[tuple, tuple] = {}
+        self._groups: dict[tuple, GroupCitations] = {}
 
     def cite(self, ref: str) -> dict:
         """A `document:eid` reference expanded with the provision's label and verbatim text (a fresh dict)."""
@@ -59,7 +72,41 @@ class Citations:
 
     def cite_all(self, refs) -> list[dict]:
         """`cite` for each reference, in order."""
-        return [self.cite(r) for r in refs]
+        return [q.copy() for q in self.quotes(tuple(refs))]
+
+    def quotes(self, refs: tuple) -> tuple[dict, ...]:
+        """The shared quote dicts of `refs` (memoised per tuple; callers copy before handing them out)."""
+        out = self._lists.get(refs)
+        if out is None:
+            out = self._lists[refs] = tuple(self._quote(r) for r in refs)
+        return out
+
+    def _quote(self, ref: str) -> dict:
+        q = self._quotes.get(ref)
+        if q is None:
+            q = self._quotes[ref] = _quote(self.kb, ref)
+        return q
+
+    def group(self, rules: tuple) -> GroupCitations:
+        """What a group of rules merged into one obligation contributes whatever the day (memoised)."""
+        key = tuple(r.id for r in rules)
+        out = self._groups.get(key)
+        if out is None:
+            of = [self.of(r) for r in rules]
+            replaced = {x for c in of for x in c.replaces_materials_of}
+            materials = tuple(
+                (mid, text, self._quote(ref))
+                for r, c in zip(rules, of, strict=True)
+                if r.id not in replaced
+                for mid, text, ref in c.materials
+            )
+            consequences = tuple(
+                (self.quotes(refs), text) for refs, text in dict.fromkeys(x for c in of for x in c.consequences)
+            )
+            citations = self.quotes(tuple(dict.fromkeys(x for c in of for x in c.citations)))
+            deadline = self.quotes(tuple(dict.fromkeys(x for c in of for x in c.deadline)))
+            out = self._groups[key] = GroupCitations(materials, consequences, citations, deadline)
+        return out
 
     def of(self, rule: CompiledRule) -> RuleCitations:
         """The rule's references, resolved once."""

@@ -75,22 +75,20 @@ def _documents(kb, request) -> tuple[list[dict], list[str], list[dict]]:
 @lru_cache(maxsize=1)
 def _catalog_resolve():
     # imported on first use: the catalogues are not needed to import this module
-    from engine.catalog import resolve
+    from engine.catalog.resolve import resolve_on
 
-    return resolve
+    return resolve_on
 
 
-def _resolve(request, day: dt.date):
+def _resolve(request, day: dt.date, fresh: bool = True):
+    """The catalogue resolution of the request's technology on `day` (None without one); `fresh=False`:
+    nested values shared with the catalogue memo, to be read only (facts of a day not shown)."""
     tech = request.technology
     if tech is None or not (tech.get("name") or tech.get("code")):
         return None
     res = _catalog_resolve()(
-        name=tech.get("name"),
-        code=tech.get("code"),
-        jurisdiction=request.jurisdiction.id,
-        as_of=day,
-        surgery_grade=tech.get("surgery_grade"),
-    ).to_dict()
+        tech.get("name"), tech.get("code"), request.jurisdiction.id, day, tech.get("surgery_grade"), fresh=fresh
+    )
     res["by_code"] = bool(tech.get("code")) and not tech.get("name")
     return res
 
@@ -283,7 +281,7 @@ class _Days:
         docs = self.req.jurisdiction.documents
         statuses = {d: validity.status_on(self.kb.documents[d].dates, day) for d in docs}
         active = [d for d in docs if statuses[d] in validity.APPLICABLE]
-        resolution = _resolve(self.req, day)
+        resolution = _resolve(self.req, day, fresh=day == self.req.as_of)
         facts_obj = build_facts(self.req, resolution, active, self.events)
         key = (tuple(sorted(facts_obj.values.items())), tuple(sorted(facts_obj.unknown_because.items())))
         if key not in self.by_facts:

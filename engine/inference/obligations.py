@@ -111,8 +111,8 @@ def build(
                     for label, d in occurrences
                 ]
                 provisional = provisional or any(d.provisional for _, d in occurrences)
-            refs = dict.fromkeys(c for r in entry["rules"] for c in cited.of(r).deadline)
-            views.append((due, entry, _deadline_view(entry["spec"], due, cited.cite_all(refs), occ_view)))
+            quotes = cited.group(tuple(entry["rules"])).deadline
+            views.append((due, entry, _deadline_view(entry["spec"], due, [q.copy() for q in quotes], occ_view)))
         computable = [v for v in views if v[0].date is not None]
         chosen = min(computable, key=lambda v: v[0].date or dt.date.max) if computable else views[0]
         deadline = dict(chosen[2])
@@ -122,21 +122,11 @@ def build(
         due = chosen[0]
         provisional = provisional or any(v[0].provisional for v in views)
         done = any(_done(r, occ, as_of, due.trigger) for r in rules)
-        # materials: a rule that replaces others' materials wins
-        replaced = {x for r in rules for x in cited.of(r).replaces_materials_of}
-        materials = []
-        for r in rules:
-            if r.id in replaced:
-                continue
-            for mid, text, ref in cited.of(r).materials:
-                materials.append({"id": mid, "text": text, "citations": [cited.cite(ref)]})
-        consequences, seen = [], set()
-        for r in rules:
-            for refs_text in cited.of(r).consequences:  # the same references and text: the same consequence
-                if refs_text not in seen:
-                    seen.add(refs_text)
-                    consequences.append({"citations": cited.cite_all(refs_text[0]), "text": refs_text[1]})
-        citations = cited.cite_all(dict.fromkeys(c for r in rules for c in cited.of(r).citations))
+        # materials (a rule that replaces others' materials wins), consequences, citations
+        group = cited.group(tuple(rules))
+        materials = [{"id": mid, "text": text, "citations": [q.copy()]} for mid, text, q in group.materials]
+        consequences = [{"citations": [q.copy() for q in quotes], "text": text} for quotes, text in group.consequences]
+        citations = [q.copy() for q in group.citations]
         out.append(
             {
                 "id": act,
