@@ -225,6 +225,13 @@ def _readers(kb) -> dict[str, frozenset]:
     return {f: frozenset(ids) for f, ids in out.items()}
 
 
+@lru_cache(maxsize=256)
+def _rules_reading(kb, names: tuple[str, ...]) -> tuple:
+    """The rules (in rule order) that read any of the facts `names`."""
+    readers_of = _readers(kb)
+    return tuple(r for r in kb.rules if any(r.id in readers_of.get(n, ()) for n in names))
+
+
 def _unused_facts(kb, req, facts: dict) -> list[dict]:
     """`fact_unused`: a fact the request states (true, or grounds given) that no rule of an applicable
     document reads, in its condition or in what it lists (`uses`)."""
@@ -237,9 +244,8 @@ def _unused_facts(kb, req, facts: dict) -> list[dict]:
             f"technology.ground.{g}" for g in kb.vocabulary.ids("prohibited_grounds")
         )
     out = []
-    readers_of = _readers(kb)
     for path, names in stated.items():
-        readers = [r for r in kb.rules if any(r.id in readers_of.get(n, ()) for n in names)]
+        readers = _rules_reading(kb, names)
         if any(facts.get(doc_fact(r.document)) for r in readers):
             continue
         elsewhere = "、".join(dict.fromkeys(kb.documents[r.document].title for r in readers))
