@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -112,9 +113,9 @@ def test_invalid_date_in_yaml_request():
 
 
 @pytest.mark.parametrize("text, expect", [
-    ('{"institution": {"jurisdiction": ', "malformed JSON"),
-    ("institution: [unclosed\n", "malformed YAML"),
-    ("", "empty input"),
+    ('{"institution": {"jurisdiction": ', "不是有效的 JSON"),
+    ("institution: [unclosed\n", "不是有效的 YAML：格式有误（第2行"),
+    ("", "内容为空"),
 ])
 def test_malformed_input_exit_2_without_traceback(text, expect):
     proc = medtech("decide", "--format", "json", stdin=text)
@@ -128,13 +129,17 @@ def test_unreadable_file_is_named(tmp_path):
     missing = tmp_path / "nope.yaml"
     proc = medtech("decide", str(missing))
     assert proc.returncode == 2
-    assert str(missing) in proc.stderr
+    assert str(missing) in proc.stderr and "文件不存在" in proc.stderr
+    assert "no such file" not in proc.stderr  # shown to people: Chinese
     no_traceback(proc)
     bad = tmp_path / "bad.json"
     bad.write_bytes(b'{"institution": \xff}')
     proc = medtech("decide", str(bad))
-    assert proc.returncode == 2 and str(bad) in proc.stderr
+    assert proc.returncode == 2 and str(bad) in proc.stderr and "UTF-8" in proc.stderr
+    assert "not UTF-8" not in proc.stderr
     no_traceback(proc)
+    proc = medtech("decide", str(tmp_path))
+    assert proc.returncode == 2 and "目录" in proc.stderr
 
 
 # --------------------------------------------------------------------------- kb
@@ -268,3 +273,45 @@ def test_batch(tmp_path):
     assert len(lines) == 4
     assert "obligations" in lines[0]
     assert lines[3]["errors"][0]["path"] == "institution.jurisdiction"
+
+
+# --------------------------------------------------------------------------- Chinese text for people
+
+_LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z_\-.]*[A-Za-z]")
+
+
+def _latin(text: str, allowed=()) -> set:
+    """Latin words left in a text for people, except catalogue codes (S19, CQ01), abbreviations and `allowed`."""
+    return {w for w in _LATIN_WORD.findall(text) if not re.fullmatch(r"[A-Z]{1,6}\d*", w) and w not in allowed}
+
+
+def test_tech_search_notes_are_chinese():
+    proc = medtech("tech", "search", "质子", "--jurisdiction", "all", "--as-of", "2025-06-01")
+    assert proc.returncode == 0, proc.stderr
+    assert "《重庆通知》附件1" in proc.stdout and "《湖南通知》附件1" in proc.stdout  # which documents reproduce it
+    assert "att_1" not in proc.stdout and "cq-2019-61" not in proc.stdout and "national-2018" not in proc.stdout
+    proc = medtech("tech", "search", "心脏")
+    assert "alias of" not in proc.stdout and "（别名）" in proc.stdout
+
+
+def test_catalog_listing_names_documents_not_ids():
+    proc = medtech("catalog", "hunan", "--as-of", "2025-06-01")
+    assert proc.returncode == 0, proc.stderr
+    assert "hn-2018-11" not in proc.stdout and "att_1__" not in proc.stdout and "《湖南通知》附件1" in proc.stdout
+    assert _latin(proc.stdout, allowed={"Cyberknife"}) == set(), proc.stdout  # an entry's own name in the catalogue
+
+
+def test_compare_text_cites_by_label():
+    proc = medtech("compare", str(ROOT / "examples" / "request.yaml"))
+    assert proc.returncode == 0, proc.stderr
+    assert "《办法》第十一条" in proc.stdout and "nhc-2018-1" not in proc.stdout
+    assert _latin(proc.stdout) == set(), proc.stdout
+
+
+def test_not_found_messages_are_chinese():
+    proc = medtech("kb", "show", "no-such-doc")
+    assert proc.returncode == 1 and "没有文件“no-such-doc”" in proc.stderr and "unknown" not in proc.stderr
+    proc = medtech("catalog", "--diff", "national-2018", "no-such-version")
+    assert proc.returncode == 2 and "没有目录版本" in proc.stderr and "national-2022" in proc.stderr
+    proc = medtech("kb", "search", "   ")
+    assert proc.returncode == 2 and "检索词为空" in proc.stderr

@@ -294,3 +294,48 @@ def test_http_accept_gives_each_export():
     assert r.status_code == 422 and r.json()["errors"][0]["path"] == "institution.jurisdiction"
     content = client.get("/openapi.json").json()["paths"]["/v1/decisions"]["post"]["responses"]["200"]["content"]
     assert {"application/json", "text/plain", "text/markdown", "text/csv", "text/calendar", EXPORTS["docx"].media_type} <= set(content)
+
+
+def test_http_batch_csv_and_xlsx_through_accept(tmp_path):
+    """POST /v1/decisions/batch answers the tracking sheet as the CLI batch does, chosen by Accept."""
+    import openpyxl
+    from fastapi.testclient import TestClient
+
+    from engine.service.app import app
+    from engine.service.batch import XLSX
+    _, requests = _batch_input(tmp_path)
+    client = TestClient(app)
+    r = client.post("/v1/decisions/batch", json={"requests": requests}, headers={"Accept": "text/csv"})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv"), r.text[:300]
+    rows = list(csv.DictReader(io.StringIO(r.text)))
+    assert [sum(1 for x in rows if x["request"] == str(n)) for n in range(1, len(requests) + 1)] == _expected_rows(requests)
+    error = [x for x in rows if x["request"] == "2"][0]
+    assert error["errors"].startswith("institution.jurisdiction: ") and "广东" in error["errors"]
+    filing = [x for x in rows if x["request"] == "1" and x["action"] == "file"][0]
+    assert filing["due"] == FILING_DUE.isoformat()
+
+    r = client.post("/v1/decisions/batch", json={"requests": requests}, headers={"Accept": XLSX})
+    assert r.status_code == 200 and r.headers["content-type"] == XLSX
+    path = tmp_path / "http.xlsx"
+    path.write_bytes(r.content)
+    ws = openpyxl.load_workbook(path).active
+    header = [c.value for c in ws[1]]
+    data = [dict(zip(header, (c.value for c in row), strict=True)) for row in ws.iter_rows(min_row=2)]
+    assert [sum(1 for x in data if x["请求序号"] == n) for n in range(1, len(requests) + 1)] == _expected_rows(requests)
+
+    # JSON stays the default, and a JSON-first Accept keeps it
+    r = client.post("/v1/decisions/batch", json={"requests": requests[:1]}, headers={"Accept": "application/json, text/csv"})
+    assert r.headers["content-type"].startswith("application/json") and len(r.json()["responses"]) == 1
+    content = client.get("/openapi.json").json()["paths"]["/v1/decisions/batch"]["post"]["responses"]["200"]["content"]
+    assert {"text/csv", XLSX} <= set(content)
+
+
+def test_text_immediate_duty_says_immediately_once():
+    """An immediate report reads 立即报告（自 <event date> 起）, not 立即报告；立即（… 起）."""
+    request = yaml.safe_load((ROOT / "examples" / "incident-chongqing.yaml").read_text(encoding="utf-8"))
+    event_day = next(e["date"] for e in request["events"] if e["type"] == "efficacy_doubt")
+    proc = medtech("decide", str(ROOT / "examples" / "incident-chongqing.yaml"))
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout.decode("utf-8")
+    assert f"期限：立即报告（自 {event_day} 起）" in out
+    assert "；立即（" not in out

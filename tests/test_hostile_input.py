@@ -348,11 +348,20 @@ def _run_many(argvs: list[list[str]]) -> list[tuple[int, str]]:
     return [tuple(r) for r in json.loads(proc.stdout)]
 
 
+# The text CLI tells people in Chinese what the HTTP service says in English (engine.render.errors.input_error_text)
+CLI_ZH = {
+    "anchors and aliases": "锚点和别名",
+    "too many digits": "整数位数过多",
+    "larger than": "内容过大",
+    "nested too deeply": "嵌套层次过深",
+}
+
+
 def _check_all(jobs: list[tuple[str, int, str, str]]) -> None:
     failures = []
     for name, code, err, expect in jobs:
         try:
-            _assert_exit_2(code, err, expect)
+            _assert_exit_2(code, err, CLI_ZH.get(expect, expect))
         except AssertionError as exc:
             failures.append(f"{name}: {exc}")
     assert not failures, "\n".join(failures)

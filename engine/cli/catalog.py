@@ -11,6 +11,7 @@ from engine.cli.common import (
     _out,
     _today,
 )
+from engine.render.humanize import humanize_listing
 
 CROSSWALK_FORMATS = ("markdown", "csv", "json")
 
@@ -24,7 +25,9 @@ def cmd_catalog(args) -> int:
         try:
             d = diff_versions(*args.diff)
         except NotFound as exc:
-            raise UsageError(f"--diff: {exc}") from None
+            from engine.render.errors import not_found_text
+
+            raise UsageError(f"--diff: {not_found_text(exc)}") from None
         if args.format == "json":
             import json
 
@@ -37,17 +40,16 @@ def cmd_catalog(args) -> int:
         return 0
     if args.format in ("csv", "json"):
         raise UsageError(f"--format {args.format} applies to --crosswalk (csv) or --diff (json) only")
-    _out(catalog.format_catalog(args.jurisdiction or "national", args.as_of or _today()))
+    _out(humanize_listing(catalog.format_catalog(args.jurisdiction or "national", args.as_of or _today())))
     return 0
 
 
 def cmd_tech_search(args) -> int:
     catalog = _module("catalog", "technology search")
-    _out(
-        catalog.format_search(
-            args.query, args.jurisdiction or "national", args.as_of or _today(), surgery_grade=args.surgery_grade
-        )
+    text = catalog.format_search(
+        args.query, args.jurisdiction or "national", args.as_of or _today(), surgery_grade=args.surgery_grade
     )
+    _out(humanize_listing(text))
     return 0
 
 

@@ -94,6 +94,7 @@ def _read_request(source: str):
     At most 1 MiB is read (as the HTTP service accepts); YAML anchors and aliases, JSON nested
     too deeply and other unusable text are refused here (engine.requestio)."""
     from engine.errors import InputTooLarge, MalformedInput
+    from engine.render.errors import file_error_text, input_error_text
     from engine.requestio import load_request_text, read_capped
 
     name = "<stdin>" if source == "-" else source
@@ -103,18 +104,14 @@ def _read_request(source: str):
         else:
             with open(source, "rb") as fh:
                 raw = read_capped(fh, name)
-    except FileNotFoundError:
-        raise UsageError(f"{name}: no such file") from None
-    except IsADirectoryError:
-        raise UsageError(f"{name}: is a directory, not a request file") from None
     except InputTooLarge as exc:
-        raise UsageError(str(exc)) from None
+        raise UsageError(f"{name}: {input_error_text(str(exc))}") from None
     except OSError as exc:
-        raise UsageError(f"{name}: cannot read: {exc.strerror or exc}") from None
+        raise UsageError(f"{name}: {file_error_text(exc)}") from None
     try:
         return load_request_text(raw)
     except MalformedInput as exc:
-        raise UsageError(f"{name}: {exc}") from None
+        raise UsageError(f"{name}: {input_error_text(str(exc))}") from None
 
 
 def _use_backend(args) -> None:

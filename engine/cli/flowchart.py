@@ -139,6 +139,7 @@ def write_all(out_dir: str | Path, as_of: dt.date | None = None) -> list[Path]:
 def _read_request(path: str) -> dict:
     """The --highlight request (JSON or YAML, at most 1 MiB, no YAML aliases: engine.requestio)."""
     from engine.errors import InputTooLarge, MalformedInput
+    from engine.render.errors import file_error_text, input_error_text
     from engine.requestio import load_request_text, read_capped
 
     try:
@@ -149,11 +150,11 @@ def _read_request(path: str) -> dict:
                 raw = read_capped(fh, path)
         data = load_request_text(raw)
     except (InputTooLarge, MalformedInput) as exc:
-        raise _UsageError(f"--highlight: {path}: {exc}") from None
+        raise _UsageError(f"--highlight: {path}: {input_error_text(str(exc))}") from None
     except OSError as exc:
-        raise _UsageError(f"--highlight: cannot read {path}: {exc.strerror or exc}") from None
+        raise _UsageError(f"--highlight: {path}: {file_error_text(exc)}") from None
     if not isinstance(data, dict):
-        raise _UsageError(f"--highlight: {path} does not hold one request object")
+        raise _UsageError(f"--highlight: {path}: 应为一个请求对象（JSON 对象或 YAML 映射）")
     return data
 
 

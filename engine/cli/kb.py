@@ -55,8 +55,19 @@ def cmd_kb_show(args) -> int:
     try:
         doc = get_document(args.document)
         _out(format_provision(doc, provision_by_ref(doc, args.eid)) if args.eid else format_outline(doc, args.as_of))
-    except (NotFound, ValueError) as exc:
-        raise Failure(str(exc)) from None
+    except NotFound as exc:
+        from engine.render.errors import not_found_text
+
+        raise Failure(not_found_text(exc)) from None
+    except ValueError as exc:  # a label naming several provisions: their eIds are listed
+        import re
+
+        m = re.fullmatch(r"(.*) names (\d+) provisions of (\S+): (.*); give the eId", str(exc))
+        raise Failure(
+            f"{m.group(3)} 中有 {m.group(2)} 处条款标为“{m.group(1)}”，请给出条款编号：{m.group(4).replace(', ', '、')}"
+            if m
+            else str(exc)
+        ) from None
     return 0
 
 
@@ -71,14 +82,17 @@ def cmd_kb_search(args) -> int:
         known = load_documents()
         unknown = [d for d in args.document if d not in known]
         if unknown:
-            raise UsageError(f"--document: unknown document {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+            raise UsageError(f"--document: 没有文件 {'、'.join(unknown)}（可用：{'、'.join(sorted(known))}）")
         documents = args.document
     elif args.jurisdiction:
         documents = list(_vocabulary().jurisdiction(args.jurisdiction).documents)
     try:
         hits = search(args.text, documents)
     except ValueError as exc:
-        raise UsageError(str(exc)) from None
+        import re
+
+        m = re.search(r"longer than (\d+) characters", str(exc))
+        raise UsageError(f"检索词过长（最多 {m.group(1)} 个字符）" if m else "检索词为空") from None
     if args.format == "json":
         import json
 

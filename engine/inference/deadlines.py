@@ -85,11 +85,18 @@ def quarter_label(start: dt.date) -> str:
 
 def recurring(spec: dict, first: dt.date, as_of: dt.date, applies) -> list[tuple[str, Due]]:
     """A per-period duty (quarter_first_week): one (period, Due) for each quarter from the one of the
-    first event whose first day `applies` (the governing document is in force), up to and including
-    the first whose due date is not yet past on `as_of`."""
+    first event, or from the later quarter in which the governing document took effect (`applies`: it
+    is in force that day), up to and including the first whose due date is not yet past on `as_of`."""
     out: list[tuple[str, Due]] = []
     period = quarter_start(first)
-    while applies(max(period, first)):
+
+    def covered(start: dt.date) -> bool:  # the governing document is in force at the period's start or end
+        return applies(max(start, first)) or applies(next_quarter(start) - dt.timedelta(days=1))
+
+    # a document that took effect after the first event governs from the quarter it took effect in
+    while period <= as_of and not covered(period):
+        period = next_quarter(period)
+    while covered(period):
         due = quarter_due(spec, next_quarter(period), trigger=first)
         out.append((quarter_label(period), due))
         if due.date is None or due.date >= as_of:
@@ -97,6 +104,9 @@ def recurring(spec: dict, first: dt.date, as_of: dt.date, applies) -> list[tuple
         period = next_quarter(period)
     return out
 
+
+# deadlines owed per period rather than per event: each period is governed by the law of its own days
+PERIODIC_KINDS = ("quarter_first_week",)
 
 # deadlines that run up to an event: a step that had to precede it (self-assessment, ethics review,
 # 论证, training before the first case; a training base filed before its enrolment notice)

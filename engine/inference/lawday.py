@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
+from engine.inference.deadlines import PERIODIC_KINDS
 from engine.inference.facts import DAY_DEPENDENT
 from engine.inference.occurrences import EACH, counting
 from engine.kb import validity
@@ -109,6 +110,10 @@ class Governance:
             return list(self.occ[event])
         return [self.counted[event]]
 
+    @staticmethod
+    def _periodic(rule: CompiledRule) -> bool:
+        return (rule.spec.get("deadline") or {}).get("kind") in PERIODIC_KINDS
+
     def _uncertain_on(self, rule: CompiledRule, day: Day) -> bool:
         """Whether the rule's firing on `day` depends on a document whose start may fall after that day."""
         if not day.uncertain:
@@ -147,6 +152,10 @@ class Governance:
                 for d in uncertain[:1]:
                     self._warn_uncertain(rule, d)
                 kept.append(Selected(rule, tuple(ok), no_due=bool(uncertain)))
+            elif rule.id in base.fired and dates[0] < self.as_of and self._periodic(rule):
+                # a duty owed per period (每季度第1周) is governed by each period's own days, not by the
+                # first event's: a document in force now covers the periods since it took effect
+                kept.append(Selected(rule, (dates[0],)))
             elif rule.id in base.fired and dates[0] < self.as_of:
                 early.append((rule, dates[0]))
         acts = {s.rule.spec["act"] for s in kept}

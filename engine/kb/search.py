@@ -176,7 +176,11 @@ def format_search(text: str, hits: list[Hit], total: int | None = None) -> str:
     docs = load_documents()
     total = len(hits) if total is None else total
     if not hits:
-        return f"未找到包含“{text}”的条款（已检索：{'、'.join(document_order())}）。"
+        from engine.kb.vocabulary import vocabulary
+
+        short = vocabulary().names("document_short_titles")
+        searched = "、".join(short.get(d, d) for d in document_order())
+        return f"未找到包含“{text}”的条款（已检索：{searched}）。"
     lines = [f"“{text}”：{total} 条条款命中" + (f"（显示前 {len(hits)} 条）" if total > len(hits) else "")]
     for n, h in enumerate(hits, 1):
         title = docs[h.document].title

@@ -192,6 +192,15 @@ def _deadline_text(cell: dict) -> str:
     return f"{text}{due}（{status}）{alt}"
 
 
+def _catalog_names() -> dict:
+    try:
+        from engine.catalog import load_catalogs
+
+        return {k: v.name for k, v in load_catalogs().versions.items()}
+    except Exception:  # names are a courtesy: the listing still shows its code and entry name
+        return {}
+
+
 def compare_text(model: dict) -> str:
     """The comparison for a person, in Chinese: per act, what is the same everywhere and what differs (marked ≠)."""
     names = {j["id"]: j["name"] for j in model["jurisdictions"]}
@@ -206,8 +215,14 @@ def compare_text(model: dict) -> str:
         "─" * 40,
         "技术分类" + ("  ≠" if model["class_differs"] else "（各地相同）"),
     ]
+    short = vocabulary().names("document_short_titles")
+    cite = lambda c: f"{short.get(c['document'], c['document'])}{c['label']}"  # noqa: E731 - 《办法》第十一条第一款
+    catalogs = _catalog_names()
     for jid, col in model["columns"].items():
-        listing = "；".join(f"{x['catalog']} {x['code']} {x['name']}" for x in col["listings"]) or "未列入目录"
+        listing = (
+            "；".join(f"{catalogs.get(x['catalog'], x['catalog'])} {x['code']} {x['name']}" for x in col["listings"])
+            or "未列入目录"
+        )
         lines.append(f"  {pad(jid)}：{col['class_name'] or '—'}（{listing}）")
     group = None
     for row in model["rows"]:
@@ -233,7 +248,7 @@ def compare_text(model: dict) -> str:
             else []
         )
         if common:
-            lines.append("  共同依据：" + "；".join(f"{c['document']} {c['label']}" for c in common))
+            lines.append("  共同依据：" + "；".join(cite(c) for c in common))
         for jid, cell in row["cells"].items():
             if cell is None:
                 lines.append(f"  {pad(jid)}：——（无此项）")
@@ -245,9 +260,7 @@ def compare_text(model: dict) -> str:
                 parts.append(f"期限：{_deadline_text(cell)}")
             own = [c for c in cell["citations"] if c not in common]
             if own:
-                parts.append(
-                    ("另据：" if common else "依据：") + "；".join(f"{c['document']} {c['label']}" for c in own)
-                )
+                parts.append(("另据：" if common else "依据：") + "；".join(cite(c) for c in own))
             if "materials" not in same and cell["materials"]:
                 parts.append("材料：" + "；".join(cell["materials"]))
             if not parts and "present" in row["differs"]:

@@ -139,3 +139,63 @@ def _type(spec: str) -> str:
 def error_line(error: dict) -> str:
     """`PATH: 中文说明` — the contract's form of a CLI error line, with the message in Chinese."""
     return f"{error.get('path') or '(请求)'}: {error_text(error)}"
+
+
+def _where(text: str) -> str:
+    """`(line 3, column 5)` or `line 3, column 5` -> `（第3行第5列）`, or '' when there is none."""
+    m = re.search(r"line (\d+), column (\d+)", text)
+    return f"（第{m.group(1)}行第{m.group(2)}列）" if m else ""
+
+
+def input_error_text(message: str) -> str:
+    """A request file that cannot be read as one request (engine.requestio's MalformedInput,
+    InputTooLarge) -> Chinese for the text CLI. The file name is added by the caller."""
+    m = re.search(r"larger than (\d+) bytes", message)
+    if m:
+        return f"内容过大（超过 {int(m.group(1)) // 1024} KiB）；一个请求远小于此"
+    if message.startswith("empty input"):
+        return "内容为空：应为一个请求（JSON 或 YAML）"
+    if message.startswith("not UTF-8"):
+        m = re.search(r"at byte (\d+)", message)
+        at = f"（第 {m.group(1)} 字节处）" if m else ""
+        return f"不是 UTF-8 编码的文字{at}"
+    if "anchors and aliases" in message:
+        return f"请求中不接受 YAML 锚点和别名（&名称、*名称）{_where(message)}，请直接写出取值"
+    for kind in ("JSON", "YAML"):
+        if message.startswith(f"malformed {kind}"):
+            if "nested too deeply" in message:
+                return f"不是有效的 {kind}：嵌套层次过深"
+            if "too many digits" in message:
+                return f"不是有效的 {kind}：整数位数过多"
+            return f"不是有效的 {kind}：格式有误{_where(message)}"
+    return "无法读作一个请求（JSON 或 YAML）"
+
+
+def file_error_text(exc: OSError) -> str:
+    """Why a request file cannot be opened, in Chinese."""
+    if isinstance(exc, FileNotFoundError):
+        return "文件不存在"
+    if isinstance(exc, IsADirectoryError):
+        return "这是一个目录，不是请求文件"
+    if isinstance(exc, PermissionError):
+        return "无权读取该文件"
+    return f"无法读取（{exc.strerror or type(exc).__name__}）"
+
+
+_WHAT_ZH = {
+    "document": "文件",
+    "catalogue version": "目录版本",
+    "jurisdiction": "地区",
+    "technology": "技术",
+    "chart": "流程图",
+}
+
+
+def not_found_text(exc) -> str:
+    """engine.errors.NotFound for people: what was not found and what exists (by id), in Chinese."""
+    what, key, available = getattr(exc, "what", ""), getattr(exc, "key", ""), list(getattr(exc, "available", []))
+    m = re.fullmatch(r"provision of (\S+)", what or "")
+    if m:
+        return f"{m.group(1)} 中没有条款“{key}”（可查：{'、'.join(available)}；也可用中文标签，如 第十一条第一款）"
+    name = _WHAT_ZH.get(what, what)
+    return f"没有{name}“{key}”" + (f"（可用：{'、'.join(available)}）" if available else "")

@@ -80,3 +80,15 @@ def chinese_or(text: str, fallback: str) -> str:
     """The humanized text when it is Chinese, otherwise `fallback`."""
     out = humanize(text)
     return out if out and is_chinese(out) else fallback
+
+
+_SOURCE_ZH = {"alias": "别名", "name": "名称"}
+
+
+def humanize_listing(text: str) -> str:
+    """Catalogue and technology-search text for people: documents, provisions and catalogues by their
+    Chinese names (humanize), and the taxonomy's `(alias of cabg)` notes in Chinese."""
+    text = re.sub(r" ?\((alias|name) of [a-z0-9\-]+\)", lambda m: f"（{_SOURCE_ZH[m.group(1)]}）", text)
+    text = re.sub(r"（[a-z]+-\d{4}，", "（", text)  # 目录名（national-2022，…）: the name already says which
+    text = re.sub(r"（[a-z]+-\d{4}）", "", text)
+    return "\n".join(humanize(line) for line in text.split("\n"))

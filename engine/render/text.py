@@ -100,8 +100,12 @@ class _Text:
         p = "   "
         if i["addressee_text"]:
             self.add(f"{p}对象：{i['addressee_text']}")
-        when = i["when_text"]
-        self.add(f"{p}期限：{i['deadline_text'] + '；' if i['deadline_text'] else ''}{when}")
+        when, rule = i["when_text"], i["deadline_text"]
+        if rule.startswith("立即") and when.startswith("立即"):
+            # 立即报告（自 2025-06-03 起）, not 立即报告；立即（2025-06-03 起）
+            self.add(f"{p}期限：{rule}" + (f"（自 {i['due']} 起）" if i["due"] else ""))
+        else:
+            self.add(f"{p}期限：{rule + '；' if rule else ''}{when}")
         if i["provisional"]:
             self.add(f"{p}  （该年度节假日安排尚未公布，日期为临时计算）")
         for alt in i["alternatives"]:

@@ -48,7 +48,7 @@ from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from engine.render.exports import format_for_accept
-from engine.service.batch import NDJSON, batch_response
+from engine.service.batch import CSV, NDJSON, XLSX, batch_response
 from engine.service.cors import ConfigurableCORS
 from engine.service.decisions import (  # noqa: F401 - re-exported
     BATCH_CHUNK,
@@ -196,8 +196,16 @@ async def post_decision(request: Request, quotes: QuotesMode = QUOTES_QUERY):
     responses={
         200: {
             "description": 'One answer per request, in order, streamed: `{"responses": [...]}`, or with '
-            "`Accept: application/x-ndjson` one answer per line",
-            "content": {**json_content("BatchResponse"), NDJSON: {"schema": {"type": "string"}}},
+            "`Accept: application/x-ndjson` one answer per line. With `Accept: text/csv` (streamed) or the xlsx "
+            "media type: the tracking sheet, one row per obligation per request (columns: request number from 1, "
+            "institution, jurisdiction, technology, class, action, addressee, due date, status, materials, "
+            "provisions, errors; the xlsx with Chinese headers), an invalid request as one row with its errors",
+            "content": {
+                **json_content("BatchResponse"),
+                NDJSON: {"schema": {"type": "string"}},
+                CSV: {"schema": {"type": "string"}},
+                XLSX: {"schema": {"type": "string", "format": "binary"}},
+            },
         },
         503: {
             "description": "Too many batches in progress on this worker (see Retry-After), or the knowledge base is invalid",

@@ -98,6 +98,29 @@ def decide_many(items: list, quotes: str = "all") -> list[bytes]:
     return out
 
 
+def rows_many(items: list, start: int) -> list[dict]:
+    """Tracking-sheet rows (engine.render.table) for batch items numbered from `start + 1`: one row
+    per obligation per request, or one row with the request's errors in Chinese."""
+    from engine import decide
+    from engine.render.answer import build_answer
+    from engine.render.errors import error_text
+    from engine.render.table import error_row, obligation_rows
+
+    rows: list[dict] = []
+    for n, item in enumerate(items, start + 1):
+        try:
+            response = decide(item)
+            rows += obligation_rows(build_answer(response, request=item if isinstance(item, dict) else None), n)
+        except InvalidRequest as exc:
+            rows.append(error_row(n, [f"{e.get('path') or '(请求)'}: {error_text(e)}" for e in exc.errors]))
+        except KnowledgeBaseError as exc:
+            raise kb_unavailable(exc) from None
+        except Exception:  # noqa: BLE001 - one bad item must not lose the batch
+            log.exception("batch item failed")
+            rows.append(error_row(n, ["内部错误：该请求未能作答，请联系维护人员"]))
+    return rows
+
+
 def batch_items(data: Any) -> list:
     """The requests of a batch body `{"requests": [...]}` (422 with every problem otherwise)."""
     if not isinstance(data, dict):
