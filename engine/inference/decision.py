@@ -93,16 +93,28 @@ def _resolve(request, day: dt.date, fresh: bool = True):
     return res
 
 
-def _fact_view(fact: str, value):
-    if fact in DATE_FACTS or fact.startswith("events."):
-        return dt.date.fromordinal(value).isoformat() if isinstance(value, int) else value
-    return value
+_TRACE_PLANS: dict[tuple[int, str], tuple] = {}
+
+
+def _trace_plan(kb, rule) -> tuple:
+    """(the facts the trace shows with whether each is a date, the quotes of the rule's citations), once per rule."""
+    key = (id(kb), rule.id)
+    plan = _TRACE_PLANS.get(key)
+    if plan is None or plan[0] is not kb:
+        cited = citations(kb)
+        shown = tuple((f, f in DATE_FACTS or f.startswith("events.")) for f in cited.of(rule).trace_facts)
+        plan = _TRACE_PLANS[key] = (kb, shown, cited.quotes(tuple(rule.spec["citations"])))
+    return plan
 
 
 def _trace_entry(kb, rule, facts: dict) -> dict:
-    cited = citations(kb)
-    used = {f: _fact_view(f, facts[f]) for f in cited.of(rule).trace_facts if f in facts}
-    return {"rule": rule.id, "stage": rule.stage, "facts": used, "citations": cited.cite_all(rule.spec["citations"])}
+    _, shown, quotes = _trace_plan(kb, rule)
+    used = {}
+    for f, is_date in shown:
+        if f in facts:
+            v = facts[f]
+            used[f] = dt.date.fromordinal(v).isoformat() if is_date and isinstance(v, int) else v
+    return {"rule": rule.id, "stage": rule.stage, "facts": used, "citations": [q.copy() for q in quotes]}
 
 
 def _missing(kb, undecided, facts_obj, seen: dict) -> None:
@@ -225,6 +237,13 @@ def _readers(kb) -> dict[str, frozenset]:
     return {f: frozenset(ids) for f, ids in out.items()}
 
 
+@lru_cache(maxsize=256)
+def _rules_reading(kb, names: tuple[str, ...]) -> tuple:
+    """The rules (in rule order) that read any of the facts `names`."""
+    readers_of = _readers(kb)
+    return tuple(r for r in kb.rules if any(r.id in readers_of.get(n, ()) for n in names))
+
+
 def _unused_facts(kb, req, facts: dict) -> list[dict]:
     """`fact_unused`: a fact the request states (true, or grounds given) that no rule of an applicable
     document reads, in its condition or in what it lists (`uses`)."""
@@ -237,9 +256,8 @@ def _unused_facts(kb, req, facts: dict) -> list[dict]:
             f"technology.ground.{g}" for g in kb.vocabulary.ids("prohibited_grounds")
         )
     out = []
-    readers_of = _readers(kb)
     for path, names in stated.items():
-        readers = [r for r in kb.rules if any(r.id in readers_of.get(n, ()) for n in names)]
+        readers = _rules_reading(kb, names)
         if any(facts.get(doc_fact(r.document)) for r in readers):
             continue
         elsewhere = "、".join(dict.fromkeys(kb.documents[r.document].title for r in readers))

@@ -69,6 +69,7 @@ from engine.service.errors import (
     validation_error_handler,
 )
 from engine.service.explore import router as explore_router
+from engine.service.fastpath import DecisionFastPath
 from engine.service.input import MAX_BODY, MAX_DEPTH, parse_as_of, parse_json, read_json  # noqa: F401 - re-exported
 from engine.service.kb_access import digest, kb, warm
 from engine.service.middleware import DIGEST_HEADER, DigestHeaderMiddleware  # noqa: F401 - re-exported
@@ -114,6 +115,9 @@ app = FastAPI(
     docs_url=None,
     redoc_url=None,
 )
+# innermost: POST /v1/decisions without the router (engine.service.fastpath); it answers through this
+# module's `decide_as`, looked up on each call as the route does
+app.add_middleware(DecisionFastPath, answer=lambda data, fmt, quotes: decide_as(data, fmt, quotes))
 app.add_middleware(DigestHeaderMiddleware)
 app.add_middleware(
     ConfigurableCORS, expose_headers=(DIGEST_HEADER,)

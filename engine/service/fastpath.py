@@ -1,0 +1,52 @@
+"""A shorter way through the service for `POST /v1/decisions`, the hot route.
+
+The route's work is small next to the framework's (route matching over every route, dependency
+solving for the `quotes` parameter, the exception middleware): this ASGI middleware answers the
+common form of the request itself, with the same functions the route uses (`read_json`,
+`decide_as`, `api_error_handler`), so status, headers and body are the route's to the byte.
+Anything else (another query string, method or path) goes through the application as before.
+It sits inside the digest and CORS middleware, which still wrap every answer.
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from engine.render.exports import format_for_accept
+from engine.service.decisions import decide_as
+from engine.service.errors import ApiError, api_error_handler
+from engine.service.input import read_json
+from engine.service.worker import on_engine
+
+PATH = "/v1/decisions"
+# the query strings the fast path understands: none, or `quotes` with one of its values
+_QUOTES = {b"": "all", b"quotes=all": "all", b"quotes=once": "once", b"quotes=none": "none"}
+
+
+class DecisionFastPath:
+    """Answers `POST /v1/decisions` (with no query string or a plain `quotes=…`) without the router."""
+
+    def __init__(self, app, answer=decide_as):
+        self.app = app
+        self.answer = answer  # (data, fmt, quotes) -> (status, body, media type, headers), as the route calls
+
+    async def __call__(self, scope, receive, send):
+        if (
+            scope["type"] != "http"
+            or scope["method"] != "POST"
+            or scope["path"] != PATH
+            or scope.get("root_path")
+            or (quotes := _QUOTES.get(scope.get("query_string", b""))) is None
+        ):
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        try:
+            fmt = format_for_accept(request.headers.get("accept")) or "json"  # an Accept we cannot meet gets JSON
+            data = await read_json(request)
+            status, body, media, headers = await on_engine(self.answer, data, fmt, quotes)
+            response = Response(body, status_code=status, media_type=media, headers=headers)
+        except ApiError as exc:
+            response = await api_error_handler(request, exc)
+        await response(scope, receive, send)
