@@ -305,6 +305,7 @@ def test_compare_text_cites_by_label():
     proc = medtech("compare", str(ROOT / "examples" / "request.yaml"))
     assert proc.returncode == 0, proc.stderr
     assert "《办法》第十一条" in proc.stdout and "nhc-2018-1" not in proc.stdout
+    assert "）（未列入目录）" not in proc.stdout  # a class without a listing is not followed by a second bracket
     assert _latin(proc.stdout) == set(), proc.stdout
 
 

@@ -331,3 +331,18 @@ def test_overlong_input_is_reported_not_cut(client):
     r = client.get(url(many))
     assert r.status_code == 422 and 'id="answer"' not in r.text and "事件最多 100 项" in r.text
     assert len(re.findall(r'class="ev-row field', r.text)) == webform.MAX_EVENT_ROWS + webform.EXTRA_EVENT_ROWS
+
+
+def test_immediate_duty_shows_when_it_arose_not_a_deadline_missed(client):
+    """A duty to act 立即 on an incident dated yesterday reads 情形发生 <date> 应立即办理（已过 1 天）, not
+    截止日期 … 已逾期 1 天 (which reads as a missed deadline counted from the same day)."""
+    incident = dt.date(2025, 6, 3)
+    pairs = [("jurisdiction", "chongqing"), ("level", "3"), ("tech", "起搏器治疗技术"),
+             ("first_in_institution", "no"), ("ev", "first_clinical_use"), ("ed", "2024-05-06"),
+             ("ev", "filing_submitted"), ("ed", "2024-05-10"), ("ev", "serious_incident"), ("ed", incident.isoformat()),
+             ("as_of", (incident + dt.timedelta(days=1)).isoformat())]
+    r = client.get(url(pairs))
+    assert r.status_code == 200
+    text = " ".join(text_of(r.text).split())
+    assert f"情形发生 {incident.isoformat()} 应立即办理（已过 1 天）" in text, text[:3000]
+    assert "已逾期" not in text  # nor under the filing already made (已完成), whose deadline is long past

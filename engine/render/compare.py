@@ -219,11 +219,11 @@ def compare_text(model: dict) -> str:
     cite = lambda c: f"{short.get(c['document'], c['document'])}{c['label']}"  # noqa: E731 - 《办法》第十一条第一款
     catalogs = _catalog_names()
     for jid, col in model["columns"].items():
-        listing = (
-            "；".join(f"{catalogs.get(x['catalog'], x['catalog'])} {x['code']} {x['name']}" for x in col["listings"])
-            or "未列入目录"
+        listing = "；".join(
+            f"{catalogs.get(x['catalog'], x['catalog'])} {x['code']} {x['name']}" for x in col["listings"]
         )
-        lines.append(f"  {pad(jid)}：{col['class_name'] or '—'}（{listing}）")
+        # 限制类技术（重庆市限制类医疗技术目录 CQ01 …）; a class without a listing needs no（未列入目录）after it
+        lines.append(f"  {pad(jid)}：{col['class_name'] or '—'}" + (f"（{listing}）" if listing else ""))
     group = None
     for row in model["rows"]:
         if row["group"] != group:
