@@ -95,12 +95,13 @@ class Governance:
         self.varying = _varying(kb)
         self._possible_ids: frozenset | None = None
 
-    def _possible(self, rule: CompiledRule) -> bool:
-        if self._possible_ids is None:  # rule.test(fixed, varying) is not False, for every rule at once
+    def _possible(self) -> frozenset:
+        """Ids of the rules that may fire on some day: rule.test(fixed, varying) is not False (every rule at once)."""
+        if self._possible_ids is None:
             from engine.inference.backends import pure
 
             self._possible_ids = pure(self.kb).possible(self.fixed, self.varying)
-        return rule.id in self._possible_ids
+        return self._possible_ids
 
     def _event_dates(self, rule: CompiledRule) -> list[dt.date] | None:
         event = (rule.spec.get("deadline") or {}).get("event")
@@ -128,8 +129,9 @@ class Governance:
         base = self.day_of(self.as_of)
         kept: list[Selected] = []
         early: list[tuple[CompiledRule, dt.date]] = []
+        possible, wide_only = self._possible(), self.institution_wide_only
         for rule in _candidates(self.kb, stages, frozenset(self.documents)):
-            if (self.institution_wide_only and not rule.institution_wide) or not self._possible(rule):
+            if rule.id not in possible or (wide_only and not rule.institution_wide):
                 continue
             g = rule.governed_by
             if isinstance(g, dict):
