@@ -116,3 +116,24 @@ def test_full_adds_the_reasoning_without_rule_ids():
     a = _answer(full=True)
     assert a["trace"] and all(t["text"] and not ASCII_WORD.search(t["text"]) for t in a["trace"])
     assert "trace" not in _answer()
+
+
+def test_per_discharge_occurrences_and_an_unused_event_read_in_chinese():
+    """Jilin art. 38: each discharged patient is reported within 15 working days; lead_changed is used by no
+    Jilin or national provision (only Hunan's), so it is named in the fact_unused hint by its Chinese meaning."""
+    request = {
+        "as_of": "2025-05-06",
+        "institution": {"jurisdiction": "jilin", "level": 3},
+        "technology": {"name": "心室辅助技术"},
+        "events": [
+            {"type": "first_clinical_use", "date": "2025-03-03"},
+            {"type": "patient_discharged", "date": "2025-04-30"},
+            {"type": "lead_changed", "date": "2025-04-01"},
+        ],
+    }
+    answer = _answer(request)
+    occurrences = [o for it in items(answer) for o in it.get("occurrences") or []]
+    due = nth_working_day_after(dt.date(2025, 4, 30), 15).isoformat()
+    assert occurrences and all(o["what"] == "2025-04-30 限制类技术病例患者出院" and o["due"] == due for o in occurrences)
+    hints = [w["text"] for w in answer["warnings"] if w["code"] == "fact_unused"]
+    assert len(hints) == 1 and "“主要负责人或技术负责人变化”" in hints[0] and not ASCII_WORD.search(hints[0])

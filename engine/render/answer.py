@@ -172,6 +172,7 @@ def _awaits_event(deadline: dict) -> bool:
 
 def _occurrences(deadline: dict, as_of: dt.date | None) -> list[dict]:
     out = []
+    event = label("event_types", deadline.get("event"), "事件")  # 2025-04-30 限制类技术病例患者出院
     for occ in deadline.get("occurrences") or []:
         due = occ.get("due")
         d = _date(due)
@@ -181,7 +182,7 @@ def _occurrences(deadline: dict, as_of: dt.date | None) -> list[dict]:
         what = (
             f"{m.group(1)}年第{m.group(2)}季度数据"
             if m
-            else (period or (f"{occ.get('event_date')}事件" if occ.get("event_date") else ""))
+            else (period or (f"{occ.get('event_date')} {event}" if occ.get("event_date") else ""))
         )
         out.append(
             {
@@ -366,7 +367,10 @@ def _institution(request_institution: dict | None, response: dict) -> dict:
 
 def _warning_text(w: dict) -> str:
     """The engine's message with ids turned into names; the vocabulary's label when it is not plain Chinese."""
-    return chinese_or(w.get("message") or "", label("warning_codes", w.get("code"), "请注意核实本答复的适用范围"))
+    message = w.get("message") or ""
+    # fact_unused names the request field and value (events.2.type=lead_changed（…）): keep the Chinese meaning
+    message = re.sub(r"\s*[A-Za-z_][\w.]*=[\w.-]+（([^）]*)）\s*", r"“\1”", message)
+    return chinese_or(message, label("warning_codes", w.get("code"), "请注意核实本答复的适用范围"))
 
 
 def _trace(ctx: _Context, response: dict) -> list[dict]:
