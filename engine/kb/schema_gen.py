@@ -227,12 +227,26 @@ NULLABLE_STRING = {"type": ["string", "null"]}
 NULLABLE_DATE = {"type": ["string", "null"], "format": "date"}
 
 
+# a catalogue listing's scope and grades, shared with the service's own catalogue endpoints
+LISTING_SCOPE = {
+    "type": "string",
+    "enum": ["national", "provincial"],
+    "x-enum-descriptions": ["国家目录", "省级目录"],
+    "description": "`national` 国家限制类技术目录 or `provincial` 省级增补目录",
+}
+
+
+def listing_grades(description: str) -> dict:
+    """The `grades` of a catalogue entry: the surgery grades it is limited to, or null for every grade."""
+    return {"type": ["array", "null"], "items": {"type": "integer"}, "description": description}
+
+
 def _citation() -> dict:
     return _obj(
         {
             "document": {
                 "type": "string",
-                "description": "document id (nhc-2018-1, cq-2019-61, hn-2018-11, sh-2024-13, jl-2021)",
+                "description": f"document id ({', '.join(vocabulary().documents)})",
             },
             "eid": {
                 "type": "string",
@@ -389,17 +403,8 @@ def response_schema() -> dict:
             "catalog": {"type": "string", "description": "catalogue version id (national-2022, hunan-2018 …)"},
             "code": {"type": "string", "description": "the entry's code in that catalogue"},
             "name": {"type": "string", "description": "the entry's name in that catalogue"},
-            "scope": {
-                "type": "string",
-                "enum": ["national", "provincial"],
-                "x-enum-descriptions": ["国家目录", "省级目录"],
-                "description": "`national` 国家限制类技术目录 or `provincial` 省级增补目录",
-            },
-            "grades": {
-                "type": ["array", "null"],
-                "items": {"type": "integer"},
-                "description": "the surgery grades the entry is limited to; null: every grade",
-            },
+            "scope": LISTING_SCOPE,
+            "grades": listing_grades("the surgery grades the entry is limited to; null: every grade"),
             "citation": {
                 "anyOf": [citation, {"type": "null"}],
                 "description": "the provision that prints the entry, or null",

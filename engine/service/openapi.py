@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 
+from engine.kb.schema_gen import LISTING_SCOPE, listing_grades
 from engine.service.decisions import MAX_BATCH
 from engine.service.kb_access import documents
 from engine.service.middleware import DIGEST_HEADER
@@ -64,17 +65,8 @@ _LISTING = {
         "catalog": _p(S, "catalogue version id"),
         "code": _p(S, "the entry's code"),
         "name": _p(S, "the entry's name"),
-        "scope": {
-            "type": "string",
-            "enum": ["national", "provincial"],
-            "x-enum-descriptions": ["国家目录", "省级目录"],
-            "description": "`national` 国家限制类技术目录 or `provincial` 省级增补目录",
-        },
-        "grades": {
-            "type": ["array", "null"],
-            "items": {"type": "integer"},
-            "description": "surgery grades the entry is limited to; null: every grade",
-        },
+        "scope": LISTING_SCOPE,
+        "grades": listing_grades("surgery grades the entry is limited to; null: every grade"),
         "jurisdiction": _p(S, "the jurisdiction of the catalogue (national for the national list)"),
     },
 }
@@ -85,11 +77,7 @@ _ENTRY = {
         "code": _p(S, "the entry's code"),
         "name": _p(S, "the entry's name"),
         "technology": _p(S, "the canonical technology it maps to"),
-        "grades": {
-            "type": ["array", "null"],
-            "items": {"type": "integer"},
-            "description": "surgery grades; null: every grade",
-        },
+        "grades": listing_grades("surgery grades; null: every grade"),
     },
 }
 _PROVISION_REF = {
