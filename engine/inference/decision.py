@@ -80,14 +80,14 @@ def _catalog_resolve():
     return resolve_on
 
 
-def _resolve(request, day: dt.date, fresh: bool = True):
-    """The catalogue resolution of the request's technology on `day` (None without one); `fresh=False`:
-    nested values shared with the catalogue memo, to be read only (facts of a day not shown)."""
+def _resolve(request, day: dt.date):
+    """The catalogue resolution of the request's technology on `day` (None without one). Its nested
+    values are shared with the catalogue memo: read only (what reaches a response is copied there)."""
     tech = request.technology
     if tech is None or not (tech.get("name") or tech.get("code")):
         return None
     res = _catalog_resolve()(
-        tech.get("name"), tech.get("code"), request.jurisdiction.id, day, tech.get("surgery_grade"), fresh=fresh
+        tech.get("name"), tech.get("code"), request.jurisdiction.id, day, tech.get("surgery_grade"), fresh=False
     )
     res["by_code"] = bool(tech.get("code")) and not tech.get("name")
     return res
@@ -162,7 +162,7 @@ def _technology_view(kb, request, resolution, cls, class_rules) -> dict | None:
                 "code": listing["code"],
                 "name": listing["name"],
                 "scope": listing["scope"],
-                "grades": listing.get("grades"),
+                "grades": list(listing["grades"]) if listing.get("grades") else listing.get("grades"),
                 "citation": cite(kb, f"{c['document']}:{c['eid']}") if c else None,
             }
         )
@@ -181,7 +181,7 @@ def _technology_view(kb, request, resolution, cls, class_rules) -> dict | None:
         "citations": citations,
     }
     if res.get("candidates") and res.get("status") != "recognized":
-        out["candidates"] = res["candidates"]
+        out["candidates"] = [dict(c) for c in res["candidates"]]
     return out
 
 
@@ -303,6 +303,12 @@ def _name_narrower(resolution, missing: dict) -> None:
         )
 
 
+@lru_cache(maxsize=16384)
+def _status_on(kb, doc_id: str, day: dt.date) -> str:
+    """A document's status on a day (engine.kb.validity.status_on), memoised: decisions ask of few days."""
+    return validity.status_on(kb.documents[doc_id].dates, day)
+
+
 class _Days:
     """The rules' conclusions on each day a decision needs (the day asked, the events' days, the
     days transition provisions speak), each computed once: documents and catalogue versions in
@@ -318,11 +324,12 @@ class _Days:
     def evaluate(self, day: dt.date):
         """(Day, facts, resolution, class rules, blocking undecided rules) on `day`."""
         docs = self.req.jurisdiction.documents
-        statuses = {d: validity.status_on(self.kb.documents[d].dates, day) for d in docs}
+        statuses = {d: _status_on(self.kb, d, day) for d in docs}
         active = [d for d in docs if statuses[d] in validity.APPLICABLE]
-        resolution = _resolve(self.req, day, fresh=day == self.req.as_of)
+        resolution = _resolve(self.req, day)
         facts_obj = build_facts(self.req, resolution, active, self.events)
-        key = (tuple(sorted(facts_obj.values.items())), tuple(sorted(facts_obj.unknown_because.items())))
+        # facts are built in the same order every day: equal facts give equal keys without sorting
+        key = (tuple(facts_obj.values.items()), tuple(facts_obj.unknown_because.items()))
         if key not in self.by_facts:
             cls, class_rules, blocking = _classify(self.kb, self.engine, facts_obj, resolution)
             with_class = dict(facts_obj.values, **({"class": cls} if cls is not None else {}))

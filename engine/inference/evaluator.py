@@ -78,9 +78,8 @@ class PureEvaluator:
         self.by_stage = {s: sorted((r for r in rules if r.stage == s), key=lambda r: r.order) for s in STAGES}
         self.order = {r.id: r.order for r in rules}
         self._fire = {s: compile_firing(self.by_stage[s]) for s in STAGES}
-        self._possible: dict[
-            frozenset, Callable[[dict], list[str]]
-        ] = {}  # open facts -> compiled (a few per knowledge base)
+        # (open facts, rules) -> compiled (a few per knowledge base)
+        self._possible: dict[tuple, Callable[[dict], list[str]]] = {}
         # fact -> the rules of a stage that mention it (only those can be undecided when it is unknown)
         self._mentioning: dict[str, dict[str, list[CompiledRule]]] = {s: {} for s in STAGES}
         for s in STAGES:
@@ -88,12 +87,15 @@ class PureEvaluator:
                 for f in r.fact_set:
                     self._mentioning[s].setdefault(f, []).append(r)
 
-    def possible(self, facts: dict, open_facts: frozenset) -> frozenset:
-        """Ids of the rules (of every stage) not certainly false on `facts` when the `open_facts`
-        they lack might take any value: `rule.test(facts, open_facts) is not False`."""
-        if open_facts not in self._possible:
-            self._possible[open_facts] = compile_firing(sorted(self.rules, key=lambda r: r.order), open_facts)
-        return frozenset(self._possible[open_facts](facts))
+    def possible(self, facts: dict, open_facts: frozenset, among: tuple[CompiledRule, ...] | None = None) -> set:
+        """Ids of the rules (of every stage, or only those `among`, in rule order) not certainly false on
+        `facts` when the `open_facts` they lack might take any value: `rule.test(facts, open_facts) is not False`."""
+        key = (open_facts, among)
+        compiled = self._possible.get(key)
+        if compiled is None:
+            rules = among if among is not None else self.rules
+            compiled = self._possible[key] = compile_firing(sorted(rules, key=lambda r: r.order), open_facts)
+        return set(compiled(facts))
 
     def fire(self, stages: tuple[str, ...], facts: dict, unknown: frozenset = frozenset()) -> list[str]:
         """Ids of the rules of these stages whose conditions are true, in rule order."""
