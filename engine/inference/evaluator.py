@@ -68,6 +68,10 @@ def compile_firing(rules: list[CompiledRule], open_facts: frozenset = frozenset(
     return namespace["fire"]
 
 
+# compiled `possible` functions kept (one per set of open facts and rules; a handful in practice)
+_COMPILED_LIMIT = 512
+
+
 class PureEvaluator:
     """Evaluates compiled rules stage by stage over a flat fact dict."""
 
@@ -78,14 +82,9 @@ class PureEvaluator:
         self.by_stage = {s: sorted((r for r in rules if r.stage == s), key=lambda r: r.order) for s in STAGES}
         self.order = {r.id: r.order for r in rules}
         self._fire = {s: compile_firing(self.by_stage[s]) for s in STAGES}
+        self._stage_rules = {s: tuple(self.by_stage[s]) for s in STAGES}
         # (open facts, rules) -> compiled (a few per knowledge base)
         self._possible: dict[tuple, Callable[[dict], list[str]]] = {}
-        # fact -> the rules of a stage that mention it (only those can be undecided when it is unknown)
-        self._mentioning: dict[str, dict[str, list[CompiledRule]]] = {s: {} for s in STAGES}
-        for s in STAGES:
-            for r in self.by_stage[s]:
-                for f in r.fact_set:
-                    self._mentioning[s].setdefault(f, []).append(r)
 
     def possible(self, facts: dict, open_facts: frozenset, among: tuple[CompiledRule, ...] | None = None) -> set:
         """Ids of the rules (of every stage, or only those `among`, in rule order) not certainly false on
@@ -93,6 +92,8 @@ class PureEvaluator:
         key = (open_facts, among)
         compiled = self._possible.get(key)
         if compiled is None:
+            if len(self._possible) >= _COMPILED_LIMIT:
+                self._possible.clear()
             rules = among if among is not None else self.rules
             compiled = self._possible[key] = compile_firing(sorted(rules, key=lambda r: r.order), open_facts)
         return set(compiled(facts))
@@ -105,17 +106,17 @@ class PureEvaluator:
         return sorted(fired, key=self.order.__getitem__)
 
     def undecided(self, stages: tuple[str, ...], facts: dict, unknown: frozenset = frozenset()) -> list[Undecided]:
-        """Rules whose truth depends on facts the request leaves unknown (those in `unknown`).
-
-        Only a rule that mentions an unknown fact can be undecided, so the others are skipped.
-        """
+        """Rules whose truth depends on facts the request leaves unknown (those in `unknown`): those that
+        may be true (`possible`) but are not (`fire`); each with the unknown leaves that would decide it."""
         out: list[Undecided] = []
         if not unknown:
             return out
         for s in stages:
-            mentioning = self._mentioning[s]
-            candidates = {r.order: r for f in unknown for r in mentioning.get(f, ())}
-            for _, r in sorted(candidates.items()):
-                if r.test(facts, unknown) is None:
+            maybe = self.possible(facts, unknown, self._stage_rules[s])
+            if not maybe:
+                continue
+            maybe.difference_update(self._fire[s](facts))
+            for r in self.by_stage[s]:
+                if r.id in maybe:
                     out.append(Undecided(r, tuple(conditions.relevant_unknowns(r.condition, facts, unknown))))
         return out

@@ -106,10 +106,10 @@ def compare(leaf: Leaf, facts: dict, unknown: frozenset = frozenset()):
         return leaf.fact in facts
     if leaf.op == "absent":
         return leaf.fact not in facts
+    if leaf.value is _UNKNOWN:  # an unknowable constant: never true, whatever the fact (as compile_node)
+        return False
     if leaf.fact not in facts:
         return None if leaf.fact in unknown else False
-    if leaf.value is _UNKNOWN:
-        return False
     x, v = facts[leaf.fact], leaf.value
     if leaf.op == "eq":
         return x == v
