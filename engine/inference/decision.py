@@ -107,14 +107,27 @@ def _trace_plan(kb, rule) -> tuple:
     return plan
 
 
-def _trace_entry(kb, rule, facts: dict) -> dict:
-    _, shown, quotes = _trace_plan(kb, rule)
-    used = {}
-    for f, is_date in shown:
-        if f in facts:
-            v = facts[f]
-            used[f] = dt.date.fromordinal(v).isoformat() if is_date and isinstance(v, int) else v
-    return {"rule": rule.id, "stage": rule.stage, "facts": used, "citations": [q.copy() for q in quotes]}
+def _trace(kb, rules, facts: dict) -> list[dict]:
+    """The trace: for each rule that fired, the facts it read (dates shown as days) and its citations."""
+    shown_values: dict = {}  # each fact's shown value, converted once per decision
+    out = []
+    for rule in rules:
+        _, shown, quotes = _trace_plan(kb, rule)
+        used = {}
+        for f, is_date in shown:
+            if f in facts:
+                v = shown_values.get(f, _NOT_SHOWN)
+                if v is _NOT_SHOWN:
+                    v = facts[f]
+                    if is_date and isinstance(v, int):
+                        v = dt.date.fromordinal(v).isoformat()
+                    shown_values[f] = v
+                used[f] = v
+        out.append({"rule": rule.id, "stage": rule.stage, "facts": used, "citations": [q.copy() for q in quotes]})
+    return out
+
+
+_NOT_SHOWN = object()
 
 
 def _missing(kb, undecided, facts_obj, seen: dict) -> None:
@@ -408,7 +421,7 @@ def decide(request: dict, *, backend: str | None = None) -> dict:
             {"code": "calendar_provisional", "message": kb.vocabulary.names("warning_codes")["calendar_provisional"]}
         )
 
-    trace = [_trace_entry(kb, r, facts) for r in class_rules + fired]
+    trace = _trace(kb, class_rules + fired, facts)
     return {
         "as_of": req.as_of.isoformat(),
         "jurisdiction": {"id": req.jurisdiction.id, "name": req.jurisdiction.name},
