@@ -85,17 +85,21 @@ class PureEvaluator:
         self._stage_rules = {s: tuple(self.by_stage[s]) for s in STAGES}
         # (open facts, rules) -> compiled (a few per knowledge base)
         self._possible: dict[tuple, Callable[[dict], list[str]]] = {}
+        self._reads: dict[tuple | None, frozenset] = {}  # rules -> the facts they read
 
     def possible(self, facts: dict, open_facts: frozenset, among: tuple[CompiledRule, ...] | None = None) -> set:
         """Ids of the rules (of every stage, or only those `among`, in rule order) not certainly false on
         `facts` when the `open_facts` they lack might take any value: `rule.test(facts, open_facts) is not False`."""
-        key = (open_facts, among)
+        read = self._reads.get(among)
+        if read is None:
+            read = self._reads[among] = frozenset(f for r in (among or self.rules) for f in r.fact_set)
+        key = (open_facts & read, among)  # only the open facts these rules read make a difference
         compiled = self._possible.get(key)
         if compiled is None:
             if len(self._possible) >= _COMPILED_LIMIT:
                 self._possible.clear()
             rules = among if among is not None else self.rules
-            compiled = self._possible[key] = compile_firing(sorted(rules, key=lambda r: r.order), open_facts)
+            compiled = self._possible[key] = compile_firing(sorted(rules, key=lambda r: r.order), key[0])
         return set(compiled(facts))
 
     def fire(self, stages: tuple[str, ...], facts: dict, unknown: frozenset = frozenset()) -> list[str]:
