@@ -130,12 +130,21 @@ def _trace(kb, rules, facts: dict) -> list[dict]:
 _NOT_SHOWN = object()
 
 
+def _asked(path: str) -> bool:
+    """Whether an unknown fact's request path is one to ask for (not a day's documents, an event or the class)."""
+    return not (path.startswith("active.") or path.startswith("events.") or path == "class")
+
+
 def _missing(kb, undecided, facts_obj, seen: dict) -> None:
     questions = kb.vocabulary.raw.get("questions", {})
+    because = facts_obj.unknown_because
+    wanted = {p for f in because if _asked(p := because.get(f, f))}
     for u in undecided:
+        if wanted <= seen.keys():
+            return  # every unknown fact is asked for already: no later rule changes the list
         for leaf in u.unknown:
-            path = facts_obj.unknown_because.get(leaf.fact, leaf.fact)
-            if path.startswith("active.") or path.startswith("events.") or path == "class":
+            path = because.get(leaf.fact, leaf.fact)
+            if not _asked(path):
                 continue
             why = f"规则“{u.rule.spec['summary']}”（{u.rule.id}）取决于此"
             if path not in seen:

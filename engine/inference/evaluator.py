@@ -11,7 +11,8 @@ and tests the conditions with plain `and`/`or`. The three-valued closures
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 
 from engine.kb import conditions
 from engine.kb.rules import CompiledRule
@@ -21,8 +22,16 @@ STAGES = ("classify", "obligation", "authority")
 
 @dataclass(frozen=True)
 class Undecided:
+    """A rule the request's unknown facts leave open."""
+
     rule: CompiledRule
-    unknown: tuple  # the leaves whose facts would decide the rule
+    facts: dict = field(repr=False, compare=False)
+    open_facts: frozenset = field(repr=False, compare=False)
+
+    @cached_property
+    def unknown(self) -> tuple:
+        """The unknown leaves whose facts would decide the rule (worked out when first asked)."""
+        return tuple(conditions.relevant_unknowns(self.rule.condition, self.facts, self.open_facts))
 
 
 _MISSING = object()
@@ -115,6 +124,7 @@ class PureEvaluator:
         out: list[Undecided] = []
         if not unknown:
             return out
+        snapshot = None  # the facts as they are now (the caller may add to its dict later)
         for s in stages:
             maybe = self.possible(facts, unknown, self._stage_rules[s])
             if not maybe:
@@ -122,5 +132,6 @@ class PureEvaluator:
             maybe.difference_update(self._fire[s](facts))
             for r in self.by_stage[s]:
                 if r.id in maybe:
-                    out.append(Undecided(r, tuple(conditions.relevant_unknowns(r.condition, facts, unknown))))
+                    snapshot = snapshot or dict(facts)
+                    out.append(Undecided(r, snapshot, unknown))
         return out
