@@ -99,7 +99,7 @@ class Citations:
 
     def cite_all(self, refs) -> list[dict]:
         """`cite` for each reference, in order."""
-        return [q.copy() for q in self.quotes(tuple(refs))]
+        return list(map(dict.copy, self.quotes(tuple(refs))))
 
     def quotes(self, refs: tuple) -> tuple[dict, ...]:
         """The shared quote dicts of `refs` (memoised per tuple; callers copy before handing them out)."""

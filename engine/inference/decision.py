@@ -123,7 +123,7 @@ def _trace(kb, rules, facts: dict) -> list[dict]:
                         v = dt.date.fromordinal(v).isoformat()
                     shown_values[f] = v
                 used[f] = v
-        out.append({"rule": rule.id, "stage": rule.stage, "facts": used, "citations": [q.copy() for q in quotes]})
+        out.append({"rule": rule.id, "stage": rule.stage, "facts": used, "citations": list(map(dict.copy, quotes))})
     return out
 
 

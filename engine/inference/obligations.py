@@ -116,7 +116,7 @@ def build(
                     )
                     provisional = provisional or d.provisional
             quotes = plan.cited.deadline if len(entries) == 1 else cited.group(tuple(entry_rules)).deadline
-            view = _deadline_view(cited.deadline_view(sel.rule), due, [q.copy() for q in quotes], occ_view)
+            view = _deadline_view(cited.deadline_view(sel.rule), due, list(map(dict.copy, quotes)), occ_view)
             views.append((due, spec, entry_rules, view))
             provisional = provisional or due.provisional
         chosen = views[0]
@@ -142,9 +142,9 @@ def build(
                 "deadline": deadline,
                 "status": status(spec["kind"], due.date, as_of, done, trigger=due.trigger, authority=authority),
                 "materials": [{"id": mid, "text": text, "citations": [q.copy()]} for mid, text, q in group.materials],
-                "citations": [q.copy() for q in group.citations],
+                "citations": list(map(dict.copy, group.citations)),
                 "consequences": [
-                    {"citations": [q.copy() for q in quotes], "text": text} for quotes, text in group.consequences
+                    {"citations": list(map(dict.copy, quotes)), "text": text} for quotes, text in group.consequences
                 ],
                 "rules": list(plan.rule_ids),
             }
