@@ -135,10 +135,16 @@ def _asked(path: str) -> bool:
     return not (path.startswith("active.") or path.startswith("events.") or path == "class")
 
 
+def _wanted(facts_obj) -> set[str]:
+    """The request paths of the unknown facts that would be asked for."""
+    because = facts_obj.unknown_because
+    return {p for f in because if _asked(p := because.get(f, f))}
+
+
 def _missing(kb, undecided, facts_obj, seen: dict) -> None:
     questions = kb.vocabulary.raw.get("questions", {})
     because = facts_obj.unknown_because
-    wanted = {p for f in because if _asked(p := because.get(f, f))}
+    wanted = _wanted(facts_obj)
     for u in undecided:
         if wanted <= seen.keys():
             return  # every unknown fact is asked for already: no later rule changes the list
@@ -397,7 +403,8 @@ def decide(request: dict, *, backend: str | None = None) -> dict:
     _missing(kb, blocking, facts_obj, missing)
     stages = ("obligation", "authority")
     unknown = frozenset(facts_obj.unknown_because)
-    _missing(kb, backends.pure(kb).undecided(stages, facts, unknown), facts_obj, missing)
+    if not _wanted(facts_obj) <= missing.keys():  # else every unknown fact is asked for already
+        _missing(kb, backends.pure(kb).undecided(stages, facts, unknown), facts_obj, missing)
 
     # contract: without a technology only institution-wide obligations
     law = Governance(
