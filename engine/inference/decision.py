@@ -152,8 +152,8 @@ def _missing(kb, undecided, facts_obj, seen: dict) -> None:
             path = because.get(leaf.fact, leaf.fact)
             if not _asked(path):
                 continue
-            why = f"规则“{u.rule.spec['summary']}”（{u.rule.id}）取决于此"
             if path not in seen:
+                why = f"规则“{u.rule.spec['summary']}”（{u.rule.id}）取决于此"
                 seen[path] = {"path": path, "question": questions.get(path, f"请提供 {path}"), "why": why}
 
 
