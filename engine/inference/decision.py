@@ -148,6 +148,8 @@ def _missing(kb, undecided, facts_obj, seen: dict) -> None:
     for u in undecided:
         if wanted <= seen.keys():
             return  # every unknown fact is asked for already: no later rule changes the list
+        if all(because[f] in seen or not _asked(because[f]) for f in u.rule.fact_set if f in because):
+            continue  # whatever leaves decide this rule, their questions are asked already
         for leaf in u.unknown:
             path = because.get(leaf.fact, leaf.fact)
             if not _asked(path):
