@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from engine.kb import conditions
-from engine.kb.rules import CompiledRule
+from engine.kb.rules import CompiledRule, doc_fact
 
 STAGES = ("classify", "obligation", "authority")
 
@@ -90,8 +90,9 @@ class PureEvaluator:
         self.rules = rules
         self.by_stage = {s: sorted((r for r in rules if r.stage == s), key=lambda r: r.order) for s in STAGES}
         self.order = {r.id: r.order for r in rules}
-        self._fire = {s: compile_firing(self.by_stage[s]) for s in STAGES}
-        self._stage_rules = {s: tuple(self.by_stage[s]) for s in STAGES}
+        self._doc_facts = [(doc_fact(d), d) for d in dict.fromkeys(r.document for r in rules)]
+        # the documents that apply -> per stage: (their rules, compiled firing); a few per knowledge base
+        self._by_documents: dict[tuple, dict] = {}
         # (open facts, rules) -> compiled (a few per knowledge base)
         self._possible: dict[tuple, Callable[[dict], list[str]]] = {}
         self._reads: dict[tuple | None, frozenset] = {}  # rules -> the facts they read
@@ -111,11 +112,26 @@ class PureEvaluator:
             compiled = self._possible[key] = compile_firing(sorted(rules, key=lambda r: r.order), key[0])
         return set(compiled(facts))
 
+    def _applicable(self, facts: dict) -> dict:
+        """Per stage, the rules of the documents that apply (`active.<doc>` true) with their compiled firing:
+        every compiled rule carries that leaf (engine.kb.rules), so no other rule can fire or be undecided."""
+        docs = tuple(d for f, d in self._doc_facts if facts.get(f) is True)
+        per = self._by_documents.get(docs)
+        if per is None:
+            wanted = set(docs)
+            per = {}
+            for s in STAGES:
+                rules = tuple(r for r in self.by_stage[s] if r.document in wanted)
+                per[s] = (rules, compile_firing(list(rules)))
+            self._by_documents[docs] = per
+        return per
+
     def fire(self, stages: tuple[str, ...], facts: dict, unknown: frozenset = frozenset()) -> list[str]:
         """Ids of the rules of these stages whose conditions are true, in rule order."""
+        per = self._applicable(facts)
         if len(stages) == 1:
-            return self._fire[stages[0]](facts)
-        fired = [i for s in stages for i in self._fire[s](facts)]
+            return per[stages[0]][1](facts)
+        fired = [i for s in stages for i in per[s][1](facts)]
         return sorted(fired, key=self.order.__getitem__)
 
     def undecided(self, stages: tuple[str, ...], facts: dict, unknown: frozenset = frozenset()) -> list[Undecided]:
@@ -124,13 +140,15 @@ class PureEvaluator:
         out: list[Undecided] = []
         if not unknown:
             return out
+        per = self._applicable(facts)
         snapshot = None  # the facts as they are now (the caller may add to its dict later)
         for s in stages:
-            maybe = self.possible(facts, unknown, self._stage_rules[s])
+            rules, fire = per[s]
+            maybe = self.possible(facts, unknown, rules)
             if not maybe:
                 continue
-            maybe.difference_update(self._fire[s](facts))
-            for r in self.by_stage[s]:
+            maybe.difference_update(fire(facts))
+            for r in rules:
                 if r.id in maybe:
                     snapshot = snapshot or dict(facts)
                     out.append(Undecided(r, snapshot, unknown))

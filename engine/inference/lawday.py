@@ -75,8 +75,8 @@ def _plan(kb, stages: tuple[str, ...], documents: frozenset) -> tuple:
     for rule in _candidates(kb, stages, documents):
         g = rule.governed_by
         deadline = rule.spec.get("deadline") or {}
-        event = deadline.get("event") if g is None else None
-        each = bool(event) and counting(kb.vocabulary, event) == EACH
+        event: str | None = deadline.get("event") if g is None else None
+        each = event is not None and counting(kb.vocabulary, event) == EACH
         out.append(
             (rule, g if isinstance(g, dict) else None, event or None, each, deadline.get("kind") in PERIODIC_KINDS)
         )

@@ -155,7 +155,7 @@ def _value_and_unknowns(node: Node, facts: dict, unknown: frozenset) -> tuple:
         v = compare(node, facts, unknown)
         return v, ([node] if v is None else [])
     results = [_value_and_unknowns(child, facts, unknown) for child in node.items]
-    decisive = False if isinstance(node, All) else True  # a child with this value decides the node
+    decisive = not isinstance(node, All)  # a child with this value decides the node
     if any(r is decisive for r, _ in results):
         return decisive, []
     if any(r is None for r, _ in results):
