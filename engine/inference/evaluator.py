@@ -112,10 +112,11 @@ class PureEvaluator:
             compiled = self._possible[key] = compile_firing(sorted(rules, key=lambda r: r.order), key[0])
         return set(compiled(facts))
 
-    def _applicable(self, facts: dict) -> dict:
-        """Per stage, the rules of the documents that apply (`active.<doc>` true) with their compiled firing:
-        every compiled rule carries that leaf (engine.kb.rules), so no other rule can fire or be undecided."""
-        docs = tuple(d for f, d in self._doc_facts if facts.get(f) is True)
+    def _applicable(self, facts: dict, unknown: frozenset = frozenset()) -> dict:
+        """Per stage, the rules of the documents that apply (`active.<doc>` true, or unknown and not given)
+        with their compiled firing: every compiled rule carries that leaf (engine.kb.rules), so no other
+        rule can fire or be undecided."""
+        docs = tuple(d for f, d in self._doc_facts if facts.get(f) is True or (f in unknown and f not in facts))
         per = self._by_documents.get(docs)
         if per is None:
             wanted = set(docs)
@@ -140,7 +141,7 @@ class PureEvaluator:
         out: list[Undecided] = []
         if not unknown:
             return out
-        per = self._applicable(facts)
+        per = self._applicable(facts, unknown)
         snapshot = None  # the facts as they are now (the caller may add to its dict later)
         for s in stages:
             rules, fire = per[s]
