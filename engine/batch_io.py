@@ -257,7 +257,7 @@ def _count_newlines(path: Path) -> int:
 
 # --------------------------------------------------------------------------- spool
 
-_SPOOL_PREFIX = "medtech-batch-"
+_SPOOL_PREFIX = "medtech-batch-spool-"
 _IOV_MAX = 1024  # iovecs per writev call (Linux's limit; any POSIX system allows at least 16)
 
 
