@@ -236,8 +236,9 @@ def answer_blocks(
     """(number of lines, output block) for consecutive chunks of `lines`, in order.
 
     A block is what `chunk_fn` returns for the chunk; with `spool`, when there are worker
-    processes, it is a Spooled file instead (see engine.batch_io), to pass to write_block before
-    asking for the next block; the spool directory is removed when the generator ends.
+    processes, it is a Spooled file instead (see engine.batch_io), which must be passed to
+    write_block before the next block is asked for (its slot is then reused); the spool
+    directory is removed when the generator ends.
 
     `lines` may be any iterable (it is read as the work goes, never all at once). Ordered chunks
     go to a process pool with a bounded number in flight (4 per process), so memory stays flat
@@ -273,6 +274,7 @@ def answer_blocks(
         raise
     done = 0
     seq = itertools.count()
+    slots = processes * 4  # chunks in flight at most: a slot is free again once its block is consumed
     try:
 
         def submit() -> None:
@@ -282,10 +284,10 @@ def answer_blocks(
             if spool_dir is None:
                 pending.append((len(chunk), None, pool.submit(chunk_fn, chunk)))
             else:
-                name = str(next(seq))
+                name = str(next(seq) % slots)
                 pending.append((len(chunk), name, pool.submit(spool_chunk, chunk_fn, spool_dir, name, chunk)))
 
-        for _ in range(processes * 4):
+        for _ in range(slots):
             submit()
         while pending:
             count, name, future = pending.popleft()
@@ -298,9 +300,9 @@ def answer_blocks(
                     f"a worker process died while answering lines {done + 1}-{done + count} or those "
                     f"after them (a crash in native code); lines before {done + 1} were answered"
                 ) from None
-            submit()
             done += count
             yield count, block
+            submit()  # only now: the consumer has written the block, so its spool slot is free
     except BaseException:
         _stop(pool)
         remove_spool(spool_dir)

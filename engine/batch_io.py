@@ -17,11 +17,13 @@ line cut off by the kill is dropped) and answers only the lines after them.
 
 Spool. Answers are large (40-80 KB of JSON each), so workers do not send them back through the
 process pool's pipe (pickled, copied four times, and read by the parent, which shares the cores
-with the workers): each worker writes its chunk of answers to a file of its own in a spool
-directory (in /dev/shm, memory, when there is one) and returns only its size; the parent copies
-that file into the output inside the kernel (`sendfile`) and deletes it. The spool directory is
-removed at the end of the run, by a worker's watchdog if the parent is killed, and at the start
-of a later run if everything was killed (its name carries the parent's process id).
+with the workers): each worker writes its chunk of answers to a slot file in a spool directory
+(in /dev/shm, memory, when there is one) and returns only its size; the parent copies that many
+bytes into the output inside the kernel (`sendfile`). A slot is reused (overwritten from its
+start, so its pages are neither freed nor zeroed again) once the parent has copied it: there are
+as many slots as chunks in flight. The spool directory is removed at the end of the run, by a
+worker's watchdog if the parent is killed, and at the start of a later run if everything was
+killed (its name carries the parent's process id).
 """
 
 from __future__ import annotations
@@ -298,18 +300,20 @@ def remove_spool(spool: str | None) -> None:
 
 
 def write_spooled(spool: str, name: str, pieces: list[bytes]) -> int:
-    """Write `pieces` one after the other to the file `name` in `spool`; return its size."""
-    fd = os.open(os.path.join(spool, name), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    """Write `pieces` one after the other from the start of the slot file `name` in `spool` (what
+    lies beyond them, from an earlier use of the slot, is left: the size returned says where the
+    block ends)."""
+    fd = os.open(os.path.join(spool, name), os.O_WRONLY | os.O_CREAT, 0o600)
     size = 0
     try:
         for i in range(0, len(pieces), _IOV_MAX):
             group = pieces[i : i + _IOV_MAX]
             want = sum(map(len, group))
-            n = os.writev(fd, group)
+            n = os.pwritev(fd, group, size)
             if n < want:  # a short write (rare on a local file): write the rest piece by piece
                 rest = memoryview(b"".join(group))[n:]
                 while rest:
-                    rest = rest[os.write(fd, rest) :]
+                    rest = rest[os.pwrite(fd, rest, size + want - len(rest)) :]
             size += want
     finally:
         os.close(fd)
@@ -317,11 +321,9 @@ def write_spooled(spool: str, name: str, pieces: list[bytes]) -> int:
 
 
 def copy_spooled(spool: str, name: str, size: int, stream) -> None:
-    """Append the spooled file `name` (`size` bytes) to `stream` and delete it. Copied inside the
-    kernel (sendfile) when `stream` has a file descriptor; read and written otherwise."""
-    path = os.path.join(spool, name)
-    with open(path, "rb") as src:
-        os.unlink(path)  # gone once closed, whatever happens next
+    """Append the first `size` bytes of the slot file `name` to `stream`. Copied inside the kernel
+    (sendfile) when `stream` has a file descriptor; read and written otherwise."""
+    with open(os.path.join(spool, name), "rb") as src:
         done = 0
         fileno = None
         with contextlib.suppress(AttributeError, OSError, ValueError):  # io.UnsupportedOperation is an OSError
@@ -335,5 +337,9 @@ def copy_spooled(spool: str, name: str, size: int, stream) -> None:
                         break
                     done += sent
         src.seek(done)
-        while block := src.read(_BLOCK):
+        while done < size:
+            block = src.read(min(_BLOCK, size - done))
+            if not block:
+                raise OSError(f"spool file {name} is shorter than {size} bytes")
             stream.write(block)
+            done += len(block)
