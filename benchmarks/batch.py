@@ -119,10 +119,14 @@ class MemorySampler(threading.Thread):
         return out
 
 
-def decide_alone(src: Path, sample: int) -> float:
-    """CPU seconds per line of parsing + decide() in this process, over the first `sample` lines of
-    the input, after warming up on `sample` other lines (its last ones), as a worker is warm."""
-    from engine.batch import answer_bytes, init_worker
+def worker_overhead(src: Path, sample: int) -> tuple[float, float]:
+    """(CPU seconds per line of parsing + decide() alone, of a worker's whole path: answering,
+    serialising and writing to its spool slot), measured in this process over the first `sample`
+    lines of the input after warming up on `sample` other lines (its last ones), as a worker is
+    warm. Each chunk is timed both ways, alternately first, so neither gains from the other's caches."""
+    from engine import InvalidRequest, decide
+    from engine.batch import MAX_CHUNK, answer_bytes, answer_pieces, init_worker
+    from engine.batch_io import make_spool, remove_spool, write_spooled
     from engine.requestio import loads_json
 
     with open(src, "rb") as fh:
@@ -130,13 +134,25 @@ def decide_alone(src: Path, sample: int) -> float:
     init_worker()
     for line in lines[-sample:]:
         answer_bytes(line)
-    from engine import InvalidRequest, decide
-    todo = lines[:sample]
-    t = time.thread_time()
-    for line in todo:
-        with contextlib.suppress(InvalidRequest):
-            decide(loads_json(line.decode("utf-8")))
-    return (time.thread_time() - t) / len(todo)
+
+    def alone(chunk):
+        for line in chunk:
+            with contextlib.suppress(InvalidRequest):
+                decide(loads_json(line.decode("utf-8")))
+
+    spool = make_spool()
+    times = [0.0, 0.0]
+    try:
+        for i in range(0, sample, MAX_CHUNK):
+            chunk = lines[i:min(i + MAX_CHUNK, sample)]
+            ways = [(0, alone), (1, lambda c: write_spooled(spool, "0", answer_pieces(c)))]
+            for k, fn in ways if (i // MAX_CHUNK) % 2 == 0 else ways[::-1]:
+                t = time.thread_time()
+                fn(chunk)
+                times[k] += time.thread_time() - t
+    finally:
+        remove_spool(spool)
+    return times[0] / sample, times[1] / sample
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -144,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--lines", type=int, default=100_000)
     ap.add_argument("--workers", type=int, default=None, help="processes (default: every core)")
     ap.add_argument("--progress", action="store_true", help="draw the progress bar on stderr")
-    ap.add_argument("--decide-sample", type=int, default=2000,
+    ap.add_argument("--decide-sample", type=int, default=4000,
                     help="lines for the decide()-alone comparison after the run (0: skip it)")
     ap.add_argument("--tmp", default=None, help="directory for the input and output files (default: the system's)")
     args = ap.parse_args(argv)
@@ -177,7 +193,8 @@ def main(argv: list[str] | None = None) -> int:
                 errors += (prev + block).count(b'\n{"errors"')  # a line that starts with errors
                 prev = block[-1:]
         size_in, size_out = src.stat().st_size, dst.stat().st_size
-        per_decide = decide_alone(src, min(args.decide_sample, args.lines)) if args.decide_sample else None
+        sample = min(args.decide_sample, args.lines // 2)
+        per_decide, per_path = worker_overhead(src, sample) if sample else (None, None)
 
     elapsed, n = t2 - t1, args.lines
     total_cpu = parent_cpu + workers_cpu + helpers_cpu
@@ -190,9 +207,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"CPU/line:    {ms(total_cpu)} ms = parent {ms(parent_cpu)} + workers {ms(workers_cpu)} "
           f"(sampled {ms(sampled)}, reaped {ms(reaped)}) + forkserver/tracker {ms(helpers_cpu)}")
     if per_decide is not None:
-        print(f"decide():    {per_decide * 1000:.3f} ms/line parsing + decide() alone in one process (warm, "
-              f"{min(args.decide_sample, n)} lines); batch overhead in the workers "
-              f"{(workers_cpu / n - per_decide) * 1000:+.3f} ms/line, in all {(total_cpu / n - per_decide) * 1000:+.3f}")
+        print(f"decide():    {per_decide * 1000:.3f} ms/line parsing + decide() alone, {per_path * 1000:.3f} the "
+              f"worker's whole path (+ serialising, spooling): overhead {(per_path - per_decide) * 1000:+.3f} ms/line "
+              f"(one warm process, {sample} lines, after the run)")
     print(f"1,000,000:   {elapsed / n * 1e6 / 60:.1f} min at this run's rate; "
           f"{total_cpu / n * 1e6 / min(cores, workers + 1) / 60:.1f} min CPU-bound on an idle machine "
           f"(CPU/line x 1M / {min(cores, workers + 1)} cores); target 8 min")
