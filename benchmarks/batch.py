@@ -43,6 +43,7 @@ sys.path.insert(0, str(HERE))
 from load import _tree, machine_cpu, make_request  # noqa: E402  (benchmarks/load.py)
 
 from engine.batch import run_batch  # noqa: E402
+from engine.batch_io import _SPOOL_PREFIX, _spool_base  # noqa: E402
 
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -76,6 +77,7 @@ class MemorySampler(threading.Thread):
         self.cpu: dict[int, float] = {}    # pid -> CPU seconds at its last sample
         self.reaped: dict[int, float] = {}  # pid -> CPU seconds of its exited, reaped children
         self.own_cpu = 0.0                 # this thread's CPU (not the batch's)
+        self.spool_peak = 0                # bytes in the run's spool directory (memory when it is /dev/shm)
         self.done = threading.Event()
         self.start_time = time.monotonic()
 
@@ -86,6 +88,12 @@ class MemorySampler(threading.Thread):
 
     def sample(self) -> None:
         now = time.monotonic() - self.start_time
+        spool = 0
+        with contextlib.suppress(OSError):
+            for entry in os.scandir(_spool_base()):
+                if entry.name.startswith(f"{_SPOOL_PREFIX}{os.getpid()}-"):
+                    spool += sum(f.stat().st_blocks * 512 for f in os.scandir(entry.path))
+        self.spool_peak = max(self.spool_peak, spool)
         for pid in _tree(os.getpid()):
             try:
                 with open(f"/proc/{pid}/status") as fh:
@@ -108,13 +116,15 @@ class MemorySampler(threading.Thread):
     def role_cpu(self, role: str) -> float:
         return sum(sec for pid, sec in self.cpu.items() if self.names.get(pid) == role)
 
-    def report(self, warm_after: float) -> list[str]:
+    def report(self, warm_after: float, half: float) -> list[str]:
         out = []
         for pid, series in sorted(self.samples.items()):
             warm = next((kib for t, kib in series if t >= warm_after), series[-1][1])
+            middle = next((kib for t, kib in series if t >= half), series[-1][1])
             peak, last = max(kib for _, kib in series), series[-1][1]
-            out.append(f"  {self.names.get(pid, '?'):<16} pid {pid:<7} {warm / 1024:7.1f} MiB warm, "
-                       f"{peak / 1024:7.1f} peak, {last / 1024:7.1f} at the end ({(last - warm) / 1024:+.1f} MiB), "
+            out.append(f"  {self.names.get(pid, '?'):<16} pid {pid:<7} {warm / 1024:6.1f} MiB warm, "
+                       f"{middle / 1024:6.1f} half-way, {peak / 1024:6.1f} peak, {last / 1024:6.1f} at the end "
+                       f"({(last - warm) / 1024:+.1f} MiB since warm, {(last - middle) / 1024:+.1f} since half-way), "
                        f"CPU {self.cpu.get(pid, 0):.0f} s")
         return out
 
@@ -214,8 +224,9 @@ def main(argv: list[str] | None = None) -> int:
           f"{total_cpu / n * 1e6 / min(cores, workers + 1) / 60:.1f} min CPU-bound on an idle machine "
           f"(CPU/line x 1M / {min(cores, workers + 1)} cores); target 8 min")
     print(f"output:      {n_out} lines ({size_out / 2**20:.1f} MiB), {errors} answered with errors")
-    print("memory:      resident size of each process (warm = 10 s into the run)")
-    print("\n".join(sampler.report(warm_after=min(10.0, elapsed / 2))))
+    print(f"memory:      resident size of each process (warm = {min(10.0, elapsed / 4):.0f} s into the run); "
+          f"spool files (in {_spool_base()}) at most {sampler.spool_peak / 2**20:.0f} MiB")
+    print("\n".join(sampler.report(warm_after=min(10.0, elapsed / 4), half=elapsed / 2)))
     if n_out != n:
         print("MISMATCH: output line count differs from input")
         return 1
