@@ -293,7 +293,7 @@ def answer_blocks(
             count, name, future = pending.popleft()
             try:
                 block = future.result()
-                if name is not None:
+                if name is not None and spool_dir is not None:
                     block = Spooled(spool_dir, name, block)
             except BrokenProcessPool:
                 raise WorkerDied(

@@ -219,10 +219,10 @@ def open_output(source, out_path, *, shard: tuple[int, int] | None = None, resum
             data_end = _last_complete_line_end(fh)
             fh.truncate(data_end)
         # not "ab": sendfile (engine.batch_io.copy_spooled) refuses a descriptor opened O_APPEND
-        stream = open(partial, "r+b")  # noqa: SIM115 - closed by Output.finish or Output.abandon
-        stream.seek(0, os.SEEK_END)
+        resumed = open(partial, "r+b")  # noqa: SIM115 - closed by Output.finish or Output.abandon
+        resumed.seek(0, os.SEEK_END)
         done = _count_newlines(partial)
-        return Output(stream, out, partial, meta, done)
+        return Output(resumed, out, partial, meta, done)
     try:
         stream = open(partial, "wb")  # noqa: SIM115 - closed by Output.finish or Output.abandon
     except OSError as exc:
