@@ -158,17 +158,23 @@ def _tree(root_pid: int) -> list[int]:
     return out
 
 
-def cpu_seconds(root_pid: int) -> float:
-    """User + system CPU time used so far by a process tree."""
-    tick, total = os.sysconf("SC_CLK_TCK"), 0
+def cpu_split(root_pid: int) -> tuple[float, float]:
+    """(user, system) CPU seconds used so far by a process tree."""
+    tick, user, system = os.sysconf("SC_CLK_TCK"), 0, 0
     for pid in _tree(root_pid):
         try:
             with open(f"/proc/{pid}/stat") as fh:
                 fields = fh.read().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])
+            user += int(fields[11])
+            system += int(fields[12])
         except (OSError, IndexError, ValueError):
             pass
-    return total / tick
+    return user / tick, system / tick
+
+
+def cpu_seconds(root_pid: int) -> float:
+    """User + system CPU time used so far by a process tree."""
+    return sum(cpu_split(root_pid))
 
 
 def machine_cpu() -> float:
@@ -318,7 +324,7 @@ async def drive(port: int, seconds: float, concurrency: int, client: str, warmup
         mix = [(json.dumps(r, ensure_ascii=False).encode(), invalid) for r, invalid in request_mix(5000)]
         path, accept = "/v1/decisions", None
     latencies: list[float] = []
-    counts = {"ok": 0, "intended_422": 0, "unexpected": 0, "busy_503": 0, "bytes": 0}
+    counts = {"ok": 0, "intended_422": 0, "unexpected": 0, "busy_503": 0, "bytes": 0, "sent": 0}
     unexpected: dict[str, int] = {}
     shared = None
     if client == "httpx":
@@ -348,6 +354,7 @@ async def drive(port: int, seconds: float, concurrency: int, client: str, warmup
                     status, data = 0, repr(exc).encode()
                     await conn.close()
                 t1 = time.monotonic()
+                counts["sent"] += not (batch and status == 503)  # requests the server did the work of
                 if t0 < measure_from:
                     continue
                 if batch and status == 503:   # the worker's batch slots are taken: Retry-After, not an error
@@ -401,7 +408,7 @@ async def drive_open(port: int, seconds: float, rate: float, connections: int, w
     mix = [(json.dumps(r, ensure_ascii=False).encode(), invalid) for r, invalid in request_mix(5000)]
     latencies: list[float] = []
     late: list[float] = []
-    counts = {"ok": 0, "intended_422": 0, "unexpected": 0}
+    counts = {"ok": 0, "intended_422": 0, "unexpected": 0, "sent": 0}
     unexpected: dict[str, int] = {}
     idle: asyncio.Queue = asyncio.Queue()
     for _ in range(connections):
@@ -433,6 +440,7 @@ async def drive_open(port: int, seconds: float, rate: float, connections: int, w
             await conn.close()
         done = loop.time()
         idle.put_nowait(conn)
+        counts["sent"] += 1
         if due < measure_from:
             return
         latencies.append(done - due)
@@ -503,12 +511,14 @@ def main(argv: list[str] | None = None) -> int:
         asyncio.run(wait_ready(port, proc))
         time.sleep(1.0)  # let every worker finish its warm-up
         rss_before = rss_kib(proc.pid)
-        cpu_server, cpu_client, cpu_all = cpu_seconds(proc.pid), time.process_time(), machine_cpu()
+        (user0, sys0), cpu_client, cpu_all = cpu_split(proc.pid), time.process_time(), machine_cpu()
         if args.rate:
             result = asyncio.run(drive_open(port, args.seconds, args.rate, args.connections, args.warmup))
         else:
             result = asyncio.run(drive(port, args.seconds, args.concurrency, args.client, args.warmup, args.batch, args.ndjson))
-        cpu_server, cpu_client = cpu_seconds(proc.pid) - cpu_server, time.process_time() - cpu_client
+        user1, sys1 = cpu_split(proc.pid)
+        cpu_user, cpu_sys = user1 - user0, sys1 - sys0
+        cpu_server, cpu_client = cpu_user + cpu_sys, time.process_time() - cpu_client
         cpu_all = machine_cpu() - cpu_all
         rss_after = rss_kib(proc.pid)
     finally:
@@ -547,7 +557,9 @@ def main(argv: list[str] | None = None) -> int:
           f"{rss_after / 1024:.1f} MiB after (all processes)")
     wall = result["seconds"] + args.warmup
     print(f"CPU:         server {cpu_server:.1f} s, load client {cpu_client:.1f} s over {wall:.1f} s wall "
-          f"({cpu_server / max(result['requests'] * max(args.batch, 1), 1) * 1000:.2f} ms server CPU per decision)")
+          f"({cpu_server / max(result['sent'] * max(args.batch, 1), 1) * 1000:.2f} ms server CPU per decision, "
+          f"warm-up included, over {result['sent']} requests: "
+          f"user {cpu_user:.1f} s, system {cpu_sys:.1f} s)")
     print(f"machine:     {cpu_all:.1f} CPU-s busy of {wall * (os.cpu_count() or 1):.1f} available; "
           f"{max(0.0, cpu_all - cpu_server - cpu_client):.1f} s by other processes and the kernel's network work")
     print(f"server exit: {proc.returncode}")
