@@ -9,10 +9,17 @@ work and the kernel's network work come on top (benchmarks/load.py measures thos
 
     .venv/bin/python benchmarks/service.py [--mix load|scenarios] [--n 3000] [--rounds 3]
                                            [--backend durable|pure] [--profile 30]
+    .venv/bin/python benchmarks/service.py --serve 500 [--seconds 10]
 
 `--mix load` (default) is the mix benchmarks/load.py sends (10% intended 422s); `--mix scenarios`
 is every valid scenario request (benchmarks/decide.py). `--profile N` prints the N most expensive
-functions (cProfile, cumulative) of the ASGI run.
+functions (cProfile, by own time) of the ASGI run.
+
+`--serve RATE` measures the same split in the real server instead: uvicorn runs in this process
+as `medtech serve` runs each worker (engine.service.app.run's settings, one worker), the
+open-loop client of benchmarks/load.py sends RATE requests/s from another process, and the
+process CPU per request (user and system: uvicorn, the kernel's network work and all) is printed
+next to the CPU `decide()` and the JSON encoding took inside it (timed around the calls).
 """
 
 from __future__ import annotations
@@ -113,6 +120,82 @@ def run_engine(payloads: list[bytes], encode: bool) -> float:
     return time.process_time() - cpu
 
 
+def serve(rate: float, seconds: float) -> None:
+    """One worker under open-loop load; process CPU per request, split (see the module docstring)."""
+    import subprocess
+    import threading
+
+    import uvicorn
+
+    import engine
+    from engine.service import decisions
+
+    spent = {"decide": 0.0, "encode": 0.0, "n": 0}
+    real_decide, real_dumps = engine.decide, decisions.dumps
+
+    def timed_decide(*args, **kwargs):
+        t = time.thread_time()
+        try:
+            return real_decide(*args, **kwargs)
+        finally:
+            spent["decide"] += time.thread_time() - t
+            spent["n"] += 1
+
+    def timed_dumps(obj):
+        t = time.thread_time()
+        try:
+            return real_dumps(obj)
+        finally:
+            spent["encode"] += time.thread_time() - t
+
+    engine.decide, decisions.dumps = timed_decide, timed_dumps  # engine.service.decisions calls them by these names
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from load import free_port
+
+    port = free_port()
+    config = uvicorn.Config(
+        "engine.service.app:app",
+        host="127.0.0.1",
+        port=port,
+        access_log=False,
+        log_level="warning",
+        http="engine.service.protocol:JsonErrorProtocol",
+    )
+    server = uvicorn.Server(config)
+    marks: dict = {}
+
+    def client() -> None:
+        while not server.started:
+            time.sleep(0.1)
+        code = (
+            f"import sys, asyncio; sys.path.insert(0, {str(ROOT / 'benchmarks')!r}); import load\n"
+            f"r = load._run_lean(load.drive_open({port}, {seconds}, {rate}, 64, 0.0))\n"
+            "print(f\"client: {r['sent']} requests, p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms, "
+            "{r['unexpected']} unexpected answers\")"
+        )
+        time.sleep(1.0)
+        marks["start"] = (dict(spent), os.times())
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+        marks["end"] = (dict(spent), os.times())
+        print(out.stdout.strip(), out.stderr.strip()[-2000:])
+        server.should_exit = True
+
+    threading.Thread(target=client, daemon=True).start()
+    try:
+        import uvloop
+
+        uvloop.run(server.serve())
+    except ImportError:
+        asyncio.run(server.serve())
+    (s0, t0), (s1, t1) = marks["start"], marks["end"]
+    n = max(s1["n"] - s0["n"], 1)
+    user, system = (t1.user - t0.user) / n * 1000, (t1.system - t0.system) / n * 1000
+    dec, enc = (s1["decide"] - s0["decide"]) / n * 1000, (s1["encode"] - s0["encode"]) / n * 1000
+    print(f"one worker at {rate:.0f} requests/s for {seconds:.0f} s: {n} requests")
+    print(f"process CPU per request: {user + system:.3f} ms (user {user:.3f}, system {system:.3f})")
+    print(f"  decide() {dec:.3f} ms, JSON encoding {enc:.3f} ms, the rest (HTTP, framework, kernel) {user + system - dec - enc:.3f} ms")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--mix", choices=["load", "scenarios"], default="load")
@@ -120,8 +203,13 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3, help="rounds of each measurement (the best is printed)")
     ap.add_argument("--backend", choices=["durable", "pure"], default="durable")
     ap.add_argument("--profile", type=int, default=0, metavar="N", help="print the N top functions of the ASGI run")
+    ap.add_argument("--serve", type=float, default=0, metavar="RATE", help="measure a real server at RATE requests/s")
+    ap.add_argument("--seconds", type=float, default=10.0, help="with --serve: how long (default 10)")
     args = ap.parse_args()
     os.environ["MEDTECH_BACKEND"] = args.backend
+    if args.serve:
+        serve(args.serve, args.seconds)
+        return
     try:
         import uvloop
 
