@@ -10,8 +10,8 @@ import threading
 
 from fastapi.testclient import TestClient
 
-from engine.service import fastpath, worker
 from engine.service import app as service
+from engine.service import fastpath, worker
 
 
 def _where() -> str:

@@ -19,6 +19,8 @@ response has no body, as for HEAD); the bytes on the wire are the same.
 
 from __future__ import annotations
 
+from typing import Any
+
 from engine.jsonout import dumps_bytes
 
 MESSAGE = (
@@ -80,7 +82,7 @@ class _HeldHead:
         return getattr(self.transport, name)
 
 
-def _one_write_cycle(base: type) -> type:
+def _one_write_cycle(base: Any) -> type:
     """A subclass of uvicorn's RequestResponseCycle `base` whose response head waits for its body."""
 
     async def send(self, message) -> None:
@@ -100,7 +102,7 @@ def _one_write_cycle(base: type) -> type:
     return type("OneWriteCycle", (base,), {"send": send, "__module__": __name__})
 
 
-def _one_write_headers_complete(base: type):
+def _one_write_headers_complete(base: Any):
     """`on_headers_complete` of a subclass of the protocol `base`: the cycle it creates for the
     request answers in one write (its task is created but has not run a step yet)."""
     classes: dict[type, type] = {}
