@@ -32,6 +32,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
+import contextlib
 import json
 import os
 import random
@@ -158,17 +160,23 @@ def _tree(root_pid: int) -> list[int]:
     return out
 
 
-def cpu_seconds(root_pid: int) -> float:
-    """User + system CPU time used so far by a process tree."""
-    tick, total = os.sysconf("SC_CLK_TCK"), 0
+def cpu_split(root_pid: int) -> tuple[float, float]:
+    """(user, system) CPU seconds used so far by a process tree."""
+    tick, user, system = os.sysconf("SC_CLK_TCK"), 0, 0
     for pid in _tree(root_pid):
         try:
             with open(f"/proc/{pid}/stat") as fh:
                 fields = fh.read().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])
+            user += int(fields[11])
+            system += int(fields[12])
         except (OSError, IndexError, ValueError):
             pass
-    return total / tick
+    return user / tick, system / tick
+
+
+def cpu_seconds(root_pid: int) -> float:
+    """User + system CPU time used so far by a process tree."""
+    return sum(cpu_split(root_pid))
 
 
 def machine_cpu() -> float:
@@ -318,7 +326,7 @@ async def drive(port: int, seconds: float, concurrency: int, client: str, warmup
         mix = [(json.dumps(r, ensure_ascii=False).encode(), invalid) for r, invalid in request_mix(5000)]
         path, accept = "/v1/decisions", None
     latencies: list[float] = []
-    counts = {"ok": 0, "intended_422": 0, "unexpected": 0, "busy_503": 0, "bytes": 0}
+    counts = {"ok": 0, "intended_422": 0, "unexpected": 0, "busy_503": 0, "bytes": 0, "sent": 0}
     unexpected: dict[str, int] = {}
     shared = None
     if client == "httpx":
@@ -348,6 +356,7 @@ async def drive(port: int, seconds: float, concurrency: int, client: str, warmup
                     status, data = 0, repr(exc).encode()
                     await conn.close()
                 t1 = time.monotonic()
+                counts["sent"] += not (batch and status == 503)  # requests the server did the work of
                 if t0 < measure_from:
                     continue
                 if batch and status == 503:   # the worker's batch slots are taken: Retry-After, not an error
@@ -396,23 +405,134 @@ async def drive(port: int, seconds: float, concurrency: int, client: str, warmup
             **counts, "unexpected_by_status": unexpected, "peak_rss_kib": peak[0]}
 
 
+class _OpenLoopConnection(asyncio.Protocol):
+    """One keep-alive connection of the open-loop client: sends a request, parses the answer
+    (status line, Content-Length, body) as it arrives, then takes the next request that is due.
+    Callbacks only: no task, coroutine or stream reader per request, so that the client spends
+    as little of the shared CPU as it can."""
+
+    def __init__(self, client: _OpenLoop):
+        self.client, self.transport, self.buf = client, None, bytearray()
+        self.job = None   # (k, due, sent) of the request in flight
+        self.need = -1    # bytes of the whole answer once its head is read
+
+    def connection_made(self, transport):
+        self.transport = transport
+
+    def send(self, k: int, due: float, now: float) -> None:
+        self.job = (k, due, now)
+        self.transport.write(self.client.heads[k % len(self.client.heads)])
+
+    def data_received(self, data: bytes) -> None:
+        self.buf += data
+        while self.job is not None:
+            if self.need < 0:
+                end = self.buf.find(b"\r\n\r\n")
+                if end < 0:
+                    return
+                head = bytes(self.buf[:end]).lower()
+                at = head.find(b"\r\ncontent-length:")
+                if at < 0:
+                    raise RuntimeError("an answer without Content-Length")
+                eol = head.find(b"\r\n", at + 2)
+                length = int(head[at + 17:eol if eol > 0 else len(head)])
+                self.need = end + 4 + length
+            if len(self.buf) < self.need:
+                return
+            status = int(self.buf[9:12])
+            del self.buf[:self.need]
+            self.need = -1
+            job, self.job = self.job, None
+            self.client.answered(self, job, status)
+
+    def connection_lost(self, exc) -> None:
+        client = self.client
+        if self in client.idle:
+            client.idle.remove(self)
+        if self.job is not None:
+            job, self.job = self.job, None
+            client.answered(None, job, 0)
+        client.lost += 1
+        if client.scheduling:   # replace it, as a client would
+            client.loop.create_task(client.connect())
+
+
+class _OpenLoop:
+    """The open-loop client: request k is due at start + k/rate; it goes out at once on an idle
+    connection, or, when all are busy, on the first one to become free (the wait counts in its
+    latency, which runs from the due time). Times are read from time.monotonic() when each event
+    happens (uvloop's loop.time() is cached per loop iteration, in whole milliseconds)."""
+
+    def __init__(self, mix: list[tuple[bytes, bool]], port: int):
+        self.heads = [b"POST /v1/decisions HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nContent-Type: application/json\r\n"
+                      b"Content-Length: %d\r\n\r\n%s" % (port, len(body), body) for body, _ in mix]
+        self.invalid = [invalid for _, invalid in mix]
+        self.port = port
+        self.idle: list[_OpenLoopConnection] = []
+        self.backlog: collections.deque = collections.deque()
+        self.latencies: list[float] = []
+        self.late: list[float] = []
+        self.counts = {"ok": 0, "intended_422": 0, "unexpected": 0, "sent": 0}
+        self.unexpected: dict[str, int] = {}
+        self.measure_from = 0.0
+        self.outstanding = 0
+        self.lost = 0
+        self.loop = asyncio.get_running_loop()
+        self.all_answered = asyncio.Event()
+        self.scheduling = True
+
+    async def connect(self) -> None:
+        try:
+            _, conn = await self.loop.create_connection(lambda: _OpenLoopConnection(self), "127.0.0.1", self.port)
+        except OSError:
+            return
+        if self.backlog:
+            conn.send(*self.backlog.popleft(), time.monotonic())
+        else:
+            self.idle.append(conn)
+
+    def submit(self, k: int, due: float) -> None:
+        self.outstanding += 1
+        if self.idle:
+            self.idle.pop().send(k, due, time.monotonic())
+        else:
+            self.backlog.append((k, due))
+
+    def answered(self, conn, job, status: int) -> None:
+        k, due, sent = job
+        done = time.monotonic()
+        self.outstanding -= 1
+        self.counts["sent"] += 1
+        if conn is not None:
+            if self.backlog:
+                conn.send(*self.backlog.popleft(), done)
+            else:
+                self.idle.append(conn)
+        if due >= self.measure_from:
+            self.latencies.append(done - due)
+            self.late.append(sent - due)
+            invalid = self.invalid[k % len(self.invalid)]
+            if status == 200 and not invalid:
+                self.counts["ok"] += 1
+            elif status == 422 and invalid:
+                self.counts["intended_422"] += 1
+            else:
+                self.counts["unexpected"] += 1
+                key = f"{status} ({'invalid' if invalid else 'valid'} request)"
+                self.unexpected[key] = self.unexpected.get(key, 0) + 1
+        if not self.scheduling and self.outstanding == 0:
+            self.all_answered.set()
+
+
 async def drive_open(port: int, seconds: float, rate: float, connections: int, warmup: float) -> dict:
     """Open loop: request k is due at start + k/rate, sent on the first free connection."""
     mix = [(json.dumps(r, ensure_ascii=False).encode(), invalid) for r, invalid in request_mix(5000)]
-    latencies: list[float] = []
-    late: list[float] = []
-    counts = {"ok": 0, "intended_422": 0, "unexpected": 0}
-    unexpected: dict[str, int] = {}
-    idle: asyncio.Queue = asyncio.Queue()
+    client = _OpenLoop(mix, port)
     for _ in range(connections):
-        conn = RawConnection("127.0.0.1", port)
-        await conn._connect()
-        idle.put_nowait(conn)
-    loop = asyncio.get_running_loop()
-    start = loop.time() + 0.05
-    measure_from = start + warmup
+        await client.connect()
+    start = time.monotonic() + 0.05
+    client.measure_from = measure_from = start + warmup
     stop = measure_from + seconds
-    pending: set = set()
     peak, finished_event = [0], asyncio.Event()
 
     async def sample_memory():   # the server's RSS every half second until the last answer
@@ -421,52 +541,26 @@ async def drive_open(port: int, seconds: float, rate: float, connections: int, w
             await asyncio.sleep(0.5)
 
     sampler = asyncio.ensure_future(sample_memory())
-
-    async def one(k: int, due: float) -> None:
-        conn = await idle.get()
-        sent = loop.time()
-        body, invalid = mix[k % len(mix)]
-        try:
-            status, _data = await conn.request("POST", "/v1/decisions", body)
-        except (OSError, ConnectionError, asyncio.IncompleteReadError):
-            status = 0
-            await conn.close()
-        done = loop.time()
-        idle.put_nowait(conn)
-        if due < measure_from:
-            return
-        latencies.append(done - due)
-        late.append(sent - due)
-        if status == 200 and not invalid:
-            counts["ok"] += 1
-        elif status == 422 and invalid:
-            counts["intended_422"] += 1
-        else:
-            counts["unexpected"] += 1
-            key = f"{status} ({'invalid' if invalid else 'valid'} request)"
-            unexpected[key] = unexpected.get(key, 0) + 1
-
     k = 0
     while True:
         due = start + k / rate
         if due >= stop:
             break
-        now = loop.time()
+        now = time.monotonic()
         if due > now:
             await asyncio.sleep(due - now)
-        task = asyncio.ensure_future(one(k, due))
-        pending.add(task)
-        task.add_done_callback(pending.discard)
+        client.submit(k, due)
         k += 1
-    if pending:
-        await asyncio.wait(pending, timeout=30)
-    finished = loop.time()
+    client.scheduling = False
+    if client.outstanding:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(client.all_answered.wait(), timeout=30)
+    finished = time.monotonic()
     finished_event.set()
     await sampler
-    while not idle.empty():
-        await idle.get_nowait().close()
-    latencies.sort()
-    late.sort()
+    for conn in client.idle:
+        conn.transport.close()
+    latencies, late = sorted(client.latencies), sorted(client.late)
 
     def pct(values: list[float], p: float) -> float:
         return values[min(len(values) - 1, int(p * len(values)))] * 1000 if values else float("nan")
@@ -475,7 +569,19 @@ async def drive_open(port: int, seconds: float, rate: float, connections: int, w
     return {"requests": len(latencies), "seconds": elapsed, "rps": len(latencies) / elapsed,
             "p50_ms": pct(latencies, 0.50), "p90_ms": pct(latencies, 0.90), "p99_ms": pct(latencies, 0.99),
             "max_ms": latencies[-1] * 1000 if latencies else 0, "late_p99_ms": pct(late, 0.99),
-            **counts, "unexpected_by_status": unexpected, "peak_rss_kib": peak[0]}
+            **client.counts, "unexpected_by_status": client.unexpected, "peak_rss_kib": peak[0],
+            "unanswered": client.outstanding, "connections_lost": client.lost}
+
+
+def _run_lean(coro):
+    """Run the open-loop client on uvloop when it is installed (as the server does): the client
+    shares the machine's cores with the server, so the less CPU it takes the more the figures
+    measure the server."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(coro)
+    return uvloop.run(coro)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -503,12 +609,14 @@ def main(argv: list[str] | None = None) -> int:
         asyncio.run(wait_ready(port, proc))
         time.sleep(1.0)  # let every worker finish its warm-up
         rss_before = rss_kib(proc.pid)
-        cpu_server, cpu_client, cpu_all = cpu_seconds(proc.pid), time.process_time(), machine_cpu()
+        (user0, sys0), cpu_client, cpu_all = cpu_split(proc.pid), time.process_time(), machine_cpu()
         if args.rate:
-            result = asyncio.run(drive_open(port, args.seconds, args.rate, args.connections, args.warmup))
+            result = _run_lean(drive_open(port, args.seconds, args.rate, args.connections, args.warmup))
         else:
             result = asyncio.run(drive(port, args.seconds, args.concurrency, args.client, args.warmup, args.batch, args.ndjson))
-        cpu_server, cpu_client = cpu_seconds(proc.pid) - cpu_server, time.process_time() - cpu_client
+        user1, sys1 = cpu_split(proc.pid)
+        cpu_user, cpu_sys = user1 - user0, sys1 - sys0
+        cpu_server, cpu_client = cpu_user + cpu_sys, time.process_time() - cpu_client
         cpu_all = machine_cpu() - cpu_all
         rss_after = rss_kib(proc.pid)
     finally:
@@ -537,7 +645,12 @@ def main(argv: list[str] | None = None) -> int:
           f"p99 {result['p99_ms']:.1f} ms, max {result['max_ms']:.1f} ms")
     if args.rate:
         print(f"client:      p99 send delay behind schedule {result['late_p99_ms']:.1f} ms "
-              f"(waiting for a free connection, or the client itself falling behind)")
+              f"(waiting for a free connection, or the client itself falling behind); "
+              f"{cpu_client / max(result['sent'], 1) * 1000:.2f} ms client CPU per request; "
+              f"{result['connections_lost']} connections lost, {result['unanswered']} requests unanswered after 30 s")
+        if result["unanswered"]:
+            result["unexpected"] += result["unanswered"]
+            result["unexpected_by_status"]["unanswered"] = result["unanswered"]
     if not args.batch:
         print(f"answers:     {result['ok']} decisions (200), {result['intended_422']} intended 422s, "
               f"{result['unexpected']} errors {result['unexpected_by_status'] or ''}")
@@ -547,7 +660,9 @@ def main(argv: list[str] | None = None) -> int:
           f"{rss_after / 1024:.1f} MiB after (all processes)")
     wall = result["seconds"] + args.warmup
     print(f"CPU:         server {cpu_server:.1f} s, load client {cpu_client:.1f} s over {wall:.1f} s wall "
-          f"({cpu_server / max(result['requests'] * max(args.batch, 1), 1) * 1000:.2f} ms server CPU per decision)")
+          f"({cpu_server / max(result['sent'] * max(args.batch, 1), 1) * 1000:.2f} ms server CPU per decision, "
+          f"warm-up included, over {result['sent']} requests: "
+          f"user {cpu_user:.1f} s, system {cpu_sys:.1f} s)")
     print(f"machine:     {cpu_all:.1f} CPU-s busy of {wall * (os.cpu_count() or 1):.1f} available; "
           f"{max(0.0, cpu_all - cpu_server - cpu_client):.1f} s by other processes and the kernel's network work")
     print(f"server exit: {proc.returncode}")
