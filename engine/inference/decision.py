@@ -196,12 +196,9 @@ def _technology_view(kb, request, resolution, cls, class_rules) -> dict | None:
                 "citation": cite(kb, f"{c['document']}:{c['eid']}") if c else None,
             }
         )
-    citations = []
-    for r in class_rules:
-        for c in r.spec["citations"]:
-            item = cite(kb, c)
-            if item not in citations:
-                citations.append(item)
+    # each provision once (two references to one provision are the same citation)
+    refs = dict.fromkeys(c for r in class_rules for c in r.spec["citations"])
+    citations = [cite(kb, c) for c in refs]
     out = {
         "query": tech.get("name") or tech.get("code"),
         "id": t.get("id"),
