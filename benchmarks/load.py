@@ -414,7 +414,8 @@ class _OpenLoopConnection(asyncio.Protocol):
     def __init__(self, client: _OpenLoop):
         self.client, self.transport, self.buf = client, None, bytearray()
         self.job = None   # (k, due, sent) of the request in flight
-        self.need = -1    # bytes of the whole answer once its head is read
+        self.need = -1    # bytes of the body still to come once the head is read
+        self.status = 0
 
     def connection_made(self, transport):
         self.transport = transport
@@ -424,9 +425,10 @@ class _OpenLoopConnection(asyncio.Protocol):
         self.transport.write(self.client.heads[k % len(self.client.heads)])
 
     def data_received(self, data: bytes) -> None:
-        self.buf += data
-        while self.job is not None:
+        # the head is collected in `buf`; of the body only the number of bytes still to come is kept
+        while data and self.job is not None:
             if self.need < 0:
+                self.buf += data
                 end = self.buf.find(b"\r\n\r\n")
                 if end < 0:
                     return
@@ -435,15 +437,17 @@ class _OpenLoopConnection(asyncio.Protocol):
                 if at < 0:
                     raise RuntimeError("an answer without Content-Length")
                 eol = head.find(b"\r\n", at + 2)
-                length = int(head[at + 17:eol if eol > 0 else len(head)])
-                self.need = end + 4 + length
-            if len(self.buf) < self.need:
+                self.status = int(head[9:12])
+                self.need = int(head[at + 17:eol if eol > 0 else len(head)])
+                data = bytes(self.buf[end + 4:])
+                self.buf.clear()
+            if len(data) < self.need:
+                self.need -= len(data)
                 return
-            status = int(self.buf[9:12])
-            del self.buf[:self.need]
+            data = data[self.need:]
             self.need = -1
             job, self.job = self.job, None
-            self.client.answered(self, job, status)
+            self.client.answered(self, job, self.status)
 
     def connection_lost(self, exc) -> None:
         client = self.client
