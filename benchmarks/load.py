@@ -174,6 +174,19 @@ def cpu_split(root_pid: int) -> tuple[float, float]:
     return user / tick, system / tick
 
 
+def cpu_by_process(root_pid: int) -> dict[int, float]:
+    """CPU seconds (user + system) used so far by each process of a tree."""
+    tick, out = os.sysconf("SC_CLK_TCK"), {}
+    for pid in _tree(root_pid):
+        try:
+            with open(f"/proc/{pid}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+            out[pid] = (int(fields[11]) + int(fields[12])) / tick
+        except (OSError, IndexError, ValueError):
+            pass
+    return out
+
+
 def cpu_seconds(root_pid: int) -> float:
     """User + system CPU time used so far by a process tree."""
     return sum(cpu_split(root_pid))
@@ -614,11 +627,13 @@ def main(argv: list[str] | None = None) -> int:
         time.sleep(1.0)  # let every worker finish its warm-up
         rss_before = rss_kib(proc.pid)
         (user0, sys0), cpu_client, cpu_all = cpu_split(proc.pid), time.process_time(), machine_cpu()
+        per_process0 = cpu_by_process(proc.pid)
         if args.rate:
             result = _run_lean(drive_open(port, args.seconds, args.rate, args.connections, args.warmup))
         else:
             result = asyncio.run(drive(port, args.seconds, args.concurrency, args.client, args.warmup, args.batch, args.ndjson))
         user1, sys1 = cpu_split(proc.pid)
+        per_process = {pid: cpu - per_process0.get(pid, 0.0) for pid, cpu in cpu_by_process(proc.pid).items()}
         cpu_user, cpu_sys = user1 - user0, sys1 - sys0
         cpu_server, cpu_client = cpu_user + cpu_sys, time.process_time() - cpu_client
         cpu_all = machine_cpu() - cpu_all
@@ -667,6 +682,9 @@ def main(argv: list[str] | None = None) -> int:
           f"({cpu_server / max(result['sent'] * max(args.batch, 1), 1) * 1000:.2f} ms server CPU per decision, "
           f"warm-up included, over {result['sent']} requests: "
           f"user {cpu_user:.1f} s, system {cpu_sys:.1f} s)")
+    shares = sorted((cpu for pid, cpu in per_process.items() if pid != proc.pid and cpu > 0.05), reverse=True)
+    print(f"workers:     CPU per worker process {', '.join(f'{c:.1f} s' for c in shares) or '-'} "
+          f"(uneven when the connections went unevenly to the workers); supervisor {per_process.get(proc.pid, 0.0):.1f} s")
     print(f"machine:     {cpu_all:.1f} CPU-s busy of {wall * (os.cpu_count() or 1):.1f} available; "
           f"{max(0.0, cpu_all - cpu_server - cpu_client):.1f} s by other processes and the kernel's network work")
     print(f"server exit: {proc.returncode}")
