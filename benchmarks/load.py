@@ -141,8 +141,41 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def _children(pid: int) -> list[int] | None:
+    """The child processes of `pid` from /proc/PID/task/*/children (None where the kernel lacks it)."""
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return []
+    out: list[int] = []
+    for tid in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/children") as fh:
+                out += [int(c) for c in fh.read().split()]
+        except FileNotFoundError:
+            return None
+        except OSError:
+            pass
+    return out
+
+
 def _tree(root_pid: int) -> list[int]:
-    """A process and all its descendants (uvicorn's supervisor and its workers)."""
+    """A process and all its descendants (uvicorn's supervisor and its workers). Read from the
+    processes' `children` lists, a handful of small files: the memory sampler runs on the client's
+    event loop every half second, and a scan of all of /proc there delays the requests due meanwhile."""
+    out, stack = [], [root_pid]
+    while stack:
+        pid = stack.pop()
+        out.append(pid)
+        children = _children(pid)
+        if children is None:
+            return _tree_by_scan(root_pid)
+        stack.extend(children)
+    return out
+
+
+def _tree_by_scan(root_pid: int) -> list[int]:
+    """`_tree` by reading every process's parent from /proc/N/stat."""
     children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
