@@ -14,7 +14,9 @@ forkserver or resource tracker outlives the run.
 Worker processes start from a clean interpreter (forkserver on POSIX, spawn elsewhere: the
 durable_rules host runs timer threads, which must not be forked) and each builds the knowledge
 base and its durable_rules ruleset once, in the pool initializer. Lines are handed out in
-ordered chunks; each worker serialises its own answers so the parent only does I/O. The pool is
+ordered chunks; each worker serialises its own answers and writes them to a spool file
+(engine.batch_io), which the parent copies into the output inside the kernel: the parent, which
+shares the cores with the workers, neither decodes nor copies the answers itself. The pool is
 a concurrent.futures ProcessPoolExecutor rather than multiprocessing.Pool: when a worker dies
 (durable_rules is native code) Pool.imap waits forever, the executor reports it.
 """
@@ -34,53 +36,61 @@ from collections import deque
 from collections.abc import Generator, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from typing import NamedTuple
 
 from engine.batch_io import (
     MAX_LINE,
     TOO_LONG,
     check_output,
+    copy_spooled,
     count_lines,
+    make_spool,
     open_input,
     open_output,
     read_lines,
+    remove_spool,
     shard_range,
+    write_spooled,
 )
 from engine.errors import BatchInputError, BatchInterrupted, InvalidRequest
-from engine.jsonout import dumps_text
+from engine.jsonout import dumps_bytes
 
 log = logging.getLogger("engine.batch")
 
 MAX_CHUNK = 256
 
 
-def _dumps(obj) -> str:
-    return dumps_text(obj)
+_dumps = dumps_bytes
 
 
-def _errors(message: str, path: str = "") -> str:
+def _errors(message: str, path: str = "") -> bytes:
     return _dumps({"errors": [{"path": path, "message": message}]})
 
 
-def _watch_parent(parent: int, interval: float = 0.5) -> None:
+def _watch_parent(parent: int, spool: str | None = None, interval: float = 0.5) -> None:
     """Exit this worker as soon as process `parent` is gone (killed with SIGKILL, say): the
-    executor's queues would otherwise keep it waiting for work forever."""
+    executor's queues would otherwise keep it waiting for work forever. The run's spool
+    directory, which the parent can no longer remove, goes too."""
     while True:
         time.sleep(interval)
         try:
             os.kill(parent, 0)
         except ProcessLookupError:
+            remove_spool(spool)
             os._exit(1)
         except PermissionError:  # pragma: no cover - the pid was reused by another user's process
+            remove_spool(spool)
             os._exit(1)
 
 
-def init_worker(parent: int | None = None) -> None:
+def init_worker(parent: int | None = None, spool: str | None = None) -> None:
     """Pool initializer: build the knowledge base and the ruleset once per process, and warm up.
     In a worker process (`parent` given): ignore SIGINT (the parent stops the workers) and watch
-    the parent."""
+    the parent (removing the run's `spool` directory if the parent is killed)."""
     if parent is not None:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-        threading.Thread(target=_watch_parent, args=(parent,), name="medtech-parent-watch", daemon=True).start()
+        watch = threading.Thread(target=_watch_parent, args=(parent, spool), name="medtech-parent-watch", daemon=True)
+        watch.start()
     from engine.inference.backends import warm_up
 
     try:
@@ -91,6 +101,11 @@ def init_worker(parent: int | None = None) -> None:
 
 def answer_line(line: bytes | str) -> str:
     """The output line (without newline) for one input line."""
+    return answer_bytes(line).decode("utf-8")
+
+
+def answer_bytes(line: bytes | str) -> bytes:
+    """The output line (without newline) for one input line, as UTF-8."""
     from engine import decide
     from engine.requestio import loads_json
 
@@ -129,10 +144,45 @@ def chunksize_for(n: int, processes: int) -> int:
     return max(1, min(MAX_CHUNK, n // (processes * 16) or 1))
 
 
+def answer_pieces(lines: list[bytes]) -> list[bytes]:
+    """The output for consecutive input lines as UTF-8 pieces to write one after the other (each
+    answer, then a newline: written with one writev, never joined into one more copy)."""
+    pieces = []
+    for line in lines:
+        pieces.append(answer_bytes(line))
+        pieces.append(b"\n")
+    return pieces
+
+
 def answer_chunk(lines: list[bytes]) -> bytes:
-    """The output for consecutive input lines as one UTF-8 block, a newline after each line
-    (encoded in the worker, so the parent only writes)."""
-    return "".join(answer_line(line) + "\n" for line in lines).encode("utf-8")
+    """The output for consecutive input lines as one UTF-8 block, a newline after each line."""
+    return b"".join(answer_pieces(lines))
+
+
+class Spooled(NamedTuple):
+    """A block of output a worker wrote to file `name` of the spool directory `spool` (`size` bytes)."""
+
+    spool: str
+    name: str
+    size: int
+
+
+def spool_chunk(chunk_fn, spool: str, name: str, lines: list[bytes]) -> int:
+    """In a worker: answer `lines` with `chunk_fn` (bytes, or a list of pieces) into the spool
+    file `name`; return its size (the only thing sent back to the parent)."""
+    block = chunk_fn(lines)
+    return write_spooled(spool, name, [block] if isinstance(block, bytes) else block)
+
+
+def write_block(stream, block) -> None:
+    """Append a block from answer_blocks (bytes, a list of pieces or a Spooled file) to `stream`."""
+    if isinstance(block, Spooled):
+        copy_spooled(block.spool, block.name, block.size, stream)
+    elif isinstance(block, list):
+        for piece in block:
+            stream.write(piece)
+    else:
+        stream.write(block)
 
 
 class WorkerDied(RuntimeError):
@@ -176,9 +226,19 @@ def _stop(pool: ProcessPoolExecutor) -> None:
 
 
 def answer_blocks(
-    lines: Iterable[bytes], workers: int | None = None, *, chunk_fn=answer_chunk, total: int | None = None
+    lines: Iterable[bytes],
+    workers: int | None = None,
+    *,
+    chunk_fn=answer_chunk,
+    total: int | None = None,
+    spool: bool = False,
 ) -> Generator[tuple[int, bytes], None, None]:
     """(number of lines, output block) for consecutive chunks of `lines`, in order.
+
+    A block is what `chunk_fn` returns for the chunk; with `spool`, when there are worker
+    processes, it is a Spooled file instead (see engine.batch_io), which must be passed to
+    write_block before the next block is asked for (its slot is then reused); the spool
+    directory is removed when the generator ends.
 
     `lines` may be any iterable (it is read as the work goes, never all at once). Ordered chunks
     go to a process pool with a bounded number in flight (4 per process), so memory stays flat
@@ -201,35 +261,54 @@ def answer_blocks(
             yield len(chunk), chunk_fn(chunk)
         return
     pending: deque = deque()
-    pool = ProcessPoolExecutor(
-        max_workers=processes, mp_context=_context(), initializer=init_worker, initargs=(os.getpid(),)
-    )
+    spool_dir = make_spool() if spool else None
+    try:
+        pool = ProcessPoolExecutor(
+            max_workers=processes,
+            mp_context=_context(),
+            initializer=init_worker,
+            initargs=(os.getpid(), spool_dir),
+        )
+    except BaseException:
+        remove_spool(spool_dir)
+        raise
     done = 0
+    seq = itertools.count()
+    slots = processes * 4  # chunks in flight at most: a slot is free again once its block is consumed
     try:
 
         def submit() -> None:
             chunk = next(chunks, None)
-            if chunk is not None:
-                pending.append((len(chunk), pool.submit(chunk_fn, chunk)))
+            if chunk is None:
+                return
+            if spool_dir is None:
+                pending.append((len(chunk), None, pool.submit(chunk_fn, chunk)))
+            else:
+                name = str(next(seq) % slots)
+                pending.append((len(chunk), name, pool.submit(spool_chunk, chunk_fn, spool_dir, name, chunk)))
 
-        for _ in range(processes * 4):
+        for _ in range(slots):
             submit()
         while pending:
-            count, future = pending.popleft()
+            count, name, future = pending.popleft()
             try:
                 block = future.result()
+                if name is not None and spool_dir is not None:
+                    block = Spooled(spool_dir, name, block)
             except BrokenProcessPool:
                 raise WorkerDied(
                     f"a worker process died while answering lines {done + 1}-{done + count} or those "
                     f"after them (a crash in native code); lines before {done + 1} were answered"
                 ) from None
-            submit()
             done += count
             yield count, block
+            submit()  # only now: the consumer has written the block, so its spool slot is free
     except BaseException:
         _stop(pool)
+        remove_spool(spool_dir)
         raise
     pool.shutdown(wait=True)
+    remove_spool(spool_dir)
 
 
 def rows_chunk(lines: list[bytes]) -> bytes:
@@ -253,7 +332,7 @@ def rows_chunk(lines: list[bytes]) -> bytes:
                 request = None
             rows = obligation_rows(build_answer(answered, request=request if isinstance(request, dict) else None))
         out.append(_dumps(rows))
-    return "".join(x + "\n" for x in out).encode("utf-8")
+    return b"".join(x + b"\n" for x in out)
 
 
 def answers(lines: Iterable[bytes], workers: int | None = None) -> Iterator[str]:
@@ -338,9 +417,11 @@ def run_batch(
                 from tqdm import tqdm
 
                 bar = tqdm(total=todo, file=sys.stderr, unit="req", desc="decisions", dynamic_ncols=True)
-            blocks = answer_blocks(read_lines(in_path, start, stop), workers, total=todo)
+            blocks = answer_blocks(
+                read_lines(in_path, start, stop), workers, chunk_fn=answer_pieces, total=todo, spool=True
+            )
             for count, block in blocks:
-                stream.write(block)
+                write_block(stream, block)
                 signals.answered += count
                 if bar is not None:
                     bar.update(count)

@@ -14,6 +14,16 @@ answered, so a previous `OUT` is intact until then and a killed run never leaves
 `OUT`. `OUT.partial.json` records which input (path, size, modification time) and shard the
 partial output belongs to; `--resume` checks it, keeps the complete lines of `OUT.partial` (a
 line cut off by the kill is dropped) and answers only the lines after them.
+
+Spool. Answers are large (40-80 KB of JSON each), so workers do not send them back through the
+process pool's pipe (pickled, copied four times, and read by the parent, which shares the cores
+with the workers): each worker writes its chunk of answers to a slot file in a spool directory
+(in /dev/shm, memory, when there is one) and returns only its size; the parent copies that many
+bytes into the output inside the kernel (`sendfile`). A slot is reused (overwritten from its
+start, so its pages are neither freed nor zeroed again) once the parent has copied it: there are
+as many slots as chunks in flight. The spool directory is removed at the end of the run, by a
+worker's watchdog if the parent is killed, and at the start of a later run if everything was
+killed (its name carries the parent's process id).
 """
 
 from __future__ import annotations
@@ -21,7 +31,9 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -206,9 +218,11 @@ def open_output(source, out_path, *, shard: tuple[int, int] | None = None, resum
         with open(partial, "r+b") as fh:
             data_end = _last_complete_line_end(fh)
             fh.truncate(data_end)
-        stream = open(partial, "ab")  # noqa: SIM115 - closed by Output.finish or Output.abandon
+        # not "ab": sendfile (engine.batch_io.copy_spooled) refuses a descriptor opened O_APPEND
+        resumed = open(partial, "r+b")  # noqa: SIM115 - closed by Output.finish or Output.abandon
+        resumed.seek(0, os.SEEK_END)
         done = _count_newlines(partial)
-        return Output(stream, out, partial, meta, done)
+        return Output(resumed, out, partial, meta, done)
     try:
         stream = open(partial, "wb")  # noqa: SIM115 - closed by Output.finish or Output.abandon
     except OSError as exc:
@@ -241,3 +255,91 @@ def _count_newlines(path: Path) -> int:
         while block := fh.read(_BLOCK):
             n += block.count(b"\n")
     return n
+
+
+# --------------------------------------------------------------------------- spool
+
+_SPOOL_PREFIX = "medtech-batch-spool-"
+_IOV_MAX = 1024  # iovecs per writev call (Linux's limit; any POSIX system allows at least 16)
+
+
+def _spool_base() -> str:
+    shm = "/dev/shm"
+    if os.path.isdir(shm) and os.access(shm, os.W_OK | os.X_OK):
+        return shm
+    return tempfile.gettempdir()
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: not ours to judge
+        return True
+    return True
+
+
+def make_spool() -> str:
+    """A new, private spool directory for this process's run; spool directories left by runs whose
+    parent no longer exists (everything killed with SIGKILL) are removed first."""
+    base = _spool_base()
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(base):
+            pid = entry.name[len(_SPOOL_PREFIX) :].split("-", 1)[0]
+            ours = entry.name.startswith(_SPOOL_PREFIX) and pid.isdigit() and entry.is_dir(follow_symlinks=False)
+            if ours and int(pid) != os.getpid() and not _pid_alive(int(pid)):
+                shutil.rmtree(entry.path, ignore_errors=True)
+    return tempfile.mkdtemp(prefix=f"{_SPOOL_PREFIX}{os.getpid()}-", dir=base)
+
+
+def remove_spool(spool: str | None) -> None:
+    """Remove a spool directory and whatever is still in it."""
+    if spool:
+        shutil.rmtree(spool, ignore_errors=True)
+
+
+def write_spooled(spool: str, name: str, pieces: list[bytes]) -> int:
+    """Write `pieces` one after the other from the start of the slot file `name` in `spool` (what
+    lies beyond them, from an earlier use of the slot, is left: the size returned says where the
+    block ends)."""
+    fd = os.open(os.path.join(spool, name), os.O_WRONLY | os.O_CREAT, 0o600)
+    size = 0
+    try:
+        for i in range(0, len(pieces), _IOV_MAX):
+            group = pieces[i : i + _IOV_MAX]
+            want = sum(map(len, group))
+            n = os.pwritev(fd, group, size)
+            if n < want:  # a short write (rare on a local file): write the rest piece by piece
+                rest = memoryview(b"".join(group))[n:]
+                while rest:
+                    rest = rest[os.pwrite(fd, rest, size + want - len(rest)) :]
+            size += want
+    finally:
+        os.close(fd)
+    return size
+
+
+def copy_spooled(spool: str, name: str, size: int, stream) -> None:
+    """Append the first `size` bytes of the slot file `name` to `stream`. Copied inside the kernel
+    (sendfile) when `stream` has a file descriptor; read and written otherwise."""
+    with open(os.path.join(spool, name), "rb") as src:
+        done = 0
+        fileno = None
+        with contextlib.suppress(AttributeError, OSError, ValueError):  # io.UnsupportedOperation is an OSError
+            fileno = stream.fileno()
+        if fileno is not None:
+            stream.flush()  # what the stream buffered goes first
+            with contextlib.suppress(OSError):  # sendfile refused for this descriptor: copy below
+                while done < size:
+                    sent = os.sendfile(fileno, src.fileno(), done, size - done)
+                    if sent == 0:
+                        break
+                    done += sent
+        src.seek(done)
+        while done < size:
+            block = src.read(min(_BLOCK, size - done))
+            if not block:
+                raise OSError(f"spool file {name} is shorter than {size} bytes")
+            stream.write(block)
+            done += len(block)

@@ -76,6 +76,12 @@ def _alive(pids: set[int]) -> set[int]:
     return alive
 
 
+def _spools(pid: int) -> list[str]:
+    """The spool directories of the batch run by process `pid` (engine.batch_io)."""
+    from engine.batch_io import _SPOOL_PREFIX, _spool_base
+    return [e for e in os.listdir(_spool_base()) if e.startswith(f"{_SPOOL_PREFIX}{pid}-")]
+
+
 @pytest.fixture(scope="module")
 def data(tmp_path_factory):
     """The input file and the output of an uninterrupted run of it (the CLI, two workers)."""
@@ -106,6 +112,7 @@ def test_a_killed_batch_leaves_nothing_running_and_resumes(data, tmp_path, sig):
             time.sleep(0.02)
         helpers = _descendants(proc.pid)
         assert len(helpers) >= 2            # the workers, the forkserver, the resource tracker
+        assert _spools(proc.pid)            # where the workers put their answers for the parent
         proc.send_signal(sig)
         code = proc.wait(30)
         err = proc.stderr.read().decode(errors="replace")
@@ -116,6 +123,7 @@ def test_a_killed_batch_leaves_nothing_running_and_resumes(data, tmp_path, sig):
         while _alive(helpers) and time.monotonic() < deadline:
             time.sleep(0.1)
         assert not _alive(helpers), f"processes left running after {sig.name}"
+        assert not _spools(proc.pid), f"spool directory left after {sig.name}"
     finally:   # whatever failed above, leave nothing running
         for pid in _alive(helpers | {proc.pid}):
             with contextlib.suppress(OSError):
