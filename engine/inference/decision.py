@@ -93,17 +93,16 @@ def _resolve(request, day: dt.date):
     return res
 
 
-_TRACE_PLANS: dict[tuple[int, str], tuple] = {}
+_TRACE_PLANS: dict = {}  # rule (each knowledge base has its own rule objects) -> plan
 
 
 def _trace_plan(kb, rule) -> tuple:
     """(the facts the trace shows with whether each is a date, the quotes of the rule's citations), once per rule."""
-    key = (id(kb), rule.id)
-    plan = _TRACE_PLANS.get(key)
-    if plan is None or plan[0] is not kb:
+    plan = _TRACE_PLANS.get(rule)
+    if plan is None:
         cited = citations(kb)
         shown = tuple((f, f in DATE_FACTS or f.startswith("events.")) for f in cited.of(rule).trace_facts)
-        plan = _TRACE_PLANS[key] = (kb, shown, cited.quotes(tuple(rule.spec["citations"])))
+        plan = _TRACE_PLANS[rule] = (shown, cited.quotes(tuple(rule.spec["citations"])))
     return plan
 
 
@@ -112,7 +111,7 @@ def _trace(kb, rules, facts: dict) -> list[dict]:
     shown_values: dict = {}  # each fact's shown value, converted once per decision
     out = []
     for rule in rules:
-        _, shown, quotes = _trace_plan(kb, rule)
+        shown, quotes = _trace_plan(kb, rule)
         used = {}
         for f, is_date in shown:
             if f in facts:
@@ -305,8 +304,9 @@ def _unused_facts(kb, req, facts: dict) -> list[dict]:
         label = f"events.{index}.type={event_type}（{event_names.get(event_type, event_type)}）"
         candidates[label] = _rules_reading_event(kb, event_type)
     out = []
+    applicable = {d for d in kb.documents if facts.get(doc_fact(d))}
     for path, readers in candidates.items():
-        if any(facts.get(doc_fact(r.document)) for r in readers):
+        if any(r.document in applicable for r in readers):
             continue
         elsewhere = "、".join(dict.fromkeys(kb.documents[r.document].title for r in readers))
         out.append(
