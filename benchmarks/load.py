@@ -141,8 +141,41 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def _children(pid: int) -> list[int] | None:
+    """The child processes of `pid` from /proc/PID/task/*/children (None where the kernel lacks it)."""
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return []
+    out: list[int] = []
+    for tid in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/children") as fh:
+                out += [int(c) for c in fh.read().split()]
+        except FileNotFoundError:
+            return None
+        except OSError:
+            pass
+    return out
+
+
 def _tree(root_pid: int) -> list[int]:
-    """A process and all its descendants (uvicorn's supervisor and its workers)."""
+    """A process and all its descendants (uvicorn's supervisor and its workers). Read from the
+    processes' `children` lists, a handful of small files: the memory sampler runs on the client's
+    event loop every half second, and a scan of all of /proc there delays the requests due meanwhile."""
+    out, stack = [], [root_pid]
+    while stack:
+        pid = stack.pop()
+        out.append(pid)
+        children = _children(pid)
+        if children is None:
+            return _tree_by_scan(root_pid)
+        stack.extend(children)
+    return out
+
+
+def _tree_by_scan(root_pid: int) -> list[int]:
+    """`_tree` by reading every process's parent from /proc/N/stat."""
     children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -172,6 +205,19 @@ def cpu_split(root_pid: int) -> tuple[float, float]:
         except (OSError, IndexError, ValueError):
             pass
     return user / tick, system / tick
+
+
+def cpu_by_process(root_pid: int) -> dict[int, float]:
+    """CPU seconds (user + system) used so far by each process of a tree."""
+    tick, out = os.sysconf("SC_CLK_TCK"), {}
+    for pid in _tree(root_pid):
+        try:
+            with open(f"/proc/{pid}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+            out[pid] = (int(fields[11]) + int(fields[12])) / tick
+        except (OSError, IndexError, ValueError):
+            pass
+    return out
 
 
 def cpu_seconds(root_pid: int) -> float:
@@ -414,7 +460,8 @@ class _OpenLoopConnection(asyncio.Protocol):
     def __init__(self, client: _OpenLoop):
         self.client, self.transport, self.buf = client, None, bytearray()
         self.job = None   # (k, due, sent) of the request in flight
-        self.need = -1    # bytes of the whole answer once its head is read
+        self.need = -1    # bytes of the body still to come once the head is read
+        self.status = 0
 
     def connection_made(self, transport):
         self.transport = transport
@@ -424,9 +471,10 @@ class _OpenLoopConnection(asyncio.Protocol):
         self.transport.write(self.client.heads[k % len(self.client.heads)])
 
     def data_received(self, data: bytes) -> None:
-        self.buf += data
-        while self.job is not None:
+        # the head is collected in `buf`; of the body only the number of bytes still to come is kept
+        while data and self.job is not None:
             if self.need < 0:
+                self.buf += data
                 end = self.buf.find(b"\r\n\r\n")
                 if end < 0:
                     return
@@ -435,15 +483,17 @@ class _OpenLoopConnection(asyncio.Protocol):
                 if at < 0:
                     raise RuntimeError("an answer without Content-Length")
                 eol = head.find(b"\r\n", at + 2)
-                length = int(head[at + 17:eol if eol > 0 else len(head)])
-                self.need = end + 4 + length
-            if len(self.buf) < self.need:
+                self.status = int(head[9:12])
+                self.need = int(head[at + 17:eol if eol > 0 else len(head)])
+                data = bytes(self.buf[end + 4:])
+                self.buf.clear()
+            if len(data) < self.need:
+                self.need -= len(data)
                 return
-            status = int(self.buf[9:12])
-            del self.buf[:self.need]
+            data = data[self.need:]
             self.need = -1
             job, self.job = self.job, None
-            self.client.answered(self, job, status)
+            self.client.answered(self, job, self.status)
 
     def connection_lost(self, exc) -> None:
         client = self.client
@@ -610,11 +660,13 @@ def main(argv: list[str] | None = None) -> int:
         time.sleep(1.0)  # let every worker finish its warm-up
         rss_before = rss_kib(proc.pid)
         (user0, sys0), cpu_client, cpu_all = cpu_split(proc.pid), time.process_time(), machine_cpu()
+        per_process0 = cpu_by_process(proc.pid)
         if args.rate:
             result = _run_lean(drive_open(port, args.seconds, args.rate, args.connections, args.warmup))
         else:
             result = asyncio.run(drive(port, args.seconds, args.concurrency, args.client, args.warmup, args.batch, args.ndjson))
         user1, sys1 = cpu_split(proc.pid)
+        per_process = {pid: cpu - per_process0.get(pid, 0.0) for pid, cpu in cpu_by_process(proc.pid).items()}
         cpu_user, cpu_sys = user1 - user0, sys1 - sys0
         cpu_server, cpu_client = cpu_user + cpu_sys, time.process_time() - cpu_client
         cpu_all = machine_cpu() - cpu_all
@@ -663,6 +715,9 @@ def main(argv: list[str] | None = None) -> int:
           f"({cpu_server / max(result['sent'] * max(args.batch, 1), 1) * 1000:.2f} ms server CPU per decision, "
           f"warm-up included, over {result['sent']} requests: "
           f"user {cpu_user:.1f} s, system {cpu_sys:.1f} s)")
+    shares = sorted((cpu for pid, cpu in per_process.items() if pid != proc.pid and cpu > 0.05), reverse=True)
+    print(f"workers:     CPU per worker process {', '.join(f'{c:.1f} s' for c in shares) or '-'} "
+          f"(uneven when the connections went unevenly to the workers); supervisor {per_process.get(proc.pid, 0.0):.1f} s")
     print(f"machine:     {cpu_all:.1f} CPU-s busy of {wall * (os.cpu_count() or 1):.1f} available; "
           f"{max(0.0, cpu_all - cpu_server - cpu_client):.1f} s by other processes and the kernel's network work")
     print(f"server exit: {proc.returncode}")

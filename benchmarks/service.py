@@ -9,7 +9,7 @@ work and the kernel's network work come on top (benchmarks/load.py measures thos
 
     .venv/bin/python benchmarks/service.py [--mix load|scenarios] [--n 3000] [--rounds 3]
                                            [--backend durable|pure] [--profile 30]
-    .venv/bin/python benchmarks/service.py --serve 500 [--seconds 10]
+    .venv/bin/python benchmarks/service.py --serve 500 [--seconds 10] [--stub]
 
 `--mix load` (default) is the mix benchmarks/load.py sends (10% intended 422s); `--mix scenarios`
 is every valid scenario request (benchmarks/decide.py). `--profile N` prints the N most expensive
@@ -20,6 +20,8 @@ as `medtech serve` runs each worker (engine.service.app.run's settings, one work
 open-loop client of benchmarks/load.py sends RATE requests/s from another process, and the
 process CPU per request (user and system: uvicorn, the kernel's network work and all) is printed
 next to the CPU `decide()` and the JSON encoding took inside it (timed around the calls).
+With `--stub`, decide() returns one fixed (large) response instead of deciding, which leaves the
+HTTP layer's cost alone.
 """
 
 from __future__ import annotations
@@ -120,8 +122,10 @@ def run_engine(payloads: list[bytes], encode: bool) -> float:
     return time.process_time() - cpu
 
 
-def serve(rate: float, seconds: float) -> None:
-    """One worker under open-loop load; process CPU per request, split (see the module docstring)."""
+def serve(rate: float, seconds: float, stub: bool = False) -> None:
+    """One worker under open-loop load; process CPU per request, split (see the module docstring).
+    `stub`: decide() answers every request with one fixed response (the first large one it made),
+    so that what is left is the HTTP layer's cost alone (invalid requests then get 200s too)."""
     import subprocess
     import threading
 
@@ -133,10 +137,17 @@ def serve(rate: float, seconds: float) -> None:
     spent = {"decide": 0.0, "encode": 0.0, "n": 0}
     real_decide, real_dumps = engine.decide, decisions.dumps
 
+    fixed: list = []
+
     def timed_decide(*args, **kwargs):
         t = time.thread_time()
         try:
-            return real_decide(*args, **kwargs)
+            if fixed:
+                return fixed[0]
+            response = real_decide(*args, **kwargs)
+            if stub and len(decisions.dumps(response)) > 30_000:
+                fixed.append(response)
+            return response
         finally:
             spent["decide"] += time.thread_time() - t
             spent["n"] += 1
@@ -191,7 +202,7 @@ def serve(rate: float, seconds: float) -> None:
     n = max(s1["n"] - s0["n"], 1)
     user, system = (t1.user - t0.user) / n * 1000, (t1.system - t0.system) / n * 1000
     dec, enc = (s1["decide"] - s0["decide"]) / n * 1000, (s1["encode"] - s0["encode"]) / n * 1000
-    print(f"one worker at {rate:.0f} requests/s for {seconds:.0f} s: {n} requests")
+    print(f"one worker at {rate:.0f} requests/s for {seconds:.0f} s: {n} requests" + (", decide() stubbed" if stub else ""))
     print(f"process CPU per request: {user + system:.3f} ms (user {user:.3f}, system {system:.3f})")
     print(f"  decide() {dec:.3f} ms, JSON encoding {enc:.3f} ms, the rest (HTTP, framework, kernel) {user + system - dec - enc:.3f} ms")
 
@@ -205,10 +216,11 @@ def main() -> None:
     ap.add_argument("--profile", type=int, default=0, metavar="N", help="print the N top functions of the ASGI run")
     ap.add_argument("--serve", type=float, default=0, metavar="RATE", help="measure a real server at RATE requests/s")
     ap.add_argument("--seconds", type=float, default=10.0, help="with --serve: how long (default 10)")
+    ap.add_argument("--stub", action="store_true", help="with --serve: decide() answers one fixed response (HTTP cost alone)")
     args = ap.parse_args()
     os.environ["MEDTECH_BACKEND"] = args.backend
     if args.serve:
-        serve(args.serve, args.seconds)
+        serve(args.serve, args.seconds, args.stub)
         return
     try:
         import uvloop

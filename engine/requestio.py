@@ -61,6 +61,15 @@ def _key_path(key: str) -> str:
     return key.encode("utf-8", "backslashreplace").decode("utf-8") if _SURROGATE.search(key) else key
 
 
+def _path(link: tuple | None) -> str:
+    """The dotted path of a value from its link `(parent link, key or index)` (None: the top)."""
+    parts: list[str] = []
+    while link is not None:
+        link, segment = link
+        parts.append(_key_path(segment) if isinstance(segment, str) else str(segment))
+    return ".".join(reversed(parts))
+
+
 def cap_errors(errors: list[dict], limit: int = MAX_ERRORS) -> list[dict]:
     """The first `limit` problems, plus one entry counting the rest when there are more."""
     if len(errors) <= limit:
@@ -209,20 +218,22 @@ def structure_errors(
     `dates=True` lets `datetime.date` values through (the Python API accepts them for dates).
     """
     errors: list[dict] = []
-    stack: list[tuple[Any, str, int]] = [(data, "", 0)]
+    # a value's path is built only when it has a problem: each entry links to its parent's
+    stack: list[tuple[Any, tuple | None, int]] = [(data, None, 0)]
     seen = 0
     while stack:
-        value, path, depth = stack.pop()
+        value, link, depth = stack.pop()
         seen += 1
         if seen > max_values:
             errors.append({"path": "", "message": f"more than {max_values} values in one request"})
             break
         if isinstance(value, dict):
             if depth >= max_depth:
-                errors.append({"path": path, "message": f"nested more than {max_depth} levels deep"})
+                errors.append({"path": _path(link), "message": f"nested more than {max_depth} levels deep"})
                 continue
             for key, child in value.items():
                 if not isinstance(key, str):
+                    path = _path(link)
                     errors.append(
                         {
                             "path": f"{path}.{show(key)}" if path else show(key),
@@ -230,39 +241,44 @@ def structure_errors(
                         }
                     )
                     continue
-                sub = f"{path}.{_key_path(key)}" if path else _key_path(key)
-                if _SURROGATE.search(key):
+                if not key.isascii() and _SURROGATE.search(key):
                     errors.append(
-                        {"path": sub, "message": "the field name contains a lone surrogate (not valid Unicode text)"}
+                        {
+                            "path": _path((link, key)),
+                            "message": "the field name contains a lone surrogate (not valid Unicode text)",
+                        }
                     )
                     continue
-                stack.append((child, sub, depth + 1))
+                stack.append((child, (link, key), depth + 1))
         elif isinstance(value, list):
             if depth >= max_depth:
-                errors.append({"path": path, "message": f"nested more than {max_depth} levels deep"})
+                errors.append({"path": _path(link), "message": f"nested more than {max_depth} levels deep"})
                 continue
             if len(value) > max_items:
-                errors.append({"path": path, "message": f"at most {max_items} items (got {len(value)})"})
+                errors.append({"path": _path(link), "message": f"at most {max_items} items (got {len(value)})"})
                 continue
-            stack.extend((child, f"{path}.{i}" if path else str(i), depth + 1) for i, child in enumerate(value))
+            stack.extend((child, (link, i), depth + 1) for i, child in enumerate(value))
         elif isinstance(value, str):
-            if _SURROGATE.search(value):
+            if not value.isascii() and _SURROGATE.search(value):
                 errors.append(
-                    {"path": path, "message": "contains a lone surrogate such as \\ud800 (not valid Unicode text)"}
+                    {
+                        "path": _path(link),
+                        "message": "contains a lone surrogate such as \\ud800 (not valid Unicode text)",
+                    }
                 )
         elif isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 63:
             errors.append(
-                {"path": path, "message": f"{show(value)} is too large (no field takes a number beyond 64 bits)"}
+                {"path": _path(link), "message": f"{show(value)} is too large (no field takes a number beyond 64 bits)"}
             )
         elif isinstance(value, float):
             if value != value or value in (float("inf"), float("-inf")):
-                errors.append({"path": path, "message": f"{value!r} is not a JSON number"})
+                errors.append({"path": _path(link), "message": f"{value!r} is not a JSON number"})
         elif isinstance(value, _SCALARS) or dates and type(value) in (dt.date, dt.datetime):
             continue
         else:
             errors.append(
                 {
-                    "path": path,
+                    "path": _path(link),
                     "message": f"{_kind(value)} is not allowed (a request holds only text, numbers, "
                     "true/false, null, lists and mappings)",
                 }

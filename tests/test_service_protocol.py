@@ -121,3 +121,21 @@ def test_unparseable_request_gets_the_error_shape():
     head, _, body = out.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 400") and b"content-type: application/json" in head
     assert json.loads(body)["errors"][0]["path"] == ""
+
+
+def test_the_service_runs_on_httptools_and_uvloop(monkeypatch):
+    """`medtech serve` names this protocol: with httptools installed it is uvicorn's httptools protocol
+    (not the slower h11 one), and the event loop is uvicorn's "auto" choice, uvloop when installed."""
+    pytest.importorskip("uvloop")
+    import uvicorn
+
+    from engine.service import app as service
+
+    assert issubclass(JsonErrorProtocol, HttpToolsProtocol)
+    seen: dict = {}
+    monkeypatch.setattr(uvicorn, "run", lambda target, **kwargs: seen.update(kwargs, target=target))
+    service.run(port=0)
+    config = Config(app=app, **{k: v for k, v in seen.items() if k in ("http", "loop")})
+    config.load()
+    assert config.http_protocol_class is JsonErrorProtocol
+    assert seen.get("loop", "auto") in ("auto", "uvloop")

@@ -120,3 +120,38 @@ def test_large_bodies_and_other_formats_go_to_the_engine_thread(monkeypatch):
         assert r.status_code == 200
     assert [fmt for fmt, _ in seen] == ["json", "text"]
     assert all(where.startswith("medtech-engine") for _, where in seen)
+
+
+def test_the_loop_answers_while_the_engine_thread_is_busy_and_decisions_wait_their_turn():
+    """A long engine job (a batch chunk, a flowchart) does not stop the event loop: a request that needs
+    no engine (malformed JSON) is answered at once, and a decision waits for the job instead of running
+    beside it."""
+    import httpx
+
+    from engine.service.kb_access import digest
+
+    digest()  # the digest header needs the knowledge base once; load it before the engine thread is blocked
+    release, running = threading.Event(), threading.Event()
+
+    def long_job():
+        running.set()
+        release.wait(10)
+
+    async def run():
+        transport = httpx.ASGITransport(app=service.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            job = asyncio.ensure_future(worker.on_engine(long_job))
+            while not running.is_set():
+                await asyncio.sleep(0.001)
+            good = {"as_of": "2025-04-29", "institution": {"jurisdiction": "jilin"}}
+            decision = asyncio.ensure_future(client.post("/v1/decisions", json=good))
+            bad = await asyncio.wait_for(client.post("/v1/decisions", content=b"{"), timeout=5)
+            assert bad.status_code == 400 and bad.json()["errors"][0]["path"] == ""
+            await asyncio.sleep(0.05)
+            assert not decision.done()  # queued behind the engine job, not decided beside it
+            release.set()
+            await job
+            answer = await asyncio.wait_for(decision, timeout=30)
+            assert answer.status_code == 200 and answer.json()["as_of"] == "2025-04-29"
+
+    asyncio.run(run())

@@ -36,6 +36,31 @@ class RuleCitations:
 
 
 @dataclass(frozen=True)
+class DeadlineView:
+    """The fixed part of a deadline spec as the response shows it: (key, value) pairs in order, and
+    whether its `date` is computed (a document's date) rather than written in the spec."""
+
+    fixed: tuple
+    computed_date: bool
+    text: str
+
+
+@dataclass(frozen=True)
+class GroupPlan:
+    """What an obligation made of these rules (in rule order) shows whatever the day: who owes what
+    to whom, the rules' ids, the events that mark the act done, and each rule's deadline key."""
+
+    act: str
+    addressee: str
+    action: str
+    actor: str
+    rule_ids: tuple[str, ...]
+    done_by: tuple[str, ...]
+    deadline_keys: tuple
+    cited: GroupCitations
+
+
+@dataclass(frozen=True)
 class GroupCitations:
     """The rules of one obligation together: materials (id, text, quote) with the replaced rules'
     left out, distinct consequences (quotes, text), all citations and all deadline citations."""
@@ -62,6 +87,8 @@ class Citations:
         self._rules: dict[str, RuleCitations] = {}
         self._lists: dict[tuple, tuple] = {}
         self._groups: dict[tuple, GroupCitations] = {}
+        self._plans: dict[tuple, GroupPlan] = {}
+        self._views: dict[str, DeadlineView] = {}
 
     def cite(self, ref: str) -> dict:
         """A `document:eid` reference expanded with the provision's label and verbatim text (a fresh dict)."""
@@ -72,7 +99,7 @@ class Citations:
 
     def cite_all(self, refs) -> list[dict]:
         """`cite` for each reference, in order."""
-        return [q.copy() for q in self.quotes(tuple(refs))]
+        return list(map(dict.copy, self.quotes(tuple(refs))))
 
     def quotes(self, refs: tuple) -> tuple[dict, ...]:
         """The shared quote dicts of `refs` (memoised per tuple; callers copy before handing them out)."""
@@ -106,6 +133,36 @@ class Citations:
             citations = self.quotes(tuple(dict.fromkeys(x for c in of for x in c.citations)))
             deadline = self.quotes(tuple(dict.fromkeys(x for c in of for x in c.deadline)))
             out = self._groups[key] = GroupCitations(materials, consequences, citations, deadline)
+        return out
+
+    def plan(self, rules: tuple) -> GroupPlan:
+        """The fixed part of the obligation these rules (same act and addressee) merge into (memoised)."""
+        key = tuple(r.id for r in rules)
+        out = self._plans.get(key)
+        if out is None:
+            first = rules[0].spec
+            out = self._plans[key] = GroupPlan(
+                act=first["act"],
+                addressee=first["addressee"],
+                action=first["action"],
+                actor=first["actor"],
+                rule_ids=key,
+                done_by=tuple(dict.fromkeys(r.spec["done_by"] for r in rules if r.spec.get("done_by"))),
+                deadline_keys=tuple(self.of(r).deadline_key for r in rules),
+                cited=self.group(rules),
+            )
+        return out
+
+    def deadline_view(self, rule: CompiledRule) -> DeadlineView:
+        """The fixed part of the rule's deadline as shown (memoised)."""
+        out = self._views.get(rule.id)
+        if out is None:
+            spec = rule.spec["deadline"]
+            fixed = tuple((k, spec[k]) for k in ("kind", "days", "months", "event") if k in spec)
+            computed = "date" in spec and not isinstance(spec["date"], str)
+            if "date" in spec and not computed:
+                fixed += (("date", spec["date"]),)
+            out = self._views[rule.id] = DeadlineView(fixed, computed, spec["text"])
         return out
 
     def of(self, rule: CompiledRule) -> RuleCitations:

@@ -29,10 +29,28 @@ def _date_ref(ref, documents) -> dt.date | None:
     return validity.exact(documents[ref["document"]].dates.get(ref["date"]))
 
 
+# (id of the spec, event day, id of the documents) -> (spec, documents, Due): a due date is a function of
+# the spec, the day it runs from and the calendar, and decisions ask of the same few days again and again
+_MEMO: dict[tuple, tuple] = {}
+_MEMO_LIMIT = 65536
+
+
 def compute_due(spec: dict, events: dict[str, dt.date], documents: dict) -> Due:
     """The due date of one deadline spec, or Due(None) when it cannot be computed."""
-    kind = spec["kind"]
     event = events.get(spec["event"]) if spec.get("event") else None
+    key = (id(spec), event, id(documents))
+    hit = _MEMO.get(key)
+    if hit is not None and hit[0] is spec and hit[1] is documents:
+        return hit[2]
+    due = _compute_due(spec, event, documents)
+    if len(_MEMO) >= _MEMO_LIMIT:
+        _MEMO.clear()
+    _MEMO[key] = (spec, documents, due)
+    return due
+
+
+def _compute_due(spec: dict, event: dt.date | None, documents: dict) -> Due:
+    kind = spec["kind"]
     if kind in ("none",):
         return Due(None, trigger=event)
     if kind in ("on_date",):

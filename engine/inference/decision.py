@@ -80,14 +80,14 @@ def _catalog_resolve():
     return resolve_on
 
 
-def _resolve(request, day: dt.date, fresh: bool = True):
-    """The catalogue resolution of the request's technology on `day` (None without one); `fresh=False`:
-    nested values shared with the catalogue memo, to be read only (facts of a day not shown)."""
+def _resolve(request, day: dt.date):
+    """The catalogue resolution of the request's technology on `day` (None without one). Its nested
+    values are shared with the catalogue memo: read only (what reaches a response is copied there)."""
     tech = request.technology
     if tech is None or not (tech.get("name") or tech.get("code")):
         return None
     res = _catalog_resolve()(
-        tech.get("name"), tech.get("code"), request.jurisdiction.id, day, tech.get("surgery_grade"), fresh=fresh
+        tech.get("name"), tech.get("code"), request.jurisdiction.id, day, tech.get("surgery_grade"), fresh=False
     )
     res["by_code"] = bool(tech.get("code")) and not tech.get("name")
     return res
@@ -107,25 +107,55 @@ def _trace_plan(kb, rule) -> tuple:
     return plan
 
 
-def _trace_entry(kb, rule, facts: dict) -> dict:
-    _, shown, quotes = _trace_plan(kb, rule)
-    used = {}
-    for f, is_date in shown:
-        if f in facts:
-            v = facts[f]
-            used[f] = dt.date.fromordinal(v).isoformat() if is_date and isinstance(v, int) else v
-    return {"rule": rule.id, "stage": rule.stage, "facts": used, "citations": [q.copy() for q in quotes]}
+def _trace(kb, rules, facts: dict) -> list[dict]:
+    """The trace: for each rule that fired, the facts it read (dates shown as days) and its citations."""
+    shown_values: dict = {}  # each fact's shown value, converted once per decision
+    out = []
+    for rule in rules:
+        _, shown, quotes = _trace_plan(kb, rule)
+        used = {}
+        for f, is_date in shown:
+            if f in facts:
+                v = shown_values.get(f, _NOT_SHOWN)
+                if v is _NOT_SHOWN:
+                    v = facts[f]
+                    if is_date and isinstance(v, int):
+                        v = dt.date.fromordinal(v).isoformat()
+                    shown_values[f] = v
+                used[f] = v
+        out.append({"rule": rule.id, "stage": rule.stage, "facts": used, "citations": list(map(dict.copy, quotes))})
+    return out
+
+
+_NOT_SHOWN = object()
+
+
+def _asked(path: str) -> bool:
+    """Whether an unknown fact's request path is one to ask for (not a day's documents, an event or the class)."""
+    return not (path.startswith("active.") or path.startswith("events.") or path == "class")
+
+
+def _wanted(facts_obj) -> set[str]:
+    """The request paths of the unknown facts that would be asked for."""
+    because = facts_obj.unknown_because
+    return {p for f in because if _asked(p := because.get(f, f))}
 
 
 def _missing(kb, undecided, facts_obj, seen: dict) -> None:
     questions = kb.vocabulary.raw.get("questions", {})
+    because = facts_obj.unknown_because
+    wanted = _wanted(facts_obj)
     for u in undecided:
+        if wanted <= seen.keys():
+            return  # every unknown fact is asked for already: no later rule changes the list
+        if all(because[f] in seen or not _asked(because[f]) for f in u.rule.fact_set if f in because):
+            continue  # whatever leaves decide this rule, their questions are asked already
         for leaf in u.unknown:
-            path = facts_obj.unknown_because.get(leaf.fact, leaf.fact)
-            if path.startswith("active.") or path.startswith("events.") or path == "class":
+            path = because.get(leaf.fact, leaf.fact)
+            if not _asked(path):
                 continue
-            why = f"规则“{u.rule.spec['summary']}”（{u.rule.id}）取决于此"
             if path not in seen:
+                why = f"规则“{u.rule.spec['summary']}”（{u.rule.id}）取决于此"
                 seen[path] = {"path": path, "question": questions.get(path, f"请提供 {path}"), "why": why}
 
 
@@ -162,7 +192,7 @@ def _technology_view(kb, request, resolution, cls, class_rules) -> dict | None:
                 "code": listing["code"],
                 "name": listing["name"],
                 "scope": listing["scope"],
-                "grades": listing.get("grades"),
+                "grades": list(listing["grades"]) if listing.get("grades") else listing.get("grades"),
                 "citation": cite(kb, f"{c['document']}:{c['eid']}") if c else None,
             }
         )
@@ -181,7 +211,7 @@ def _technology_view(kb, request, resolution, cls, class_rules) -> dict | None:
         "citations": citations,
     }
     if res.get("candidates") and res.get("status") != "recognized":
-        out["candidates"] = res["candidates"]
+        out["candidates"] = [dict(c) for c in res["candidates"]]
     return out
 
 
@@ -303,6 +333,12 @@ def _name_narrower(resolution, missing: dict) -> None:
         )
 
 
+@lru_cache(maxsize=16384)
+def _status_on(kb, doc_id: str, day: dt.date) -> str:
+    """A document's status on a day (engine.kb.validity.status_on), memoised: decisions ask of few days."""
+    return validity.status_on(kb.documents[doc_id].dates, day)
+
+
 class _Days:
     """The rules' conclusions on each day a decision needs (the day asked, the events' days, the
     days transition provisions speak), each computed once: documents and catalogue versions in
@@ -318,11 +354,12 @@ class _Days:
     def evaluate(self, day: dt.date):
         """(Day, facts, resolution, class rules, blocking undecided rules) on `day`."""
         docs = self.req.jurisdiction.documents
-        statuses = {d: validity.status_on(self.kb.documents[d].dates, day) for d in docs}
+        statuses = {d: _status_on(self.kb, d, day) for d in docs}
         active = [d for d in docs if statuses[d] in validity.APPLICABLE]
-        resolution = _resolve(self.req, day, fresh=day == self.req.as_of)
+        resolution = _resolve(self.req, day)
         facts_obj = build_facts(self.req, resolution, active, self.events)
-        key = (tuple(sorted(facts_obj.values.items())), tuple(sorted(facts_obj.unknown_because.items())))
+        # facts are built in the same order every day: equal facts give equal keys without sorting
+        key = (tuple(facts_obj.values.items()), tuple(facts_obj.unknown_because.items()))
         if key not in self.by_facts:
             cls, class_rules, blocking = _classify(self.kb, self.engine, facts_obj, resolution)
             with_class = dict(facts_obj.values, **({"class": cls} if cls is not None else {}))
@@ -368,7 +405,8 @@ def decide(request: dict, *, backend: str | None = None) -> dict:
     _missing(kb, blocking, facts_obj, missing)
     stages = ("obligation", "authority")
     unknown = frozenset(facts_obj.unknown_because)
-    _missing(kb, backends.pure(kb).undecided(stages, facts, unknown), facts_obj, missing)
+    if not _wanted(facts_obj) <= missing.keys():  # else every unknown fact is asked for already
+        _missing(kb, backends.pure(kb).undecided(stages, facts, unknown), facts_obj, missing)
 
     # contract: without a technology only institution-wide obligations
     law = Governance(
@@ -401,7 +439,7 @@ def decide(request: dict, *, backend: str | None = None) -> dict:
             {"code": "calendar_provisional", "message": kb.vocabulary.names("warning_codes")["calendar_provisional"]}
         )
 
-    trace = [_trace_entry(kb, r, facts) for r in class_rules + fired]
+    trace = _trace(kb, class_rules + fired, facts)
     return {
         "as_of": req.as_of.isoformat(),
         "jurisdiction": {"id": req.jurisdiction.id, "name": req.jurisdiction.name},

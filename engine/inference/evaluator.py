@@ -11,18 +11,27 @@ and tests the conditions with plain `and`/`or`. The three-valued closures
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 
 from engine.kb import conditions
-from engine.kb.rules import CompiledRule
+from engine.kb.rules import CompiledRule, doc_fact
 
 STAGES = ("classify", "obligation", "authority")
 
 
 @dataclass(frozen=True)
 class Undecided:
+    """A rule the request's unknown facts leave open."""
+
     rule: CompiledRule
-    unknown: tuple  # the leaves whose facts would decide the rule
+    facts: dict = field(repr=False, compare=False)
+    open_facts: frozenset = field(repr=False, compare=False)
+
+    @cached_property
+    def unknown(self) -> tuple:
+        """The unknown leaves whose facts would decide the rule (worked out when first asked)."""
+        return tuple(conditions.relevant_unknowns(self.rule.condition, self.facts, self.open_facts))
 
 
 _MISSING = object()
@@ -68,6 +77,10 @@ def compile_firing(rules: list[CompiledRule], open_facts: frozenset = frozenset(
     return namespace["fire"]
 
 
+# compiled `possible` functions kept (one per set of open facts and rules; a handful in practice)
+_COMPILED_LIMIT = 512
+
+
 class PureEvaluator:
     """Evaluates compiled rules stage by stage over a flat fact dict."""
 
@@ -77,43 +90,67 @@ class PureEvaluator:
         self.rules = rules
         self.by_stage = {s: sorted((r for r in rules if r.stage == s), key=lambda r: r.order) for s in STAGES}
         self.order = {r.id: r.order for r in rules}
-        self._fire = {s: compile_firing(self.by_stage[s]) for s in STAGES}
-        self._possible: dict[
-            frozenset, Callable[[dict], list[str]]
-        ] = {}  # open facts -> compiled (a few per knowledge base)
-        # fact -> the rules of a stage that mention it (only those can be undecided when it is unknown)
-        self._mentioning: dict[str, dict[str, list[CompiledRule]]] = {s: {} for s in STAGES}
-        for s in STAGES:
-            for r in self.by_stage[s]:
-                for f in r.fact_set:
-                    self._mentioning[s].setdefault(f, []).append(r)
+        self._doc_facts = [(doc_fact(d), d) for d in dict.fromkeys(r.document for r in rules)]
+        # the documents that apply -> per stage: (their rules, compiled firing); a few per knowledge base
+        self._by_documents: dict[tuple, dict] = {}
+        # (open facts, rules) -> compiled (a few per knowledge base)
+        self._possible: dict[tuple, Callable[[dict], list[str]]] = {}
+        self._reads: dict[tuple | None, frozenset] = {}  # rules -> the facts they read
 
-    def possible(self, facts: dict, open_facts: frozenset) -> frozenset:
-        """Ids of the rules (of every stage) not certainly false on `facts` when the `open_facts`
-        they lack might take any value: `rule.test(facts, open_facts) is not False`."""
-        if open_facts not in self._possible:
-            self._possible[open_facts] = compile_firing(sorted(self.rules, key=lambda r: r.order), open_facts)
-        return frozenset(self._possible[open_facts](facts))
+    def possible(self, facts: dict, open_facts: frozenset, among: tuple[CompiledRule, ...] | None = None) -> set:
+        """Ids of the rules (of every stage, or only those `among`, in rule order) not certainly false on
+        `facts` when the `open_facts` they lack might take any value: `rule.test(facts, open_facts) is not False`."""
+        read = self._reads.get(among)
+        if read is None:
+            read = self._reads[among] = frozenset(f for r in (among or self.rules) for f in r.fact_set)
+        key = (open_facts & read, among)  # only the open facts these rules read make a difference
+        compiled = self._possible.get(key)
+        if compiled is None:
+            if len(self._possible) >= _COMPILED_LIMIT:
+                self._possible.clear()
+            rules = among if among is not None else self.rules
+            compiled = self._possible[key] = compile_firing(sorted(rules, key=lambda r: r.order), key[0])
+        return set(compiled(facts))
+
+    def _applicable(self, facts: dict, unknown: frozenset = frozenset()) -> dict:
+        """Per stage, the rules of the documents that apply (`active.<doc>` true, or unknown and not given)
+        with their compiled firing: every compiled rule carries that leaf (engine.kb.rules), so no other
+        rule can fire or be undecided."""
+        docs = tuple(d for f, d in self._doc_facts if facts.get(f) is True or (f in unknown and f not in facts))
+        per = self._by_documents.get(docs)
+        if per is None:
+            wanted = set(docs)
+            per = {}
+            for s in STAGES:
+                rules = tuple(r for r in self.by_stage[s] if r.document in wanted)
+                per[s] = (rules, compile_firing(list(rules)))
+            self._by_documents[docs] = per
+        return per
 
     def fire(self, stages: tuple[str, ...], facts: dict, unknown: frozenset = frozenset()) -> list[str]:
         """Ids of the rules of these stages whose conditions are true, in rule order."""
+        per = self._applicable(facts)
         if len(stages) == 1:
-            return self._fire[stages[0]](facts)
-        fired = [i for s in stages for i in self._fire[s](facts)]
+            return per[stages[0]][1](facts)
+        fired = [i for s in stages for i in per[s][1](facts)]
         return sorted(fired, key=self.order.__getitem__)
 
     def undecided(self, stages: tuple[str, ...], facts: dict, unknown: frozenset = frozenset()) -> list[Undecided]:
-        """Rules whose truth depends on facts the request leaves unknown (those in `unknown`).
-
-        Only a rule that mentions an unknown fact can be undecided, so the others are skipped.
-        """
+        """Rules whose truth depends on facts the request leaves unknown (those in `unknown`): those that
+        may be true (`possible`) but are not (`fire`); each with the unknown leaves that would decide it."""
         out: list[Undecided] = []
         if not unknown:
             return out
+        per = self._applicable(facts, unknown)
+        snapshot = None  # the facts as they are now (the caller may add to its dict later)
         for s in stages:
-            mentioning = self._mentioning[s]
-            candidates = {r.order: r for f in unknown for r in mentioning.get(f, ())}
-            for _, r in sorted(candidates.items()):
-                if r.test(facts, unknown) is None:
-                    out.append(Undecided(r, tuple(conditions.relevant_unknowns(r.condition, facts, unknown))))
+            rules, fire = per[s]
+            maybe = self.possible(facts, unknown, rules)
+            if not maybe:
+                continue
+            maybe.difference_update(fire(facts))
+            for r in rules:
+                if r.id in maybe:
+                    snapshot = snapshot or dict(facts)
+                    out.append(Undecided(r, snapshot, unknown))
         return out

@@ -67,7 +67,7 @@ def _classification_facts(f: Facts, resolution) -> None:
     f.values["technology.prohibited_listed"] = bool(resolution.get("prohibited"))
 
 
-def _ground_facts(f: Facts, tech: dict, resolution, ground_ids: list[str]) -> None:
+def _ground_facts(f: Facts, tech: dict, resolution, ground_ids) -> None:
     """The prohibited grounds stated; unknown for a technique another document names as prohibited
     (contract: `prohibited_elsewhere`, ask rather than answer `unlisted`) when the request is silent."""
     grounds = tech.get("prohibited_grounds") or []
@@ -87,17 +87,35 @@ def _ground_facts(f: Facts, tech: dict, resolution, ground_ids: list[str]) -> No
         f.unknown("technology.any_prohibited_ground", "technology.prohibited_grounds")
 
 
+_LISTS: dict[int, tuple] = {}
+
+
+def _vocabulary_lists(vocab) -> tuple[tuple[tuple[str, str], ...], frozenset, tuple[str, ...]]:
+    """(document id and its `active.` fact for every document of every jurisdiction, the facts unknown
+    unless the request gives them, the prohibited grounds' ids), once per vocabulary."""
+    hit = _LISTS.get(id(vocab))
+    if hit is None or hit[0] is not vocab:
+        docs = tuple(dict.fromkeys(d for j in vocab.jurisdictions for d in j.documents))
+        hit = _LISTS[id(vocab)] = (
+            vocab,
+            tuple((d, doc_fact(d)) for d in docs),
+            frozenset(vocab.raw.get("unknown_unless_given", [])),
+            tuple(vocab.ids("prohibited_grounds")),
+        )
+    return hit[1:]
+
+
 def build_facts(request: Request, resolution: dict | None, active_documents: list[str], events: dict) -> Facts:
     """The facts of one decision on one day: `active_documents` those applicable that day, `events`
     the counted date of each event type (engine.inference.occurrences.counted)."""
     vocab = vocabulary()
-    unknown_unless_given = set(vocab.raw.get("unknown_unless_given", []))
+    doc_facts, unknown_unless_given, ground_ids = _vocabulary_lists(vocab)
     f = Facts()
     v = f.values
     v["as_of"] = request.as_of.toordinal()
     v["jurisdiction"] = request.jurisdiction.id
-    for doc in {d for j in vocab.jurisdictions for d in j.documents}:
-        v[doc_fact(doc)] = doc in active_documents
+    for doc, fact in doc_facts:
+        v[fact] = doc in active_documents
     inst = request.institution
     v["institution.category"] = inst.get("category", "hospital")
     v["institution.tcm"] = bool(inst.get("tcm", False))
@@ -116,7 +134,7 @@ def build_facts(request: Request, resolution: dict | None, active_documents: lis
                 f.unknown(path, path)
             else:
                 v[path] = False
-        _ground_facts(f, tech, resolution, vocab.ids("prohibited_grounds"))
+        _ground_facts(f, tech, resolution, ground_ids)
         if tech.get("surgery_grade") is not None:
             v["technology.surgery_grade"] = tech["surgery_grade"]
         if tech.get("in_use_since") is not None:

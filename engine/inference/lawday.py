@@ -66,6 +66,23 @@ def _candidates(kb, stages: tuple[str, ...], documents: frozenset) -> tuple[Comp
     return tuple(r for r in kb.rules if r.stage in stages and r.document in documents)
 
 
+@lru_cache(maxsize=64)
+def _plan(kb, stages: tuple[str, ...], documents: frozenset) -> tuple:
+    """For each candidate rule (see `_candidates`): (rule, the transition day reference it is governed
+    by, the event whose day governs it, whether each occurrence of that event does, whether it is owed
+    per period) - what `Governance.select` asks of every rule, read from its spec once."""
+    out = []
+    for rule in _candidates(kb, stages, documents):
+        g = rule.governed_by
+        deadline = rule.spec.get("deadline") or {}
+        event: str | None = deadline.get("event") if g is None else None
+        each = event is not None and counting(kb.vocabulary, event) == EACH
+        out.append(
+            (rule, g if isinstance(g, dict) else None, event or None, each, deadline.get("kind") in PERIODIC_KINDS)
+        )
+    return tuple(out)
+
+
 def _speaking_day(kb, ref: dict) -> dt.date | None:
     return validity.bounds(kb.documents[ref["document"]].dates.get(ref["date"]))[0]
 
@@ -93,27 +110,12 @@ class Governance:
         # is false on these fires on no day, and no day need be evaluated for it
         self.fixed = {k: v for k, v in base_facts.items() if not k.startswith(DAY_DEPENDENT)}
         self.varying = _varying(kb)
-        self._possible_ids: frozenset | None = None
 
-    def _possible(self) -> frozenset:
-        """Ids of the rules that may fire on some day: rule.test(fixed, varying) is not False (every rule at once)."""
-        if self._possible_ids is None:
-            from engine.inference.backends import pure
+    def _possible(self, candidates: tuple[CompiledRule, ...]) -> set:
+        """Ids of the `candidates` that may fire on some day: rule.test(fixed, varying) is not False."""
+        from engine.inference.backends import pure
 
-            self._possible_ids = pure(self.kb).possible(self.fixed, self.varying)
-        return self._possible_ids
-
-    def _event_dates(self, rule: CompiledRule) -> list[dt.date] | None:
-        event = (rule.spec.get("deadline") or {}).get("event")
-        if rule.governed_by is not None or not event or event not in self.occ:
-            return None
-        if counting(self.kb.vocabulary, event) == EACH:
-            return list(self.occ[event])
-        return [self.counted[event]]
-
-    @staticmethod
-    def _periodic(rule: CompiledRule) -> bool:
-        return (rule.spec.get("deadline") or {}).get("kind") in PERIODIC_KINDS
+        return pure(self.kb).possible(self.fixed, self.varying, candidates)
 
     def _uncertain_on(self, rule: CompiledRule, day: Day) -> bool:
         """Whether the rule's firing on `day` depends on a document whose start may fall after that day."""
@@ -129,13 +131,20 @@ class Governance:
         base = self.day_of(self.as_of)
         kept: list[Selected] = []
         early: list[tuple[CompiledRule, dt.date]] = []
-        possible, wide_only = self._possible(), self.institution_wide_only
-        for rule in _candidates(self.kb, stages, frozenset(self.documents)):
+        documents = frozenset(self.documents)
+        possible = self._possible(_candidates(self.kb, stages, documents))
+        wide_only, occ, counted, as_of, fired_now = (
+            self.institution_wide_only,
+            self.occ,
+            self.counted,
+            self.as_of,
+            base.fired,
+        )
+        for rule, speaking, event, each, periodic in _plan(self.kb, stages, documents):
             if rule.id not in possible or (wide_only and not rule.institution_wide):
                 continue
-            g = rule.governed_by
-            if isinstance(g, dict):
-                day = _speaking_day(self.kb, g)
+            if speaking is not None:
+                day = _speaking_day(self.kb, speaking)
                 if day is None or rule.id not in self.day_of(day).fired:
                     continue
                 hit = _window_hit(rule, self.facts)
@@ -143,22 +152,22 @@ class Governance:
                     self._warn_window(rule, hit)
                 kept.append(Selected(rule, no_due=bool(hit)))
                 continue
-            dates = self._event_dates(rule)
-            if dates is None:
-                if rule.id in base.fired:
+            if event is None or event not in occ:
+                if rule.id in fired_now:
                     kept.append(Selected(rule))
                 continue
+            dates = occ[event] if each else (counted[event],)
             ok = [d for d in dates if rule.id in self.day_of(d).fired]
             if ok:
                 uncertain = [d for d in ok if self._uncertain_on(rule, self.day_of(d))]
                 for d in uncertain[:1]:
                     self._warn_uncertain(rule, d)
                 kept.append(Selected(rule, tuple(ok), no_due=bool(uncertain)))
-            elif rule.id in base.fired and dates[0] < self.as_of and self._periodic(rule):
+            elif rule.id in fired_now and dates[0] < as_of and periodic:
                 # a duty owed per period (每季度第1周) is governed by each period's own days, not by the
                 # first event's: a document in force now covers the periods since it took effect
                 kept.append(Selected(rule, (dates[0],)))
-            elif rule.id in base.fired and dates[0] < self.as_of:
+            elif rule.id in fired_now and dates[0] < as_of:
                 early.append((rule, dates[0]))
         acts = {s.rule.spec["act"] for s in kept}
         by_act: dict[str, list] = {}

@@ -15,7 +15,6 @@ from engine.inference import deadlines
 from engine.inference.citations import citations as _citations
 from engine.inference.occurrences import EACH, counting
 from engine.kb import validity
-from engine.kb.rules import CompiledRule
 
 
 def cite(kb, ref: str) -> dict:
@@ -23,13 +22,11 @@ def cite(kb, ref: str) -> dict:
     return _citations(kb).cite(ref)
 
 
-def _deadline_view(
-    spec: dict, due: deadlines.Due, citations: list[dict], occurrences: list[dict] | None = None
-) -> dict:
-    out = {k: spec[k] for k in ("kind", "days", "months", "event") if k in spec}
-    if "date" in spec:
-        out["date"] = spec["date"] if isinstance(spec["date"], str) else (due.date.isoformat() if due.date else None)
-    out["text"] = spec["text"]
+def _deadline_view(view, due: deadlines.Due, citations: list[dict], occurrences: list[dict] | None = None) -> dict:
+    out = dict(view.fixed)
+    if view.computed_date:
+        out["date"] = due.date.isoformat() if due.date else None
+    out["text"] = view.text
     out["due"] = due.date.isoformat() if due.date else None
     out["provisional"] = due.provisional
     out["citations"] = citations
@@ -38,10 +35,13 @@ def _deadline_view(
     return out
 
 
-def _done(rule: CompiledRule, occ: dict, as_of: dt.date, trigger: dt.date | None) -> bool:
-    """Whether the act was done: an occurrence of the rule's `done_by` event on or after the trigger, by as_of."""
-    done_by = rule.spec.get("done_by")
-    return any(when <= as_of and (trigger is None or when >= trigger) for when in occ.get(done_by) or [])
+def _done(done_by: tuple[str, ...], occ: dict, as_of: dt.date, trigger: dt.date | None) -> bool:
+    """Whether the act was done: an occurrence of one of its `done_by` events on or after the trigger, by as_of."""
+    for event in done_by:
+        for when in occ.get(event) or ():
+            if when <= as_of and (trigger is None or when >= trigger):
+                return True
+    return False
 
 
 def _dues(
@@ -83,68 +83,70 @@ def build(
     cited = _citations(kb)
     groups: dict[tuple, list] = {}
     for sel in selected:
-        groups.setdefault((sel.rule.spec["act"], sel.rule.spec["addressee"]), []).append(sel)
+        spec = sel.rule.spec
+        groups.setdefault((spec["act"], spec["addressee"]), []).append(sel)
     out, provisional = [], False
-    for (act, addressee), sels in groups.items():
-        rules = [s.rule for s in sels]
-        first = rules[0]
+    status = deadlines.status
+    for sels in groups.values():
+        rules = tuple(s.rule for s in sels)
+        plan = cited.plan(rules)
         # deadlines: distinct specs (and triggers), each with its rules' citations
-        specs: dict[tuple, dict] = {}
-        for s in sels:
-            spec = s.rule.spec["deadline"]
-            entry = specs.setdefault(
-                (cited.of(s.rule).deadline_key, s.triggers, s.no_due), {"spec": spec, "sel": s, "rules": []}
-            )
-            entry["rules"].append(s.rule)
+        entries: dict[tuple, tuple] = {}
+        for s, dkey in zip(sels, plan.deadline_keys, strict=True):
+            entry = entries.get(key := (dkey, s.triggers, s.no_due))
+            if entry is None:
+                entries[key] = (s, [s.rule])
+            else:
+                entry[1].append(s.rule)
         views = []
-        for entry in specs.values():
-            due, occurrences = _dues(kb, entry["spec"], entry["sel"], events, as_of)
+        for sel, entry_rules in entries.values():
+            spec = sel.rule.spec["deadline"]
+            due, occurrences = _dues(kb, spec, sel, events, as_of)
             occ_view = None
             if occurrences is not None:
-                kind = entry["spec"]["kind"]
-                occ_view = [
-                    {
-                        **label,
-                        "due": d.date.isoformat() if d.date else None,
-                        "status": deadlines.status(kind, d.date, as_of, False, trigger=d.trigger, authority=authority),
-                    }
-                    for label, d in occurrences
-                ]
-                provisional = provisional or any(d.provisional for _, d in occurrences)
-            quotes = cited.group(tuple(entry["rules"])).deadline
-            views.append((due, entry, _deadline_view(entry["spec"], due, [q.copy() for q in quotes], occ_view)))
-        computable = [v for v in views if v[0].date is not None]
-        chosen = min(computable, key=lambda v: v[0].date or dt.date.max) if computable else views[0]
-        deadline = dict(chosen[2])
-        alternatives = [v[2] for v in views if v is not chosen]
-        if alternatives:
-            deadline["alternatives"] = alternatives
-        due = chosen[0]
-        provisional = provisional or any(v[0].provisional for v in views)
-        done = any(_done(r, occ, as_of, due.trigger) for r in rules)
+                kind = spec["kind"]
+                occ_view = []
+                for label, d in occurrences:
+                    occ_view.append(
+                        {
+                            **label,
+                            "due": d.date.isoformat() if d.date else None,
+                            "status": status(kind, d.date, as_of, False, trigger=d.trigger, authority=authority),
+                        }
+                    )
+                    provisional = provisional or d.provisional
+            quotes = plan.cited.deadline if len(entries) == 1 else cited.group(tuple(entry_rules)).deadline
+            view = _deadline_view(cited.deadline_view(sel.rule), due, list(map(dict.copy, quotes)), occ_view)
+            views.append((due, spec, entry_rules, view))
+            provisional = provisional or due.provisional
+        chosen = views[0]
+        for v in views:  # the earliest computable due date (the first of equals), else the first
+            if v[0].date is not None and (chosen[0].date is None or v[0].date < chosen[0].date):
+                chosen = v
+        due, spec, entry_rules, deadline = chosen
+        if len(views) > 1:
+            deadline = dict(deadline, alternatives=[v[3] for v in views if v is not chosen])
+        done = bool(plan.done_by) and _done(plan.done_by, occ, as_of, due.trigger)
         # materials (a rule that replaces others' materials wins), consequences, citations
-        group = cited.group(tuple(rules))
-        materials = [{"id": mid, "text": text, "citations": [q.copy()]} for mid, text, q in group.materials]
-        consequences = [{"citations": [q.copy() for q in quotes], "text": text} for quotes, text in group.consequences]
-        citations = [q.copy() for q in group.citations]
+        group = plan.cited
         out.append(
             {
-                "id": act,
-                "action": first.spec["action"],
-                "actor": first.spec["actor"],
-                "addressee": addressee,
+                "id": plan.act,
+                "action": plan.action,
+                "actor": plan.actor,
+                "addressee": plan.addressee,
                 # the most specific wording (a province's, which comes after the national rule) of the
                 # rules behind the deadline chosen, so the summary matches the due date it goes with
-                "summary": chosen[1]["rules"][-1].spec["summary"],
+                "summary": entry_rules[-1].spec["summary"],
                 "due": due.date.isoformat() if due.date else None,
                 "deadline": deadline,
-                "status": deadlines.status(
-                    chosen[1]["spec"]["kind"], due.date, as_of, done, trigger=due.trigger, authority=authority
-                ),
-                "materials": materials,
-                "citations": citations,
-                "consequences": consequences,
-                "rules": [r.id for r in rules],
+                "status": status(spec["kind"], due.date, as_of, done, trigger=due.trigger, authority=authority),
+                "materials": [{"id": mid, "text": text, "citations": [q.copy()]} for mid, text, q in group.materials],
+                "citations": list(map(dict.copy, group.citations)),
+                "consequences": [
+                    {"citations": list(map(dict.copy, quotes)), "text": text} for quotes, text in group.consequences
+                ],
+                "rules": list(plan.rule_ids),
             }
         )
     return out, provisional

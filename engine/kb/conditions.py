@@ -106,10 +106,10 @@ def compare(leaf: Leaf, facts: dict, unknown: frozenset = frozenset()):
         return leaf.fact in facts
     if leaf.op == "absent":
         return leaf.fact not in facts
+    if leaf.value is _UNKNOWN:  # an unknowable constant: never true, whatever the fact (as compile_node)
+        return False
     if leaf.fact not in facts:
         return None if leaf.fact in unknown else False
-    if leaf.value is _UNKNOWN:
-        return False
     x, v = facts[leaf.fact], leaf.value
     if leaf.op == "eq":
         return x == v
@@ -146,18 +146,21 @@ def evaluate(node: Node, facts: dict, unknown: frozenset = frozenset()):
 
 def relevant_unknowns(node: Node, facts: dict, unknown: frozenset = frozenset()) -> list[Leaf]:
     """The unknown leaves that could change the node's value (those under a subtree still undecided)."""
+    return _value_and_unknowns(node, facts, unknown)[1]
+
+
+def _value_and_unknowns(node: Node, facts: dict, unknown: frozenset) -> tuple:
+    """(the node's three-valued truth, its relevant unknown leaves) in one walk of the tree."""
     if isinstance(node, Leaf):
-        return [node] if compare(node, facts, unknown) is None else []
-    results = [(child, evaluate(child, facts, unknown)) for child in node.items]
-    if isinstance(node, All) and any(r is False for _, r in results):
-        return []
-    if isinstance(node, Any_) and any(r is True for _, r in results):
-        return []
-    out = []
-    for child, r in results:
-        if r is None:
-            out.extend(relevant_unknowns(child, facts, unknown))
-    return out
+        v = compare(node, facts, unknown)
+        return v, ([node] if v is None else [])
+    results = [_value_and_unknowns(child, facts, unknown) for child in node.items]
+    decisive = not isinstance(node, All)  # a child with this value decides the node
+    if any(r is decisive for r, _ in results):
+        return decisive, []
+    if any(r is None for r, _ in results):
+        return None, [leaf for r, found in results if r is None for leaf in found]
+    return not decisive, []
 
 
 _OPS = {

@@ -29,9 +29,12 @@ Design notes
 - Request bodies are parsed here (not by pydantic) so that the published JSON Schemas stay the
   single source of truth: the OpenAPI document embeds kb/schema/request.schema.json and
   response.schema.json as components, and `decide()` validates against the same schema.
-- Every engine call runs on one dedicated worker thread. durable_rules is not thread-safe (the
-  backend serialises with a lock anyway) and the GIL gives no parallelism, so one thread costs
-  nothing and keeps the event loop free for I/O; scale with processes (`run(workers=N)`).
+- Engine calls run one at a time on one dedicated worker thread. durable_rules is not thread-safe
+  (the backend serialises with a lock anyway) and the GIL gives no parallelism, so one thread costs
+  nothing and keeps the event loop free for I/O; scale with processes (`run(workers=N)`). A JSON
+  decision of a small request (engine.service.fastpath) runs inline on the event loop's thread
+  while that thread is idle: handing it over would cost about as much as the decision
+  (engine.service.worker.on_engine_short).
 - Every response, errors included, carries `X-Knowledge-Base-Digest`. Unexpected exceptions are
   logged and answered with a generic 500 JSON body, never a traceback.
 """
