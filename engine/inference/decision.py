@@ -13,7 +13,7 @@ from functools import lru_cache
 from engine.inference import backends
 from engine.inference.backends import BACKENDS  # noqa: F401 - re-exported for the CLI
 from engine.inference.citations import citations
-from engine.inference.facts import TECH_BOOLEANS, build_facts
+from engine.inference.facts import TECH_BOOLEANS, Facts, day_facts, request_facts
 from engine.inference.lawday import Day, Governance
 from engine.inference.obligations import build as build_obligations
 from engine.inference.obligations import cite
@@ -196,12 +196,9 @@ def _technology_view(kb, request, resolution, cls, class_rules) -> dict | None:
                 "citation": cite(kb, f"{c['document']}:{c['eid']}") if c else None,
             }
         )
-    citations = []
-    for r in class_rules:
-        for c in r.spec["citations"]:
-            item = cite(kb, c)
-            if item not in citations:
-                citations.append(item)
+    # each provision once (two references to one provision are the same citation)
+    refs = dict.fromkeys(c for r in class_rules for c in r.spec["citations"])
+    citations = [cite(kb, c) for c in refs]
     out = {
         "query": tech.get("name") or tech.get("code"),
         "id": t.get("id"),
@@ -350,6 +347,7 @@ class _Days:
         # days whose facts are the same (same documents applicable, same listings) fire the same rules:
         # evaluate them once
         self.by_facts: dict[tuple, tuple] = {}
+        self.base_facts: Facts | None = None  # the facts that are the same on every day, built once
 
     def evaluate(self, day: dt.date):
         """(Day, facts, resolution, class rules, blocking undecided rules) on `day`."""
@@ -357,7 +355,9 @@ class _Days:
         statuses = {d: _status_on(self.kb, d, day) for d in docs}
         active = [d for d in docs if statuses[d] in validity.APPLICABLE]
         resolution = _resolve(self.req, day)
-        facts_obj = build_facts(self.req, resolution, active, self.events)
+        if self.base_facts is None:
+            self.base_facts = request_facts(self.req, self.events)
+        facts_obj = day_facts(self.base_facts, self.req, resolution, active)
         # facts are built in the same order every day: equal facts give equal keys without sorting
         key = (tuple(facts_obj.values.items()), tuple(facts_obj.unknown_because.items()))
         if key not in self.by_facts:
