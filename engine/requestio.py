@@ -211,11 +211,13 @@ def structure_errors(
     max_items: int = MAX_ITEMS,
     max_values: int = MAX_VALUES,
     dates: bool = True,
+    found_dates: list | None = None,
 ) -> list[dict]:
     """Problems that make `data` unfit to be validated as a request, as {path, message}; empty
     when it is plain JSON data of reasonable size. Iterative and bounded by `max_values`.
 
-    `dates=True` lets `datetime.date` values through (the Python API accepts them for dates).
+    `dates=True` lets `datetime.date` values through (the Python API accepts them for dates);
+    each one found is appended to `found_dates` when it is given.
     """
     errors: list[dict] = []
     # a value's path is built only when it has a problem: each entry links to its parent's
@@ -273,8 +275,11 @@ def structure_errors(
         elif isinstance(value, float):
             if value != value or value in (float("inf"), float("-inf")):
                 errors.append({"path": _path(link), "message": f"{value!r} is not a JSON number"})
-        elif isinstance(value, _SCALARS) or dates and type(value) in (dt.date, dt.datetime):
+        elif isinstance(value, _SCALARS):
             continue
+        elif dates and type(value) in (dt.date, dt.datetime):
+            if found_dates is not None:
+                found_dates.append(value)
         else:
             errors.append(
                 {

@@ -121,10 +121,12 @@ def _errors(data) -> tuple[list[dict], dict | None]:
     """(problems, the request with dates as ISO strings, or None when its shape is unfit)."""
     if not isinstance(data, dict):
         return [{"path": "", "message": "a request must be a JSON object"}], None
-    shape = structure_errors(data)
+    found_dates: list = []
+    shape = structure_errors(data, found_dates=found_dates)
     if shape:
         return cap_errors(shape), None
-    data = _jsonable(data)
+    if found_dates:  # dates given as date objects (the Python API) become ISO strings, as JSON gives them
+        data = _jsonable(data)
     fast = _fast_validator()
     if fast and fast.is_valid(data):
         return [], data
