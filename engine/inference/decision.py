@@ -191,7 +191,7 @@ def _technology_view(kb, request, resolution, cls, class_rules) -> dict | None:
                 "code": listing["code"],
                 "name": listing["name"],
                 "scope": listing["scope"],
-                "grades": list(listing["grades"]) if listing.get("grades") else listing.get("grades"),
+                "grades": None if listing.get("grades") is None else list(listing["grades"]),
                 "citation": cite(kb, f"{c['document']}:{c['eid']}") if c else None,
             }
         )
