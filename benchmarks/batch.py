@@ -16,7 +16,7 @@ every core, checks the output has one line per input line, and prints:
   sampled every half second: once the workers are warm, its peak and at the end, so memory that
   grows with the number of lines shows.
 
-    python benchmarks/batch.py [--lines 100000] [--workers N] [--progress] [--decide-sample 2000]
+    python benchmarks/batch.py [--lines 100000] [--workers N] [--backend durable|pure] [--decide-sample 4000]
 
 Targets on a 2-core machine: 1,000,000 decisions in under 8 minutes (--lines 1000000) with flat
 memory in every process. A line's answer is 40 KB of JSON: 100,000 lines write ~4 GB to the
@@ -173,7 +173,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--decide-sample", type=int, default=4000,
                     help="lines for the decide()-alone comparison after the run (0: skip it)")
     ap.add_argument("--tmp", default=None, help="directory for the input and output files (default: the system's)")
+    ap.add_argument("--backend", choices=["durable", "pure"], default=None,
+                    help="evaluator (as `medtech batch --backend`; default: the engine's default, durable)")
     args = ap.parse_args(argv)
+    if args.backend:
+        os.environ["MEDTECH_BACKEND"] = args.backend  # before the forkserver starts: the workers inherit it
     cores = os.cpu_count() or 1
     workers = args.workers or cores
 
@@ -211,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     ms = lambda sec: f"{sec / n * 1000:.3f}"  # noqa: E731 - CPU seconds -> ms per line
     print(f"input:       {n} lines ({size_in / 2**20:.1f} MiB, {distinct} distinct requests, {invalid} intended invalid), "
           f"written in {t1 - t0:.1f} s")
-    print(f"workers:     {workers} process(es) on {cores} CPU(s)")
+    print(f"workers:     {workers} process(es) on {cores} CPU(s), back end {os.environ.get('MEDTECH_BACKEND') or 'default'}")
     print(f"elapsed:     {elapsed:.1f} s, {n / elapsed:.0f} decisions/s (machine CPU busy {busy:.0f} of "
           f"{elapsed * cores:.0f} CPU-s, others' work included; load average {os.getloadavg()[0]:.1f})")
     print(f"CPU/line:    {ms(total_cpu)} ms = parent {ms(parent_cpu)} + workers {ms(workers_cpu)} "

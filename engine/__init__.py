@@ -1,6 +1,6 @@
 """medtech-rules: a knowledge base and inference engine for 医疗技术临床应用管理.
 
-`decide(request) -> response` is the public entry point (see ../shared/contract.md).
+`decide(request) -> response` is the public entry point (request and response fields: docs/reference.zh.md).
 """
 
 from engine.errors import InvalidRequest, KnowledgeBaseError, NotFound

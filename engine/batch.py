@@ -167,11 +167,17 @@ class Spooled(NamedTuple):
     size: int
 
 
-def spool_chunk(chunk_fn, spool: str, name: str, lines: list[bytes]) -> int:
+def spool_chunk(chunk_fn, spool: str, name: str, lines: list[bytes]) -> int | bytes:
     """In a worker: answer `lines` with `chunk_fn` (bytes, or a list of pieces) into the spool
-    file `name`; return its size (the only thing sent back to the parent)."""
+    file `name`; return its size (the only thing sent back to the parent). If the spool cannot
+    take it (full, say), return the block itself, to go back through the pool's pipe."""
     block = chunk_fn(lines)
-    return write_spooled(spool, name, [block] if isinstance(block, bytes) else block)
+    pieces = [block] if isinstance(block, bytes) else block
+    try:
+        return write_spooled(spool, name, pieces)
+    except OSError:
+        log.warning("spool %s unusable; answers go back through the pipe", spool, exc_info=True)
+        return b"".join(pieces)
 
 
 def write_block(stream, block) -> None:
@@ -293,7 +299,7 @@ def answer_blocks(
             count, name, future = pending.popleft()
             try:
                 block = future.result()
-                if name is not None and spool_dir is not None:
+                if isinstance(block, int) and name is not None and spool_dir is not None:
                     block = Spooled(spool_dir, name, block)
             except BrokenProcessPool:
                 raise WorkerDied(

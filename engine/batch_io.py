@@ -263,10 +263,16 @@ _SPOOL_PREFIX = "medtech-batch-spool-"
 _IOV_MAX = 1024  # iovecs per writev call (Linux's limit; any POSIX system allows at least 16)
 
 
+_SPOOL_ROOM = 512 << 20  # free space wanted in /dev/shm (the slots take ~80 MB with two workers)
+
+
 def _spool_base() -> str:
+    """/dev/shm when it is writable and has room (a container's may be 64 MB), else the temporary directory."""
     shm = "/dev/shm"
-    if os.path.isdir(shm) and os.access(shm, os.W_OK | os.X_OK):
-        return shm
+    with contextlib.suppress(OSError):
+        st = os.statvfs(shm)
+        if os.access(shm, os.W_OK | os.X_OK) and st.f_bavail * st.f_frsize >= _SPOOL_ROOM:
+            return shm
     return tempfile.gettempdir()
 
 

@@ -86,3 +86,16 @@ def test_the_spool_of_a_dead_run_is_removed_by_the_next():
     finally:
         remove_spool(stale)
         remove_spool(other)
+
+
+def test_answers_come_back_through_the_pipe_when_the_spool_fails(tmp_path, monkeypatch):
+    lines = [json.dumps({**REQUEST, "as_of": f"2025-05-{d:02d}"}).encode() for d in range(1, 29)] * 3
+    expected = b"".join(batch.answer_chunk([line]) for line in lines)
+    # a spool the workers cannot write to (as a full /dev/shm would refuse them)
+    monkeypatch.setattr(batch, "make_spool", lambda: str(tmp_path / "missing"))
+    sink = io.BytesIO()
+    kinds = set()
+    for _, block in batch.answer_blocks(lines, workers=2, chunk_fn=batch.answer_pieces, spool=True):
+        kinds.add(type(block).__name__)
+        batch.write_block(sink, block)
+    assert kinds == {"bytes"} and sink.getvalue() == expected

@@ -1,4 +1,4 @@
-"""`medtech`: the command line (../shared/contract.md section 1).
+"""`medtech`: the command line (docs/guide.zh.md describes every command).
 
     medtech decide [FILE or -] [--format text|json]
     medtech batch IN.jsonl [-o OUT.jsonl] [--workers N] [--shard K/N] [--resume]

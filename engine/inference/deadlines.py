@@ -37,7 +37,11 @@ _MEMO_LIMIT = 65536
 
 def compute_due(spec: dict, events: dict[str, dt.date], documents: dict) -> Due:
     """The due date of one deadline spec, or Due(None) when it cannot be computed."""
-    event = events.get(spec["event"]) if spec.get("event") else None
+    return due_from(spec, events.get(spec["event"]) if spec.get("event") else None, documents)
+
+
+def due_from(spec: dict, event: dt.date | None, documents: dict) -> Due:
+    """The due date of one deadline spec whose event (if it has one) happened on `event` (memoised)."""
     key = (id(spec), event, id(documents))
     hit = _MEMO.get(key)
     if hit is not None and hit[0] is spec and hit[1] is documents:

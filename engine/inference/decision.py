@@ -13,7 +13,7 @@ from functools import lru_cache
 from engine.inference import backends
 from engine.inference.backends import BACKENDS  # noqa: F401 - re-exported for the CLI
 from engine.inference.citations import citations
-from engine.inference.facts import TECH_BOOLEANS, build_facts
+from engine.inference.facts import TECH_BOOLEANS, Facts, day_facts, request_facts
 from engine.inference.lawday import Day, Governance
 from engine.inference.obligations import build as build_obligations
 from engine.inference.obligations import cite
@@ -93,17 +93,16 @@ def _resolve(request, day: dt.date):
     return res
 
 
-_TRACE_PLANS: dict[tuple[int, str], tuple] = {}
+_TRACE_PLANS: dict = {}  # rule (each knowledge base has its own rule objects) -> plan
 
 
 def _trace_plan(kb, rule) -> tuple:
     """(the facts the trace shows with whether each is a date, the quotes of the rule's citations), once per rule."""
-    key = (id(kb), rule.id)
-    plan = _TRACE_PLANS.get(key)
-    if plan is None or plan[0] is not kb:
+    plan = _TRACE_PLANS.get(rule)
+    if plan is None:
         cited = citations(kb)
         shown = tuple((f, f in DATE_FACTS or f.startswith("events.")) for f in cited.of(rule).trace_facts)
-        plan = _TRACE_PLANS[key] = (kb, shown, cited.quotes(tuple(rule.spec["citations"])))
+        plan = _TRACE_PLANS[rule] = (shown, cited.quotes(tuple(rule.spec["citations"])))
     return plan
 
 
@@ -112,7 +111,7 @@ def _trace(kb, rules, facts: dict) -> list[dict]:
     shown_values: dict = {}  # each fact's shown value, converted once per decision
     out = []
     for rule in rules:
-        _, shown, quotes = _trace_plan(kb, rule)
+        shown, quotes = _trace_plan(kb, rule)
         used = {}
         for f, is_date in shown:
             if f in facts:
@@ -196,12 +195,9 @@ def _technology_view(kb, request, resolution, cls, class_rules) -> dict | None:
                 "citation": cite(kb, f"{c['document']}:{c['eid']}") if c else None,
             }
         )
-    citations = []
-    for r in class_rules:
-        for c in r.spec["citations"]:
-            item = cite(kb, c)
-            if item not in citations:
-                citations.append(item)
+    # each provision once (two references to one provision are the same citation)
+    refs = dict.fromkeys(c for r in class_rules for c in r.spec["citations"])
+    citations = [cite(kb, c) for c in refs]
     out = {
         "query": tech.get("name") or tech.get("code"),
         "id": t.get("id"),
@@ -308,8 +304,9 @@ def _unused_facts(kb, req, facts: dict) -> list[dict]:
         label = f"events.{index}.type={event_type}（{event_names.get(event_type, event_type)}）"
         candidates[label] = _rules_reading_event(kb, event_type)
     out = []
+    applicable = {d for d in kb.documents if facts.get(doc_fact(d))}
     for path, readers in candidates.items():
-        if any(facts.get(doc_fact(r.document)) for r in readers):
+        if any(r.document in applicable for r in readers):
             continue
         elsewhere = "、".join(dict.fromkeys(kb.documents[r.document].title for r in readers))
         out.append(
@@ -350,6 +347,7 @@ class _Days:
         # days whose facts are the same (same documents applicable, same listings) fire the same rules:
         # evaluate them once
         self.by_facts: dict[tuple, tuple] = {}
+        self.base_facts: Facts | None = None  # the facts that are the same on every day, built once
 
     def evaluate(self, day: dt.date):
         """(Day, facts, resolution, class rules, blocking undecided rules) on `day`."""
@@ -357,7 +355,9 @@ class _Days:
         statuses = {d: _status_on(self.kb, d, day) for d in docs}
         active = [d for d in docs if statuses[d] in validity.APPLICABLE]
         resolution = _resolve(self.req, day)
-        facts_obj = build_facts(self.req, resolution, active, self.events)
+        if self.base_facts is None:
+            self.base_facts = request_facts(self.req, self.events)
+        facts_obj = day_facts(self.base_facts, self.req, resolution, active)
         # facts are built in the same order every day: equal facts give equal keys without sorting
         key = (tuple(facts_obj.values.items()), tuple(facts_obj.unknown_because.items()))
         if key not in self.by_facts:

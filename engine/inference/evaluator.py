@@ -11,8 +11,6 @@ and tests the conditions with plain `and`/`or`. The three-valued closures
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from functools import cached_property
 
 from engine.kb import conditions
 from engine.kb.rules import CompiledRule, doc_fact
@@ -20,18 +18,24 @@ from engine.kb.rules import CompiledRule, doc_fact
 STAGES = ("classify", "obligation", "authority")
 
 
-@dataclass(frozen=True)
 class Undecided:
     """A rule the request's unknown facts leave open."""
 
-    rule: CompiledRule
-    facts: dict = field(repr=False, compare=False)
-    open_facts: frozenset = field(repr=False, compare=False)
+    __slots__ = ("rule", "facts", "open_facts", "_unknown")
 
-    @cached_property
+    def __init__(self, rule: CompiledRule, facts: dict, open_facts: frozenset):
+        self.rule, self.facts, self.open_facts = rule, facts, open_facts
+        self._unknown: tuple | None = None
+
+    @property
     def unknown(self) -> tuple:
         """The unknown leaves whose facts would decide the rule (worked out when first asked)."""
-        return tuple(conditions.relevant_unknowns(self.rule.condition, self.facts, self.open_facts))
+        if self._unknown is None:
+            self._unknown = tuple(conditions.relevant_unknowns(self.rule.condition, self.facts, self.open_facts))
+        return self._unknown
+
+    def __repr__(self) -> str:
+        return f"Undecided({self.rule.id})"
 
 
 _MISSING = object()

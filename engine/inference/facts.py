@@ -105,17 +105,15 @@ def _vocabulary_lists(vocab) -> tuple[tuple[tuple[str, str], ...], frozenset, tu
     return hit[1:]
 
 
-def build_facts(request: Request, resolution: dict | None, active_documents: list[str], events: dict) -> Facts:
-    """The facts of one decision on one day: `active_documents` those applicable that day, `events`
-    the counted date of each event type (engine.inference.occurrences.counted)."""
-    vocab = vocabulary()
-    doc_facts, unknown_unless_given, ground_ids = _vocabulary_lists(vocab)
+def request_facts(request: Request, events: dict) -> Facts:
+    """The facts of one decision that are the same on every day: what the request says of the
+    institution and the technique, and the counted date of each event type (`events`,
+    engine.inference.occurrences.counted)."""
+    _, unknown_unless_given, _ = _vocabulary_lists(vocabulary())
     f = Facts()
     v = f.values
     v["as_of"] = request.as_of.toordinal()
     v["jurisdiction"] = request.jurisdiction.id
-    for doc, fact in doc_facts:
-        v[fact] = doc in active_documents
     inst = request.institution
     v["institution.category"] = inst.get("category", "hospital")
     v["institution.tcm"] = bool(inst.get("tcm", False))
@@ -124,7 +122,6 @@ def build_facts(request: Request, resolution: dict | None, active_documents: lis
     elif "institution.level" in unknown_unless_given:
         f.unknown("institution.level", "institution.level")
     tech = request.technology
-    _classification_facts(f, resolution)
     if tech is not None:
         for name in TECH_BOOLEANS:
             path = f"technology.{name}"
@@ -134,7 +131,6 @@ def build_facts(request: Request, resolution: dict | None, active_documents: lis
                 f.unknown(path, path)
             else:
                 v[path] = False
-        _ground_facts(f, tech, resolution, ground_ids)
         if tech.get("surgery_grade") is not None:
             v["technology.surgery_grade"] = tech["surgery_grade"]
         if tech.get("in_use_since") is not None:
@@ -142,3 +138,23 @@ def build_facts(request: Request, resolution: dict | None, active_documents: lis
     for etype, date in events.items():
         v[f"events.{etype}"] = date.toordinal()
     return f
+
+
+def day_facts(base: Facts, request: Request, resolution: dict | None, active_documents: list[str]) -> Facts:
+    """`base` (request_facts) completed with what depends on the day: the documents applicable then
+    (`active_documents`) and the catalogue resolution in force then, with the prohibited grounds."""
+    doc_facts, _, ground_ids = _vocabulary_lists(vocabulary())
+    f = Facts(dict(base.values), dict(base.unknown_because))
+    v = f.values
+    for doc, fact in doc_facts:
+        v[fact] = doc in active_documents
+    _classification_facts(f, resolution)
+    if request.technology is not None:
+        _ground_facts(f, request.technology, resolution, ground_ids)
+    return f
+
+
+def build_facts(request: Request, resolution: dict | None, active_documents: list[str], events: dict) -> Facts:
+    """The facts of one decision on one day: `active_documents` those applicable that day, `events`
+    the counted date of each event type (engine.inference.occurrences.counted)."""
+    return day_facts(request_facts(request, events), request, resolution, active_documents)

@@ -59,13 +59,10 @@ def _dues(
         )
         occurrences = [({"period": p}, due) for p, due in periods]
     elif event and sel.triggers and counting(kb.vocabulary, event) == EACH:
-        occurrences = [
-            ({"event_date": d.isoformat()}, deadlines.compute_due(spec, {**events, event: d}, kb.documents))
-            for d in sel.triggers
-        ]
+        occurrences = [({"event_date": d.isoformat()}, deadlines.due_from(spec, d, kb.documents)) for d in sel.triggers]
     else:
-        trigger_events = {**events, event: sel.triggers[0]} if event and sel.triggers else events
-        return deadlines.compute_due(spec, trigger_events, kb.documents), None
+        day = (sel.triggers[0] if sel.triggers else events.get(event)) if event else None
+        return deadlines.due_from(spec, day, kb.documents), None
     if not occurrences:
         return deadlines.Due(None), []
     occurrences.sort(key=lambda o: (o[1].date is None, o[1].date or dt.date.min))
