@@ -460,6 +460,8 @@ class _OpenLoopConnection(asyncio.Protocol):
     def __init__(self, client: _OpenLoop):
         self.client, self.transport, self.buf = client, None, bytearray()
         self.job = None   # (k, due, sent) of the request in flight
+        self.idle_since = time.monotonic()
+        self.closed_by_us = False
         self.need = -1    # bytes of the body still to come once the head is read
         self.status = 0
 
@@ -497,27 +499,40 @@ class _OpenLoopConnection(asyncio.Protocol):
 
     def connection_lost(self, exc) -> None:
         client = self.client
+        client.open -= 1
         if self in client.idle:
             client.idle.remove(self)
         if self.job is not None:
             job, self.job = self.job, None
             client.answered(None, job, 0)
-        client.lost += 1
-        if client.scheduling:   # replace it, as a client would
+        if not self.closed_by_us:
+            client.lost += 1
+        if client.backlog and client.open < client.max:   # requests waiting: replace it
             client.loop.create_task(client.connect())
 
 
 class _OpenLoop:
     """The open-loop client: request k is due at start + k/rate; it goes out at once on an idle
-    connection, or, when all are busy, on the first one to become free (the wait counts in its
-    latency, which runs from the due time). Times are read from time.monotonic() when each event
-    happens (uvloop's loop.time() is cached per loop iteration, in whole milliseconds)."""
+    connection, or, when all are busy, on the first one to become free or newly opened (the wait
+    counts in its latency, which runs from the due time). Times are read from time.monotonic()
+    when each event happens (uvloop's loop.time() is cached per loop iteration, in whole
+    milliseconds).
+
+    A pool as HTTP clients keep one: at most `connections` open, the most recently idle one
+    reused first (it belongs to a worker that has just answered, so is likely free; reusing
+    connections in turn would load the workers in proportion to how many connections each
+    happened to accept), and one idle for IDLE_CLOSE seconds closed, before the server's
+    keep-alive timeout (uvicorn: 5 s) could close it under a request being sent."""
+
+    IDLE_CLOSE = 4.0
 
     def __init__(self, mix: list[tuple[bytes, bool]], port: int):
         self.heads = [b"POST /v1/decisions HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nContent-Type: application/json\r\n"
                       b"Content-Length: %d\r\n\r\n%s" % (port, len(body), body) for body, _ in mix]
         self.invalid = [invalid for _, invalid in mix]
         self.port = port
+        self.max = 64
+        self.open = 0     # connections open or being opened
         self.idle: list[_OpenLoopConnection] = []
         self.backlog: collections.deque = collections.deque()
         self.latencies: list[float] = []
@@ -532,9 +547,11 @@ class _OpenLoop:
         self.scheduling = True
 
     async def connect(self) -> None:
+        self.open += 1
         try:
             _, conn = await self.loop.create_connection(lambda: _OpenLoopConnection(self), "127.0.0.1", self.port)
         except OSError:
+            self.open -= 1
             return
         if self.backlog:
             conn.send(*self.backlog.popleft(), time.monotonic())
@@ -547,16 +564,26 @@ class _OpenLoop:
             self.idle.pop().send(k, due, time.monotonic())
         else:
             self.backlog.append((k, due))
+            if self.open < self.max:
+                self.loop.create_task(self.connect())
+
+    def close_idle(self, now: float) -> None:
+        """Close the connections idle for IDLE_CLOSE seconds (the least recently used are first in `idle`)."""
+        while self.idle and now - self.idle[0].idle_since > self.IDLE_CLOSE:
+            conn = self.idle.pop(0)
+            conn.closed_by_us = True
+            conn.transport.close()
 
     def answered(self, conn, job, status: int) -> None:
         k, due, sent = job
         done = time.monotonic()
         self.outstanding -= 1
         self.counts["sent"] += 1
-        if conn is not None:
+        if conn is not None and not conn.transport.is_closing():
             if self.backlog:
                 conn.send(*self.backlog.popleft(), done)
             else:
+                conn.idle_since = done
                 self.idle.append(conn)
         if due >= self.measure_from:
             self.latencies.append(done - due)
@@ -578,6 +605,7 @@ async def drive_open(port: int, seconds: float, rate: float, connections: int, w
     """Open loop: request k is due at start + k/rate, sent on the first free connection."""
     mix = [(json.dumps(r, ensure_ascii=False).encode(), invalid) for r, invalid in request_mix(5000)]
     client = _OpenLoop(mix, port)
+    client.max = connections
     for _ in range(connections):
         await client.connect()
     start = time.monotonic() + 0.05
@@ -591,12 +619,15 @@ async def drive_open(port: int, seconds: float, rate: float, connections: int, w
             await asyncio.sleep(0.5)
 
     sampler = asyncio.ensure_future(sample_memory())
-    k = 0
+    k, next_close = 0, start
     while True:
         due = start + k / rate
         if due >= stop:
             break
         now = time.monotonic()
+        if now >= next_close:
+            client.close_idle(now)
+            next_close = now + 0.5
         if due > now:
             await asyncio.sleep(due - now)
         client.submit(k, due)
@@ -699,7 +730,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"client:      p99 send delay behind schedule {result['late_p99_ms']:.1f} ms "
               f"(waiting for a free connection, or the client itself falling behind); "
               f"{cpu_client / max(result['sent'], 1) * 1000:.2f} ms client CPU per request; "
-              f"{result['connections_lost']} connections lost, {result['unanswered']} requests unanswered after 30 s")
+              f"{result['connections_lost']} connections closed by the server, {result['unanswered']} requests unanswered after 30 s")
         if result["unanswered"]:
             result["unexpected"] += result["unanswered"]
             result["unexpected_by_status"]["unanswered"] = result["unanswered"]

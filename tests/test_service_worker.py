@@ -155,3 +155,24 @@ def test_the_loop_answers_while_the_engine_thread_is_busy_and_decisions_wait_the
             assert answer.status_code == 200 and answer.json()["as_of"] == "2025-04-29"
 
     asyncio.run(run())
+
+
+def test_before_the_warm_up_decisions_go_to_the_engine_thread(monkeypatch):
+    """Until the knowledge base is loaded (which takes seconds, or fails), a decision never runs on the loop."""
+    from engine.service import kb_access
+
+    seen: list[str] = []
+    real = service.decide_as
+
+    def spy(data, fmt, quotes="all"):
+        seen.append(_where())
+        return real(data, fmt, quotes)
+
+    monkeypatch.setattr(service, "decide_as", spy)
+    good = {"as_of": "2025-04-29", "institution": {"jurisdiction": "jilin"}}
+    with TestClient(service.app) as client:
+        monkeypatch.setattr(kb_access, "_WARM", False)
+        assert client.post("/v1/decisions", json=good).status_code == 200
+        monkeypatch.setattr(kb_access, "_WARM", True)
+        assert client.post("/v1/decisions", json=good).status_code == 200
+    assert seen[0].startswith("medtech-engine") and not seen[1].startswith("medtech-engine")

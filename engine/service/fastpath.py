@@ -17,6 +17,7 @@ from engine.render.exports import format_for_accept
 from engine.service.decisions import decide_as
 from engine.service.errors import ApiError, api_error_handler
 from engine.service.input import read_json
+from engine.service.kb_access import is_warm
 from engine.service.worker import on_engine, on_engine_short
 
 PATH = "/v1/decisions"
@@ -24,7 +25,8 @@ PATH = "/v1/decisions"
 _QUOTES = {b"": "all", b"quotes=all": "all", b"quotes=once": "once", b"quotes=none": "none"}
 # a JSON answer to a body of at most this many bytes is decided inline when the engine thread is idle
 # (engine.service.worker.on_engine_short): a fraction of a millisecond; larger bodies (up to 100 events) and
-# the other formats (PDF, Word, spreadsheets) go to the engine thread, so the event loop never stalls long
+# the other formats (PDF, Word, spreadsheets) go to the engine thread, so the event loop never stalls long; so
+# does every decision until the warm-up has loaded the knowledge base (loading it, or failing to, takes seconds)
 SHORT_BODY = 16 * 1024
 
 
@@ -49,7 +51,8 @@ class DecisionFastPath:
         try:
             fmt = format_for_accept(request.headers.get("accept")) or "json"  # an Accept we cannot meet gets JSON
             data = await read_json(request)
-            run = on_engine_short if fmt == "json" and _declared_size(scope) <= SHORT_BODY else on_engine
+            short = fmt == "json" and _declared_size(scope) <= SHORT_BODY and is_warm()
+            run = on_engine_short if short else on_engine
             status, body, media, headers = await run(self.answer, data, fmt, quotes)
             response = Response(body, status_code=status, media_type=media, headers=headers)
         except ApiError as exc:

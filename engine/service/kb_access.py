@@ -14,6 +14,7 @@ from engine.service.errors import error, kb_unavailable, not_found
 log = logging.getLogger("engine.service.app")
 
 _DIGEST: str | None = None
+_WARM = False  # set once `warm` has built everything without an error
 
 
 def kb():
@@ -75,10 +76,18 @@ def resolve_jurisdiction(spelling: str, path: str = "jurisdiction"):
 
 def warm() -> None:
     """Build the knowledge base, the durable_rules ruleset and the validators before serving."""
+    global _WARM
     try:
         from engine.inference.backends import warm_up
 
         warm_up()
         digest()
+        _WARM = True
     except Exception:  # noqa: BLE001 - serve anyway: /healthz reports the problem
         log.exception("warm-up failed")
+
+
+def is_warm() -> bool:
+    """True once `warm` has succeeded: a decision then takes a fraction of a millisecond (before,
+    the first one may load the knowledge base, or fail to, which takes seconds)."""
+    return _WARM
