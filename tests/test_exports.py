@@ -14,10 +14,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import chinese_calendar
 import pytest
 import yaml
 
+from calendar_oracle import nth_working_day_after
 from engine import decide
 from engine.render.answer import build_answer
 from engine.render.calendar import render_ics
@@ -31,15 +31,6 @@ SCENARIO_FILES = sorted((ROOT / "tests" / "scenarios").glob("*.yaml"))
 # (S19, G05) and abbreviations (ECMO) are not words; they are matched by CODE and allowed.
 LATIN = re.compile(r"[A-Za-z][A-Za-z0-9_\-.]*[A-Za-z_]")
 CODE = re.compile(r"[A-Z]{1,6}\d*")   # catalogue codes (S19) and abbreviations (ECMO, PCI)
-
-
-def nth_working_day_after(day: dt.date, n: int) -> dt.date:
-    d = day
-    while n:
-        d += dt.timedelta(days=1)
-        if chinese_calendar.is_workday(d):
-            n -= 1
-    return d
 
 
 # nhc-2018-1 art_11__para_1: 开展首例临床应用之日起15个工作日内 备案; the example's first case is 2025-03-03

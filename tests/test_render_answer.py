@@ -8,9 +8,9 @@ import datetime as dt
 import re
 from pathlib import Path
 
-import chinese_calendar
 import yaml
 
+from calendar_oracle import nth_working_day_after
 from engine import decide
 from engine.kb.vocabulary import vocabulary
 from engine.render.answer import build_answer, items
@@ -18,16 +18,6 @@ from engine.render.answer import build_answer, items
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = yaml.safe_load((ROOT / "examples" / "request.yaml").read_text(encoding="utf-8"))
 ASCII_WORD = re.compile(r"[A-Za-z_]{2,}")
-
-
-def nth_working_day_after(day: dt.date, n: int) -> dt.date:
-    """The nth working day after `day` (the day itself not counted), per the State Council's arrangement."""
-    d = day
-    while n:
-        d += dt.timedelta(days=1)
-        if chinese_calendar.is_workday(d):
-            n -= 1
-    return d
 
 
 def _answer(request=EXAMPLE, **kw):

@@ -9,9 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import chinese_calendar
 import pytest
 
+from calendar_oracle import nth_working_day_after
 from engine import InvalidRequest
 from engine.catalog.diff import diff_versions, format_diff
 from engine.kb.documents import get_document
@@ -19,15 +19,6 @@ from engine.kb.search import format_search, provision_by_ref, search
 from engine.render.compare import compare, compare_text
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def nth_working_day_after(day: dt.date, n: int) -> dt.date:
-    """The nth working day after `day` (the day itself not counted), by the State Council's arrangement."""
-    while n:
-        day += dt.timedelta(days=1)
-        if chinese_calendar.is_workday(day):
-            n -= 1
-    return day
 
 
 def medtech(*args: str) -> subprocess.CompletedProcess:

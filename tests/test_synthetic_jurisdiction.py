@@ -17,10 +17,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import chinese_calendar
 import pytest
 import yaml
 
+from calendar_oracle import nth_working_day_after
 from engine.yamlio import load_yaml
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,13 +53,6 @@ def medtech(base: Path, *args: str, stdin: str | None = None) -> subprocess.Comp
            "XDG_CACHE_HOME": str(base / "cache")}
     return subprocess.run([str(MEDTECH), *args], input=stdin, capture_output=True, text=True, env=env,
                           cwd=base, timeout=300)
-
-
-def nth_working_day_after(day: dt.date, n: int) -> dt.date:
-    while n:
-        day += dt.timedelta(days=1)
-        n -= chinese_calendar.is_workday(day)
-    return day
 
 
 @pytest.fixture(scope="module")

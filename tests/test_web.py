@@ -8,11 +8,11 @@ import re
 import urllib.parse
 from pathlib import Path
 
-import chinese_calendar
 import pytest
 import yaml
 from fastapi.testclient import TestClient
 
+from calendar_oracle import nth_working_day_after
 from engine.service import app as service
 from engine.service import webform
 
@@ -31,15 +31,6 @@ def text_of(page: str) -> str:
     """The visible text of a page, roughly (tags dropped, entities decoded)."""
     page = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", page, flags=re.S)
     return html.unescape(re.sub(r"<[^>]+>", " ", page))
-
-
-def nth_working_day_after(day: dt.date, n: int) -> dt.date:
-    """Worked out from the State Council's arrangement (chinese_calendar), not from the engine."""
-    while n:
-        day += dt.timedelta(days=1)
-        if chinese_calendar.is_workday(day):
-            n -= 1
-    return day
 
 
 @pytest.fixture(scope="module")

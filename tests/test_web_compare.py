@@ -6,23 +6,15 @@ import datetime as dt
 import re
 from urllib.parse import urlencode
 
-import chinese_calendar
 import pytest
 from fastapi.testclient import TestClient
 
+from calendar_oracle import nth_working_day_after
 from engine.service import app as service
 
 CASE = [("as_of", "2025-03-20"), ("jurisdiction", "hunan"), ("level", "3"), ("tech", "质子和重离子加速器放射治疗技术"),
         ("first_in_institution", "yes"), ("ev", "first_clinical_use"), ("ed", "2025-03-03"),
         ("ev", "filing_submitted"), ("ed", "2025-03-12")]
-
-
-def nth_working_day_after(day: dt.date, n: int) -> dt.date:
-    while n:
-        day += dt.timedelta(days=1)
-        if chinese_calendar.is_workday(day):
-            n -= 1
-    return day
 
 
 @pytest.fixture(scope="module")
