@@ -152,9 +152,3 @@ def day_facts(base: Facts, request: Request, resolution: dict | None, active_doc
     if request.technology is not None:
         _ground_facts(f, request.technology, resolution, ground_ids)
     return f
-
-
-def build_facts(request: Request, resolution: dict | None, active_documents: list[str], events: dict) -> Facts:
-    """The facts of one decision on one day: `active_documents` those applicable that day, `events`
-    the counted date of each event type (engine.inference.occurrences.counted)."""
-    return day_facts(request_facts(request, events), request, resolution, active_documents)
