@@ -51,7 +51,7 @@ class GroupPlan:
     to whom, the rules' ids, the events that mark the act done, and each rule's deadline key."""
 
     act: str
-    addressee: str
+    addressee: str | None  # None: an internal duty, nothing to submit to anyone
     action: str
     actor: str
     rule_ids: tuple[str, ...]
