@@ -198,42 +198,31 @@ def _html_lines(lines: list[dict], spec: dict, grey: bool, font_grey: str) -> st
     return "<" + "".join(parts) + ">"
 
 
-def _node_style(attrs: dict, spec: dict) -> dict:
-    st = spec["style"]
+# per node look (a key of the chart spec's `style`): graphviz attributes besides its fill and border
+_LOOKS = {
+    "decision": {"shape": "diamond", "style": "filled", "margin": "0.05"},
+    "terminal": {"shape": "oval", "style": "filled"},
+    "milestone": {"shape": "parallelogram", "style": "filled"},
+    "authority": {"shape": "box", "style": "filled", "penwidth": "1.6"},
+    "institution": {"shape": "box", "style": "rounded,filled", "penwidth": "1.2"},
+}
+
+
+def _look(attrs: dict) -> str:
     kind = attrs["kind"]
     if kind == "decision":
-        s = {
-            "shape": "diamond",
-            "style": "filled",
-            "fillcolor": st["decision"]["fill"],
-            "color": st["decision"]["border"],
-            "margin": "0.05",
-        }
-    elif kind in ("start", "end"):
-        s = {"shape": "oval", "style": "filled", "fillcolor": st["terminal"]["fill"], "color": st["terminal"]["border"]}
-    elif kind == "milestone":
-        s = {
-            "shape": "parallelogram",
-            "style": "filled",
-            "fillcolor": st["milestone"]["fill"],
-            "color": st["milestone"]["border"],
-        }
-    elif attrs.get("actor") == "authority":
-        s = {
-            "shape": "box",
-            "style": "filled",
-            "fillcolor": st["authority"]["fill"],
-            "color": st["authority"]["border"],
-            "penwidth": "1.6",
-        }
-    else:
-        s = {
-            "shape": "box",
-            "style": "rounded,filled",
-            "fillcolor": st["institution"]["fill"],
-            "color": st["institution"]["border"],
-            "penwidth": "1.2",
-        }
+        return "decision"
+    if kind in ("start", "end"):
+        return "terminal"
+    if kind == "milestone":
+        return "milestone"
+    return "authority" if attrs.get("actor") == "authority" else "institution"
+
+
+def _node_style(attrs: dict, spec: dict) -> dict:
+    st = spec["style"]
+    look = _look(attrs)
+    s = dict(_LOOKS[look], fillcolor=st[look]["fill"], color=st[look]["border"])
     state = attrs.get("state")
     if state == "on":
         s.update({"color": st["highlight"]["border"], "penwidth": "3.5"})
