@@ -8,6 +8,7 @@ import asyncio
 import json
 import threading
 
+import pytest
 from fastapi.testclient import TestClient
 
 from engine.service import app as service
@@ -16,6 +17,20 @@ from engine.service import fastpath, worker
 
 def _where() -> str:
     return threading.current_thread().name
+
+
+@pytest.fixture
+def decided(monkeypatch) -> list[tuple[str, str]]:
+    """(format, thread) of every decision the service makes during the test."""
+    calls: list[tuple[str, str]] = []
+    real = service.decide_as
+
+    def spy(data, fmt, quotes="all"):
+        calls.append((fmt, _where()))
+        return real(data, fmt, quotes)
+
+    monkeypatch.setattr(service, "decide_as", spy)
+    return calls
 
 
 def test_short_call_runs_inline_when_the_engine_thread_is_idle():
@@ -80,15 +95,7 @@ def test_a_cancelled_caller_leaves_the_engine_busy_until_its_job_ends():
     assert asyncio.run(run()) is True
 
 
-def test_fast_path_decides_inline_and_answers_errors_in_their_shape(monkeypatch):
-    seen: list[str] = []
-    real = service.decide_as
-
-    def spy(data, fmt, quotes="all"):
-        seen.append(_where())
-        return real(data, fmt, quotes)
-
-    monkeypatch.setattr(service, "decide_as", spy)
+def test_fast_path_decides_inline_and_answers_errors_in_their_shape(decided):
     body = {
         "as_of": "2025-04-29",
         "institution": {"jurisdiction": "guangdong"},
@@ -100,18 +107,12 @@ def test_fast_path_decides_inline_and_answers_errors_in_their_shape(monkeypatch)
     errors = r.json()["errors"]
     assert {e["path"] for e in errors} >= {"institution.jurisdiction", "events.0.type"}
     assert all(set(e) >= {"path", "message"} for e in errors)
+    seen = [where for _, where in decided]
     assert seen and not seen[0].startswith("medtech-engine")  # answered on the loop's thread
 
 
-def test_large_bodies_and_other_formats_go_to_the_engine_thread(monkeypatch):
-    seen: list[tuple[str, str]] = []
-    real = service.decide_as
-
-    def spy(data, fmt, quotes="all"):
-        seen.append((fmt, _where()))
-        return real(data, fmt, quotes)
-
-    monkeypatch.setattr(service, "decide_as", spy)
+def test_large_bodies_and_other_formats_go_to_the_engine_thread(decided):
+    seen = decided
     good = {"as_of": "2025-04-29", "institution": {"jurisdiction": "jilin"}}
     padded = json.dumps(good) + " " * (fastpath.SHORT_BODY + 1)
     with TestClient(service.app) as client:
@@ -157,22 +158,15 @@ def test_the_loop_answers_while_the_engine_thread_is_busy_and_decisions_wait_the
     asyncio.run(run())
 
 
-def test_before_the_warm_up_decisions_go_to_the_engine_thread(monkeypatch):
+def test_before_the_warm_up_decisions_go_to_the_engine_thread(monkeypatch, decided):
     """Until the knowledge base is loaded (which takes seconds, or fails), a decision never runs on the loop."""
     from engine.service import kb_access
 
-    seen: list[str] = []
-    real = service.decide_as
-
-    def spy(data, fmt, quotes="all"):
-        seen.append(_where())
-        return real(data, fmt, quotes)
-
-    monkeypatch.setattr(service, "decide_as", spy)
     good = {"as_of": "2025-04-29", "institution": {"jurisdiction": "jilin"}}
     with TestClient(service.app) as client:
         monkeypatch.setattr(kb_access, "_WARM", False)
         assert client.post("/v1/decisions", json=good).status_code == 200
         monkeypatch.setattr(kb_access, "_WARM", True)
         assert client.post("/v1/decisions", json=good).status_code == 200
+    seen = [where for _, where in decided]
     assert seen[0].startswith("medtech-engine") and not seen[1].startswith("medtech-engine")
