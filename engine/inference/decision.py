@@ -93,25 +93,29 @@ def _resolve(request, day: dt.date):
     return res
 
 
-_TRACE_PLANS: dict = {}  # rule (each knowledge base has its own rule objects) -> plan
+@lru_cache(maxsize=4)
+def _trace_plans(kb) -> dict:
+    """rule id -> (the facts the trace shows with whether each is a date, the quotes of the rule's
+    citations), filled as rules fire; one per knowledge base, as its citations are."""
+    return {}
 
 
-def _trace_plan(kb, rule) -> tuple:
-    """(the facts the trace shows with whether each is a date, the quotes of the rule's citations), once per rule."""
-    plan = _TRACE_PLANS.get(rule)
+def _trace_plan(kb, plans: dict, rule) -> tuple:
+    plan = plans.get(rule.id)
     if plan is None:
         cited = citations(kb)
         shown = tuple((f, f in DATE_FACTS or f.startswith("events.")) for f in cited.of(rule).trace_facts)
-        plan = _TRACE_PLANS[rule] = (shown, cited.quotes(tuple(rule.spec["citations"])))
+        plan = plans[rule.id] = (shown, cited.quotes(tuple(rule.spec["citations"])))
     return plan
 
 
 def _trace(kb, rules, facts: dict) -> list[dict]:
     """The trace: for each rule that fired, the facts it read (dates shown as days) and its citations."""
+    plans = _trace_plans(kb)
     shown_values: dict = {}  # each fact's shown value, converted once per decision
     out = []
     for rule in rules:
-        shown, quotes = _trace_plan(kb, rule)
+        shown, quotes = _trace_plan(kb, plans, rule)
         used = {}
         for f, is_date in shown:
             if f in facts:

@@ -140,7 +140,6 @@ class Governance:
             self.as_of,
             base.fired,
         )
-        fired_on: dict[dt.date, frozenset] = {}  # the rules that fire on each event day, asked once
         for rule, speaking, event, each, periodic in _plan(self.kb, stages, documents):
             if rule.id not in possible or (wide_only and not rule.institution_wide):
                 continue
@@ -158,13 +157,7 @@ class Governance:
                     kept.append(Selected(rule))
                 continue
             dates = occ[event] if each else (counted[event],)
-            ok = []
-            for d in dates:
-                fired = fired_on.get(d)
-                if fired is None:
-                    fired = fired_on[d] = self.day_of(d).fired
-                if rule.id in fired:
-                    ok.append(d)
+            ok = [d for d in dates if rule.id in self.day_of(d).fired]  # day_of evaluates each day once
             if ok:
                 uncertain = [d for d in ok if self._uncertain_on(rule, self.day_of(d))]
                 for d in uncertain[:1]:
