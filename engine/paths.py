@@ -26,7 +26,7 @@ RULES_DIR = KB_DIR / "rules"
 SCHEMA_DIR = KB_DIR / "schema"
 CATALOGS_DIR = _dir("MEDTECH_CATALOGS", ROOT / "catalogs")
 DIAGRAMS_DIR = ROOT / "diagrams"
-SEEDS_DIR = Path(os.environ.get("MEDTECH_SEEDS", ROOT.parent / "shared" / "seeds"))
+SOURCES_DIR = KB_DIR / "sources"  # the source texts, verbatim, as published (kb/sources/README.md)
 
 
 def relative(path: str | Path) -> str:

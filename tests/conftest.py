@@ -1,13 +1,11 @@
-"""Collects YAML scenario files (tests/scenarios/*.yaml and ../shared/examples/scenarios.yaml).
+"""Collects YAML scenario files (tests/scenarios/*.yaml).
 
-Scenarios use the format of ../shared/examples/scenarios.yaml (checked with the same checker
-the acceptance tests use, ../shared/tools/check_scenarios.py) plus a few extensions handled in
-tests/scenario_extras.py. Every scenario runs through both back ends (durable_rules and the pure
+Scenarios use the format described in docs/scenarios.md, checked by tests/scenario_checker.py,
+plus a few extensions handled in tests/scenario_extras.py. Every scenario runs through both back ends (durable_rules and the pure
 evaluator) and the two responses must be identical.
 """
 from __future__ import annotations
 
-import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -15,19 +13,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-
-def _shared_checker():
-    path = SHARED / "tools" / "check_scenarios.py"
-    if not path.exists():
-        raise RuntimeError(f"the shared scenario checker is missing: {path} (../shared must sit beside the project)")
-    spec = importlib.util.spec_from_file_location("check_scenarios", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def pytest_collect_file(parent, file_path: Path):
@@ -54,9 +41,10 @@ class ScenarioItem(pytest.Item):
         self.scenario = scenario
 
     def runtest(self):
+        import scenario_checker as checker
         from engine import decide
         from scenario_extras import check_extras
-        checker = _shared_checker()
+
         s = self.scenario
         request = checker.jsonable(s["request"])
         exp = s["expect"]

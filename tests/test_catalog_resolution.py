@@ -1,6 +1,6 @@
 """Catalogue resolution: codes, grades, validity, families, aliases, ambiguity, superseded lists.
 
-Every expected value below was read off the source texts in ../shared/seeds/ by hand
+Every expected value below was read off the source texts in kb/sources/ by hand
 (Chongqing att_1, Hunan att_1, Shanghai att_1/att_2, Jilin att_1/att_2) and the seeds README
 (national 2022 list in force from 2022-04-20), never from the code's output.
 """

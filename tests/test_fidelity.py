@@ -1,4 +1,4 @@
-"""Fidelity of kb/documents to the seed texts (engine.paths.SEEDS_DIR, or $MEDTECH_SEEDS).
+"""Fidelity of kb/documents to the source texts in kb/sources/ (engine.paths.SOURCES_DIR).
 
 1. Verbatim: every provision's text (and heading, chapter), with all whitespace removed, occurs in
    its source file with all whitespace removed. Nothing is changed, dropped or added inside a text.
@@ -6,7 +6,7 @@
    entries), apart from the form-layout parts of attachments, occurs in some provision, or is in the
    small allow-list below (document headers, addressee lines, signatures, table headers).
 
-The seeds are required: when they are missing these tests fail (they do not skip).
+The source texts are part of the repository: when one is missing these tests fail (they do not skip).
 """
 from __future__ import annotations
 
@@ -16,13 +16,11 @@ import re
 import pytest
 
 from engine.kb.documents import load_documents
-from engine.paths import ROOT, SEEDS_DIR
+from engine.paths import ROOT, SOURCES_DIR
 
-DOC_IDS = ["nhc-2018-1", "cq-2019-61", "hn-2018-11", "sh-2024-13", "jl-2021"]
-CQ, HN, NHC, SH, JL = (
-    "000_3fbb64ec0b82671f.txt", "001_c47031885b670fbf.txt", "002_cedc965b09fc81b5.txt",
-    "003_7d1106b43921695a.txt", "004_19a1a06afa58d1c4.txt",
-)
+DOC_IDS = sorted(doc.id for doc in load_documents().values())
+# the per-document lists below are keyed by source file (kb/sources/<document id>.txt)
+CQ, HN, NHC, SH, JL = "cq-2019-61.txt", "hn-2018-11.txt", "nhc-2018-1.txt", "sh-2024-13.txt", "jl-2021.txt"
 
 # Extraction artefacts (not text of the documents), removed from the source before comparing.
 ARTEFACTS = {
@@ -104,13 +102,12 @@ def squash(text: str) -> str:
 
 def require_seeds():
     """The seed directory; fails the calling test (never skips it) when it is missing."""
-    if not SEEDS_DIR.is_dir():
-        pytest.fail(f"seed texts not found: looked in {SEEDS_DIR} (set MEDTECH_SEEDS to the directory "
-                    "holding 000_3fbb64ec0b82671f.txt … 004_19a1a06afa58d1c4.txt)", pytrace=False)
-    missing = [f for f in (CQ, HN, NHC, SH, JL) if not (SEEDS_DIR / f).is_file()]
+    if not SOURCES_DIR.is_dir():
+        pytest.fail(f"source texts not found: looked in {SOURCES_DIR}", pytrace=False)
+    missing = [d.source_file for d in load_documents().values() if not (SOURCES_DIR / d.source_file).is_file()]
     if missing:
-        pytest.fail(f"seed texts missing in {SEEDS_DIR}: {', '.join(missing)}", pytrace=False)
-    return SEEDS_DIR
+        pytest.fail(f"seed texts missing in {SOURCES_DIR}: {', '.join(missing)}", pytrace=False)
+    return SOURCES_DIR
 
 
 def test_seed_directory_exists():
