@@ -1,9 +1,10 @@
 """Warnings for `medtech kb check`: a rule that cites a provision with children when exactly one of
 those children carries what the rule says (an item rather than its paragraph).
 
-What a rule says is its summary and its deadline's text; a child carries it when they share a run
-of at least MIN_RUN characters (punctuation aside) that the provision's own lead-in (its text
-without its children's) shares less of. A rule that means the whole provision cites it as it is
+What a rule says is its summary and its deadline's text; one child carries it when it shares a run
+of characters with it (punctuation aside) at least MIN_RUN longer than any sibling's, and longer than
+the provision's own lead-in's (its text without its children's): words common to all the items
+(本机构医疗技术临床应用管理) do not single one out. A rule that means the whole provision cites it as it is
 and may ignore the warning; a rule that cites one of the children already is not warned about, nor
 one citing a titled whole (an attachment, a form) whose text is not the sum of its parts.
 """
@@ -58,11 +59,11 @@ def narrower_citations(rule_files: dict, documents: dict) -> list[Problem]:
                     continue  # a titled whole (an attachment, a form) rather than its parts' sum
                 if any(dd == d and e.startswith(eid + "__") for dd, e in refs):
                     continue
-                runs = {c: _run(says, _plain(doc.provisions[c].text)) for c in p.children}
-                carrying = [c for c, n in runs.items() if n >= MIN_RUN]
-                if len(carrying) != 1 or _run(says, _plain(_lead_in(doc, p))) >= runs[carrying[0]]:
+                runs = sorted(((_run(says, _plain(doc.provisions[c].text)), c) for c in p.children), reverse=True)
+                best, second = runs[0][0], (runs[1][0] if len(runs) > 1 else 0)
+                if best < MIN_RUN or best < second + MIN_RUN or _run(says, _plain(_lead_in(doc, p))) >= best:
                     continue
-                child = doc.provisions[carrying[0]]
+                child = doc.provisions[runs[0][1]]
                 warnings.append(
                     Problem(
                         relative(path),
