@@ -72,7 +72,7 @@ def test_marks_use_the_closed_vocabulary_with_a_sentence():
 
 
 @pytest.mark.parametrize("document, eid", [
-    ("jl-2021", "art_16__para_1__item_5"),   # cited by jl.organization-check-case-reports alone
+    ("jl-2021", "art_16__para_1__item_5"),   # cited by jl.organization-duties alone
     ("nhc-2018-1", "art_33__para_2"),        # cited by nhc.assess-trainees alone
     ("cq-2019-61", "sec_4__subsec_1"),       # cited by the two Chongqing QC rules
 ])

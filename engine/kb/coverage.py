@@ -81,9 +81,7 @@ def strict(documents: dict, cited: set, reasons: dict) -> dict[str, dict[str, st
     """Strict: {document: {leaf: 'cited', the reason id of its own mark, or None}}."""
     out: dict = {}
     for doc_id, doc in documents.items():
-        out[doc_id] = {
-            eid: "cited" if (doc_id, eid) in cited else reasons.get((doc_id, eid)) for eid in leaves(doc)
-        }
+        out[doc_id] = {eid: "cited" if (doc_id, eid) in cited else reasons.get((doc_id, eid)) for eid in leaves(doc)}
     return out
 
 
@@ -105,7 +103,9 @@ def mark_problems(rule_files: dict, documents: dict, cited: set) -> list[Problem
                     Problem(relative(path), where, f"{p.eid} has provisions below it: mark each of its leaves instead")
                 )
             elif (data["document"], p.eid) in cited:
-                problems.append(Problem(relative(path), where, f"{p.eid} is cited by a rule or catalogue: drop its mark"))
+                problems.append(
+                    Problem(relative(path), where, f"{p.eid} is cited by a rule or catalogue: drop its mark")
+                )
     return problems
 
 

@@ -52,7 +52,9 @@ def narrower_citations(rule_files: dict, documents: dict) -> list[Problem]:
             refs = [split_ref(c) for c in rule.get("citations") or []]
             for k, (d, eid) in enumerate(refs):
                 doc = documents.get(d)
-                p = doc.provisions.get(eid) if doc else None
+                if doc is None:
+                    continue
+                p = doc.provisions.get(eid)
                 if p is None or not p.children:
                     continue
                 if not all(doc.provisions[c].text in p.text for c in p.children):
