@@ -26,7 +26,12 @@ def check() -> list[Problem]:
         return problems + document_problems
     documents = load_documents()
     problems += jurisdiction_problems(documents)
-    problems += check_rules(load_rule_files(), documents)
+    rule_files = load_rule_files()
+    problems += check_rules(rule_files, documents)
+    if not problems:  # strict coverage needs readable, valid rules
+        from engine.kb.coverage import coverage_problems
+
+        problems += coverage_problems(rule_files, documents)
     from engine.catalog import check_catalogs
     from engine.flowchart.build import check as check_flowcharts
     from engine.yamlio import load_yaml
@@ -46,6 +51,14 @@ def check() -> list[Problem]:
                 Problem(relative(path), "", "out of date with kb/vocabulary.yaml: run `medtech kb schemas`")
             )
     return sorted(set(problems))
+
+
+def warnings() -> list[Problem]:
+    """What `medtech kb check` reports without failing: citations that one child would make narrower."""
+    from engine.kb.documents import load_documents
+    from engine.kb.narrowest import narrower_citations
+
+    return narrower_citations(load_rule_files(), load_documents())
 
 
 def jurisdiction_problems(documents: dict) -> list[Problem]:

@@ -14,7 +14,7 @@ from engine.cli.common import (
 
 
 def cmd_kb_check(args) -> int:
-    from engine.checks import check
+    from engine.checks import check, warnings
     from engine.errors import KnowledgeBaseError
 
     try:
@@ -38,11 +38,13 @@ def cmd_kb_check(args) -> int:
         f"knowledge base OK: {len(kb.documents)} documents, {provisions} provisions, {len(kb.rules)} rules, "
         f"{catalogues} catalogue versions; digest {kb.digest}"
     )
+    for w in warnings():
+        print(f"warning: {w}")
     return 0
 
 
 def cmd_kb_coverage(args) -> int:
-    text, ok = _module("kb.coverage", "the coverage report").report()
+    text, ok = _module("kb.coverage", "the coverage report").report(strict_only=args.strict)
     _out(text)
     return 0 if ok else 1
 
@@ -135,6 +137,11 @@ def register(sub, juris: str) -> None:
     s = kbs.add_parser("check", help="validate documents, rules, catalogues, calendar and schemas")
     s.set_defaults(func=cmd_kb_check)
     s = kbs.add_parser("coverage", help="which provisions the rules and catalogues account for")
+    s.add_argument(
+        "--strict",
+        action="store_true",
+        help="exit 1 unless every leaf provision is cited or marked by itself (not through its parent)",
+    )
     s.set_defaults(func=cmd_kb_coverage)
     s = kbs.add_parser("show", help="a document's outline, or one provision's text")
     s.add_argument("document", metavar="DOCUMENT", help="one of: " + ", ".join(_vocabulary().documents))

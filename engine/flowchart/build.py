@@ -269,7 +269,11 @@ def compact_provisions(kb, spec: dict, refs: list[str], limit: int = 3) -> str:
                 labels.append(label)
         short = spec["documents"].get(doc, doc)
         sep = "" if short.endswith("》") else " "
-        parts.append(short + sep + "、".join(labels))
+        # a section's label ends in its own 、 (二、): no second one after it
+        joined = "".join(
+            lab if lab.endswith("、") or i == len(labels) - 1 else lab + "、" for i, lab in enumerate(labels)
+        )
+        parts.append(short + sep + joined)
     return "；".join(parts)
 
 

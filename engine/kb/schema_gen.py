@@ -716,7 +716,15 @@ def rules_schema() -> dict:
             },
         ],
     )
-    unencoded = _obj({"eid": {"type": "string"}, "reason": {"type": "string", "minLength": 3}}, ["eid", "reason"])
+    # a leaf provision that creates no duty: why (kb/vocabulary.yaml not_duty_reasons) and a sentence saying so
+    unencoded = _obj(
+        {
+            "eid": {"type": "string"},
+            "reason": {"type": "string", "enum": v.ids("not_duty_reasons")},
+            "note": {"type": "string", "minLength": 3},
+        },
+        ["eid", "reason", "note"],
+    )
     return {
         "$schema": DRAFT,
         "$id": "https://medtech-rules.example/schema/rules.schema.json",
