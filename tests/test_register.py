@@ -193,3 +193,60 @@ def test_cli(capsys, tmp_path):
         main(["register", "atlantis"])
     assert info.value.code == 2
     assert "not a supported jurisdiction" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- HTTP: API and page
+
+
+@pytest.fixture(scope="module")
+def client():
+    from fastapi.testclient import TestClient
+
+    from engine.service.app import app
+
+    return TestClient(app)
+
+
+def test_api_register_same_as_cli(client):
+    r = client.get("/v1/register/上海", params={"as_of": "2025-03-10", "tcm": "true"})
+    assert r.status_code == 200
+    assert r.json()["duties"] == build_register("shanghai", DAY, tcm=True)["duties"]
+    r = client.get("/v1/register/shanghai", params={"as_of": "2025-03-10", "format": "xlsx"})
+    assert r.status_code == 200 and r.content[:2] == b"PK" and "attachment" in r.headers["content-disposition"]
+    r = client.get("/v1/register/shanghai", params={"format": "csv", "as_of": "2025-03-10"})
+    assert r.text.lstrip("\ufeff").startswith("序号,类别,来源")
+
+
+@pytest.mark.parametrize(
+    ("url", "status", "path"),
+    [
+        ("/v1/register/guangdong", 404, "jurisdiction"),
+        ("/v1/register/hunan?format=pdf", 422, "format"),
+        ("/v1/register/hunan?category=clinic", 422, "category"),
+        ("/v1/register/hunan?level=4", 422, "level"),
+        ("/v1/register/hunan?as_of=2025-02-30", 422, "as_of"),
+        ("/v1/changes/hunan?from=2022-04-21&to=2022-04-20", 422, "from"),
+    ],
+)
+def test_api_errors_name_the_field(client, url, status, path):
+    r = client.get(url)
+    assert r.status_code == status
+    assert r.json()["errors"][0]["path"] == path
+
+
+def test_api_changes(client):
+    r = client.get("/v1/changes/hunan", params={"from": "2022-04-19", "to": "2022-04-20"})
+    assert r.status_code == 200 and len(r.json()["changes"]) == 14
+    r = client.get("/v1/changes/jilin", params={"from": "2020-12-31", "to": "2021-06-01", "format": "text"})
+    assert "月日空缺" in r.text
+
+
+def test_register_page_filters(client):
+    r = client.get("/register", params={"jurisdiction": "shanghai", "as_of": "2025-03-10", "origin": "narrows"})
+    assert r.status_code == 200
+    assert r.text.count('<tr class="origin-narrows">') == 3  # 第十四条, 第十八条 (institution); 第十六条 (authority)
+    assert 'href="/static/register.css"' in r.text and "<script>" not in r.text.split("</main>")[0]
+    r = client.get("/register", params={"jurisdiction": "hunan", "actor": "physician"})
+    assert r.text.count("<tr class=\"origin-") == 1  # 医师规范化培训
+    r = client.get("/register", params={"as_of": "2025-02-30"})
+    assert r.status_code == 422 and "日期应为" in r.text
