@@ -69,10 +69,11 @@ def _form(body: bytes, content_type: str) -> tuple[dict[str, str], tuple[str, by
         b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + body
     )
     fields: dict[str, str] = {}
-    upload = None
+    upload: tuple[str, bytes] | None = None
     for part in msg.iter_parts():
         name = part.get_param("name", header="content-disposition")
-        payload = part.get_payload(decode=True) or b""
+        raw = part.get_payload(decode=True)
+        payload = raw if isinstance(raw, bytes) else b""
         filename = part.get_filename()
         if filename is not None:
             if payload:
