@@ -1,7 +1,7 @@
 """The packages of engine/ form layers; an import may only point down (or stay in its package).
 
-    base (errors, paths, yamlio, jsonout) <- kb, requestio <- catalog <- inference <- render, flowchart, batch_io
-        <- checks, batch <- service <- cli
+    base (errors, paths, yamlio, jsonout) <- kb, requestio <- catalog <- inference <- render, flowchart, batch_io,
+        register <- checks, batch <- ledger <- service <- cli
 
 Checked on the source (every import statement, lazy ones inside functions included), so a
 wrong-way import fails here even if nothing executes it yet. A cycle between packages needs an

@@ -168,3 +168,44 @@ def test_big_ledgers_use_the_workers_and_give_the_same_answers(monkeypatch):
     monkeypatch.setattr(run, "BATCH_FROM", 2)
     big = [a.response for a in run.answer_ledger(led, workers=2)]
     assert big == small and len(big) == 6
+
+
+# --------------------------------------------------------------------------- the /ledger page over HTTP
+
+
+@pytest.fixture(scope="module")
+def client():
+    from fastapi.testclient import TestClient
+
+    from engine.service.app import app
+
+    return TestClient(app)
+
+
+FORM = {"jurisdiction": "hunan", "category": "hospital", "level": "3", "as_of": "2025-03-10"}
+CSV = "技术名称或编号,首例日期,是否本机构首次\n冠心病介入治疗,2025-03-03,是\nECMO,2025-02-30,是\n".encode()
+
+
+def test_page_answers_and_downloads(client):
+    r = client.post("/ledger", data=FORM, files={"ledger": ("台账.csv", CSV, "text/csv")})
+    assert r.status_code == 200 and "2025-03-24" in r.text and "第 3 行" in r.text
+    r = client.post("/ledger?fmt=xlsx", data=FORM, files={"ledger": ("台账.csv", CSV, "text/csv")})
+    assert r.content[:2] == b"PK" and "attachment" in r.headers["content-disposition"]
+    r = client.post("/ledger?fmt=csv", data=FORM, files={"ledger": ("台账.csv", CSV, "text/csv")})
+    assert "须于 2025-03-24 前" in r.content.decode("utf-8-sig")
+    r = client.post("/ledger?fmt=ics", data=FORM, files={"ledger": ("台账.csv", CSV, "text/csv")})
+    assert b"DTSTART;VALUE=DATE:20250324" in r.content
+    assert client.get("/ledger/template.xlsx").content[:2] == b"PK"
+
+
+def test_page_refuses_what_it_cannot_read(client):
+    from engine.service.input import MAX_BODY
+
+    r = client.post("/ledger", data=FORM)
+    assert r.status_code == 422 and "请选择台账文件" in r.text
+    r = client.post("/ledger", data=FORM, files={"ledger": ("big.csv", b"x" * (MAX_BODY + 1), "text/csv")})
+    assert r.status_code == 413 and "文件太大" in r.text
+    r = client.post("/ledger", data={**FORM, "jurisdiction": "guangdong"}, files={"ledger": ("l.csv", CSV, "text/csv")})
+    assert r.status_code == 422 and "guangdong" in r.text
+    r = client.post("/ledger", data=FORM, files={"ledger": ("l.xlsx", b"not a workbook", "application/octet-stream")})
+    assert r.status_code == 422 and "不是可以读取的 xlsx 工作簿" in r.text
