@@ -122,3 +122,12 @@ def test_formats_and_cli(capsys, tmp_path):
     out = tmp_path / "c.xlsx"
     assert main(["changes", "hunan", "--from", "2022-04-19", "--to", "2022-04-20", "--format", "xlsx", "-o", str(out)]) == 0
     assert out.read_bytes()[:2] == b"PK"
+
+
+def test_shanghai_across_both_dates():
+    """Before 2024-08-15 and after 2029-08-14 (第四十二条: 自2024年8月15日起施行，有效期至2029年8月14日止): the rules
+    came and went in between; from the first day to the last day of force nothing changes."""
+    across = build_changes("shanghai", D(2024, 8, 1), D(2029, 9, 1))
+    assert [(c["kind"], c["document"]) for c in across["changes"]] == [("document_in_force_between", "sh-2024-13")]
+    assert "2024-08-15 至 2029-08-14" in across["changes"][0]["note"]
+    assert build_changes("shanghai", D(2024, 8, 15), D(2029, 8, 14))["changes"] == []

@@ -250,3 +250,19 @@ def test_register_page_filters(client):
     assert r.text.count("<tr class=\"origin-") == 1  # 医师规范化培训
     r = client.get("/register", params={"as_of": "2025-02-30"})
     assert r.status_code == 422 and "日期应为" in r.text
+
+
+def test_the_words_cover_every_kind_the_rules_schema_allows():
+    """kb/register.yaml names every relation kind, deadline kind and condition operator a rule may use, so that a
+    province added with YAML alone gets a register without a missing word."""
+    from engine.kb.schemas import load_schema
+    from engine.register.words import words
+
+    rule = load_schema("rules")["properties"]["rules"]["items"]["properties"]
+    w = words()
+    assert set(rule["relation"]["properties"]["kind"]["enum"]) == set(w["relation_origins"])
+    assert set(w["relation_origins"].values()) | {w["displaces_origin"], w["unrelated_origin"]} <= set(w["origins"])
+    assert set(rule["deadline"]["properties"]["kind"]["enum"]) == set(w["deadline_kinds"])
+    from engine.kb.conditions import NEGATE
+
+    assert set(NEGATE) | {"present", "absent"} <= set(w["operators"])

@@ -1,7 +1,7 @@
 """What changed for a jurisdiction between two days: its documents, its register of duties and its catalogues.
 
 - documents: a document that starts or stops applying between the days (`document_in_force`,
-  `document_expired`), or whose start is known only to a year or month that one of the days falls in
+  `document_expired`; `document_in_force_between` when it took effect and expired between them), or whose start is known only to a year or month that one of the days falls in
   (`document_uncertain`: said as such, with the document's own note on its dates);
 - duties: the registers (engine.register.model) of the two days compared row by row: a row only on the
   later day is `duty_added`, only on the earlier `duty_removed`; a row on both whose deadline, addressee,
@@ -73,6 +73,8 @@ def _documents(kb, jurisdiction, day_from: dt.date, day_to: dt.date) -> list[dic
             kind = "document_expired"
         elif "uncertain" in (a, b):
             kind = "document_uncertain"
+        elif a != b:  # not yet in force on the first day, expired by the second: in force only in between
+            kind = "document_in_force_between"
         else:
             continue
         start = doc.dates.get("in_force_from") or {}
@@ -87,10 +89,21 @@ def _documents(kb, jurisdiction, day_from: dt.date, day_to: dt.date) -> list[dic
                 document=doc_id,
                 in_force_from=start.get("date"),
                 date_known=exact is not None,
-                note=None if exact is not None or kind == "document_expired" else doc.dates.get("note"),
+                note=_period(doc.dates)
+                if kind == "document_in_force_between"
+                else None
+                if exact is not None or kind == "document_expired"
+                else doc.dates.get("note"),
             )
         )
     return out
+
+
+def _period(dates: dict) -> str:
+    """When a document was in force, as its dates say (施行 … 至 …)."""
+    start = (dates.get("in_force_from") or {}).get("date") or "？"
+    end = (dates.get("in_force_until") or {}).get("date") or "？"
+    return f"施行期间 {start} 至 {end}"
 
 
 def _materials(row: dict) -> list[str]:
