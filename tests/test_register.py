@@ -266,3 +266,13 @@ def test_the_words_cover_every_kind_the_rules_schema_allows():
     from engine.kb.conditions import NEGATE
 
     assert set(NEGATE) | {"present", "absent"} <= set(w["operators"])
+
+
+def test_rows_filtered_by_origin_actor_action(client, capsys):
+    r = client.get("/v1/register/shanghai", params={"as_of": "2025-03-10", "origin": "adds"})
+    assert [x["id"] for x in r.json()["duties"]] == ["sh.third-party-assessment"] and r.json()["authority_duties"] == []
+    r = client.get("/v1/register/shanghai", params={"origin": "stricter"})
+    assert r.status_code == 422 and r.json()["errors"][0]["path"] == "origin"
+    assert main(["register", "hunan", "--as-of", "2025-03-10", "--actor", "physician", "--format", "json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert [x["action"] for x in out["duties"]] == ["train"] and out["authority_duties"] == []

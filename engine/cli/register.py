@@ -33,7 +33,7 @@ def _emit(body: str | bytes, fmt: str, output: str | None) -> None:
 
 def cmd_register(args) -> int:
     from engine.register.formats import render_register
-    from engine.register.model import build_register
+    from engine.register.model import build_register, filtered
 
     reg = build_register(
         args.jurisdiction,
@@ -43,6 +43,7 @@ def cmd_register(args) -> int:
         tcm=args.tcm,
         quotes=args.quotes,
     )
+    reg = filtered(reg, actor=args.actor, action=args.action, origin=args.origin)
     _emit(render_register(reg, args.format, quotes=args.quotes), args.format, args.output)
     return 0
 
@@ -77,6 +78,10 @@ def register(sub, juris: str) -> None:
     """Add `register` and `changes` to the `medtech` parser."""
     from engine.cli.common import _vocabulary
     from engine.register.formats import FORMATS
+    from engine.register.words import words
+
+    def origin_names() -> dict:
+        return words()["origins"]
 
     categories = _vocabulary().ids("institution_categories")
     s = sub.add_parser(
@@ -89,6 +94,14 @@ def register(sub, juris: str) -> None:
     s.add_argument("jurisdiction", type=_jurisdiction, metavar="JURISDICTION", help=juris)
     s.add_argument("--as-of", type=_date, default=None, metavar="DATE", help="the day (default today in China)")
     _institution_options(s, categories)
+    s.add_argument("--actor", choices=_vocabulary().ids("actors"), default=None, help="only this actor's duties")
+    s.add_argument("--action", choices=_vocabulary().ids("actions"), default=None, help="only this action")
+    s.add_argument(
+        "--origin",
+        choices=list(origin_names()),
+        default=None,
+        help="only duties of this origin: national, adds (local), narrows (stricter), replaces",
+    )
     s.add_argument("--format", choices=FORMATS, default="text", help="text (Chinese, default), md, csv, xlsx, json")
     s.add_argument("--quotes", action="store_true", help="quote every provision verbatim (text and json)")
     s.add_argument("-o", "--output", metavar="FILE", default=None, help="write to FILE (needed for xlsx on a terminal)")

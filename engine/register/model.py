@@ -260,3 +260,21 @@ def build_register(
         "duties": [r for r in rows if r["stage"] == "obligation"],
         "authority_duties": [r for r in rows if r["stage"] == "authority"],
     }
+
+
+def filtered(reg: dict, *, actor: str | None = None, action: str | None = None, origin: str | None = None) -> dict:
+    """The register with only the rows of this actor, action and origin (None: any)."""
+
+    def keep(row: dict) -> bool:
+        return (
+            (not actor or row["actor"] == actor)
+            and (not action or row["action"] == action)
+            and (not origin or row["origin"] == origin)
+        )
+
+    return {
+        **reg,
+        "filters": {**reg["filters"], "actor": actor, "action": action, "origin": origin},
+        "duties": [r for r in reg["duties"] if keep(r)],
+        "authority_duties": [r for r in reg["authority_duties"] if keep(r)],
+    }

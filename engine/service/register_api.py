@@ -135,12 +135,14 @@ def _download(body: str | bytes, fmt: str, name: str) -> Response:
     return Response(body, media_type=MEDIA[fmt], headers=headers)
 
 
-def register_response(jurisdiction: str, as_of: dt.date, fmt: str, *, quotes: bool = False, **filters) -> Response:
-    """The register as a response in `fmt` (engine.register.formats)."""
+def register_response(
+    jurisdiction: str, as_of: dt.date, fmt: str, *, quotes: bool = False, rows: dict | None = None, **filters
+) -> Response:
+    """The register as a response in `fmt` (engine.register.formats); `rows`: actor, action, origin to keep."""
     from engine.register.formats import render_register
-    from engine.register.model import build_register
+    from engine.register.model import build_register, filtered
 
-    reg = build_register(jurisdiction, as_of, quotes=quotes, **filters)
+    reg = filtered(build_register(jurisdiction, as_of, quotes=quotes, **filters), **(rows or {}))
     if fmt == "json":
         return json_response(reg)
     name = f"义务清单-{reg['jurisdiction']['name']}-{reg['as_of']}"
@@ -165,8 +167,9 @@ def _today() -> dt.date:
     return today_in_china()
 
 
-_CATEGORY = Query(None, description="institution category (hospital, maternal_child_health, …); default any",
-                  examples=["hospital"])
+_CATEGORY = Query(
+    None, description="institution category (hospital, maternal_child_health, …); default any", examples=["hospital"]
+)
 _LEVEL = Query(None, description="医院等级 1, 2 or 3; default any", examples=[3])
 _TCM = Query(None, description="true: a TCM institution, false: not one; default either", examples=[False])
 
@@ -188,15 +191,34 @@ async def get_register(
     category: str | None = _CATEGORY,
     level: int | None = _LEVEL,
     tcm: bool | None = _TCM,
+    actor: str | None = Query(
+        None, description="only this actor's duties (institution, physician, …)", examples=["institution"]
+    ),
+    action: str | None = Query(None, description="only this action (file, report, …)", examples=["file"]),
+    origin: str | None = Query(
+        None, description="only this origin: national, adds, narrows, replaces", examples=["narrows"]
+    ),
     quotes: bool = Query(False, description="quote every provision verbatim", examples=[False]),
     format: str = Query("json", description=_FORMAT_HELP, examples=["json"]),
 ):
+    from engine.kb.vocabulary import vocabulary
+    from engine.register.words import words
+
     j = resolve_jurisdiction(jurisdiction).id
     day = parse_as_of(as_of) or _today()
     fmt = _check_format(format)
     _institution(category, level)
+    v = vocabulary()
+    for name, value, allowed in (
+        ("actor", actor, v.ids("actors")),
+        ("action", action, v.ids("actions")),
+        ("origin", origin, list(words()["origins"])),
+    ):
+        if value is not None and value not in allowed:
+            raise error(422, f"{value!r} is not one of: {', '.join(allowed)}", name)
+    rows = {"actor": actor, "action": action, "origin": origin}
     return await on_engine(
-        register_response, j, day, fmt, quotes=quotes, category=category, level=level, tcm=tcm
+        register_response, j, day, fmt, quotes=quotes, rows=rows, category=category, level=level, tcm=tcm
     )
 
 
@@ -205,7 +227,8 @@ async def get_register(
     summary="What changed between two days: documents, duties, catalogue entries",
     description="The registers and catalogues in force on the two days compared; each change cites the provision, "
     "catalogue or document that caused it. A document whose start is known only to the year (Jilin) is said so. "
-    + _FORMAT_HELP + ".",
+    + _FORMAT_HELP
+    + ".",
     responses={
         200: {"description": "The changes", "content": {"application/json": {"schema": CHANGES_SCHEMA}}},
         **error_responses(404, 422, 503),

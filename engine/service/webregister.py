@@ -23,7 +23,13 @@ from engine.service.worker import on_engine
 log = logging.getLogger("engine.service.web")
 
 router = APIRouter(include_in_schema=False)
-DOWNLOADS = (("xlsx", "Excel（按义务人分表）"), ("csv", "CSV"), ("md", "Markdown"), ("text", "纯文本"), ("json", "JSON"))
+DOWNLOADS = (
+    ("xlsx", "Excel（按义务人分表）"),
+    ("csv", "CSV"),
+    ("md", "Markdown"),
+    ("text", "纯文本"),
+    ("json", "JSON"),
+)
 
 
 def _today() -> dt.date:
@@ -37,7 +43,7 @@ def register_page(params: dict[str, str]) -> tuple[int, dict]:
     from engine.inference.request import parse_date
     from engine.kb.vocabulary import vocabulary
     from engine.register.formats import label
-    from engine.register.model import build_register
+    from engine.register.model import build_register, filtered
     from engine.register.words import words
 
     v = vocabulary()
@@ -61,23 +67,17 @@ def register_page(params: dict[str, str]) -> tuple[int, dict]:
     tcm = {"yes": True, "no": False}.get(params.get("tcm") or "")
     reg = build_register(j.id, day, category=category, level=level, tcm=tcm, quotes=True)
     actor, action, origin = (params.get(k) or "" for k in ("actor", "action", "origin"))
-
-    def keep(row: dict) -> bool:
-        return (
-            (not actor or row["actor"] == actor)
-            and (not action or row["action"] == action)
-            and (not origin or row["origin"] == origin)
-        )
-
+    shown = filtered(reg, actor=actor or None, action=action or None, origin=origin or None)
     rows = reg["duties"] + reg["authority_duties"]
     api = {"as_of": day.isoformat()}
     api.update({k: str(x) for k, x in (("category", category), ("level", level)) if x})
     if tcm is not None:
         api["tcm"] = "true" if tcm else "false"
+    api.update({k: x for k, x in (("actor", actor), ("action", action), ("origin", origin)) if x})
     context = {
         "reg": reg,
-        "duties": [r for r in reg["duties"] if keep(r)],
-        "authority": [r for r in reg["authority_duties"] if keep(r)],
+        "duties": shown["duties"],
+        "authority": shown["authority_duties"],
         "total": len(rows),
         "errors": errors,
         "values": {
