@@ -70,3 +70,8 @@ class BatchInterrupted(KeyboardInterrupt):
         self.signum, self.answered, self.partial = signum, answered, partial
         where = f"; they are in {partial}: run the same command with --resume to finish" if partial else ""
         super().__init__(f"interrupted by signal {signum} after {answered} line(s) answered{where}")
+
+
+class LedgerError(ValueError):
+    """A ledger (台账) file that cannot be read as one: not a workbook or CSV, no header, no technology column
+    (the message, in Chinese, says why)."""

@@ -1,7 +1,7 @@
 """The packages of engine/ form layers; an import may only point down (or stay in its package).
 
-    base (errors, paths, yamlio, jsonout) <- kb, requestio <- catalog <- inference <- render, flowchart, batch_io
-        <- checks, batch <- service <- cli
+    base (errors, paths, yamlio, jsonout) <- kb, requestio <- catalog <- inference <- render, flowchart, batch_io,
+        register <- checks, batch <- ledger <- service <- cli
 
 Checked on the source (every import statement, lazy ones inside functions included), so a
 wrong-way import fails here even if nothing executes it yet. A cycle between packages needs an
@@ -18,7 +18,7 @@ ENGINE = Path(__file__).resolve().parent.parent / "engine"
 RANK = {
     "errors": 0, "paths": 0, "yamlio": 0, "jsonout": 0,
     "kb": 1, "requestio": 1, "catalog": 2, "inference": 3, "render": 4, "flowchart": 4, "batch_io": 4,
-    "checks": 5, "batch": 5, "service": 6, "cli": 7,
+    "register": 4, "checks": 5, "batch": 5, "ledger": 5.5, "service": 6, "cli": 7,
 }
 # `from engine import NAME`: the package façade re-exports these
 FACADE = {"InvalidRequest": "errors", "KnowledgeBaseError": "errors", "NotFound": "errors", "decide": "inference"}

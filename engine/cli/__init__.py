@@ -6,6 +6,9 @@
     medtech compare REQUEST [--jurisdictions a,b,…] [--format text|json]
     medtech catalog [JURISDICTION] [--as-of DATE] [--crosswalk] [--format markdown|csv] [--diff OLD NEW]
     medtech tech search QUERY [--jurisdiction J] [--as-of DATE]
+    medtech register JURISDICTION [--as-of DATE] [--category C] [--level N] [--tcm] [--format …]
+    medtech changes JURISDICTION --from DATE --to DATE [--format …]
+    medtech ledger 台账.xlsx --institution 机构.yaml [-o 结果.xlsx] [--format xlsx|csv|acts-csv|ics] | --template
     medtech flowchart JURISDICTION [--format …] [--as-of DATE] [--highlight REQUEST] [-o FILE]
     medtech serve [--host 127.0.0.1] [--port 8000] [--workers N]
 
@@ -24,6 +27,8 @@ import os
 import sys
 
 from engine.cli import catalog, compare, decide, kb, serve
+from engine.cli import ledger as ledger_cli
+from engine.cli import register as register_cli
 from engine.cli.common import PROG, Failure, UsageError, _vocabulary
 
 __all__ = ["main", "build_parser", "UsageError", "Failure", "PROG"]
@@ -49,6 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
     kb.register(sub, juris)
     catalog.register(sub, juris)
     compare.register(sub, juris)
+    register_cli.register(sub, juris)
+    ledger_cli.register(sub, juris)
     sub.add_parser(
         "flowchart",
         help="draw a jurisdiction's filing and incident flowchart (see `medtech flowchart --help`)",

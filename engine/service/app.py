@@ -52,6 +52,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from engine.render.exports import format_for_accept
 from engine.service.batch import CSV, NDJSON, XLSX, batch_response
+from engine.service.beyond_case import router as beyond_case_router
 from engine.service.cors import ConfigurableCORS
 from engine.service.decisions import (  # noqa: F401 - re-exported
     BATCH_CHUNK,
@@ -302,6 +303,7 @@ async def provision_detail(document: str, eid: str):
 
 
 app.include_router(explore_router)  # search, compare, catalogues, technologies (engine.service.explore)
+app.include_router(beyond_case_router)  # register, changes, ledger: API and pages (engine.service.beyond_case)
 
 
 # --------------------------------------------------------------------------- running
