@@ -75,7 +75,12 @@ def test_shanghai_beyond_national():
       the national TCM filing (national art. 50): one addressee, the licence issuer, for every institution;
     - 第十八条: case data every quarter, in the first week (the national art. 36 sets no period);
     - 第四十一条: a technique new to Shanghai needs a third-party assessment and ethics review before the first case;
-    - 第十六条: the authority files on the spot (national art. 11: 15 working days).
+    - 第十六条: the authority files on the spot (national art. 11: 15 working days);
+    - 第三十六条: the trainees' assessment is organised by a third party the municipal commission commissions
+      (national art. 33: the base, or a third party the province commissions) — it replaces the base's duty;
+    - 第三十九条第二、三款: the quality-control centres analyse the platform's data 定期或不定期, assess and feed
+      back to institutions and commissions (and to the TCM authority for TCM institutions): narrower than
+      national art. 37(2).
     """
     reg = build_register("shanghai", DAY)
     beyond = {(r["id"], r["origin"]) for r in _rows(reg) if r["origin"] != "national"}
@@ -85,6 +90,8 @@ def test_shanghai_beyond_national():
         ("nhc.case-report-provincial", "narrows"),
         ("sh.third-party-assessment", "adds"),
         ("nhc.authority-complete-filing", "narrows"),
+        ("nhc.assess-trainees", "replaces"),
+        ("nhc.authority-quality-feedback", "narrows"),
     }
     rows = {r["id"]: r for r in _rows(reg)}
     filing = rows["nhc.file-restricted"]
@@ -244,7 +251,8 @@ def test_api_changes(client):
 def test_register_page_filters(client):
     r = client.get("/register", params={"jurisdiction": "shanghai", "as_of": "2025-03-10", "origin": "narrows"})
     assert r.status_code == 200
-    assert r.text.count('<tr class="origin-narrows">') == 3  # 第十四条, 第十八条 (institution); 第十六条 (authority)
+    # 第十四条, 第十八条 (institution); 第十六条, 第三十九条 (authority)
+    assert r.text.count('<tr class="origin-narrows">') == 4
     assert 'href="/static/register.css"' in r.text and "<script>" not in r.text.split("</main>")[0]
     r = client.get("/register", params={"jurisdiction": "hunan", "actor": "physician"})
     assert r.text.count("<tr class=\"origin-") == 1  # 医师规范化培训
