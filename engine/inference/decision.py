@@ -13,7 +13,7 @@ from functools import lru_cache
 from engine.inference import backends
 from engine.inference.backends import BACKENDS  # noqa: F401 - re-exported for the CLI
 from engine.inference.citations import citations
-from engine.inference.facts import TECH_BOOLEANS, Facts, day_facts, request_facts
+from engine.inference.facts import TECH_BOOLEANS, Facts, day_facts, indication_fact, request_facts
 from engine.inference.lawday import Day, Governance
 from engine.inference.obligations import build as build_obligations
 from engine.inference.obligations import cite
@@ -253,6 +253,69 @@ def _technology_warnings(kb, resolution) -> list[dict]:
     return out
 
 
+def _indication_warnings(kb, req, resolution, facts: dict) -> list[dict]:
+    """`prohibited_for_other_indication`: a ban for one indication covers the technique and the request
+    names another indication; the rest of the knowledge base decided, and the warning names the ban."""
+    out = []
+    given = (req.technology or {}).get("indication")
+    for ban in (resolution or {}).get("indication_bans") or []:
+        if facts.get(indication_fact(ban["id"])) is not False:
+            continue
+        c = ban["citation"]
+        doc = kb.documents[c["document"]]
+        out.append(
+            {
+                "code": "prohibited_for_other_indication",
+                "message": f"《{doc.title}》{kb.provision(c['document'], c['eid']).label}禁止将该技术应用于"
+                f"{ban['indication']['name']}治疗；所给适应证“{given}”不在禁止之列，本答复按其他规定作出",
+            }
+        )
+    return out
+
+
+def _next_act(response: dict) -> dict | None:
+    """The next act of an answer, for an outcome: do not use or stop first, else the earliest dated
+    act of the technique's class (a filing); None when the class owes nothing of its own."""
+    obligations = response.get("obligations") or []
+    for action in ("do_not_use", "stop"):
+        for o in obligations:
+            if o["action"] == action:
+                return {"action": action, "due": o.get("due")}
+    cls = (response.get("technology") or {}).get("class")
+    if cls == "restricted":
+        dated = sorted((o for o in obligations if o["action"] == "file"), key=lambda o: o.get("due") or "9999")
+        if dated:
+            return {"action": dated[0]["action"], "due": dated[0].get("due")}
+    return None
+
+
+def _indication_outcomes(kb, request: dict, resolution, missing: dict, backend: str | None) -> None:
+    """`technology.indication` asked: what each answer would mean (each banned indication, and any
+    other), worked out by deciding the request again with that answer."""
+    entry = missing.get("technology.indication")
+    bans = (resolution or {}).get("indication_bans") or []
+    if entry is None or not bans:
+        return
+    names = kb.vocabulary.names("technology_classes")
+    other = kb.vocabulary.raw["other_indication"]
+    verbs = kb.vocabulary.names("action_verbs")
+    outcomes, said = [], []
+    for value in [b["indication"]["name"] for b in bans] + [other]:
+        sub = dict(request, technology=dict(request["technology"], indication=value))
+        answer = decide(sub, backend=backend, _outcomes=False)
+        cls = (answer.get("technology") or {}).get("class") or "undetermined"
+        nxt = _next_act(answer)
+        outcomes.append({"value": value, "class": cls, "next": nxt})
+        act = f"，{verbs.get(nxt['action'], nxt['action'])}" if nxt else ""
+        said.append(f"若用于{value}{'' if value == other else '治疗'}：{names.get(cls, cls)}{act}")
+    refs = "；".join(
+        f"《{kb.documents[b['citation']['document']].title}》{kb.provision(b['citation']['document'], b['citation']['eid']).label}"
+        for b in bans
+    )
+    entry["why"] = f"{'；'.join(said)}（{refs}）"
+    entry["outcomes"] = outcomes
+
+
 # request fields that state a fact about the technique, with the facts rules read them through
 STATED_FACTS: dict[str, tuple[str, ...]] = {f"technology.{n}": (f"technology.{n}",) for n in TECH_BOOLEANS}
 
@@ -387,7 +450,7 @@ class _Days:
         return self.cache[day]
 
 
-def decide(request: dict, *, backend: str | None = None) -> dict:
+def decide(request: dict, *, backend: str | None = None, _outcomes: bool = True) -> dict:
     """Answer one decision request (contract section 3) with a response (section 4).
 
     Raises engine.InvalidRequest (a ValueError) listing every problem of an invalid request.
@@ -437,7 +500,10 @@ def decide(request: dict, *, backend: str | None = None) -> dict:
     warnings += law.warnings
     warnings += _technology_warnings(kb, resolution)
     warnings += _unused_facts(kb, req, facts)
+    warnings += _indication_warnings(kb, req, resolution, facts)
     _name_narrower(resolution, missing)
+    if _outcomes:
+        _indication_outcomes(kb, request, resolution, missing, backend)
     if prov1 or prov2:
         warnings.append(
             {"code": "calendar_provisional", "message": kb.vocabulary.names("warning_codes")["calendar_provisional"]}
@@ -447,7 +513,12 @@ def decide(request: dict, *, backend: str | None = None) -> dict:
     return {
         "as_of": req.as_of.isoformat(),
         "jurisdiction": {"id": req.jurisdiction.id, "name": req.jurisdiction.name},
-        "knowledge_base": {"version": kb.version, "digest": kb.digest},
+        "knowledge_base": {
+            "version": kb.version,
+            "digest": kb.digest,
+            "current_to": kb.current_to,
+            "national_notices": [dict(n) for n in kb.national_notices],
+        },
         "documents": docs,
         "technology": _technology_view(kb, req, resolution, cls, class_rules),
         "obligations": obligations,
