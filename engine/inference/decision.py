@@ -253,6 +253,28 @@ def _technology_warnings(kb, resolution) -> list[dict]:
     return out
 
 
+def _province_warnings(kb, req) -> list[dict]:
+    """`provincial_rules_not_encoded`: the institution is in a province whose own notice and list are not
+    encoded (request parsing has refused an encoded one with `national`); the answer is the national floor."""
+    name = req.institution.get("province")
+    if not name:
+        return []
+    entry = next(p for p in kb.vocabulary.raw.get("provinces") or [] if p["name"] == name)
+    encoded = "、".join(p["name"] for p in kb.vocabulary.raw.get("provinces") or [] if p.get("jurisdiction"))
+    if entry.get("outside_measures"):
+        message = (
+            f"{name}不适用内地卫生健康行政部门的医疗技术临床应用管理规定，本知识库未收录其规定；"
+            "本答复只是国家规定的结论，不能作为该地区的合规意见"
+        )
+    else:
+        message = (
+            f"{name}的通知和省级限制类技术目录未收录：本答复只依据国家规定（国家底线），"
+            f"{name}自己的规定（如增补的限制类技术、备案要求）可能另有要求，请查阅{name}卫生健康委的文件；"
+            f"已收录的省份：{encoded}"
+        )
+    return [{"code": "provincial_rules_not_encoded", "message": message}]
+
+
 def _indication_warnings(kb, req, resolution, facts: dict) -> list[dict]:
     """`prohibited_for_other_indication`: a ban for one indication covers the technique and the request
     names another indication; the rest of the knowledge base decided, and the warning names the ban."""
@@ -460,6 +482,7 @@ def decide(request: dict, *, backend: str | None = None, _outcomes: bool = True)
     kb = knowledge_base()
     engine = _backend(kb, backend)
     docs, active, warnings = _documents(kb, req)
+    warnings += _province_warnings(kb, req)
     occ = occurrences(req, kb.vocabulary)
     events = counted_events(occ, kb.vocabulary)
     days = _Days(kb, engine, req, events)

@@ -431,10 +431,20 @@ def build_answer(response: dict, *, full: bool = False, request: dict | None = N
         "warnings": [{"code": w.get("code"), "text": _warning_text(w)} for w in response.get("warnings") or []],
         "questions": questions,
         "knowledge_base": dict(response.get("knowledge_base") or {}),
+        "currency": _currency(ctx, response.get("knowledge_base") or {}),
     }
     if full:
         answer["trace"] = _trace(ctx, response)
     return answer
+
+
+def _currency(ctx, kb: dict) -> str:
+    """One line saying how current the answer is: 本答复依据截至 YYYY-MM 收录的文件, with the national notices."""
+    current_to = kb.get("current_to") or ""
+    if not current_to:
+        return ""
+    notices = "、".join(ctx.document_short(n.get("id")) for n in kb.get("national_notices") or [])
+    return f"本答复依据截至 {current_to[:7]} 收录的文件" + (f"（含国家卫生健康委通知：{notices}）" if notices else "")
 
 
 def items(answer: dict, *keys: str) -> list[dict]:

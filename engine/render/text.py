@@ -165,6 +165,8 @@ class _Text:
         docs = "、".join(f"{d['short']}（{d['status_text']}）" for d in self.a["documents"])
         kb = self.a["knowledge_base"]
         self.add(RULE, f"适用文件：{docs or '—'}")
+        if self.a.get("currency"):
+            self.add(self.a["currency"])
         if self.full:  # the digest identifies the encoding that answered (same request + digest, same answer)
             self.add(f"知识库版本：{kb.get('version') or '—'}；摘要：{kb.get('digest') or '—'}")
         else:
