@@ -34,7 +34,9 @@ def _backend(kb, name: str | None):
     return backends.backend(kb, name)
 
 
-def _documents(kb, request) -> tuple[list[dict], list[str], list[dict]]:
+def _documents(kb, request, quiet: set[str] = frozenset()) -> tuple[list[dict], list[str], list[dict]]:
+    """Every document of the jurisdiction with its status at `as_of`, those applicable, and the warnings
+    about those not in force (none for the documents in `quiet`)."""
     docs, active, warnings = [], [], []
     for doc_id in request.jurisdiction.documents:
         doc = kb.documents[doc_id]
@@ -42,7 +44,7 @@ def _documents(kb, request) -> tuple[list[dict], list[str], list[dict]]:
         docs.append({"id": doc_id, "title": doc.title, "status": st})
         if st in validity.APPLICABLE:
             active.append(doc_id)
-        if st == "not_yet_in_force":
+        if st == "not_yet_in_force" and doc_id not in quiet:
             start = validity.bounds(doc.dates.get("in_force_from"))[0]
             assert start is not None  # a document with an unknown start is "uncertain", not "not yet"
             warnings.append(
@@ -251,6 +253,27 @@ def _technology_warnings(kb, resolution) -> list[dict]:
             }
         )
     return out
+
+
+def _national_notices_naming(kb, resolution) -> set[str]:
+    """The national notices whose prohibited listings (catalogs/prohibited.yaml) name the technique asked
+    or a broader one."""
+    tech_id = ((resolution or {}).get("technology") or {}).get("id")
+    if not tech_id:
+        return set()
+    from engine.catalog.data import load_catalogs
+
+    cat = load_catalogs()
+    up = cat.taxonomy.up(tech_id)
+    return {d for p in cat.prohibited if p.technology in up for d in p.documents}
+
+
+def _unrelated_later_notices(kb, req, resolution) -> set[str]:
+    """National notices not yet in force at `as_of` that name no technique asked: listed with their status
+    but not warned about (the bans of 2025 say nothing about a filing asked in 2024; asked about LVA in
+    2024, the ban that will apply from 2025-07-08 is)."""
+    later = {n["id"] for n in kb.national_notices if _status_on(kb, n["id"], req.as_of) == "not_yet_in_force"}
+    return later - _national_notices_naming(kb, resolution)
 
 
 def _province_warnings(kb, req) -> list[dict]:
@@ -481,8 +504,6 @@ def decide(request: dict, *, backend: str | None = None, _outcomes: bool = True)
     req = parse_request(request)
     kb = knowledge_base()
     engine = _backend(kb, backend)
-    docs, active, warnings = _documents(kb, req)
-    warnings += _province_warnings(kb, req)
     occ = occurrences(req, kb.vocabulary)
     events = counted_events(occ, kb.vocabulary)
     days = _Days(kb, engine, req, events)
@@ -490,6 +511,8 @@ def decide(request: dict, *, backend: str | None = None, _outcomes: bool = True)
     days.cache[req.as_of] = today
     facts = facts_obj.values
     cls = today.cls
+    docs, active, warnings = _documents(kb, req, _unrelated_later_notices(kb, req, resolution))
+    warnings += _province_warnings(kb, req)
 
     missing: dict = {}
     _missing(kb, blocking, facts_obj, missing)
