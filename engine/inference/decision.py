@@ -283,6 +283,8 @@ def _province_warnings(kb, req) -> list[dict]:
     if not name:
         return []
     entry = next(p for p in kb.vocabulary.raw.get("provinces") or [] if p["name"] == name)
+    if entry.get("jurisdiction"):  # the jurisdiction's own province (request parsing refuses any other)
+        return []
     encoded = "、".join(p["name"] for p in kb.vocabulary.raw.get("provinces") or [] if p.get("jurisdiction"))
     if entry.get("outside_measures"):
         message = (
