@@ -73,7 +73,9 @@ def report() -> tuple[str, bool]:
     documents = load_documents()
     cited, reasons = marked()
     acc = accounted(documents, cited, reasons)
-    lines = ["document          provisions  accounted  cited  no-duty  share", "-" * 64]
+    width = max([17, *(len(d) for d in documents)])
+    head = f"{'document':<{width}} provisions  accounted  cited  no-duty  share"
+    lines = [head, "-" * len(head)]
     missing_lines = []
     for doc_id, doc in documents.items():
         how = acc[doc_id]
@@ -81,7 +83,7 @@ def report() -> tuple[str, bool]:
         n_cited = sum(1 for v in how.values() if v == "cited")
         n_none = sum(1 for v in how.values() if v.startswith("no duty"))
         lines.append(
-            f"{doc_id:<17} {total:>10} {len(how):>10} {n_cited:>6} {n_none:>8} {100 * len(how) / total:>6.1f}%"
+            f"{doc_id:<{width}} {total:>10} {len(how):>10} {n_cited:>6} {n_none:>8} {100 * len(how) / total:>6.1f}%"
         )
         for eid, p in doc.provisions.items():
             if eid not in how:

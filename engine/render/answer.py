@@ -354,7 +354,8 @@ def _institution(request_institution: dict | None, response: dict) -> dict:
     return {
         "name": inst.get("name") or "",
         "jurisdiction": j.get("id"),
-        "jurisdiction_text": j.get("name") or "",
+        "jurisdiction_text": (j.get("name") or "")
+        + (f"·{inst['province']}" if inst.get("province") and inst["province"] != j.get("name") else ""),
         "category": inst.get("category"),
         "category_text": label(
             "institution_categories", inst.get("category") or ("hospital" if request_institution else None), ""
@@ -404,6 +405,7 @@ def build_answer(response: dict, *, full: bool = False, request: dict | None = N
             "path": m.get("path"),
             "question": chinese_or(m.get("question") or "", "请补充相关事实"),
             "why": chinese_or(m.get("why") or "", ""),
+            "outcomes": [dict(o) for o in m.get("outcomes") or []],
         }
         for m in response.get("missing_facts") or []
     ]
