@@ -34,7 +34,7 @@ def _backend(kb, name: str | None):
     return backends.backend(kb, name)
 
 
-def _documents(kb, request, quiet: set[str] = frozenset()) -> tuple[list[dict], list[str], list[dict]]:
+def _documents(kb, request, quiet: frozenset[str] | set[str] = frozenset()) -> tuple[list[dict], list[str], list[dict]]:
     """Every document of the jurisdiction with its status at `as_of`, those applicable, and the warnings
     about those not in force (none for the documents in `quiet`)."""
     docs, active, warnings = [], [], []

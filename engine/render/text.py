@@ -153,7 +153,9 @@ class _Text:
             self.add(RULE, "待补充事实：")
             for q in self.a["questions"]:
                 why = chinese_or(q["why"], "")
-                self.add(f"  · {q['question']}" + (f"（{why}）" if why and self.full else ""))
+                # what each answer would mean is said even in the short form: 若用于阿尔茨海默病治疗：禁止…
+                shown = why and (self.full or q.get("outcomes"))
+                self.add(f"  · {q['question']}" + (f"（{why}）" if shown else ""))
 
     def trace(self) -> None:
         if self.full and self.a.get("trace"):
