@@ -85,10 +85,21 @@ def province_enum() -> dict:
     """The province-level divisions `institution.province` accepts (name or short name), or null."""
     provinces = vocabulary().raw.get("provinces") or []
     spellings = [s for p in provinces for s in (p["name"], p["short"])]
+    meanings = [
+        p["name"] + (f"（已收录：{p['jurisdiction']}）" if p.get("jurisdiction") else "（未收录，按国家规定作答）")
+        for p in provinces
+        for _ in (p["name"], p["short"])
+    ]
     encoded = "、".join(p["name"] for p in provinces if p.get("jurisdiction"))
     return {
         "type": ["string", "null"],
         "enum": spellings + [None],
+        "x-enum-descriptions": meanings + ["不指定"],
+        # identifiers for generated code (a Chinese name is no identifier): province_1, province_1_short …
+        "x-enum-varnames": [
+            f"province_{i}{suffix}" for i in range(1, len(provinces) + 1) for suffix in ("", "_short")
+        ]
+        + ["unset"],
         "description": "the 省级 region the institution is in, when jurisdiction is national (e.g. 河南): its own "
         f"rules are not encoded, and the answer says so. Encoded as jurisdictions: {encoded}; with one of them "
         "the province must be that jurisdiction's",
