@@ -374,3 +374,9 @@ def test_the_indication_decides_a_ban_for_one_indication(client):
     assert "该技术用于治疗什么疾病（适应证）？" in asked and "若用于阿尔茨海默病治疗" in asked
     banned = text_of(client.get(url(base + [("indication", "阿尔茨海默病")])).text)
     assert "禁止类技术" in banned and "决定禁止将“颈深淋巴管/结—静脉吻合术”应用于阿尔茨海默病治疗" in banned
+
+
+def test_a_partly_sourced_notice_says_so_on_its_page(client):
+    page = text_of(client.get("/provisions/nhc-2025-jejunoileal").text)
+    assert "仅收录可取得原文的部分" in page and "决定禁止将“空肠回肠吻合术”应用于2型糖尿病治疗" in page
+    assert "仅收录可取得原文的部分" not in text_of(client.get("/provisions/nhc-2018-1").text)

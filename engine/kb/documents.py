@@ -566,6 +566,10 @@ def format_outline(doc: Document, as_of: dt.date | None = None) -> str:
     ]
     if d.get("note"):
         lines.append(f"说明：{d['note']}")
+    if doc.partial:
+        lines.append(f"部分原文：{doc.partial_note}")
+    if doc.source:
+        lines.append(f"来源：{doc.source}")
     lines.append("")
     tops = doc.top_level()
     width = max((len(p.eid) for p in tops), default=0)
