@@ -96,9 +96,7 @@ def province_enum() -> dict:
         "enum": spellings + [None],
         "x-enum-descriptions": meanings + ["不指定"],
         # identifiers for generated code (a Chinese name is no identifier): province_1, province_1_short …
-        "x-enum-varnames": [
-            f"province_{i}{suffix}" for i in range(1, len(provinces) + 1) for suffix in ("", "_short")
-        ]
+        "x-enum-varnames": [f"province_{i}{suffix}" for i in range(1, len(provinces) + 1) for suffix in ("", "_short")]
         + ["unset"],
         "description": "the 省级 region the institution is in, when jurisdiction is national (e.g. 河南): its own "
         f"rules are not encoded, and the answer says so. Encoded as jurisdictions: {encoded}; with one of them "
