@@ -6,7 +6,9 @@ It sits above the stages it checks (kb, catalog, flowchart), so none of them imp
 
 from __future__ import annotations
 
+import datetime as dt
 from contextlib import suppress
+from zoneinfo import ZoneInfo
 
 from engine.errors import KnowledgeBaseError, Problem
 from engine.kb.rules import check_rules, load_rule_files
@@ -59,6 +61,27 @@ def warnings() -> list[Problem]:
     from engine.kb.narrowest import narrower_citations
 
     return narrower_citations(load_rule_files(), load_documents())
+def currency_warnings(today: dt.date | None = None) -> list[str]:
+    """Warnings (not problems) about how current the knowledge base is: `current_to` in kb/version.yaml
+    more than a year before `today` (default: today in China) means later notices may be missing."""
+    from engine.kb.loader import VERSION_FILE, kb_current_to
+
+    if today is None:
+        today = dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    try:
+        checked = dt.date.fromisoformat(kb_current_to())
+    except (KnowledgeBaseError, ValueError):  # reported as a problem of kb/version.yaml
+        return []
+    try:
+        year_before = today.replace(year=today.year - 1)
+    except ValueError:  # 29 February
+        year_before = today.replace(year=today.year - 1, day=28)
+    if checked >= year_before:
+        return []
+    return [
+        f"{relative(VERSION_FILE)}: current_to {checked.isoformat()} is more than a year before {today.isoformat()}: "
+        "check the documents against the law published since (new national notices, provincial lists) and move it forward"
+    ]
 
 
 def jurisdiction_problems(documents: dict) -> list[Problem]:

@@ -531,3 +531,18 @@ def test_unknown_jurisdiction():
 
 def test_dates_accepted_as_date_objects():
     assert listed(resolve(name="PCI", jurisdiction="hunan", as_of=dt.date(2025, 3, 10))) == ["S19"]
+
+
+# --------------------------------------------------------------------------- bans for one indication
+
+
+@pytest.mark.parametrize("jurisdiction", ["national", "chongqing", "hunan", "shanghai", "jilin"])
+def test_a_ban_for_one_indication_applies_everywhere_from_its_day(jurisdiction):
+    """nhc-2025-282 (published 2025-07-08) bans LVA for 阿尔茨海默病 only: from that day the resolution names
+    the ban with its indication, in every jurisdiction; it is not a plain prohibition, and nothing before."""
+    before = resolve("LVA", jurisdiction=jurisdiction, as_of=dt.date(2025, 7, 7))
+    assert before.indication_bans == [] and before.prohibited == [] and before.prohibited_elsewhere == []
+    after = resolve("LVA", jurisdiction=jurisdiction, as_of=dt.date(2025, 7, 8))
+    assert [(b["id"], b["indication"]["name"], b["citation"]) for b in after.indication_bans] == [
+        ("lva-for-alzheimers-disease", "阿尔茨海默病", {"document": "nhc-2025-282", "eid": "para_1"})]
+    assert after.prohibited == []

@@ -180,7 +180,7 @@ def test_kb_schemas_check():
 def test_kb_check():
     proc = medtech("kb", "check")
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert proc.stdout.startswith("knowledge base OK: 5 documents")
+    assert proc.stdout.startswith("knowledge base OK: 8 documents")
 
 
 def test_kb_coverage():

@@ -22,7 +22,9 @@ from engine.kb.schemas import load_schema
 from engine.paths import DOCUMENTS_DIR, ROOT
 
 FIXTURES = Path(__file__).parent / "fixtures" / "broken_documents"
-DOC_IDS = {"nhc-2018-1", "cq-2019-61", "hn-2018-11", "sh-2024-13", "jl-2021"}
+DOC_IDS = {"nhc-2018-1", "cq-2019-61", "hn-2018-11", "sh-2024-13", "jl-2021",
+           # the national notices issued under the measures (encoded in part: kb/sources/README.md)
+           "nhc-2022-list", "nhc-2025-282", "nhc-2025-jejunoileal"}
 
 
 @pytest.fixture(scope="module")
@@ -70,10 +72,19 @@ def test_metadata(docs):
         {"number": "湘卫医发〔2016〕9号", "title": "关于加强医疗技术临床应用管理的通知", "cited_in": "sec_6__subsec_4"},
     )
     assert "湘卫医发〔2016〕9号" in docs["hn-2018-11"].get("sec_6__subsec_4").text
-    assert {d.structure for d in docs.values() if d.kind == "notice"} == {"sections"}
+    assert {d.structure for d in docs.values() if d.kind == "notice" and d.jurisdiction != "national"} == {"sections"}
+    # the national notices are short texts without numbered sections: paragraphs, labelled 第一段 …
+    assert {d.structure for d in docs.values() if d.kind == "notice" and d.jurisdiction == "national"} == {"paragraphs"}
+    assert docs["nhc-2025-282"].number == "国卫办医政函〔2025〕282号"
+    assert docs["nhc-2025-282"].get("para_2").label == "第二段"
+    assert "做好有关患者的随访服务" in docs["nhc-2025-282"].get("para_2").text
+    assert docs["nhc-2025-282"].dates["in_force_from"] == {"date": "2025-07-08", "precision": "day"}
+    assert docs["nhc-2022-list"].dates["in_force_from"] == {"date": "2022-04-20", "precision": "day"}
+    assert docs["nhc-2025-jejunoileal"].number is None and docs["nhc-2025-jejunoileal"].partial
     assert {d.id: d.jurisdiction for d in docs.values()} == {
         "nhc-2018-1": "national", "cq-2019-61": "chongqing", "hn-2018-11": "hunan",
-        "sh-2024-13": "shanghai", "jl-2021": "jilin"}
+        "sh-2024-13": "shanghai", "jl-2021": "jilin",
+        "nhc-2022-list": "national", "nhc-2025-282": "national", "nhc-2025-jejunoileal": "national"}
 
 
 # --------------------------------------------------------------------------- articles

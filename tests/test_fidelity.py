@@ -21,6 +21,8 @@ from engine.paths import ROOT, SOURCES_DIR
 DOC_IDS = sorted(doc.id for doc in load_documents().values())
 # the per-document lists below are keyed by source file (kb/sources/<document id>.txt)
 CQ, HN, NHC, SH, JL = "cq-2019-61.txt", "hn-2018-11.txt", "nhc-2018-1.txt", "sh-2024-13.txt", "jl-2021.txt"
+# the national notices since the measures (encoded by hand; partial where only part could be sourced)
+LIST22, LVA, JJ = "nhc-2022-list.txt", "nhc-2025-282.txt", "nhc-2025-jejunoileal.txt"
 
 # Extraction artefacts (not text of the documents), removed from the source before comparing.
 ARTEFACTS = {
@@ -87,7 +89,19 @@ ALLOWED = {
     JL: [
         "吉林省医疗技术临床应用管理办法实施细则",  # title
     ],
+    LVA: [
+        "国家卫生健康委办公厅关于禁止将“颈深淋巴管/结—静脉吻合术”应用于阿尔茨海默病治疗的通知",  # title
+        "国卫办医政函〔2025〕282号",  # document number
+        "各省、自治区、直辖市及新疆生产建设兵团卫生健康委，有关委直属和联系单位：",  # addressees
+    ],
+    LIST22: [
+        "附件：1.国家限制类技术目录（2022年版）",  # list of attachments (the list is catalogs/versions/national-2022.yaml)
+    ],
 }
+
+# Every source file has its document (a new source without one, or with no entry above where it needs
+# one, fails here rather than passing unnoticed).
+SOURCE_FILES = (CQ, HN, NHC, SH, JL, LIST22, LVA, JJ)
 
 MARKER = re.compile(
     r"^(第[一二三四五六七八九十百]+[章条]|[一二三四五六七八九十]+、|[（(][一二三四五六七八九十]+[）)]|（\d+）"
@@ -112,6 +126,21 @@ def require_seeds():
 
 def test_seed_directory_exists():
     assert require_seeds().is_dir()
+
+
+def test_every_source_file_is_encoded(docs):
+    """Each text in kb/sources/ is the source of exactly one document, and the lists above name them all."""
+    files = sorted(p.name for p in require_seeds().glob("*.txt"))
+    assert files == sorted(SOURCE_FILES)
+    assert sorted(d.source_file for d in docs.values()) == files
+
+
+def test_partial_documents_say_what_is_missing(docs):
+    """A document encoded from part of its text says so (partial, partial_note) and names its source."""
+    partial = {d.id for d in docs.values() if d.partial}
+    assert partial == {"nhc-2022-list", "nhc-2025-282", "nhc-2025-jejunoileal"}
+    for doc_id in partial:
+        assert docs[doc_id].partial_note and docs[doc_id].source, doc_id
 
 
 @pytest.fixture(scope="module")

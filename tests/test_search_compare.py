@@ -31,11 +31,12 @@ def medtech(*args: str) -> subprocess.CompletedProcess:
 
 def test_search_ethics_committee_finds_every_document():
     # 伦理委员会 in the texts: nhc-2018-1 第十一条第一款第（二）项 and 第十三条 (twice); cq-2019-61 附件3 二、（二）;
-    # hn-2018-11 二、（二） 2.; sh-2024-13 第十四条第一款第（二）项; jl-2021 第十二条 (（四）) and 第十四条 (twice)
+    # hn-2018-11 二、（二） 2.; sh-2024-13 第十四条第一款第（二）项; jl-2021 第十二条 (（四）) and 第十四条 (twice);
+    # nhc-2025-282 第二段 (在伦理委员会充分论证的前提下)
     hits = search("伦理委员会")
     found = {(h.document, h.eid) for h in hits}
     assert found == {("nhc-2018-1", "art_13"), ("nhc-2018-1", "art_11"), ("cq-2019-61", "att_3"), ("hn-2018-11", "sec_2"),
-                     ("sh-2024-13", "art_14"), ("jl-2021", "art_12"), ("jl-2021", "art_14")}
+                     ("sh-2024-13", "art_14"), ("jl-2021", "art_12"), ("jl-2021", "art_14"), ("nhc-2025-282", "para_2")}
     by = {(h.document, h.eid): h for h in hits}
     assert by[("nhc-2018-1", "art_13")].hits == 2
     assert [m["eid"] for m in by[("nhc-2018-1", "art_13")].matches] == ["art_13__para_1"]
@@ -65,7 +66,7 @@ def test_search_refuses_empty_query():
 def test_format_search_marks_the_words():
     hits = search("伦理委员会")
     text = format_search("伦理委员会", hits[:1], len(hits))
-    assert "【伦理委员会】" in text and "nhc-2018-1 art_13" in text and "7 条条款命中" in text
+    assert "【伦理委员会】" in text and "nhc-2018-1 art_13" in text and "8 条条款命中" in text
 
 
 def test_labels_name_provisions():
@@ -90,7 +91,8 @@ def test_cli_kb_show_takes_a_chinese_label_and_search_exit_codes():
     r = medtech("kb", "search", "伦理委员会", "--jurisdiction", "上海", "--format", "json")
     assert r.returncode == 0, r.stderr
     body = json.loads(r.stdout)
-    assert {x["document"] for x in body["results"]} == {"nhc-2018-1", "sh-2024-13"}
+    # the national notices apply in Shanghai too (nhc-2025-282 第二段 names the ethics committee)
+    assert {x["document"] for x in body["results"]} == {"nhc-2018-1", "sh-2024-13", "nhc-2025-282"}
     r = medtech("kb", "search", "外星人")
     assert r.returncode == 1 and "未找到" in r.stdout
 

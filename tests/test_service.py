@@ -13,7 +13,7 @@ from jsonschema import Draft202012Validator
 from engine.kb.schemas import load_schema
 from engine.service import app as service
 
-DOCUMENT_IDS = {"nhc-2018-1", "cq-2019-61", "hn-2018-11", "sh-2024-13", "jl-2021"}
+DOCUMENT_IDS = {"nhc-2018-1", "cq-2019-61", "hn-2018-11", "sh-2024-13", "jl-2021", "nhc-2022-list", "nhc-2025-282", "nhc-2025-jejunoileal"}
 
 JILIN = {
     "as_of": "2025-04-29",

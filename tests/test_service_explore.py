@@ -122,11 +122,12 @@ def test_search(client):
     r = client.get("/v1/search", params={"q": "伦理委员会"})
     assert r.status_code == 200, r.text
     body = r.json()
-    assert body["total"] == 7 and body["items"][0]["document"] == "nhc-2018-1" and body["items"][0]["eid"] == "art_13"
+    # 7 provisions of the five texts and nhc-2025-282 第二段 (在伦理委员会充分论证的前提下)
+    assert body["total"] == 8 and body["items"][0]["document"] == "nhc-2018-1" and body["items"][0]["eid"] == "art_13"
     page = client.get("/v1/search", params={"q": "伦理委员会", "limit": 3, "offset": 3}).json()
     assert [x["eid"] for x in page["items"]] == [x["eid"] for x in body["items"][3:6]] and page["next_offset"] == 6
     only = client.get("/v1/search", params={"q": "伦理委员会", "jurisdiction": "jilin"}).json()
-    assert {x["document"] for x in only["items"]} == {"nhc-2018-1", "jl-2021"}
+    assert {x["document"] for x in only["items"]} == {"nhc-2018-1", "jl-2021", "nhc-2025-282"}
     assert client.get("/v1/search", params={"q": "伦理委员会", "document": "nhc-2018-x"}).status_code == 404
     assert client.get("/v1/search").status_code == 422
 

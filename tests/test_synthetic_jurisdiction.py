@@ -70,7 +70,7 @@ def six(tmp_path_factory) -> Path:
 def test_kb_check_accepts_the_sixth_jurisdiction(six):
     proc = medtech(six, "kb", "check")
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "knowledge base OK: 6 documents" in proc.stdout
+    assert "knowledge base OK: 9 documents" in proc.stdout  # the eight of kb/documents and the synthetic one
     assert "7 catalogue versions" in proc.stdout
     # the copy, not the repository, answered
     assert "示例省" in (six / "kb" / "schema" / "request.schema.json").read_text(encoding="utf-8")
@@ -88,7 +88,10 @@ def test_decide_for_the_sixth_jurisdiction(six):
     r = _decide(six, request)
     assert r["jurisdiction"] == {"id": "shili", "name": "示例省"}
     assert r["knowledge_base"]["version"] == load_yaml(ROOT / "kb" / "version.yaml")["version"]
-    assert [(d["id"], d["status"]) for d in r["documents"]] == [("nhc-2018-1", "in_force"), (DOC, "in_force")]
+    statuses = [(d["id"], d["status"]) for d in r["documents"]]
+    # the national documents (the measures, then the national notices, each with its status that day), then its own
+    assert statuses[0] == ("nhc-2018-1", "in_force") and statuses[-1] == (DOC, "in_force")
+    assert [d for d, _ in statuses[1:-1]] == ["nhc-2022-list", "nhc-2025-282", "nhc-2025-jejunoileal"]
     # 第二条第一款第（一）项 lists the technique: restricted by the provincial list, national 第十条第三款
     t = r["technology"]
     assert t["id"] == "knee-arthroplasty" and t["class"] == "restricted"

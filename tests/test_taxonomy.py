@@ -154,3 +154,36 @@ def test_a_perturbed_name_is_recognized_only_if_it_is_itself_indexed(name, pos, 
     if m.status == "recognized":
         chain = textnorm.strip_chain(query) + textnorm.strip_chain(textnorm.without_parenthetical(query))
         assert any(c in tax.exact for c in chain) or textnorm.match_key(query) in tax.loose
+
+
+# --------------------------------------------------------------------------- indications (bans for one indication)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("阿尔茨海默病", "alzheimers-disease"),
+    ("阿尔茨海默病治疗", "alzheimers-disease"),      # a trailing 治疗 is ignored, as in technique names
+    ("老年痴呆症", "alzheimers-disease"),
+    ("ad", "alzheimers-disease"),                  # case and width ignored
+    ("2型糖尿病", "type-2-diabetes"),
+    ("Ⅱ型糖尿病", "type-2-diabetes"),
+    ("T2DM", "type-2-diabetes"),
+    ("淋巴水肿", None),                            # another indication
+    ("1型糖尿病", None),
+    ("糖尿病", None),                              # broader: neither this nor another (asked, see below)
+    ("", None),
+])
+def test_indication_of_free_text(tax, text, expected):
+    found = tax.indication(text)
+    assert (found.id if found else None) == expected
+
+
+def test_broader_spellings_are_asked_about(tax):
+    assert tax.may_mean("糖尿病", "type-2-diabetes") and tax.may_mean("痴呆", "alzheimers-disease")
+    assert not tax.may_mean("2型糖尿病", "type-2-diabetes") and not tax.may_mean("糖尿病", "alzheimers-disease")
+
+
+def test_banned_techniques_are_named_by_their_notices(tax):
+    assert tax.lookup("颈深淋巴管/结—静脉吻合术").ids == ("deep-cervical-lymphovenous-anastomosis",)
+    assert tax.lookup("颈深淋巴结静脉吻合术").ids == ("deep-cervical-lymphovenous-anastomosis",)
+    assert tax.lookup("LVA").ids == ("deep-cervical-lymphovenous-anastomosis",)
+    assert tax.lookup("空肠回肠吻合术").ids == ("jejunoileal-anastomosis",)

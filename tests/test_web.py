@@ -337,3 +337,46 @@ def test_immediate_duty_shows_when_it_arose_not_a_deadline_missed(client):
     text = " ".join(text_of(r.text).split())
     assert f"情形发生 {incident.isoformat()} 应立即办理（已过 1 天）" in text, text[:3000]
     assert "已逾期" not in text  # nor under the filing already made (已完成), whose deadline is long past
+
+
+# --------------------------------------------------------------------------- provinces, indications, currency
+
+
+def test_any_province_can_be_picked_and_the_encoded_ones_are_named(client):
+    page = client.get("/").text
+    options = re.findall(r'<option value="([^"]+)"[^>]*>[^<]*</option>', page.split('id="f-province"')[1].split("</select>")[0])
+    assert len(options) == 34 and "河南省" in options and "新疆维吾尔自治区" in options
+    hint = text_of(page.split('id="province-hint"')[1].split("</p>")[0])
+    for name in ("吉林省", "上海市", "湖南省", "重庆市"):
+        assert name in hint
+    assert "国家底线" in hint
+
+
+def test_a_henan_hospital_is_told_its_provinces_rules_are_not_encoded(client):
+    page = text_of(client.get(url([("jurisdiction", "national"), ("province", "河南省"), ("level", "3"),
+                                   ("tech", "血液透析"), ("as_of", "2026-03-02")])).text)
+    assert "河南省的通知和省级限制类技术目录未收录" in page
+    assert "本答复依据截至 2026-12 收录的文件" in page
+
+
+def test_an_encoded_province_picked_with_national_answers_for_that_province(client):
+    """全国 + 湖南省 on the form is Hunan: the page asks the engine about hunan (whose S19 lists PCI)."""
+    form = webform.parse_query([("jurisdiction", "national"), ("province", "湖南省"), ("tech", "PCI")])
+    assert form.request["institution"]["jurisdiction"] == "hunan"
+    page = text_of(client.get(url([("province", "湖南省"), ("jurisdiction", "national"), ("level", "3"),
+                                   ("tech", "PCI"), ("as_of", "2025-03-10")])).text)
+    assert "S19" in page
+
+
+def test_the_indication_decides_a_ban_for_one_indication(client):
+    base = [("jurisdiction", "national"), ("level", "3"), ("tech", "LVA"), ("as_of", "2026-03-02")]
+    asked = text_of(client.get(url(base)).text)
+    assert "该技术用于治疗什么疾病（适应证）？" in asked and "若用于阿尔茨海默病治疗" in asked
+    banned = text_of(client.get(url(base + [("indication", "阿尔茨海默病")])).text)
+    assert "禁止类技术" in banned and "决定禁止将“颈深淋巴管/结—静脉吻合术”应用于阿尔茨海默病治疗" in banned
+
+
+def test_a_partly_sourced_notice_says_so_on_its_page(client):
+    page = text_of(client.get("/provisions/nhc-2025-jejunoileal").text)
+    assert "仅收录可取得原文的部分" in page and "决定禁止将“空肠回肠吻合术”应用于2型糖尿病治疗" in page
+    assert "仅收录可取得原文的部分" not in text_of(client.get("/provisions/nhc-2018-1").text)

@@ -57,6 +57,7 @@ class Catalogs:
                 tuple(p["documents"]),
                 p["citation"],
                 p.get("note"),
+                p.get("indication"),
             )
             for p in pro.get("techniques") or []
         ]
@@ -86,6 +87,11 @@ class Catalogs:
             f"prohibited {p.id}: unknown technology {p.technology}"
             for p in self.prohibited
             if p.technology not in known
+        ]
+        bad += [
+            f"prohibited {p.id}: unknown indication {p.indication}"
+            for p in self.prohibited
+            if p.indication is not None and p.indication not in self.taxonomy.indications
         ]
         bad += [
             f"out_of_scope {f.id}: unknown technology {f.technology}"

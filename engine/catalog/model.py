@@ -123,6 +123,7 @@ class Prohibited:
     documents: tuple[str, ...]
     citation: dict
     note: str | None = None
+    indication: str | None = None  # banned for this indication only (taxonomy `indications`)
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,9 @@ class Resolution:
     prohibited_elsewhere: list[dict] = field(
         default_factory=list
     )  # named as prohibited by a document not applicable here
+    # prohibited for one indication by a document applicable here: [{id, name, ground, citation,
+    # indication: {id, name}}]; whether the request's indication is it is for the facts to say
+    indication_bans: list[dict] = field(default_factory=list)
     out_of_scope: dict | None = None  # {family, name, citations}
     superseded: list[dict] = field(default_factory=list)  # see `resolve`
     notes: list[str] = field(default_factory=list)
@@ -225,6 +228,13 @@ def _fill(cat: Catalogs, res: Resolution, tech_id: str, j: str, as_of: dt.date, 
             "citation": {"document": p.citation["document"], "eid": p.citation["eid"]},
         }
         here = j == ALL or j in p.jurisdictions or "national" in p.jurisdictions
+        if p.indication is not None:
+            # a ban for one indication: only where and when its document applies (before it, the
+            # technique was not banned; there is nothing to ask)
+            if here and any(cat.applicable(d, as_of) for d in p.documents):
+                ind = tax.indications[p.indication]
+                res.indication_bans.append({**item, "indication": {"id": ind.id, "name": ind.name}})
+            continue
         if here and any(cat.applicable(d, as_of) for d in p.documents):
             res.prohibited.append(item)
         else:

@@ -47,6 +47,17 @@ class AmbiguousAlias:
 
 
 @dataclass(frozen=True)
+class Indication:
+    """A disease a prohibited listing may name (`indications` in taxonomy.yaml): the ban is for it only."""
+
+    id: str
+    name: str
+    aliases: tuple[str, ...] = ()
+    note: str | None = None
+    broader: tuple[str, ...] = ()  # spellings that may or may not mean it (糖尿病): the answer asks
+
+
+@dataclass(frozen=True)
 class Match:
     """The outcome of looking a name up: status recognized | ambiguous | not_recognized."""
 
@@ -90,6 +101,15 @@ class Taxonomy:
             AmbiguousAlias(a["alias"], tuple(a["candidates"]), a.get("note"), i)
             for i, a in enumerate(data.get("ambiguous_aliases") or [])
         ]
+        self.indications: dict[str, Indication] = {}
+        self._indication_keys: dict[str, str] = {}
+        for d in data.get("indications") or []:
+            ind = Indication(
+                d["id"], d["name"], tuple(d.get("aliases") or ()), d.get("note"), tuple(d.get("broader") or ())
+            )
+            self.indications[ind.id] = ind
+            for spelling in (ind.name, *ind.aliases):
+                self._indication_keys.setdefault(textnorm.match_key(spelling), ind.id)
         self.graph = nx.DiGraph()
         self.graph.add_nodes_from(self.nodes)
         for t in self.nodes.values():
@@ -186,6 +206,26 @@ class Taxonomy:
     def _ensure(self) -> None:
         if not self._built:
             self._build()
+
+    def indication(self, text: str | None) -> Indication | None:
+        """The indication a free-text `technology.indication` names (its name or an alias, matched the
+        way technique names are: width, spaces, punctuation and trailing 治疗 … ignored); None when
+        it names none of them (another indication)."""
+        if not text:
+            return None
+        for form in textnorm.strip_chain(text):
+            hit = self._indication_keys.get(form) or self._indication_keys.get(textnorm.match_key(form))
+            if hit:
+                return self.indications[hit]
+        return None
+
+    def may_mean(self, text: str | None, indication_id: str) -> bool:
+        """Whether `text` is a broader spelling (`broader`) that may or may not mean the indication."""
+        ind = self.indications.get(indication_id)
+        if not text or ind is None:
+            return False
+        keys = {textnorm.match_key(b) for b in ind.broader}
+        return any(form in keys for form in textnorm.strip_chain(text))
 
     def lookup(self, name: str) -> Match:
         """Resolve a name: exact (with suffix stripping), then loose; never fuzzy (see `suggest`)."""

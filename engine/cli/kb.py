@@ -14,8 +14,13 @@ from engine.cli.common import (
 
 
 def cmd_kb_check(args) -> int:
-    from engine.checks import check, warnings
+    import sys
+
+    from engine.checks import check, currency_warnings, warnings
     from engine.errors import KnowledgeBaseError
+
+    for warning in currency_warnings():
+        print(f"warning: {warning}", file=sys.stderr)
 
     try:
         problems = check()

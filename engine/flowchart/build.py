@@ -620,6 +620,7 @@ def build_graph(jurisdiction, chart: str = "filing", as_of: dt.date | str | None
 
     G = nx.DiGraph()
     names = kb.vocabulary.names("document_statuses")
+    notices = {n["id"] for n in kb.national_notices}
     G.graph.update(
         {
             "jurisdiction": j.id,
@@ -630,8 +631,13 @@ def build_graph(jurisdiction, chart: str = "filing", as_of: dt.date | str | None
             "documents": [
                 {"id": d["id"], "status": d["status"], "short": spec["documents"].get(d["id"], d["id"])} for d in docs
             ],
+            # a national notice not yet in force that day has no step on the chart: not named in its title
             "subtitle": f"{j.name} · {as_of.isoformat()} · 适用："
-            + "；".join(spec["documents"].get(d["id"], d["id"]) + _status_note(names, d) for d in docs),
+            + "；".join(
+                spec["documents"].get(d["id"], d["id"]) + _status_note(names, d)
+                for d in docs
+                if not (d["status"] == "not_yet_in_force" and d["id"] in notices)
+            ),
             "document_notes": [
                 f"{spec['documents'].get(d['id'], d['id'])}：{kb.documents[d['id']].title}"
                 + (

@@ -13,7 +13,7 @@ from functools import lru_cache
 from engine.inference import backends
 from engine.inference.backends import BACKENDS  # noqa: F401 - re-exported for the CLI
 from engine.inference.citations import citations
-from engine.inference.facts import TECH_BOOLEANS, Facts, day_facts, request_facts
+from engine.inference.facts import TECH_BOOLEANS, Facts, day_facts, indication_fact, request_facts
 from engine.inference.lawday import Day, Governance
 from engine.inference.obligations import build as build_obligations
 from engine.inference.obligations import cite
@@ -34,7 +34,9 @@ def _backend(kb, name: str | None):
     return backends.backend(kb, name)
 
 
-def _documents(kb, request) -> tuple[list[dict], list[str], list[dict]]:
+def _documents(kb, request, quiet: frozenset[str] | set[str] = frozenset()) -> tuple[list[dict], list[str], list[dict]]:
+    """Every document of the jurisdiction with its status at `as_of`, those applicable, and the warnings
+    about those not in force (none for the documents in `quiet`)."""
     docs, active, warnings = [], [], []
     for doc_id in request.jurisdiction.documents:
         doc = kb.documents[doc_id]
@@ -42,7 +44,7 @@ def _documents(kb, request) -> tuple[list[dict], list[str], list[dict]]:
         docs.append({"id": doc_id, "title": doc.title, "status": st})
         if st in validity.APPLICABLE:
             active.append(doc_id)
-        if st == "not_yet_in_force":
+        if st == "not_yet_in_force" and doc_id not in quiet:
             start = validity.bounds(doc.dates.get("in_force_from"))[0]
             assert start is not None  # a document with an unknown start is "uncertain", not "not yet"
             warnings.append(
@@ -253,6 +255,114 @@ def _technology_warnings(kb, resolution) -> list[dict]:
     return out
 
 
+def _national_notices_naming(kb, resolution) -> set[str]:
+    """The national notices whose prohibited listings (catalogs/prohibited.yaml) name the technique asked
+    or a broader one."""
+    tech_id = ((resolution or {}).get("technology") or {}).get("id")
+    if not tech_id:
+        return set()
+    from engine.catalog.data import load_catalogs
+
+    cat = load_catalogs()
+    up = cat.taxonomy.up(tech_id)
+    return {d for p in cat.prohibited if p.technology in up for d in p.documents}
+
+
+def _unrelated_later_notices(kb, req, resolution) -> set[str]:
+    """National notices not yet in force at `as_of` that name no technique asked: listed with their status
+    but not warned about (the bans of 2025 say nothing about a filing asked in 2024; asked about LVA in
+    2024, the ban that will apply from 2025-07-08 is)."""
+    later = {n["id"] for n in kb.national_notices if _status_on(kb, n["id"], req.as_of) == "not_yet_in_force"}
+    return later - _national_notices_naming(kb, resolution)
+
+
+def _province_warnings(kb, req) -> list[dict]:
+    """`provincial_rules_not_encoded`: the institution is in a province whose own notice and list are not
+    encoded (request parsing has refused an encoded one with `national`); the answer is the national floor."""
+    name = req.institution.get("province")
+    if not name:
+        return []
+    entry = next(p for p in kb.vocabulary.raw.get("provinces") or [] if p["name"] == name)
+    if entry.get("jurisdiction"):  # the jurisdiction's own province (request parsing refuses any other)
+        return []
+    encoded = "、".join(p["name"] for p in kb.vocabulary.raw.get("provinces") or [] if p.get("jurisdiction"))
+    if entry.get("outside_measures"):
+        message = (
+            f"{name}不适用内地卫生健康行政部门的医疗技术临床应用管理规定，本知识库未收录其规定；"
+            "本答复只是国家规定的结论，不能作为该地区的合规意见"
+        )
+    else:
+        message = (
+            f"{name}的通知和省级限制类技术目录未收录：本答复只依据国家规定（国家底线），"
+            f"{name}自己的规定（如增补的限制类技术、备案要求）可能另有要求，请查阅{name}卫生健康委的文件；"
+            f"已收录的省份：{encoded}"
+        )
+    return [{"code": "provincial_rules_not_encoded", "message": message}]
+
+
+def _indication_warnings(kb, req, resolution, facts: dict) -> list[dict]:
+    """`prohibited_for_other_indication`: a ban for one indication covers the technique and the request
+    names another indication; the rest of the knowledge base decided, and the warning names the ban."""
+    out = []
+    given = (req.technology or {}).get("indication")
+    for ban in (resolution or {}).get("indication_bans") or []:
+        if facts.get(indication_fact(ban["id"])) is not False:
+            continue
+        c = ban["citation"]
+        doc = kb.documents[c["document"]]
+        out.append(
+            {
+                "code": "prohibited_for_other_indication",
+                "message": f"《{doc.title}》{kb.provision(c['document'], c['eid']).label}禁止将该技术应用于"
+                f"{ban['indication']['name']}治疗；所给适应证“{given}”不在禁止之列，本答复按其他规定作出",
+            }
+        )
+    return out
+
+
+def _next_act(response: dict) -> dict | None:
+    """The next act of an answer, for an outcome: do not use or stop first, else the earliest dated
+    act of the technique's class (a filing); None when the class owes nothing of its own."""
+    obligations = response.get("obligations") or []
+    for action in ("do_not_use", "stop"):
+        for o in obligations:
+            if o["action"] == action:
+                return {"action": action, "due": o.get("due")}
+    cls = (response.get("technology") or {}).get("class")
+    if cls == "restricted":
+        dated = sorted((o for o in obligations if o["action"] == "file"), key=lambda o: o.get("due") or "9999")
+        if dated:
+            return {"action": dated[0]["action"], "due": dated[0].get("due")}
+    return None
+
+
+def _indication_outcomes(kb, request: dict, resolution, missing: dict, backend: str | None) -> None:
+    """`technology.indication` asked: what each answer would mean (each banned indication, and any
+    other), worked out by deciding the request again with that answer."""
+    entry = missing.get("technology.indication")
+    bans = (resolution or {}).get("indication_bans") or []
+    if entry is None or not bans:
+        return
+    names = kb.vocabulary.names("technology_classes")
+    other = kb.vocabulary.raw["other_indication"]
+    verbs = kb.vocabulary.names("action_verbs")
+    outcomes, said = [], []
+    for value in [b["indication"]["name"] for b in bans] + [other]:
+        sub = dict(request, technology=dict(request["technology"], indication=value))
+        answer = decide(sub, backend=backend, _outcomes=False)
+        cls = (answer.get("technology") or {}).get("class") or "undetermined"
+        nxt = _next_act(answer)
+        outcomes.append({"value": value, "class": cls, "next": nxt})
+        act = f"，{verbs.get(nxt['action'], nxt['action'])}" if nxt else ""
+        said.append(f"若用于{value}{'' if value == other else '治疗'}：{names.get(cls, cls)}{act}")
+    refs = "；".join(
+        f"《{kb.documents[b['citation']['document']].title}》{kb.provision(b['citation']['document'], b['citation']['eid']).label}"
+        for b in bans
+    )
+    entry["why"] = f"{'；'.join(said)}（{refs}）"
+    entry["outcomes"] = outcomes
+
+
 # request fields that state a fact about the technique, with the facts rules read them through
 STATED_FACTS: dict[str, tuple[str, ...]] = {f"technology.{n}": (f"technology.{n}",) for n in TECH_BOOLEANS}
 
@@ -387,7 +497,7 @@ class _Days:
         return self.cache[day]
 
 
-def decide(request: dict, *, backend: str | None = None) -> dict:
+def decide(request: dict, *, backend: str | None = None, _outcomes: bool = True) -> dict:
     """Answer one decision request (contract section 3) with a response (section 4).
 
     Raises engine.InvalidRequest (a ValueError) listing every problem of an invalid request.
@@ -396,7 +506,6 @@ def decide(request: dict, *, backend: str | None = None) -> dict:
     req = parse_request(request)
     kb = knowledge_base()
     engine = _backend(kb, backend)
-    docs, active, warnings = _documents(kb, req)
     occ = occurrences(req, kb.vocabulary)
     events = counted_events(occ, kb.vocabulary)
     days = _Days(kb, engine, req, events)
@@ -404,6 +513,8 @@ def decide(request: dict, *, backend: str | None = None) -> dict:
     days.cache[req.as_of] = today
     facts = facts_obj.values
     cls = today.cls
+    docs, active, warnings = _documents(kb, req, _unrelated_later_notices(kb, req, resolution))
+    warnings += _province_warnings(kb, req)
 
     missing: dict = {}
     _missing(kb, blocking, facts_obj, missing)
@@ -437,7 +548,10 @@ def decide(request: dict, *, backend: str | None = None) -> dict:
     warnings += law.warnings
     warnings += _technology_warnings(kb, resolution)
     warnings += _unused_facts(kb, req, facts)
+    warnings += _indication_warnings(kb, req, resolution, facts)
     _name_narrower(resolution, missing)
+    if _outcomes:
+        _indication_outcomes(kb, request, resolution, missing, backend)
     if prov1 or prov2:
         warnings.append(
             {"code": "calendar_provisional", "message": kb.vocabulary.names("warning_codes")["calendar_provisional"]}
@@ -447,7 +561,12 @@ def decide(request: dict, *, backend: str | None = None) -> dict:
     return {
         "as_of": req.as_of.isoformat(),
         "jurisdiction": {"id": req.jurisdiction.id, "name": req.jurisdiction.name},
-        "knowledge_base": {"version": kb.version, "digest": kb.digest},
+        "knowledge_base": {
+            "version": kb.version,
+            "digest": kb.digest,
+            "current_to": kb.current_to,
+            "national_notices": [dict(n) for n in kb.national_notices],
+        },
         "documents": docs,
         "technology": _technology_view(kb, req, resolution, cls, class_rules),
         "obligations": obligations,

@@ -15,7 +15,14 @@ from engine.kb.vocabulary import vocabulary
 
 # facts whose value depends on the day the law is taken at (documents applicable, catalogue listings,
 # the class they give); every other fact is the same on every day of one decision
-DAY_DEPENDENT = ("class", "active.", "technology.listed_", "technology.out_of_scope", "technology.prohibited_listed")
+DAY_DEPENDENT = (
+    "class",
+    "active.",
+    "technology.listed_",
+    "technology.out_of_scope",
+    "technology.prohibited_listed",
+    "technology.indication_ban.",
+)
 
 TECH_BOOLEANS = (
     "first_in_institution",
@@ -87,6 +94,36 @@ def _ground_facts(f: Facts, tech: dict, resolution, ground_ids) -> None:
         f.unknown("technology.any_prohibited_ground", "technology.prohibited_grounds")
 
 
+def indication_fact(ban_id: str) -> str:
+    """The fact that says whether the request's indication is the one a ban for one indication names
+    (catalogs/prohibited.yaml `indication`): `technology.indication_ban.<listing id>`."""
+    return "technology.indication_ban." + ban_id.replace("-", "_")
+
+
+def indication_matches(text: str | None, indication_id: str) -> bool | None:
+    """Whether the free-text `technology.indication` names the indication: None when it is not given or
+    is a broader spelling that may or may not mean it (糖尿病 for 2型糖尿病), so that the answer asks."""
+    from engine.catalog.data import load_catalogs  # the catalogues, loaded on first use
+
+    tax = load_catalogs().taxonomy
+    if not text or tax.may_mean(text, indication_id):
+        return None
+    found = tax.indication(text)
+    return found is not None and found.id == indication_id
+
+
+def _indication_facts(f: Facts, tech: dict, resolution) -> None:
+    """For each ban for one indication that covers the technique on the day: whether the request's
+    indication is the banned one (unknown, asked as technology.indication, when not given)."""
+    for ban in (resolution or {}).get("indication_bans") or []:
+        fact = indication_fact(ban["id"])
+        hit = indication_matches(tech.get("indication"), ban["indication"]["id"])
+        if hit is None:
+            f.unknown(fact, "technology.indication")
+        else:
+            f.values[fact] = hit
+
+
 _LISTS: dict[int, tuple] = {}
 
 
@@ -151,4 +188,5 @@ def day_facts(base: Facts, request: Request, resolution: dict | None, active_doc
     _classification_facts(f, resolution)
     if request.technology is not None:
         _ground_facts(f, request.technology, resolution, ground_ids)
+        _indication_facts(f, request.technology, resolution)
     return f

@@ -136,6 +136,41 @@ def _errors(data) -> tuple[list[dict], dict | None]:
     return cap_errors(unique), data
 
 
+def _province(spelling: str, jurisdiction) -> str:
+    """The province's full name (kb/vocabulary.yaml `provinces`), checked against the jurisdiction.
+
+    With `national` the province must be one whose rules are not encoded: for an encoded one the national
+    floor alone would leave out the duties its own documents add (ask with its jurisdiction instead).
+    With a provincial jurisdiction the province must be that jurisdiction's: one institution is in one
+    province, and which documents apply depends on it."""
+    vocab = vocabulary()
+    entry = next(p for p in vocab.raw.get("provinces") or [] if spelling in (p["name"], p["short"]))
+    encoded = entry.get("jurisdiction")
+    if jurisdiction.level == "national":
+        if encoded:
+            other = vocab.jurisdiction(encoded)
+            raise InvalidRequest(
+                [
+                    {
+                        "path": "institution.province",
+                        "message": f"{entry['name']}'s own documents are encoded: give institution.jurisdiction "
+                        f"{other.id} ({other.name}) instead of {jurisdiction.id} with this province",
+                    }
+                ]
+            )
+    elif encoded != jurisdiction.id:
+        raise InvalidRequest(
+            [
+                {
+                    "path": "institution.province",
+                    "message": f"{entry['name']} is not {jurisdiction.name} (institution.jurisdiction {jurisdiction.id}): "
+                    "give the jurisdiction's own province, or leave province out",
+                }
+            ]
+        )
+    return entry["name"]
+
+
 def parse_request(data) -> Request:
     """Validate and type a request; raises InvalidRequest listing every problem."""
     errors, data = _errors(data)
@@ -145,6 +180,8 @@ def parse_request(data) -> Request:
     inst.setdefault("category", "hospital")
     jurisdiction = vocabulary().jurisdiction(inst["jurisdiction"])
     inst["jurisdiction"] = jurisdiction.id
+    if inst.get("province") is not None:
+        inst["province"] = _province(inst["province"], jurisdiction)
     as_of = dt.date.fromisoformat(data["as_of"]) if "as_of" in data else today_in_china()
     events = [Event(e["type"], dt.date.fromisoformat(e["date"]), i) for i, e in enumerate(data.get("events") or [])]
     tech = dict(data["technology"]) if data.get("technology") is not None else None

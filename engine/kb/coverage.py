@@ -142,10 +142,9 @@ def report(strict_only: bool = False) -> tuple[str, bool]:
     cited, reasons = marked()
     acc = accounted(documents, cited, reasons)
     st = strict(documents, cited, reasons)
-    lines = [
-        "document          provisions  lenient    leaves   cited  marked  strict",
-        "-" * 72,
-    ]
+    width = max([17, *(len(d) for d in documents)])
+    head = f"{'document':<{width}} provisions  lenient    leaves   cited  marked  strict"
+    lines = [head, "-" * len(head)]
     missing_lenient, missing_strict = [], []
     by_reason: Counter = Counter()
     for doc_id, doc in documents.items():
@@ -155,7 +154,7 @@ def report(strict_only: bool = False) -> tuple[str, bool]:
         n_marked = sum(1 for v in leaf_how.values() if v not in (None, "cited"))
         by_reason.update(v for v in leaf_how.values() if v not in (None, "cited"))
         lines.append(
-            f"{doc_id:<17} {total:>10} {100 * len(how) / total:>7.1f}% {n_leaves:>9} {n_cited:>7} {n_marked:>7}"
+            f"{doc_id:<{width}} {total:>10} {100 * len(how) / total:>7.1f}% {n_leaves:>9} {n_cited:>7} {n_marked:>7}"
             f" {100 * (n_cited + n_marked) / n_leaves:>6.1f}%"
         )
         for eid, p in doc.provisions.items():

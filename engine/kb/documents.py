@@ -4,7 +4,8 @@ Each file holds one document's metadata and a flat list of provisions in documen
 A provision's eId follows Akoma Ntoso (contract section 2): `art_11`, `art_11__para_1`,
 `art_11__para_1__item_3`, `art_41_2` (second article numbered 41), `sec_3`, `sec_3__subsec_2`,
 `sec_3__subsec_2__point_1`, `sec_5__para_2`, `preamble`, `conclusions`, `att_1__part_2__item_5`,
-`att_2__note_2`. Its parent is its eId minus the last `__` segment.
+`att_2__note_2`, and `para_2` for the second paragraph of a short notice printed without numbered
+sections. Its parent is its eId minus the last `__` segment.
 
 Public API: `Provision`, `Document`, `load_documents`, `get_document`, `check_documents`,
 `format_provision`, `format_outline`, `chinese_numeral`, `expected_label`.
@@ -50,7 +51,8 @@ def chinese_numeral(n: int) -> str:
 
 
 _TOP_RE = re.compile(
-    r"^(?:art_(?P<art>\d+)(?:_(?P<dup>\d+))?|sec_(?P<sec>\d+)|(?P<pre>preamble)|(?P<con>conclusions)|att_(?P<att>\d+))$"
+    r"^(?:art_(?P<art>\d+)(?:_(?P<dup>\d+))?|sec_(?P<sec>\d+)|(?P<pre>preamble)|(?P<con>conclusions)|att_(?P<att>\d+)"
+    r"|para_(?P<para>\d+))$"
 )
 _SEG_RE = re.compile(r"^(?P<kind>para|item|subsec|point|part|note)_(?P<n>\d+)$")
 
@@ -62,6 +64,7 @@ _CHILD_KINDS = {
     "sec/subsec": {"para", "point"},
     "preamble": {"para"},
     "conclusions": {"para"},
+    "para": set(),
     "att": {"part", "item", "note"},
     "att/part": {"item", "note"},
 }
@@ -86,6 +89,8 @@ def parse_eid(eid: str) -> tuple[str, list[tuple[str, int]], tuple[int, int | No
         top, num = "sec", (int(m.group("sec")), None)
     elif m.group("att"):
         top, num = "att", (int(m.group("att")), None)
+    elif m.group("para"):
+        top, num = "para", (int(m.group("para")), None)
     else:
         top, num = ("preamble" if m.group("pre") else "conclusions"), None
     segs = []
@@ -104,18 +109,21 @@ def expected_label(eid: str) -> tuple[str, ...] | str:
     Sections: 三、 / 三、（二） / 三、（二）一是 or 二、（二）1. / 五、第二段 / 二、（一）第二段.
     Preamble and conclusions: 前言 / 前言第一段, 结尾 / 结尾第一段.
     Attachments: 附件1 / 附件1第2部分 / 附件1第3项 / 附件1第2部分第3项 / 附件2注2.
+    Paragraphs of a notice without sections: 第二段.
     """
     parsed = parse_eid(eid)
     if parsed is None:
         return f"malformed eId {eid!r}"
     top, segs, num = parsed
-    n0 = num[0] if num else 0  # art, sec and att eIds always carry a number
+    n0 = num[0] if num else 0  # art, sec, att and para eIds always carry a number
     if top == "art":
         labels = [f"第{chinese_numeral(n0)}条"]
     elif top == "sec":
         labels = [f"{chinese_numeral(n0)}、"]
     elif top == "att":
         labels = [f"附件{n0}"]
+    elif top == "para":
+        labels = [f"第{chinese_numeral(n0)}段"]
     elif top == "preamble":
         labels = ["前言"]
     else:
@@ -176,9 +184,9 @@ class Provision:
 
     @property
     def kind(self) -> str:
-        """`art`, `sec`, `att`, `preamble`, `conclusions` for top-level provisions, else the last segment's kind."""
+        """`art`, `sec`, `att`, `para`, `preamble`, `conclusions` for top-level provisions, else the last segment's kind."""
         if self.parent is None:
-            return self.eid.split("_")[0] if self.eid.startswith(("art_", "sec_", "att_")) else self.eid
+            return self.eid.split("_")[0] if self.eid.startswith(("art_", "sec_", "att_", "para_")) else self.eid
         return self.eid.rsplit("__", 1)[1].rsplit("_", 1)[0]
 
     def to_dict(self) -> dict:
@@ -205,6 +213,9 @@ class Document:
     dates: dict
     repeals: tuple[dict, ...]
     provisions: dict[str, Provision] = field(default_factory=dict)
+    partial: bool = False  # only part of the text could be sourced verbatim (partial_note says which)
+    partial_note: str | None = None
+    source: str | None = None  # where the text in kb/sources was taken from
 
     def get(self, eid: str) -> Provision:
         """The provision with this eId; NotFound lists the top-level eIds when there is none."""
@@ -238,6 +249,8 @@ class Document:
             "structure": self.structure,
             "dates": self.dates,
             "repeals": [dict(r) for r in self.repeals],
+            **({"partial": True, "partial_note": self.partial_note} if self.partial else {}),
+            **({"source": self.source} if self.source else {}),
             "provisions": [p.to_dict() for p in self.provisions.values()],
         }
 
@@ -274,6 +287,9 @@ def _build(data: dict) -> Document:
         dates=data["dates"],
         repeals=tuple(data.get("repeals") or ()),
         provisions=provisions,
+        partial=bool(data.get("partial", False)),
+        partial_note=data.get("partial_note"),
+        source=data.get("source"),
     )
 
 
@@ -550,6 +566,10 @@ def format_outline(doc: Document, as_of: dt.date | None = None) -> str:
     ]
     if d.get("note"):
         lines.append(f"说明：{d['note']}")
+    if doc.partial:
+        lines.append(f"部分原文：{doc.partial_note}")
+    if doc.source:
+        lines.append(f"来源：{doc.source}")
     lines.append("")
     tops = doc.top_level()
     width = max((len(p.eid) for p in tops), default=0)

@@ -42,6 +42,14 @@ def kb_version() -> str:
     return str(load_yaml(VERSION_FILE)["version"])
 
 
+def kb_current_to() -> str:
+    """The latest day the encoded documents were checked against the published law (kb/version.yaml)."""
+    problems = version_problems()
+    if problems:
+        raise KnowledgeBaseError(problems)
+    return str(load_yaml(VERSION_FILE)["current_to"])
+
+
 def kb_digest() -> str:
     """sha256 over every file of kb/ and catalogs/ (path and content), in path order.
 
@@ -71,6 +79,22 @@ class KnowledgeBase:
     rule_files: dict
     digest: str
     version: str
+    current_to: str = ""
+
+    @cached_property
+    def national_notices(self) -> list[dict]:
+        """The national notices issued under the measures (documents of the national jurisdiction whose
+        kind is notice), in the order the vocabulary lists them, with the day each applies from."""
+        from engine.kb import validity
+
+        national = [j for j in self.vocabulary.jurisdictions if j.level == "national"]
+        out = []
+        for doc_id in national[0].documents if national else ():
+            doc = self.documents[doc_id]
+            if doc.kind == "notice" and doc.jurisdiction == national[0].id:
+                start = validity.bounds(doc.dates.get("in_force_from"))[0]
+                out.append({"id": doc.id, "title": doc.title, "in_force_from": start.isoformat() if start else None})
+        return out
 
     @cached_property
     def rule_by_id(self) -> dict[str, CompiledRule]:
@@ -120,4 +144,6 @@ def knowledge_base() -> KnowledgeBase:
         if problems:
             raise KnowledgeBaseError(problems)
         _remember_valid(marker)
-    return KnowledgeBase(vocab, documents, compile_rules(files, documents, order), files, digest, version)
+    return KnowledgeBase(
+        vocab, documents, compile_rules(files, documents, order), files, digest, version, kb_current_to()
+    )

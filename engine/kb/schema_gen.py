@@ -81,6 +81,29 @@ def vocab_enum(key: str, what: str, *, nullable: bool = False, null_means: str =
     return out
 
 
+def province_enum() -> dict:
+    """The province-level divisions `institution.province` accepts (name or short name), or null."""
+    provinces = vocabulary().raw.get("provinces") or []
+    spellings = [s for p in provinces for s in (p["name"], p["short"])]
+    meanings = [
+        p["name"] + (f"（已收录：{p['jurisdiction']}）" if p.get("jurisdiction") else "（未收录，按国家规定作答）")
+        for p in provinces
+        for _ in (p["name"], p["short"])
+    ]
+    encoded = "、".join(p["name"] for p in provinces if p.get("jurisdiction"))
+    return {
+        "type": ["string", "null"],
+        "enum": spellings + [None],
+        "x-enum-descriptions": meanings + ["不指定"],
+        # identifiers for generated code (a Chinese name is no identifier): province_1, province_1_short …
+        "x-enum-varnames": [f"province_{i}{suffix}" for i in range(1, len(provinces) + 1) for suffix in ("", "_short")]
+        + ["unset"],
+        "description": "the 省级 region the institution is in, when jurisdiction is national (e.g. 河南): its own "
+        f"rules are not encoded, and the answer says so. Encoded as jurisdictions: {encoded}; with one of them "
+        "the province must be that jurisdiction's",
+    }
+
+
 def jurisdiction_enum(what: str) -> dict:
     """The accepted spellings of a jurisdiction (ids, Chinese names, aliases), each with its jurisdiction's name."""
     v = vocabulary()
@@ -121,6 +144,7 @@ def _institution() -> dict:
                 "type": "boolean",
                 "description": "a traditional Chinese medicine institution (中医医疗机构); default false",
             },
+            "province": province_enum(),
         },
         ["jurisdiction"],
         description="the medical institution (医疗机构) asking",
@@ -171,6 +195,13 @@ def _technology() -> dict:
                 "items": {"$ref": "#/$defs/prohibited_ground"},
             },
             "in_use_since": request_date("already in clinical use at the institution since this day"),
+            "indication": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 200,
+                "description": "what the technique is used to treat (阿尔茨海默病, 2型糖尿病 …), free text matched like "
+                "names: some prohibited listings ban a technique for one indication only",
+            },
             "radiation": {
                 "type": "boolean",
                 "description": "involves radiological diagnosis or treatment (放射诊疗); default false",
@@ -440,9 +471,32 @@ def response_schema() -> dict:
                             "type": "string",
                             "description": "sha256 digest of the encoding: same request + same digest = same answer",
                         },
+                        "current_to": {
+                            "type": "string",
+                            "format": "date",
+                            "description": "the latest day the encoded documents were checked against the published "
+                            "law (kb/version.yaml): later notices are not in the answer",
+                        },
+                        "national_notices": {
+                            "type": "array",
+                            "description": "the national notices issued under the measures that the knowledge base "
+                            "includes (whether or not in force on the day asked)",
+                            "items": _obj(
+                                {
+                                    "id": {"type": "string", "description": "document id"},
+                                    "title": {"type": "string", "description": "its title"},
+                                    "in_force_from": {
+                                        "type": ["string", "null"],
+                                        "description": "the day it applies from (ISO date; null when unknown)",
+                                    },
+                                },
+                                ["id", "title", "in_force_from"],
+                                description="one national notice",
+                            ),
+                        },
                     },
-                    ["version", "digest"],
-                    description="which encoding answered",
+                    ["version", "digest", "current_to", "national_notices"],
+                    description="which encoding answered, and how current it is",
                 ),
                 "documents": {
                     "type": "array",
@@ -519,6 +573,35 @@ def response_schema() -> dict:
                             },
                             "question": {"type": "string", "description": "the question to ask, in Chinese"},
                             "why": {"type": "string", "description": "what depends on it"},
+                            "outcomes": {
+                                "type": "array",
+                                "description": "what each answer would mean (a small closed set of answers)",
+                                "items": _obj(
+                                    {
+                                        "value": {"description": "the answer"},
+                                        "class": vocab_enum("technology_classes", "the technique's class then"),
+                                        "next": {
+                                            "anyOf": [
+                                                _obj(
+                                                    {
+                                                        "action": vocab_enum("actions", "the next act"),
+                                                        "due": {
+                                                            "type": ["string", "null"],
+                                                            "description": "its due day (ISO), null when none",
+                                                        },
+                                                    },
+                                                    ["action", "due"],
+                                                    description="the next act then",
+                                                ),
+                                                {"type": "null"},
+                                            ],
+                                            "description": "the next act then; null when nothing is owed",
+                                        },
+                                    },
+                                    ["value", "class", "next"],
+                                    description="one answer and its meaning",
+                                ),
+                            },
                         },
                         ["path", "question", "why"],
                         description="one missing fact",

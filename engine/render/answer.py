@@ -354,7 +354,8 @@ def _institution(request_institution: dict | None, response: dict) -> dict:
     return {
         "name": inst.get("name") or "",
         "jurisdiction": j.get("id"),
-        "jurisdiction_text": j.get("name") or "",
+        "jurisdiction_text": (j.get("name") or "")
+        + (f"·{inst['province']}" if inst.get("province") and inst["province"] != j.get("name") else ""),
         "category": inst.get("category"),
         "category_text": label(
             "institution_categories", inst.get("category") or ("hospital" if request_institution else None), ""
@@ -404,6 +405,7 @@ def build_answer(response: dict, *, full: bool = False, request: dict | None = N
             "path": m.get("path"),
             "question": chinese_or(m.get("question") or "", "请补充相关事实"),
             "why": chinese_or(m.get("why") or "", ""),
+            "outcomes": [dict(o) for o in m.get("outcomes") or []],
         }
         for m in response.get("missing_facts") or []
     ]
@@ -431,10 +433,20 @@ def build_answer(response: dict, *, full: bool = False, request: dict | None = N
         "warnings": [{"code": w.get("code"), "text": _warning_text(w)} for w in response.get("warnings") or []],
         "questions": questions,
         "knowledge_base": dict(response.get("knowledge_base") or {}),
+        "currency": _currency(ctx, response.get("knowledge_base") or {}),
     }
     if full:
         answer["trace"] = _trace(ctx, response)
     return answer
+
+
+def _currency(ctx, kb: dict) -> str:
+    """One line saying how current the answer is: 本答复依据截至 YYYY-MM 收录的文件, with the national notices."""
+    current_to = kb.get("current_to") or ""
+    if not current_to:
+        return ""
+    notices = "、".join(ctx.document_short(n.get("id")) for n in kb.get("national_notices") or [])
+    return f"本答复依据截至 {current_to[:7]} 收录的文件" + (f"（含国家卫生健康委通知：{notices}）" if notices else "")
 
 
 def items(answer: dict, *keys: str) -> list[dict]:

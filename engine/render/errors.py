@@ -92,6 +92,12 @@ def error_text(error: dict) -> str:
     m = re.fullmatch(r"(.*) is outside (\d+) to (\d+)", message)
     if m:
         return f"{field}：{_value(m.group(1))} 超出范围（应为 {m.group(2)} 至 {m.group(3)}）"
+    m = re.fullmatch(r"(\S+)'s own documents are encoded: give institution.jurisdiction (\S+) \((\S+)\) .*", message)
+    if m:
+        return f"{field}：{m.group(1)}的文件已收录，请将所在地区选为“{m.group(3)}”（{m.group(2)}），而不是“全国”"
+    m = re.fullmatch(r"(\S+) is not (\S+) \(institution.jurisdiction (\S+)\): .*", message)
+    if m:
+        return f"{field}：{m.group(1)}与所在地区“{m.group(2)}”不一致（请填该地区所在省份，或不填）"
     if message.startswith("give the technology's name or its catalogue code"):
         return f"{field}：请给出技术名称或目录编号（或不填写技术）"
     m = re.fullmatch(r"(.*) is not of type (.*)", message)

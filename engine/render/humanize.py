@@ -58,15 +58,17 @@ def humanize(text: str) -> str:
     # （rule.id） after a quoted rule summary: the summary already says which rule
     text = re.sub(r"[（(]([a-z]+\.[a-z0-9\-]+)[）)]", lambda m: "" if m.group(1) in rules else m.group(0), text)
     # full title followed by its id in brackets: keep the title only
-    text = re.sub(r"[（(]([a-z]{2,3}-\d{4}(?:-\d+)?)[）)]", lambda m: "" if m.group(1) in short else m.group(0), text)
+    text = re.sub(
+        r"[（(]([a-z]{2,3}-\d{4}(?:-[a-z0-9]+)?)[）)]", lambda m: "" if m.group(1) in short else m.group(0), text
+    )
 
     def doc_eid(m: re.Match) -> str:
         doc, eid = m.group(1), m.group(2)
         lab = _label(doc, eid) if doc in short else None
         return f"{short[doc]}{lab}" if lab else m.group(0)
 
-    text = re.sub(rf"{_B}([a-z]{{2,3}}-\d{{4}}(?:-\d+)?)[ :]({_EID})", doc_eid, text)
-    text = re.sub(rf"{_B}([a-z]{{2,3}}-\d{{4}}(?:-\d+)?){_E}", lambda m: short.get(m.group(1), m.group(0)), text)
+    text = re.sub(rf"{_B}([a-z]{{2,3}}-\d{{4}}(?:-[a-z0-9]+)?)[ :]({_EID})", doc_eid, text)
+    text = re.sub(rf"{_B}([a-z]{{2,3}}-\d{{4}}(?:-[a-z0-9]+)?){_E}", lambda m: short.get(m.group(1), m.group(0)), text)
     text = re.sub(rf"{_B}([a-z]+-\d{{4}}){_E}", lambda m: catalogs.get(m.group(1), m.group(0)), text)
     return text
 

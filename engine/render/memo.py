@@ -113,6 +113,7 @@ def memo_blocks(answer: dict) -> list[tuple]:
     b += [
         ("h2", "适用文件"),
         ("list", [f"{d['short']}：{d['title']}（{d['status_text']}）" for d in answer["documents"]] or ["—"]),
+        *([("p", answer["currency"])] if answer.get("currency") else []),
         (
             "p",
             f"本意见根据所给事实自动生成，依据知识库版本 {kb.get('version') or '—'}（摘要 {kb.get('digest') or '—'}）；"

@@ -153,7 +153,9 @@ class _Text:
             self.add(RULE, "待补充事实：")
             for q in self.a["questions"]:
                 why = chinese_or(q["why"], "")
-                self.add(f"  · {q['question']}" + (f"（{why}）" if why and self.full else ""))
+                # what each answer would mean is said even in the short form: 若用于阿尔茨海默病治疗：禁止…
+                shown = why and (self.full or q.get("outcomes"))
+                self.add(f"  · {q['question']}" + (f"（{why}）" if shown else ""))
 
     def trace(self) -> None:
         if self.full and self.a.get("trace"):
@@ -165,6 +167,8 @@ class _Text:
         docs = "、".join(f"{d['short']}（{d['status_text']}）" for d in self.a["documents"])
         kb = self.a["knowledge_base"]
         self.add(RULE, f"适用文件：{docs or '—'}")
+        if self.a.get("currency"):
+            self.add(self.a["currency"])
         if self.full:  # the digest identifies the encoding that answered (same request + digest, same answer)
             self.add(f"知识库版本：{kb.get('version') or '—'}；摘要：{kb.get('digest') or '—'}")
         else:

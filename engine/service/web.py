@@ -78,6 +78,9 @@ def _choices() -> dict:
     v = vocabulary()
     return {
         "jurisdictions": [(j.id, j.name) for j in v.jurisdictions],
+        # every province-level division; those whose documents are encoded name their jurisdiction
+        "provinces": [(p["name"], p.get("jurisdiction") or "") for p in v.raw.get("provinces") or []],
+        "encoded_provinces": "、".join(p["name"] for p in v.raw.get("provinces") or [] if p.get("jurisdiction")),
         "categories": list(v.names("institution_categories").items()),
         "levels": [("1", "一级"), ("2", "二级"), ("3", "三级"), ("none", "未定级")],
         "grades": [("1", "一级手术"), ("2", "二级手术"), ("3", "三级手术"), ("4", "四级手术")],

@@ -4,8 +4,8 @@ and which questions matter in which jurisdiction.
 The form submits by GET, so the URL carries the whole request and a colleague who opens it
 sees the same answer. Parameter names (one per request field, events as paired lists):
 
-    as_of  jurisdiction  inst_name  category  level(1|2|3|none)  tcm(yes)
-    tech  grade  first_in_institution(yes|no)  first_in_jurisdiction(yes|no)
+    as_of  jurisdiction  province  inst_name  category  level(1|2|3|none)  tcm(yes)
+    tech  indication  grade  first_in_institution(yes|no)  first_in_jurisdiction(yes|no)
     major_ethical_risk(yes)  unapproved_product(yes)  radiation(yes)  pg(…, repeated)  in_use_since
     ev + ed (event type + date, repeated, paired by position)
 
@@ -27,6 +27,7 @@ from engine.kb.vocabulary import vocabulary
 PATHS = {
     "as_of": "as_of",
     "jurisdiction": "institution.jurisdiction",
+    "province": "institution.province",
     "inst_name": "institution.name",
     "category": "institution.category",
     "level": "institution.level",
@@ -40,6 +41,7 @@ PATHS = {
     "radiation": "technology.radiation",
     "pg": "technology.prohibited_grounds",
     "in_use_since": "technology.in_use_since",
+    "indication": "technology.indication",
 }
 FIELD_OF = {path: name for name, path in PATHS.items()} | {"technology.code": "tech"}
 # yes/no questions whose absence means "unknown" (kb/vocabulary.yaml unknown_unless_given)
@@ -114,10 +116,13 @@ def _build(form: Form) -> None:
     if v.get("as_of"):
         req["as_of"] = v["as_of"]
     inst: dict = {}
+    _province(v)
     if v.get("jurisdiction"):
         inst["jurisdiction"] = v["jurisdiction"]
     else:
         form.errors["jurisdiction"] = message("institution.jurisdiction", "")
+    if v.get("province"):
+        inst["province"] = v["province"]
     if v.get("inst_name"):
         inst["name"] = v["inst_name"]
     if v.get("category"):
@@ -149,6 +154,8 @@ def _build(form: Form) -> None:
         tech["prohibited_grounds"] = list(dict.fromkeys(form.grounds))
     if v.get("in_use_since"):
         tech["in_use_since"] = v["in_use_since"]
+    if v.get("indication"):
+        tech["indication"] = v["indication"]
     if tech:
         if "name" not in tech and "code" not in tech:
             form.errors["tech"] = "请填写技术名称或目录编号（或清空本栏下的各项技术情况）"
@@ -172,6 +179,20 @@ def _build(form: Form) -> None:
             form.errors[f"ev.{i}"] = row.error
     if not form.errors:
         form.request = req
+
+
+def _province(v: dict) -> None:
+    """A province picked on the form decides the jurisdiction where none (or 全国) is chosen: an encoded
+    province's own jurisdiction, any other the national floor (whose answer then warns that the province's
+    rules are not encoded). A province that disagrees with a chosen province is left to the engine."""
+    name = v.get("province")
+    if not name:
+        return
+    entry = next((p for p in vocabulary().raw.get("provinces") or [] if name in (p["name"], p["short"])), None)
+    national = next((j.id for j in vocabulary().jurisdictions if j.level == "national"), None)
+    if entry is None or v.get("jurisdiction") not in (None, "", national):
+        return
+    v["jurisdiction"] = entry.get("jurisdiction") or national or ""
 
 
 def message(path: str, value) -> str:
