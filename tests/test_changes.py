@@ -29,11 +29,15 @@ def test_hunan_2022_04_20():
     G04 同种异体角膜移植 G05 同种异体皮肤移植 G06 性别重置 G07 质子和重离子 G08 放射性粒子植入 G09 肿瘤深部热疗和全身热疗
     G10 肿瘤消融 G11 心室辅助 G12 人工智能辅助诊断 G13 人工智能辅助治疗 G14 颅颌面畸形颅面外科矫治术 G15 口腔颌面部肿瘤颅颌联合根治术.
     2022: G01 异基因造血干细胞移植 G02-G04 unchanged, G05 性别重置 G06 质子 G07 粒子 G08 消融 G09 心室辅助 G10 人工智能辅助治疗
-    G11 ECMO G12 自体器官移植. So: 1 narrowed, 6 renumbered, 2 listed, 5 delisted = 14 changes.
+    G11 ECMO G12 自体器官移植. So: 1 narrowed, 6 renumbered, 2 listed, 5 delisted = 14 catalogue changes, and the
+    notice that issued the list enters into force (its 第一段: 自2022年4月20日起施行) = 15.
     """
     ch = build_changes("hunan", D(2022, 4, 19), D(2022, 4, 20))
     got = _kinds(ch)
-    assert len(got) == 14
+    assert len(got) == 15
+    assert got[0] == ("document_in_force", "尚未施行", "有效") and ch["changes"][0]["document"] == "nhc-2022-list"
+    ch["changes"] = ch["changes"][1:]
+    got = got[1:]
     assert ("technique_narrowed", "G01 造血干细胞移植技术", "G01 异基因造血干细胞移植技术") in got
     renumbered = {(b, a) for k, b, a in got if k == "technique_renumbered"}
     assert renumbered == {
@@ -64,8 +68,9 @@ def test_hunan_2022_04_20():
 @pytest.mark.parametrize("jurisdiction", [j.id for j in vocabulary().jurisdictions])
 def test_2022_04_20_everywhere_is_the_national_list(jurisdiction):
     ch = build_changes(jurisdiction, D(2022, 4, 19), D(2022, 4, 20))
-    assert len(ch["changes"]) == 14
-    assert all(c["kind"].startswith("technique_") for c in ch["changes"])
+    assert len(ch["changes"]) == 15
+    assert [(c["kind"], c["document"]) for c in ch["changes"][:1]] == [("document_in_force", "nhc-2022-list")]
+    assert all(c["kind"].startswith("technique_") for c in ch["changes"][1:])
 
 
 def test_shanghai_rules_start_and_end():
@@ -113,10 +118,10 @@ def test_same_day_nothing():
 def test_formats_and_cli(capsys, tmp_path):
     ch = build_changes("hunan", D(2022, 4, 19), D(2022, 4, 20))
     rows = list(csv.reader(io.StringIO(render_changes(ch, "csv").lstrip("\ufeff"))))
-    assert rows[0] == ["序号", "变化", "事项", "变化前", "变化后", "依据"] and len(rows) == 15
-    assert render_changes(ch, "md").count("\n| ") == 15
+    assert rows[0] == ["序号", "变化", "事项", "变化前", "变化后", "依据"] and len(rows) == 16
+    assert render_changes(ch, "md").count("\n| ") == 16
     assert main(["changes", "湖南", "--from", "2022-04-19", "--to", "2022-04-20", "--format", "json"]) == 0
-    assert len(json.loads(capsys.readouterr().out)["changes"]) == 14
+    assert len(json.loads(capsys.readouterr().out)["changes"]) == 15
     assert main(["changes", "hunan", "--from", "2022-04-20", "--to", "2022-04-19"]) == 2
     assert "--from 2022-04-20 is after --to 2022-04-19" in capsys.readouterr().err
     out = tmp_path / "c.xlsx"
@@ -128,6 +133,12 @@ def test_shanghai_across_both_dates():
     """Before 2024-08-15 and after 2029-08-14 (第四十二条: 自2024年8月15日起施行，有效期至2029年8月14日止): the rules
     came and went in between; from the first day to the last day of force nothing changes."""
     across = build_changes("shanghai", D(2024, 8, 1), D(2029, 9, 1))
-    assert [(c["kind"], c["document"]) for c in across["changes"]] == [("document_in_force_between", "sh-2024-13")]
-    assert "2024-08-15 至 2029-08-14" in across["changes"][0]["note"]
-    assert build_changes("shanghai", D(2024, 8, 15), D(2029, 8, 14))["changes"] == []
+    shanghai = [c for c in across["changes"] if c.get("document") == "sh-2024-13"]
+    assert [c["kind"] for c in shanghai] == ["document_in_force_between"]
+    assert "2024-08-15 至 2029-08-14" in shanghai[0]["note"]
+    # the only other changes in between are the two national bans of 2025-07-08: each notice enters into force,
+    # each bans its use (第一段) and orders it stopped (第二段); 282号 also orders the patients followed up
+    others = [c for c in across["changes"] if c not in shanghai]
+    assert sorted(c["kind"] for c in others) == ["document_in_force"] * 2 + ["duty_added"] * 5
+    inside = build_changes("shanghai", D(2024, 8, 15), D(2029, 8, 14))["changes"]
+    assert inside == others  # from the first to the last day of force, only the 2025 bans change anything

@@ -47,7 +47,7 @@ def test_every_leaf_of_every_document_is_accounted_for_by_itself():
     documents = load_documents()
     cited, reasons = marked()
     st = strict(documents, cited, reasons)
-    assert set(st) == {"nhc-2018-1", "cq-2019-61", "hn-2018-11", "sh-2024-13", "jl-2021"}
+    assert set(st) == set(documents)  # every document, the national notices included
     for doc_id, how in st.items():
         assert how, doc_id
         missing = [eid for eid, h in how.items() if h is None]
