@@ -311,7 +311,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.check:
         current = TARGET.read_text(encoding="utf-8") if TARGET.exists() else ""
         if current != text:
-            print(f"{TARGET.relative_to(ROOT)} is out of date: run .venv/bin/python scripts/gen_reference.py", file=sys.stderr)
+            print(f"{TARGET.relative_to(ROOT)} is out of date: run bash scripts/regenerate.sh", file=sys.stderr)
             return 1
         return 0
     TARGET.parent.mkdir(parents=True, exist_ok=True)

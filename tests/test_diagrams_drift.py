@@ -10,7 +10,7 @@ from engine.paths import DIAGRAMS_DIR
 # Every format is byte-stable for identical input on this toolchain (checked on repeated runs,
 # PNG included: cairo draws, gd writes, no timestamps); list here only those that stay so.
 DETERMINISTIC = (".dot", ".svg", ".mmd", ".png", ".md")
-REGENERATE = "regenerate with: .venv/bin/medtech flowchart --all -o diagrams/"
+REGENERATE = "run bash scripts/regenerate.sh (it runs medtech flowchart --all -o diagrams/ among others)"
 
 
 def test_diagrams_match_the_knowledge_base(tmp_path: Path):
