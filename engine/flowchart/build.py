@@ -327,7 +327,7 @@ def _cases(rules: list) -> list[list]:
 
     for r in rules:
         other = (r.spec.get("relation") or {}).get("rule")
-        if other in ids:
+        if isinstance(other, str) and other in ids:
             root[find(r.id)] = find(other)
     groups: dict[str, list] = {}
     for r in rules:
