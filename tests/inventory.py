@@ -5,6 +5,7 @@ take them from here: from kb/vocabulary.yaml (jurisdictions and their documents)
 (charts) and catalogs/versions/ (catalogue versions), so that adding a jurisdiction edits no test.
 tests/test_inventory.py is the one place that pins what the repository is expected to hold.
 """
+
 from __future__ import annotations
 
 from engine.catalog import load_catalogs

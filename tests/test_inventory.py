@@ -6,6 +6,7 @@ The pins are a floor: losing or renaming one of these fails here; adding a juris
 alone, docs/adding-a-jurisdiction.md) leaves this test passing, and the consistency checks below
 then hold for the new one as for the others.
 """
+
 from __future__ import annotations
 
 from engine.catalog import load_catalogs
@@ -23,8 +24,12 @@ EXPECTED = {
     "jilin": ("吉林省", ["nhc-2018-1", "jl-2021"]),
 }
 EXPECTED_CATALOG_VERSIONS = {
-    "national-2018": "national", "national-2022": "national", "chongqing-2019": "chongqing",
-    "hunan-2018": "hunan", "shanghai-2024": "shanghai", "jilin-2021": "jilin",
+    "national-2018": "national",
+    "national-2022": "national",
+    "chongqing-2019": "chongqing",
+    "hunan-2018": "hunan",
+    "shanghai-2024": "shanghai",
+    "jilin-2021": "jilin",
 }
 EXPECTED_CHARTS = ["filing", "incident", "training"]
 
@@ -37,7 +42,9 @@ def test_the_five_jurisdictions_and_their_documents():
 
 def test_the_catalogue_versions_and_charts():
     versions = load_catalogs().versions
-    assert {v: versions[v].jurisdiction for v in EXPECTED_CATALOG_VERSIONS if v in versions} == EXPECTED_CATALOG_VERSIONS
+    assert {
+        v: versions[v].jurisdiction for v in EXPECTED_CATALOG_VERSIONS if v in versions
+    } == EXPECTED_CATALOG_VERSIONS
     assert CHARTS[: len(EXPECTED_CHARTS)] == EXPECTED_CHARTS
 
 
