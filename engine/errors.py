@@ -70,3 +70,13 @@ class BatchInterrupted(KeyboardInterrupt):
         self.signum, self.answered, self.partial = signum, answered, partial
         where = f"; they are in {partial}: run the same command with --resume to finish" if partial else ""
         super().__init__(f"interrupted by signal {signum} after {answered} line(s) answered{where}")
+
+
+class GraphvizMissing(RuntimeError):
+    """Graphviz's `dot` program, which lays out and draws the flowcharts, is not on PATH."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Graphviz's `dot` program is not installed or not on PATH, and every flowchart format but "
+            "mermaid needs it: install Graphviz (apt-get install graphviz) or use --format mermaid"
+        )

@@ -370,7 +370,11 @@ _EXTRA_SCHEMAS = {
             "request": _ref(
                 "DecisionRequest", "the case (its institution.jurisdiction is replaced by each jurisdiction in turn)"
             ),
-            "jurisdictions": {"type": "array", "items": S, "description": "ids or Chinese names; default every jurisdiction"},
+            "jurisdictions": {
+                "type": "array",
+                "items": S,
+                "description": "ids or Chinese names; default every jurisdiction",
+            },
         },
     },
     "Comparison": {
@@ -653,6 +657,7 @@ def _param_descriptions() -> dict[str, str]:
         "eid": "provision eId (art_11__para_1) or its Chinese label (第十一条第一款)",
     }
 
+
 _PARAM_ENUM_ZH = {
     "all": "每处引文均附原文（默认）",
     "once": "原文集中于 provisions，每条一次",
@@ -765,10 +770,10 @@ def _tag(doc: dict) -> None:
 
 def _example_request() -> dict | None:
     """The request of examples/request.yaml (None when the file is missing)."""
-    from engine.paths import ROOT
+    from engine.paths import EXAMPLES_DIR
     from engine.yamlio import load_yaml
 
-    path = ROOT / "examples" / "request.yaml"
+    path = EXAMPLES_DIR / "request.yaml"
     return load_yaml(path) if path.exists() else None
 
 
