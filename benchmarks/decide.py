@@ -2,9 +2,8 @@
 
 Usage: .venv/bin/python benchmarks/decide.py [--rounds 20] [--soak 100000] [--mix scenarios|random]
 
-The default request mix is every valid request of the scenario files (tests/scenarios/*.yaml and
-the shared worked examples, ../shared/examples/scenarios.yaml), each decided --rounds times in a
-shuffled order. Prints decisions/s and p50/p99 latency for each back end, both wall-clock and
+The default request mix is every valid request of the scenario files (tests/scenarios/*.yaml),
+each decided --rounds times in a shuffled order. Prints decisions/s and p50/p99 latency for each back end, both wall-clock and
 CPU time of the deciding thread (the machine may be shared: CPU time is what a decision costs,
 wall time also counts the time other processes held the cores), then resident memory before and
 after --soak decisions through durable_rules. `--mix random` uses the older synthetic mix.
@@ -51,11 +50,6 @@ def scenario_requests() -> list[dict]:
     from engine.yamlio import load_yaml
 
     files = sorted((ROOT / "tests" / "scenarios").glob("*.yaml"))
-    shared = ROOT.parent / "shared" / "examples" / "scenarios.yaml"
-    if not shared.exists():
-        shared = Path("/work/shared/examples/scenarios.yaml")
-    if shared.exists():
-        files.append(shared)
     out = []
     for path in files:
         for s in load_yaml(path) or []:

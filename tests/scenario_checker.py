@@ -1,8 +1,8 @@
 """The scenario checker: a request and the parts of its response that must hold (docs/scenarios.md).
 
-Usage, from the project's root:  .venv/bin/python tests/scenario_checker.py SCENARIOS.yaml [-v]
-Prints one line per failing scenario and, last, "hard P/N, soft P/N" (soft: scenarios marked
-`soft: true`). Exit 0 only when every hard scenario passes. tests/conftest.py collects
+Usage, from the project's root:  .venv/bin/python tests/scenario_checker.py [SCENARIOS.yaml ...] [-v]
+(default: every tests/scenarios/*.yaml). Prints one line per failing scenario and, last,
+"hard P/N, soft P/N" (soft: scenarios marked `soft: true`). Exit 0 only when every hard scenario passes. tests/conftest.py collects
 tests/scenarios/*.yaml through `check` (plus the extensions of tests/scenario_extras.py).
 """
 import json
@@ -160,9 +160,13 @@ def check(resp, exp):
 def main():
     args = [a for a in sys.argv[1:] if not a.startswith("-")]
     verbose = "-v" in sys.argv
-    path = args[0] if args else os.path.join(HERE, "scenarios", "contract.yaml")
-    with open(path, encoding="utf-8") as f:
-        scenarios = yaml.safe_load(f)
+    if not args:
+        folder = os.path.join(HERE, "scenarios")
+        args = sorted(os.path.join(folder, name) for name in os.listdir(folder) if name.endswith(".yaml"))
+    scenarios = []
+    for path in args:
+        with open(path, encoding="utf-8") as f:
+            scenarios += yaml.safe_load(f) or []
     sys.path.insert(0, os.getcwd())
     try:
         from engine import decide
