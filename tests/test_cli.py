@@ -182,7 +182,7 @@ def test_kb_schemas_check():
 def test_kb_check():
     proc = medtech("kb", "check")
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert proc.stdout.startswith("knowledge base OK: 5 documents")
+    assert proc.stdout.startswith(f"knowledge base OK: {len(DOCUMENTS)} documents")
 
 
 def test_kb_coverage():

@@ -71,7 +71,9 @@ def test_metadata(docs):
         {"number": "湘卫医发〔2016〕9号", "title": "关于加强医疗技术临床应用管理的通知", "cited_in": "sec_6__subsec_4"},
     )
     assert "湘卫医发〔2016〕9号" in docs["hn-2018-11"].get("sec_6__subsec_4").text
-    assert {d.structure for d in docs.values() if d.kind == "notice"} == {"sections"}
+    # the two notices are organised by sections (一、/（一）), not articles
+    assert (docs["cq-2019-61"].kind, docs["cq-2019-61"].structure) == ("notice", "sections")
+    assert (docs["hn-2018-11"].kind, docs["hn-2018-11"].structure) == ("notice", "sections")
     assert {d.id: d.jurisdiction for d in docs.values()} == DOCUMENT_JURISDICTION
 
 
