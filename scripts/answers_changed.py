@@ -7,8 +7,9 @@
     .venv/bin/python scripts/answers_changed.py --fail-on-change # exit 1 when any answer changed
 
 The requests: for every jurisdiction of the base and the name of every technology of either taxonomy
-(catalogs/taxonomy.yaml), and every alias found in one taxonomy and not the other, a first clinical
-use on 2025-03-03 (surgery grade 4) asked on 2025-03-10; and every request of tests/scenarios/*.yaml. Each is decided by
+(catalogs/taxonomy.yaml), and every alias or catalogue wording found in one knowledge base and not the
+other, a first clinical use on 2025-03-03 (surgery grade 4) asked on 2025-03-10; and every request of
+tests/scenarios/*.yaml. Each is decided by
 `medtech batch` once with the base and once with the new knowledge base (MEDTECH_KB,
 MEDTECH_CATALOGS); an answer changed when its class, its listings (catalogue and code) or its
 obligations (action, addressee, due day, status) differ. One line per changed answer, then a count.
@@ -53,9 +54,13 @@ def _base_tree(base: str, tmp: Path) -> Path:
 
 
 def _names(tree: Path) -> tuple[list[str], set[str]]:
-    """The technologies' names, in file order, and their aliases."""
+    """The technologies' names, in file order, and the other names a request may use for them: their
+    aliases and the catalogue entries' wordings (which the resolver indexes too)."""
     nodes = (_load(tree / "catalogs" / "taxonomy.yaml") or {}).get("technologies", [])
-    return [n["name"] for n in nodes if n.get("name")], {a for n in nodes for a in n.get("aliases") or []}
+    others = {a for n in nodes for a in n.get("aliases") or []}
+    for path in sorted((tree / "catalogs" / "versions").glob("*.yaml")):
+        others |= {e["name"] for e in (_load(path) or {}).get("entries", []) if e.get("name")}
+    return [n["name"] for n in nodes if n.get("name")], others
 
 
 def requests(base: Path, new: Path) -> list[dict]:
