@@ -7,7 +7,9 @@
 # The dependencies come from requirements.lock (exact versions, sha256 hashes: bash scripts/lock.sh
 # writes it), `pip install --require-hashes -r requirements.lock`, then the project itself with
 # `pip install --no-deps -e .`; both run only when pyproject.toml or requirements.lock changed since
-# the last install (their sha256 is kept in .venv/.medtech-installed).
+# the last install (their sha256 is kept in .venv/.medtech-installed). The lock is one resolution
+# for Python 3.11 and 3.12 (uv --universal): on either, the same versions install, from the 3.11 or
+# 3.12 wheels whose hashes it lists (durable-rules from its sdist, hence gcc and Python.h).
 #
 # --browser also installs what the browser tests and scripts/screenshots.py need: Debian's chromium
 # (driven by Playwright through executable_path; Playwright's own browser download is never used)
@@ -18,7 +20,7 @@ BROWSER=0
 for arg in "$@"; do
     case "$arg" in
         --browser) BROWSER=1 ;;
-        -h|--help) sed -n '2,15p' "${BASH_SOURCE[0]}"; exit 0 ;;
+        -h|--help) sed -n '2,16p' "${BASH_SOURCE[0]}"; exit 0 ;;
         *) echo "setup: error: unknown option $arg (known: --browser)" >&2; exit 2 ;;
     esac
 done
