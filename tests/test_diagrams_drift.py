@@ -19,7 +19,7 @@ def test_diagrams_match_the_knowledge_base(tmp_path: Path):
     missing = sorted(set(fresh) - set(committed))
     stale = sorted(set(committed) - set(fresh))
     assert not missing, f"diagrams/ lacks {missing}; {REGENERATE}"
-    assert not stale, f"diagrams/ has files the generator does not write: {stale}"
+    assert not stale, f"diagrams/ has files the generator does not write: {stale} (delete them; {REGENERATE})"
     differ = sorted(
         name for name, path in fresh.items()
         if path.suffix in DETERMINISTIC and path.read_bytes() != committed[name].read_bytes()
