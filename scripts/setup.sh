@@ -144,6 +144,11 @@ if [ "$WANT" != "$HAVE" ] || [ ! -x "$VENV/bin/medtech" ]; then
         tail -n 40 "$LOG" >&2
         die "pip install --no-deps -e . failed (full log: $LOG)"
     fi
+    # a dependency added to pyproject.toml but not yet locked shows here
+    if ! "$VENV/bin/python" -m pip check --disable-pip-version-check >>"$LOG" 2>&1; then
+        tail -n 5 "$LOG" >&2
+        die "requirements.lock does not satisfy pyproject.toml: install the missing package into .venv, run the tests, then bash scripts/lock.sh"
+    fi
     echo "$WANT" >"$STAMP"
     [ -x "$VENV/bin/medtech" ] || die "installed, but .venv/bin/medtech is missing"
 fi
