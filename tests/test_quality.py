@@ -53,3 +53,22 @@ def test_tools_are_pinned_by_the_lock():
         assert f"\n{tool}=={version(tool)} " in lock, (
             f"{tool} {version(tool)} is not the version requirements.lock pins"
         )
+
+
+def test_every_dependency_is_locked():
+    """Each dependency of pyproject.toml (and of its test extra) has its pinned version in requirements.lock
+    (scripts/setup.sh installs only the lock, then the project with --no-deps): a new one needs `bash scripts/lock.sh`."""
+    import re
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    wanted = [*project["dependencies"], *project["optional-dependencies"]["test"]]
+    locked = set(
+        re.findall(r"^([a-z0-9][a-z0-9._-]*)==", (ROOT / "requirements.lock").read_text(encoding="utf-8"), re.M)
+    )
+
+    def name(requirement: str) -> str:
+        return re.split(r"[\[<>=!~ ;]", requirement, maxsplit=1)[0].lower().replace("_", "-").replace(".", "-")
+
+    missing = [r for r in wanted if name(r) not in locked]
+    assert not missing, f"not in requirements.lock: {missing}; run bash scripts/lock.sh"
