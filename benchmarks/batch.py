@@ -22,6 +22,7 @@ Targets on a 2-core machine: 1,000,000 decisions in under 8 minutes (--lines 100
 memory in every process. A line's answer is 40 KB of JSON: 100,000 lines write ~4 GB to the
 temporary directory (1,000,000: ~40 GB; --tmp DIR puts it elsewhere).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -51,6 +52,7 @@ TICK = os.sysconf("SC_CLK_TCK")
 def write_input(path: str, n: int, seed: int = 7) -> tuple[int, int]:
     """Write n request lines of the mix to `path`; (distinct requests, intended invalid ones)."""
     import random
+
     rng = random.Random(seed)
     seen, invalid = set(), 0
     with open(path, "w", encoding="utf-8") as fh:
@@ -72,12 +74,12 @@ class MemorySampler(threading.Thread):
 
     def __init__(self, interval: float = 0.5):
         super().__init__(daemon=True)
-        self.interval, self.samples = interval, {}   # pid -> [(t, KiB)]
+        self.interval, self.samples = interval, {}  # pid -> [(t, KiB)]
         self.names: dict[int, str] = {}
-        self.cpu: dict[int, float] = {}    # pid -> CPU seconds at its last sample
+        self.cpu: dict[int, float] = {}  # pid -> CPU seconds at its last sample
         self.reaped: dict[int, float] = {}  # pid -> CPU seconds of its exited, reaped children
-        self.own_cpu = 0.0                 # this thread's CPU (not the batch's)
-        self.spool_peak = 0                # bytes in the run's spool directory (memory when it is /dev/shm)
+        self.own_cpu = 0.0  # this thread's CPU (not the batch's)
+        self.spool_peak = 0  # bytes in the run's spool directory (memory when it is /dev/shm)
         self.done = threading.Event()
         self.start_time = time.monotonic()
 
@@ -103,10 +105,17 @@ class MemorySampler(threading.Thread):
                     with open(f"/proc/{pid}/cmdline", "rb") as fh:
                         cmd = fh.read().replace(b"\0", b" ").decode(errors="replace")
                     # workers are forked by the forkserver, whose command line they inherit
-                    self.names[pid] = ("parent" if pid == os.getpid() else
-                                       "worker" if self.names.get(int(fields[1])) == "forkserver" else
-                                       "forkserver" if "forkserver" in cmd else
-                                       "resource tracker" if "resource_tracker" in cmd else "worker")
+                    self.names[pid] = (
+                        "parent"
+                        if pid == os.getpid()
+                        else "worker"
+                        if self.names.get(int(fields[1])) == "forkserver"
+                        else "forkserver"
+                        if "forkserver" in cmd
+                        else "resource tracker"
+                        if "resource_tracker" in cmd
+                        else "worker"
+                    )
                 self.cpu[pid] = (int(fields[11]) + int(fields[12])) / TICK
                 self.reaped[pid] = (int(fields[13]) + int(fields[14])) / TICK
             except (OSError, StopIteration, IndexError, ValueError):
@@ -122,10 +131,12 @@ class MemorySampler(threading.Thread):
             warm = next((kib for t, kib in series if t >= warm_after), series[-1][1])
             middle = next((kib for t, kib in series if t >= half), series[-1][1])
             peak, last = max(kib for _, kib in series), series[-1][1]
-            out.append(f"  {self.names.get(pid, '?'):<16} pid {pid:<7} {warm / 1024:6.1f} MiB warm, "
-                       f"{middle / 1024:6.1f} half-way, {peak / 1024:6.1f} peak, {last / 1024:6.1f} at the end "
-                       f"({(last - warm) / 1024:+.1f} MiB since warm, {(last - middle) / 1024:+.1f} since half-way), "
-                       f"CPU {self.cpu.get(pid, 0):.0f} s")
+            out.append(
+                f"  {self.names.get(pid, '?'):<16} pid {pid:<7} {warm / 1024:6.1f} MiB warm, "
+                f"{middle / 1024:6.1f} half-way, {peak / 1024:6.1f} peak, {last / 1024:6.1f} at the end "
+                f"({(last - warm) / 1024:+.1f} MiB since warm, {(last - middle) / 1024:+.1f} since half-way), "
+                f"CPU {self.cpu.get(pid, 0):.0f} s"
+            )
         return out
 
 
@@ -154,7 +165,7 @@ def worker_overhead(src: Path, sample: int) -> tuple[float, float]:
     times = [0.0, 0.0]
     try:
         for i in range(0, sample, MAX_CHUNK):
-            chunk = lines[i:min(i + MAX_CHUNK, sample)]
+            chunk = lines[i : min(i + MAX_CHUNK, sample)]
             ways = [(0, alone), (1, lambda c: write_spooled(spool, "0", answer_pieces(c)))]
             for k, fn in ways if (i // MAX_CHUNK) % 2 == 0 else ways[::-1]:
                 t = time.thread_time()
@@ -170,11 +181,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--lines", type=int, default=100_000)
     ap.add_argument("--workers", type=int, default=None, help="processes (default: every core)")
     ap.add_argument("--progress", action="store_true", help="draw the progress bar on stderr")
-    ap.add_argument("--decide-sample", type=int, default=4000,
-                    help="lines for the decide()-alone comparison after the run (0: skip it)")
+    ap.add_argument(
+        "--decide-sample",
+        type=int,
+        default=4000,
+        help="lines for the decide()-alone comparison after the run (0: skip it)",
+    )
     ap.add_argument("--tmp", default=None, help="directory for the input and output files (default: the system's)")
-    ap.add_argument("--backend", choices=["durable", "pure"], default=None,
-                    help="evaluator (as `medtech batch --backend`; default: the engine's default, durable)")
+    ap.add_argument(
+        "--backend",
+        choices=["durable", "pure"],
+        default=None,
+        help="evaluator (as `medtech batch --backend`; default: the engine's default, durable)",
+    )
     args = ap.parse_args(argv)
     if args.backend:
         os.environ["MEDTECH_BACKEND"] = args.backend  # before the forkserver starts: the workers inherit it
@@ -213,23 +232,37 @@ def main(argv: list[str] | None = None) -> int:
     elapsed, n = t2 - t1, args.lines
     total_cpu = parent_cpu + workers_cpu + helpers_cpu
     ms = lambda sec: f"{sec / n * 1000:.3f}"  # noqa: E731 - CPU seconds -> ms per line
-    print(f"input:       {n} lines ({size_in / 2**20:.1f} MiB, {distinct} distinct requests, {invalid} intended invalid), "
-          f"written in {t1 - t0:.1f} s")
-    print(f"workers:     {workers} process(es) on {cores} CPU(s), back end {os.environ.get('MEDTECH_BACKEND') or 'default'}")
-    print(f"elapsed:     {elapsed:.1f} s, {n / elapsed:.0f} decisions/s (machine CPU busy {busy:.0f} of "
-          f"{elapsed * cores:.0f} CPU-s, others' work included; load average {os.getloadavg()[0]:.1f})")
-    print(f"CPU/line:    {ms(total_cpu)} ms = parent {ms(parent_cpu)} + workers {ms(workers_cpu)} "
-          f"(sampled {ms(sampled)}, reaped {ms(reaped)}) + forkserver/tracker {ms(helpers_cpu)}")
+    print(
+        f"input:       {n} lines ({size_in / 2**20:.1f} MiB, {distinct} distinct requests, {invalid} intended invalid), "
+        f"written in {t1 - t0:.1f} s"
+    )
+    print(
+        f"workers:     {workers} process(es) on {cores} CPU(s), back end {os.environ.get('MEDTECH_BACKEND') or 'default'}"
+    )
+    print(
+        f"elapsed:     {elapsed:.1f} s, {n / elapsed:.0f} decisions/s (machine CPU busy {busy:.0f} of "
+        f"{elapsed * cores:.0f} CPU-s, others' work included; load average {os.getloadavg()[0]:.1f})"
+    )
+    print(
+        f"CPU/line:    {ms(total_cpu)} ms = parent {ms(parent_cpu)} + workers {ms(workers_cpu)} "
+        f"(sampled {ms(sampled)}, reaped {ms(reaped)}) + forkserver/tracker {ms(helpers_cpu)}"
+    )
     if per_decide is not None:
-        print(f"decide():    {per_decide * 1000:.3f} ms/line parsing + decide() alone, {per_path * 1000:.3f} the "
-              f"worker's whole path (+ serialising, spooling): overhead {(per_path - per_decide) * 1000:+.3f} ms/line "
-              f"(one warm process, {sample} lines, after the run)")
-    print(f"1,000,000:   {elapsed / n * 1e6 / 60:.1f} min at this run's rate; "
-          f"{total_cpu / n * 1e6 / min(cores, workers + 1) / 60:.1f} min CPU-bound on an idle machine "
-          f"(CPU/line x 1M / {min(cores, workers + 1)} cores); target 8 min")
+        print(
+            f"decide():    {per_decide * 1000:.3f} ms/line parsing + decide() alone, {per_path * 1000:.3f} the "
+            f"worker's whole path (+ serialising, spooling): overhead {(per_path - per_decide) * 1000:+.3f} ms/line "
+            f"(one warm process, {sample} lines, after the run)"
+        )
+    print(
+        f"1,000,000:   {elapsed / n * 1e6 / 60:.1f} min at this run's rate; "
+        f"{total_cpu / n * 1e6 / min(cores, workers + 1) / 60:.1f} min CPU-bound on an idle machine "
+        f"(CPU/line x 1M / {min(cores, workers + 1)} cores); target 8 min"
+    )
     print(f"output:      {n_out} lines ({size_out / 2**20:.1f} MiB), {errors} answered with errors")
-    print(f"memory:      resident size of each process (warm = {min(10.0, elapsed / 4):.0f} s into the run); "
-          f"spool files (in {_spool_base()}) at most {sampler.spool_peak / 2**20:.0f} MiB")
+    print(
+        f"memory:      resident size of each process (warm = {min(10.0, elapsed / 4):.0f} s into the run); "
+        f"spool files (in {_spool_base()}) at most {sampler.spool_peak / 2**20:.0f} MiB"
+    )
     print("\n".join(sampler.report(warm_after=min(10.0, elapsed / 4), half=elapsed / 2)))
     if n_out != n:
         print("MISMATCH: output line count differs from input")

@@ -5,6 +5,7 @@ For the request mix of benchmarks/decide.py: mean and largest body in bytes (and
 quotes per response, then POST /v1/decisions through the in-process ASGI app (TestClient) and the
 cost of the transformation alone (engine.render.compact.compact_quotes + JSON encoding).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -23,9 +24,12 @@ from engine import decide  # noqa: E402
 from engine.jsonout import dumps_bytes  # noqa: E402
 from engine.render.compact import QUOTE_MODES, compact_quotes  # noqa: E402
 
-EXAMPLE = {"as_of": "2025-03-10", "institution": {"jurisdiction": "hunan", "level": 3},
-           "technology": {"name": "冠心病介入治疗", "first_in_institution": True},
-           "events": [{"type": "first_clinical_use", "date": "2025-03-03"}]}
+EXAMPLE = {
+    "as_of": "2025-03-10",
+    "institution": {"jurisdiction": "hunan", "level": 3},
+    "technology": {"name": "冠心病介入治疗", "first_in_institution": True},
+    "events": [{"type": "first_clinical_use", "date": "2025-03-03"}],
+}
 
 
 def count_quotes(node) -> tuple[int, set]:
@@ -64,16 +68,21 @@ def main() -> None:
             dumps_bytes(compact_quotes(resp, mode))
         per = (time.perf_counter() - t) / len(responses) * 1e6
         example = len(dumps_bytes(compact_quotes(responses[0], mode)))
-        print(f"{mode:<7} {example:>10} {statistics.mean(sizes):>9.0f} {max(sizes):>9} {statistics.mean(zipped):>12.0f} {per:>10.0f}")
+        print(
+            f"{mode:<7} {example:>10} {statistics.mean(sizes):>9.0f} {max(sizes):>9} {statistics.mean(zipped):>12.0f} {per:>10.0f}"
+        )
 
     from fastapi.testclient import TestClient
 
     from engine.service.app import app
+
     with TestClient(app) as client:
         for r in requests[:50]:
             client.post("/v1/decisions", json=r)
-        print(f"\nPOST /v1/decisions in process, {len(requests)} requests per form, the forms interleaved "
-              "request by request (so that load on the machine hits them alike)")
+        print(
+            f"\nPOST /v1/decisions in process, {len(requests)} requests per form, the forms interleaved "
+            "request by request (so that load on the machine hits them alike)"
+        )
         print(f"{'quotes':<7} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'MB/s':>8}")
         lat: dict[str, list[float]] = {m: [] for m in QUOTE_MODES}
         sent = dict.fromkeys(QUOTE_MODES, 0)
@@ -86,8 +95,11 @@ def main() -> None:
         for mode in QUOTE_MODES:
             xs = sorted(lat[mode])
             elapsed = sum(xs)
-            print(f"{mode:<7} {len(xs) / elapsed:>8.1f} {statistics.median(xs) * 1000:>8.2f} "
-                  f"{xs[int(len(xs) * 0.99)] * 1000:>8.2f} {sent[mode] / elapsed / 1e6:>8.2f}")
+            print(
+                f"{mode:<7} {len(xs) / elapsed:>8.1f} {statistics.median(xs) * 1000:>8.2f} "
+                f"{xs[int(len(xs) * 0.99)] * 1000:>8.2f} {sent[mode] / elapsed / 1e6:>8.2f}"
+            )
+
 
 if __name__ == "__main__":
     main()

@@ -2,9 +2,8 @@
 
 Usage: .venv/bin/python benchmarks/decide.py [--rounds 20] [--soak 100000] [--mix scenarios|random]
 
-The default request mix is every valid request of the scenario files (tests/scenarios/*.yaml,
-the contract's worked examples among them), each decided --rounds times in a
-shuffled order. Prints decisions/s and p50/p99 latency for each back end, both wall-clock and
+The default request mix is every valid request of the scenario files (tests/scenarios/*.yaml),
+each decided --rounds times in a shuffled order. Prints decisions/s and p50/p99 latency for each back end, both wall-clock and
 CPU time of the deciding thread (the machine may be shared: CPU time is what a decision costs,
 wall time also counts the time other processes held the cores), then resident memory before and
 after --soak decisions through durable_rules. `--mix random` uses the older synthetic mix.
@@ -17,6 +16,7 @@ assert the facts, take the actions, delete the state), back to back and as measu
 decide(). A decide() cannot cost less than building its answer, and on durable_rules not less
 than that plus the firings.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -48,6 +48,7 @@ def _jsonable(x):
 def scenario_requests() -> list[dict]:
     """The request of every scenario that expects a decision (not an error)."""
     from engine.yamlio import load_yaml
+
     files = sorted((ROOT / "tests" / "scenarios").glob("*.yaml"))
     out = []
     for path in files:
@@ -73,14 +74,23 @@ def random_mix(n: int, seed: int = 7) -> list[dict]:
         ("shanghai", {"name": "ECMO"}),
         ("chongqing", None),
     ]
-    events = ["first_clinical_use", "filing_submitted", "serious_incident", "efficacy_doubt",
-              "training_enrollment_announced", "patient_discharged"]
+    events = [
+        "first_clinical_use",
+        "filing_submitted",
+        "serious_incident",
+        "efficacy_doubt",
+        "training_enrollment_announced",
+        "patient_discharged",
+    ]
     out = []
     for _ in range(n):
         jur, tech = rnd.choice(techs)
         day = f"2025-{rnd.randint(1, 12):02d}-{rnd.randint(1, 28):02d}"
-        req = {"as_of": "2025-12-31", "institution": {"jurisdiction": jur, "level": rnd.choice([1, 2, 3])},
-               "events": [{"type": rnd.choice(events), "date": day}]}
+        req = {
+            "as_of": "2025-12-31",
+            "institution": {"jurisdiction": jur, "level": rnd.choice([1, 2, 3])},
+            "events": [{"type": rnd.choice(events), "date": day}],
+        }
         if tech:
             req["technology"] = dict(tech)
         out.append(req)
@@ -100,9 +110,14 @@ def measure(backend: str, requests: list[dict]) -> dict:
     wall.sort()
     cpu.sort()
     n = len(requests)
-    return {"rate": n / total, "cpu_rate": n / total_cpu,
-            "p50": statistics.median(wall) * 1000, "p99": wall[int(n * 0.99)] * 1000,
-            "cpu_p50": statistics.median(cpu) * 1000, "cpu_p99": cpu[int(n * 0.99)] * 1000}
+    return {
+        "rate": n / total,
+        "cpu_rate": n / total_cpu,
+        "p50": statistics.median(wall) * 1000,
+        "p99": wall[int(n * 0.99)] * 1000,
+        "cpu_p50": statistics.median(cpu) * 1000,
+        "cpu_p99": cpu[int(n * 0.99)] * 1000,
+    }
 
 
 def _copy(x):
@@ -175,7 +190,8 @@ def main() -> None:
     args = ap.parse_args()
     t = time.perf_counter()
     from engine.inference.backends import warm_up
-    warm_up()   # as the service and batch workers do
+
+    warm_up()  # as the service and batch workers do
     print(f"start-up (load, validate, compile, build rulesets, warm up): {(time.perf_counter() - t) * 1000:.0f} ms")
     if args.mix == "scenarios":
         base = scenario_requests()
@@ -185,32 +201,47 @@ def main() -> None:
     else:
         requests = random_mix(args.n)
         print(f"mix: {len(requests)} random requests")
-    for req in requests[:500]:          # warm caches (calendar years, resolutions)
+    for req in requests[:500]:  # warm caches (calendar years, resolutions)
         decide(req)
         decide(req, backend="pure")
-    print(f"{'back end':<10} {'decisions/s':>12} {'p50 ms':>8} {'p99 ms':>8}   "
-          f"{'CPU: dec/s':>10} {'p50 ms':>8} {'p99 ms':>8}")
+    print(
+        f"{'back end':<10} {'decisions/s':>12} {'p50 ms':>8} {'p99 ms':>8}   "
+        f"{'CPU: dec/s':>10} {'p50 ms':>8} {'p99 ms':>8}"
+    )
     for backend in ("durable", "pure"):
         m = measure(backend, requests)
-        print(f"{backend:<10} {m['rate']:>12.0f} {m['p50']:>8.3f} {m['p99']:>8.3f}   "
-              f"{m['cpu_rate']:>10.0f} {m['cpu_p50']:>8.3f} {m['cpu_p99']:>8.3f}")
+        print(
+            f"{backend:<10} {m['rate']:>12.0f} {m['p50']:>8.3f} {m['p99']:>8.3f}   "
+            f"{m['cpu_rate']:>10.0f} {m['cpu_p50']:>8.3f} {m['cpu_p99']:>8.3f}"
+        )
     f = floors(requests[: len(requests) // 2] if args.mix == "scenarios" else requests[:2000])
     print(f"floors, CPU p50 ms on the same requests (pure decide() alongside: {f['decide_pure']:.3f}):")
-    print(f"  build the answer again (recursive copy)        {f['copy']:.3f}   answer JSON p50 {f['size'] / 1024:.0f} KiB")
+    print(
+        f"  build the answer again (recursive copy)        {f['copy']:.3f}   answer JSON p50 {f['size'] / 1024:.0f} KiB"
+    )
     print(f"  build the answer in C (orjson.loads its JSON)  {f['orjson_loads']:.3f}")
-    print(f"  durable_rules firings alone, back to back      {f['durable_fire']:.3f}   ({f['fires']:.2f} sessions per decision)")
-    print(f"  the same firings inside decide() (durable)     {f['durable_fire_inside']:.3f}   (the rest of decide() has moved them out of the caches)")
+    print(
+        f"  durable_rules firings alone, back to back      {f['durable_fire']:.3f}   ({f['fires']:.2f} sessions per decision)"
+    )
+    print(
+        f"  the same firings inside decide() (durable)     {f['durable_fire_inside']:.3f}   (the rest of decide() has moved them out of the caches)"
+    )
     if args.soak:
-        soak = random_mix(args.soak, seed=11) if args.mix == "random" else \
-            [requests[i % len(requests)] for i in range(args.soak)]
+        soak = (
+            random_mix(args.soak, seed=11)
+            if args.mix == "random"
+            else [requests[i % len(requests)] for i in range(args.soak)]
+        )
         del requests
         before = rss_mib()
         t = time.perf_counter()
         for req in soak:
             decide(req)
         after = rss_mib()
-        print(f"memory: RSS {before:.1f} MiB before, {after:.1f} MiB after {args.soak} decisions "
-              f"({after - before:+.1f} MiB) in {time.perf_counter() - t:.1f} s")
+        print(
+            f"memory: RSS {before:.1f} MiB before, {after:.1f} MiB after {args.soak} decisions "
+            f"({after - before:+.1f} MiB) in {time.perf_counter() - t:.1f} s"
+        )
 
 
 if __name__ == "__main__":

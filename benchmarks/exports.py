@@ -7,6 +7,7 @@ text the largest number of lines.
 
     python benchmarks/exports.py [--requests 300]
 """
+
 from __future__ import annotations
 
 import argparse

@@ -6,6 +6,7 @@ The knowledge base is loaded once before timing (as in a running service); each 
 the graph from the rules and renders it to SVG and to PNG (two Graphviz processes, plus one
 for the column layout of a landscape chart, which the SVG and the PNG share).
 """
+
 from __future__ import annotations
 
 import statistics
@@ -27,11 +28,11 @@ def main(argv: list[str]) -> int:
     jurisdiction = argv[0] if argv else "chongqing"
     chart = argv[1] if len(argv) > 1 else "filing"
     as_of = default_as_of()
-    build_graph(jurisdiction, chart, as_of)          # warm-up: knowledge base, calendar, fonts
+    build_graph(jurisdiction, chart, as_of)  # warm-up: knowledge base, calendar, fonts
     to_svg(build_graph(jurisdiction, chart, as_of))
     build, svg, png, total = [], [], [], []
     for _ in range(RUNS):
-        _layouts.cache_clear()      # cold: every run lays its columns out again (SVG and PNG share one layout)
+        _layouts.cache_clear()  # cold: every run lays its columns out again (SVG and PNG share one layout)
         t0 = time.perf_counter()
         G = build_graph(jurisdiction, chart, as_of)
         t1 = time.perf_counter()
@@ -50,7 +51,9 @@ def main(argv: list[str]) -> int:
     print(f"  render PNG         {ms(png):7.1f} ms")
     print(f"  build + SVG        {ms(build) + ms(svg):7.1f} ms")
     print(f"  build + PNG        {ms(build) + ms(png):7.1f} ms")
-    print(f"  build + SVG + PNG  {ms(total):7.1f} ms  (target < {TARGET_MS:.0f} ms: {'met' if ms(total) < TARGET_MS else 'NOT met'})")
+    print(
+        f"  build + SVG + PNG  {ms(total):7.1f} ms  (target < {TARGET_MS:.0f} ms: {'met' if ms(total) < TARGET_MS else 'NOT met'})"
+    )
     return 0
 
 

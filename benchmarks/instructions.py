@@ -55,9 +55,19 @@ def measure(root: Path, backend: str) -> tuple[int, int]:
     with tempfile.TemporaryDirectory() as tmp:
         marker, out = os.path.join(tmp, "ready"), os.path.join(tmp, "callgrind.out")
         proc = subprocess.Popen(
-            ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", sys.executable, "-c", _CHILD,
-             str(root), backend, marker],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                "valgrind",
+                "--tool=callgrind",
+                f"--callgrind-out-file={out}",
+                sys.executable,
+                "-c",
+                _CHILD,
+                str(root),
+                backend,
+                marker,
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         while not os.path.exists(marker) or not Path(marker).read_text():
             if proc.poll() is not None:

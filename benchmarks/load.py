@@ -28,6 +28,7 @@ concurrent caller), so that the figures measure the server rather than the clien
 Targets on a 2-core machine: closed loop >= 800 decisions/s with p99 < 50 ms; open loop
 `--rate 2000 --workers 2` on the default back end with p99 <= 20 ms.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -49,16 +50,38 @@ ROOT = Path(__file__).resolve().parent.parent
 # --------------------------------------------------------------------------- the request mix
 
 JURISDICTIONS = [
-    ["national", "全国", "国家"], ["chongqing", "重庆", "重庆市"], ["hunan", "湖南", "湖南省"],
-    ["shanghai", "上海", "上海市"], ["jilin", "吉林", "吉林省"],
+    ["national", "全国", "国家"],
+    ["chongqing", "重庆", "重庆市"],
+    ["hunan", "湖南", "湖南省"],
+    ["shanghai", "上海", "上海市"],
+    ["jilin", "吉林", "吉林省"],
 ]
 LISTED = [  # restricted somewhere: national lists, provincial lists, abbreviations, codes
-    "冠心病介入治疗", "PCI", "异基因造血干细胞移植技术", "同种胰岛移植技术", "性别重置技术",
-    "质子和重离子加速器放射治疗技术", "人工智能辅助治疗技术", "肿瘤消融治疗技术", "血液透析", "CRRT",
-    "连续性肾脏替代治疗技术", "ECMO", "经导管射频消融术", "肿瘤全身热疗技术", "血液净化技术",
-    "同种异体角膜移植技术", "放射性粒子植入治疗技术",
+    "冠心病介入治疗",
+    "PCI",
+    "异基因造血干细胞移植技术",
+    "同种胰岛移植技术",
+    "性别重置技术",
+    "质子和重离子加速器放射治疗技术",
+    "人工智能辅助治疗技术",
+    "肿瘤消融治疗技术",
+    "血液透析",
+    "CRRT",
+    "连续性肾脏替代治疗技术",
+    "ECMO",
+    "经导管射频消融术",
+    "肿瘤全身热疗技术",
+    "血液净化技术",
+    "同种异体角膜移植技术",
+    "放射性粒子植入治疗技术",
 ]
-GRADED = ["关节镜诊疗技术", "心血管疾病介入诊疗技术", "神经血管介入诊疗技术", "消化内镜诊疗技术", "普通外科内镜诊疗技术"]
+GRADED = [
+    "关节镜诊疗技术",
+    "心血管疾病介入诊疗技术",
+    "神经血管介入诊疗技术",
+    "消化内镜诊疗技术",
+    "普通外科内镜诊疗技术",
+]
 AMBIGUOUS = ["腹腔镜", "射频消融", "透析", "干细胞移植"]
 UNKNOWN = ["量子共振治疗", "某新型细胞疗法", "纳米机器人取栓", "超声刀美容", "XYZ-9"]
 CODES = ["hunan:S19", "S19", "jilin:S1", "national-2022:G05"]
@@ -68,25 +91,32 @@ TRAINING = ["training_enrollment_announced", "training_start", "trainee_assessme
 
 def _day(rng: random.Random, lo=(2019, 1, 1), hi=(2026, 12, 31)) -> str:
     import datetime as dt
+
     a, b = dt.date(*lo).toordinal(), dt.date(*hi).toordinal()
     return dt.date.fromordinal(rng.randint(a, b)).isoformat()
 
 
 def _before(rng: random.Random, as_of: str, max_days: int = 40) -> str:
     import datetime as dt
+
     return (dt.date.fromisoformat(as_of) - dt.timedelta(days=rng.randint(0, max_days))).isoformat()
 
 
 def make_request(rng: random.Random) -> tuple[dict, bool]:
     """One request of the mix and whether it is meant to be invalid (an intended 422)."""
     as_of = _day(rng)
-    inst = {"jurisdiction": rng.choice(rng.choice(JURISDICTIONS)), "level": rng.choice([1, 2, 3, 3, None]),
-            "category": rng.choice(["hospital"] * 6 + ["maternal_child_health", "specialized_disease_prevention", "other"])}
+    inst = {
+        "jurisdiction": rng.choice(rng.choice(JURISDICTIONS)),
+        "level": rng.choice([1, 2, 3, 3, None]),
+        "category": rng.choice(["hospital"] * 6 + ["maternal_child_health", "specialized_disease_prevention", "other"]),
+    }
     if rng.random() < 0.2:
         inst["name"] = rng.choice(["某某医院", "市第一人民医院", "省妇幼保健院"])
     req: dict = {"as_of": as_of, "institution": inst}
-    kind = rng.choices(["filing", "incident", "training", "graded", "unknown", "institution", "ambiguous", "invalid"],
-                       [30, 15, 8, 15, 8, 10, 4, 10])[0]
+    kind = rng.choices(
+        ["filing", "incident", "training", "graded", "unknown", "institution", "ambiguous", "invalid"],
+        [30, 15, 8, 15, 8, 10, 4, 10],
+    )[0]
     if kind == "filing":
         req["technology"] = {"name": rng.choice(LISTED)} if rng.random() < 0.85 else {"code": rng.choice(CODES)}
         req["events"] = [{"type": "first_clinical_use", "date": _before(rng, as_of)}]
@@ -107,8 +137,11 @@ def make_request(rng: random.Random) -> tuple[dict, bool]:
             req["technology"]["surgery_grade"] = rng.randint(1, 4)
         req["events"] = [{"type": "first_clinical_use", "date": _before(rng, as_of)}]
     elif kind == "unknown":
-        req["technology"] = {"name": rng.choice(UNKNOWN), "major_ethical_risk": rng.random() < 0.3,
-                             "unapproved_product": rng.random() < 0.2}
+        req["technology"] = {
+            "name": rng.choice(UNKNOWN),
+            "major_ethical_risk": rng.random() < 0.3,
+            "unapproved_product": rng.random() < 0.2,
+        }
     elif kind == "ambiguous":
         req["technology"] = {"name": rng.choice(AMBIGUOUS)}
     elif kind == "invalid":
@@ -247,17 +280,23 @@ def rss_kib(root_pid: int) -> int:
     return total
 
 
-BACKEND = ["durable"]   # set from --backend in main()
-SERVER_PID = [0]        # set in main(), for the memory sampler
+BACKEND = ["durable"]  # set from --backend in main()
+SERVER_PID = [0]  # set in main(), for the memory sampler
 
 
 def start_server(port: int, workers: int, access_log: bool) -> subprocess.Popen:
-    code = (f"from engine.service.app import run; run('127.0.0.1', {port}, {workers}, "
-            f"access_log={access_log}, log_level='warning')")
-    env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
-           "MEDTECH_BACKEND": BACKEND[0]}
-    return subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL if access_log else None)
+    code = (
+        f"from engine.service.app import run; run('127.0.0.1', {port}, {workers}, "
+        f"access_log={access_log}, log_level='warning')"
+    )
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+        "MEDTECH_BACKEND": BACKEND[0],
+    }
+    return subprocess.Popen(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, stdout=subprocess.DEVNULL if access_log else None
+    )
 
 
 async def wait_ready(port: int, proc: subprocess.Popen, timeout: float = 60) -> None:
@@ -293,9 +332,11 @@ class RawConnection:
     async def request(self, method: str, path: str, body: bytes = b"", accept: str | None = None) -> tuple[int, bytes]:
         if self.writer is None:
             await self._connect()
-        head = (f"{method} {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
-                + (f"Accept: {accept}\r\n" if accept else "")
-                + f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n").encode()
+        head = (
+            f"{method} {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
+            + (f"Accept: {accept}\r\n" if accept else "")
+            + f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+        ).encode()
         self.writer.write(head + body)
         line = await self.reader.readline()
         if not line:
@@ -334,10 +375,8 @@ class RawConnection:
     async def close(self):
         if self.writer is not None:
             self.writer.close()
-            try:
+            with contextlib.suppress(OSError):
                 await self.writer.wait_closed()
-            except OSError:
-                pass
         self.reader = self.writer = None
 
 
@@ -360,12 +399,15 @@ class HttpxConnection:
 def _batches(size: int, count: int = 8) -> list[tuple[bytes, bool]]:
     """`count` distinct batch bodies of `size` requests of the mix."""
     reqs = [r for r, _ in request_mix(size * count, seed=11)]
-    return [(json.dumps({"requests": reqs[k * size:(k + 1) * size]}, ensure_ascii=False).encode(), False)
-            for k in range(count)]
+    return [
+        (json.dumps({"requests": reqs[k * size : (k + 1) * size]}, ensure_ascii=False).encode(), False)
+        for k in range(count)
+    ]
 
 
-async def drive(port: int, seconds: float, concurrency: int, client: str, warmup: float,
-                batch: int = 0, ndjson: bool = False) -> dict:
+async def drive(
+    port: int, seconds: float, concurrency: int, client: str, warmup: float, batch: int = 0, ndjson: bool = False
+) -> dict:
     if batch:
         mix, path, accept = _batches(batch), "/v1/decisions/batch", ("application/x-ndjson" if ndjson else None)
     else:
@@ -377,8 +419,10 @@ async def drive(port: int, seconds: float, concurrency: int, client: str, warmup
     shared = None
     if client == "httpx":
         import httpx
-        shared = httpx.AsyncClient(limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
-                                   timeout=30)
+
+        shared = httpx.AsyncClient(
+            limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency), timeout=30
+        )
     start = time.monotonic()
     measure_from = start + warmup
     stop = measure_from + seconds
@@ -405,14 +449,14 @@ async def drive(port: int, seconds: float, concurrency: int, client: str, warmup
                 counts["sent"] += not (batch and status == 503)  # requests the server did the work of
                 if t0 < measure_from:
                     continue
-                if batch and status == 503:   # the worker's batch slots are taken: Retry-After, not an error
+                if batch and status == 503:  # the worker's batch slots are taken: Retry-After, not an error
                     counts["busy_503"] += 1
                     await asyncio.sleep(0.05)
                     continue
                 latencies.append(t1 - t0)
                 if batch and status == 200:
                     counts["ok"] += 1
-                    counts["bytes"] += int(data) if data.isdigit() else len(data)   # streamed: its size
+                    counts["bytes"] += int(data) if data.isdigit() else len(data)  # streamed: its size
                 elif status == 200 and not invalid:
                     counts["ok"] += 1
                 elif status == 422 and invalid:
@@ -426,7 +470,7 @@ async def drive(port: int, seconds: float, concurrency: int, client: str, warmup
 
     peak, finished = [0], asyncio.Event()
 
-    async def sample_memory():   # the server's RSS every half second until the last caller is answered
+    async def sample_memory():  # the server's RSS every half second until the last caller is answered
         while not finished.is_set():
             peak[0] = max(peak[0], rss_kib(SERVER_PID[0])) if SERVER_PID[0] else 0
             await asyncio.sleep(0.5)
@@ -446,9 +490,18 @@ async def drive(port: int, seconds: float, concurrency: int, client: str, warmup
     def pct(p: float) -> float:
         return latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000 if latencies else float("nan")
 
-    return {"requests": len(latencies), "seconds": elapsed, "rps": len(latencies) / elapsed,
-            "p50_ms": pct(0.50), "p90_ms": pct(0.90), "p99_ms": pct(0.99), "max_ms": latencies[-1] * 1000 if latencies else 0,
-            **counts, "unexpected_by_status": unexpected, "peak_rss_kib": peak[0]}
+    return {
+        "requests": len(latencies),
+        "seconds": elapsed,
+        "rps": len(latencies) / elapsed,
+        "p50_ms": pct(0.50),
+        "p90_ms": pct(0.90),
+        "p99_ms": pct(0.99),
+        "max_ms": latencies[-1] * 1000 if latencies else 0,
+        **counts,
+        "unexpected_by_status": unexpected,
+        "peak_rss_kib": peak[0],
+    }
 
 
 class _OpenLoopConnection(asyncio.Protocol):
@@ -459,10 +512,10 @@ class _OpenLoopConnection(asyncio.Protocol):
 
     def __init__(self, client: _OpenLoop):
         self.client, self.transport, self.buf = client, None, bytearray()
-        self.job = None   # (k, due, sent) of the request in flight
+        self.job = None  # (k, due, sent) of the request in flight
         self.idle_since = time.monotonic()
         self.closed_by_us = False
-        self.need = -1    # bytes of the body still to come once the head is read
+        self.need = -1  # bytes of the body still to come once the head is read
         self.status = 0
 
     def connection_made(self, transport):
@@ -486,13 +539,13 @@ class _OpenLoopConnection(asyncio.Protocol):
                     raise RuntimeError("an answer without Content-Length")
                 eol = head.find(b"\r\n", at + 2)
                 self.status = int(head[9:12])
-                self.need = int(head[at + 17:eol if eol > 0 else len(head)])
-                data = bytes(self.buf[end + 4:])
+                self.need = int(head[at + 17 : eol if eol > 0 else len(head)])
+                data = bytes(self.buf[end + 4 :])
                 self.buf.clear()
             if len(data) < self.need:
                 self.need -= len(data)
                 return
-            data = data[self.need:]
+            data = data[self.need :]
             self.need = -1
             job, self.job = self.job, None
             self.client.answered(self, job, self.status)
@@ -507,7 +560,7 @@ class _OpenLoopConnection(asyncio.Protocol):
             client.answered(None, job, 0)
         if not self.closed_by_us:
             client.lost += 1
-        if client.backlog and client.open < client.max:   # requests waiting: replace it
+        if client.backlog and client.open < client.max:  # requests waiting: replace it
             client.loop.create_task(client.connect())
 
 
@@ -527,12 +580,15 @@ class _OpenLoop:
     IDLE_CLOSE = 4.0
 
     def __init__(self, mix: list[tuple[bytes, bool]], port: int):
-        self.heads = [b"POST /v1/decisions HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nContent-Type: application/json\r\n"
-                      b"Content-Length: %d\r\n\r\n%s" % (port, len(body), body) for body, _ in mix]
+        self.heads = [
+            b"POST /v1/decisions HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nContent-Type: application/json\r\n"
+            b"Content-Length: %d\r\n\r\n%s" % (port, len(body), body)
+            for body, _ in mix
+        ]
         self.invalid = [invalid for _, invalid in mix]
         self.port = port
         self.max = 64
-        self.open = 0     # connections open or being opened
+        self.open = 0  # connections open or being opened
         self.idle: list[_OpenLoopConnection] = []
         self.backlog: collections.deque = collections.deque()
         self.latencies: list[float] = []
@@ -613,7 +669,7 @@ async def drive_open(port: int, seconds: float, rate: float, connections: int, w
     stop = measure_from + seconds
     peak, finished_event = [0], asyncio.Event()
 
-    async def sample_memory():   # the server's RSS every half second until the last answer
+    async def sample_memory():  # the server's RSS every half second until the last answer
         while not finished_event.is_set():
             peak[0] = max(peak[0], rss_kib(SERVER_PID[0])) if SERVER_PID[0] else 0
             await asyncio.sleep(0.5)
@@ -647,11 +703,21 @@ async def drive_open(port: int, seconds: float, rate: float, connections: int, w
         return values[min(len(values) - 1, int(p * len(values)))] * 1000 if values else float("nan")
 
     elapsed = max(seconds, finished - measure_from)
-    return {"requests": len(latencies), "seconds": elapsed, "rps": len(latencies) / elapsed,
-            "p50_ms": pct(latencies, 0.50), "p90_ms": pct(latencies, 0.90), "p99_ms": pct(latencies, 0.99),
-            "max_ms": latencies[-1] * 1000 if latencies else 0, "late_p99_ms": pct(late, 0.99),
-            **client.counts, "unexpected_by_status": client.unexpected, "peak_rss_kib": peak[0],
-            "unanswered": client.outstanding, "connections_lost": client.lost}
+    return {
+        "requests": len(latencies),
+        "seconds": elapsed,
+        "rps": len(latencies) / elapsed,
+        "p50_ms": pct(latencies, 0.50),
+        "p90_ms": pct(latencies, 0.90),
+        "p99_ms": pct(latencies, 0.99),
+        "max_ms": latencies[-1] * 1000 if latencies else 0,
+        "late_p99_ms": pct(late, 0.99),
+        **client.counts,
+        "unexpected_by_status": client.unexpected,
+        "peak_rss_kib": peak[0],
+        "unanswered": client.outstanding,
+        "connections_lost": client.lost,
+    }
 
 
 def _run_lean(coro):
@@ -675,13 +741,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", type=int, default=2, help="server processes (default 2)")
     ap.add_argument("--client", choices=["raw", "httpx"], default="raw")
     ap.add_argument("--access-log", action="store_true", help="keep uvicorn's access log on (as `medtech serve`)")
-    ap.add_argument("--backend", choices=["durable", "pure"], default="durable", help="the server's rule engine (medtech serve --backend)")
-    ap.add_argument("--batch", type=int, default=0, metavar="N", help="post batches of N requests to /v1/decisions/batch")
+    ap.add_argument(
+        "--backend",
+        choices=["durable", "pure"],
+        default="durable",
+        help="the server's rule engine (medtech serve --backend)",
+    )
+    ap.add_argument(
+        "--batch", type=int, default=0, metavar="N", help="post batches of N requests to /v1/decisions/batch"
+    )
     ap.add_argument("--ndjson", action="store_true", help="with --batch: ask for the NDJSON form of the answer")
     args = ap.parse_args(argv)
     BACKEND[0] = args.backend
     if args.batch:
-        args.warmup = 0.0   # a batch takes seconds: count every one, from the start
+        args.warmup = 0.0  # a batch takes seconds: count every one, from the start
 
     port = free_port()
     proc = start_server(port, args.workers, args.access_log)
@@ -695,7 +768,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.rate:
             result = _run_lean(drive_open(port, args.seconds, args.rate, args.connections, args.warmup))
         else:
-            result = asyncio.run(drive(port, args.seconds, args.concurrency, args.client, args.warmup, args.batch, args.ndjson))
+            result = asyncio.run(
+                drive(port, args.seconds, args.concurrency, args.client, args.warmup, args.batch, args.ndjson)
+            )
         user1, sys1 = cpu_split(proc.pid)
         per_process = {pid: cpu - per_process0.get(pid, 0.0) for pid, cpu in cpu_by_process(proc.pid).items()}
         cpu_user, cpu_sys = user1 - user0, sys1 - sys0
@@ -710,47 +785,70 @@ def main(argv: list[str] | None = None) -> int:
             proc.kill()
             proc.wait()
 
-    load = (f"open loop at {args.rate:.0f} requests/s over {args.connections} connections" if args.rate
-            else f"closed loop, client {args.client}, concurrency {args.concurrency}"
-            + (f", batches of {args.batch}" if args.batch else ""))
-    print(f"server: back end {args.backend}, {args.workers} worker process(es), access log {'on' if args.access_log else 'off'}; "
-          f"load: {load}; {os.cpu_count()} CPU(s)")
+    load = (
+        f"open loop at {args.rate:.0f} requests/s over {args.connections} connections"
+        if args.rate
+        else f"closed loop, client {args.client}, concurrency {args.concurrency}"
+        + (f", batches of {args.batch}" if args.batch else "")
+    )
+    print(
+        f"server: back end {args.backend}, {args.workers} worker process(es), access log {'on' if args.access_log else 'off'}; "
+        f"load: {load}; {os.cpu_count()} CPU(s)"
+    )
     if args.batch:
         decisions = result["ok"] * args.batch
-        print(f"batches:     {result['ok']} of {args.batch} requests answered ({'NDJSON' if args.ndjson else 'JSON'}, "
-              f"{result['bytes'] / max(result['ok'], 1) / 2**20:.1f} MiB each) in {result['seconds']:.1f} s; "
-              f"{result['busy_503']} answered 503 (busy, retried after 50 ms)")
+        print(
+            f"batches:     {result['ok']} of {args.batch} requests answered ({'NDJSON' if args.ndjson else 'JSON'}, "
+            f"{result['bytes'] / max(result['ok'], 1) / 2**20:.1f} MiB each) in {result['seconds']:.1f} s; "
+            f"{result['busy_503']} answered 503 (busy, retried after 50 ms)"
+        )
         print(f"throughput:  {decisions / result['seconds']:.0f} decisions/s")
     else:
         print(f"requests:    {result['requests']} in {result['seconds']:.1f} s")
         print(f"throughput:  {result['rps']:.0f} requests/s")
-    print(f"latency:     p50 {result['p50_ms']:.1f} ms, p90 {result['p90_ms']:.1f} ms, "
-          f"p99 {result['p99_ms']:.1f} ms, max {result['max_ms']:.1f} ms")
+    print(
+        f"latency:     p50 {result['p50_ms']:.1f} ms, p90 {result['p90_ms']:.1f} ms, "
+        f"p99 {result['p99_ms']:.1f} ms, max {result['max_ms']:.1f} ms"
+    )
     if args.rate:
-        print(f"client:      p99 send delay behind schedule {result['late_p99_ms']:.1f} ms "
-              f"(waiting for a free connection, or the client itself falling behind); "
-              f"{cpu_client / max(result['sent'], 1) * 1000:.2f} ms client CPU per request; "
-              f"{result['connections_lost']} connections closed by the server, {result['unanswered']} requests unanswered after 30 s")
+        print(
+            f"client:      p99 send delay behind schedule {result['late_p99_ms']:.1f} ms "
+            f"(waiting for a free connection, or the client itself falling behind); "
+            f"{cpu_client / max(result['sent'], 1) * 1000:.2f} ms client CPU per request; "
+            f"{result['connections_lost']} connections closed by the server, {result['unanswered']} requests unanswered after 30 s"
+        )
         if result["unanswered"]:
             result["unexpected"] += result["unanswered"]
             result["unexpected_by_status"]["unanswered"] = result["unanswered"]
     if not args.batch:
-        print(f"answers:     {result['ok']} decisions (200), {result['intended_422']} intended 422s, "
-              f"{result['unexpected']} errors {result['unexpected_by_status'] or ''}")
+        print(
+            f"answers:     {result['ok']} decisions (200), {result['intended_422']} intended 422s, "
+            f"{result['unexpected']} errors {result['unexpected_by_status'] or ''}"
+        )
     else:
-        print(f"answers:     {result['ok']} batches (200), {result['unexpected']} errors {result['unexpected_by_status'] or ''}")
-    print(f"server RSS:  {rss_before / 1024:.1f} MiB before, {result['peak_rss_kib'] / 1024:.1f} MiB peak during the run, "
-          f"{rss_after / 1024:.1f} MiB after (all processes)")
+        print(
+            f"answers:     {result['ok']} batches (200), {result['unexpected']} errors {result['unexpected_by_status'] or ''}"
+        )
+    print(
+        f"server RSS:  {rss_before / 1024:.1f} MiB before, {result['peak_rss_kib'] / 1024:.1f} MiB peak during the run, "
+        f"{rss_after / 1024:.1f} MiB after (all processes)"
+    )
     wall = result["seconds"] + args.warmup
-    print(f"CPU:         server {cpu_server:.1f} s, load client {cpu_client:.1f} s over {wall:.1f} s wall "
-          f"({cpu_server / max(result['sent'] * max(args.batch, 1), 1) * 1000:.2f} ms server CPU per decision, "
-          f"warm-up included, over {result['sent']} requests: "
-          f"user {cpu_user:.1f} s, system {cpu_sys:.1f} s)")
+    print(
+        f"CPU:         server {cpu_server:.1f} s, load client {cpu_client:.1f} s over {wall:.1f} s wall "
+        f"({cpu_server / max(result['sent'] * max(args.batch, 1), 1) * 1000:.2f} ms server CPU per decision, "
+        f"warm-up included, over {result['sent']} requests: "
+        f"user {cpu_user:.1f} s, system {cpu_sys:.1f} s)"
+    )
     shares = sorted((cpu for pid, cpu in per_process.items() if pid != proc.pid and cpu > 0.05), reverse=True)
-    print(f"workers:     CPU per worker process {', '.join(f'{c:.1f} s' for c in shares) or '-'} "
-          f"(uneven when the connections went unevenly to the workers); supervisor {per_process.get(proc.pid, 0.0):.1f} s")
-    print(f"machine:     {cpu_all:.1f} CPU-s busy of {wall * (os.cpu_count() or 1):.1f} available; "
-          f"{max(0.0, cpu_all - cpu_server - cpu_client):.1f} s by other processes and the kernel's network work")
+    print(
+        f"workers:     CPU per worker process {', '.join(f'{c:.1f} s' for c in shares) or '-'} "
+        f"(uneven when the connections went unevenly to the workers); supervisor {per_process.get(proc.pid, 0.0):.1f} s"
+    )
+    print(
+        f"machine:     {cpu_all:.1f} CPU-s busy of {wall * (os.cpu_count() or 1):.1f} available; "
+        f"{max(0.0, cpu_all - cpu_server - cpu_client):.1f} s by other processes and the kernel's network work"
+    )
     print(f"server exit: {proc.returncode}")
     return 1 if result["unexpected"] else 0
 

@@ -11,6 +11,7 @@ Then the same for the worker processes of `medtech batch` (their RSS while answe
 
     python benchmarks/replica.py [--workers 1 2] [--requests 2000]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -93,15 +94,20 @@ async def _traffic(port: int, n: int, concurrency: int = 8) -> int:
 def measure_service(workers: int, requests: int) -> None:
     port = free_port()
     t0 = time.monotonic()
-    proc = subprocess.Popen([sys.executable, "-m", "engine.cli", "serve", "--port", str(port), "--workers", str(workers)],
-                            cwd=ROOT, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "engine.cli", "serve", "--port", str(port), "--workers", str(workers)],
+        cwd=ROOT,
+        env=ENV,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         while not asyncio.run(_healthy(port)):
             if proc.poll() is not None or time.monotonic() - t0 > 120:
                 raise SystemExit(f"medtech serve did not start (exit {proc.returncode})")
             time.sleep(0.05)
         ready = time.monotonic() - t0
-        time.sleep(1.5)   # the other workers finish their warm-up
+        time.sleep(1.5)  # the other workers finish their warm-up
         started = rss_by_process(proc.pid)
         answered = asyncio.run(_traffic(port, requests))
         loaded = rss_by_process(proc.pid)
@@ -112,18 +118,29 @@ def measure_service(workers: int, requests: int) -> None:
         stopped = time.monotonic() - t1
     print(f"medtech serve --workers {workers}:")
     print(f"  start-up to first /healthz 200: {ready:.2f} s")
-    print(f"  RSS after start-up:   {_describe(started, proc.pid)}; total {sum(r for _, r, _ in started) / 1024:.0f} MiB")
-    print(f"  RSS after {answered} decisions: {_describe(loaded, proc.pid)}; total {sum(r for _, r, _ in loaded) / 1024:.0f} MiB")
+    print(
+        f"  RSS after start-up:   {_describe(started, proc.pid)}; total {sum(r for _, r, _ in started) / 1024:.0f} MiB"
+    )
+    print(
+        f"  RSS after {answered} decisions: {_describe(loaded, proc.pid)}; total {sum(r for _, r, _ in loaded) / 1024:.0f} MiB"
+    )
     print(f"  SIGTERM to exit: {stopped:.2f} s (exit {proc.returncode})")
 
 
 def measure_batch(lines: int, workers: int) -> None:
     with tempfile.TemporaryDirectory(prefix="medtech-replica-") as tmp:
         src, dst = Path(tmp) / "in.jsonl", Path(tmp) / "out.jsonl"
-        src.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r, _ in request_mix(lines, seed=9)), encoding="utf-8")
+        src.write_text(
+            "".join(json.dumps(r, ensure_ascii=False) + "\n" for r, _ in request_mix(lines, seed=9)), encoding="utf-8"
+        )
         t0 = time.monotonic()
-        proc = subprocess.Popen([sys.executable, "-m", "engine.cli", "batch", str(src), "-o", str(dst), "--workers", str(workers)],
-                                cwd=ROOT, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "engine.cli", "batch", str(src), "-o", str(dst), "--workers", str(workers)],
+            cwd=ROOT,
+            env=ENV,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         peak: dict[int, tuple[int, str]] = {}
         while proc.poll() is None:
             for pid, rss, cmd in rss_by_process(proc.pid):

@@ -202,9 +202,14 @@ def serve(rate: float, seconds: float, stub: bool = False) -> None:
     n = max(s1["n"] - s0["n"], 1)
     user, system = (t1.user - t0.user) / n * 1000, (t1.system - t0.system) / n * 1000
     dec, enc = (s1["decide"] - s0["decide"]) / n * 1000, (s1["encode"] - s0["encode"]) / n * 1000
-    print(f"one worker at {rate:.0f} requests/s for {seconds:.0f} s: {n} requests" + (", decide() stubbed" if stub else ""))
+    print(
+        f"one worker at {rate:.0f} requests/s for {seconds:.0f} s: {n} requests"
+        + (", decide() stubbed" if stub else "")
+    )
     print(f"process CPU per request: {user + system:.3f} ms (user {user:.3f}, system {system:.3f})")
-    print(f"  decide() {dec:.3f} ms, JSON encoding {enc:.3f} ms, the rest (HTTP, framework, kernel) {user + system - dec - enc:.3f} ms")
+    print(
+        f"  decide() {dec:.3f} ms, JSON encoding {enc:.3f} ms, the rest (HTTP, framework, kernel) {user + system - dec - enc:.3f} ms"
+    )
 
 
 def main() -> None:
@@ -216,7 +221,9 @@ def main() -> None:
     ap.add_argument("--profile", type=int, default=0, metavar="N", help="print the N top functions of the ASGI run")
     ap.add_argument("--serve", type=float, default=0, metavar="RATE", help="measure a real server at RATE requests/s")
     ap.add_argument("--seconds", type=float, default=10.0, help="with --serve: how long (default 10)")
-    ap.add_argument("--stub", action="store_true", help="with --serve: decide() answers one fixed response (HTTP cost alone)")
+    ap.add_argument(
+        "--stub", action="store_true", help="with --serve: decide() answers one fixed response (HTTP cost alone)"
+    )
     args = ap.parse_args()
     os.environ["MEDTECH_BACKEND"] = args.backend
     if args.serve:
@@ -248,7 +255,9 @@ def main() -> None:
         best["engine"] = min(best["engine"], run_engine(payloads, True))
         best["decide"] = min(best["decide"], run_engine(payloads, False))
     ms = {k: v / n * 1000 for k, v in best.items()}
-    print(f"mix: {args.mix}, {n} requests per round, best of {args.rounds}; back end {args.backend}; statuses {statuses}")
+    print(
+        f"mix: {args.mix}, {n} requests per round, best of {args.rounds}; back end {args.backend}; statuses {statuses}"
+    )
     print(f"decide() alone (json.loads + decide):        {ms['decide']:.3f} ms CPU per request")
     print(f"decide() + JSON encoding of the answer:      {ms['engine']:.3f} ms")
     print(

@@ -50,7 +50,11 @@ def check() -> list[Problem]:
         path = SCHEMA_DIR / f"{name}.schema.json"
         if not path.exists() or path.read_text(encoding="utf-8") != schema_gen.render(name):
             problems.append(
-                Problem(relative(path), "", "out of date with kb/vocabulary.yaml: run `medtech kb schemas`")
+                Problem(
+                    relative(path),
+                    "",
+                    "out of date with kb/vocabulary.yaml: run `bash scripts/regenerate.sh` (or `medtech kb schemas`)",
+                )
             )
     return sorted(set(problems))
 

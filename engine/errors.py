@@ -75,3 +75,11 @@ class BatchInterrupted(KeyboardInterrupt):
 class LedgerError(ValueError):
     """A ledger (台账) file that cannot be read as one: not a workbook or CSV, no header, no technology column
     (the message, in Chinese, says why)."""
+class GraphvizMissing(RuntimeError):
+    """Graphviz's `dot` program, which lays out and draws the flowcharts, is not on PATH."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Graphviz's `dot` program is not installed or not on PATH, and every flowchart format but "
+            "mermaid needs it: install Graphviz (apt-get install graphviz) or use --format mermaid"
+        )

@@ -16,6 +16,7 @@ Structure that the source marks only by layout (paragraph breaks in the notices,
 parts are forms) is configured explicitly below, per document; the metadata (titles, numbers,
 dates) is hand-checked and lives in METADATA.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -59,7 +60,7 @@ class Src:
     def find(self, prefix: str, start: int = 0, regex: bool = False) -> int:
         for i in range(start, len(self.lines)):
             line = self.lines[i]
-            if (re.match(prefix, line) if regex else line.startswith(prefix)):
+            if re.match(prefix, line) if regex else line.startswith(prefix):
                 return i
         raise LookupError(f"{self.fname}: no line starting with {prefix!r} after line {start}")
 
@@ -73,8 +74,15 @@ class Out:
     def __init__(self):
         self.items: list[dict] = []
 
-    def add(self, eid: str, label: str, text: str, heading: str | None = None, chapter: str | None = None,
-            note: str | None = None) -> None:
+    def add(
+        self,
+        eid: str,
+        label: str,
+        text: str,
+        heading: str | None = None,
+        chapter: str | None = None,
+        note: str | None = None,
+    ) -> None:
         assert text and text.strip(), f"empty text for {eid}"
         p = {"eid": eid, "label": label}
         if heading:
@@ -162,8 +170,9 @@ def parse_articles(lines: list[str], out: Out, second_note: str | None = None) -
 # --------------------------------------------------------------------------- paragraphs (preamble, conclusions)
 
 
-def paragraphs(lines: list[str], starts: tuple[str, ...] = (), list_entry: str | None = None,
-               by_punctuation: bool = False) -> list[str]:
+def paragraphs(
+    lines: list[str], starts: tuple[str, ...] = (), list_entry: str | None = None, by_punctuation: bool = False
+) -> list[str]:
     """Group lines into paragraphs.
 
     A line begins a new paragraph when it starts with one of `starts` (or, with `by_punctuation`,
@@ -196,8 +205,9 @@ ARABIC_POINT_RE = re.compile(r"^(\d+)[.．]")
 SHI_POINT_RE = re.compile(rf"(?<=。)([{CN}]+)是")
 
 
-def parse_sections(lines: list[str], out: Out, *, para_starts: tuple[str, ...], titled: set[int],
-                   points: dict[tuple[int, int], str]) -> None:
+def parse_sections(
+    lines: list[str], out: Out, *, para_starts: tuple[str, ...], titled: set[int], points: dict[tuple[int, int], str]
+) -> None:
     """Sections 一、 (heading line), subsections （一）, their paragraphs and numbered points.
 
     Paragraph breaks inside the body are given explicitly (`para_starts`): in these extractions
@@ -309,8 +319,11 @@ def notes_from(lines: list[str], prefix: str = "注：") -> tuple[list[str], lis
     Returns (the notes block as printed, one line per note; the note texts without 注： and number).
     """
     assert lines[0].startswith(prefix), lines[0]
-    block = entries([lines[0][len(prefix):]] + lines[1:], r"^\d+[.．]") if ARABIC_POINT_RE.match(lines[0][len(prefix):]) \
-        else [join_broken([lines[0][len(prefix):]] + lines[1:])]
+    block = (
+        entries([lines[0][len(prefix) :]] + lines[1:], r"^\d+[.．]")
+        if ARABIC_POINT_RE.match(lines[0][len(prefix) :])
+        else [join_broken([lines[0][len(prefix) :]] + lines[1:])]
+    )
     texts = [re.sub(r"^\d+[.．]\s*", "", b) for b in block]
     printed = [prefix + block[0]] + block[1:]
     return printed, texts
@@ -333,7 +346,7 @@ def split_attachments(src: Src, start: int, end: int | None = None) -> dict[int,
     out = {}
     for j, i in enumerate(marks):
         n = int(re.sub(r"\D", "", src.lines[i]))
-        out[n] = src.lines[i + 1:(marks[j + 1] if j + 1 < len(marks) else end)]
+        out[n] = src.lines[i + 1 : (marks[j + 1] if j + 1 < len(marks) else end)]
     return out
 
 
@@ -362,11 +375,13 @@ def nhc(src: Src, out: Out) -> None:
 
 def sh(src: Src, out: Out) -> None:
     p0, p1 = src.find("根据《医疗纠纷预防和处理条例》"), src.find("特此通知。")
-    add_block(out, "preamble", "前言", paragraphs(src.lines[p0:p1 + 1], by_punctuation=True))
+    add_block(out, "preamble", "前言", paragraphs(src.lines[p0 : p1 + 1], by_punctuation=True))
     a0, c0 = src.find("第一章"), src.find("附件：")
     parse_articles(src.lines[a0:c0], out)
     atts_start = src.find(r"^附件\s*1$", c0, regex=True)
-    add_block(out, "conclusions", "结尾", paragraphs(src.lines[c0:atts_start], starts=("附件：",), list_entry=r"^\d+[.．]"))
+    add_block(
+        out, "conclusions", "结尾", paragraphs(src.lines[c0:atts_start], starts=("附件：",), list_entry=r"^\d+[.．]")
+    )
     atts = split_attachments(src, atts_start)
     for n, lines in atts.items():
         title, header, rest = lines[0], lines[1], lines[2:]
@@ -385,8 +400,11 @@ def sh(src: Src, out: Out) -> None:
 
 def jl(src: Src, out: Out) -> None:
     a0, t0 = src.find("第一章"), src.find(r"^附件\s*1$", regex=True)
-    parse_articles(src.lines[a0:t0], out,
-                   second_note="原文第六章（附则）中第二个编号为第四十一条的条文；第五章中的第四十一条为 art_41")
+    parse_articles(
+        src.lines[a0:t0],
+        out,
+        second_note="原文第六章（附则）中第二个编号为第四十一条的条文；第五章中的第四十一条为 art_41",
+    )
     atts = split_attachments(src, t0)
     # attachments 1 and 2: catalogues
     for n, entry_re in ((1, r"^G\d+．"), (2, r"^S\d+\.")):
@@ -413,8 +431,20 @@ def cq(src: Src, out: Out) -> None:
     parse_sections(src.lines[s0:c0], out, para_starts=(), titled={2, 3, 4}, points={(3, 2): "shi"})
     t0 = src.find(r"^附件\s*1$", c0, regex=True)
     closing = [line for line in src.lines[c0:t0] if not line.startswith("mailto:")]  # link target: artefact
-    conclusions = paragraphs(closing, starts=("联系人：", "联系电话：", "电子邮箱：", "邮寄地址：", "本文件自", "附件：",
-                                              "重庆市卫生健康委员会", "2019年"), list_entry=r"^\d+[.．]")
+    conclusions = paragraphs(
+        closing,
+        starts=(
+            "联系人：",
+            "联系电话：",
+            "电子邮箱：",
+            "邮寄地址：",
+            "本文件自",
+            "附件：",
+            "重庆市卫生健康委员会",
+            "2019年",
+        ),
+        list_entry=r"^\d+[.．]",
+    )
     add_block(out, "conclusions", "结尾", conclusions)
     listed = attachment_list(conclusions)
     atts = split_attachments(src, t0)
@@ -445,7 +475,7 @@ def cq(src: Src, out: Out) -> None:
     title = join_broken(lines[:2])
     i0 = lines.index("填写说明及同时提交的材料清单")
     i1 = lines.index("一、医疗机构基本情况")  # start of the form pages
-    instr = lines[i0 + 1:i1]
+    instr = lines[i0 + 1 : i1]
     parts = []
     for line in instr:
         m = SECTION_RE.match(line)
@@ -461,12 +491,17 @@ def cq(src: Src, out: Out) -> None:
     k0 = lines.index("七、医疗机构承诺")
     k1 = next(k for k in range(k0, len(lines)) if lines[k].startswith("法人（签字）"))
     m = len(parts) + 1
-    out.add(f"att_3__part_{m}", f"附件3第{m}部分", join_broken(lines[k0 + 1:k1]), heading="医疗机构承诺")
+    out.add(f"att_3__part_{m}", f"附件3第{m}部分", join_broken(lines[k0 + 1 : k1]), heading="医疗机构承诺")
 
     # 附件4: flowchart (only its title is in the text); 附件5: blank receipt form
     out.add("att_4", "附件4", atts[4][0], heading=atts[4][0], note="流程图：原文文本中只有标题")
-    out.add("att_5", "附件5", atts[5][0], heading=atts[5][0],
-            note="表格附件：回执单为空白表格（含填写示例），表格栏目未编码")
+    out.add(
+        "att_5",
+        "附件5",
+        atts[5][0],
+        heading=atts[5][0],
+        note="表格附件：回执单为空白表格（含填写示例），表格栏目未编码",
+    )
 
     # 附件6: the format of 备注三 with the list of municipal techniques
     lines = atts[6]
@@ -489,12 +524,19 @@ def hn(src: Src, out: Out) -> None:
     p0, s0 = src.find("2018 年 8 月"), src.find("一、高度重视")
     add_block(out, "preamble", "前言", paragraphs(src.lines[p0:s0]))
     c0 = src.find("联系人：")
-    parse_sections(src.lines[s0:c0], out,
-                   para_starts=("在国家发布禁止类技术目录之前", "限制类医疗技术实施备案管理。", "医疗机构应当为医务人员参加"),
-                   titled={2, 3}, points={(2, 2): "arabic"})
+    parse_sections(
+        src.lines[s0:c0],
+        out,
+        para_starts=("在国家发布禁止类技术目录之前", "限制类医疗技术实施备案管理。", "医疗机构应当为医务人员参加"),
+        titled={2, 3},
+        points={(2, 2): "arabic"},
+    )
     t0 = src.find(r"^附件\s*1$", c0, regex=True)
-    conclusions = paragraphs(src.lines[c0:t0], starts=("联系人：", "联系电话：", "附件：", "湖南省卫生健康委员会", "2018年"),
-                             list_entry=r"^\d+[.．]")
+    conclusions = paragraphs(
+        src.lines[c0:t0],
+        starts=("联系人：", "联系电话：", "附件：", "湖南省卫生健康委员会", "2018年"),
+        list_entry=r"^\d+[.．]",
+    )
     add_block(out, "conclusions", "结尾", conclusions)
     end = src.find("湖南省卫生健康委员会办公室", t0)  # 版记 (printing record) after the attachments: not encoded
     atts = split_attachments(src, t0, end)
@@ -509,7 +551,7 @@ def hn(src: Src, out: Out) -> None:
     titles = {2: 1, 3: 1, 4: 2, 5: 1}  # number of title lines
     for n in (2, 3, 4, 5):
         lines = atts[n]
-        title = join_broken(lines[:titles[n]])
+        title = join_broken(lines[: titles[n]])
         j = next(k for k, line in enumerate(lines) if line.startswith("注："))
         _, notes = notes_from(lines[j:])
         out.add(f"att_{n}", f"附件{n}", title, heading=title, note=FORM_NOTE)
@@ -569,7 +611,11 @@ METADATA = {
             "note": "通知未规定施行日期，原文仅有落款日期（及印发日期）2018年11月19日；按该日期起施行处理",
         },
         "repeals": [
-            {"number": "湘卫医发〔2016〕9号", "title": "关于加强医疗技术临床应用管理的通知", "cited_in": "sec_6__subsec_4"},
+            {
+                "number": "湘卫医发〔2016〕9号",
+                "title": "关于加强医疗技术临床应用管理的通知",
+                "cited_in": "sec_6__subsec_4",
+            },
         ],
         "parse": hn,
     },
@@ -636,8 +682,10 @@ def build(doc_id: str) -> dict:
 
 
 def render(data: dict) -> str:
-    head = (f"# {data['title']} ({data['id']}), encoded from kb/sources/{data['source_file']}.\n"
-            "# Generated by scripts/extract_documents.py: edit the script, not this file.\n")
+    head = (
+        f"# {data['title']} ({data['id']}), encoded from kb/sources/{data['source_file']}.\n"
+        "# Generated by scripts/extract_documents.py: edit the script, not this file.\n"
+    )
     text = head + yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=4096)
     if load_yaml_text(text) != data:
         raise AssertionError(f"{data['id']}: YAML does not round-trip")

@@ -7,6 +7,7 @@ response), the vocabularies and field names in kb/vocabulary.yaml, and the encod
 
 tests/test_docs.py runs the check, so the reference cannot drift from the schemas and vocabulary.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,27 +25,63 @@ TARGET = ROOT / "docs" / "reference.zh.md"
 # The kind of object a response field sits in, by the name of the field holding it: one table per
 # kind (authority_actions share obligations' table), described in kb/vocabulary.yaml response_fields.
 KINDS = {
-    "": "response", "jurisdiction": "jurisdiction", "knowledge_base": "knowledge_base", "documents": "document",
-    "technology": "technology", "listings": "listing", "citation": "citation", "citations": "citation",
-    "obligations": "obligation", "authority_actions": "obligation", "deadline": "deadline",
-    "alternatives": "deadline", "materials": "material", "consequences": "consequence", "warnings": "warning",
-    "missing_facts": "missing_fact", "trace": "trace", "occurrences": "occurrence",
+    "": "response",
+    "jurisdiction": "jurisdiction",
+    "knowledge_base": "knowledge_base",
+    "documents": "document",
+    "technology": "technology",
+    "listings": "listing",
+    "citation": "citation",
+    "citations": "citation",
+    "obligations": "obligation",
+    "authority_actions": "obligation",
+    "deadline": "deadline",
+    "alternatives": "deadline",
+    "materials": "material",
+    "consequences": "consequence",
+    "warnings": "warning",
+    "missing_facts": "missing_fact",
+    "trace": "trace",
+    "occurrences": "occurrence",
 }
 KIND_TITLES = {
-    "response": "答复（顶层）", "jurisdiction": "地区 jurisdiction", "knowledge_base": "知识库 knowledge_base",
-    "document": "文件 documents[]", "technology": "技术 technology", "listing": "目录条目 technology.listings[]",
-    "obligation": "义务 obligations[]、authority_actions[]", "deadline": "期限 deadline（及 deadline.alternatives[]）",
-    "occurrence": "每一次 deadline.occurrences[]", "material": "材料 materials[]", "citation": "引用 citations[]",
-    "consequence": "法律后果 consequences[]", "warning": "提示 warnings[]", "missing_fact": "所缺事实 missing_facts[]",
+    "response": "答复（顶层）",
+    "jurisdiction": "地区 jurisdiction",
+    "knowledge_base": "知识库 knowledge_base",
+    "document": "文件 documents[]",
+    "technology": "技术 technology",
+    "listing": "目录条目 technology.listings[]",
+    "obligation": "义务 obligations[]、authority_actions[]",
+    "deadline": "期限 deadline（及 deadline.alternatives[]）",
+    "occurrence": "每一次 deadline.occurrences[]",
+    "material": "材料 materials[]",
+    "citation": "引用 citations[]",
+    "consequence": "法律后果 consequences[]",
+    "warning": "提示 warnings[]",
+    "missing_fact": "所缺事实 missing_facts[]",
     "trace": "推理过程 trace[]",
 }
-TYPE_NAMES = {"string": "字符串", "integer": "整数", "number": "数", "boolean": "true/false", "array": "列表",
-              "object": "对象", "null": "null"}
+TYPE_NAMES = {
+    "string": "字符串",
+    "integer": "整数",
+    "number": "数",
+    "boolean": "true/false",
+    "array": "列表",
+    "object": "对象",
+    "null": "null",
+}
 VOCAB_OF = {  # fields whose values are a vocabulary of kb/vocabulary.yaml
-    "institution.category": "institution_categories", "technology.prohibited_grounds": "prohibited_grounds",
-    "events.type": "event_types", "document.status": "document_statuses", "technology.class": "technology_classes",
-    "obligation.action": "actions", "obligation.actor": "actors", "obligation.addressee": "addressees",
-    "obligation.status": "statuses", "warning.code": "warning_codes", "occurrence.status": "statuses",
+    "institution.category": "institution_categories",
+    "technology.prohibited_grounds": "prohibited_grounds",
+    "events.type": "event_types",
+    "document.status": "document_statuses",
+    "technology.class": "technology_classes",
+    "obligation.action": "actions",
+    "obligation.actor": "actors",
+    "obligation.addressee": "addressees",
+    "obligation.status": "statuses",
+    "warning.code": "warning_codes",
+    "occurrence.status": "statuses",
 }
 VOCAB_TITLES = [  # (key, title) of the vocabulary tables, in order
     ("institution_categories", "机构类别 institution.category"),
@@ -98,7 +135,7 @@ def _types(schema: dict) -> list[str]:
             t = sorted({"null" if x is None else "integer" if isinstance(x, int) else "string" for x in v["enum"]})
         if t is None and "properties" in v:
             t = "object"
-        for x in ([t] if isinstance(t, str) else t or []):
+        for x in [t] if isinstance(t, str) else t or []:
             if x not in out:
                 out.append(x)
     return out
@@ -114,7 +151,9 @@ def type_text(schema: dict) -> str:
         if t == "string" and names:
             continue
         if t == "array":
-            items = schema.get("items") or next((v.get("items") for v in _variants(schema) if v.get("items")), None) or {}
+            items = (
+                schema.get("items") or next((v.get("items") for v in _variants(schema) if v.get("items")), None) or {}
+            )
             inner = "、".join(TYPE_NAMES.get(x, x) for x in _types(items)) if _types(items) else ""
             names.append(f"{inner}列表" if inner and inner != "对象" else "列表")
         else:
@@ -154,7 +193,10 @@ def _values(path: str, schema: dict) -> str:
         return f"见 [{dict(VOCAB_TITLES).get(key, key).split(' ')[0]}](#{key})"
     values = _enum(schema)
     if values:
-        shown = [("null（未定级）" if x is None and path == "institution.level" else "null" if x is None else f"`{x}`") for x in values]
+        shown = [
+            ("null（未定级）" if x is None and path == "institution.level" else "null" if x is None else f"`{x}`")
+            for x in values
+        ]
         if path == "institution.jurisdiction":
             return "见 [地区](#jurisdictions)"
         return "、".join(shown)
@@ -170,9 +212,14 @@ def request_section() -> list[str]:
     questions = v.raw.get("questions", {})
     unknown = set(v.raw.get("unknown_unless_given", []))
     request = schema("request")
-    out = ["## 1. 请求", "",
-           "一个请求是一个 JSON（或 YAML）对象。网页表单、`medtech decide`、`POST /v1/decisions` 和 Python 的 "
-           "`decide()` 收的是同一种请求。下面的示例就是 README 中的例子（`examples/request.yaml`）：", "", "```yaml"]
+    out = [
+        "## 1. 请求",
+        "",
+        "一个请求是一个 JSON（或 YAML）对象。网页表单、`medtech decide`、`POST /v1/decisions` 和 Python 的 "
+        "`decide()` 收的是同一种请求。下面的示例就是 README 中的例子（`examples/request.yaml`）：",
+        "",
+        "```yaml",
+    ]
     out += (ROOT / "examples" / "request.yaml").read_text(encoding="utf-8").rstrip().splitlines()
     out += ["```", "", "| 字段 | 中文名 | 类型 | 必填 | 取值 | 未给出时 |", "|---|---|---|---|---|---|"]
 
@@ -189,8 +236,10 @@ def request_section() -> list[str]:
                 default = "`hospital`"
             elif "boolean" in _types(sub):
                 default = "false"
-            out.append(f"| `{path}` | {_md(names.get(generic, ''))} | {type_text(sub)} | {'是' if name in required else ''} "
-                       f"| {_md(_values(generic, sub))} | {default} |")
+            out.append(
+                f"| `{path}` | {_md(names.get(generic, ''))} | {type_text(sub)} | {'是' if name in required else ''} "
+                f"| {_md(_values(generic, sub))} | {default} |"
+            )
             if "properties" in sub:
                 walk(sub, path + ".", set(sub.get("required", [])))
             items = sub.get("items")
@@ -198,13 +247,18 @@ def request_section() -> list[str]:
                 walk(items, path + "[].", set(items.get("required", [])))
 
     walk(request, "", set(request.get("required", [])))
-    out += ["", "规则：", "",
-            "- 未知的字段、未知的取值、不存在的日期（如 2025-02-30）、1 至 4 以外的手术分级、缺少 "
-            "`institution.jurisdiction`，都使请求无效；错误按字段报告为 `{path, message}`，列表位置用数字"
-            "（`events.0.type`）。",
-            "- `technology` 须给 `name` 或 `code`；不给 `technology` 时只答机构层面的义务。",
-            "- 无法识别的技术名称不使请求无效：照常作答，并给出提示 `technology_not_recognized`。",
-            "- “首例”“首次”从同类事件中最早的一次算起。", ""]
+    out += [
+        "",
+        "规则：",
+        "",
+        "- 未知的字段、未知的取值、不存在的日期（如 2025-02-30）、1 至 4 以外的手术分级、缺少 "
+        "`institution.jurisdiction`，都使请求无效；错误按字段报告为 `{path, message}`，列表位置用数字"
+        "（`events.0.type`）。",
+        "- `technology` 须给 `name` 或 `code`；不给 `technology` 时只答机构层面的义务。",
+        "- 无法识别的技术名称不使请求无效：照常作答，并给出提示 `technology_not_recognized`。",
+        "- “首例”“首次”从同类事件中最早的一次算起。",
+        "",
+    ]
     asked = [p for p in questions if p in names]
     if asked:
         out += ["表单和 `missing_facts` 用的问题：", "", "| 字段 | 问题 |", "|---|---|"]
@@ -247,19 +301,28 @@ def missing_descriptions() -> list[str]:
 def response_section() -> list[str]:
     described = vocabulary().raw.get("response_fields", {})
     tables = response_tables()
-    out = ["## 2. 答复", "",
-           "`--format json`、`POST /v1/decisions` 和 `decide()` 返回的对象。日期均为 ISO 字符串（YYYY-MM-DD）；"
-           "同一请求、同一知识库摘要，答复逐字节相同。", ""]
+    out = [
+        "## 2. 答复",
+        "",
+        "`--format json`、`POST /v1/decisions` 和 `decide()` 返回的对象。日期均为 ISO 字符串（YYYY-MM-DD）；"
+        "同一请求、同一知识库摘要，答复逐字节相同。",
+        "",
+    ]
     order = [k for k in KIND_TITLES if k in tables] + [k for k in tables if k not in KIND_TITLES]
     for kind in order:
         out += [f"### {KIND_TITLES.get(kind, kind)}", "", "| 字段 | 类型 | 取值 | 说明 |", "|---|---|---|---|"]
         for name, sub in tables[kind].items():
             child = KINDS.get(name)
             ref = f"（见{KIND_TITLES[child].split(' ')[0]}）" if child and child != kind and child in tables else ""
-            out.append(f"| `{name}` | {type_text(sub)} | {_md(_values(f'{kind}.{name}', sub))} "
-                       f"| {_md(described.get(f'{kind}.{name}', '（无说明）'))}{ref} |")
+            out.append(
+                f"| `{name}` | {type_text(sub)} | {_md(_values(f'{kind}.{name}', sub))} "
+                f"| {_md(described.get(f'{kind}.{name}', '（无说明）'))}{ref} |"
+            )
         out.append("")
-    out += ["无效请求：HTTP 422（命令行退出码 2）, 内容为 `{\"errors\": [{\"path\": …, \"message\": …}]}`，每个问题一项。", ""]
+    out += [
+        '无效请求：HTTP 422（命令行退出码 2）, 内容为 `{"errors": [{"path": …, "message": …}]}`，每个问题一项。',
+        "",
+    ]
     return out
 
 
@@ -268,11 +331,21 @@ def response_section() -> list[str]:
 
 def vocabulary_section() -> list[str]:
     v = vocabulary()
-    out = ["## 3. 词表", "", "取值一律用左列的标识；中文名取自 `kb/vocabulary.yaml`，网页、中文文本和导出都用它们。", "",
-           '<a id="jurisdictions"></a>', "### 地区 institution.jurisdiction", "",
-           "| 标识 | 中文名 | 也可写作 | 适用文件 |", "|---|---|---|---|"]
+    out = [
+        "## 3. 词表",
+        "",
+        "取值一律用左列的标识；中文名取自 `kb/vocabulary.yaml`，网页、中文文本和导出都用它们。",
+        "",
+        '<a id="jurisdictions"></a>',
+        "### 地区 institution.jurisdiction",
+        "",
+        "| 标识 | 中文名 | 也可写作 | 适用文件 |",
+        "|---|---|---|---|",
+    ]
     for j in v.jurisdictions:
-        out.append(f"| `{j.id}` | {j.name} | {'、'.join(a for a in j.aliases if a != j.name)} | {'、'.join(f'`{d}`' for d in j.documents)} |")
+        out.append(
+            f"| `{j.id}` | {j.name} | {'、'.join(a for a in j.aliases if a != j.name)} | {'、'.join(f'`{d}`' for d in j.documents)} |"
+        )
     out.append("")
     for key, title in VOCAB_TITLES:
         if key not in v.raw:
@@ -285,8 +358,15 @@ def vocabulary_section() -> list[str]:
 
 def documents_section() -> list[str]:
     from engine.kb.documents import load_documents
-    out = ["## 4. 文件", "", "知识库收录的文件（条款全文见网页的“文件原文”，或 `medtech kb show 文件 条款`）：", "",
-           "| 标识 | 标题 | 文号 | 施行 | 条款数 |", "|---|---|---|---|---|"]
+
+    out = [
+        "## 4. 文件",
+        "",
+        "知识库收录的文件（条款全文见网页的“文件原文”，或 `medtech kb show 文件 条款`）：",
+        "",
+        "| 标识 | 标题 | 文号 | 施行 | 条款数 |",
+        "|---|---|---|---|---|",
+    ]
     for d in load_documents().values():
         start = (d.dates.get("in_force_from") or {}).get("date") or "不详"
         out.append(f"| `{d.id}` | 《{_md(d.title)}》 | {_md(d.number or '')} | {start} | {len(d.provisions)} |")
@@ -295,10 +375,14 @@ def documents_section() -> list[str]:
 
 
 def render() -> str:
-    lines = ["# 请求与答复参考", "",
-             "> 本文件由 `scripts/gen_reference.py` 从 `kb/schema/request.schema.json`、`kb/schema/response.schema.json`、"
-             "`kb/vocabulary.yaml` 和 `kb/documents/` 生成，请勿手改；`tests/test_docs.py` 检查它与生成结果一致。"
-             "期限的算法见 [期限如何计算](deadlines.zh.md)，网页的用法见 [用户指南](guide.zh.md)。", ""]
+    lines = [
+        "# 请求与答复参考",
+        "",
+        "> 本文件由 `scripts/gen_reference.py` 从 `kb/schema/request.schema.json`、`kb/schema/response.schema.json`、"
+        "`kb/vocabulary.yaml` 和 `kb/documents/` 生成，请勿手改；`tests/test_docs.py` 检查它与生成结果一致。"
+        "期限的算法见 [期限如何计算](deadlines.zh.md)，网页的用法见 [用户指南](guide.zh.md)。",
+        "",
+    ]
     lines += request_section() + response_section() + vocabulary_section() + documents_section()
     return "\n".join(lines).rstrip() + "\n"
 
@@ -311,7 +395,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.check:
         current = TARGET.read_text(encoding="utf-8") if TARGET.exists() else ""
         if current != text:
-            print(f"{TARGET.relative_to(ROOT)} is out of date: run .venv/bin/python scripts/gen_reference.py", file=sys.stderr)
+            print(f"{TARGET.relative_to(ROOT)} is out of date: run bash scripts/regenerate.sh", file=sys.stderr)
             return 1
         return 0
     TARGET.parent.mkdir(parents=True, exist_ok=True)

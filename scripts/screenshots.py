@@ -10,6 +10,7 @@ print.pdf and print-1.png (its first A4 page, by pdftoppm), provision.png, and c
 example's highlighted flowchart). `bash scripts/setup.sh --browser` installs chromium and
 poppler-utils. The browser tests (tests/test_browser.py) use the helpers below and run `take`.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,15 +28,31 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("MEDTECH_CHROMIUM", "/usr/bin/chromium")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 DESKTOP = {"width": 1366, "height": 900}
 PHONE = {"width": 390, "height": 844}
 
 # The README's example (examples/request.yaml) as the page's query string.
-EXAMPLE = [("jurisdiction", "hunan"), ("inst_name", "某市第一人民医院"), ("category", "hospital"), ("level", "3"),
-           ("tech", "冠心病介入治疗"), ("first_in_institution", "yes"), ("ev", "first_clinical_use"),
-           ("ed", "2025-03-03"), ("as_of", "2025-03-10")]
+EXAMPLE = [
+    ("jurisdiction", "hunan"),
+    ("inst_name", "某市第一人民医院"),
+    ("category", "hospital"),
+    ("level", "3"),
+    ("tech", "冠心病介入治疗"),
+    ("first_in_institution", "yes"),
+    ("ev", "first_clinical_use"),
+    ("ed", "2025-03-03"),
+    ("as_of", "2025-03-10"),
+]
 # examples/needs-grade-shanghai.yaml: the answer asks for the surgery grade
 MISSING = [("jurisdiction", "shanghai"), ("level", "3"), ("tech", "消化内镜"), ("as_of", "2025-03-10")]
 
@@ -56,16 +73,33 @@ def serve(timeout: float = 60):
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in `finally` once the server has stopped
-    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "engine.service.app:app", "--host", "127.0.0.1",
-                             "--port", str(port), "--log-level", "warning"],
-                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "engine.service.app:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout
         while True:
             if proc.poll() is not None:
                 log.seek(0)
-                raise RuntimeError(f"uvicorn exited with {proc.returncode}: {log.read().decode(errors='replace')[-2000:]}")
+                raise RuntimeError(
+                    f"uvicorn exited with {proc.returncode}: {log.read().decode(errors='replace')[-2000:]}"
+                )
             try:
                 with urllib.request.urlopen(base + "/healthz", timeout=2) as r:
                     if r.status == 200:
@@ -105,10 +139,18 @@ def missing_tools() -> list[str]:
 def browser(viewport: dict = DESKTOP, **options):
     """A Chromium context with a fresh user-data-dir, launched from Debian's package."""
     from playwright.sync_api import sync_playwright
+
     with tempfile.TemporaryDirectory(prefix="medtech-chromium-") as profile, sync_playwright() as p:
         context = p.chromium.launch_persistent_context(
-            profile, executable_path=CHROMIUM, args=FLAGS, headless=True, viewport=viewport, locale="zh-CN",
-            timezone_id="Asia/Shanghai", **options)
+            profile,
+            executable_path=CHROMIUM,
+            args=FLAGS,
+            headless=True,
+            viewport=viewport,
+            locale="zh-CN",
+            timezone_id="Asia/Shanghai",
+            **options,
+        )
         try:
             yield context
         finally:
@@ -117,8 +159,9 @@ def browser(viewport: dict = DESKTOP, **options):
 
 def pdf_to_png(pdf: Path, png_stem: Path, first: int = 1, last: int = 1, dpi: int = 100) -> list[Path]:
     """Pages `first`..`last` of a PDF as PNGs `<stem>-N.png` (pdftoppm)."""
-    subprocess.run(["pdftoppm", "-png", "-r", str(dpi), "-f", str(first), "-l", str(last), str(pdf), str(png_stem)],
-                   check=True)
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", str(dpi), "-f", str(first), "-l", str(last), str(pdf), str(png_stem)], check=True
+    )
     return sorted(png_stem.parent.glob(png_stem.name + "-*.png"))
 
 
@@ -172,6 +215,7 @@ def _chart_png(target: Path) -> Path:
     import yaml
 
     from engine.flowchart import render_chart
+
     request = yaml.safe_load((ROOT / "examples" / "request.yaml").read_text(encoding="utf-8"))
     png = render_chart(None, "filing", "png", highlight=request)
     target.write_bytes(png if isinstance(png, bytes) else png.encode())
@@ -185,7 +229,9 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     lacking = missing_tools()
     if lacking:
-        print("screenshots: missing " + "; ".join(lacking) + " — run `bash scripts/setup.sh --browser`", file=sys.stderr)
+        print(
+            "screenshots: missing " + "; ".join(lacking) + " — run `bash scripts/setup.sh --browser`", file=sys.stderr
+        )
         return 1
     with contextlib.ExitStack() as stack:
         base = args.url.rstrip("/") if args.url else stack.enter_context(serve())

@@ -4,8 +4,12 @@
 #
 # Idempotent and quick when everything is in place (prints one line). Works as root on a fresh
 # Debian machine that reaches only package registries; uses sudo for apt-get when not root.
-# `pip install -e ".[test]"` runs only when pyproject.toml changed since the last install
-# (its sha256 is kept in .venv/.medtech-installed).
+# The dependencies come from requirements.lock (exact versions, sha256 hashes: bash scripts/lock.sh
+# writes it), `pip install --require-hashes -r requirements.lock`, then the project itself with
+# `pip install --no-deps -e .`; both run only when pyproject.toml or requirements.lock changed since
+# the last install (their sha256 is kept in .venv/.medtech-installed). The lock is one resolution
+# for Python 3.11 and 3.12 (uv --universal): on either, the same versions install, from the 3.11 or
+# 3.12 wheels whose hashes it lists (durable-rules from its sdist, hence gcc and Python.h).
 #
 # --browser also installs what the browser tests and scripts/screenshots.py need: Debian's chromium
 # (driven by Playwright through executable_path; Playwright's own browser download is never used)
@@ -16,7 +20,7 @@ BROWSER=0
 for arg in "$@"; do
     case "$arg" in
         --browser) BROWSER=1 ;;
-        -h|--help) sed -n '2,15p' "${BASH_SOURCE[0]}"; exit 0 ;;
+        -h|--help) sed -n '2,16p' "${BASH_SOURCE[0]}"; exit 0 ;;
         *) echo "setup: error: unknown option $arg (known: --browser)" >&2; exit 2 ;;
     esac
 done
@@ -99,7 +103,7 @@ if ! venv_ok; then
 fi
 
 # ------------------------------------------------------------------ installing the project
-WANT="$(sha256sum pyproject.toml | cut -d' ' -f1)"
+WANT="$(cat pyproject.toml requirements.lock | sha256sum | cut -d' ' -f1)"
 HAVE="$(cat "$STAMP" 2>/dev/null || true)"
 NEEDED=()
 if [ "$WANT" != "$HAVE" ] || [ ! -x "$VENV/bin/medtech" ]; then
@@ -130,10 +134,20 @@ if [ "${#NEEDED[@]}" -gt 0 ]; then
 fi
 
 if [ "$WANT" != "$HAVE" ] || [ ! -x "$VENV/bin/medtech" ]; then
-    say "installing the project and its dependencies into .venv (log: .venv/$(basename "$LOG"))"
-    if ! "$VENV/bin/python" -m pip install --disable-pip-version-check -q -e ".[test]" >"$LOG" 2>&1; then
+    say "installing the locked dependencies and the project into .venv (log: .venv/$(basename "$LOG"))"
+    PIP=("$VENV/bin/python" -m pip install --disable-pip-version-check -q)
+    if ! "${PIP[@]}" --require-hashes -r requirements.lock >"$LOG" 2>&1; then
         tail -n 40 "$LOG" >&2
-        die "pip install -e \".[test]\" failed (full log: $LOG)"
+        die "pip install --require-hashes -r requirements.lock failed (full log: $LOG)"
+    fi
+    if ! "${PIP[@]}" --no-deps -e . >>"$LOG" 2>&1; then
+        tail -n 40 "$LOG" >&2
+        die "pip install --no-deps -e . failed (full log: $LOG)"
+    fi
+    # a dependency added to pyproject.toml but not yet locked shows here
+    if ! "$VENV/bin/python" -m pip check --disable-pip-version-check >>"$LOG" 2>&1; then
+        tail -n 5 "$LOG" >&2
+        die "requirements.lock does not satisfy pyproject.toml: install the missing package into .venv, run the tests, then bash scripts/lock.sh"
     fi
     echo "$WANT" >"$STAMP"
     [ -x "$VENV/bin/medtech" ] || die "installed, but .venv/bin/medtech is missing"

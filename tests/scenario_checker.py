@@ -1,10 +1,11 @@
 """The scenario checker: a request and the parts of its response that must hold (docs/scenarios.md).
 
-Usage, from the project's root:  .venv/bin/python tests/scenario_checker.py SCENARIOS.yaml [-v]
-Prints one line per failing scenario and, last, "hard P/N, soft P/N" (soft: scenarios marked
-`soft: true`). Exit 0 only when every hard scenario passes. tests/conftest.py collects
+Usage, from the project's root:  .venv/bin/python tests/scenario_checker.py [SCENARIOS.yaml ...] [-v]
+(default: every tests/scenarios/*.yaml). Prints one line per failing scenario and, last,
+"hard P/N, soft P/N" (soft: scenarios marked `soft: true`). Exit 0 only when every hard scenario passes. tests/conftest.py collects
 tests/scenarios/*.yaml through `check` (plus the extensions of tests/scenario_extras.py).
 """
+
 import json
 import os
 import sys
@@ -58,7 +59,9 @@ def check(resp, exp):
     for code in exp.get("listing_codes", []):
         if code not in codes:
             errs.append(f"listing {code} not in {codes}")
-    if "no_listing_scope" in exp and any(listing.get("scope") == exp["no_listing_scope"] for listing in tech.get("listings") or []):
+    if "no_listing_scope" in exp and any(
+        listing.get("scope") == exp["no_listing_scope"] for listing in tech.get("listings") or []
+    ):
         errs.append(f"has a {exp['no_listing_scope']} listing")
     if "technology_name_contains" in exp and exp["technology_name_contains"] not in (tech.get("name") or ""):
         errs.append(f"technology name {tech.get('name')!r}")
@@ -91,12 +94,19 @@ def check(resp, exp):
                 ind = o.get("if_not_done")
                 if not ind:
                     p.append("no if_not_done")
-                elif isinstance(want["if_not_done"], dict) and "overdue_days" in want["if_not_done"] \
-                        and ind.get("overdue_days") != want["if_not_done"]["overdue_days"]:
-                    p.append(f"if_not_done.overdue_days {ind.get('overdue_days')} != {want['if_not_done']['overdue_days']}")
+                elif (
+                    isinstance(want["if_not_done"], dict)
+                    and "overdue_days" in want["if_not_done"]
+                    and ind.get("overdue_days") != want["if_not_done"]["overdue_days"]
+                ):
+                    p.append(
+                        f"if_not_done.overdue_days {ind.get('overdue_days')} != {want['if_not_done']['overdue_days']}"
+                    )
             if "materials_min" in want and len(o.get("materials") or []) < want["materials_min"]:
                 p.append(f"{len(o.get('materials') or [])} materials < {want['materials_min']}")
-            if "materials_contain" in want and not any(want["materials_contain"] in (m.get("text") or "") for m in o.get("materials") or []):
+            if "materials_contain" in want and not any(
+                want["materials_contain"] in (m.get("text") or "") for m in o.get("materials") or []
+            ):
                 p.append(f"no material mentioning {want['materials_contain']}")
             if not p:
                 break
@@ -145,7 +155,9 @@ def check(resp, exp):
         if "class" in want and o.get("class") != want["class"]:
             errs.append(f"outcome {want['path']}={want['value']}: class {o.get('class')!r} != {want['class']!r}")
         if "action" in want and nxt.get("action") != want["action"]:
-            errs.append(f"outcome {want['path']}={want['value']}: next action {nxt.get('action')!r} != {want['action']!r}")
+            errs.append(
+                f"outcome {want['path']}={want['value']}: next action {nxt.get('action')!r} != {want['action']!r}"
+            )
         if "due" in want and str(nxt.get("due")) != str(want["due"]):
             errs.append(f"outcome {want['path']}={want['value']}: next due {nxt.get('due')} != {want['due']}")
     cites = all_citations(resp)
@@ -160,15 +172,21 @@ def check(resp, exp):
 def main():
     args = [a for a in sys.argv[1:] if not a.startswith("-")]
     verbose = "-v" in sys.argv
-    path = args[0] if args else os.path.join(HERE, "scenarios", "contract.yaml")
-    with open(path, encoding="utf-8") as f:
-        scenarios = yaml.safe_load(f)
+    if not args:
+        folder = os.path.join(HERE, "scenarios")
+        args = sorted(os.path.join(folder, name) for name in os.listdir(folder) if name.endswith(".yaml"))
+    scenarios = []
+    for path in args:
+        with open(path, encoding="utf-8") as f:
+            scenarios += yaml.safe_load(f) or []
     sys.path.insert(0, os.getcwd())
     try:
         from engine import decide
     except Exception as e:  # noqa: BLE001
         print(f"cannot import engine.decide: {e!r}")
-        print(f"hard 0/{sum(1 for s in scenarios if not s.get('soft'))}, soft 0/{sum(1 for s in scenarios if s.get('soft'))}")
+        print(
+            f"hard 0/{sum(1 for s in scenarios if not s.get('soft'))}, soft 0/{sum(1 for s in scenarios if s.get('soft'))}"
+        )
         return 1
     score = {False: [0, 0], True: [0, 0]}
     for s in scenarios:
@@ -181,7 +199,10 @@ def main():
             errs = ["accepted an invalid request"] if "error_paths" in exp else check(jsonable(resp), exp)
         except Exception as e:  # noqa: BLE001
             if "error_paths" in exp and isinstance(e, ValueError):
-                got = [norm_path(x.get("path") if isinstance(x, dict) else getattr(x, "path", "")) for x in getattr(e, "errors", []) or []]
+                got = [
+                    norm_path(x.get("path") if isinstance(x, dict) else getattr(x, "path", ""))
+                    for x in getattr(e, "errors", []) or []
+                ]
                 errs = [f"no error at {p} (got {got})" for p in exp["error_paths"] if p not in got]
             else:
                 errs = [f"raised {type(e).__name__}: {str(e)[:200]}"]

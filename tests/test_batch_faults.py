@@ -20,11 +20,11 @@ from pathlib import Path
 import pytest
 
 from engine import batch
+from inventory import JURISDICTIONS
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux /proc to find child processes")
 
-JURISDICTIONS = ["national", "chongqing", "hunan", "shanghai", "jilin"]
 EVENTS = ["first_clinical_use", "serious_incident", "filing_submitted", "patient_discharged"]
 
 
@@ -33,7 +33,7 @@ def _lines(n: int) -> list[str]:
     out = []
     for i in range(n):
         req = {"as_of": f"2025-{1 + i % 12:02d}-{1 + i % 28:02d}",
-               "institution": {"jurisdiction": JURISDICTIONS[i % 5], "level": 1 + i % 3},
+               "institution": {"jurisdiction": JURISDICTIONS[i % len(JURISDICTIONS)], "level": 1 + i % 3},
                "technology": {"name": ["冠心病介入治疗", "PCI", "ECMO", "某新技术"][i % 4], "surgery_grade": 1 + i % 4},
                "events": [{"type": EVENTS[i % 4], "date": f"2024-{1 + i % 12:02d}-{1 + i % 27:02d}"}]}
         if i % 23 == 0:

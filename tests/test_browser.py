@@ -250,12 +250,12 @@ def test_screenshots_script(base, page, tmp_path):
     assert shots["print-1"].exists() and shots["chart"].exists() and shots["missing"].exists()
     committed = ROOT / "docs" / "screenshots"
     for name in ("desktop.png", "phone.png", "print-1.png", "missing.png", "chart.png"):
-        assert (committed / name).exists(), f"docs/screenshots/{name}: run scripts/screenshots.py"
+        assert (committed / name).exists(), f"docs/screenshots/{name}: run bash scripts/regenerate.sh --screenshots"
         assert png_size(committed / name) == png_size(tmp_path / name), name
     # the committed screenshots show what the page shows now (regenerate them when it changes)
     for name in ("desktop.png", "phone.png", "missing.png", "print-1.png"):
         share = image_difference(page, committed / name, tmp_path / name)
-        assert share < 0.03, f"docs/screenshots/{name} differs from the page in {share:.1%} of its area: run scripts/screenshots.py"
+        assert share < 0.03, f"docs/screenshots/{name} differs from the page in {share:.1%} of its area: run bash scripts/regenerate.sh --screenshots"
 
 
 def png_size(path: Path) -> tuple[int, int]:

@@ -59,6 +59,16 @@ IN_FORCE = {
 }
 
 
+def in_force(version: str) -> tuple[str, str]:
+    """(jurisdiction, a day the version is in force): IN_FORCE for the versions above; for one added
+    later (a new jurisdiction's list), its own jurisdiction on 2025-03-10 or the day it takes effect."""
+    if version in IN_FORCE:
+        return IN_FORCE[version]
+    data = load_yaml(CATALOGS_DIR / "versions" / f"{version}.yaml")
+    start = str(((data.get("validity") or {}).get("dates") or {}).get("in_force_from", {}).get("date") or "")
+    return data["jurisdiction"], max("2025-03-10", start) if len(start) == 10 else "2025-03-10"
+
+
 def _versions_yaml():
     out = []
     for path in sorted((CATALOGS_DIR / "versions").glob("*.yaml")):
@@ -84,7 +94,7 @@ def test_versions_first_and_last_entries(version, count, first, first_name, last
     assert len(v.entries) == count
     assert (v.entries[0].code, v.entries[0].name) == (first, first_name)
     assert (v.entries[-1].code, v.entries[-1].name) == (last, last_name)
-    j, day = IN_FORCE[version]
+    j, day = in_force(version)
     for code, name in ((first, first_name), (last, last_name)):
         res = resolve(code=f"{version}:{code}", jurisdiction=j, as_of=day, surgery_grade=4)
         assert res.status == "recognized"
@@ -101,7 +111,7 @@ def test_entries_read_from_the_texts(version, code, name, grades):
 
 @pytest.mark.parametrize("version,entry", _versions_yaml(), ids=lambda x: x if isinstance(x, str) else x["code"])
 def test_every_code_resolves_qualified_and_plain(version, entry):
-    j, day = IN_FORCE[version]
+    j, day = in_force(version)
     grade = max(entry["grades"]) if entry["grades"] else None
     for code in (f"{version}:{entry['code']}", entry["code"]):
         res = resolve(code=code, jurisdiction=j, as_of=day, surgery_grade=grade)
@@ -115,7 +125,7 @@ def test_every_code_resolves_qualified_and_plain(version, entry):
 
 def test_every_catalogue_name_resolves_to_its_entry():
     for version, entry in _versions_yaml():
-        j, day = IN_FORCE[version]
+        j, day = in_force(version)
         grade = max(entry["grades"]) if entry["grades"] else None
         res = resolve(name=entry["name"], jurisdiction=j, as_of=day, surgery_grade=grade)
         assert res.status == "recognized", entry["name"]

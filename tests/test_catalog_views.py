@@ -5,8 +5,9 @@ import csv
 import io
 
 from engine.catalog import crosswalk, crosswalk_csv, crosswalk_markdown, format_catalog, format_search, load_catalogs
+from inventory import CATALOG_VERSIONS
 
-VERSIONS = {"national-2018", "national-2022", "chongqing-2019", "hunan-2018", "shanghai-2024", "jilin-2021"}
+VERSIONS = set(CATALOG_VERSIONS)
 
 
 def _row(tech):

@@ -10,7 +10,7 @@ from engine.paths import DIAGRAMS_DIR
 # Every format is byte-stable for identical input on this toolchain (checked on repeated runs,
 # PNG included: cairo draws, gd writes, no timestamps); list here only those that stay so.
 DETERMINISTIC = (".dot", ".svg", ".mmd", ".png", ".md")
-REGENERATE = "regenerate with: .venv/bin/medtech flowchart --all -o diagrams/"
+REGENERATE = "run bash scripts/regenerate.sh (it runs medtech flowchart --all -o diagrams/ among others)"
 
 
 def test_diagrams_match_the_knowledge_base(tmp_path: Path):
@@ -19,7 +19,7 @@ def test_diagrams_match_the_knowledge_base(tmp_path: Path):
     missing = sorted(set(fresh) - set(committed))
     stale = sorted(set(committed) - set(fresh))
     assert not missing, f"diagrams/ lacks {missing}; {REGENERATE}"
-    assert not stale, f"diagrams/ has files the generator does not write: {stale}"
+    assert not stale, f"diagrams/ has files the generator does not write: {stale} (delete them; {REGENERATE})"
     differ = sorted(
         name for name, path in fresh.items()
         if path.suffix in DETERMINISTIC and path.read_bytes() != committed[name].read_bytes()

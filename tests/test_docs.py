@@ -21,7 +21,7 @@ PAGES = [ROOT / "README.md", *sorted(DOCS.glob("*.md"))]
 
 def test_reference_is_generated_from_the_schemas_and_vocabulary():
     current = (DOCS / "reference.zh.md").read_text(encoding="utf-8")
-    assert current == gen_reference.render(), "docs/reference.zh.md is out of date: run .venv/bin/python scripts/gen_reference.py"
+    assert current == gen_reference.render(), "docs/reference.zh.md is out of date: run bash scripts/regenerate.sh"
 
 
 def test_every_response_field_has_a_chinese_description():

@@ -19,10 +19,9 @@ from engine.flowchart.build import build_graph, check, provision_label, short_ma
 from engine.flowchart.render import mermaid_text, to_dot, to_mermaid, wrap
 from engine.kb.loader import knowledge_base
 from engine.kb.rules import split_ref
+from inventory import CHARTS, JURISDICTIONS
 
 AS_OF = "2025-01-01"
-JURISDICTIONS = ["national", "chongqing", "hunan", "shanghai", "jilin"]
-CHARTS = ["filing", "incident"]
 NASTY = '"}]<b>x</b>|\\'
 
 
@@ -104,7 +103,8 @@ def test_jilin_filing_lists_six_materials(graphs):
         assert f"{i}. {short_material(m['text'])}" in node["label"]
     assert any("首例临床应用病例信息" in m["text"] for m in node["materials"])
     counts = {j: len(graphs[(j, "filing")].nodes["file"]["materials"]) for j in JURISDICTIONS}
-    assert counts == {"national": 3, "chongqing": 5, "hunan": 4, "shanghai": 3, "jilin": 6}
+    expected = {"national": 3, "chongqing": 5, "hunan": 4, "shanghai": 3, "jilin": 6}
+    assert {j: counts[j] for j in expected} == expected
 
 
 def test_filing_chart_branches(graphs):
@@ -445,3 +445,29 @@ def test_cli_highlight(tmp_path, jilin_highlight):
 def test_default_as_of_is_today(monkeypatch):
     G = build_graph("national", "filing")
     assert dt.date.fromisoformat(G.graph["as_of"]) >= dt.date(2025, 1, 1)
+
+
+def test_a_box_for_two_cases_shows_each_case_s_deadline_with_its_provision():
+    """Jilin's transition box merges two rules for different cases: techniques in use before the
+    national measures (《办法》第四十九条第一款: filed 自本办法施行之日起3个月内) and those in use
+    before Jilin's rules (吉林细则 第四十二条第一款: 自本细则施行之日起2个月内). Neither names the
+    other (no `relation`), so the box shows both deadlines, each with its own provision, rather than
+    the national one alone next to the province's citation."""
+    node = build_graph("jilin", "filing", AS_OF).nodes["transitional.file"]
+    lines = [line["text"] for line in node["lines"] if line["style"] == "deadline"]
+    assert len(lines) == 2, lines
+    national, jilin = lines
+    assert national.startswith("期限（《办法》第四十九条第一款）：") and "3个月内" in national
+    assert jilin.startswith("期限（《吉林细则》第四十二条第一款）：") and "2个月内" in jilin
+    assert [c["citations"] for c in node["deadline"]["cases"]] == [
+        ["nhc-2018-1:art_49__para_1"], ["jl-2021:art_42__para_1"]]
+
+
+def test_a_box_for_one_case_shows_one_deadline():
+    """Rules joined by `relation` are one case (one obligation in the answer): the strictest deadline
+    once, without provisions beside it (they are on the 依据 line). Shanghai's filing completion:
+    沪卫规〔2024〕13号 第十六条第一款 当场 beats 《办法》第十一条第二款 15个工作日."""
+    node = build_graph("shanghai", "filing", AS_OF).nodes["complete-filing"]
+    lines = [line["text"] for line in node["lines"] if line["style"] == "deadline"]
+    assert lines == ["期限：当场予以备案"]
+    assert len(node["deadline"]["cases"]) == 1

@@ -19,9 +19,9 @@ from engine.flowchart.build import build_graph, chart_names, load_spec, short_ma
 from engine.flowchart.render import wrap
 from engine.kb.loader import knowledge_base
 from engine.kb.rules import split_ref
+from inventory import JURISDICTIONS
 
 AS_OF = "2025-01-01"
-JURISDICTIONS = ["national", "chongqing", "hunan", "shanghai", "jilin"]
 
 
 @pytest.fixture(scope="module")

@@ -45,7 +45,9 @@ def test_generated_schemas_are_current():
     from engine.kb import schema_gen
     from engine.paths import SCHEMA_DIR
     for name in schema_gen.GENERATED:
-        assert (SCHEMA_DIR / f"{name}.schema.json").read_text(encoding="utf-8") == schema_gen.render(name), name
+        assert (SCHEMA_DIR / f"{name}.schema.json").read_text(encoding="utf-8") == schema_gen.render(name), (
+            f"kb/schema/{name}.schema.json is out of date: run bash scripts/regenerate.sh"
+        )
 
 
 def test_published_schemas_are_valid_draft_2020_12():

@@ -12,8 +12,9 @@ from jsonschema import Draft202012Validator
 
 from engine.kb.schemas import load_schema
 from engine.service import app as service
+from inventory import DOCUMENTS, JURISDICTIONS
 
-DOCUMENT_IDS = {"nhc-2018-1", "cq-2019-61", "hn-2018-11", "sh-2024-13", "jl-2021", "nhc-2022-list", "nhc-2025-282", "nhc-2025-jejunoileal"}
+DOCUMENT_IDS = set(DOCUMENTS)
 
 JILIN = {
     "as_of": "2025-04-29",
@@ -343,7 +344,6 @@ def test_schema_component_moves_defs():
 
 # --------------------------------------------------------------------------- concurrency and isolation
 
-JURISDICTIONS = ["national", "chongqing", "hunan", "shanghai", "jilin"]
 
 
 def _varied_requests(n: int) -> list[dict]:
@@ -352,7 +352,7 @@ def _varied_requests(n: int) -> list[dict]:
         day = 1 + i % 28
         req = {
             "as_of": f"2025-{1 + i % 12:02d}-{day:02d}",
-            "institution": {"jurisdiction": JURISDICTIONS[i % 5], "level": 1 + i % 3},
+            "institution": {"jurisdiction": JURISDICTIONS[i % len(JURISDICTIONS)], "level": 1 + i % 3},
             "events": [{"type": ["first_clinical_use", "serious_incident", "training_start"][i % 3],
                         "date": f"2024-{1 + i % 12:02d}-{day:02d}"}],
         }

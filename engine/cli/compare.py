@@ -39,7 +39,7 @@ def register(sub, juris: str) -> None:
         "--jurisdictions",
         default=None,
         metavar="A,B,…",
-        help="comma-separated, each " + juris + "; default all five (institution.jurisdiction is replaced)",
+        help="comma-separated, each " + juris + "; default every jurisdiction (institution.jurisdiction is replaced)",
     )
     s.add_argument("--format", choices=COMPARE_FORMATS, default="text", help="text (Chinese, default) or json")
     s.set_defaults(func=cmd_compare)

@@ -160,7 +160,7 @@ def _read_request(path: str) -> dict:
 
 def cli_main(argv: list[str]) -> int:
     """Run `medtech flowchart` with these arguments (without the program name); the exit code."""
-    from engine.errors import InvalidRequest, NotFound
+    from engine.errors import GraphvizMissing, InvalidRequest, NotFound
 
     argv = list(argv)
     if argv[:1] == ["flowchart"]:
@@ -200,7 +200,7 @@ def cli_main(argv: list[str]) -> int:
         for e in exc.errors:
             print(f"{e['path'] or '(request)'}: {e['message']}", file=sys.stderr)
         return 2
-    except NotFound as exc:
+    except (NotFound, GraphvizMissing) as exc:
         print(f"medtech flowchart: error: {exc}", file=sys.stderr)
         return 2
     except ValueError as exc:

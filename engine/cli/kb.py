@@ -129,7 +129,7 @@ def cmd_kb_schemas(args) -> int:
         if not path.exists() or path.read_text(encoding="utf-8") != schema_gen.render(name):
             stale.append(relative(path))
     for file in stale:
-        print(f"{file}: out of date with kb/vocabulary.yaml (run `medtech kb schemas`)")
+        print(f"{file}: out of date with kb/vocabulary.yaml (run `bash scripts/regenerate.sh` or `medtech kb schemas`)")
     if not stale:
         print(f"schemas up to date: {', '.join(schema_gen.GENERATED)}")
     return 1 if stale else 0

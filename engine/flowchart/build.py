@@ -286,8 +286,8 @@ def _unique(items) -> list:
 
 
 def _strictest_deadline(kb, rules: list, as_of: dt.date) -> dict | None:
-    """The deadline the engine would pick for these rules: the earliest computable due date
-    when every event happens on `as_of` (so on-the-spot beats 15 working days), else the first."""
+    """The deadline the engine would pick for these rules (rules of one case): the earliest computable
+    due date when every event happens on `as_of` (so on-the-spot beats 15 working days), else the first."""
     events = {e: as_of for e in kb.vocabulary.ids("event_types")}
     views: list[tuple] = []
     seen: dict[tuple, int] = {}
@@ -314,6 +314,49 @@ def _strictest_deadline(kb, rules: list, as_of: dt.date) -> dict | None:
         "rule": chosen[2],
         "alternatives": [v[1]["text"] for v in views if v is not chosen and v[1]["text"] != chosen[1]["text"]],
     }
+
+
+def _cases(rules: list) -> list[list]:
+    """The rules of a box grouped by the case they apply to: rules joined by `relation` (a province's
+    twin, addition or override of a national rule) are one case, as engine.decide merges them into
+    one obligation; rules not so joined (a national transition provision and the province's own, for
+    techniques in use before different days) are different cases. In kb order."""
+    ids = {r.id for r in rules}
+    root = {r.id: r.id for r in rules}
+
+    def find(x: str) -> str:
+        while root[x] != x:
+            x = root[x]
+        return x
+
+    for r in rules:
+        other = (r.spec.get("relation") or {}).get("rule")
+        if isinstance(other, str) and other in ids:
+            root[find(r.id)] = find(other)
+    groups: dict[str, list] = {}
+    for r in rules:
+        groups.setdefault(find(r.id), []).append(r)
+    return list(groups.values())
+
+
+def _deadlines_by_case(kb, spec: dict, rules: list, as_of: dt.date) -> list[dict]:
+    """The strictest deadline of each case the box stands for (`_cases`), each with the provisions of
+    the rules of that case; cases whose deadline reads the same are one entry citing both."""
+    out: list[dict] = []
+    for case in _cases(rules):
+        d = _strictest_deadline(kb, case, as_of)
+        if d is None:
+            continue
+        cites = _unique(c for r in case for c in r.spec["citations"])
+        same = next((x for x in out if x["text"] == d["text"]), None)
+        if same is not None:
+            same["citations"] = _unique([*same["citations"], *cites])
+            same["alternatives"] = _unique([*same["alternatives"], *d["alternatives"]])
+            continue
+        out.append({**d, "citations": cites})
+    for x in out:
+        x["provisions_text"] = compact_provisions(kb, spec, x["citations"])
+    return out
 
 
 _PAREN = re.compile(r"（[^（）]*）")
@@ -383,7 +426,8 @@ def _step_node(
     actor = "authority" if actor_detail in groups["authority"] else "institution"
     addressees = _unique(r.spec.get("addressee") for r in rules if r.spec.get("addressee"))
     citations = _unique(c for r in rules for c in r.spec["citations"])
-    deadline = _strictest_deadline(kb, rules, as_of)
+    cases = _deadlines_by_case(kb, spec, rules, as_of)
+    deadline = dict(cases[0], cases=cases) if cases else None
     materials = _materials(kb, rules) if "materials" in step.get("show", []) else []
     shown_materials = materials if first else []
     action = vocab.names("actions").get(leading.spec["action"], leading.spec["action"])
@@ -413,8 +457,11 @@ def _step_node(
             lines.append({"text": f"{i}. {short_material(m['text'])}", "style": "item"})
     elif materials:
         lines.append({"text": f"备案材料（{len(materials)}项）：同左", "style": "text"})
-    if deadline:
-        lines.append({"text": f"期限：{deadline['text']}", "style": "deadline"})
+    if len(cases) == 1:
+        lines.append({"text": f"期限：{cases[0]['text']}", "style": "deadline"})
+    else:  # rules for different cases: each deadline with the provisions it comes from
+        for case in cases:
+            lines.append({"text": f"期限（{case['provisions_text']}）：{case['text']}", "style": "deadline"})
     lines.append({"text": "依据：" + compact_provisions(kb, spec, citations), "style": "provisions"})
     return {
         "kind": "step",

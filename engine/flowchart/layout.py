@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 from functools import lru_cache
 
-import graphviz
+from engine.flowchart import dotexe
 
 SLIDE = (1920.0, 1080.0)  # a 16:9 slide: the target of SVG and PNG
 A4 = (842.0, 595.0)  # an A4 sheet, landscape, in points: the target of PDF
@@ -38,7 +38,7 @@ def _layouts(sources: tuple[str, ...]) -> list[tuple[dict, dict]]:
     """The dot layouts of several graphs, computed by one Graphviz process (it reads them in
     turn; starting a process and loading the fonts is most of the cost). Remembered: the SVG,
     PNG and PDF of one chart share their layout (the callers only read the result)."""
-    raw = graphviz.pipe("dot", "json0", "\n".join(sources).encode("utf-8")).decode("utf-8")
+    raw = dotexe.pipe("json0", "\n".join(sources).encode("utf-8")).decode("utf-8")
     decoder, i = json.JSONDecoder(), 0
     out: list[tuple[dict, dict]] = []
     while len(out) < len(sources):

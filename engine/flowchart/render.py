@@ -16,6 +16,7 @@ from typing import Any
 import graphviz
 import networkx as nx
 
+from engine.flowchart import dotexe
 from engine.flowchart.build import load_spec
 
 FORMATS = ("svg", "png", "pdf", "dot", "mermaid")
@@ -508,8 +509,8 @@ def _pipe(source: str, fmt: str) -> bytes:
     if fmt == "png":
         # drawn by cairo (anti-aliased, pango text), written by gd as a palette PNG: the same
         # picture as cairo's own PNG writer at about a third of the time and size
-        return graphviz.pipe("dot", "png", source.encode("utf-8"), renderer="cairo", formatter="gd")
-    return graphviz.pipe("dot", fmt, source.encode("utf-8"))
+        return dotexe.pipe("png", source.encode("utf-8"), renderer="cairo", formatter="gd")
+    return dotexe.pipe(fmt, source.encode("utf-8"))
 
 
 def to_svg(G: nx.DiGraph) -> str:

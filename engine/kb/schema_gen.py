@@ -457,7 +457,7 @@ def response_schema() -> dict:
                     {
                         "id": {
                             "type": "string",
-                            "description": "jurisdiction id (national, chongqing, hunan, shanghai, jilin)",
+                            "description": f"jurisdiction id ({', '.join(j.id for j in vocabulary().jurisdictions)})",
                         },
                         "name": {"type": "string", "description": "its Chinese name"},
                     },

@@ -1,4 +1,4 @@
-"""Finding provisions: by their text (substring search over the five documents) and by their
+"""Finding provisions: by their text (substring search over every document) and by their
 Chinese label (第十一条第一款, 二、（二）).
 
 Chinese needs no word segmentation for substring search. Texts and queries are compared with

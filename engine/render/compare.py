@@ -42,7 +42,7 @@ FIELD_ZH = {
 
 
 def parse_jurisdictions(value, path: str = "jurisdictions") -> list[str]:
-    """Jurisdiction ids from a list or a comma-separated string of ids or Chinese names (all five when empty);
+    """Jurisdiction ids from a list or a comma-separated string of ids or Chinese names (every jurisdiction when empty);
     InvalidRequest naming each unknown one."""
     v = vocabulary()
     if value is None or value == "" or value == []:
@@ -115,7 +115,7 @@ def _differs(cells: dict) -> list[str]:
 
 def compare(request: dict, jurisdictions=None, decide=None) -> dict:
     """The comparison model (module docstring) of `request` in `jurisdictions` (ids or Chinese names;
-    default all five). InvalidRequest when the request or a jurisdiction is invalid."""
+    default every jurisdiction). InvalidRequest when the request or a jurisdiction is invalid."""
     if decide is None:
         from engine.inference.decision import decide
     if not isinstance(request, dict):

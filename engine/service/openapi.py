@@ -18,6 +18,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 
 from engine.kb.schema_gen import LISTING_SCOPE, listing_grades
+from engine.kb.vocabulary import vocabulary
 from engine.service.decisions import MAX_BATCH
 from engine.service.kb_access import documents
 from engine.service.middleware import DIGEST_HEADER
@@ -369,7 +370,11 @@ _EXTRA_SCHEMAS = {
             "request": _ref(
                 "DecisionRequest", "the case (its institution.jurisdiction is replaced by each jurisdiction in turn)"
             ),
-            "jurisdictions": {"type": "array", "items": S, "description": "ids or Chinese names; default all five"},
+            "jurisdictions": {
+                "type": "array",
+                "items": S,
+                "description": "ids or Chinese names; default every jurisdiction",
+            },
         },
     },
     "Comparison": {
@@ -640,11 +645,19 @@ _PARAM_EXAMPLES = {
     "new": "national-2022",
 }
 _PATH_EXAMPLES = {("/v1/technologies", "q"): "PCI"}
-_PARAM_DESCRIPTIONS = {
-    "jurisdiction": "jurisdiction id or Chinese name (national, chongqing, hunan, shanghai, jilin; 湖南省 …)",
-    "document": "document id (nhc-2018-1, cq-2019-61, hn-2018-11, sh-2024-13, jl-2021)",
-    "eid": "provision eId (art_11__para_1) or its Chinese label (第十一条第一款)",
-}
+
+
+def _param_descriptions() -> dict[str, str]:
+    """The default description of a parameter by name; the lists of ids from kb/vocabulary.yaml."""
+    v = vocabulary()
+    ids = ", ".join(j.id for j in v.jurisdictions)
+    return {
+        "jurisdiction": f"jurisdiction id or Chinese name ({ids}; {v.jurisdictions[-1].name} …)",
+        "document": f"document id ({', '.join(v.documents)})",
+        "eid": "provision eId (art_11__para_1) or its Chinese label (第十一条第一款)",
+    }
+
+
 _PARAM_ENUM_ZH = {
     "all": "每处引文均附原文（默认）",
     "once": "原文集中于 provisions，每条一次",
@@ -673,7 +686,7 @@ def _describe_parameter(param: dict, path: str = "") -> None:
 
     name = param["name"]
     description = (
-        param.get("schema", {}).get("description") or param.get("description") or _PARAM_DESCRIPTIONS.get(name)
+        param.get("schema", {}).get("description") or param.get("description") or _param_descriptions().get(name)
     )
     example = _PATH_EXAMPLES.get((path, name), _PARAM_EXAMPLES.get(name))
     is_array = '"array"' in json.dumps(param.get("schema", {}))
@@ -712,7 +725,7 @@ TAGS = [
     },
     {
         "name": "documents",
-        "description": "文件与条款：the five source documents, their provisions verbatim, full-text search",
+        "description": "文件与条款：the source documents, their provisions verbatim, full-text search",
     },
     {
         "name": "catalogues",
@@ -757,10 +770,10 @@ def _tag(doc: dict) -> None:
 
 def _example_request() -> dict | None:
     """The request of examples/request.yaml (None when the file is missing)."""
-    from engine.paths import ROOT
+    from engine.paths import EXAMPLES_DIR
     from engine.yamlio import load_yaml
 
-    path = ROOT / "examples" / "request.yaml"
+    path = EXAMPLES_DIR / "request.yaml"
     return load_yaml(path) if path.exists() else None
 
 

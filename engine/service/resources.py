@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 
-from engine.errors import InvalidRequest, KnowledgeBaseError, NotFound
+from engine.errors import GraphvizMissing, InvalidRequest, KnowledgeBaseError, NotFound
 from engine.service.errors import ApiError, error, kb_unavailable, not_found
 from engine.service.kb_access import document, documents, resolve_jurisdiction
 
@@ -131,12 +131,10 @@ def flowchart(jurisdiction: str, chart: str, fmt: str, as_of: dt.date | None) ->
         raise not_found(exc, "jurisdiction") from None
     except KnowledgeBaseError as exc:
         raise kb_unavailable(exc) from None
-    except Exception as exc:  # graphviz's ExecutableNotFound when `dot` is missing
-        if type(exc).__name__ == "ExecutableNotFound":
-            raise error(
-                501, f"format {fmt} needs Graphviz (`dot`), which is not installed; try format=dot or mermaid", "format"
-            ) from None
-        raise
+    except GraphvizMissing:
+        raise error(
+            501, f"format {fmt} needs Graphviz (`dot`), which is not installed; try format=mermaid", "format"
+        ) from None
 
 
 def highlighted_flowchart(jurisdiction: str, chart: str, fmt: str, data) -> bytes:
@@ -157,10 +155,8 @@ def highlighted_flowchart(jurisdiction: str, chart: str, fmt: str, data) -> byte
         raise kb_unavailable(exc) from None
     except ValueError as exc:  # the request is for another jurisdiction than the path's
         raise error(422, str(exc), "institution.jurisdiction") from None
-    except Exception as exc:
-        if type(exc).__name__ == "ExecutableNotFound":
-            raise error(
-                501, f"format {fmt} needs Graphviz (`dot`), which is not installed; try format=dot or mermaid", "format"
-            ) from None
-        raise
+    except GraphvizMissing:
+        raise error(
+            501, f"format {fmt} needs Graphviz (`dot`), which is not installed; try format=mermaid", "format"
+        ) from None
     return out.encode("utf-8") if isinstance(out, str) else bytes(out)

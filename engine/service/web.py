@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import shutil
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
@@ -27,7 +28,7 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
 
-from engine.errors import InvalidRequest, NotFound
+from engine.errors import GraphvizMissing, InvalidRequest, NotFound
 from engine.service import webform
 from engine.service.worker import on_engine
 
@@ -132,6 +133,7 @@ def build_page(items: list[tuple[str, str]]) -> dict:
         "asked": asked,
         "query": query,
         "charts": charts,
+        "charts_prerendered": bool(charts) and not graphviz_present(),
         "today": webform.today().isoformat(),
         "hidden": [(k, v) for k, v in items if v != "" and webform.PATHS.get(k) not in asked],
         "field_of": webform.FIELD_OF,
@@ -177,6 +179,22 @@ def chart_svg(items: list[tuple[str, str]], chart: str) -> str | None:
         return None
 
 
+def graphviz_present() -> bool:
+    """True when Graphviz's `dot` is on PATH (the page's charts are then drawn for the case)."""
+    return shutil.which("dot") is not None
+
+
+def prerendered_chart_svg(items: list[tuple[str, str]], chart: str) -> str | None:
+    """The committed chart of the query's jurisdiction (diagrams/<jurisdiction>-<chart>.svg, drawn on
+    kb/flowcharts.yaml's day, without the case marked), shown when Graphviz is missing; None when
+    the query names no jurisdiction or there is no such file."""
+    from engine.paths import DIAGRAMS_DIR
+
+    jid = webform.jurisdiction_id(webform.parse_query(items).values.get("jurisdiction"))
+    path = DIAGRAMS_DIR / f"{jid}-{chart}.svg"
+    return path.read_text(encoding="utf-8") if jid and path.is_file() else None
+
+
 @router.get("/chart.svg")
 async def chart(request: Request):
     items = [(k, v) for k, v in request.query_params.multi_items() if k != "chart"]
@@ -185,6 +203,13 @@ async def chart(request: Request):
         return _error_page(404, "没有该流程图", "流程图只有 filing（备案）和 incident（停止与报告）两种。")
     try:
         svg = await on_engine(chart_svg, items, which)
+    except GraphvizMissing:  # the chart as committed in diagrams/, for the jurisdiction asked about
+        svg = prerendered_chart_svg(items, which)
+        if svg is None:
+            return _error_page(503, "流程图无法生成", "本机未安装 Graphviz，且没有预先生成的流程图。")
+        return Response(
+            svg, media_type="image/svg+xml", headers={"Cache-Control": "no-store", "X-Chart-Source": "pre-rendered"}
+        )
     except Exception:  # noqa: BLE001
         log.exception("chart failed for %s", request.url.query)
         return _error_page(500, "流程图生成失败", "流程图暂时无法生成（需要 Graphviz）。")

@@ -1,7 +1,7 @@
 """The web page's comparison view: the page's case in several jurisdictions side by side, with
 what differs marked (the model is engine.render.compare, the same as `medtech compare`).
 
-    GET /compare?<the page's query>&cj=national&cj=hunan…     cj: the jurisdictions (default all five)
+    GET /compare?<the page's query>&cj=national&cj=hunan…     cj: the jurisdictions (default every jurisdiction)
                                                               only=diff: only the acts that differ
 """
 
