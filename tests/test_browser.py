@@ -166,6 +166,30 @@ def test_print_to_pdf_is_a_clean_a4_memo(page, base, tmp_path):
     assert "修改查询" not in text and "打印合规意见" not in text  # no form, no buttons on paper
     pngs = screenshots.pdf_to_png(pdf, tmp_path / "page", 1, 1)
     assert pngs and pngs[0].stat().st_size > 10_000
+    # the flowchart on pages of its own, A4 landscape, without the screen's words
+    assert "点击查看大图" not in text and "下载幻灯片" not in text
+    pages = int(re.search(r"Pages:\s+(\d+)", info).group(1))
+    sizes = subprocess.run(["pdfinfo", "-f", "1", "-l", str(pages), str(pdf)], capture_output=True, text=True,
+                           check=True).stdout
+    boxes = [(float(a), float(b)) for a, b in re.findall(r"Page\s+\d+ size:\s+([\d.]+) x ([\d.]+) pts", sizes)]
+    landscape = [n for n, (w, h) in enumerate(boxes, 1) if w > h]
+    assert landscape and landscape == list(range(landscape[0], pages + 1)), boxes
+    assert all(abs(w - 841.89) < 1.5 and abs(h - 595.28) < 1.5 for w, h in boxes[landscape[0] - 1:])
+    chart_text = subprocess.run(["pdftotext", "-f", str(landscape[0]), "-l", str(landscape[0]), str(pdf), "-"],
+                                capture_output=True, text=True, check=True).stdout
+    assert "备案流程" in chart_text and "合规意见" not in chart_text.split("备案流程")[0].replace("医疗技术临床应用管理 · 合规意见", "")
+
+
+def test_slides_download_from_the_page(page, base):
+    """The chart's 16:9 slides, one click from the answer (engine.flowchart.slides)."""
+    page.goto(f"{base}/?{screenshots.query(screenshots.EXAMPLE)}")
+    with page.expect_download() as dl:
+        page.click("a[href^='/chart.pdf?']")
+    from pypdf import PdfReader
+    reader = PdfReader(dl.value.path())
+    assert len(reader.pages) > 2
+    for p in reader.pages:
+        assert float(p.mediabox.width) / float(p.mediabox.height) == pytest.approx(16 / 9, abs=0.001)
 
 
 def test_downloads_from_the_page(page, base):
