@@ -236,6 +236,45 @@ def test_compare_view_from_the_answer(page, base):
     assert "全国" not in page.locator("table.cmp thead").inner_text()
 
 
+COMPARE_CASE = [("as_of", "2025-03-20"), ("jurisdiction", "hunan"), ("level", "3"), ("tech", "质子和重离子加速器放射治疗技术"),
+                ("first_in_institution", "yes"), ("ev", "first_clinical_use"), ("ed", "2025-03-03"),
+                ("ev", "filing_submitted"), ("ed", "2025-03-12")]
+
+
+def test_compare_on_a_phone_is_one_block_per_jurisdiction(page, base):
+    page.set_viewport_size(screenshots.PHONE)
+    page.goto(f"{base}/compare?{urllib.parse.urlencode(COMPARE_CASE)}", wait_until="networkidle")
+    assert not page.locator("table.cmp").is_visible()
+    cards = page.locator(".cmp-card")
+    assert cards.count() == 5 and cards.first.is_visible()
+    # nothing wider than the screen, and each block as wide as the page (not 3-4 characters)
+    assert page.evaluate("document.documentElement.scrollWidth") <= screenshots.PHONE["width"]
+    assert cards.first.bounding_box()["width"] > 300
+    assert cards.nth(2).locator("ol.cmp-items").first.is_visible()   # 湖南省, the case's own, is open
+    shanghai = cards.nth(3)   # 当场予以备案 differs: listed first
+    assert "上海市" in shanghai.locator("h2").inner_text()
+    shanghai.locator("summary").first.click()
+    assert shanghai.locator("ol.cmp-items li").first.is_visible()
+    assert "完成备案" in shanghai.locator("ol.cmp-items").first.inner_text()
+    assert not shanghai.locator("details.cmp-same ol").is_visible()   # what is the same is folded away
+    height = page.evaluate("document.documentElement.scrollHeight")
+    assert height < 6700, height
+
+
+def test_compare_prints_the_case_materials_and_whole_rows(page, base, tmp_path):
+    page.goto(f"{base}/compare?{urllib.parse.urlencode(COMPARE_CASE + [('cj', 'hunan'), ('cj', 'shanghai')])}")
+    page.emulate_media(media="print")
+    assert page.locator("table.cmp").is_visible() and not page.locator(".cmp-cards").is_visible()
+    pdf = tmp_path / "compare.pdf"
+    page.pdf(path=str(pdf), format="A4", print_background=True, prefer_css_page_size=True)
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert "质子和重离子加速器放射治疗技术" in text and "2025-03-12" in text      # the case is stated
+    assert "材料：" in text and "材料 3 项" not in text                              # materials printed out
+    assert "更新对比" not in text and "返回本例答复" not in text
+    pages = text.split("\f")
+    assert pages[-1].strip() == "" and all(p.strip() for p in pages[:-1]), [len(p) for p in pages]   # no blank page
+
+
 # Compares two PNGs in the browser: both scaled down 4x (smoothing absorbs anti-aliasing), the share of
 # pixels whose colour differs noticeably. Layout or text changes move far more than a few percent.
 _DIFF_JS = """async ([a, b]) => {
