@@ -80,7 +80,8 @@ def case_facts(request: dict) -> list[tuple[str, str]]:
     inst = request.get("institution") or {}
     tech = request.get("technology") or {}
     levels = {1: "一级", 2: "二级", 3: "三级"}
-    kind = [levels.get(inst.get("level"), ""), v.names("institution_categories").get(inst.get("category"), "")]
+    categories = v.names("institution_categories")
+    kind = [levels.get(inst.get("level") or 0, ""), categories.get(str(inst.get("category") or ""), "")]
     kind_text = "".join(k for k in kind if k)
     who = f"{inst['name']}（{kind_text}）" if inst.get("name") and kind_text else (inst.get("name") or kind_text)
     out = [("医疗机构", who or "（未填写名称）")]
@@ -106,7 +107,8 @@ def cards(model: dict, rows: list[dict]) -> list[dict]:
     others first, then those the same everywhere; a `(row, cell)` pair per act, cell None where it is not owed."""
     out = []
     for j in model["jurisdictions"]:
-        diff, same = [], []
+        diff: list[tuple] = []
+        same: list[tuple] = []
         for row in rows:
             pair = (row, row["cells"][j["id"]])
             (diff if row["substantive"] else same).append(pair)
