@@ -43,12 +43,20 @@ INCIDENT_EVENTS = ("staff_or_equipment_change", "serious_incident", "efficacy_do
 
 # the downloads offered on the page: format (engine.render.exports) -> button text
 EXPORTS = (
-    ("docx", "Word 合规意见"),
-    ("md", "Markdown 合规意见"),
-    ("csv", "CSV 台账"),
-    ("ics", "日历提醒"),
-    ("text", "纯文本"),
-    ("json", "JSON"),
+    ("docx", "下载 Word 合规意见"),
+    ("csv", "导出表格"),
+    ("ics", "加入日历"),
+    ("md", "合规意见（文本格式，可编辑）"),
+    ("text", "纯文本答复"),
+    ("json", "数据文件（供信息系统使用）"),
+)
+# the facts that decide the answer for a technique in no catalogue: asked (and shown, with how they counted)
+# when the person says the technique is in none (form field new_tech)
+DECIDING = (
+    "technology.major_ethical_risk",
+    "technology.unapproved_product",
+    "technology.prohibited_grounds",
+    "technology.first_in_institution",
 )
 
 router = APIRouter(include_in_schema=False)
@@ -120,6 +128,13 @@ def build_page(items: list[tuple[str, str]]) -> dict:
         if any(e["type"] in INCIDENT_EVENTS for e in (form.request or {}).get("events", [])):
             shown.append(("incident", "停止与报告流程"))
     key = json.dumps(form.request, sort_keys=True, ensure_ascii=False) if response is not None else ""
+    new_tech = form.values.get("new_tech") == "yes"
+    counted = []
+    unrecognised = response is not None and response.get("technology") and not response["technology"].get("id")
+    if response is not None and (new_tech or unrecognised):
+        from engine.render.counted import how_counted
+
+        counted = how_counted(response, form.request, list(DECIDING))
     charts = [(c, title, _print_parts(key, c)) for c, title in shown]  # (chart, title, A4 pages when printed)
     return {
         "form": form,
@@ -137,6 +152,8 @@ def build_page(items: list[tuple[str, str]]) -> dict:
         "hidden": [(k, v) for k, v in items if v != "" and webform.PATHS.get(k) not in asked],
         "field_of": webform.FIELD_OF,
         "exports": EXPORTS,
+        "new_tech": new_tech,
+        "counted": counted,
     }
 
 
