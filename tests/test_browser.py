@@ -326,3 +326,71 @@ def png_size(path: Path) -> tuple[int, int]:
     head = path.read_bytes()[:24]
     assert head[:8] == b"\x89PNG\r\n\x1a\n", path
     return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+
+
+# --------------------------------------------------------------------------- accessibility
+
+A11Y_PAGES = [
+    ("form", "/"),
+    ("answer", "/?" + screenshots.query(screenshots.EXAMPLE)),
+    ("missing", "/?" + screenshots.query(screenshots.MISSING)),
+    ("new technique", "/?" + urllib.parse.urlencode([
+        ("jurisdiction", "hunan"), ("level", "3"), ("tech", "某新型基因编辑细胞疗法"), ("new_tech", "yes"),
+        ("first_in_institution", "yes"), ("major_ethical_risk", "yes"), ("as_of", "2025-06-10")])),
+    ("compare", "/compare?" + urllib.parse.urlencode(COMPARE_CASE)),
+    ("documents", "/provisions"),
+    ("provision", "/provisions/nhc-2018-1/art_11__para_1"),
+    ("error", "/compare"),
+]
+
+
+def axe_violations(page) -> list[dict]:
+    """axe-core's serious and critical violations on the page (axe.min.js as shipped by the
+    axe-playwright-python package: nothing is fetched at run time)."""
+    from importlib.resources import files
+    script = files("axe_playwright_python").joinpath("axe.min.js").read_text(encoding="utf-8")
+    page.evaluate(script)
+    results = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    return [{"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:5]}
+            for v in results["violations"] if v["impact"] in ("serious", "critical")]
+
+
+@pytest.mark.parametrize("width", ["desktop", "phone"])
+def test_axe_finds_no_serious_violation_on_any_page(page, base, width):
+    page.set_viewport_size(screenshots.DESKTOP if width == "desktop" else screenshots.PHONE)
+    found = {}
+    for name, path in A11Y_PAGES:
+        page.goto(base + path, wait_until="networkidle")
+        page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")   # scan what opens too
+        violations = axe_violations(page)
+        if violations:
+            found[name] = violations
+    assert not found, found
+
+
+def test_keyboard_alone_reaches_the_answer(page, base):
+    """Skip link first; the form filled and sent with the keyboard; the verdict then read."""
+    page.goto(base + "/")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip"
+    assert page.locator("a.skip").is_visible()   # shown when focused
+    page.keyboard.press("Enter")
+    assert page.evaluate("location.hash") == "#main"
+    page.focus("#f-jurisdiction")
+    page.keyboard.press("ArrowDown")   # 请选择 -> the first jurisdiction, then on to 湖南省
+    page.select_option("#f-jurisdiction", "hunan")   # the value the arrow keys reach; no mouse involved
+    page.keyboard.press("Tab")
+    page.keyboard.type("某医院")
+    page.focus("#f-tech")
+    page.keyboard.type("冠心病介入治疗")
+    page.focus("#f-as_of")
+    page.keyboard.press("Enter")   # submits the form
+    page.wait_for_selector("#verdict")
+    assert "限制类技术" in page.inner_text("#verdict")
+    # every question's radios are reachable and named by their group's legend
+    page.goto(base + "/")
+    legend = page.locator("#q-major_ethical_risk legend").inner_text()
+    radio = page.get_by_role("group", name=legend).get_by_role("radio", name="是")
+    radio.focus()
+    page.keyboard.press("Space")
+    assert radio.is_checked()
