@@ -102,3 +102,18 @@ def test_highlight_draws_the_chart_of_the_case(tmp_path, capsysbinary):
 def test_slides_refuse_another_format(capsys):
     assert cli_main(["flowchart", "hunan", "--slides", "--format", "svg"]) == 2
     assert "--slides" in capsys.readouterr().err
+
+
+def test_missing_graphviz_is_said_in_chinese(tmp_path):
+    """Without Graphviz's `dot` on PATH: exit 4 and how to install it, in Chinese; dot and mermaid still work."""
+    import os
+    import subprocess
+    import sys
+    env = {**os.environ, "PATH": str(tmp_path)}   # an empty directory: no dot
+    run = lambda *a: subprocess.run([sys.executable, "-m", "engine.cli", "flowchart", "hunan", *a],  # noqa: E731
+                                    capture_output=True, cwd=ROOT, env=env, timeout=120)
+    proc = run("--format", "svg")
+    err = proc.stderr.decode("utf-8")
+    assert proc.returncode == 4 and "Traceback" not in err, err
+    assert "未找到 Graphviz" in err and "apt-get install graphviz" in err and "--format mermaid" in err
+    assert run("--format", "mermaid").returncode == 0

@@ -12,7 +12,8 @@ day with the case marked, on the chart of the case (an incident's on the inciden
 --chart names one; JURISDICTION may then be left out. --slides writes a 16:9 PDF of slides (an
 overview, then a page per stage) instead of the chart. --all writes every jurisdiction
 and chart as .dot, .svg, .png and .mmd, on the day fixed in kb/flowcharts.yaml, so the files
-are reproducible byte for byte. Exit 0 on success, 2 on a bad argument or invalid request.
+are reproducible byte for byte. Exit 0 on success, 2 on a bad argument or invalid request, 4 when
+Graphviz (`dot`) is missing (with a Chinese message saying how to install it).
 Also runnable as `python -m engine.cli.flowchart`.
 """
 
@@ -33,6 +34,12 @@ EXTENSIONS = {
     ".mermaid": "mermaid",
 }
 ALL_FORMATS = (("dot", ".dot"), ("svg", ".svg"), ("png", ".png"), ("mermaid", ".mmd"))
+EXIT_NO_GRAPHVIZ = 4
+GRAPHVIZ_MISSING = (
+    "未找到 Graphviz 的 dot 程序，无法生成 SVG、PNG、PDF 或幻灯片。请安装 Graphviz"
+    "（Debian/Ubuntu：apt-get install graphviz；CentOS/麒麟等：yum install graphviz；Windows：安装 Graphviz 并把其 bin 目录"
+    "加入 PATH），或改用 --format dot 或 --format mermaid（不需要 Graphviz）。"
+)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -221,6 +228,11 @@ def cli_main(argv: list[str]) -> int:
     except ValueError as exc:
         print(f"medtech flowchart: error: {exc}", file=sys.stderr)
         return 2
+    except Exception as exc:
+        if type(exc).__name__ != "ExecutableNotFound":  # graphviz's: the `dot` program is not installed
+            raise
+        print(f"medtech flowchart: {GRAPHVIZ_MISSING}", file=sys.stderr)
+        return EXIT_NO_GRAPHVIZ
     data = result.encode("utf-8") if isinstance(result, str) else result
     if args.output:
         Path(args.output).write_bytes(data)
