@@ -312,11 +312,12 @@ def test_screenshots_script(base, page, tmp_path):
     assert png_size(shots["phone"]) == (390 * 2, 844 * 2)
     assert shots["print-1"].exists() and shots["chart"].exists() and shots["missing"].exists()
     committed = ROOT / "docs" / "screenshots"
-    for name in ("desktop.png", "phone.png", "print-1.png", "missing.png", "chart.png"):
+    for name in ("desktop.png", "phone.png", "print-1.png", "missing.png", "chart.png", "downloads.png",
+                 "new-technique.png", "keyboard.png", "compare-phone.png"):
         assert (committed / name).exists(), f"docs/screenshots/{name}: run scripts/screenshots.py"
         assert png_size(committed / name) == png_size(tmp_path / name), name
     # the committed screenshots show what the page shows now (regenerate them when it changes)
-    for name in ("desktop.png", "phone.png", "missing.png", "print-1.png"):
+    for name in ("desktop.png", "phone.png", "missing.png", "print-1.png", "new-technique.png", "compare-phone.png"):
         share = image_difference(page, committed / name, tmp_path / name)
         assert share < 0.03, f"docs/screenshots/{name} differs from the page in {share:.1%} of its area: run scripts/screenshots.py"
 

@@ -82,7 +82,8 @@ def test_readme_keeps_its_two_commands_first_and_says_how_to_open_the_page():
 
 def test_guide_shows_the_screenshots_and_a_flowchart():
     text = (DOCS / "guide.zh.md").read_text(encoding="utf-8")
-    for name in ("desktop.png", "phone.png", "print-1.png", "missing.png", "chart.png"):
+    for name in ("desktop.png", "phone.png", "print-1.png", "missing.png", "chart.png", "downloads.png",
+                 "compare-phone.png", "new-technique.png", "keyboard.png"):
         assert f"screenshots/{name}" in text, name
         assert (DOCS / "screenshots" / name).stat().st_size > 5_000, name
 
