@@ -109,9 +109,7 @@ def _overview_page(G: nx.DiGraph, spec: dict, width: int) -> SlidePage:
     column_of = {n: d.get("column") for n, d in G.nodes(data=True)}
     dot = _graph(G, spec, "overview", _label(G.graph["title"], f"{G.graph['jurisdiction_name']} · 总览"), "LR")
     for i, col in enumerate(columns):
-        steps = [
-            d["lines"][0]["text"] for n, d in G.nodes(data=True) if column_of[n] == col["id"] and d.get("lines")
-        ]
+        steps = [d["lines"][0]["text"] for n, d in G.nodes(data=True) if column_of[n] == col["id"] and d.get("lines")]
         head = "<BR/>".join(html_text(x) for x in wrap(col["title"], width + 2))
         rows = [f'<TR><TD><FONT POINT-SIZE="15"><B>{head}</B></FONT></TD></TR>']
         for text in dict.fromkeys(steps):
@@ -145,7 +143,9 @@ def _stage(G: nx.DiGraph, spec: dict, col: dict, members: list[str], part: str, 
     inside = set(members)
     for n in members:
         attrs = G.nodes[n]
-        dot.node(n, label=_html_lines(attrs["lines"], spec, attrs.get("state") == "off", grey), **_node_style(attrs, spec))
+        dot.node(
+            n, label=_html_lines(attrs["lines"], spec, attrs.get("state") == "off", grey), **_node_style(attrs, spec)
+        )
     stubs: dict[str, str] = {}
 
     def stub(key: str, text: str) -> str:

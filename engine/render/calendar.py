@@ -171,7 +171,9 @@ def render_ics(answer: dict, *, verdict: str | None = None, response: dict | Non
             ev.add("dtstamp", stamp)
             ev.add("dtstart", day)
             ev.add("dtend", day + dt.timedelta(days=1))
-            prefix = {"to_confirm": "【请核实】", "overdue": "【已逾期】", "immediate": "【立即】"}.get(status, "【截止】")
+            prefix = {"to_confirm": "【请核实】", "overdue": "【已逾期】", "immediate": "【立即】"}.get(
+                status, "【截止】"
+            )
             ev.add(
                 "summary",
                 f"{prefix}{item['action_text']}"

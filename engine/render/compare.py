@@ -141,7 +141,10 @@ def compare(request: dict, jurisdictions=None, decide=None) -> dict:
             "class_name": classes.get(cls) if cls else None,
             "technology_name": tech.get("name"),
             "listings": [
-                {**{k: x.get(k) for k in ("catalog", "code", "name", "scope")}, "catalog_name": catalogs.get(x.get("catalog"))}
+                {
+                    **{k: x.get(k) for k in ("catalog", "code", "name", "scope")},
+                    "catalog_name": catalogs.get(x.get("catalog")),
+                }
                 for x in tech.get("listings") or []
             ],
             "documents": [{"id": d["id"], "status": d["status"]} for d in r["documents"]],

@@ -61,8 +61,13 @@ def how_counted(response: dict, request: dict | None, paths: list[str]) -> list[
             if rule in seen or not any(_fact_matches(path, f) for f in t.get("facts") or {}):
                 continue
             seen.add(rule)
-            cites = [f"{short.get(c.get('document'), '《未知文件》')}{c.get('label') or ''}" for c in t.get("citations") or []]
-            effects.append({"text": _rule_summary(rule) or "据此适用相关规定", "cites": "；".join(dict.fromkeys(cites))})
+            cites = [
+                f"{short.get(c.get('document'), '《未知文件》')}{c.get('label') or ''}"
+                for c in t.get("citations") or []
+            ]
+            effects.append(
+                {"text": _rule_summary(rule) or "据此适用相关规定", "cites": "；".join(dict.fromkeys(cites))}
+            )
         out.append(
             {
                 "path": path,
