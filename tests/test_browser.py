@@ -100,6 +100,17 @@ def test_fill_the_form_and_read_the_verdict(page, base):
     assert "还剩 14 天" in page.inner_text(".sec-now")
 
 
+def test_typo_suggestions_are_in_chinese(page, base):
+    """A name the taxonomy does not know gets candidates; their notes speak Chinese (别名), never the ids."""
+    page.goto(base + "/")
+    page.select_option("#f-jurisdiction", "hunan")
+    page.locator("#f-tech").press_sequentially("细胞疗法x", delay=20)
+    page.wait_for_function("document.querySelector('#tech-hint').textContent.startsWith('可能是')")
+    labels = page.eval_on_selector_all("#tech-list option", "os => os.map(o => o.label || o.textContent)")
+    assert labels and any("（别名）" in x for x in labels), labels
+    assert not any(re.search(r"alias of|[a-z]+-[a-z]+", x) for x in labels), labels
+
+
 def test_quote_one_click_away_and_full_text_linked(page, base):
     page.goto(f"{base}/?{screenshots.query(screenshots.EXAMPLE)}")
     cite = page.locator(".sec-now details.cite").first
