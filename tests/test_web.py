@@ -379,6 +379,9 @@ def test_a_technique_in_no_catalogue_is_answered_from_the_deciding_facts(client)
     assert "伦理委员会" in by_q["存在重大伦理风险：是"] and "《办法》第十三条第一款" in by_q["存在重大伦理风险：是"]
     assert "论证" in by_q["本机构首次应用：是"] and "《办法》第二十一条第一款" in by_q["本机构首次应用：是"]
     assert "没有带来义务" in by_q["依赖尚未获批上市的产品：否"]
+    # the question about the name acknowledges what the person said instead of only asking for a catalogue name
+    missing = re.search(r'<form class="missing"[^>]*>(.*?)</form>', page, flags=re.S).group(1)
+    assert "您已说明该技术不在任何目录中" in missing
     # Hunan 二、（一）第二段: a product not yet approved forbids clinical use; the answer says that it counted
     page = client.get(url([p if p[0] != "unapproved_product" else ("unapproved_product", "yes") for p in NEW_TECH])).text
     panel = re.search(r'<section class="counted"[^>]*>(.*?)</section>', page, flags=re.S).group(1)
