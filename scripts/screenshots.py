@@ -6,8 +6,11 @@
     .venv/bin/python scripts/screenshots.py --url http://127.0.0.1:8000 -o /tmp/shots
 
 Writes desktop.png (1366x900), phone.png (390x844), missing.png (a question the answer needs),
-print.pdf and print-1.png (its first A4 page, by pdftoppm), provision.png, and chart.png (the
-example's highlighted flowchart). `bash scripts/setup.sh --browser` installs chromium and
+print.pdf and print-1.png (its first A4 page, by pdftoppm), provision.png, chart.png (the
+example's highlighted flowchart), downloads.png (the verdict with the downloads beside it),
+new-technique.png (a technique in no catalogue: the deciding facts and how they counted),
+keyboard.png (the form reached by keyboard: the skip link and a focused question) and
+compare-phone.png (the comparison on a phone: one block per jurisdiction). `bash scripts/setup.sh --browser` installs chromium and
 poppler-utils. The browser tests (tests/test_browser.py) use the helpers below and run `take`.
 """
 
@@ -55,6 +58,13 @@ EXAMPLE = [
 ]
 # examples/needs-grade-shanghai.yaml: the answer asks for the surgery grade
 MISSING = [("jurisdiction", "shanghai"), ("level", "3"), ("tech", "消化内镜"), ("as_of", "2025-03-10")]
+# a technique in no catalogue, answered from the facts that decide
+NEW_TECHNIQUE = [("jurisdiction", "hunan"), ("level", "3"), ("tech", "某新型基因编辑细胞疗法"), ("new_tech", "yes"),
+                 ("first_in_institution", "yes"), ("major_ethical_risk", "yes"), ("as_of", "2025-06-10")]
+# the comparison: proton therapy in Hunan, filed on 2025-03-12 (Shanghai completes a filing on the spot)
+COMPARE = [("as_of", "2025-03-20"), ("jurisdiction", "hunan"), ("level", "3"), ("tech", "质子和重离子加速器放射治疗技术"),
+           ("first_in_institution", "yes"), ("ev", "first_clinical_use"), ("ed", "2025-03-03"),
+           ("ev", "filing_submitted"), ("ed", "2025-03-12")]
 
 
 def query(pairs) -> str:
@@ -201,11 +211,30 @@ def take(base: str, out: Path) -> dict[str, Path]:
         page.goto(f"{base}/provisions/nhc-2018-1/art_11__para_1", wait_until="networkidle")
         page.screenshot(path=str(out / "provision.png"))
         shots["provision"] = out / "provision.png"
+        page.goto(url, wait_until="networkidle")
+        box = page.locator("nav.downloads").bounding_box()
+        page.screenshot(path=str(out / "downloads.png"), clip={"x": 0, "y": 0, "width": DESKTOP["width"],
+                                                                "height": min(DESKTOP["height"], box["y"] + box["height"] + 24)})
+        shots["downloads"] = out / "downloads.png"
+        page.goto(f"{base}/?{query(NEW_TECHNIQUE)}", wait_until="networkidle")
+        page.screenshot(path=str(out / "new-technique.png"))
+        shots["new-technique"] = out / "new-technique.png"
+        page.goto(f"{base}/", wait_until="networkidle")
+        page.keyboard.press("Tab")   # the skip link, shown when focused
+        page.locator("#q-major_ethical_risk input[value=yes]").focus()
+        page.keyboard.press("Space")
+        page.evaluate("document.querySelector('a.skip').focus()")
+        page.screenshot(path=str(out / "keyboard.png"))
+        shots["keyboard"] = out / "keyboard.png"
     with browser(PHONE, device_scale_factor=2, is_mobile=True, has_touch=True) as ctx:
         page = ctx.new_page()
         page.goto(url, wait_until="networkidle")
         page.screenshot(path=str(out / "phone.png"))
         shots["phone"] = out / "phone.png"
+        page.goto(f"{base}/compare?{query(COMPARE)}", wait_until="networkidle")
+        page.screenshot(path=str(out / "compare-phone.png"), full_page=True,
+                        clip={"x": 0, "y": 0, "width": PHONE["width"], "height": 1800})
+        shots["compare-phone"] = out / "compare-phone.png"
     shots["chart"] = _chart_png(out / "chart.png")
     return shots
 

@@ -100,6 +100,17 @@ def test_fill_the_form_and_read_the_verdict(page, base):
     assert "还剩 14 天" in page.inner_text(".sec-now")
 
 
+def test_typo_suggestions_are_in_chinese(page, base):
+    """A name the taxonomy does not know gets candidates; their notes speak Chinese (别名), never the ids."""
+    page.goto(base + "/")
+    page.select_option("#f-jurisdiction", "hunan")
+    page.locator("#f-tech").press_sequentially("细胞疗法x", delay=20)
+    page.wait_for_function("document.querySelector('#tech-hint').textContent.startsWith('可能是')")
+    labels = page.eval_on_selector_all("#tech-list option", "os => os.map(o => o.label || o.textContent)")
+    assert labels and any("（别名）" in x for x in labels), labels
+    assert not any(re.search(r"alias of|[a-z]+-[a-z]+", x) for x in labels), labels
+
+
 def test_quote_one_click_away_and_full_text_linked(page, base):
     page.goto(f"{base}/?{screenshots.query(screenshots.EXAMPLE)}")
     cite = page.locator(".sec-now details.cite").first
@@ -166,6 +177,30 @@ def test_print_to_pdf_is_a_clean_a4_memo(page, base, tmp_path):
     assert "修改查询" not in text and "打印合规意见" not in text  # no form, no buttons on paper
     pngs = screenshots.pdf_to_png(pdf, tmp_path / "page", 1, 1)
     assert pngs and pngs[0].stat().st_size > 10_000
+    # the flowchart on pages of its own, A4 landscape, without the screen's words
+    assert "点击查看大图" not in text and "下载幻灯片" not in text
+    pages = int(re.search(r"Pages:\s+(\d+)", info).group(1))
+    sizes = subprocess.run(["pdfinfo", "-f", "1", "-l", str(pages), str(pdf)], capture_output=True, text=True,
+                           check=True).stdout
+    boxes = [(float(a), float(b)) for a, b in re.findall(r"Page\s+\d+ size:\s+([\d.]+) x ([\d.]+) pts", sizes)]
+    landscape = [n for n, (w, h) in enumerate(boxes, 1) if w > h]
+    assert landscape and landscape == list(range(landscape[0], pages + 1)), boxes
+    assert all(abs(w - 841.89) < 1.5 and abs(h - 595.28) < 1.5 for w, h in boxes[landscape[0] - 1:])
+    chart_text = subprocess.run(["pdftotext", "-f", str(landscape[0]), "-l", str(landscape[0]), str(pdf), "-"],
+                                capture_output=True, text=True, check=True).stdout
+    assert "备案流程" in chart_text and "合规意见" not in chart_text.split("备案流程")[0].replace("医疗技术临床应用管理 · 合规意见", "")
+
+
+def test_slides_download_from_the_page(page, base):
+    """The chart's 16:9 slides, one click from the answer (engine.flowchart.slides)."""
+    page.goto(f"{base}/?{screenshots.query(screenshots.EXAMPLE)}")
+    with page.expect_download() as dl:
+        page.click("a[href^='/chart.pdf?']")
+    from pypdf import PdfReader
+    reader = PdfReader(dl.value.path())
+    assert len(reader.pages) > 2
+    for p in reader.pages:
+        assert float(p.mediabox.width) / float(p.mediabox.height) == pytest.approx(16 / 9, abs=0.001)
 
 
 def test_downloads_from_the_page(page, base):
@@ -212,6 +247,45 @@ def test_compare_view_from_the_answer(page, base):
     assert "全国" not in page.locator("table.cmp thead").inner_text()
 
 
+COMPARE_CASE = [("as_of", "2025-03-20"), ("jurisdiction", "hunan"), ("level", "3"), ("tech", "质子和重离子加速器放射治疗技术"),
+                ("first_in_institution", "yes"), ("ev", "first_clinical_use"), ("ed", "2025-03-03"),
+                ("ev", "filing_submitted"), ("ed", "2025-03-12")]
+
+
+def test_compare_on_a_phone_is_one_block_per_jurisdiction(page, base):
+    page.set_viewport_size(screenshots.PHONE)
+    page.goto(f"{base}/compare?{urllib.parse.urlencode(COMPARE_CASE)}", wait_until="networkidle")
+    assert not page.locator("table.cmp").is_visible()
+    cards = page.locator(".cmp-card")
+    assert cards.count() == 5 and cards.first.is_visible()
+    # nothing wider than the screen, and each block as wide as the page (not 3-4 characters)
+    assert page.evaluate("document.documentElement.scrollWidth") <= screenshots.PHONE["width"]
+    assert cards.first.bounding_box()["width"] > 300
+    assert cards.nth(2).locator("ol.cmp-items").first.is_visible()   # 湖南省, the case's own, is open
+    shanghai = cards.nth(3)   # 当场予以备案 differs: listed first
+    assert "上海市" in shanghai.locator("h2").inner_text()
+    shanghai.locator("summary").first.click()
+    assert shanghai.locator("ol.cmp-items li").first.is_visible()
+    assert "完成备案" in shanghai.locator("ol.cmp-items").first.inner_text()
+    assert not shanghai.locator("details.cmp-same ol").is_visible()   # what is the same is folded away
+    height = page.evaluate("document.documentElement.scrollHeight")
+    assert height < 6700, height
+
+
+def test_compare_prints_the_case_materials_and_whole_rows(page, base, tmp_path):
+    page.goto(f"{base}/compare?{urllib.parse.urlencode(COMPARE_CASE + [('cj', 'hunan'), ('cj', 'shanghai')])}")
+    page.emulate_media(media="print")
+    assert page.locator("table.cmp").is_visible() and not page.locator(".cmp-cards").is_visible()
+    pdf = tmp_path / "compare.pdf"
+    page.pdf(path=str(pdf), format="A4", print_background=True, prefer_css_page_size=True)
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert "质子和重离子加速器放射治疗技术" in text and "2025-03-12" in text      # the case is stated
+    assert "材料：" in text and "材料 3 项" not in text                              # materials printed out
+    assert "更新对比" not in text and "返回本例答复" not in text
+    pages = text.split("\f")
+    assert pages[-1].strip() == "" and all(p.strip() for p in pages[:-1]), [len(p) for p in pages]   # no blank page
+
+
 # Compares two PNGs in the browser: both scaled down 4x (smoothing absorbs anti-aliasing), the share of
 # pixels whose colour differs noticeably. Layout or text changes move far more than a few percent.
 _DIFF_JS = """async ([a, b]) => {
@@ -249,11 +323,12 @@ def test_screenshots_script(base, page, tmp_path):
     assert png_size(shots["phone"]) == (390 * 2, 844 * 2)
     assert shots["print-1"].exists() and shots["chart"].exists() and shots["missing"].exists()
     committed = ROOT / "docs" / "screenshots"
-    for name in ("desktop.png", "phone.png", "print-1.png", "missing.png", "chart.png"):
+    for name in ("desktop.png", "phone.png", "print-1.png", "missing.png", "chart.png", "downloads.png",
+                 "new-technique.png", "keyboard.png", "compare-phone.png"):
         assert (committed / name).exists(), f"docs/screenshots/{name}: run bash scripts/regenerate.sh --screenshots"
         assert png_size(committed / name) == png_size(tmp_path / name), name
     # the committed screenshots show what the page shows now (regenerate them when it changes)
-    for name in ("desktop.png", "phone.png", "missing.png", "print-1.png"):
+    for name in ("desktop.png", "phone.png", "missing.png", "print-1.png", "new-technique.png", "compare-phone.png"):
         share = image_difference(page, committed / name, tmp_path / name)
         assert share < 0.03, f"docs/screenshots/{name} differs from the page in {share:.1%} of its area: run bash scripts/regenerate.sh --screenshots"
 
@@ -263,3 +338,71 @@ def png_size(path: Path) -> tuple[int, int]:
     head = path.read_bytes()[:24]
     assert head[:8] == b"\x89PNG\r\n\x1a\n", path
     return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+
+
+# --------------------------------------------------------------------------- accessibility
+
+A11Y_PAGES = [
+    ("form", "/"),
+    ("answer", "/?" + screenshots.query(screenshots.EXAMPLE)),
+    ("missing", "/?" + screenshots.query(screenshots.MISSING)),
+    ("new technique", "/?" + urllib.parse.urlencode([
+        ("jurisdiction", "hunan"), ("level", "3"), ("tech", "某新型基因编辑细胞疗法"), ("new_tech", "yes"),
+        ("first_in_institution", "yes"), ("major_ethical_risk", "yes"), ("as_of", "2025-06-10")])),
+    ("compare", "/compare?" + urllib.parse.urlencode(COMPARE_CASE)),
+    ("documents", "/provisions"),
+    ("provision", "/provisions/nhc-2018-1/art_11__para_1"),
+    ("error", "/compare"),
+]
+
+
+def axe_violations(page) -> list[dict]:
+    """axe-core's serious and critical violations on the page (axe.min.js as shipped by the
+    axe-playwright-python package: nothing is fetched at run time)."""
+    from importlib.resources import files
+    script = files("axe_playwright_python").joinpath("axe.min.js").read_text(encoding="utf-8")
+    page.evaluate(script)
+    results = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    return [{"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:5]}
+            for v in results["violations"] if v["impact"] in ("serious", "critical")]
+
+
+@pytest.mark.parametrize("width", ["desktop", "phone"])
+def test_axe_finds_no_serious_violation_on_any_page(page, base, width):
+    page.set_viewport_size(screenshots.DESKTOP if width == "desktop" else screenshots.PHONE)
+    found = {}
+    for name, path in A11Y_PAGES:
+        page.goto(base + path, wait_until="networkidle")
+        page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")   # scan what opens too
+        violations = axe_violations(page)
+        if violations:
+            found[name] = violations
+    assert not found, found
+
+
+def test_keyboard_alone_reaches_the_answer(page, base):
+    """Skip link first; the form filled and sent with the keyboard; the verdict then read."""
+    page.goto(base + "/")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip"
+    assert page.locator("a.skip").is_visible()   # shown when focused
+    page.keyboard.press("Enter")
+    assert page.evaluate("location.hash") == "#main"
+    page.focus("#f-jurisdiction")
+    page.keyboard.press("ArrowDown")   # 请选择 -> the first jurisdiction, then on to 湖南省
+    page.select_option("#f-jurisdiction", "hunan")   # the value the arrow keys reach; no mouse involved
+    page.keyboard.press("Tab")
+    page.keyboard.type("某医院")
+    page.focus("#f-tech")
+    page.keyboard.type("冠心病介入治疗")
+    page.focus("#f-as_of")
+    page.keyboard.press("Enter")   # submits the form
+    page.wait_for_selector("#verdict")
+    assert "限制类技术" in page.inner_text("#verdict")
+    # every question's radios are reachable and named by their group's legend
+    page.goto(base + "/")
+    legend = page.locator("#q-major_ethical_risk legend").inner_text()
+    radio = page.get_by_role("group", name=legend).get_by_role("radio", name="是")
+    radio.focus()
+    page.keyboard.press("Space")
+    assert radio.is_checked()

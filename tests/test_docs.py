@@ -82,7 +82,8 @@ def test_readme_keeps_its_two_commands_first_and_says_how_to_open_the_page():
 
 def test_guide_shows_the_screenshots_and_a_flowchart():
     text = (DOCS / "guide.zh.md").read_text(encoding="utf-8")
-    for name in ("desktop.png", "phone.png", "print-1.png", "missing.png", "chart.png"):
+    for name in ("desktop.png", "phone.png", "print-1.png", "missing.png", "chart.png", "downloads.png",
+                 "compare-phone.png", "new-technique.png", "keyboard.png"):
         assert f"screenshots/{name}" in text, name
         assert (DOCS / "screenshots" / name).stat().st_size > 5_000, name
 
@@ -124,3 +125,18 @@ def test_deadline_examples_hold():
             assert add_working_days(day, n if "之日起" in rule else -n).date == expected
         else:
             assert add_months(day, int(re.search(r"\d+", rule).group())) == expected
+
+
+def test_guide_says_what_set_up_needs_and_gives_a_second_path():
+    """A hospital's IT department on Windows or another Linux: what setup.sh needs, and the wheel with a
+    service definition for each system."""
+    text = (DOCS / "guide.zh.md").read_text(encoding="utf-8")
+    section = text[text.index("## 10. 信息科"):]
+    for needed in ("root", "Python 3.11 或 3.12", "PyPI"):
+        assert needed in text[text.index("## 1. 打开网页"):text.index("## 2.")], needed
+    assert "pipx install medtech_rules-" in section and "medtech serve --host 0.0.0.0" in section
+    unit = re.search(r"```ini\n(.*?)```", section, flags=re.S).group(1)
+    assert "[Service]" in unit and re.search(r"^ExecStart=\S+medtech serve ", unit, flags=re.M)
+    assert "WantedBy=multi-user.target" in unit and "Restart=on-failure" in unit
+    assert "Windows" in section and "nssm install medtech" in section
+    assert "--no-index --find-links" in section   # a server without internet access

@@ -128,17 +128,40 @@ def test_cli_errors_are_chinese_with_paths():
 # --------------------------------------------------------------------------- csv, md, docx, ics
 
 
+def _excel_rows(body: bytes) -> list[dict]:
+    """Rows of a CSV read as Excel reads a UTF-8 file with a byte-order mark (the BOM is not part of the header)."""
+    return list(csv.DictReader(io.StringIO(body.decode("utf-8-sig"), newline="")))
+
+
 def test_csv_one_row_per_obligation(example_response):
     body, media, name = render_export(example_response, "csv", request=EXAMPLE)
     assert media.startswith("text/csv") and name.endswith(".csv")
-    rows = list(csv.DictReader(io.StringIO(body.decode("utf-8"))))
+    rows = _excel_rows(body)
     assert len(rows) == len(example_response["obligations"])
-    assert {"institution", "technology", "action", "addressee", "due", "status", "provisions"} <= set(rows[0])
-    filing = [r for r in rows if r["action"] == "file"]
-    assert len(filing) == 1 and filing[0]["due"] == FILING_DUE.isoformat()
-    assert filing[0]["institution"] == EXAMPLE["institution"]["name"]
-    assert "《办法》第十一条第一款" in filing[0]["provisions"]
-    assert all(r["provisions"] for r in rows)
+    filing = [r for r in rows if r["事项代码"] == "file"]
+    assert len(filing) == 1 and filing[0]["截止日期"] == FILING_DUE.isoformat()
+    assert filing[0]["医疗机构"] == EXAMPLE["institution"]["name"]
+    assert "《办法》第十一条第一款" in filing[0]["依据"]
+    assert all(r["依据"] for r in rows)
+
+
+def test_csv_opens_in_excel_with_chinese_headers_and_values(example_response):
+    """UTF-8 with a BOM (Excel on a Chinese Windows otherwise guesses GBK); Chinese headers; Chinese values
+    in every column people read, the vocabulary codes only in the trailing columns."""
+    body = render_export(example_response, "csv", request=EXAMPLE)[0]
+    assert body.startswith(b"\xef\xbb\xbf")
+    header = next(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+    assert header[:4] == ["请求序号", "医疗机构", "所在地区", "医疗技术"]
+    assert all(re.search(r"[\u4e00-\u9fff]", h) for h in header), header
+    assert header[-3:] == ["事项代码", "对象代码", "状态代码"]
+    rows = _excel_rows(body)
+    filing = [r for r in rows if r["事项代码"] == "file"][0]
+    assert filing["事项"] == "限制类技术备案" and filing["状态"] == "待办"
+    assert filing["报送/提交对象"].startswith("核发《医疗机构执业许可证》的")
+    codes = {"file", "license_issuer", "to_confirm", "pending", "self_assess", "ethics_review", "demonstrate"}
+    people = [h for h in header if h not in ("事项代码", "对象代码", "状态代码")]
+    assert not any(r[h] in codes for r in rows for h in people)
+    assert b"\r\n" in body   # RFC 4180 line ends
 
 
 def test_markdown_memo(example_response):
@@ -146,7 +169,10 @@ def test_markdown_memo(example_response):
     assert md.startswith("# 医疗技术临床应用合规意见")
     assert f"须于 {FILING_DUE.isoformat()} 前向发证部门备案" in md
     assert "- [ ] 《湖南省限制类医疗技术临床应用备案表》（附件2）" in md
-    assert "> 《办法》第十一条第一款：「对限制类技术实施备案管理。" in md
+    assert "> 《办法》第十一条第一款：“对限制类技术实施备案管理。" in md
+    assert "「" not in md and "」" not in md   # mainland quotation marks
+    assert md.index("## 结论") < md.index("| 医疗机构 |")   # the verdict first, in bold
+    assert "**限制类技术：须于" in md
 
 
 def test_docx_memo_loads_back(example_response, tmp_path):
@@ -162,13 +188,43 @@ def test_docx_memo_loads_back(example_response, tmp_path):
     cells = [c.text for t in document.tables for row in t.rows for c in row.cells]
     assert EXAMPLE["institution"]["name"] in cells and "《办法》第十一条第一款；《湖南通知》二、（二）第二段" in cells
     assert document.sections[0].page_width.cm == pytest.approx(21.0, abs=0.05)
+    # the verdict under 结论, at the top and in bold
+    verdict = f"限制类技术：须于 {FILING_DUE.isoformat()} 前向发证部门备案"
+    assert paragraphs.index(verdict) < 4 and paragraphs.index("结论") == paragraphs.index(verdict) - 1
+    assert all(r.bold for r in document.paragraphs[paragraphs.index(verdict)].runs)
+    # the label column narrow, the text column the rest of the 15.8 cm between the margins
+    table = document.tables[0]
+    assert table.columns[0].width.cm == pytest.approx(2.6, abs=0.05)
+    assert table.columns[1].width.cm == pytest.approx(13.2, abs=0.05)
+    # mainland quotation marks
+    body = "\n".join(paragraphs)
+    assert "：“对限制类技术实施备案管理。" in body and "「" not in body
+    # fonts: the East Asian font named on each run, and declared with its Windows name and a GB2312 charset
+    from docx.oxml.ns import qn
+    run = document.paragraphs[paragraphs.index(verdict)].runs[0]
+    assert run._element.rPr.rFonts.get(qn("w:eastAsia")) == "黑体"
+    fonts = document.part.part_related_by(
+        "http://schemas.openxmlformats.org/officeDocument/2006/relationships/fontTable").blob.decode("utf-8")
+    for name, alt in (("宋体", "SimSun"), ("黑体", "SimHei"), ("楷体", "KaiTi")):
+        assert re.search(rf'<w:font w:name="{name}">\s*<w:altName w:val="{alt}"/>.*?<w:charset w:val="86"/>', fonts, re.S)
+
+
+def _ics(response: dict, request: dict | None = None):
+    from icalendar import Calendar
+    return Calendar.from_ical(render_export(response, "ics", request=request)[0])
+
+
+def _alarm_moments(event) -> list[dt.datetime]:
+    """When each alarm of an all-day event rings, in the calendar's local time (the start of the day + trigger)."""
+    start = dt.datetime.combine(event.decoded("DTSTART"), dt.time(0, 0))
+    return sorted(start + a.decoded("TRIGGER") for a in event.walk("VALARM"))
 
 
 def test_ics_reminders_on_the_due_dates(example_response):
-    from icalendar import Calendar
     body, media, _ = render_export(example_response, "ics", request=EXAMPLE)
     assert media.startswith("text/calendar")
-    cal = Calendar.from_ical(body)
+    cal = _ics(example_response, EXAMPLE)
+    assert cal["X-WR-TIMEZONE"] == "Asia/Shanghai"
     events = list(cal.walk("VEVENT"))
     dated = [o for o in example_response["obligations"] if o["due"] and o["status"] != "done"]
     assert len(events) == len(dated)
@@ -176,16 +232,69 @@ def test_ics_reminders_on_the_due_dates(example_response):
     assert len(filing) == 1
     assert filing[0].decoded("DTSTART") == FILING_DUE
     assert filing[0].decoded("DTEND") == FILING_DUE + dt.timedelta(days=1)
-    triggers = sorted(a.decoded("TRIGGER") for a in filing[0].walk("VALARM"))
-    assert triggers == [dt.timedelta(days=-7), dt.timedelta(days=-1)]
-    # the steps before the first case (nhc-2018-1 art_11__para_1 自我评估, art_21 论证) fall the day before it
+    # 09:00 a week and a day before 2025-03-24, both after the day asked (2025-03-10)
+    assert _alarm_moments(filing[0]) == [dt.datetime(2025, 3, 17, 9, 0), dt.datetime(2025, 3, 23, 9, 0)]
+    # the verdict, in the calendar's and in each event's description
+    verdict = f"限制类技术：须于 {FILING_DUE.isoformat()} 前向发证部门备案"
+    assert verdict in str(cal["X-WR-CALDESC"]) and verdict in str(filing[0]["DESCRIPTION"])
+    # the steps before the first case (nhc-2018-1 art_11__para_1 自我评估, art_21 论证) fall the day before it:
+    # dated, so on the calendar, but to confirm, in the past: no alarm
     confirm = [e for e in events if str(e["SUMMARY"]).startswith("【请核实】")]
     assert confirm and all(e.decoded("DTSTART") == dt.date(2025, 3, 2) for e in confirm)
+    assert all(not e.walk("VALARM") for e in confirm)
     assert render_export(example_response, "ics", request=EXAMPLE)[0] == body   # deterministic
 
 
-def test_ics_recurring_duty_is_one_event_with_recurrence_dates():
-    from icalendar import Calendar
+def test_ics_response_verdict_wins():
+    """A response carrying its own `verdict` (contract section 4) is quoted as it stands."""
+    response = dict(decide(EXAMPLE))
+    response["verdict"] = {"text": "须立即停止该技术临床应用", "action": "stop", "due": None, "status": "immediate"}
+    cal = _ics(response, EXAMPLE)
+    assert "结论：须立即停止该技术临床应用" in str(cal["X-WR-CALDESC"])
+    assert all("结论：须立即停止该技术临床应用" in str(e["DESCRIPTION"]) for e in cal.walk("VEVENT"))
+
+
+def test_ics_no_alarm_for_immediate_items():
+    """nhc-2018-1 第二十五条: an efficacy doubt on 2025-06-03 means stopping and reporting at once; those events
+    (dated the day of the doubt, before the day asked) ring no alarm."""
+    request = yaml.safe_load((ROOT / "examples" / "incident-chongqing.yaml").read_text(encoding="utf-8"))
+    request = json.loads(json.dumps(request, default=str))
+    response = decide(request)
+    immediate = [o for o in response["obligations"] if o["status"] == "immediate"]
+    assert immediate
+    events = list(_ics(response, request).walk("VEVENT"))
+    now = [e for e in events if str(e["SUMMARY"]).startswith("【立即】")]
+    assert len(now) == len([o for o in immediate if o["due"]])
+    assert all(e.decoded("DTSTART") == dt.date(2025, 6, 3) and not e.walk("VALARM") for e in now)
+
+
+def test_ics_recurring_duty_one_event_per_occurrence_to_the_horizon():
+    """sh-2024-13 第十八条: the previous quarter's cases in each quarter's first week (read as its first 5 working
+    days). First case 2025-02-10, asked 2025-06-10: Q1 was due on the 5th working day of April, then every quarter,
+    listed to two years after the day asked (2027-06-10), while the rules are in force."""
+    request = {"as_of": "2025-06-10", "institution": {"jurisdiction": "shanghai", "name": "甲医院", "level": 3},
+               "technology": {"name": "ECMO"}, "events": [{"type": "first_clinical_use", "date": "2025-02-10"}]}
+    response = decide(request)
+    events = [e for e in _ics(response, request).walk("VEVENT") if "季度数据" in str(e["SUMMARY"])]
+    expected = [nth_working_day_after(dt.date(year, month, 1) - dt.timedelta(days=1), 5)
+                for year, month in [(2025, 4), (2025, 7), (2025, 10), (2026, 1), (2026, 4), (2026, 7), (2026, 10)]]
+    starts = [e.decoded("DTSTART") for e in events]
+    assert starts[:7] == expected
+    # 2027's arrangement is not published: Q4 2026 and Q1 2027 fall in the first half of January and April
+    assert len(starts) == 9 and starts[7].strftime("%Y-%m") == "2027-01" and starts[8].strftime("%Y-%m") == "2027-04"
+    assert 7 <= starts[7].day <= 15 and 7 <= starts[8].day <= 15
+    # 2025-04 (Q1): 1,2,3, then 清明 4-6 April, 7, 8 -> the 8th; 2025-10 (Q3): 国庆/中秋 1-8 October, 9, 10,
+    # 11 (a Saturday worked), 13, 14 -> the 14th
+    assert expected[0] == dt.date(2025, 4, 8) and expected[2] == dt.date(2025, 10, 14)
+    q1, q2 = events[0], events[1]
+    assert "2025年第1季度数据" in str(q1["SUMMARY"]) and str(q1["SUMMARY"]).startswith("【已逾期】")
+    assert not q1.walk("VALARM")   # past: no alarm
+    assert _alarm_moments(q2) == [dt.datetime(2025, 6, 30, 9, 0), dt.datetime(2025, 7, 6, 9, 0)]
+    assert "2027-06-10" in str(events[-1]["DESCRIPTION"])   # the horizon is stated
+    assert len({str(e["UID"]) for e in events}) == len(events)
+
+
+def test_ics_per_case_duty_is_one_event_per_occurrence_not_done():
     occurrences = [{"event_date": "2025-03-03", "due": "2025-03-10", "status": "done"},
                    {"event_date": "2025-03-17", "due": "2025-03-24", "status": "pending"}]
     response = {
@@ -198,11 +307,12 @@ def test_ics_recurring_duty_is_one_event_with_recurrence_dates():
                          "materials": [], "citations": [{"document": "nhc-2018-1", "eid": "art_37", "label": "第三十七条"}],
                          "consequences": []}],
     }
+    from icalendar import Calendar
     cal = Calendar.from_ical(render_ics(build_answer(response)))
     (event,) = cal.walk("VEVENT")
-    assert event.decoded("DTSTART") == dt.date(2025, 3, 10)
-    rdates = [p.dt for r in ([event["RDATE"]] if not isinstance(event["RDATE"], list) else event["RDATE"]) for p in r.dts]
-    assert rdates == [dt.date(2025, 3, 24)]
+    assert event.decoded("DTSTART") == dt.date(2025, 3, 24)
+    # asked 2025-03-18: the alarm a week before (03-17) is past, the one a day before (03-23 09:00) is not
+    assert _alarm_moments(event) == [dt.datetime(2025, 3, 23, 9, 0)]
 
 
 # --------------------------------------------------------------------------- batch
@@ -235,11 +345,11 @@ def test_batch_csv_rows_per_obligation_per_request(tmp_path):
     out = tmp_path / "out.csv"
     proc = medtech("batch", str(path), "--format", "csv", "-o", str(out), "--workers", "1")
     assert proc.returncode == 0, proc.stderr
-    rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
-    counts = [sum(1 for r in rows if r["request"] == str(n)) for n in range(1, len(requests) + 1)]
+    rows = _excel_rows(out.read_bytes())
+    counts = [sum(1 for r in rows if r["请求序号"] == str(n)) for n in range(1, len(requests) + 1)]
     assert counts == _expected_rows(requests)
-    error = [r for r in rows if r["request"] == "2"][0]
-    assert error["errors"].startswith("institution.jurisdiction: ") and "广东" in error["errors"]
+    error = [r for r in rows if r["请求序号"] == "2"][0]
+    assert error["错误"].startswith("institution.jurisdiction: ") and "广东" in error["错误"]
 
 
 def test_batch_xlsx_loads_back(tmp_path):
@@ -255,6 +365,18 @@ def test_batch_xlsx_loads_back(tmp_path):
     assert [sum(1 for r in data if r["请求序号"] == n) for n in range(1, len(requests) + 1)] == _expected_rows(requests)
     filing = [r for r in data if r["请求序号"] == 1 and r["事项代码"] == "file"][0]
     assert filing["截止日期"].date() == FILING_DUE and filing["医疗机构"] == EXAMPLE["institution"]["name"]
+    # Chinese values, codes only in the trailing columns; an autofilter over the table; long text wrapped
+    assert header[-3:] == ["事项代码", "对象代码", "状态代码"]
+    assert filing["事项"] == "限制类技术备案" and filing["状态"] == "待办" and filing["状态代码"] == "pending"
+    assert ws.auto_filter.ref == f"A1:{openpyxl.utils.get_column_letter(len(header))}{ws.max_row}"
+    assert ws.freeze_panes == "A2"
+    col = {h: openpyxl.utils.get_column_letter(n) for n, h in enumerate(header, 1)}
+    row = next(r for r in ws.iter_rows(min_row=2) if r[header.index("事项代码")].value == "file")
+    assert row[header.index("材料")].alignment.wrap_text and row[header.index("依据")].alignment.wrap_text
+    # widths from the content: a column of short codes is narrower than one of materials, none past 60
+    widths = {h: ws.column_dimensions[c].width for h, c in col.items()}
+    assert widths["请求序号"] < widths["医疗机构"] < widths["材料"] <= 60
+    assert widths["医疗机构"] >= 2 * len(EXAMPLE["institution"]["name"])   # two columns a Chinese character
 
 
 # --------------------------------------------------------------------------- HTTP
@@ -298,12 +420,12 @@ def test_http_batch_csv_and_xlsx_through_accept(tmp_path):
     client = TestClient(app)
     r = client.post("/v1/decisions/batch", json={"requests": requests}, headers={"Accept": "text/csv"})
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv"), r.text[:300]
-    rows = list(csv.DictReader(io.StringIO(r.text)))
-    assert [sum(1 for x in rows if x["request"] == str(n)) for n in range(1, len(requests) + 1)] == _expected_rows(requests)
-    error = [x for x in rows if x["request"] == "2"][0]
-    assert error["errors"].startswith("institution.jurisdiction: ") and "广东" in error["errors"]
-    filing = [x for x in rows if x["request"] == "1" and x["action"] == "file"][0]
-    assert filing["due"] == FILING_DUE.isoformat()
+    rows = _excel_rows(r.content)
+    assert [sum(1 for x in rows if x["请求序号"] == str(n)) for n in range(1, len(requests) + 1)] == _expected_rows(requests)
+    error = [x for x in rows if x["请求序号"] == "2"][0]
+    assert error["错误"].startswith("institution.jurisdiction: ") and "广东" in error["错误"]
+    filing = [x for x in rows if x["请求序号"] == "1" and x["事项代码"] == "file"][0]
+    assert filing["截止日期"] == FILING_DUE.isoformat()
 
     r = client.post("/v1/decisions/batch", json={"requests": requests}, headers={"Accept": XLSX})
     assert r.status_code == 200 and r.headers["content-type"] == XLSX

@@ -484,3 +484,4 @@ def test_serve_on_a_busy_port_exits_3_with_a_message(live):
     code, _, err = _finish(proc, timeout=60)
     assert code == 3, (code, err)
     assert "already in use" in err and "Traceback" not in err
+    assert f"端口 {live} 已被占用" in err and "--port" in err   # in Chinese, for the person at the console

@@ -283,7 +283,7 @@ def test_page_is_not_in_the_api_description(client):
 ])
 def test_downloads_carry_the_same_answer(client, fmt, kind, suffix):
     page = client.get(url(EXAMPLE)).text
-    link = html.unescape(re.search(rf'<a class="dl" href="(/export\?fmt={fmt}&[^"]+)"', page).group(1))
+    link = html.unescape(re.search(rf'<a class="dl[^"]*" href="(/export\?fmt={fmt}&[^"]+)"', page).group(1))
     r = client.get(link)
     assert r.status_code == 200 and r.headers["content-type"].startswith(kind), r.headers
     disposition = r.headers["content-disposition"]
@@ -381,3 +381,62 @@ def test_a_partly_sourced_notice_says_so_on_its_page(client):
     page = text_of(client.get("/provisions/nhc-2025-jejunoileal").text)
     assert "仅收录可取得原文的部分" in page and "决定禁止将“空肠回肠吻合术”应用于2型糖尿病治疗" in page
     assert "仅收录可取得原文的部分" not in text_of(client.get("/provisions/nhc-2018-1").text)
+def test_downloads_next_to_the_verdict_in_chinese(client):
+    page = client.get(url(EXAMPLE)).text
+    nav = re.search(r'<nav class="downloads"[^>]*>(.*?)</nav>', page, flags=re.S).group(1)
+    assert page.index('id="verdict"') < page.index('<nav class="downloads"') < page.index('class="sec sec-now"')
+    labels = re.findall(r'<a class="dl[^"]*" href="/export\?fmt=(\w+)[^"]*" download>([^<]+)</a>', nav)
+    assert labels[:3] == [("docx", "下载 Word 合规意见"), ("csv", "导出表格"), ("ics", "加入日历")]
+    assert {f for f, _ in labels} == {"docx", "csv", "ics", "md", "text", "json"}
+    assert not any(re.search(r"[A-Za-z]", t) for f, t in labels if f != "docx")   # Word is the program's name
+
+
+def test_knowledge_base_version_in_words_digest_on_demand(client):
+    from engine.kb.loader import knowledge_base
+    page = client.get(url(EXAMPLE)).text
+    kb = re.search(r'<div class="kb">(.*?)</div>', page, flags=re.S).group(1)
+    assert f"本答复依据知识库第 {knowledge_base().version} 版" in kb
+    assert re.search(r'<details class="digest"><summary>核对用的校验摘要</summary>.*sha256:[0-9a-f]{64}', kb, flags=re.S)
+
+
+NEW_TECH = [("jurisdiction", "hunan"), ("level", "3"), ("tech", "某新型基因编辑细胞疗法"), ("new_tech", "yes"),
+            ("first_in_institution", "yes"), ("major_ethical_risk", "yes"), ("unapproved_product", ""),
+            ("as_of", "2025-06-10")]
+
+
+def test_a_technique_in_no_catalogue_is_answered_from_the_deciding_facts(client):
+    """The form offers the facts that decide for a new technique, and the answer shows how each counted:
+    a major ethical risk brings the ethics committee's review (nhc-2018-1 第十三条第一款), a first use at the
+    institution its own 论证 (第二十一条第一款); no unapproved product, no prohibited ground: nothing from them."""
+    blank = client.get("/").text
+    assert 'name="new_tech"' in blank
+    for name in ("major_ethical_risk", "unapproved_product", "first_in_institution", "pg"):
+        assert re.search(rf'<fieldset class="[^"]*" data-deciding data-where="[^"]*" id="q-{name}"', blank), name
+    page = client.get(url(NEW_TECH)).text
+    panel = re.search(r'<section class="counted"[^>]*>(.*?)</section>', page, flags=re.S).group(1)
+    assert "您说明该技术不在任何目录中" in panel
+    items = re.findall(r"<li><strong>([^<]+)</strong>(.*?)</li>\s*(?=<li><strong>|</ul>\s*(?:<p|$))", panel, flags=re.S)
+    by_q = {q: body for q, body in items}
+    assert set(by_q) == {"存在重大伦理风险：是", "依赖尚未获批上市的产品：否", "禁止类情形：无", "本机构首次应用：是"}
+    assert "伦理委员会" in by_q["存在重大伦理风险：是"] and "《办法》第十三条第一款" in by_q["存在重大伦理风险：是"]
+    assert "论证" in by_q["本机构首次应用：是"] and "《办法》第二十一条第一款" in by_q["本机构首次应用：是"]
+    assert "没有带来义务" in by_q["依赖尚未获批上市的产品：否"]
+    # the question about the name acknowledges what the person said instead of only asking for a catalogue name
+    missing = re.search(r'<form class="missing"[^>]*>(.*?)</form>', page, flags=re.S).group(1)
+    assert "您已说明该技术不在任何目录中" in missing
+    # Hunan 二、（一）第二段: a product not yet approved forbids clinical use; the answer says that it counted
+    page = client.get(url([p if p[0] != "unapproved_product" else ("unapproved_product", "yes") for p in NEW_TECH])).text
+    panel = re.search(r'<section class="counted"[^>]*>(.*?)</section>', page, flags=re.S).group(1)
+    assert "依赖尚未获批上市的产品：是" in panel and "《湖南通知》二、（一）第二段" in panel
+
+
+def test_every_page_has_one_h1_a_skip_link_and_grouped_questions(client):
+    for path in ("/", url(EXAMPLE), "/provisions", "/provisions/nhc-2018-1/art_11__para_1", url(EXAMPLE, "/compare")):
+        page = client.get(path).text
+        assert len(re.findall(r"<h1[ >]", page)) == 1, path
+        assert re.search(r'<a class="skip" href="#main">跳到主要内容</a>', page) and 'id="main"' in page, path
+    blank = client.get("/").text
+    # each yes/no question is a fieldset whose legend is the question: no unlabelled 是 for a screen reader
+    for name in ("major_ethical_risk", "first_in_institution"):
+        block = re.search(rf'<fieldset[^>]*id="q-{name}"[^>]*>(.*?)</fieldset>', blank, flags=re.S).group(1)
+        assert re.match(r"\s*<legend class=\"qtext\">[^<]+</legend>", block), name

@@ -1,16 +1,19 @@
 """`medtech flowchart`: render the filing and stop-and-report flowcharts generated from the rules.
 
     medtech flowchart JURISDICTION [--chart filing|incident|training|all] [--format svg|png|pdf|dot|mermaid]
-                      [--as-of DATE] [--highlight REQUEST_FILE] [-o FILE]
+                      [--as-of DATE] [--highlight REQUEST_FILE] [--slides] [-o FILE]
     medtech flowchart --all [-o diagrams/] [--as-of DATE]
 
 Without -o the chart goes to standard output (PNG as bytes). The format defaults to the
 extension of -o (.svg .png .pdf .dot .gv .mmd), else svg. `--chart all` writes every chart,
 each to -o's name with the chart before the extension (hunan.png -> hunan-filing.png, ...). With --highlight (a decision request in
 JSON or YAML, `-` for standard input) the chart is the request's jurisdiction on the request's
-day with the case marked; JURISDICTION may then be left out. --all writes every jurisdiction
+day with the case marked, on the chart of the case (an incident's on the incident chart) unless
+--chart names one; JURISDICTION may then be left out. --slides writes a 16:9 PDF of slides (an
+overview, then a page per stage) instead of the chart. --all writes every jurisdiction
 and chart as .dot, .svg, .png and .mmd, on the day fixed in kb/flowcharts.yaml, so the files
-are reproducible byte for byte. Exit 0 on success, 2 on a bad argument or invalid request.
+are reproducible byte for byte. Exit 0 on success, 2 on a bad argument or invalid request, 4 when
+Graphviz (`dot`) is missing (with a Chinese message saying how to install it).
 Also runnable as `python -m engine.cli.flowchart`.
 """
 
@@ -31,6 +34,12 @@ EXTENSIONS = {
     ".mermaid": "mermaid",
 }
 ALL_FORMATS = (("dot", ".dot"), ("svg", ".svg"), ("png", ".png"), ("mermaid", ".mmd"))
+EXIT_NO_GRAPHVIZ = 4
+GRAPHVIZ_MISSING = (
+    "未找到 Graphviz 的 dot 程序，无法生成 SVG、PNG、PDF 或幻灯片。请安装 Graphviz"
+    "（Debian/Ubuntu：apt-get install graphviz；CentOS/麒麟等：yum install graphviz；Windows：安装 Graphviz 并把其 bin 目录"
+    "加入 PATH），或改用 --format dot 或 --format mermaid（不需要 Graphviz）。"
+)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -58,7 +67,15 @@ def _parser() -> argparse.ArgumentParser:
     from engine.flowchart.render import FORMATS
 
     p.add_argument(
-        "--chart", choices=[*chart_names(), "all"], default="filing", help="which chart; all: every one (needs -o)"
+        "--chart",
+        choices=[*chart_names(), "all"],
+        default=None,
+        help="which chart (default: filing; with --highlight the case's own, e.g. incident); all: every one (needs -o)",
+    )
+    p.add_argument(
+        "--slides",
+        action="store_true",
+        help="a 16:9 PDF for a projector: an overview page, then one page per stage (text >= 18 px at 1920x1080)",
     )
     p.add_argument("--format", choices=FORMATS, default=None)
     p.add_argument(
@@ -177,6 +194,11 @@ def cli_main(argv: list[str]) -> int:
         if not args.jurisdiction and not args.highlight:
             raise _UsageError(f"give a JURISDICTION ({_jurisdiction_ids()}), --highlight REQUEST_FILE, or --all")
         fmt = args.format or (EXTENSIONS.get(Path(args.output).suffix.lower()) if args.output else None) or "svg"
+        if args.slides:
+            if args.format not in (None, "pdf"):
+                raise _UsageError("--slides writes a PDF: leave out --format or give --format pdf")
+            fmt = "pdf"
+        chart = args.chart or (None if args.highlight else "filing")
         from engine.flowchart import render_chart
         from engine.flowchart.build import chart_names
 
@@ -185,12 +207,12 @@ def cli_main(argv: list[str]) -> int:
             if not args.output:
                 raise _UsageError("--chart all writes one file per chart: give -o FILE")
             out = Path(args.output)
-            for chart in chart_names():
-                result = render_chart(args.jurisdiction, chart, fmt, as_of, highlight=request)
+            for name in chart_names():
+                result = render_chart(args.jurisdiction, name, fmt, as_of, highlight=request, slides=args.slides)
                 data = result.encode("utf-8") if isinstance(result, str) else result
-                out.with_name(f"{out.stem}-{chart}{out.suffix}").write_bytes(data)
+                out.with_name(f"{out.stem}-{name}{out.suffix}").write_bytes(data)
             return 0
-        result = render_chart(args.jurisdiction, args.chart, fmt, as_of, highlight=request)
+        result = render_chart(args.jurisdiction, chart, fmt, as_of, highlight=request, slides=args.slides)
     except _UsageError as exc:
         print(f"medtech flowchart: error: {exc}", file=sys.stderr)
         return 2
@@ -206,6 +228,11 @@ def cli_main(argv: list[str]) -> int:
     except ValueError as exc:
         print(f"medtech flowchart: error: {exc}", file=sys.stderr)
         return 2
+    except Exception as exc:
+        if type(exc).__name__ != "ExecutableNotFound":  # graphviz's: the `dot` program is not installed
+            raise
+        print(f"medtech flowchart: {GRAPHVIZ_MISSING}", file=sys.stderr)
+        return EXIT_NO_GRAPHVIZ
     data = result.encode("utf-8") if isinstance(result, str) else result
     if args.output:
         Path(args.output).write_bytes(data)

@@ -25,7 +25,9 @@ def _check_listen(host: str, port: int) -> None:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
     except socket.gaierror as exc:
-        raise ListenError(f"serve: cannot listen on {host}:{port}: unknown host ({exc.strerror})") from None
+        raise ListenError(
+            f"serve: 无法在 {host}:{port} 上启动服务：找不到该主机地址，请检查 --host（unknown host: {exc.strerror}）"
+        ) from None
     family, kind, proto, _, addr = infos[0]
     with socket.socket(family, kind, proto) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -33,14 +35,17 @@ def _check_listen(host: str, port: int) -> None:
             sock.bind(addr)
         except OSError as exc:
             if exc.errno == errno.EADDRINUSE:
-                why = "the port is already in use (another `medtech serve`?); choose another with --port"
+                why = (
+                    f"端口 {port} 已被占用（可能已有一个 medtech serve 在运行），请用 --port 换一个端口"
+                    "（the port is already in use）"
+                )
             elif exc.errno == errno.EACCES:
-                why = "permission denied (ports below 1024 need privileges); choose another with --port"
+                why = "没有权限（1024 以下的端口需要管理员权限），请用 --port 换一个端口（permission denied）"
             elif exc.errno == errno.EADDRNOTAVAIL:
-                why = "the address is not one of this machine's; check --host"
+                why = "该地址不属于本机，请检查 --host（the address is not one of this machine's）"
             else:
                 why = exc.strerror or str(exc)
-            raise ListenError(f"serve: cannot listen on {host}:{port}: {why}") from None
+            raise ListenError(f"serve: 无法在 {host}:{port} 上启动服务：{why}") from None
 
 
 class ListenError(Exception):

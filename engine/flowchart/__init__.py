@@ -2,6 +2,7 @@
 
     render_chart("chongqing", "filing", "svg")            -> str (svg, dot, mermaid) or bytes (png, pdf)
     render_chart(None, "filing", "png", highlight=request) -> the request's case highlighted
+    render_chart(None, None, highlight=request, slides=True) -> the case's own chart as 16:9 slides (PDF)
 
 `build_graph` (engine.flowchart.build) gives the networkx graph itself.
 """
@@ -25,10 +26,11 @@ def build_graph(jurisdiction, chart: str = "filing", as_of=None):
 
 def render_chart(
     jurisdiction,
-    chart: str = "filing",
+    chart: str | None = "filing",
     fmt: str = "svg",
     as_of: dt.date | str | None = None,
     highlight: dict | None = None,
+    slides: bool = False,
 ) -> bytes | str:
     """One chart rendered: `png` and `pdf` as bytes, `svg`, `dot` and `mermaid` as text.
 
@@ -56,5 +58,9 @@ def render_chart(
     else:
         from engine.flowchart.build import build_graph as _build
 
-        G = _build(jurisdiction, chart, as_of)
+        G = _build(jurisdiction, chart or CHARTS[0], as_of)
+    if slides:
+        from engine.flowchart.slides import to_slides_pdf
+
+        return to_slides_pdf(G)
     return render(G, fmt)

@@ -178,16 +178,45 @@ def _through(G: nx.DiGraph, state: dict, taken) -> set:
     return after & before
 
 
+_URGENCY = {"immediate": 0, "overdue": 1, "due_today": 2, "pending": 3, "to_confirm": 4, "done": 5}
+
+
+def chart_for(response: dict) -> str:
+    """The chart that draws the case's most pressing duty (immediate, then overdue, then the earliest
+    due): the first chart, in kb/flowcharts.yaml's order, one of whose steps comes from a rule the
+    duty rests on. An incident's 立即停止 is drawn by the incident chart, a filing by the filing chart;
+    the first chart when no duty is drawn anywhere."""
+    from engine.flowchart.build import chart_names
+
+    names = chart_names()
+    duties = sorted(
+        response.get("obligations") or [],
+        key=lambda o: (_URGENCY.get(o.get("status") or "", 9), o.get("due") or "9999-12-31"),
+    )
+    rules_of: dict[str, set] = {}
+    for duty in duties:
+        wanted = set(duty.get("rules") or [])
+        for name in names:
+            if name not in rules_of:
+                G = build_graph(response["jurisdiction"]["id"], name, response["as_of"])
+                rules_of[name] = {r for _, d in G.nodes(data=True) for r in d.get("rules") or []}
+            if wanted & rules_of[name]:
+                return name
+    return names[0]
+
+
 def highlight_graph(
-    request: dict, chart: str = "filing", as_of: dt.date | str | None = None
+    request: dict, chart: str | None = "filing", as_of: dt.date | str | None = None
 ) -> tuple[nx.DiGraph, dict]:
     """Decide the request and return its chart (for the request's jurisdiction and day) highlighted,
-    with the response. `as_of` fills in the request's day when the request does not give one."""
+    with the response. `as_of` fills in the request's day when the request does not give one;
+    `chart` None: the chart of the case (`chart_for`)."""
     from engine import decide
 
     req = dict(request)
     if as_of is not None and "as_of" not in req:
         req["as_of"] = as_of.isoformat() if isinstance(as_of, dt.date) else str(as_of)
     response = decide(req)
+    chart = chart or chart_for(response)
     G = build_graph(response["jurisdiction"]["id"], chart, response["as_of"])
     return apply(G, req, response), response

@@ -522,19 +522,14 @@ def to_png(G: nx.DiGraph) -> bytes:
     return _pipe(to_dot(G, dpi=PNG_DPI), "png")
 
 
-def to_pdf(G: nx.DiGraph) -> bytes:
-    """The chart as a PDF to print on A4: a chart with columns gets one page per group of
-    columns that fits a sheet at a readable size (engine.flowchart.layout.page_groups), each
-    page with the title, the legend and its columns' numbers (①② …); any other chart is one
-    page. Vector pages drawn by Graphviz (cairo), joined by pypdf."""
+def page_graphs(G: nx.DiGraph) -> list[nx.DiGraph]:
+    """The chart cut into A4 pages: one graph per group of columns that fits a sheet at a readable
+    size (engine.flowchart.layout.page_groups), each with the title, the legend and its page number;
+    [G] for a chart without columns or one that fits one page."""
     groups = _page_groups(G)
     if len(groups) <= 1:
-        return _pipe(to_dot(G, page="a4"), "pdf")
-    import io
-
-    from pypdf import PdfReader, PdfWriter
-
-    writer = PdfWriter()
+        return [G]
+    out = []
     for i, ids in enumerate(groups, 1):
         # in G's order (a subgraph view would iterate a set: another order in every process)
         H = nx.DiGraph()
@@ -543,6 +538,29 @@ def to_pdf(G: nx.DiGraph) -> bytes:
         H.graph.update(G.graph)
         H.graph["columns"] = [c for c in G.graph["columns"] if c["id"] in ids]
         H.graph["subtitle"] = f"{G.graph['subtitle']} · 第{i}页，共{len(groups)}页"
+        out.append(H)
+    return out
+
+
+def to_a4_svgs(G: nx.DiGraph) -> list[str]:
+    """The chart's A4 pages (see page_graphs) as SVG, for a printed answer."""
+    return [_pipe(to_dot(H, page="a4"), "svg").decode("utf-8") for H in page_graphs(G)]
+
+
+def to_pdf(G: nx.DiGraph) -> bytes:
+    """The chart as a PDF to print on A4: a chart with columns gets one page per group of
+    columns that fits a sheet at a readable size (page_graphs), each page with the title, the
+    legend and its columns' numbers (①② …); any other chart is one page. Vector pages drawn by
+    Graphviz (cairo), joined by pypdf."""
+    pages = page_graphs(G)
+    if len(pages) == 1:
+        return _pipe(to_dot(G, page="a4"), "pdf")
+    import io
+
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter()
+    for H in pages:
         for page in PdfReader(io.BytesIO(_pipe(to_dot(H, page="a4"), "pdf"))).pages:
             writer.add_page(page)
     out = io.BytesIO()

@@ -161,3 +161,29 @@ def status(
     if as_of == due:
         return "due_today"
     return "to_confirm" if authority else "overdue"
+
+
+def later_periods(kb, obligation: dict, until: dt.date) -> list[tuple[str, Due]]:
+    """The periods of a recurring duty (a response obligation whose deadline kind is periodic) after the
+    ones its `deadline.occurrences` list, each with its due date, up to `until`, while the document that
+    sets the duty is in force: what a calendar shows ahead. [] for any other obligation."""
+    deadline = obligation.get("deadline") or {}
+    if deadline.get("kind") not in PERIODIC_KINDS or not deadline.get("occurrences"):
+        return []
+    rules = [kb.rule_by_id.get(r) for r in obligation.get("rules") or []]
+    rule = next(
+        (r for r in rules if r is not None and (r.spec.get("deadline") or {}).get("kind") in PERIODIC_KINDS), None
+    )
+    if rule is None:
+        return []
+    last = max(str(o.get("period") or "") for o in deadline["occurrences"])
+    try:
+        year, quarter = int(last[:4]), int(last[-1])
+    except ValueError:
+        return []
+    start = next_quarter(dt.date(year, 3 * quarter - 2, 1))
+    doc = kb.documents[rule.document]
+    periods = recurring(
+        rule.spec["deadline"], start, until, lambda day: validity.status_on(doc.dates, day) in validity.APPLICABLE
+    )
+    return [(p, due) for p, due in periods if due.date is not None and due.date <= until]

@@ -4,7 +4,7 @@
 with `institution.jurisdiction` replaced) and lines the answers up:
 
     {"as_of", "technology": {query}, "jurisdictions": [{id, name}],
-     "columns": {jid: {class, class_name, technology_name, listings, documents, warnings}},
+     "columns": {jid: {class, class_name, technology_name, listings (with catalog_name), documents, warnings}},
      "class_differs": bool,
      "rows": [{key, group, id, action, action_name, summary,
                cells: {jid: null | {summary, addressee, addressee_name, due, status, deadline,
@@ -131,6 +131,7 @@ def compare(request: dict, jurisdictions=None, decide=None) -> dict:
         responses[jid] = decide(req)
 
     classes = v.names("technology_classes")
+    catalogs = _catalog_names()
     columns, rows, order = {}, {}, []
     for jid, r in responses.items():
         tech = r.get("technology") or {}
@@ -140,7 +141,11 @@ def compare(request: dict, jurisdictions=None, decide=None) -> dict:
             "class_name": classes.get(cls) if cls else None,
             "technology_name": tech.get("name"),
             "listings": [
-                {k: x.get(k) for k in ("catalog", "code", "name", "scope")} for x in tech.get("listings") or []
+                {
+                    **{k: x.get(k) for k in ("catalog", "code", "name", "scope")},
+                    "catalog_name": catalogs.get(x.get("catalog")),
+                }
+                for x in tech.get("listings") or []
             ],
             "documents": [{"id": d["id"], "status": d["status"]} for d in r["documents"]],
             "warnings": [w["code"] for w in r["warnings"]],

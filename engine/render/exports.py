@@ -71,8 +71,16 @@ def render_export(
     else:
         from engine.render.calendar import render_ics
 
-        body = render_ics(_answer(response, request))
+        body = render_ics(_answer(response, request), verdict=verdict_text(response), response=response)
     return body, spec.media_type, filename(response, request, spec.extension)
+
+
+def verdict_text(response: dict) -> str | None:
+    """The response's own one-line verdict (`verdict.text`) when it has one, else None (the answer's)."""
+    verdict = response.get("verdict")
+    if isinstance(verdict, dict):
+        return verdict.get("text") or None
+    return verdict if isinstance(verdict, str) and verdict else None
 
 
 def filename(response: dict, request: dict | None, extension: str) -> str:

@@ -71,7 +71,7 @@ def _item_blocks(n: str, item: dict, detailed: bool) -> list[tuple]:
         out.append(("checklist", item["materials"]))
     if detailed:
         for p in item["provisions"]:
-            q = quote_text(p)
+            q = quote_text(p, mainland=True)
             if q:
                 out.append(("quote", f"{p['cite']}：{q}"))
         for c in item["consequences"]:
@@ -80,8 +80,9 @@ def _item_blocks(n: str, item: dict, detailed: bool) -> list[tuple]:
 
 
 def memo_blocks(answer: dict) -> list[tuple]:
-    """The memo as blocks: ("h1"|"h2"|"h3"|"p"|"quote", text), ("kv", [(key, value)]), ("list"|"checklist", [text])."""
-    b: list[tuple] = [("h1", TITLE), ("kv", _subject(answer)), ("h2", "结论"), ("p", answer["verdict"])]
+    """The memo as blocks: ("h1"|"h2"|"h3"|"p"|"strong"|"quote", text), ("kv", [(key, value)]),
+    ("list"|"checklist", [text]). The verdict comes first, in bold, under the title."""
+    b: list[tuple] = [("h1", TITLE), ("h2", "结论"), ("strong", answer["verdict"]), ("kv", _subject(answer))]
     for k, s in enumerate(answer["sections"]):
         detailed = s["key"] in DETAILED
         b.append(("h2", f"{NUMERALS[k % 10]}、{s['title']}"))
@@ -139,6 +140,8 @@ def render_markdown(answer: dict) -> str:
             out += [f"### {body}", ""]
         elif kind == "p":
             out += [body, ""]
+        elif kind == "strong":
+            out += [f"**{body}**", ""]
         elif kind == "quote":
             out += ["> " + line if line else ">" for line in body.splitlines()] + [""]
         elif kind == "kv":
@@ -150,34 +153,94 @@ def render_markdown(answer: dict) -> str:
     return "\n".join(out).rstrip("\n") + "\n"
 
 
+# (name in the document, the font it names on Windows, its family): Word on a Chinese Windows has them all;
+# elsewhere the family and the GB2312 character set let LibreOffice (fontconfig) pick a CJK font
+# of the same kind (Noto Serif CJK SC for 宋体/楷体, Noto Sans CJK SC for 黑体).
+FONTS = {
+    "宋体": ("SimSun", "roman", "02010600030101010101"),
+    "黑体": ("SimHei", "modern", "02010609060101010101"),
+    "楷体": ("KaiTi", "modern", "02010609060101010101"),
+}
+LATIN_FONT = "Times New Roman"  # Latin letters and digits; Liberation Serif stands in for it on Linux
+LABEL_WIDTH_CM, TEXT_WIDTH_CM = 2.6, 13.2  # the key-value tables: a four-character label and the rest of 15.8 cm
+
+
 def _font(run, name: str = "宋体", size: float | None = None, bold: bool | None = None) -> None:
     from docx.oxml.ns import qn
     from docx.shared import Pt
 
-    run.font.name = name
-    run._element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), name)
+    run.font.name = LATIN_FONT
+    fonts = run._element.get_or_add_rPr().get_or_add_rFonts()
+    fonts.set(qn("w:eastAsia"), name)
+    fonts.set(qn("w:hint"), "eastAsia")
     if size:
         run.font.size = Pt(size)
     if bold is not None:
         run.bold = bold
 
 
+def _font_table(doc) -> None:
+    """Declare the memo's Chinese fonts in word/fontTable.xml with their Windows names (w:altName),
+    family, character set (GB2312) and PANOSE, so that a program lacking them substitutes a like font."""
+    from docx.opc.constants import RELATIONSHIP_TYPE as RT
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import nsdecls
+
+    part = doc.part.part_related_by(RT.FONT_TABLE)
+    root = parse_xml(part.blob)
+    for name, (alt, family, panose) in FONTS.items():
+        root.append(
+            parse_xml(
+                f'<w:font {nsdecls("w")} w:name="{name}"><w:altName w:val="{alt}"/>'
+                f'<w:panose1 w:val="{panose}"/><w:charset w:val="86"/><w:family w:val="{family}"/>'
+                '<w:pitch w:val="variable"/></w:font>'
+            )
+        )
+    from docx.oxml.xmlchemy import serialize_for_reading
+
+    part._blob = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n' + serialize_for_reading(root)).encode()
+
+
+def _kv_table(doc, rows: list[tuple[str, str]]) -> None:
+    """A two-column table of label and value with fixed widths (Word otherwise splits the page in half)."""
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import nsdecls, qn
+    from docx.shared import Cm
+
+    table = doc.add_table(rows=0, cols=2)
+    table.style = "Table Grid"
+    table.autofit = False
+    tbl_pr = table._tbl.tblPr
+    tbl_pr.append(parse_xml(f'<w:tblLayout {nsdecls("w")} w:type="fixed"/>'))
+    grid = table._tbl.tblGrid
+    for col, width in zip(grid.findall(qn("w:gridCol")), (LABEL_WIDTH_CM, TEXT_WIDTH_CM), strict=True):
+        col.set(qn("w:w"), str(int(Cm(width).twips)))
+    for k, v in rows:
+        cells = table.add_row().cells
+        _font(cells[0].paragraphs[0].add_run(k), bold=True)
+        _font(cells[1].paragraphs[0].add_run(v))
+        cells[0].width, cells[1].width = Cm(LABEL_WIDTH_CM), Cm(TEXT_WIDTH_CM)
+    for col, width in zip(table.columns, (LABEL_WIDTH_CM, TEXT_WIDTH_CM), strict=True):
+        col.width = Cm(width)
+
+
 def render_docx(answer: dict) -> bytes:
-    """The memo as a Word document (A4, 宋体/黑体)."""
+    """The memo as a Word document (A4, 宋体/黑体/楷体 with fallbacks, see FONTS); the verdict in bold
+    under the title, quotes in mainland marks."""
     from docx import Document
     from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.oxml.ns import qn
     from docx.shared import Cm, Pt
 
     doc = Document()
+    _font_table(doc)
     section = doc.sections[0]
     section.page_width, section.page_height = Cm(21.0), Cm(29.7)
     section.left_margin = section.right_margin = Cm(2.6)
     section.top_margin, section.bottom_margin = Cm(3.7), Cm(3.5)
     normal = doc.styles["Normal"]
     normal.font.size = Pt(12)
-    from docx.oxml.ns import qn
-
-    normal.font.name = "宋体"
+    normal.font.name = LATIN_FONT
     normal.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), "宋体")
     doc.core_properties.title = TITLE
     doc.core_properties.subject = answer["verdict"]
@@ -192,18 +255,16 @@ def render_docx(answer: dict) -> bytes:
             _font(h.add_run(body), "黑体", 14 if kind == "h2" else 12, True)
         elif kind == "p":
             _font(doc.add_paragraph().add_run(body))
+        elif kind == "strong":
+            p = doc.add_paragraph()
+            p.paragraph_format.space_after = Pt(12)
+            _font(p.add_run(body), "黑体", 14, True)
         elif kind == "quote":
             p = doc.add_paragraph(style="Quote")
             p.paragraph_format.left_indent = Cm(0.8)
             _font(p.add_run(body), "楷体", 10.5)
         elif kind == "kv":
-            table = doc.add_table(rows=0, cols=2)
-            table.style = "Table Grid"
-            for k, v in body:
-                cells = table.add_row().cells
-                _font(cells[0].paragraphs[0].add_run(k), bold=True)
-                _font(cells[1].paragraphs[0].add_run(v))
-                cells[0].width, cells[1].width = Cm(3.2), Cm(12.6)
+            _kv_table(doc, body)
             doc.add_paragraph()
         elif kind == "list":
             for x in body:

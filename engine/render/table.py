@@ -1,9 +1,14 @@
 """One row per obligation: the tracking sheet a medical-affairs office keeps for its techniques.
 
-`obligation_rows(answer)` gives rows (dicts keyed by `COLUMNS`) in the answer's order (what to do now
-first); `render_csv` writes them with the column ids as header (for tools), `render_xlsx` with Chinese
-headers (for people). Ids (`action`, `addressee`, `status`) sit beside their Chinese labels so a sheet can
-be filtered either way. The institution's own duties only: what the authorities do is not tracked here.
+`obligation_rows(answer)` gives rows (dicts keyed by the column ids of `COLUMNS`) in the answer's order
+(what to do now first). `render_csv` and `XlsxWriter` write the same columns under the same Chinese
+headers, with Chinese values (labels from kb/vocabulary.yaml, through the answer model); the vocabulary
+ids (`action`, `addressee`, `status`) follow in trailing columns, so a sheet can still be filtered by
+code. The CSV is UTF-8 with a byte-order mark, which Excel on a Chinese Windows needs to read it as
+UTF-8. The institution's own duties only: what the authorities do is not tracked here.
+
+Every value passes through `cell_value` on its way into a file, the one place where a cell can be
+escaped (formulas, control characters) for both formats.
 """
 
 from __future__ import annotations
@@ -11,9 +16,10 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import unicodedata
 from typing import Any
 
-# (column id, Chinese header)
+# (column id, Chinese header): people's columns first, then the vocabulary ids for tools
 COLUMNS = (
     ("request", "请求序号"),
     ("institution", "医疗机构"),
@@ -21,22 +27,25 @@ COLUMNS = (
     ("technology", "医疗技术"),
     ("class", "技术类别"),
     ("section", "分组"),
-    ("action", "事项代码"),
     ("action_text", "事项"),
     ("summary", "内容"),
-    ("addressee", "对象代码"),
     ("addressee_text", "报送/提交对象"),
     ("due", "截止日期"),
     ("days_left", "剩余天数"),
-    ("status", "状态代码"),
     ("status_text", "状态"),
     ("deadline", "期限规定"),
     ("materials", "材料"),
     ("provisions", "依据"),
     ("errors", "错误"),
+    ("action", "事项代码"),
+    ("addressee", "对象代码"),
+    ("status", "状态代码"),
 )
 COLUMN_IDS = tuple(c for c, _ in COLUMNS)
+HEADERS = tuple(zh for _, zh in COLUMNS)
+CODE_COLUMNS = ("action", "addressee", "status")
 INSTITUTION_SECTIONS = ("now", "to_confirm", "upcoming", "ongoing", "done", "institution_wide")
+BOM = "\ufeff"
 
 
 def obligation_rows(answer: dict, request_no: int | None = None) -> list[dict]:
@@ -83,76 +92,123 @@ def error_row(request_no: int | None, messages: list[str]) -> dict:
     return row
 
 
+def cell_value(value: Any) -> Any:
+    """A cell's value as written to a file (CSV and xlsx alike); the hook for escaping a cell."""
+    return value
+
+
+def row_values(row: dict) -> list:
+    """A row's values in column order, each through `cell_value`."""
+    return [cell_value(row.get(c, "")) for c in COLUMN_IDS]
+
+
 def csv_header() -> str:
+    """The byte-order mark and the Chinese header line (CRLF)."""
     buf = io.StringIO()
-    csv.writer(buf, lineterminator="\r\n").writerow(COLUMN_IDS)
-    return buf.getvalue()
+    csv.writer(buf, lineterminator="\r\n").writerow(HEADERS)
+    return BOM + buf.getvalue()
 
 
 def csv_rows(rows: list[dict]) -> str:
     buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=COLUMN_IDS, lineterminator="\r\n")
-    w.writerows(rows)
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerows(row_values(r) for r in rows)
     return buf.getvalue()
 
 
 def render_csv(rows: list[dict]) -> str:
-    """RFC 4180 CSV (CRLF line ends), header with the column ids."""
+    """RFC 4180 CSV (CRLF line ends) with a byte-order mark and Chinese headers: encode it as UTF-8."""
     return csv_header() + csv_rows(rows)
 
 
-class XlsxWriter:
-    """Rows streamed into a one-sheet workbook (openpyxl's write-only mode, flat memory), Chinese headers."""
+def display_width(text: str) -> int:
+    """Columns a text takes in a spreadsheet: two for a wide (Chinese) character, one for the others."""
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
 
-    def __init__(self, title: str = "义务清单"):
+
+WIDTH_MIN, WIDTH_MAX = 8, 60  # a column's width in characters; longer text wraps
+WRAPPED = ("summary", "deadline", "materials", "provisions", "errors", "addressee_text", "technology", "institution")
+
+
+class XlsxWriter:
+    """Rows streamed into a one-sheet workbook (openpyxl's write-only mode), Chinese headers and values,
+    a frozen header row with an autofilter, long text wrapped. Column widths come from the content:
+    the first `sample` rows are held back to measure them (write-only mode needs the widths before the
+    first row), then rows are written as they come, so memory stays flat however long the batch."""
+
+    def __init__(self, title: str = "义务清单", sample: int = 500):
         from openpyxl import Workbook
-        from openpyxl.cell import WriteOnlyCell
-        from openpyxl.styles import Font
-        from openpyxl.utils import get_column_letter
 
         self.wb = Workbook(write_only=True)
         self.ws: Any = self.wb.create_sheet(title)
-        self._cell = lambda value: WriteOnlyCell(self.ws, value=value)
-        widths = {
-            "summary": 48,
-            "materials": 40,
-            "provisions": 36,
-            "deadline": 30,
-            "addressee_text": 28,
-            "technology": 20,
-            "institution": 20,
-            "due": 12,
-            "errors": 30,
-        }
-        for n, c in enumerate(COLUMN_IDS, 1):
-            self.ws.column_dimensions[get_column_letter(n)].width = widths.get(c, 14)
+        self._sample = sample
+        self._pending: list[dict] | None = []
+        self._count = 0
+
+    def _start(self) -> None:
+        from openpyxl.cell import WriteOnlyCell
+        from openpyxl.styles import Alignment, Font
+        from openpyxl.utils import get_column_letter
+
+        pending = self._pending or []
+        for n, (c, zh) in enumerate(COLUMNS, 1):
+            longest = max([display_width(zh)] + [display_width(_text(r.get(c))) for r in pending])
+            self.ws.column_dimensions[get_column_letter(n)].width = min(WIDTH_MAX, max(WIDTH_MIN, longest + 2))
         self.ws.freeze_panes = "A2"
         header = []
-        for _, zh in COLUMNS:
+        for zh in HEADERS:
             cell = WriteOnlyCell(self.ws, value=zh)
             cell.font = Font(bold=True)
+            cell.alignment = Alignment(vertical="top")
             header.append(cell)
         self.ws.append(header)
+        self._wrap = Alignment(wrap_text=True, vertical="top")
+        self._top = Alignment(vertical="top")
+        self._new = lambda value: WriteOnlyCell(self.ws, value=value)
+        self._pending = None
+        self._write(pending)
 
-    def add(self, rows: list[dict]) -> None:
+    def _write(self, rows: list[dict]) -> None:
         for r in rows:
             cells = []
-            for c in COLUMN_IDS:
-                v = _cell(r[c]) if c == "due" else r[c]
-                if isinstance(v, dt.date):
-                    cell = self._cell(value=v)
+            for c, v in zip(COLUMN_IDS, row_values(r), strict=True):
+                cell = self._new(_cell(v) if c == "due" else v)
+                if isinstance(cell.value, dt.date):
                     cell.number_format = "yyyy-mm-dd"
-                    v = cell
-                cells.append(v)
+                cell.alignment = self._wrap if c in WRAPPED else self._top
+                cells.append(cell)
             self.ws.append(cells)
+            self._count += 1
+
+    def add(self, rows: list[dict]) -> None:
+        if self._pending is not None:
+            self._pending.extend(rows)
+            if len(self._pending) >= self._sample:
+                self._start()
+        else:
+            self._write(rows)
+
+    def _finish(self) -> None:
+        from openpyxl.utils import get_column_letter
+
+        if self._pending is not None:
+            self._start()
+        self.ws.auto_filter.ref = f"A1:{get_column_letter(len(COLUMNS))}{self._count + 1}"
 
     def save(self, target) -> None:
+        self._finish()
         self.wb.save(target)
 
     def to_bytes(self) -> bytes:
         buf = io.BytesIO()
-        self.wb.save(buf)
+        self.save(buf)
         return buf.getvalue()
+
+
+def _text(value: Any) -> str:
+    """The longest line of a value as shown (a date as YYYY-MM-DD)."""
+    text = "" if value is None else str(value)
+    return max(text.splitlines() or [""], key=display_width)
 
 
 def _cell(value):

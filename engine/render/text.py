@@ -31,11 +31,19 @@ def cite_list(provisions: list[dict], limit: int | None = None) -> str:
     return out
 
 
-def quote_text(p: dict) -> str:
+def quote_text(p: dict, mainland: bool = False) -> str:
+    """A provision's words in quotation marks, cut at QUOTE_LIMIT characters. `mainland`: the marks of
+    a mainland document (“…”, with the quote's own “…” turned into ‘…’), else corner brackets 「…」."""
     q = p.get("quote") or ""
+    if not q:
+        return ""
+    left, right = "「", "」"
+    if mainland:
+        left, right = "“", "”"
+        q = q.replace("“", "‘").replace("”", "’")
     if len(q) > QUOTE_LIMIT:
-        return f"「{q[:QUOTE_LIMIT]}……」（节选，全文见{p['cite']}）"
-    return f"「{q}」" if q else ""
+        return f"{left}{q[:QUOTE_LIMIT]}……{right}（节选，全文见{p['cite']}）"
+    return f"{left}{q}{right}"
 
 
 def _indent(text: str, prefix: str) -> list[str]:

@@ -3,7 +3,9 @@ request, the answer on one screen, the case's highlighted flowchart, the provisi
 and downloads of the exports.
 
     GET /                              the form; with a query (the form submits by GET) also the answer
-    GET /chart.svg?<same query>        the case's flowchart, highlighted (&chart=filing|incident)
+    GET /chart.svg?<same query>        the case's flowchart, highlighted (&chart=filing|incident; &part=N: its
+                                       Nth A4 landscape page, for the printed answer)
+    GET /chart.pdf?<same query>        the same chart as 16:9 slides (engine.flowchart.slides)
     GET /export?fmt=…&<same query>     the answer as a file (engine.render exports)
     GET /provisions/{document}         a document's full text
     GET /provisions/{document}/{eid}   one provision in its article, with its full text
@@ -42,12 +44,20 @@ INCIDENT_EVENTS = ("staff_or_equipment_change", "serious_incident", "efficacy_do
 
 # the downloads offered on the page: format (engine.render.exports) -> button text
 EXPORTS = (
-    ("docx", "Word 合规意见"),
-    ("md", "Markdown 合规意见"),
-    ("csv", "CSV 台账"),
-    ("ics", "日历提醒"),
-    ("text", "纯文本"),
-    ("json", "JSON"),
+    ("docx", "下载 Word 合规意见"),
+    ("csv", "导出表格"),
+    ("ics", "加入日历"),
+    ("md", "合规意见（文本格式，可编辑）"),
+    ("text", "纯文本答复"),
+    ("json", "数据文件（供信息系统使用）"),
+)
+# the facts that decide the answer for a technique in no catalogue: asked (and shown, with how they counted)
+# when the person says the technique is in none (form field new_tech)
+DECIDING = (
+    "technology.major_ethical_risk",
+    "technology.unapproved_product",
+    "technology.prohibited_grounds",
+    "technology.first_in_institution",
 )
 
 router = APIRouter(include_in_schema=False)
@@ -116,11 +126,20 @@ def build_page(items: list[tuple[str, str]]) -> dict:
     asked = {q["path"] for q in (answer or {}).get("questions", [])}
     query = urlencode([(k, v) for k, v in items if v != ""])
     events = form.events + [webform.EventRow() for _ in range(webform.EXTRA_EVENT_ROWS)]
-    charts = []
+    shown = []
     if response is not None:
-        charts.append(("filing", "备案流程"))
+        shown.append(("filing", "备案流程"))
         if any(e["type"] in INCIDENT_EVENTS for e in (form.request or {}).get("events", [])):
-            charts.append(("incident", "停止与报告流程"))
+            shown.append(("incident", "停止与报告流程"))
+    key = json.dumps(form.request, sort_keys=True, ensure_ascii=False) if response is not None else ""
+    new_tech = form.values.get("new_tech") == "yes"
+    counted = []
+    unrecognised = response is not None and response.get("technology") and not response["technology"].get("id")
+    if response is not None and (new_tech or unrecognised):
+        from engine.render.counted import how_counted
+
+        counted = how_counted(response, form.request, list(DECIDING))
+    charts = [(c, title, _print_parts(key, c)) for c, title in shown]  # (chart, title, A4 pages when printed)
     return {
         "form": form,
         "v": form.values,
@@ -138,6 +157,8 @@ def build_page(items: list[tuple[str, str]]) -> dict:
         "hidden": [(k, v) for k, v in items if v != "" and webform.PATHS.get(k) not in asked],
         "field_of": webform.FIELD_OF,
         "exports": EXPORTS,
+        "new_tech": new_tech,
+        "counted": counted,
     }
 
 
@@ -168,13 +189,55 @@ def _chart(request_json: str, chart: str) -> str:
     return out.decode("utf-8") if isinstance(out, bytes) else out
 
 
-def chart_svg(items: list[tuple[str, str]], chart: str) -> str | None:
-    """The highlighted chart for the page's query (None when the query is not a valid request)."""
+@functools.lru_cache(maxsize=32)
+def _a4_pages(request_json: str, chart: str) -> tuple[str, ...]:
+    """The highlighted chart cut into A4 landscape pages (SVG), for the printed answer."""
+    from engine.flowchart.highlight import highlight_graph
+    from engine.flowchart.render import to_a4_svgs
+
+    G, _ = highlight_graph(json.loads(request_json), chart)
+    return tuple(to_a4_svgs(G))
+
+
+def _print_parts(request_json: str, chart: str) -> int:
+    """How many A4 pages the chart takes when the answer is printed (1 when it cannot be drawn)."""
+    try:
+        return len(_a4_pages(request_json, chart))
+    except Exception:  # noqa: BLE001 - the screen chart reports the failure; the page still prints
+        return 1
+
+
+@functools.lru_cache(maxsize=16)
+def _slides(request_json: str, chart: str) -> bytes:
+    from engine.flowchart import render_chart
+
+    out = render_chart(None, chart, highlight=json.loads(request_json), slides=True)
+    return out if isinstance(out, bytes) else out.encode("utf-8")
+
+
+def chart_svg(items: list[tuple[str, str]], chart: str, part: int | None = None) -> str | None:
+    """The highlighted chart for the page's query (None when the query is not a valid request);
+    `part`: its nth A4 page (from 1) for printing, the last when there are fewer."""
+    form = webform.parse_query(items)
+    if form.request is None:
+        return None
+    key = json.dumps(form.request, sort_keys=True, ensure_ascii=False)
+    try:
+        if part is not None:
+            pages = _a4_pages(key, chart)
+            return pages[min(part, len(pages)) - 1]
+        return _chart(key, chart)
+    except InvalidRequest:
+        return None
+
+
+def chart_slides(items: list[tuple[str, str]], chart: str) -> bytes | None:
+    """The highlighted chart as 16:9 slides (PDF) for the page's query (None: not a valid request)."""
     form = webform.parse_query(items)
     if form.request is None:
         return None
     try:
-        return _chart(json.dumps(form.request, sort_keys=True, ensure_ascii=False), chart)
+        return _slides(json.dumps(form.request, sort_keys=True, ensure_ascii=False), chart)
     except InvalidRequest:
         return None
 
@@ -197,12 +260,16 @@ def prerendered_chart_svg(items: list[tuple[str, str]], chart: str) -> str | Non
 
 @router.get("/chart.svg")
 async def chart(request: Request):
-    items = [(k, v) for k, v in request.query_params.multi_items() if k != "chart"]
+    items = [(k, v) for k, v in request.query_params.multi_items() if k not in ("chart", "part")]
     which = request.query_params.get("chart", "filing")
     if which not in ("filing", "incident"):
         return _error_page(404, "没有该流程图", "流程图只有 filing（备案）和 incident（停止与报告）两种。")
+    part_text = request.query_params.get("part")
+    if part_text is not None and not (part_text.isdigit() and 1 <= int(part_text) <= 20):
+        return _error_page(404, "没有该页", "part 应为 1 至 20 的页码。")
+    part = int(part_text) if part_text is not None else None
     try:
-        svg = await on_engine(chart_svg, items, which)
+        svg = await on_engine(chart_svg, items, which, part)
     except GraphvizMissing:  # the chart as committed in diagrams/, for the jurisdiction asked about
         svg = prerendered_chart_svg(items, which)
         if svg is None:
@@ -216,6 +283,24 @@ async def chart(request: Request):
     if svg is None:
         return _error_page(422, "查询不完整", "请先在表单中填写有效的查询，再查看流程图。")
     return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "no-store"})
+
+
+@router.get("/chart.pdf")
+async def slides(request: Request):
+    items = [(k, v) for k, v in request.query_params.multi_items() if k != "chart"]
+    which = request.query_params.get("chart", "filing")
+    if which not in ("filing", "incident"):
+        return _error_page(404, "没有该流程图", "流程图只有 filing（备案）和 incident（停止与报告）两种。")
+    try:
+        pdf = await on_engine(chart_slides, items, which)
+    except Exception:  # noqa: BLE001
+        log.exception("slides failed for %s", request.url.query)
+        return _error_page(500, "幻灯片生成失败", "幻灯片暂时无法生成（需要 Graphviz）。")
+    if pdf is None:
+        return _error_page(422, "查询不完整", "请先在表单中填写有效的查询，再下载幻灯片。")
+    name = f"流程图-{which}.pdf"
+    disposition = f"attachment; filename=\"slides-{which}.pdf\"; filename*=UTF-8''{quote(name)}"
+    return Response(pdf, media_type="application/pdf", headers={"Content-Disposition": disposition})
 
 
 # --------------------------------------------------------------------------- exports

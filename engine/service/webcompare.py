@@ -42,6 +42,7 @@ def compare_page(items: list[tuple[str, str]]) -> dict | None:
         return None
     rows = [r for r in model["rows"] if r["substantive"] or not only_diff]
     v = vocabulary()
+    short = v.names("document_short_titles")
     return {
         "model": model,
         "rows": rows,
@@ -56,6 +57,10 @@ def compare_page(items: list[tuple[str, str]]) -> dict | None:
         "statuses": v.names("statuses"),
         "request": form.request,
         "group_citations": group_citations,
+        "short": lambda doc: short.get(doc) or "《未知文件》",
+        "case_facts": case_facts(form.request),
+        "cards": cards(model, rows),
+        "own": (form.request.get("institution") or {}).get("jurisdiction"),
     }
 
 
@@ -65,6 +70,50 @@ def group_citations(citations: list[dict]) -> list[tuple[str, list[dict]]]:
     for c in citations:
         out.setdefault(c["document"], []).append(c)
     return list(out.items())
+
+
+def case_facts(request: dict) -> list[tuple[str, str]]:
+    """The case compared, as (label, value) lines in Chinese: who, which technique, what happened, on which day."""
+    from engine.kb.vocabulary import vocabulary
+
+    v = vocabulary()
+    inst = request.get("institution") or {}
+    tech = request.get("technology") or {}
+    levels = {1: "一级", 2: "二级", 3: "三级"}
+    categories = v.names("institution_categories")
+    kind = [levels.get(inst.get("level") or 0, ""), categories.get(str(inst.get("category") or ""), "")]
+    kind_text = "".join(k for k in kind if k)
+    who = f"{inst['name']}（{kind_text}）" if inst.get("name") and kind_text else (inst.get("name") or kind_text)
+    out = [("医疗机构", who or "（未填写名称）")]
+    out.append(("医疗技术", str(tech.get("name") or tech.get("code") or "未指定（仅机构层面的义务）")))
+    fields = v.raw.get("request_fields") or {}
+    flags = [
+        fields.get(f"technology.{k}", k) + ("：是" if tech[k] else "：否")
+        for k in ("first_in_institution", "first_in_jurisdiction", "major_ethical_risk", "unapproved_product")
+        if isinstance(tech.get(k), bool)
+    ]
+    if flags:
+        out.append(("情形", "；".join(flags)))
+    names = v.names("event_types")
+    events = sorted(request.get("events") or [], key=lambda e: str(e.get("date")))
+    if events:
+        out.append(("事件", "；".join(f"{e.get('date')} {names.get(e.get('type'), '事件')}" for e in events)))
+    out.append(("查询日期", str(request.get("as_of") or "")))
+    return out
+
+
+def cards(model: dict, rows: list[dict]) -> list[dict]:
+    """One block per jurisdiction (for a phone): its class, then the acts in which it differs from the
+    others first, then those the same everywhere; a `(row, cell)` pair per act, cell None where it is not owed."""
+    out = []
+    for j in model["jurisdictions"]:
+        diff: list[tuple] = []
+        same: list[tuple] = []
+        for row in rows:
+            pair = (row, row["cells"][j["id"]])
+            (diff if row["substantive"] else same).append(pair)
+        out.append({"id": j["id"], "name": j["name"], "column": model["columns"][j["id"]], "diff": diff, "same": same})
+    return out
 
 
 @router.get("/compare", response_class=HTMLResponse)

@@ -1,7 +1,8 @@
 /* Progressive enhancement of the page; without it the form and the answer work as plain HTML.
    - technology suggestions as the person types (GET /v1/technologies, same origin)
    - "添加事件" adds an event row
-   - only the questions that matter in the chosen jurisdiction are shown (data-where)
+   - only the questions that matter in the chosen jurisdiction are shown (data-where); for a technique
+     in no catalogue (#f-new_tech) the facts that decide are shown everywhere (data-deciding)
    - print and copy-link buttons; candidate names fill the technology field */
 (function () {
   "use strict";
@@ -13,9 +14,11 @@
     var sel = $("#f-jurisdiction");
     if (!sel) return;
     var j = sel.value;
+    var newTech = $("#f-new_tech");
+    var deciding = newTech && newTech.checked;  // a technique in no catalogue: the facts that decide are asked everywhere
     $$("[data-where]").forEach(function (el) {
       var where = (el.getAttribute("data-where") || "").split(" ");
-      var show = !j || where.indexOf(j) >= 0 || el.classList.contains("ask");
+      var show = !j || where.indexOf(j) >= 0 || el.classList.contains("ask") || (deciding && el.hasAttribute("data-deciding"));
       if (el.tagName === "OPTION") {
         el.hidden = !show && !el.selected;
         return;
@@ -47,6 +50,11 @@
     var input = $("#f-tech"), list = $("#tech-list"), hint = $("#tech-hint");
     if (!input || !list || !window.fetch) return;
     var timer = null, seq = 0;
+    // a candidate's reason for people: "(alias of cabg)" becomes （别名）; a reason still naming ids is not shown
+    function reasonText(reason) {
+      var t = (reason || "").replace(/ ?\((alias|name) of [a-z0-9-]+\)/g, function (m, kind) { return kind === "alias" ? "（别名）" : ""; });
+      return /[a-z]{2,}[-_][a-z0-9]/.test(t) ? "" : t;
+    }
     function option(value, label) {
       var o = document.createElement("option");
       o.value = value;
@@ -68,7 +76,7 @@
           text = "已识别：" + r.technology.name + "；所在地区在该日的限制类技术目录未列入";
         }
       } else if ((r.candidates || []).length) {
-        r.candidates.forEach(function (c) { list.appendChild(option(c.name, c.reason)); });
+        r.candidates.forEach(function (c) { list.appendChild(option(c.name, reasonText(c.reason))); });
         text = (r.status === "ambiguous" ? "该名称可指多项技术：" : "可能是：") + r.candidates.map(function (c) { return c.name; }).join("、");
       } else if (input.value.trim()) {
         text = "未能识别该名称；仍可查询，答复会提示哪些结论取决于技术类别。";
@@ -124,6 +132,8 @@
   function start() {
     var sel = $("#f-jurisdiction");
     if (sel) sel.addEventListener("change", applyWhere);
+    var newTech = $("#f-new_tech");
+    if (newTech) newTech.addEventListener("change", applyWhere);
     applyWhere();
     setUpEvents();
     setUpSuggestions();
