@@ -16,12 +16,14 @@ from engine.paths import DOCUMENTS_DIR, RULES_DIR, SOURCES_DIR
 from inventory import CATALOG_VERSIONS, CHARTS, DOCUMENT_JURISDICTION, DOCUMENTS, JURISDICTIONS
 
 # jurisdiction -> (its Chinese name, the documents that apply in it, the national measures first)
+# the national measures and the national notices issued under them, in every jurisdiction
+NATIONAL = ["nhc-2018-1", "nhc-2022-list", "nhc-2025-282", "nhc-2025-jejunoileal"]
 EXPECTED = {
-    "national": ("全国", ["nhc-2018-1"]),
-    "chongqing": ("重庆市", ["nhc-2018-1", "cq-2019-61"]),
-    "hunan": ("湖南省", ["nhc-2018-1", "hn-2018-11"]),
-    "shanghai": ("上海市", ["nhc-2018-1", "sh-2024-13"]),
-    "jilin": ("吉林省", ["nhc-2018-1", "jl-2021"]),
+    "national": ("全国", NATIONAL),
+    "chongqing": ("重庆市", [*NATIONAL, "cq-2019-61"]),
+    "hunan": ("湖南省", [*NATIONAL, "hn-2018-11"]),
+    "shanghai": ("上海市", [*NATIONAL, "sh-2024-13"]),
+    "jilin": ("吉林省", [*NATIONAL, "jl-2021"]),
 }
 EXPECTED_CATALOG_VERSIONS = {
     "national-2018": "national",

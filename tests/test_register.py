@@ -133,8 +133,14 @@ def test_shanghai_rows_only_while_its_rules_are_in_force():
     after = build_register("shanghai", dt.date(2029, 8, 15))
     assert all(r["origin"] == "national" and not r["provincial"] for r in _rows(before))
     assert any(r["provincial"] for r in _rows(first)) and any(r["provincial"] for r in _rows(last))
-    assert [r["id"] for r in _rows(after)] == [r["id"] for r in _rows(before)]
-    assert [d["status"] for d in after["documents"]] == ["in_force", "expired"]
+    # after the rules expire, the register is the national one again: the 2024 one plus the 2025 bans
+    # (nhc-2025-282, nhc-2025-jejunoileal: in force from 2025-07-08)
+    national_after = [r["id"] for r in _rows(build_register("national", dt.date(2029, 8, 15)))]
+    assert [r["id"] for r in _rows(after)] == national_after
+    assert set(national_after) - {r["id"] for r in _rows(before)} == {
+        r["id"] for r in _rows(build_register("national", dt.date(2025, 7, 8)))
+    } - {r["id"] for r in _rows(build_register("national", dt.date(2025, 7, 7)))}
+    assert {d["id"]: d["status"] for d in after["documents"]}["sh-2024-13"] == "expired"
 
 
 def test_before_the_measures_nothing_applies():
@@ -243,7 +249,7 @@ def test_api_errors_name_the_field(client, url, status, path):
 
 def test_api_changes(client):
     r = client.get("/v1/changes/hunan", params={"from": "2022-04-19", "to": "2022-04-20"})
-    assert r.status_code == 200 and len(r.json()["changes"]) == 14
+    assert r.status_code == 200 and len(r.json()["changes"]) == 15  # 14 in the list, 1 notice in force
     r = client.get("/v1/changes/jilin", params={"from": "2020-12-31", "to": "2021-06-01", "format": "text"})
     assert "月日空缺" in r.text
 
