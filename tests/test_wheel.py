@@ -23,6 +23,7 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
+
 from inventory import DOCUMENTS
 
 ROOT = Path(__file__).resolve().parent.parent
