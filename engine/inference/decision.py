@@ -13,13 +13,15 @@ from functools import lru_cache
 from engine.inference import backends
 from engine.inference.backends import BACKENDS  # noqa: F401 - re-exported for the CLI
 from engine.inference.citations import citations
-from engine.inference.facts import TECH_BOOLEANS, Facts, day_facts, request_facts
+from engine.inference.facts import OPTIONAL_BOOLEANS, TECH_BOOLEANS, Facts, day_facts, request_facts
 from engine.inference.lawday import Day, Governance
 from engine.inference.obligations import build as build_obligations
 from engine.inference.obligations import cite
 from engine.inference.occurrences import counted as counted_events
 from engine.inference.occurrences import occurrences
+from engine.inference.outcomes import outcomes_for
 from engine.inference.request import parse_request
+from engine.inference.verdict import ordered, verdict
 from engine.kb import validity
 from engine.kb.loader import knowledge_base
 from engine.kb.rules import doc_fact
@@ -254,7 +256,9 @@ def _technology_warnings(kb, resolution) -> list[dict]:
 
 
 # request fields that state a fact about the technique, with the facts rules read them through
-STATED_FACTS: dict[str, tuple[str, ...]] = {f"technology.{n}": (f"technology.{n}",) for n in TECH_BOOLEANS}
+STATED_FACTS: dict[str, tuple[str, ...]] = {
+    f"technology.{n}": (f"technology.{n}",) for n in TECH_BOOLEANS + OPTIONAL_BOOLEANS
+}
 
 
 @lru_cache(maxsize=4)
@@ -387,11 +391,13 @@ class _Days:
         return self.cache[day]
 
 
-def decide(request: dict, *, backend: str | None = None) -> dict:
+def decide(request: dict, *, backend: str | None = None, outcomes: bool = True) -> dict:
     """Answer one decision request (contract section 3) with a response (section 4).
 
     Raises engine.InvalidRequest (a ValueError) listing every problem of an invalid request.
     `backend` ("durable" or "pure") is for differential testing; the default is durable_rules.
+    `outcomes`: say for each closed-set missing fact what each answer would mean (the answers are
+    decided without outcomes of their own).
     """
     req = parse_request(request)
     kb = knowledge_base()
@@ -429,8 +435,9 @@ def decide(request: dict, *, backend: str | None = None) -> dict:
     selected = [sel for sel in selected if sel.rule.id not in displaced]
     fired = [s.rule for s in selected]
     obligations, prov1 = build_obligations(
-        kb, [s for s in selected if s.rule.stage == "obligation"], occ, events, req.as_of
+        kb, [s for s in selected if s.rule.stage == "obligation"], occ, events, req.as_of, stated=_stated(kb, req)
     )
+    obligations = ordered(obligations)
     authority, prov2 = build_obligations(
         kb, [s for s in selected if s.rule.stage == "authority"], occ, events, req.as_of, authority=True
     )
@@ -444,7 +451,7 @@ def decide(request: dict, *, backend: str | None = None) -> dict:
         )
 
     trace = _trace(kb, class_rules + fired, facts)
-    return {
+    response = {
         "as_of": req.as_of.isoformat(),
         "jurisdiction": {"id": req.jurisdiction.id, "name": req.jurisdiction.name},
         "knowledge_base": {"version": kb.version, "digest": kb.digest},
@@ -456,3 +463,33 @@ def decide(request: dict, *, backend: str | None = None) -> dict:
         "missing_facts": list(missing.values()),
         "trace": trace,
     }
+    local = _local_addressees(kb, req.jurisdiction.id)
+    if outcomes:
+        for m in response["missing_facts"]:
+            found = outcomes_for(
+                kb, request, m["path"], resolution, lambda r: decide(r, backend=backend, outcomes=False)
+            )
+            if found is not None:
+                m["outcomes"] = found
+    # the verdict leads every surface (contract §5 "The verdict"); it sits before the trace
+    response["verdict"] = verdict(kb.vocabulary, response, local)
+    response["trace"] = response.pop("trace")
+    return response
+
+
+def _stated(kb, req) -> dict:
+    """done_by event -> what the request says of the act it marks done (vocabulary `done_facts`:
+    filing_submitted -> technology.filed): True, False, or None when silent."""
+    tech = req.technology or {}
+    out = {}
+    for event, path in (kb.vocabulary.raw.get("done_facts") or {}).items():
+        out[event] = tech.get(path.split(".", 1)[1]) if path.startswith("technology.") else None
+    return out
+
+
+@lru_cache(maxsize=16)
+def _local_addressees(kb, jurisdiction: str) -> dict:
+    """The jurisdiction's own names for addressees where they differ from the generic ones."""
+    generic = kb.vocabulary.names("addressees")
+    local = kb.vocabulary.local_names(jurisdiction, "addressees")
+    return {k: v for k, v in local.items() if v != generic.get(k)}

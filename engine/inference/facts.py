@@ -24,6 +24,8 @@ TECH_BOOLEANS = (
     "unapproved_product",
     "radiation",
 )
+# stated facts that may be given as null (not said): unknown unless true or false
+OPTIONAL_BOOLEANS = ("approved_before_measures",)
 
 
 @dataclass
@@ -131,6 +133,12 @@ def request_facts(request: Request, events: dict) -> Facts:
                 f.unknown(path, path)
             else:
                 v[path] = False
+        for name in OPTIONAL_BOOLEANS:  # true, false, or unknown when null or left out
+            path = f"technology.{name}"
+            if tech.get(name) is not None:
+                v[path] = bool(tech[name])
+            else:
+                f.unknown(path, path)
         if tech.get("surgery_grade") is not None:
             v["technology.surgery_grade"] = tech["surgery_grade"]
         if tech.get("in_use_since") is not None:

@@ -29,6 +29,9 @@ def _deadline_view(view, due: deadlines.Due, citations: list[dict], occurrences:
     out["text"] = view.text
     out["due"] = due.date.isoformat() if due.date else None
     out["provisional"] = due.provisional
+    if due.date is None and due.latest is not None:  # bounds instead of blanks (contract §5)
+        out["earliest"] = due.earliest.isoformat() if due.earliest else None
+        out["latest"] = due.latest.isoformat()
     out["citations"] = citations
     if occurrences is not None:
         out["occurrences"] = occurrences
@@ -71,12 +74,34 @@ def _dues(
     return occurrences[upto][1], occurrences[: upto + 1]
 
 
+def _known(done_by: tuple[str, ...], stated: dict) -> bool | None:
+    """What the request says of whether an act marked done by these events was done (`technology.filed`
+    for a filing): True, False, or None when it is silent."""
+    values = [stated[e] for e in done_by if stated.get(e) is not None]
+    return values[0] if values else None
+
+
+def _passed(status: str, known: bool | None) -> str:
+    """A duty whose day has passed is `overdue` only when the request says it was not done; when it is
+    silent, `to_confirm` (contract §5 "Known not done, or not known")."""
+    return "to_confirm" if status == "overdue" and known is not False else status
+
+
 def build(
-    kb, selected: list, occ: dict, events: dict, as_of: dt.date, *, authority: bool = False
+    kb,
+    selected: list,
+    occ: dict,
+    events: dict,
+    as_of: dt.date,
+    *,
+    authority: bool = False,
+    stated: dict | None = None,
 ) -> tuple[list[dict], bool]:
     """Obligations from the rules selected (engine.inference.lawday, in rule order); also whether
     any due date is provisional. `occ`: every date of each event type; `events`: the counted one.
-    `authority`: these are the authorities' steps (a passed day is `to_confirm`, not `overdue`)."""
+    `authority`: these are the authorities' steps (a passed day is `to_confirm`, not `overdue`).
+    `stated`: done_by event -> what the request says of the act (True done, False not done)."""
+    stated = stated or {}
     cited = _citations(kb)
     groups: dict[tuple, list] = {}
     for sel in selected:
@@ -95,6 +120,7 @@ def build(
                 entries[key] = (s, [s.rule])
             else:
                 entry[1].append(s.rule)
+        known = _known(plan.done_by, stated) if plan.done_by else None
         views = []
         for sel, entry_rules in entries.values():
             spec = sel.rule.spec["deadline"]
@@ -108,7 +134,9 @@ def build(
                         {
                             **label,
                             "due": d.date.isoformat() if d.date else None,
-                            "status": status(kind, d.date, as_of, False, trigger=d.trigger, authority=authority),
+                            "status": _passed(
+                                status(kind, d.date, as_of, False, trigger=d.trigger, authority=authority), known
+                            ),
                         }
                     )
                     provisional = provisional or d.provisional
@@ -123,27 +151,52 @@ def build(
         due, spec, entry_rules, deadline = chosen
         if len(views) > 1:
             deadline = dict(deadline, alternatives=[v[3] for v in views if v is not chosen])
-        done = bool(plan.done_by) and _done(plan.done_by, occ, as_of, due.trigger)
+        done = bool(plan.done_by) and (_done(plan.done_by, occ, as_of, due.trigger) or known is True)
+        st = status(spec["kind"], due.date, as_of, done, trigger=due.trigger, authority=authority, latest=due.latest)
         # materials (a rule that replaces others' materials wins), consequences, citations
         group = plan.cited
-        out.append(
-            {
-                "id": plan.act,
-                "action": plan.action,
-                "actor": plan.actor,
-                "addressee": plan.addressee,
-                # the most specific wording (a province's, which comes after the national rule) of the
-                # rules behind the deadline chosen, so the summary matches the due date it goes with
-                "summary": entry_rules[-1].spec["summary"],
-                "due": due.date.isoformat() if due.date else None,
-                "deadline": deadline,
-                "status": status(spec["kind"], due.date, as_of, done, trigger=due.trigger, authority=authority),
-                "materials": [{"id": mid, "text": text, "citations": [q.copy()]} for mid, text, q in group.materials],
-                "citations": list(map(dict.copy, group.citations)),
-                "consequences": [
-                    {"citations": list(map(dict.copy, quotes)), "text": text} for quotes, text in group.consequences
-                ],
-                "rules": list(plan.rule_ids),
-            }
-        )
+        item = {
+            "id": plan.act,
+            "action": plan.action,
+            "actor": plan.actor,
+            "addressee": plan.addressee,
+            # the most specific wording (a province's, which comes after the national rule) of the
+            # rules behind the deadline chosen, so the summary matches the due date it goes with
+            "summary": entry_rules[-1].spec["summary"],
+            "due": due.date.isoformat() if due.date else None,
+            "deadline": deadline,
+            "status": _passed(st, known),
+            "materials": [{"id": mid, "text": text, "citations": [q.copy()]} for mid, text, q in group.materials],
+            "citations": list(map(dict.copy, group.citations)),
+            "consequences": [
+                {"citations": list(map(dict.copy, quotes)), "text": text} for quotes, text in group.consequences
+            ],
+            "rules": list(plan.rule_ids),
+        }
+        if st == "overdue" and item["status"] == "to_confirm" and not authority:
+            item["if_not_done"] = if_not_done(kb, item, due.date or due.latest, as_of)
+        out.append(item)
     return out, provisional
+
+
+def if_not_done(kb, item: dict, due: dt.date | None, as_of: dt.date) -> dict:
+    """What holds if a duty past its day (to be confirmed) was not done: the days it is overdue, what to
+    do now, and the provisions and consequences the knowledge base attaches to not doing it."""
+    vocab = kb.vocabulary
+    verb = vocab.names("action_verbs").get(item["action"], item["action"])
+    to = vocab.names("addressee_short").get(item["addressee"] or "", "")
+    phrase = f"向{to}{verb}" if to and item["addressee"] != "public" else verb
+    days = (as_of - due).days if due else None
+    template = vocab.raw.get("if_not_done_what_now") or "如尚未{verb}，应立即{phrase}"
+    what_now = template.format(verb=verb, phrase=phrase, days=days if days is not None else "若干")
+    cites: list[dict] = []
+    for c in item["consequences"]:
+        for q in c["citations"]:
+            if q not in cites:
+                cites.append(dict(q))
+    return {
+        "overdue_days": days,
+        "what_now": what_now,
+        "citations": cites or [dict(c) for c in item["citations"]],
+        "consequences": [dict(c, citations=list(map(dict.copy, c["citations"]))) for c in item["consequences"]],
+    }

@@ -1,0 +1,67 @@
+"""What each answer would mean (contract §5): for a missing fact with a small closed set of answers, the
+class and the next act (with its due day) that each answer gives.
+
+The closed sets are kb/vocabulary.yaml's `outcome_values` (surgery grade, first in the institution …);
+a family name or an ambiguous name is answered by each candidate technique, a bare code by each catalogue
+it may mean. Each answer is decided as the same request with that answer given (without outcomes of its
+own), so an outcome says exactly what the answer would say.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+
+from engine.errors import InvalidRequest
+
+
+def _values(kb, path: str, resolution: dict | None) -> list:
+    """The answers a missing fact can take, or [] when the set is not small and closed."""
+    fixed = (kb.vocabulary.raw.get("outcome_values") or {}).get(path)
+    if fixed is not None:
+        return list(fixed)
+    res = resolution or {}
+    if path == "technology.name":
+        names = [x["technology"]["name"] for x in res.get("narrower_listings") or []]
+        names += [c.get("name") for c in res.get("candidates") or [] if c.get("name")]
+        return list(dict.fromkeys(n for n in names if n))
+    if path == "technology.code":
+        codes = [f"{c['catalog']}:{c['code']}" for c in res.get("candidates") or [] if c.get("catalog") and c.get("code")]
+        codes += [f"{x['catalog']}:{x['code']}" for x in res.get("narrower_listings") or []]
+        return list(dict.fromkeys(codes))
+    return []
+
+
+def _with(request: dict, path: str, value) -> dict:
+    out = copy.deepcopy(request)
+    node = out
+    *parents, leaf = path.split(".")
+    for p in parents:
+        node = node.setdefault(p, {})
+    node[leaf] = value
+    if path == "technology.name":
+        node.pop("code", None)
+    return out
+
+
+def outcomes_for(kb, request: dict, path: str, resolution: dict | None, decide: Callable) -> list[dict] | None:
+    """[{value, class, next: {action, due, status, text} | None}] for the missing fact at `path`, or None
+    when its answers are not a small closed set. `decide(request)` answers one (without outcomes)."""
+    values = _values(kb, path, resolution)
+    if not values or len(values) > 8:
+        return None
+    out = []
+    for value in values:
+        try:
+            answer = decide(_with(request, path, value))
+        except InvalidRequest:
+            continue
+        v = answer.get("verdict") or {}
+        out.append(
+            {
+                "value": value,
+                "class": (answer.get("technology") or {}).get("class"),
+                "next": {k: v.get(k) for k in ("action", "due", "status", "text")} if v.get("action") else None,
+            }
+        )
+    return out or None
