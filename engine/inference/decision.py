@@ -451,7 +451,15 @@ def decide(request: dict, *, backend: str | None = None, outcomes: bool = True) 
         )
 
     trace = _trace(kb, class_rules + fired, facts)
-    response = {
+    missing_facts: list[dict] = list(missing.values())
+    if outcomes:
+        for m in missing_facts:
+            found = outcomes_for(
+                kb, request, m["path"], resolution, lambda r: decide(r, backend=backend, outcomes=False)
+            )
+            if found is not None:
+                m["outcomes"] = found
+    response: dict = {
         "as_of": req.as_of.isoformat(),
         "jurisdiction": {"id": req.jurisdiction.id, "name": req.jurisdiction.name},
         "knowledge_base": {"version": kb.version, "digest": kb.digest},
@@ -460,20 +468,11 @@ def decide(request: dict, *, backend: str | None = None, outcomes: bool = True) 
         "obligations": obligations,
         "authority_actions": authority,
         "warnings": warnings,
-        "missing_facts": list(missing.values()),
-        "trace": trace,
+        "missing_facts": missing_facts,
     }
-    local = _local_addressees(kb, req.jurisdiction.id)
-    if outcomes:
-        for m in response["missing_facts"]:
-            found = outcomes_for(
-                kb, request, m["path"], resolution, lambda r: decide(r, backend=backend, outcomes=False)
-            )
-            if found is not None:
-                m["outcomes"] = found
     # the verdict leads every surface (contract §5 "The verdict"); it sits before the trace
-    response["verdict"] = verdict(kb.vocabulary, response, local)
-    response["trace"] = response.pop("trace")
+    response["verdict"] = verdict(kb.vocabulary, response, _local_addressees(kb, req.jurisdiction.id))
+    response["trace"] = trace
     return response
 
 

@@ -275,9 +275,7 @@ class Governance:
             then = self.day_of(day)
             if then.cls in (None, "undetermined"):
                 continue
-            names = "、".join(
-                events.get(e, e) for e, dates in self.occ.items() if day in dates
-            ) or "事件"
+            names = "、".join(events.get(e, e) for e, dates in self.occ.items() if day in dates) or "事件"
             message = (
                 f"技术类别发生变化：{names}（{day.isoformat()}）时为{classes.get(then.cls, then.cls)}"
                 f"（{self._catalogs_on(day)}），{now_text}；事件所生义务按事件当日的类别确定"

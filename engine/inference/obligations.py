@@ -29,6 +29,8 @@ def _deadline_view(view, due: deadlines.Due, citations: list[dict], occurrences:
     out["text"] = view.text
     out["due"] = due.date.isoformat() if due.date else None
     out["provisional"] = due.provisional
+    if due.date is None and due.trigger is not None and "date" not in out and out.get("event"):
+        out["date"] = due.trigger.isoformat()  # the event happened: the duty is owed now, not "when it happens"
     if due.date is None and due.latest is not None:  # bounds instead of blanks (contract §5)
         out["earliest"] = due.earliest.isoformat() if due.earliest else None
         out["latest"] = due.latest.isoformat()

@@ -150,6 +150,10 @@ def _when_text(due: str | None, status: str, days: int | None, deadline: dict, a
     """A short Chinese phrase for when: 2025-03-24 前（还剩 14 天）, 立即, 应已于…前完成，请核实 …"""
     if status == "immediate":
         return f"立即（{due} 起）" if due else "立即"
+    if status == "to_confirm" and not due and deadline.get("latest"):
+        return f"至迟应于 {deadline['latest']} 前完成，请核实"
+    if status == "overdue" and not due and deadline.get("latest"):
+        return f"至迟应于 {deadline['latest']} 前完成（已逾期）"
     if status == "to_confirm":
         d = _date(due)
         if d and deadline.get("kind") == "before_event" and deadline.get("event"):
@@ -166,8 +170,9 @@ def _when_text(due: str | None, status: str, days: int | None, deadline: dict, a
 
 
 def _awaits_event(deadline: dict) -> bool:
-    """A deadline counted from (or before) an event that has not happened: no date yet."""
-    return bool(deadline.get("event")) and deadline.get("kind") not in ("none", None)
+    """A deadline counted from (or before) an event that has not happened: no date yet (`date` is the
+    event's day once it has happened)."""
+    return bool(deadline.get("event")) and deadline.get("kind") not in ("none", None) and not deadline.get("date")
 
 
 def _occurrences(deadline: dict, as_of: dt.date | None) -> list[dict]:
@@ -225,6 +230,11 @@ def _item(ctx: _Context, o: dict, as_of: dt.date | None, authority: bool = False
                 "provisions": [ctx.provision(c) for c in a.get("citations") or []],
             }
         )
+    consequences = [
+        {"text": c.get("text") or "", "cites": [ctx.provision(x)["cite"] for x in c.get("citations") or []]}
+        for c in o.get("consequences") or []
+    ]
+    ind = o.get("if_not_done")
     return {
         "id": o.get("id"),
         "action": o.get("action"),
@@ -246,11 +256,26 @@ def _item(ctx: _Context, o: dict, as_of: dt.date | None, authority: bool = False
         "occurrences": _occurrences(deadline, as_of),
         "materials": [m.get("text") or "" for m in o.get("materials") or []],
         "provisions": [ctx.provision(c) for c in o.get("citations") or []],
-        "consequences": [
-            {"text": c.get("text") or "", "cites": [ctx.provision(x)["cite"] for x in c.get("citations") or []]}
-            for c in o.get("consequences") or []
-        ],
+        "consequences": consequences,
+        "if_not_done": (
+            {"overdue_days": ind.get("overdue_days"), "what_now": chinese_or(ind.get("what_now") or "", "")}
+            if ind
+            else None
+        ),
+        # one line for what is overdue or, if not done, would be (contract §5): the first consequence
+        "sanction": _sanction(consequences) if (status == "overdue" or ind) else "",
+        "latest": deadline.get("latest"),
     }
+
+
+def _sanction(consequences: list[dict]) -> str:
+    """The first consequence as one line: 《办法》第四十一条第一款第（四）项：由县级以上……"""
+    if not consequences:
+        return ""
+    c = consequences[0]
+    parts = c["text"].split("；")
+    text = "；".join(parts[:2]) + ("……" if len(parts) > 2 else "")
+    return f"{'、'.join(c['cites'][:2])}：{text}" if c["cites"] else text
 
 
 def _section_of(ctx: _Context, o: dict, item: dict) -> str:
@@ -261,16 +286,22 @@ def _section_of(ctx: _Context, o: dict, item: dict) -> str:
         return "to_confirm"
     if ctx.rule_institution_wide(o) and not item["due"]:
         return "institution_wide"
+    deadline = o.get("deadline") or {}
     if status in NOW_STATUSES or item["due"]:
         return "now"
-    if _awaits_event(o.get("deadline") or {}):
+    if deadline.get("event") and deadline.get("date") and deadline.get("kind") not in ("none", None):
+        return "now"  # its event has happened: owed now, never "when it happens" (contract §5)
+    if _awaits_event(deadline):
         return "upcoming"
     return "ongoing"
 
 
 def _now_key(item: dict) -> tuple:
-    """Soonest first: what is owed at once, then by due date."""
-    return (item["status"] != "immediate", item["due"] or "9999-12-31", item["id"] or "")
+    """The verdict order (engine.inference.verdict): do not use, stop, immediate reports, overdue, then
+    soonest first."""
+    from engine.inference.verdict import rank
+
+    return (rank(item), item["due"] or "9999-12-31")
 
 
 def _verb_phrase(item: dict) -> str:
@@ -308,6 +339,31 @@ def _verdict(tech: dict | None, sections: dict, questions: list) -> str:
         return f"{head}：本办法的管理规定不适用"
     n = sum(len(sections.get(k) or []) for k in ("ongoing", "institution_wide"))
     return f"{head}：当前无到期事项" + (f"；常设和持续义务 {n} 项" if n else "")
+
+
+def _outcome(o: dict) -> dict:
+    """One answer to a missing fact and what it would mean: 若为“4”：限制类技术；须于 … 前向发证部门备案."""
+    value = o.get("value")
+    value_text = {True: "是", False: "否"}.get(value, str(value)) if isinstance(value, bool) else str(value)
+    nxt = o.get("next") or {}
+    class_text = label("technology_classes", o.get("class"), "尚不能确定")
+    return {
+        "value": value,
+        "value_text": value_text,
+        "class_text": class_text,
+        # the verdict that answer would give (it names the class), else the class alone
+        "next_text": chinese_or(nxt.get("text") or "", "") or f"{class_text}，当前无到期事项",
+    }
+
+
+def _asks_filed(response: dict, sections: dict) -> bool:
+    """Whether a filing was owed for a case that happened and the request does not settle it: the page
+    then asks 是否已备案？备案日期 (contract §5 "Known not done, or not known")."""
+    for key in ("now", "to_confirm"):
+        for i in sections.get(key) or []:
+            if i["action"] == "file" and i["status"] in ("to_confirm", "pending", "due_today", "overdue"):
+                return True
+    return False
 
 
 def _technology(ctx: _Context, t: dict | None) -> dict | None:
@@ -398,18 +454,22 @@ def build_answer(response: dict, *, full: bool = False, request: dict | None = N
     for o in response.get("authority_actions") or []:
         sections["authority"].append(_item(ctx, o, as_of, authority=True))
     sections["now"].sort(key=_now_key)
-    sections["to_confirm"].sort(key=lambda i: (i["due"] or "", i["id"] or ""))
+    # what, if not done, is overdue first (the verdict order), then by day
+    sections["to_confirm"].sort(key=lambda i: (i["if_not_done"] is None, i["due"] or i["latest"] or "", i["id"] or ""))
     questions = [
         {
             "path": m.get("path"),
             "question": chinese_or(m.get("question") or "", "请补充相关事实"),
             "why": chinese_or(m.get("why") or "", ""),
+            "outcomes": [_outcome(o) for o in m.get("outcomes") or []],
         }
         for m in response.get("missing_facts") or []
     ]
     technology = _technology(ctx, tech)
     answer = {
-        "verdict": _verdict(technology, sections, questions),
+        "verdict": (response.get("verdict") or {}).get("text") or _verdict(technology, sections, questions),
+        "verdict_action": (response.get("verdict") or {}).get("action"),
+        "verdict_status": (response.get("verdict") or {}).get("status"),
         "as_of": response.get("as_of"),
         "jurisdiction": {
             "id": (response.get("jurisdiction") or {}).get("id"),
@@ -430,6 +490,7 @@ def build_answer(response: dict, *, full: bool = False, request: dict | None = N
         "sections": [{"key": k, "title": title, "items": sections[k]} for k, title in SECTIONS if sections[k]],
         "warnings": [{"code": w.get("code"), "text": _warning_text(w)} for w in response.get("warnings") or []],
         "questions": questions,
+        "asks_filed": _asks_filed(response, sections),
         "knowledge_base": dict(response.get("knowledge_base") or {}),
     }
     if full:

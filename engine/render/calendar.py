@@ -53,7 +53,8 @@ def _uid(answer: dict, item: dict, first: dt.date) -> str:
 
 def _description(answer: dict, item: dict) -> str:
     tech = answer["technology"] or {}
-    lines = [item["title"]]
+    # the verdict leads (contract §5 "The verdict"), as on every other surface
+    lines = [f"结论：{answer['verdict']}", item["title"]] if answer.get("verdict") else [item["title"]]
     if tech:
         lines.append(f"技术：{tech.get('name') or tech.get('query') or ''}（{tech.get('class_text') or ''}）")
     if item["addressee_text"]:
@@ -63,6 +64,10 @@ def _description(answer: dict, item: dict) -> str:
     lines.append("期限：" + "；".join(x for x in (item["deadline_text"], due) if x))
     if item["status"] == "to_confirm":
         lines.append("该事项应在此日期前完成，请核实是否已办理。")
+    if item.get("if_not_done") and item["if_not_done"].get("what_now"):
+        lines.append(item["if_not_done"]["what_now"])
+    if item.get("sanction"):
+        lines.append(f"后果：{item['sanction']}")
     if item["materials"]:
         lines.append("材料：" + "；".join(f"{n}. {m}" for n, m in enumerate(item["materials"], 1)))
     lines.append("依据：" + "；".join(p["cite"] for p in item["provisions"]))
