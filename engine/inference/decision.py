@@ -477,12 +477,12 @@ def decide(request: dict, *, backend: str | None = None, outcomes: bool = True) 
 
 
 def _stated(kb, req) -> dict:
-    """done_by event -> what the request says of the act it marks done (vocabulary `done_facts`:
-    filing_submitted -> technology.filed): True, False, or None when silent."""
+    """action -> what the request says of whether it was done (vocabulary `done_facts`: file ->
+    technology.filed): True, False, or None when silent."""
     tech = req.technology or {}
     out = {}
-    for event, path in (kb.vocabulary.raw.get("done_facts") or {}).items():
-        out[event] = tech.get(path.split(".", 1)[1]) if path.startswith("technology.") else None
+    for action, path in (kb.vocabulary.raw.get("done_facts") or {}).items():
+        out[action] = tech.get(path.split(".", 1)[1]) if path.startswith("technology.") else None
     return out
 
 

@@ -76,13 +76,6 @@ def _dues(
     return occurrences[upto][1], occurrences[: upto + 1]
 
 
-def _known(done_by: tuple[str, ...], stated: dict) -> bool | None:
-    """What the request says of whether an act marked done by these events was done (`technology.filed`
-    for a filing): True, False, or None when it is silent."""
-    values = [stated[e] for e in done_by if stated.get(e) is not None]
-    return values[0] if values else None
-
-
 def _passed(status: str, known: bool | None) -> str:
     """A duty whose day has passed is `overdue` only when the request says it was not done; when it is
     silent, `to_confirm` (contract §5 "Known not done, or not known")."""
@@ -102,7 +95,8 @@ def build(
     """Obligations from the rules selected (engine.inference.lawday, in rule order); also whether
     any due date is provisional. `occ`: every date of each event type; `events`: the counted one.
     `authority`: these are the authorities' steps (a passed day is `to_confirm`, not `overdue`).
-    `stated`: done_by event -> what the request says of the act (True done, False not done)."""
+    `stated`: action -> what the request says of whether it was done (True done, False not done, None
+    silent; vocabulary `done_facts`)."""
     stated = stated or {}
     cited = _citations(kb)
     groups: dict[tuple, list] = {}
@@ -122,7 +116,7 @@ def build(
                 entries[key] = (s, [s.rule])
             else:
                 entry[1].append(s.rule)
-        known = _known(plan.done_by, stated) if plan.done_by else None
+        known = stated.get(plan.action)
         views = []
         for sel, entry_rules in entries.values():
             spec = sel.rule.spec["deadline"]
@@ -153,7 +147,7 @@ def build(
         due, spec, entry_rules, deadline = chosen
         if len(views) > 1:
             deadline = dict(deadline, alternatives=[v[3] for v in views if v is not chosen])
-        done = bool(plan.done_by) and (_done(plan.done_by, occ, as_of, due.trigger) or known is True)
+        done = (bool(plan.done_by) and _done(plan.done_by, occ, as_of, due.trigger)) or known is True
         st = status(spec["kind"], due.date, as_of, done, trigger=due.trigger, authority=authority, latest=due.latest)
         # materials (a rule that replaces others' materials wins), consequences, citations
         group = plan.cited

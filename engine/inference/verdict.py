@@ -23,15 +23,20 @@ def rank(o: dict) -> int:
         return STOP if o.get("action") == "stop" else IMMEDIATE
     if status == "overdue" or (status == "to_confirm" and o.get("if_not_done")):
         return PASSED
-    if o.get("due") and status in ("pending", "due_today"):
+    if _day(o) and status in ("pending", "due_today"):
         return DATED
     return OTHER
+
+
+def _day(o: dict) -> str | None:
+    """The day an act is dated by: its due day, else the latest day a bounded one can be."""
+    return o.get("due") or o.get("latest") or (o.get("deadline") or {}).get("latest")
 
 
 def ordered(obligations: list[dict]) -> list[dict]:
     """The obligations in the verdict order (dated acts soonest first; otherwise their order kept)."""
     indexed = list(enumerate(obligations))
-    indexed.sort(key=lambda p: (rank(p[1]), p[1].get("due") or "" if rank(p[1]) == DATED else "", p[0]))
+    indexed.sort(key=lambda p: (rank(p[1]), _day(p[1]) or "" if rank(p[1]) == DATED else "", p[0]))
     return [o for _, o in indexed]
 
 
@@ -87,6 +92,9 @@ def verdict(vocab, response: dict, local_addressees: dict | None = None) -> dict
             days = (first.get("if_not_done") or {}).get("overdue_days")
             late = f"，已逾期 {days} 天" if days is not None else ""
             text = f"{head}请核实是否已{verb}（{when}{phrase}）；如未{verb}{late}，应立即{phrase}"
-    else:
+    elif due:
         text = f"{head}须于 {due} 前{phrase}"
+    else:  # bounded: the latest day it can be
+        latest = (first.get("deadline") or {}).get("latest")
+        text = f"{head}须至迟于 {latest} 前{phrase}（确切期限取决于无法确定的施行日期）"
     return {"text": text, "action": first["action"], "due": due, "status": first["status"]}

@@ -164,6 +164,8 @@ def _when_text(due: str | None, status: str, days: int | None, deadline: dict, a
         return "已完成"
     if due:
         return f"{due} 前（{days_left_text(days)}）"
+    if deadline.get("latest"):
+        return f"至迟 {deadline['latest']} 前（确切日期取决于施行日期）"
     if _awaits_event(deadline):
         return deadline.get("text") or "待相应情形发生后起算"
     return "无具体期限" if authority else "持续履行"
@@ -287,7 +289,7 @@ def _section_of(ctx: _Context, o: dict, item: dict) -> str:
     if ctx.rule_institution_wide(o) and not item["due"]:
         return "institution_wide"
     deadline = o.get("deadline") or {}
-    if status in NOW_STATUSES or item["due"]:
+    if status in NOW_STATUSES or item["due"] or item["latest"]:
         return "now"
     if deadline.get("event") and deadline.get("date") and deadline.get("kind") not in ("none", None):
         return "now"  # its event has happened: owed now, never "when it happens" (contract §5)
