@@ -240,8 +240,12 @@ def _technology_warnings(kb, resolution) -> list[dict]:
             }
         )
     elif resolution["status"] == "ambiguous":
-        names = "、".join(c["name"] for c in resolution.get("candidates") or [])
-        out.append({"code": "technology_ambiguous", "message": f"“{q}”可指多项不同技术：{names}；请指明具体技术"})
+        cands = resolution.get("candidates") or []
+        names = "、".join(c["name"] + (f"（{c['qualified']}）" if c.get("qualified") else "") for c in cands)
+        how = (
+            "；请以带目录的编号（如上）或技术名称指明" if any(c.get("qualified") for c in cands) else "；请指明具体技术"
+        )
+        out.append({"code": "technology_ambiguous", "message": f"“{q}”可指多项不同技术：{names}{how}"})
     for s in resolution.get("superseded") or []:
         now = s.get("in_force_listing")
         now_text = f"现行国家目录为{now['catalog']} {now['code']} {now['name']}" if now else "现行国家目录未列入"
@@ -330,11 +334,18 @@ def _unused_facts(kb, req, facts: dict) -> list[dict]:
 def _name_narrower(resolution, missing: dict) -> None:
     """When a family name leaves the class open, say which narrower techniques the catalogues list."""
     narrower = (resolution or {}).get("narrower_listings") or []
+    banned = (resolution or {}).get("narrower_prohibited") or []
     path = "technology.code" if (resolution or {}).get("by_code") else "technology.name"
     if narrower and path in missing:
         names = "、".join(f"{x['technology']['name']}（{x['catalog']} {x['code']}）" for x in narrower)
         missing[path]["why"] = (
             f"“{resolution.get('query')}”是技术类别，目录列入的是其下位技术：{names}；" + missing[path]["why"]
+        )
+    if banned and path in missing:
+        names = "、".join(f"“{x['name']}”" for x in banned)
+        missing[path]["why"] = (
+            f"“{resolution.get('query')}”是技术类别，其下位技术{names}被列为禁止类技术，其余（如以医疗为目的）不在其列："
+            "请说明具体所指（目的）；" + missing[path]["why"]
         )
 
 

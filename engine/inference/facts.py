@@ -66,7 +66,11 @@ def _classification_facts(f: Facts, resolution) -> None:
         else:
             f.unknown(f"technology.listed_{scope}", query_path)
     f.values["technology.out_of_scope"] = bool(resolution.get("out_of_scope"))
-    f.values["technology.prohibited_listed"] = bool(resolution.get("prohibited"))
+    if resolution.get("narrower_prohibited") and not resolution.get("prohibited"):
+        # a family whose narrower member is prohibited here (肢体延长术 / 除医疗目的以外的…): which is meant decides
+        f.unknown("technology.prohibited_listed", query_path)
+    else:
+        f.values["technology.prohibited_listed"] = bool(resolution.get("prohibited"))
 
 
 def _ground_facts(f: Facts, tech: dict, resolution, ground_ids) -> None:

@@ -23,12 +23,11 @@ def _values(kb, path: str, resolution: dict | None) -> list:
     res = resolution or {}
     if path == "technology.name":
         names = [x["technology"]["name"] for x in res.get("narrower_listings") or []]
+        names += [x["technology"]["name"] for x in res.get("narrower_prohibited") or []]
         names += [c.get("name") for c in res.get("candidates") or [] if c.get("name")]
         return list(dict.fromkeys(n for n in names if n))
     if path == "technology.code":
-        codes = [
-            f"{c['catalog']}:{c['code']}" for c in res.get("candidates") or [] if c.get("catalog") and c.get("code")
-        ]
+        codes = [c["qualified"] for c in res.get("candidates") or [] if c.get("qualified")]
         codes += [f"{x['catalog']}:{x['code']}" for x in res.get("narrower_listings") or []]
         return list(dict.fromkeys(codes))
     return []
