@@ -331,10 +331,10 @@ def resolve(
 
     if name:
         m = tax.lookup(name)
-        implied = _grade_in_name(name)
-        if implied is not None:
+        graded = _grade_in_name(name)
+        if graded is not None:
             # a name that carries its grade (四级消化内镜诊疗技术) decides the grade (contract §5 "Unknowns")
-            g, rest = implied
+            g, rest = graded
             surgery_grade = g if surgery_grade is None else surgery_grade
             res.surgery_grade = surgery_grade
             if m.status != "recognized":
