@@ -129,6 +129,8 @@ def recurring(spec: dict, first: dt.date, as_of: dt.date, applies) -> list[tuple
         period = next_quarter(period)
     while covered(period):
         due = quarter_due(spec, next_quarter(period), trigger=first)
+        if due.date is not None and not applies(due.date):
+            break  # due after the governing document expired: no occurrence falls due outside it
         out.append((quarter_label(period), due))
         if due.date is None or due.date >= as_of:
             break

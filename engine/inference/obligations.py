@@ -140,13 +140,26 @@ def build(
             view = _deadline_view(cited.deadline_view(sel.rule), due, list(map(dict.copy, quotes)), occ_view)
             views.append((due, spec, entry_rules, view))
             provisional = provisional or due.provisional
+        for due, spec, _, view in list(views):
+            strict = spec.get("stricter")
+            if strict and spec["kind"] == "quarter_first_week" and due.date is not None:
+                # the stricter reading of 第1周, for the same period: the quarter's first calendar days
+                day = deadlines.quarter_start(due.date) + dt.timedelta(days=strict["calendar_days"] - 1)
+                if day < due.date:  # only where it is stricter (earlier) than the rule's reading
+                    view.setdefault("stricter", {"kind": spec["kind"], "text": strict["text"], "due": day.isoformat()})
         chosen = views[0]
         for v in views:  # the earliest computable due date (the first of equals), else the first
             if v[0].date is not None and (chosen[0].date is None or v[0].date < chosen[0].date):
                 chosen = v
         due, spec, entry_rules, deadline = chosen
-        if len(views) > 1:
-            deadline = dict(deadline, alternatives=[v[3] for v in views if v is not chosen])
+        alternatives = [v[3] for v in views if v is not chosen]
+        strict_view = deadline.pop("stricter", None)
+        for v in alternatives:
+            v.pop("stricter", None)
+        if strict_view is not None:
+            alternatives.append(dict(strict_view, citations=list(map(dict.copy, deadline.get("citations") or []))))
+        if alternatives:
+            deadline = dict(deadline, alternatives=alternatives)
         done = (bool(plan.done_by) and _done(plan.done_by, occ, as_of, due.trigger)) or known is True
         st = status(spec["kind"], due.date, as_of, done, trigger=due.trigger, authority=authority, latest=due.latest)
         # materials (a rule that replaces others' materials wins), consequences, citations
@@ -156,9 +169,9 @@ def build(
             "action": plan.action,
             "actor": plan.actor,
             "addressee": plan.addressee,
-            # the most specific wording (a province's, which comes after the national rule) of the
-            # rules behind the deadline chosen, so the summary matches the due date it goes with
-            "summary": entry_rules[-1].spec["summary"],
+            # the most specific wording (a province's, which comes after the national rule) of the rules
+            # whose deadline gives the due date chosen, so the summary matches the date it goes with
+            "summary": [r for v in views if v[0].date == due.date for r in v[2]][-1].spec["summary"],
             "due": due.date.isoformat() if due.date else None,
             "deadline": deadline,
             "status": _passed(st, known),

@@ -724,6 +724,12 @@ def rules_schema() -> dict:
             "date": {"$ref": "#/$defs/dateref"},
             "text": {"type": "string", "minLength": 1},
             "cite": {"type": "array", "items": CITE_REF},
+            # a stricter reading of an imprecise period (每季度第1周 as the quarter's first calendar days),
+            # shown as an alternative with its earlier due day; the rule's own reading stays `due`
+            "stricter": _obj(
+                {"calendar_days": {"type": "integer", "minimum": 1}, "text": {"type": "string", "minLength": 1}},
+                ["calendar_days", "text"],
+            ),
         },
         ["kind", "text"],
     )

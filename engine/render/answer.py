@@ -77,6 +77,16 @@ class _Context:
         self.titles = {d.get("id"): d.get("title") for d in response.get("documents") or []}
         self.short = _names("document_short_titles")
 
+    def localize(self, text: str) -> str:
+        """A national rule's wording in the jurisdiction's own words for its authorities (重庆: 市卫生健康委员会
+        for 省级卫生健康行政部门; 上海: …的卫生健康部门), from the vocabulary's `local_names`."""
+        generic = _names("addressees")
+        for key, local in self.addressees.items():
+            g = generic.get(key)
+            if g and local != g:
+                text = text.replace(g, local)
+        return text
+
     def document_short(self, doc: str) -> str:
         if doc in self.short:
             return self.short[doc]
@@ -241,7 +251,7 @@ def _item(ctx: _Context, o: dict, as_of: dt.date | None, authority: bool = False
         "id": o.get("id"),
         "action": o.get("action"),
         "action_text": label("actions", o.get("action"), "事项"),
-        "title": o.get("summary") or label("actions", o.get("action"), "事项"),
+        "title": ctx.localize(o.get("summary") or label("actions", o.get("action"), "事项")),
         "actor": o.get("actor"),
         "actor_text": ctx.actors.get(o.get("actor"), ""),
         "addressee": addressee,
