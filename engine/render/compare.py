@@ -189,8 +189,7 @@ def _deadline_text(cell: dict) -> str:
     text = d.get("text") or "—"
     due = f" → {cell['due']}" if cell["due"] else ""
     alt = (
-        "；另有："
-        + "、".join(a["text"] + (f" → {a['due']}" if a.get("due") else "") for a in cell["alternatives"])
+        "；另有：" + "、".join(a["text"] + (f" → {a['due']}" if a.get("due") else "") for a in cell["alternatives"])
         if cell["alternatives"]
         else ""
     )
@@ -245,7 +244,9 @@ def compare_text(model: dict) -> str:
         present = {j: c for j, c in row["cells"].items() if c is not None}
         same = {f for f in ("addressee", "deadline", "materials") if f not in row["differs"]}
         any_cell = next(iter(present.values()))
-        same_zh = "（各地相同）" if len(present) > 1 and everywhere else ("（有此项的各地相同）" if len(present) > 1 else "")
+        same_zh = (
+            "（各地相同）" if len(present) > 1 and everywhere else ("（有此项的各地相同）" if len(present) > 1 else "")
+        )
         if "addressee" in same and any_cell["addressee"]:
             lines.append(f"  对象{same_zh}：{any_cell['addressee_name']}")
         if "deadline" in same and "due" not in row["differs"] and "status" not in row["differs"]:
