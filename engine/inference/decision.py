@@ -453,6 +453,7 @@ def decide(request: dict, *, backend: str | None = None, outcomes: bool = True) 
         kb, [s for s in selected if s.rule.stage == "authority"], occ, events, req.as_of, authority=True
     )
     warnings += law.warnings
+    warnings += _order_warnings(kb, occ)
     warnings += _technology_warnings(kb, resolution)
     warnings += _unused_facts(kb, req, facts)
     _name_narrower(resolution, missing)
@@ -485,6 +486,24 @@ def decide(request: dict, *, backend: str | None = None, outcomes: bool = True) 
     response["verdict"] = verdict(kb.vocabulary, response, _local_addressees(kb, req.jurisdiction.id))
     response["trace"] = trace
     return response
+
+
+def _order_warnings(kb, occ: dict) -> list[dict]:
+    """`event_order`: an event dated before the event it presupposes (vocabulary `event_after`: a discharge
+    before the first case), once per pair."""
+    names = kb.vocabulary.names("event_types")
+    out = []
+    for later, earlier in (kb.vocabulary.raw.get("event_after") or {}).items():
+        if later in occ and earlier in occ and min(occ[later]) < min(occ[earlier]):
+            out.append(
+                {
+                    "code": "event_order",
+                    "message": f"{names.get(later, later)}（{min(occ[later]).isoformat()}）早于"
+                    f"{names.get(earlier, earlier)}（{min(occ[earlier]).isoformat()}），请核对日期；"
+                    "早于后者的事件仍按所给日期计算",
+                }
+            )
+    return out
 
 
 def _stated(kb, req) -> dict:

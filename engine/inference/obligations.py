@@ -42,11 +42,18 @@ def _deadline_view(view, due: deadlines.Due, citations: list[dict], occurrences:
 
 def _done(done_by: tuple[str, ...], occ: dict, as_of: dt.date, trigger: dt.date | None) -> bool:
     """Whether the act was done: an occurrence of one of its `done_by` events on or after the trigger, by as_of."""
-    for event in done_by:
-        for when in occ.get(event) or ():
-            if when <= as_of and (trigger is None or when >= trigger):
-                return True
-    return False
+    return _done_on(done_by, occ, as_of, trigger) is not None
+
+
+def _done_on(done_by: tuple[str, ...], occ: dict, as_of: dt.date, trigger: dt.date | None) -> dt.date | None:
+    """The first day the act was done (an occurrence of a `done_by` event on or after the trigger), or None."""
+    days = [
+        when
+        for event in done_by
+        for when in occ.get(event) or ()
+        if when <= as_of and (trigger is None or when >= trigger)
+    ]
+    return min(days) if days else None
 
 
 def _dues(
@@ -152,10 +159,10 @@ def build(
             if v[0].date is not None and (chosen[0].date is None or v[0].date < chosen[0].date):
                 chosen = v
         due, spec, entry_rules, deadline = chosen
-        alternatives = [v[3] for v in views if v is not chosen]
+        alternatives: list[dict] = [v[3] for v in views if v is not chosen]
         strict_view = deadline.pop("stricter", None)
-        for v in alternatives:
-            v.pop("stricter", None)
+        for alt in alternatives:
+            alt.pop("stricter", None)
         if strict_view is not None:
             alternatives.append(dict(strict_view, citations=list(map(dict.copy, deadline.get("citations") or []))))
         if alternatives:
@@ -184,6 +191,12 @@ def build(
         }
         if st == "overdue" and item["status"] == "to_confirm" and not authority:
             item["if_not_done"] = if_not_done(kb, item, due.date or due.latest, as_of)
+        if st == "done" and plan.done_by and (due.date or due.latest):
+            # done late: 已完成（逾期 N 天）
+            on = _done_on(plan.done_by, occ, as_of, due.trigger)
+            last = due.date or due.latest
+            if on is not None and last is not None and on > last:
+                item["done_late_days"] = (on - last).days
         out.append(item)
     return out, provisional
 

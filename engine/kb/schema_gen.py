@@ -399,6 +399,10 @@ def response_schema() -> dict:
                 ),
             },
             "rules": {"type": "array", "items": {"type": "string"}, "description": "ids of the rules behind the act"},
+            "done_late_days": {
+                "type": "integer",
+                "description": "only for a done act done after its day: how many days late (已完成（逾期 N 天）)",
+            },
             "if_not_done": _obj(
                 {
                     "overdue_days": {

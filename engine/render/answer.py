@@ -156,7 +156,9 @@ def days_left_text(days: int | None) -> str:
     return f"已逾期 {-days} 天"
 
 
-def _when_text(due: str | None, status: str, days: int | None, deadline: dict, authority: bool = False) -> str:
+def _when_text(
+    due: str | None, status: str, days: int | None, deadline: dict, authority: bool = False, action: str | None = None
+) -> str:
     """A short Chinese phrase for when: 2025-03-24 前（还剩 14 天）, 立即, 应已于…前完成，请核实 …"""
     if status == "immediate":
         return f"立即（{due} 起）" if due else "立即"
@@ -171,14 +173,22 @@ def _when_text(due: str | None, status: str, days: int | None, deadline: dict, a
             return f"应已于{event}（{(d + dt.timedelta(days=1)).isoformat()}）前完成，请核实"
         return f"应已于 {due} 或之前完成，请核实" if due else "应已完成，请核实"
     if status == "done":
-        return "已完成"
+        return "已完成"  # late: the status text says by how many days
     if due:
         return f"{due} 前（{days_left_text(days)}）"
     if deadline.get("latest"):
         return f"至迟 {deadline['latest']} 前（确切日期取决于施行日期）"
     if _awaits_event(deadline):
         return deadline.get("text") or "待相应情形发生后起算"
+    if _owed_once(deadline, action):
+        return deadline.get("text") or "未规定期限，应及时办理"
     return "无具体期限" if authority else "持续履行"
+
+
+def _owed_once(deadline: dict, action: str | None) -> bool:
+    """An act with no period whose event has happened and that is not a standing duty (申请录入“备注三”)."""
+    ongoing = vocabulary().raw.get("ongoing_actions") or []
+    return bool(deadline.get("event") and deadline.get("date")) and action not in ongoing
 
 
 def _awaits_event(deadline: dict) -> bool:
@@ -260,9 +270,11 @@ def _item(ctx: _Context, o: dict, as_of: dt.date | None, authority: bool = False
         "due": due,
         "days_left": days,
         "status": status,
-        "status_text": label("statuses", status, "待办"),
+        "status_text": label("statuses", status, "待办")
+        + (f"（逾期 {o['done_late_days']} 天）" if status == "done" and o.get("done_late_days") else ""),
         "deadline_text": deadline.get("text") or "",
-        "when_text": _when_text(due, status, days, deadline, authority),
+        "when_text": _when_text(due, status, days, deadline, authority, o.get("action"))
+        + (f"（逾期 {o['done_late_days']} 天）" if status == "done" and o.get("done_late_days") else ""),
         "provisional": bool(deadline.get("provisional")),
         "alternatives": alternatives,
         "occurrences": _occurrences(deadline, as_of),
@@ -303,6 +315,8 @@ def _section_of(ctx: _Context, o: dict, item: dict) -> str:
         return "now"
     if deadline.get("event") and deadline.get("date") and deadline.get("kind") not in ("none", None):
         return "now"  # its event has happened: owed now, never "when it happens" (contract §5)
+    if _owed_once(deadline, o.get("action")) and not ctx.rule_institution_wide(o):
+        return "now"
     if _awaits_event(deadline):
         return "upcoming"
     return "ongoing"
