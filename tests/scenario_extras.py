@@ -17,6 +17,7 @@
 - deadline_bounds: [{action, addressee?, earliest?, latest}]  deadline.earliest / deadline.latest of an obligation
 - done_late: [{action, addressee?, days}]                    done_late_days of a done obligation
 - warning_contains: [{code, text}]                           a warning of that code whose message contains the text
+- missing_why_contains: [{path, text}]                       the missing fact's `why` contains the text
 """
 from __future__ import annotations
 
@@ -73,6 +74,9 @@ def check_extras(resp: dict, exp: dict) -> list[str]:
         cands = _find(resp["obligations"], want)
         if not any(c.get("done_late_days") == want["days"] for c in cands):
             errs.append(f"{want['action']}: done_late_days {[c.get('done_late_days') for c in cands]} != {want['days']}")
+    for want in exp.get("missing_why_contains", []):
+        if not any(m["path"] == want["path"] and want["text"] in m["why"] for m in resp["missing_facts"]):
+            errs.append(f"no missing fact {want['path']} whose why contains {want['text']!r}")
     for want in exp.get("warning_contains", []):
         if not any(w["code"] == want["code"] and want["text"] in w["message"] for w in resp["warnings"]):
             errs.append(f"no warning {want['code']} containing {want['text']!r}")

@@ -342,6 +342,12 @@ def resolve(
         if m.status == "recognized":
             tech_id = m.ids[0]
             res.matched = {"by": "name", "how": m.how, "text": m.matched}
+            if code and surgery_grade is None:
+                # a code given beside the name decides what it can: the grade of a one-grade entry (SH10)
+                hits, _, _ = _code_matches(cat, code, j, day)
+                grades = {g for e, _ in hits if e.technology == tech_id and e.grades for g in e.grades}
+                if hits and len(grades) == 1 and all(e.technology == tech_id and e.grades for e, _ in hits):
+                    surgery_grade = res.surgery_grade = grades.pop()
         elif m.status == "ambiguous":
             res.status = "ambiguous"
             reason = f"“{m.matched}”可指多项技术" + (f"：{m.note}" if m.note else "")

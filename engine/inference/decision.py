@@ -457,6 +457,7 @@ def decide(request: dict, *, backend: str | None = None, outcomes: bool = True) 
     warnings += _technology_warnings(kb, resolution)
     warnings += _unused_facts(kb, req, facts)
     _name_narrower(resolution, missing)
+    _name_waiting_events(kb, req, cls, blocking, facts_obj, missing)
     if prov1 or prov2:
         warnings.append(
             {"code": "calendar_provisional", "message": kb.vocabulary.names("warning_codes")["calendar_provisional"]}
@@ -504,6 +505,20 @@ def _order_warnings(kb, occ: dict) -> list[dict]:
                 }
             )
     return out
+
+
+def _name_waiting_events(kb, req, cls, blocking, facts_obj, missing: dict) -> None:
+    """With the class undetermined, the events whose duties wait on the answer are named in the questions
+    that decide the class (contract §5 "Unknowns": never dropped silently)."""
+    if cls != "undetermined" or not req.events:
+        return
+    names = kb.vocabulary.names("event_types")
+    because = facts_obj.unknown_because
+    deciding = {because.get(leaf.fact, leaf.fact) for u in blocking for leaf in u.unknown}
+    shown = "、".join(dict.fromkeys(f"{names.get(e.type, e.type)}（{e.date.isoformat()}）" for e in req.events))
+    for path in deciding:
+        if path in missing:
+            missing[path]["why"] += f"；在回答之前，以下事件所生的义务无法确定：{shown}"
 
 
 def _stated(kb, req) -> dict:
