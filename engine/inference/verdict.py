@@ -87,7 +87,8 @@ def verdict(vocab, response: dict, local_addressees: dict | None = None) -> dict
             day = due or latest
             days = (dt.date.fromisoformat(response["as_of"]) - dt.date.fromisoformat(day)).days if day else None
             late = f" {days} 天" if days is not None else ""
-            text = f"{head}已逾期{late}：{when}{phrase}，应立即{phrase}"
+            limit = f"（期限 {due}）" if due else (f"（期限至迟 {latest}）" if latest else "")
+            text = f"{head}已逾期{late}，应立即{phrase}{limit}"
         else:
             days = (first.get("if_not_done") or {}).get("overdue_days")
             late = f"，已逾期 {days} 天" if days is not None else ""
