@@ -75,6 +75,8 @@ class _Context:
         self.addressees = local(jurisdiction, "addressees") if local else _names("addressees")
         self.kb = _kb()
         self.titles = {d.get("id"): d.get("title") for d in response.get("documents") or []}
+        # the national measures: the first document of every jurisdiction
+        self.first_document = next(iter(self.titles), None)
         self.short = _names("document_short_titles")
 
     def localize(self, text: str) -> str:
@@ -256,6 +258,13 @@ def _item(ctx: _Context, o: dict, as_of: dt.date | None, authority: bool = False
         {"text": c.get("text") or "", "cites": [ctx.provision(x)["cite"] for x in c.get("citations") or []]}
         for c in o.get("consequences") or []
     ]
+    # the sanction line: the jurisdiction's own text first (重庆 五、（二）: 不得再开展), else the first
+    own = [
+        i
+        for i, c in enumerate(o.get("consequences") or [])
+        if any(x.get("document") != ctx.first_document for x in c.get("citations") or [])
+    ]
+    lead = consequences[own[0] :] + consequences[: own[0]] if own else consequences
     ind = o.get("if_not_done")
     return {
         "id": o.get("id"),
@@ -287,7 +296,7 @@ def _item(ctx: _Context, o: dict, as_of: dt.date | None, authority: bool = False
             else None
         ),
         # one line for what is overdue or, if not done, would be (contract §5): the first consequence
-        "sanction": _sanction(consequences) if (status == "overdue" or ind) else "",
+        "sanction": _sanction(lead) if (status == "overdue" or ind) else "",
         "latest": deadline.get("latest"),
     }
 
