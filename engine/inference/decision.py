@@ -534,6 +534,7 @@ def _stated(kb, req) -> dict:
 @lru_cache(maxsize=16)
 def _local_addressees(kb, jurisdiction: str) -> dict:
     """The jurisdiction's own names for addressees where they differ from the generic ones."""
-    generic = kb.vocabulary.names("addressees")
-    local = kb.vocabulary.local_names(jurisdiction, "addressees")
-    return {k: v for k, v in local.items() if v != generic.get(k)}
+    for j in kb.vocabulary.raw["jurisdictions"]:
+        if j["id"] == jurisdiction:
+            return dict(j.get("local_short_names") or {})
+    return {}

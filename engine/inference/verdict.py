@@ -40,6 +40,22 @@ def ordered(obligations: list[dict]) -> list[dict]:
     return [o for _, o in indexed]
 
 
+def _soonest_outcome(vocab, response: dict) -> str:
+    """What the soonest dated answer would mean, for an undetermined class: （若手术分级为“4”：限制类技术：须于…）."""
+    fields = vocab.raw.get("request_fields") or {}
+    best = None
+    for m in response.get("missing_facts") or []:
+        for o in m.get("outcomes") or []:
+            nxt = o.get("next") or {}
+            if nxt.get("due") and (best is None or nxt["due"] < best[2]["due"]):
+                best = (m["path"], o["value"], nxt)
+    if best is None:
+        return ""
+    path, value, nxt = best
+    shown = {True: "是", False: "否"}.get(value, value) if isinstance(value, bool) else value
+    return f"（若{fields.get(path, path)}为“{shown}”：{nxt.get('text') or ''}）"
+
+
 def _phrase(vocab, o: dict, local: dict) -> str:
     verb = vocab.names("action_verbs").get(o["action"], o["action"])
     addressee = o.get("addressee")
@@ -65,6 +81,7 @@ def verdict(vocab, response: dict, local_addressees: dict | None = None) -> dict
         questions = len(response.get("missing_facts") or [])
         if cls == "undetermined":
             text = f"尚不能确定技术类别：请先回答 {questions} 个问题" if questions else "尚不能确定技术类别"
+            text += _soonest_outcome(vocab, response)
         elif cls == "prohibited":
             text = f"{head}{vocab.names('action_verbs').get('do_not_use', '')}"
         elif questions:

@@ -75,6 +75,9 @@ class _Context:
         self.addressees = local(jurisdiction, "addressees") if local else _names("addressees")
         self.kb = _kb()
         self.titles = {d.get("id"): d.get("title") for d in response.get("documents") or []}
+        self.short_local = next(
+            (j.get("local_short_names") or {} for j in v.raw["jurisdictions"] if j["id"] == jurisdiction), {}
+        )
         # the national measures: the first document of every jurisdiction
         self.first_document = next(iter(self.titles), None)
         self.short = _names("document_short_titles")
@@ -231,11 +234,9 @@ def _short_addressee(ctx: _Context, addressee: str | None) -> str:
     """The short name for verdicts; the jurisdiction's own wording where it has one (上海: 市卫生健康部门)."""
     if not addressee:
         return ""
-    generic = _names("addressees").get(addressee)
-    local = ctx.addressees.get(addressee, "")
-    if local and local != generic:
-        return local
-    return label("addressee_short", addressee, local)
+    if addressee in ctx.short_local:
+        return ctx.short_local[addressee]
+    return label("addressee_short", addressee, ctx.addressees.get(addressee, ""))
 
 
 def _item(ctx: _Context, o: dict, as_of: dt.date | None, authority: bool = False) -> dict:
