@@ -411,7 +411,7 @@ def resolve(
                             "id": e.technology,
                             "name": tax.nodes[e.technology].name,
                             "score": 0.0,
-                            "reason": f"{doc} {r.get('eid')} 转载的已被替代的 {e.catalog} 中，{r.get('code', e.code)} 为{r.get('name', e.name)}",
+                            "reason": f"本地文件转载的已被替代的{cat.versions[e.catalog].name} {r.get('code', e.code)}",
                             "qualified": f"{j}:{r.get('code', e.code)}",
                         }
                     )
@@ -423,7 +423,7 @@ def resolve(
                         "id": tech_id,
                         "name": tax.nodes[tech_id].name,
                         "score": 1.0,
-                        "reason": f"{first.catalog} {info['code']} {info['name']}（现行）",
+                        "reason": f"现行{cat.versions[first.catalog].name} {info['code']}",
                         "qualified": f"{first.catalog}:{info['code']}",
                     },
                     *alternatives,

@@ -241,10 +241,9 @@ def _technology_warnings(kb, resolution) -> list[dict]:
         )
     elif resolution["status"] == "ambiguous":
         cands = resolution.get("candidates") or []
-        names = "、".join(c["name"] + (f"（{c['qualified']}）" if c.get("qualified") else "") for c in cands)
-        how = (
-            "；请以带目录的编号（如上）或技术名称指明" if any(c.get("qualified") for c in cands) else "；请指明具体技术"
-        )
+        # a code's meanings are named by their catalogues (the qualified codes are the outcomes' values)
+        names = "、".join(c["name"] + (f"（{c['reason']}）" if c.get("qualified") else "") for c in cands)
+        how = "；请以技术名称或带目录的编号指明" if any(c.get("qualified") for c in cands) else "；请指明具体技术"
         out.append({"code": "technology_ambiguous", "message": f"“{q}”可指多项不同技术：{names}{how}"})
     for s in resolution.get("superseded") or []:
         now = s.get("in_force_listing")

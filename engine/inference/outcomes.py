@@ -17,20 +17,26 @@ from engine.errors import InvalidRequest
 
 def _values(kb, path: str, resolution: dict | None) -> list:
     """The answers a missing fact can take, or [] when the set is not small and closed."""
+    return list(_labelled(kb, path, resolution))
+
+
+def _labelled(kb, path: str, resolution: dict | None) -> dict:
+    """answer -> its meaning in Chinese (a qualified code's technique), or None when the answer says it."""
     fixed = (kb.vocabulary.raw.get("outcome_values") or {}).get(path)
     if fixed is not None:
-        return list(fixed)
+        return dict.fromkeys(fixed)
     res = resolution or {}
     if path == "technology.name":
         names = [x["technology"]["name"] for x in res.get("narrower_listings") or []]
         names += [x["technology"]["name"] for x in res.get("narrower_prohibited") or []]
         names += [c.get("name") for c in res.get("candidates") or [] if c.get("name")]
-        return list(dict.fromkeys(n for n in names if n))
+        return dict.fromkeys(n for n in names if n)
     if path == "technology.code":
-        codes = [c["qualified"] for c in res.get("candidates") or [] if c.get("qualified")]
-        codes += [f"{x['catalog']}:{x['code']}" for x in res.get("narrower_listings") or []]
-        return list(dict.fromkeys(codes))
-    return []
+        codes = {c["qualified"]: c.get("name") for c in res.get("candidates") or [] if c.get("qualified")}
+        for x in res.get("narrower_listings") or []:
+            codes.setdefault(f"{x['catalog']}:{x['code']}", x["technology"]["name"])
+        return codes
+    return {}
 
 
 def _with(request: dict, path: str, value) -> dict:
@@ -48,11 +54,11 @@ def _with(request: dict, path: str, value) -> dict:
 def outcomes_for(kb, request: dict, path: str, resolution: dict | None, decide: Callable) -> list[dict] | None:
     """[{value, class, next: {action, due, status, text} | None}] for the missing fact at `path`, or None
     when its answers are not a small closed set. `decide(request)` answers one (without outcomes)."""
-    values = _values(kb, path, resolution)
+    values = _labelled(kb, path, resolution)
     if not values or len(values) > 8:
         return None
     out = []
-    for value in values:
+    for value, meaning in values.items():
         try:
             answer = decide(_with(request, path, value))
         except InvalidRequest:
@@ -61,6 +67,7 @@ def outcomes_for(kb, request: dict, path: str, resolution: dict | None, decide: 
         out.append(
             {
                 "value": value,
+                **({"label": meaning} if meaning else {}),
                 "class": (answer.get("technology") or {}).get("class"),
                 "next": {k: v.get(k) for k in ("action", "due", "status", "text")} if v.get("action") else None,
             }

@@ -569,6 +569,11 @@ def response_schema() -> dict:
                                 "items": _obj(
                                     {
                                         "value": {"description": "one answer (a grade, true or false, a name, a code)"},
+                                        "label": {
+                                            "type": "string",
+                                            "description": "what the answer means, where the value does not say it "
+                                            "(a qualified code's technique)",
+                                        },
                                         "class": vocab_enum("technology_classes", "the class this answer gives"),
                                         "next": {
                                             "anyOf": [

@@ -381,6 +381,7 @@ def _outcome(o: dict) -> dict:
     """One answer to a missing fact and what it would mean: 若为“4”：限制类技术；须于 … 前向发证部门备案."""
     value = o.get("value")
     value_text = {True: "是", False: "否"}.get(value, str(value)) if isinstance(value, bool) else str(value)
+    value_text = o.get("label") or value_text  # a qualified code is shown by the technique it means
     nxt = o.get("next") or {}
     class_text = label("technology_classes", o.get("class"), "尚不能确定")
     return {
