@@ -63,9 +63,14 @@ def test_sanction_line_on_an_item_past_its_day():
                "technology": {"name": "起搏器治疗技术"}, "events": [{"type": "first_clinical_use", "date": "2025-01-02"}]}
     answer = build_answer(decide(request))
     [item] = [i for s in answer["sections"] for i in s["items"] if i["action"] == "file"]
-    assert item["if_not_done"]["overdue_days"] > 0
-    assert "不得再开展" in item["sanction"] and "《重庆通知》五、（二）" in item["sanction"]
-    assert "后果：" in render_text(decide(request))
+    # 15 wd after 2025-01-02: 1/3 1, 1/6-1/10 6, 1/13-1/17 11, 1/20 12, 1/21 13, 1/22 14, 1/23 15 -> 2025-01-23;
+    # 2025-01-23 -> 2025-03-10 = 8 + 28 + 10 = 46 days
+    assert item["if_not_done"]["overdue_days"] == 46
+    # the jurisdiction's own consequence, once: in what to do now (the sanction line is not repeated)
+    line = item["if_not_done"]["what_now"] + item["sanction"]
+    assert "不得再开展" in line and "《重庆通知》五、（二）" in line
+    assert line.count("不得再开展") == 1
+    assert "《重庆通知》五、（二）：不符合要求或者不按照规定备案的，不得再开展" in render_text(decide(request))
 
 
 def test_page_leads_with_the_verdict_and_asks_whether_filed():

@@ -445,7 +445,13 @@ def decide(request: dict, *, backend: str | None = None, outcomes: bool = True) 
     selected = [sel for sel in selected if sel.rule.id not in displaced]
     fired = [s.rule for s in selected]
     obligations, prov1 = build_obligations(
-        kb, [s for s in selected if s.rule.stage == "obligation"], occ, events, req.as_of, stated=_stated(kb, req)
+        kb,
+        [s for s in selected if s.rule.stage == "obligation"],
+        occ,
+        events,
+        req.as_of,
+        stated=_stated(kb, req),
+        home=req.jurisdiction.documents[-1],
     )
     obligations = ordered(obligations)
     authority, prov2 = build_obligations(

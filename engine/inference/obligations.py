@@ -98,12 +98,13 @@ def build(
     *,
     authority: bool = False,
     stated: dict | None = None,
+    home: str | None = None,
 ) -> tuple[list[dict], bool]:
     """Obligations from the rules selected (engine.inference.lawday, in rule order); also whether
     any due date is provisional. `occ`: every date of each event type; `events`: the counted one.
     `authority`: these are the authorities' steps (a passed day is `to_confirm`, not `overdue`).
     `stated`: action -> what the request says of whether it was done (True done, False not done, None
-    silent; vocabulary `done_facts`)."""
+    silent; vocabulary `done_facts`). `home`: the jurisdiction's own document (its last)."""
     stated = stated or {}
     cited = _citations(kb)
     groups: dict[tuple, list] = {}
@@ -190,7 +191,7 @@ def build(
             "rules": list(plan.rule_ids),
         }
         if st == "overdue" and item["status"] == "to_confirm" and not authority:
-            item["if_not_done"] = if_not_done(kb, item, due.date or due.latest, as_of)
+            item["if_not_done"] = if_not_done(kb, item, due.date or due.latest, as_of, home)
         if st == "done" and plan.done_by and (due.date or due.latest):
             # done late: 已完成（逾期 N 天）
             on = _done_on(plan.done_by, occ, as_of, due.trigger)
@@ -201,9 +202,10 @@ def build(
     return out, provisional
 
 
-def if_not_done(kb, item: dict, due: dt.date | None, as_of: dt.date) -> dict:
+def if_not_done(kb, item: dict, due: dt.date | None, as_of: dt.date, home: str | None = None) -> dict:
     """What holds if a duty past its day (to be confirmed) was not done: the days it is overdue, what to
-    do now, and the provisions and consequences the knowledge base attaches to not doing it."""
+    do now (with the consequence the jurisdiction's own document `home` attaches, else the first), and the
+    provisions and consequences the knowledge base attaches to not doing it."""
     vocab = kb.vocabulary
     verb = vocab.names("action_verbs").get(item["action"], item["action"])
     to = vocab.names("addressee_short").get(item["addressee"] or "", "")
@@ -211,6 +213,14 @@ def if_not_done(kb, item: dict, due: dt.date | None, as_of: dt.date) -> dict:
     days = (as_of - due).days if due else None
     template = vocab.raw.get("if_not_done_what_now") or "如尚未{verb}，应立即{phrase}"
     what_now = template.format(verb=verb, phrase=phrase, days=days if days is not None else "若干")
+    own = [c for c in item["consequences"] if any(q["document"] == home for q in c["citations"])]
+    lead = (own or item["consequences"])[:1]
+    short = vocab.names("document_short_titles")
+    for c in lead:
+        parts = c["text"].split("；")
+        text = "；".join(parts[:2]) + ("……" if len(parts) > 2 else "")
+        where = "、".join(f"{short.get(q['document'], '')}{q['label']}" for q in c["citations"][:2])
+        what_now += f"。{where}：{text}"
     cites: list[dict] = []
     for c in item["consequences"]:
         for q in c["citations"]:

@@ -297,7 +297,12 @@ def _item(ctx: _Context, o: dict, as_of: dt.date | None, authority: bool = False
             else None
         ),
         # one line for what is overdue or, if not done, would be (contract §5): the first consequence
-        "sanction": _sanction(lead) if (status == "overdue" or ind) else "",
+        # (not repeated when what to do now already quotes it)
+        "sanction": (
+            ""
+            if ind and _sanction(lead) in (ind.get("what_now") or "")
+            else (_sanction(lead) if (status == "overdue" or ind) else "")
+        ),
         "latest": deadline.get("latest"),
     }
 
