@@ -1,6 +1,6 @@
 """Expectations beyond the shared checker's format, for this project's own scenarios.
 
-- authority: [{action, addressee?, due?, status?, cites?}]  like `obligations`, in authority_actions
+- authority: [{action, addressee?, actor?, due?, status?, cites?}]  like `obligations`, in authority_actions
 - alternatives: [{action, addressee?, dues: [...]}]        the computable due dates listed in deadline.alternatives
 - absent_warnings: [code]                                   warnings that must not be given
 - documents: {doc-id: status}                               status of each listed document
@@ -13,14 +13,20 @@
                                                             exactly the deadline.occurrences of an obligation
 - cites_not: [{action, addressee?, cites: [...]}]           citations an obligation must NOT carry
 - count: [{action, addressee?, n}]                          how many obligations have this action (and addressee)
+- order: [action, ...]                                       the first obligations' actions, in this order (the verdict order)
+- deadline_bounds: [{action, addressee?, earliest?, latest}]  deadline.earliest / deadline.latest of an obligation
+- done_late: [{action, addressee?, days}]                    done_late_days of a done obligation
+- warning_contains: [{code, text}]                           a warning of that code whose message contains the text
+- missing_why_contains: [{path, text}]                       the missing fact's `why` contains the text
 """
 from __future__ import annotations
 
 
 def _find(items, want):
     out = [o for o in items if o.get("action") == want["action"]]
-    if "addressee" in want:
-        out = [o for o in out if o.get("addressee") == want["addressee"]]
+    for key in ("addressee", "actor"):
+        if key in want:
+            out = [o for o in out if o.get(key) == want[key]]
     return out
 
 
@@ -49,9 +55,32 @@ def check_extras(resp: dict, exp: dict) -> list[str]:
         if not cands:
             errs.append(f"no {want['action']} for alternatives")
             continue
-        got = sorted(a["due"] for a in (cands[0]["deadline"] or {}).get("alternatives", []) if a.get("due"))
+        # one act may appear more than once (two provisions for one action): any of them may carry them
+        gots = [sorted(a["due"] for a in (c["deadline"] or {}).get("alternatives", []) if a.get("due")) for c in cands]
+        got = next((g for g in gots if g == sorted(want["dues"])), gots[0])
         if got != sorted(want["dues"]):
             errs.append(f"{want['action']}: alternatives {got} != {sorted(want['dues'])}")
+    got_order = [o["action"] for o in resp["obligations"][: len(exp.get("order", []))]]
+    if "order" in exp and got_order != exp["order"]:
+        errs.append(f"obligations begin {got_order} != {exp['order']}")
+    for want in exp.get("deadline_bounds", []):
+        cands = _find(resp["obligations"], want)
+        if not any(
+            (c["deadline"] or {}).get("latest") == want["latest"]
+            and ("earliest" not in want or (c["deadline"] or {}).get("earliest") == want["earliest"])
+            for c in cands
+        ):
+            errs.append(f"{want['action']}: no deadline bounds {want} in {[c['deadline'] for c in cands]}")
+    for want in exp.get("done_late", []):
+        cands = _find(resp["obligations"], want)
+        if not any(c.get("done_late_days") == want["days"] for c in cands):
+            errs.append(f"{want['action']}: done_late_days {[c.get('done_late_days') for c in cands]} != {want['days']}")
+    for want in exp.get("missing_why_contains", []):
+        if not any(m["path"] == want["path"] and want["text"] in m["why"] for m in resp["missing_facts"]):
+            errs.append(f"no missing fact {want['path']} whose why contains {want['text']!r}")
+    for want in exp.get("warning_contains", []):
+        if not any(w["code"] == want["code"] and want["text"] in w["message"] for w in resp["warnings"]):
+            errs.append(f"no warning {want['code']} containing {want['text']!r}")
     codes = [w["code"] for w in resp["warnings"]]
     for code in exp.get("absent_warnings", []):
         if code in codes:

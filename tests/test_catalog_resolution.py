@@ -424,11 +424,22 @@ def test_code_not_in_force_there_is_not_recognized_with_suggestions():
     assert resolve(code="nowhere:S19", as_of="2025-03-10").status == "not_recognized"
 
 
-def test_plain_g05_in_hunan_after_the_switch_mentions_the_old_meaning():
+def test_plain_g05_in_hunan_after_the_switch_is_ambiguous():
+    # issue 20 (contract §5 "Unknowns"): Hunan's attachment reproduces the 2018 list, where G05 is skin
+    # allografts; in the 2022 list it is sex reassignment - a bare G05 is asked, each meaning qualified
     res = resolve(code="G05", jurisdiction="hunan", as_of="2023-06-01")
-    assert res.technology["id"] == "sex-reassignment"
-    assert listed(res) == ["G05"]
-    assert any(c["id"] == "skin-allotransplantation" for c in res.candidates)
+    assert res.status == "ambiguous" and res.technology is None
+    assert {(c["id"], c["qualified"]) for c in res.candidates} == {
+        ("sex-reassignment", "national-2022:G05"), ("skin-allotransplantation", "hunan:G05")}
+    # a qualified code decides it
+    assert resolve(code="national-2022:G05", jurisdiction="hunan", as_of="2023-06-01").technology["id"] == "sex-reassignment"
+    assert resolve(code="hunan:G05", jurisdiction="hunan", as_of="2023-06-01").technology["id"] == "skin-allotransplantation"
+
+
+def test_plain_g05_before_the_switch_is_not_ambiguous():
+    # near-miss: on 2022-04-19 the 2018 list is in force and Hunan's reproduction means the same G05
+    res = resolve(code="G05", jurisdiction="hunan", as_of="2022-04-19")
+    assert res.status == "recognized" and res.technology["id"] == "skin-allotransplantation"
 
 
 # --------------------------------------------------------------------------- superseded reproductions

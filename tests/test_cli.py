@@ -64,7 +64,7 @@ def test_decide_json_is_deterministic_and_accepts_dash():
 def test_decide_text_is_chinese():
     proc = medtech("decide", str(EXAMPLES / "institution-only.yaml"))
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.splitlines()[1].startswith("结论：")
+    assert proc.stdout.splitlines()[0].startswith("结论：")
     assert "湖南省" in proc.stdout and "机构层面的常设义务" in proc.stdout and "《办法》" in proc.stdout
 
 

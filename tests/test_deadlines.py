@@ -74,10 +74,14 @@ def test_status(kind, due, as_of, done, expected):
 
 
 def test_recurring_quarters_stop_when_the_document_no_longer_applies():
-    """Shanghai's rules end on 2029-08-14: the Q3 2029 report (cases from 7-01) is still owed, Q4 is not."""
+    """Shanghai's rules end on 2029-08-14 (issue 20): the last occurrence is the one due inside them - Q2 2029,
+    due in the first week of July; the Q3 report would fall due in October 2029, after expiry, so none."""
     from engine.inference.deadlines import recurring
     spec = {"kind": "quarter_first_week", "days": 5, "event": "first_clinical_use"}
     periods = recurring(spec, D(2029, 5, 10), D(2030, 3, 1), lambda day: day <= D(2029, 8, 14))
+    assert [p for p, _ in periods] == ["2029-Q2"]
+    # near-miss: rules in force through the Q3 report's week (to 2029-10-31) keep Q3
+    periods = recurring(spec, D(2029, 5, 10), D(2030, 3, 1), lambda day: day <= D(2029, 10, 31))
     assert [p for p, _ in periods] == ["2029-Q2", "2029-Q3"]
 
 

@@ -36,6 +36,9 @@ technology = st.one_of(
             "unapproved_product": st.booleans(),
             "prohibited_grounds": st.lists(st.sampled_from(VOCAB.ids("prohibited_grounds")), unique=True, max_size=2),
             "in_use_since": old_dates,
+            # issue 20: what the request says of the filing and of a pre-2018 approval (null: not said)
+            "filed": st.sampled_from([True, False, None]),
+            "approved_before_measures": st.sampled_from([True, False, None]),
         },
     ),
     st.fixed_dictionaries({"code": st.sampled_from(CODES)}),
@@ -90,6 +93,42 @@ def test_backends_agree_on_stated_facts(request):
             assert o["status"] in ("to_confirm", "done"), o
     # an authority's step is never overdue for the hospital
     assert all(o["status"] != "overdue" for o in a["authority_actions"])
+
+
+# issue 20: the verdict, if_not_done, bounds and outcomes - grade-qualified and family names, Jilin's
+# bounded transition, past first cases with and without a stated filing
+issue20_tech = st.fixed_dictionaries(
+    {"name": st.sampled_from(["消化内镜诊疗技术", "关节镜诊疗技术", "ECMO", "人工关节置换技术", "血液净化技术", "起搏器治疗技术"])},
+    optional={
+        "filed": st.sampled_from([True, False, None]),
+        "in_use_since": old_dates,
+        "approved_before_measures": st.sampled_from([True, False, None]),
+    },
+)
+issue20_requests = st.fixed_dictionaries({
+    "as_of": dates,
+    "institution": st.fixed_dictionaries({"jurisdiction": st.sampled_from([j.id for j in VOCAB.jurisdictions]), "level": st.just(3)}),
+    "technology": issue20_tech,
+    "events": st.lists(st.fixed_dictionaries({"type": st.sampled_from(VOCAB.ids("event_types")), "date": dates}), max_size=3),
+})
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(issue20_requests)
+def test_backends_agree_on_verdict_bounds_and_outcomes(request):
+    a = decide(request, backend="durable")
+    b = decide(request, backend="pure")
+    for key in ("verdict", "obligations", "missing_facts", "warnings"):
+        assert json.dumps(a[key], ensure_ascii=False) == json.dumps(b[key], ensure_ascii=False), key
+    # overdue only when the request says not filed; a duty past its latest day is never pending
+    for o in a["obligations"]:
+        if o["status"] == "overdue":
+            assert request["technology"].get("filed") is False and o["action"] in ("file", "refile"), o
+        latest = (o["deadline"] or {}).get("latest")
+        if latest and latest < request["as_of"]:
+            assert o["status"] != "pending", o
+        if o.get("if_not_done"):
+            assert o["status"] == "to_confirm"
 
 
 @settings(max_examples=100, deadline=None)

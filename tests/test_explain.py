@@ -58,7 +58,7 @@ LATIN = re.compile(r"[A-Za-z_]{2,}")
 
 def test_verdict_first_then_what_to_do_now():
     lines = render_text(RESPONSE).splitlines()
-    assert lines[1] == "结论：限制类技术：须于 2025-03-24 前向发证部门备案"
+    assert lines[0] == "结论：限制类技术：须于 2025-03-24 前向发证部门备案"
     assert "湖南省" in lines[2] and "2025-03-10" in lines[2]
     text = "\n".join(lines)
     assert text.index("现在要做：") < text.index("行政部门将做什么：") < text.index("提示：")
@@ -98,7 +98,7 @@ def test_now_is_soonest_first_immediate_before_dated():
     r["obligations"] = [r["obligations"][0], early, stop]
     text = render_text(r)
     assert text.index("【立即停止临床应用】") < text.index("【报告】") < text.index("【限制类技术备案】")
-    assert text.splitlines()[1] == "结论：限制类技术：须立即停止临床应用（另有 2 项待办）"
+    assert text.splitlines()[0] == "结论：限制类技术：须立即停止临床应用（另有 2 项待办）"
 
 
 def test_long_quotes_are_cut_with_a_pointer_by_label():

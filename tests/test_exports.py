@@ -62,7 +62,7 @@ def test_readme_example_fits_one_screen_and_is_plain_chinese():
     text = proc.stdout.decode("utf-8")
     lines = text.splitlines()
     assert len(lines) <= 40, len(lines)
-    assert lines[1] == f"结论：限制类技术：须于 {FILING_DUE.isoformat()} 前向发证部门备案"
+    assert lines[0] == f"结论：限制类技术：须于 {FILING_DUE.isoformat()} 前向发证部门备案"
     assert text.index("现在要做") < text.index("应已完成（请核实）")
     assert "《办法》第十一条第一款" in text
     assert latin_words(text, []) == []
@@ -402,7 +402,7 @@ def test_http_accept_gives_each_export():
         assert r.status_code == 200 and r.headers["content-type"] == media, fmt
         assert "Accept" in r.headers.get("vary", "")
     r = client.post("/v1/decisions", json=EXAMPLE, headers={"Accept": "text/plain"})
-    assert r.text.splitlines()[1] == f"结论：限制类技术：须于 {FILING_DUE.isoformat()} 前向发证部门备案"
+    assert r.text.splitlines()[0] == f"结论：限制类技术：须于 {FILING_DUE.isoformat()} 前向发证部门备案"
     r = client.post("/v1/decisions", json={"institution": {}}, headers={"Accept": "text/csv"})
     assert r.status_code == 422 and r.json()["errors"][0]["path"] == "institution.jurisdiction"
     content = client.get("/openapi.json").json()["paths"]["/v1/decisions"]["post"]["responses"]["200"]["content"]

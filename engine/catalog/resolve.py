@@ -44,6 +44,9 @@ class Resolution:
     # prohibited for one indication by a document applicable here: [{id, name, ground, citation,
     # indication: {id, name}}]; whether the request's indication is it is for the facts to say
     indication_bans: list[dict] = field(default_factory=list)
+    # prohibited techniques named here that are narrower than the one asked (Hunan: 除医疗目的以外的肢体延长术
+    # under 肢体延长术): which one is meant decides, so it is asked
+    narrower_prohibited: list[dict] = field(default_factory=list)
     out_of_scope: dict | None = None  # {family, name, citations}
     superseded: list[dict] = field(default_factory=list)  # see `resolve`
     notes: list[str] = field(default_factory=list)
@@ -158,6 +161,18 @@ def _code_matches(
     return out, pj, notes
 
 
+_GRADE_PREFIX = re.compile(r"^(?:([一二三四])|([1-4]))级(.+)$")
+
+
+def _grade_in_name(name: str) -> tuple[int, str] | None:
+    """(grade, the rest) for a name that begins with its surgery grade (四级…, 4级…), else None."""
+    m = _GRADE_PREFIX.match(textnorm.normalize(name))
+    if not m:
+        return None
+    grade = "一二三四".index(m.group(1)) + 1 if m.group(1) else int(m.group(2))
+    return grade, m.group(3)
+
+
 def _code_suggestions(cat: Catalogs, code: str) -> list[dict]:
     """Every entry anywhere with this code, as suggestions for a code not found in force."""
     text = textnorm.normalize(code)
@@ -216,7 +231,21 @@ def _fill(cat: Catalogs, res: Resolution, tech_id: str, j: str, as_of: dt.date, 
             res.narrower_listings.append(item)
     # prohibited techniques named in an applicable document of the jurisdiction; the others are
     # named elsewhere (another province's examples, or a document not in force on the day)
+    down = tax.descendants(tech_id)
     for p in cat.prohibited:
+        if p.technology in down:
+            here = j == ALL or j in p.jurisdictions or "national" in p.jurisdictions
+            if here and any(cat.applicable(d, as_of) for d in p.documents):
+                t = tax.nodes[p.technology]
+                res.narrower_prohibited.append(
+                    {
+                        "id": p.id,
+                        "name": p.name,
+                        "technology": {"id": t.id, "name": t.name},
+                        "citation": {"document": p.citation["document"], "eid": p.citation["eid"]},
+                    }
+                )
+            continue
         if p.technology not in up:
             continue
         ground = cat.grounds.get(p.ground, {})
@@ -312,9 +341,23 @@ def resolve(
 
     if name:
         m = tax.lookup(name)
+        graded = _grade_in_name(name)
+        if graded is not None:
+            # a name that carries its grade (四级消化内镜诊疗技术) decides the grade (contract §5 "Unknowns")
+            g, rest = graded
+            surgery_grade = g if surgery_grade is None else surgery_grade
+            res.surgery_grade = surgery_grade
+            if m.status != "recognized":
+                m = tax.lookup(rest)
         if m.status == "recognized":
             tech_id = m.ids[0]
             res.matched = {"by": "name", "how": m.how, "text": m.matched}
+            if code and surgery_grade is None:
+                # a code given beside the name decides what it can: the grade of a one-grade entry (SH10)
+                hits, _, _ = _code_matches(cat, code, j, day)
+                grades = {g for e, _ in hits if e.technology == tech_id and e.grades for g in e.grades}
+                if hits and len(grades) == 1 and all(e.technology == tech_id and e.grades for e, _ in hits):
+                    surgery_grade = res.surgery_grade = grades.pop()
         elif m.status == "ambiguous":
             res.status = "ambiguous"
             reason = f"“{m.matched}”可指多项技术" + (f"：{m.note}" if m.note else "")
@@ -357,23 +400,45 @@ def resolve(
             return res
         tech_id = techs[0]
         res.matched = hits[0][1]
+        # an entry that is of one grade by definition (SH10 四级消化内镜诊疗技术) needs no grade
+        only = {g for e, _ in hits for g in (e.grades or (0, 0))}
+        if surgery_grade is None and len(only) == 1 and all(e.grades for e, _ in hits):
+            surgery_grade = res.surgery_grade = only.pop()
         # a plain code whose meaning differs in a superseded reproduction the jurisdiction still prints
+        # (Jilin's and Hunan's attachments reproduce the 2018 national list): which one is meant is asked
+        # (contract §5 "Unknowns"): ambiguous, each meaning with the qualified code that decides it
         if ":" not in textnorm.normalize(code):
             key = textnorm.code_key(textnorm.normalize(code))
+            alternatives = []
             for doc in cat.jurisdiction_documents(j):
                 e = cat.repro_codes.get(doc, {}).get(key)
                 if e is None or e.technology == tech_id or not cat.applicable(doc, day):
                     continue
                 if cat.version_status(cat.versions[e.catalog], day) == "expired":
                     r = e.reproduction(doc) or {}
-                    res.candidates.append(
+                    alternatives.append(
                         {
                             "id": e.technology,
                             "name": tax.nodes[e.technology].name,
                             "score": 0.0,
-                            "reason": f"{doc} {r.get('eid')} 转载的已被替代的 {e.catalog} 中，{r.get('code', e.code)} 为{r.get('name', e.name)}",
+                            "reason": f"本地文件转载的已被替代的{cat.versions[e.catalog].name} {r.get('code', e.code)}",
+                            "qualified": f"{j}:{r.get('code', e.code)}",
                         }
                     )
+            if alternatives:
+                first, info = hits[0]
+                res.status = "ambiguous"
+                res.candidates = [
+                    {
+                        "id": tech_id,
+                        "name": tax.nodes[tech_id].name,
+                        "score": 1.0,
+                        "reason": f"现行{cat.versions[first.catalog].name} {info['code']}",
+                        "qualified": f"{first.catalog}:{info['code']}",
+                    },
+                    *alternatives,
+                ]
+                return res
     else:
         res.notes.append("未提供技术名称或编号")
         return res

@@ -546,8 +546,15 @@ def build_graph(jurisdiction, chart: str = "filing", as_of: dt.date | str | None
     active = {d["id"] for d in docs if d["active"]}
     in_force = [r for r in kb.rules if r.document in active]
     # a provincial rule that takes the place of a national one (rule field `displaces`, as engine.decide
-    # applies it when the provincial rule fires) leaves the national one out of the chart
-    displaced = {x for r in in_force for x in r.spec.get("displaces", [])}
+    # applies it when the provincial rule fires) leaves the national one out of the chart; a rule of another
+    # act that displaces only in some cases (Chongqing 三、（二）四是: approved before the measures, not refiled)
+    # leaves the chart's steps as they are
+    displaced = {
+        x
+        for r in in_force
+        for x in r.spec.get("displaces", [])
+        if x in kb.rule_by_id and kb.rule_by_id[x].spec.get("act") == r.spec.get("act")
+    }
     in_force = [r for r in in_force if r.id not in displaced]
 
     # 1. each step becomes zero, one or (split) several nodes

@@ -19,6 +19,10 @@ class Due:
     date: dt.date | None
     provisional: bool = False
     trigger: dt.date | None = None  # the day of the event the period runs from, when there is one
+    # when `date` cannot be computed but is bounded (a document's date known only to its year, contract
+    # §5 "Bounds instead of blanks"): the first and the last day it can be
+    earliest: dt.date | None = None
+    latest: dt.date | None = None
 
 
 def _date_ref(ref, documents) -> dt.date | None:
@@ -61,6 +65,11 @@ def _compute_due(spec: dict, event: dt.date | None, documents: dict) -> Due:
         return Due(_date_ref(spec.get("date"), documents))
     if kind == "months_after_document":
         base = _date_ref(spec.get("date"), documents)
+        if base is None and isinstance(spec.get("date"), dict):
+            ref = spec["date"]
+            lo, hi = validity.bounds(documents[ref["document"]].dates.get(ref["date"]))
+            if lo is not None and hi is not None:
+                return Due(None, earliest=add_months(lo, spec["months"]), latest=add_months(hi, spec["months"]))
         return Due(add_months(base, spec["months"]) if base else None)
     if event is None:
         return Due(None)
@@ -120,6 +129,8 @@ def recurring(spec: dict, first: dt.date, as_of: dt.date, applies) -> list[tuple
         period = next_quarter(period)
     while covered(period):
         due = quarter_due(spec, next_quarter(period), trigger=first)
+        if due.date is not None and not applies(due.date):
+            break  # due after the governing document expired: no occurrence falls due outside it
         out.append((quarter_label(period), due))
         if due.date is None or due.date >= as_of:
             break
@@ -143,12 +154,15 @@ def status(
     *,
     trigger: dt.date | None = None,
     authority: bool = False,
+    latest: dt.date | None = None,
 ) -> str:
     """pending | due_today | overdue | done | immediate | to_confirm.
 
     `to_confirm` (contract section 5, "Steps that precede an event"): a step due before an event
     that has already happened, or an authority's step whose day has passed; nothing in the request
-    can say whether it was done, so it is never `overdue`.
+    can say whether it was done, so it is never `overdue`. `latest`: the last day an unknown due day
+    can be (contract §5 "Bounds instead of blanks"). Whether a passed day is `overdue` or to be confirmed
+    is for the caller to decide (engine.inference.obligations: what the request says was not done).
     """
     if done:
         return "done"
@@ -156,6 +170,8 @@ def status(
         return "immediate"
     if kind in BEFORE_KINDS and trigger is not None and trigger <= as_of:
         return "to_confirm"
+    if due is None and latest is not None and as_of > latest:
+        due = latest  # a day not known but bounded: past its latest day it is never pending
     if due is None or as_of < due:
         return "pending"
     if as_of == due:

@@ -13,13 +13,22 @@ from functools import lru_cache
 from engine.inference import backends
 from engine.inference.backends import BACKENDS  # noqa: F401 - re-exported for the CLI
 from engine.inference.citations import citations
-from engine.inference.facts import TECH_BOOLEANS, Facts, day_facts, indication_fact, request_facts
+from engine.inference.facts import (
+    OPTIONAL_BOOLEANS,
+    TECH_BOOLEANS,
+    Facts,
+    day_facts,
+    indication_fact,
+    request_facts,
+)
 from engine.inference.lawday import Day, Governance
 from engine.inference.obligations import build as build_obligations
 from engine.inference.obligations import cite
 from engine.inference.occurrences import counted as counted_events
 from engine.inference.occurrences import occurrences
+from engine.inference.outcomes import next_act, outcomes_for
 from engine.inference.request import parse_request
+from engine.inference.verdict import ordered, verdict
 from engine.kb import validity
 from engine.kb.loader import knowledge_base
 from engine.kb.rules import doc_fact
@@ -240,8 +249,11 @@ def _technology_warnings(kb, resolution) -> list[dict]:
             }
         )
     elif resolution["status"] == "ambiguous":
-        names = "、".join(c["name"] for c in resolution.get("candidates") or [])
-        out.append({"code": "technology_ambiguous", "message": f"“{q}”可指多项不同技术：{names}；请指明具体技术"})
+        cands = resolution.get("candidates") or []
+        # a code's meanings are named by their catalogues (the qualified codes are the outcomes' values)
+        names = "、".join(c["name"] + (f"（{c['reason']}）" if c.get("qualified") else "") for c in cands)
+        how = "；请以技术名称或带目录的编号指明" if any(c.get("qualified") for c in cands) else "；请指明具体技术"
+        out.append({"code": "technology_ambiguous", "message": f"“{q}”可指多项不同技术：{names}{how}"})
     for s in resolution.get("superseded") or []:
         now = s.get("in_force_listing")
         now_text = f"现行国家目录为{now['catalog']} {now['code']} {now['name']}" if now else "现行国家目录未列入"
@@ -320,22 +332,6 @@ def _indication_warnings(kb, req, resolution, facts: dict) -> list[dict]:
     return out
 
 
-def _next_act(response: dict) -> dict | None:
-    """The next act of an answer, for an outcome: do not use or stop first, else the earliest dated
-    act of the technique's class (a filing); None when the class owes nothing of its own."""
-    obligations = response.get("obligations") or []
-    for action in ("do_not_use", "stop"):
-        for o in obligations:
-            if o["action"] == action:
-                return {"action": action, "due": o.get("due")}
-    cls = (response.get("technology") or {}).get("class")
-    if cls == "restricted":
-        dated = sorted((o for o in obligations if o["action"] == "file"), key=lambda o: o.get("due") or "9999")
-        if dated:
-            return {"action": dated[0]["action"], "due": dated[0].get("due")}
-    return None
-
-
 def _indication_outcomes(kb, request: dict, resolution, missing: dict, backend: str | None) -> None:
     """`technology.indication` asked: what each answer would mean (each banned indication, and any
     other), worked out by deciding the request again with that answer."""
@@ -349,9 +345,9 @@ def _indication_outcomes(kb, request: dict, resolution, missing: dict, backend: 
     outcomes, said = [], []
     for value in [b["indication"]["name"] for b in bans] + [other]:
         sub = dict(request, technology=dict(request["technology"], indication=value))
-        answer = decide(sub, backend=backend, _outcomes=False)
+        answer = decide(sub, backend=backend, outcomes=False)
         cls = (answer.get("technology") or {}).get("class") or "undetermined"
-        nxt = _next_act(answer)
+        nxt = next_act(answer)
         outcomes.append({"value": value, "class": cls, "next": nxt})
         act = f"，{verbs.get(nxt['action'], nxt['action'])}" if nxt else ""
         said.append(f"若用于{value}{'' if value == other else '治疗'}：{names.get(cls, cls)}{act}")
@@ -364,7 +360,9 @@ def _indication_outcomes(kb, request: dict, resolution, missing: dict, backend: 
 
 
 # request fields that state a fact about the technique, with the facts rules read them through
-STATED_FACTS: dict[str, tuple[str, ...]] = {f"technology.{n}": (f"technology.{n}",) for n in TECH_BOOLEANS}
+STATED_FACTS: dict[str, tuple[str, ...]] = {
+    f"technology.{n}": (f"technology.{n}",) for n in TECH_BOOLEANS + OPTIONAL_BOOLEANS
+}
 
 
 @lru_cache(maxsize=4)
@@ -436,11 +434,18 @@ def _unused_facts(kb, req, facts: dict) -> list[dict]:
 def _name_narrower(resolution, missing: dict) -> None:
     """When a family name leaves the class open, say which narrower techniques the catalogues list."""
     narrower = (resolution or {}).get("narrower_listings") or []
+    banned = (resolution or {}).get("narrower_prohibited") or []
     path = "technology.code" if (resolution or {}).get("by_code") else "technology.name"
     if narrower and path in missing:
         names = "、".join(f"{x['technology']['name']}（{x['catalog']} {x['code']}）" for x in narrower)
         missing[path]["why"] = (
             f"“{resolution.get('query')}”是技术类别，目录列入的是其下位技术：{names}；" + missing[path]["why"]
+        )
+    if banned and path in missing:
+        names = "、".join(f"“{x['name']}”" for x in banned)
+        missing[path]["why"] = (
+            f"“{resolution.get('query')}”是技术类别，其下位技术{names}被列为禁止类技术，其余（如以医疗为目的）不在其列："
+            "请说明具体所指（目的）；" + missing[path]["why"]
         )
 
 
@@ -497,11 +502,13 @@ class _Days:
         return self.cache[day]
 
 
-def decide(request: dict, *, backend: str | None = None, _outcomes: bool = True) -> dict:
+def decide(request: dict, *, backend: str | None = None, outcomes: bool = True) -> dict:
     """Answer one decision request (contract section 3) with a response (section 4).
 
     Raises engine.InvalidRequest (a ValueError) listing every problem of an invalid request.
     `backend` ("durable" or "pure") is for differential testing; the default is durable_rules.
+    `outcomes`: say for each closed-set missing fact what each answer would mean (the answers are
+    decided without outcomes of their own).
     """
     req = parse_request(request)
     kb = knowledge_base()
@@ -540,17 +547,26 @@ def decide(request: dict, *, backend: str | None = None, _outcomes: bool = True)
     selected = [sel for sel in selected if sel.rule.id not in displaced]
     fired = [s.rule for s in selected]
     obligations, prov1 = build_obligations(
-        kb, [s for s in selected if s.rule.stage == "obligation"], occ, events, req.as_of
+        kb,
+        [s for s in selected if s.rule.stage == "obligation"],
+        occ,
+        events,
+        req.as_of,
+        stated=_stated(kb, req),
+        home=req.jurisdiction.documents[-1],
     )
+    obligations = ordered(obligations)
     authority, prov2 = build_obligations(
         kb, [s for s in selected if s.rule.stage == "authority"], occ, events, req.as_of, authority=True
     )
     warnings += law.warnings
+    warnings += _order_warnings(kb, occ)
     warnings += _technology_warnings(kb, resolution)
     warnings += _unused_facts(kb, req, facts)
     warnings += _indication_warnings(kb, req, resolution, facts)
     _name_narrower(resolution, missing)
-    if _outcomes:
+    _name_waiting_events(kb, req, cls, blocking, facts_obj, missing)
+    if outcomes:
         _indication_outcomes(kb, request, resolution, missing, backend)
     if prov1 or prov2:
         warnings.append(
@@ -558,7 +574,17 @@ def decide(request: dict, *, backend: str | None = None, _outcomes: bool = True)
         )
 
     trace = _trace(kb, class_rules + fired, facts)
-    return {
+    missing_facts: list[dict] = list(missing.values())
+    if outcomes:
+        for m in missing_facts:
+            if "outcomes" in m:  # worked out already (a banned indication's)
+                continue
+            found = outcomes_for(
+                kb, request, m["path"], resolution, lambda r: decide(r, backend=backend, outcomes=False)
+            )
+            if found is not None:
+                m["outcomes"] = found
+    response: dict = {
         "as_of": req.as_of.isoformat(),
         "jurisdiction": {"id": req.jurisdiction.id, "name": req.jurisdiction.name},
         "knowledge_base": {
@@ -572,6 +598,60 @@ def decide(request: dict, *, backend: str | None = None, _outcomes: bool = True)
         "obligations": obligations,
         "authority_actions": authority,
         "warnings": warnings,
-        "missing_facts": list(missing.values()),
-        "trace": trace,
+        "missing_facts": missing_facts,
     }
+    # the verdict leads every surface (contract §5 "The verdict"); it sits before the trace
+    response["verdict"] = verdict(kb.vocabulary, response, _local_addressees(kb, req.jurisdiction.id))
+    response["trace"] = trace
+    return response
+
+
+def _order_warnings(kb, occ: dict) -> list[dict]:
+    """`event_order`: an event dated before the event it presupposes (vocabulary `event_after`: a discharge
+    before the first case), once per pair."""
+    names = kb.vocabulary.names("event_types")
+    out = []
+    for later, earlier in (kb.vocabulary.raw.get("event_after") or {}).items():
+        if later in occ and earlier in occ and min(occ[later]) < min(occ[earlier]):
+            out.append(
+                {
+                    "code": "event_order",
+                    "message": f"{names.get(later, later)}（{min(occ[later]).isoformat()}）早于"
+                    f"{names.get(earlier, earlier)}（{min(occ[earlier]).isoformat()}），请核对日期；"
+                    "早于后者的事件仍按所给日期计算",
+                }
+            )
+    return out
+
+
+def _name_waiting_events(kb, req, cls, blocking, facts_obj, missing: dict) -> None:
+    """With the class undetermined, the events whose duties wait on the answer are named in the questions
+    that decide the class (contract §5 "Unknowns": never dropped silently)."""
+    if cls != "undetermined" or not req.events:
+        return
+    names = kb.vocabulary.names("event_types")
+    because = facts_obj.unknown_because
+    deciding = {because.get(leaf.fact, leaf.fact) for u in blocking for leaf in u.unknown}
+    shown = "、".join(dict.fromkeys(f"{names.get(e.type, e.type)}（{e.date.isoformat()}）" for e in req.events))
+    for path in deciding:
+        if path in missing:
+            missing[path]["why"] += f"；在回答之前，以下事件所生的义务无法确定：{shown}"
+
+
+def _stated(kb, req) -> dict:
+    """action -> what the request says of whether it was done (vocabulary `done_facts`: file ->
+    technology.filed): True, False, or None when silent."""
+    tech = req.technology or {}
+    out = {}
+    for action, path in (kb.vocabulary.raw.get("done_facts") or {}).items():
+        out[action] = tech.get(path.split(".", 1)[1]) if path.startswith("technology.") else None
+    return out
+
+
+@lru_cache(maxsize=16)
+def _local_addressees(kb, jurisdiction: str) -> dict:
+    """The jurisdiction's own names for addressees where they differ from the generic ones."""
+    for j in kb.vocabulary.raw["jurisdictions"]:
+        if j["id"] == jurisdiction:
+            return dict(j.get("local_short_names") or {})
+    return {}

@@ -31,6 +31,8 @@ TECH_BOOLEANS = (
     "unapproved_product",
     "radiation",
 )
+# stated facts that may be given as null (not said): unknown unless true or false
+OPTIONAL_BOOLEANS = ("approved_before_measures",)
 
 
 @dataclass
@@ -71,7 +73,11 @@ def _classification_facts(f: Facts, resolution) -> None:
         else:
             f.unknown(f"technology.listed_{scope}", query_path)
     f.values["technology.out_of_scope"] = bool(resolution.get("out_of_scope"))
-    f.values["technology.prohibited_listed"] = bool(resolution.get("prohibited"))
+    if resolution.get("narrower_prohibited") and not resolution.get("prohibited"):
+        # a family whose narrower member is prohibited here (肢体延长术 / 除医疗目的以外的…): which is meant decides
+        f.unknown("technology.prohibited_listed", query_path)
+    else:
+        f.values["technology.prohibited_listed"] = bool(resolution.get("prohibited"))
 
 
 def _ground_facts(f: Facts, tech: dict, resolution, ground_ids) -> None:
@@ -142,6 +148,14 @@ def _vocabulary_lists(vocab) -> tuple[tuple[tuple[str, str], ...], frozenset, tu
     return hit[1:]
 
 
+def _first_case_in_institution(request: Request) -> bool:
+    """A first_clinical_use event (首例临床应用) is the technique's first use in the institution, so what
+    art 21 asks of a technique new to it (论证) follows, unless `in_use_since` says it was in use before."""
+    firsts = [e.date for e in request.events if e.type == "first_clinical_use"]
+    since = (request.technology or {}).get("in_use_since")
+    return bool(firsts) and (since is None or since >= min(firsts))
+
+
 def request_facts(request: Request, events: dict) -> Facts:
     """The facts of one decision that are the same on every day: what the request says of the
     institution and the technique, and the counted date of each event type (`events`,
@@ -160,14 +174,23 @@ def request_facts(request: Request, events: dict) -> Facts:
         f.unknown("institution.level", "institution.level")
     tech = request.technology
     if tech is not None:
+        first_case = _first_case_in_institution(request)
         for name in TECH_BOOLEANS:
             path = f"technology.{name}"
             if name in tech:
                 v[path] = bool(tech[name])
+            elif name == "first_in_institution" and first_case:
+                v[path] = True
             elif path in unknown_unless_given:
                 f.unknown(path, path)
             else:
                 v[path] = False
+        for name in OPTIONAL_BOOLEANS + ("filed",):  # true, false, or unknown when null or left out
+            path = f"technology.{name}"
+            if tech.get(name) is not None:
+                v[path] = bool(tech[name])
+            else:
+                f.unknown(path, path)
         if tech.get("surgery_grade") is not None:
             v["technology.surgery_grade"] = tech["surgery_grade"]
         if tech.get("in_use_since") is not None:

@@ -170,13 +170,34 @@ class Governance:
             elif rule.id in fired_now and dates[0] < as_of:
                 early.append((rule, dates[0]))
         acts = {s.rule.spec["act"] for s in kept}
-        by_act: dict[str, list] = {}
+        by_cause: dict[tuple, list] = {}
+        never: dict[dt.date, list] = {}
+        early = [(rule, day) for rule, day in early if rule.spec["act"] not in acts]  # else a transition
+        # provision (or another rule for the act) decides
+        causes = {rule.id: self._early_cause(rule, day) for rule, day in early}
+        # a duty conditioned on a class the technique did not have on the event's day never arose (contract
+        # §5 "Duties that never arose"): not listed, and class_changed says why; so for the same act of a
+        # document not yet in force that day
+        never_acts = {
+            (rule.spec["act"], day)
+            for rule, day in early
+            if causes[rule.id][2] is None and "class" in rule.facts_used and self.day_of(day).cls != base.cls
+        }
         for rule, day in early:
-            if rule.spec["act"] not in acts:  # else a transition provision (or another rule for the act) decides
-                kept.append(Selected(rule, (day,), no_due=True))
-                by_act.setdefault(rule.spec["act"], []).append((rule, day))
-        for items in by_act.values():
-            self._warn_early(items)
+            if (rule.spec["act"], day) in never_acts:
+                never.setdefault(day, []).append(rule)
+                by_cause.setdefault((causes[rule.id][0], day, None), []).append((rule, day, False))
+                continue
+            cause = causes[rule.id]
+            if (rule.spec.get("deadline") or {}).get("kind") == "immediately":
+                # an immediate duty for an event before its provision took effect never existed
+                by_cause.setdefault(cause, []).append((rule, day, False))
+                continue
+            kept.append(Selected(rule, (day,), no_due=True))
+            by_cause.setdefault(cause, []).append((rule, day, True))
+        for cause, items in by_cause.items():
+            self._warn_early(cause, items)
+        self._warn_class_changed(base, never, kept)
         return sorted(kept, key=lambda s: s.rule.order)
 
     # ------------------------------------------------------------------ warnings
@@ -184,29 +205,85 @@ class Governance:
         event = (rule.spec.get("deadline") or {}).get("event")
         return self.kb.vocabulary.names("event_types").get(event, event or "")
 
-    def _warn_early(self, items: list[tuple[CompiledRule, dt.date]]) -> None:
-        rule, day = items[0]
+    def _early_cause(self, rule: CompiledRule, day: dt.date) -> tuple:
+        """Why a rule that applies today did not on its event's day: (event type, day, the documents not
+        yet in force then, or () when the catalogue then did not list the technique as restricted)."""
         d = self.day_of(day)
-        reasons, listed = [], False
-        for doc_id in dict.fromkeys(r.document for r, _ in items):
+        event = (rule.spec.get("deadline") or {}).get("event")
+        doc = self.kb.documents[rule.document]
+        start = validity.bounds(doc.dates.get("in_force_from"))[0]
+        if rule.document not in d.active and start and day < start:
+            return (event, day, rule.document)
+        return (event, day, None)
+
+    def _warn_early(self, cause: tuple, items: list[tuple[CompiledRule, dt.date, bool]]) -> None:
+        """One `event_before_in_force` per cause (an event's day and the document not yet in force then),
+        naming the duties it concerns; those not kept (immediate duties) are said never to have arisen."""
+        event, day, doc_id = cause
+        d = self.day_of(day)
+        if doc_id is not None:
             doc = self.kb.documents[doc_id]
             start = validity.bounds(doc.dates.get("in_force_from"))[0]
-            if doc_id not in d.active and start and day < start:
-                reasons.append(f"《{doc.title}》尚未施行（自{start.isoformat()}起施行）")
-            elif not listed:
-                listed = True
-                classes = self.kb.vocabulary.names("technology_classes")
-                reasons.append(
-                    f"当日施行的目录未将该技术列为限制类技术（当日分类：{classes.get(d.cls, d.cls or '未定')}）"
-                )
+            assert start is not None
+            reason = f"《{doc.title}》尚未施行（自{start.isoformat()}起施行）"
+        else:
+            classes = self.kb.vocabulary.names("technology_classes")
+            reason = f"当日施行的目录未将该技术列为限制类技术（当日分类：{classes.get(d.cls, d.cls or '未定')}）"
+        kept = "、".join(dict.fromkeys(f"“{r.spec['summary']}”" for r, _, k in items if k))
+        dropped = "、".join(dict.fromkeys(f"“{r.spec['summary']}”" for r, _, k in items if not k))
+        parts = []
+        if kept:
+            parts.append(f"{kept}且无过渡条款作出规定，故不计算期限")
+        if dropped:
+            parts.append(f"{dropped}的义务当时尚未产生，未予列出")
+        name = self.kb.vocabulary.names("event_types").get(event, event or "")
         self.warnings.append(
             {
                 "code": "event_before_in_force",
-                "message": f"“{rule.spec['summary']}”：{self._event_name(rule)}（{day.isoformat()}）发生时，"
-                + "；".join(reasons)
-                + "，且无过渡条款对此作出规定，故不计算期限",
+                "message": f"{name}（{day.isoformat()}）发生时，{reason}：" + "；".join(parts),
             }
         )
+
+    def _catalogs_on(self, day: dt.date) -> str:
+        """The restricted-technology catalogues in force on `day` in the jurisdiction, with their start days."""
+        from engine.catalog.data import load_catalogs
+
+        cat = load_catalogs()
+        out = []
+        for v in cat.in_force(self.facts.get("jurisdiction", "national"), day):
+            dates = cat.document_dates(v.document) if v.document else v.validity
+            lo, hi = validity.bounds((dates or {}).get("in_force_from"))
+            if lo is not None and lo == hi:
+                out.append(f"{v.name}（自{lo.isoformat()}起）")
+            else:
+                out.append(f"{v.name}（自{lo.year}年起，月日不详）" if lo else v.name)
+        return "、".join(out) or "无"
+
+    def _warn_class_changed(self, base: Day, never: dict, kept: list[Selected]) -> None:
+        """`class_changed`: for each event day whose class differs from the class at as_of, both classes
+        with the catalogues in force on each day, and the duties that did (not) arise from the event."""
+        days = set(never)
+        for sel in kept:
+            if "class" in sel.rule.facts_used and not sel.rule.governed_by:
+                days.update(d for d in sel.triggers if d < self.as_of and self.day_of(d).cls != base.cls)
+        if not days or base.cls in (None, "undetermined"):
+            return
+        classes = self.kb.vocabulary.names("technology_classes")
+        events = self.kb.vocabulary.names("event_types")
+        now_text = f"{self.as_of.isoformat()}为{classes.get(base.cls, base.cls)}（{self._catalogs_on(self.as_of)}）"
+        for day in sorted(days):
+            then = self.day_of(day)
+            if then.cls in (None, "undetermined"):
+                continue
+            names = "、".join(events.get(e, e) for e, dates in self.occ.items() if day in dates) or "事件"
+            message = (
+                f"技术类别发生变化：{names}（{day.isoformat()}）时为{classes.get(then.cls, then.cls)}"
+                f"（{self._catalogs_on(day)}），{now_text}；事件所生义务按事件当日的类别确定"
+            )
+            dropped = "、".join(dict.fromkeys(f"“{r.spec['summary']}”" for r in never.get(day, [])))
+            if dropped:
+                message += f"，{dropped}以{classes.get(base.cls, base.cls)}为条件，当日不适用，未予列出"
+            self.warnings.append({"code": "class_changed", "message": message})
 
     def _warn_uncertain(self, rule: CompiledRule, day: dt.date) -> None:
         for doc_id in self.day_of(day).uncertain:

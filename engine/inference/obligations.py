@@ -29,6 +29,11 @@ def _deadline_view(view, due: deadlines.Due, citations: list[dict], occurrences:
     out["text"] = view.text
     out["due"] = due.date.isoformat() if due.date else None
     out["provisional"] = due.provisional
+    if due.date is None and due.trigger is not None and "date" not in out and out.get("event"):
+        out["date"] = due.trigger.isoformat()  # the event happened: the duty is owed now, not "when it happens"
+    if due.date is None and due.latest is not None:  # bounds instead of blanks (contract §5)
+        out["earliest"] = due.earliest.isoformat() if due.earliest else None
+        out["latest"] = due.latest.isoformat()
     out["citations"] = citations
     if occurrences is not None:
         out["occurrences"] = occurrences
@@ -37,11 +42,18 @@ def _deadline_view(view, due: deadlines.Due, citations: list[dict], occurrences:
 
 def _done(done_by: tuple[str, ...], occ: dict, as_of: dt.date, trigger: dt.date | None) -> bool:
     """Whether the act was done: an occurrence of one of its `done_by` events on or after the trigger, by as_of."""
-    for event in done_by:
-        for when in occ.get(event) or ():
-            if when <= as_of and (trigger is None or when >= trigger):
-                return True
-    return False
+    return _done_on(done_by, occ, as_of, trigger) is not None
+
+
+def _done_on(done_by: tuple[str, ...], occ: dict, as_of: dt.date, trigger: dt.date | None) -> dt.date | None:
+    """The first day the act was done (an occurrence of a `done_by` event on or after the trigger), or None."""
+    days = [
+        when
+        for event in done_by
+        for when in occ.get(event) or ()
+        if when <= as_of and (trigger is None or when >= trigger)
+    ]
+    return min(days) if days else None
 
 
 def _dues(
@@ -71,12 +83,29 @@ def _dues(
     return occurrences[upto][1], occurrences[: upto + 1]
 
 
+def _passed(status: str, known: bool | None) -> str:
+    """A duty whose day has passed is `overdue` only when the request says it was not done; when it is
+    silent, `to_confirm` (contract §5 "Known not done, or not known")."""
+    return "to_confirm" if status == "overdue" and known is not False else status
+
+
 def build(
-    kb, selected: list, occ: dict, events: dict, as_of: dt.date, *, authority: bool = False
+    kb,
+    selected: list,
+    occ: dict,
+    events: dict,
+    as_of: dt.date,
+    *,
+    authority: bool = False,
+    stated: dict | None = None,
+    home: str | None = None,
 ) -> tuple[list[dict], bool]:
     """Obligations from the rules selected (engine.inference.lawday, in rule order); also whether
     any due date is provisional. `occ`: every date of each event type; `events`: the counted one.
-    `authority`: these are the authorities' steps (a passed day is `to_confirm`, not `overdue`)."""
+    `authority`: these are the authorities' steps (a passed day is `to_confirm`, not `overdue`).
+    `stated`: action -> what the request says of whether it was done (True done, False not done, None
+    silent; vocabulary `done_facts`). `home`: the jurisdiction's own document (its last)."""
+    stated = stated or {}
     cited = _citations(kb)
     groups: dict[tuple, list] = {}
     for sel in selected:
@@ -95,6 +124,7 @@ def build(
                 entries[key] = (s, [s.rule])
             else:
                 entry[1].append(s.rule)
+        known = stated.get(plan.action)
         views = []
         for sel, entry_rules in entries.values():
             spec = sel.rule.spec["deadline"]
@@ -108,7 +138,9 @@ def build(
                         {
                             **label,
                             "due": d.date.isoformat() if d.date else None,
-                            "status": status(kind, d.date, as_of, False, trigger=d.trigger, authority=authority),
+                            "status": _passed(
+                                status(kind, d.date, as_of, False, trigger=d.trigger, authority=authority), known
+                            ),
                         }
                     )
                     provisional = provisional or d.provisional
@@ -116,34 +148,87 @@ def build(
             view = _deadline_view(cited.deadline_view(sel.rule), due, list(map(dict.copy, quotes)), occ_view)
             views.append((due, spec, entry_rules, view))
             provisional = provisional or due.provisional
+        for due, spec, _, view in list(views):
+            strict = spec.get("stricter")
+            if strict and spec["kind"] == "quarter_first_week" and due.date is not None:
+                # the stricter reading of 第1周, for the same period: the quarter's first calendar days
+                day = deadlines.quarter_start(due.date) + dt.timedelta(days=strict["calendar_days"] - 1)
+                if day < due.date:  # only where it is stricter (earlier) than the rule's reading
+                    view.setdefault("stricter", {"kind": spec["kind"], "text": strict["text"], "due": day.isoformat()})
         chosen = views[0]
         for v in views:  # the earliest computable due date (the first of equals), else the first
             if v[0].date is not None and (chosen[0].date is None or v[0].date < chosen[0].date):
                 chosen = v
         due, spec, entry_rules, deadline = chosen
-        if len(views) > 1:
-            deadline = dict(deadline, alternatives=[v[3] for v in views if v is not chosen])
-        done = bool(plan.done_by) and _done(plan.done_by, occ, as_of, due.trigger)
+        alternatives: list[dict] = [v[3] for v in views if v is not chosen]
+        strict_view = deadline.pop("stricter", None)
+        for alt in alternatives:
+            alt.pop("stricter", None)
+        if strict_view is not None:
+            alternatives.append(dict(strict_view, citations=list(map(dict.copy, deadline.get("citations") or []))))
+        if alternatives:
+            deadline = dict(deadline, alternatives=alternatives)
+        done = (bool(plan.done_by) and _done(plan.done_by, occ, as_of, due.trigger)) or known is True
+        st = status(spec["kind"], due.date, as_of, done, trigger=due.trigger, authority=authority, latest=due.latest)
         # materials (a rule that replaces others' materials wins), consequences, citations
         group = plan.cited
-        out.append(
-            {
-                "id": plan.act,
-                "action": plan.action,
-                "actor": plan.actor,
-                "addressee": plan.addressee,
-                # the most specific wording (a province's, which comes after the national rule) of the
-                # rules behind the deadline chosen, so the summary matches the due date it goes with
-                "summary": entry_rules[-1].spec["summary"],
-                "due": due.date.isoformat() if due.date else None,
-                "deadline": deadline,
-                "status": status(spec["kind"], due.date, as_of, done, trigger=due.trigger, authority=authority),
-                "materials": [{"id": mid, "text": text, "citations": [q.copy()]} for mid, text, q in group.materials],
-                "citations": list(map(dict.copy, group.citations)),
-                "consequences": [
-                    {"citations": list(map(dict.copy, quotes)), "text": text} for quotes, text in group.consequences
-                ],
-                "rules": list(plan.rule_ids),
-            }
-        )
+        item = {
+            "id": plan.act,
+            "action": plan.action,
+            "actor": plan.actor,
+            "addressee": plan.addressee,
+            # the most specific wording (a province's, which comes after the national rule) of the rules
+            # whose deadline gives the due date chosen, so the summary matches the date it goes with
+            "summary": [r for v in views if v[0].date == due.date for r in v[2]][-1].spec["summary"],
+            "due": due.date.isoformat() if due.date else None,
+            "deadline": deadline,
+            "status": _passed(st, known),
+            "materials": [{"id": mid, "text": text, "citations": [q.copy()]} for mid, text, q in group.materials],
+            "citations": list(map(dict.copy, group.citations)),
+            "consequences": [
+                {"citations": list(map(dict.copy, quotes)), "text": text} for quotes, text in group.consequences
+            ],
+            "rules": list(plan.rule_ids),
+        }
+        if st == "overdue" and item["status"] == "to_confirm" and not authority:
+            item["if_not_done"] = if_not_done(kb, item, due.date or due.latest, as_of, home)
+        if st == "done" and plan.done_by and (due.date or due.latest):
+            # done late: 已完成（逾期 N 天）
+            on = _done_on(plan.done_by, occ, as_of, due.trigger)
+            last = due.date or due.latest
+            if on is not None and last is not None and on > last:
+                item["done_late_days"] = (on - last).days
+        out.append(item)
     return out, provisional
+
+
+def if_not_done(kb, item: dict, due: dt.date | None, as_of: dt.date, home: str | None = None) -> dict:
+    """What holds if a duty past its day (to be confirmed) was not done: the days it is overdue, what to
+    do now (with the consequence the jurisdiction's own document `home` attaches, else the first), and the
+    provisions and consequences the knowledge base attaches to not doing it."""
+    vocab = kb.vocabulary
+    verb = vocab.names("action_verbs").get(item["action"], item["action"])
+    to = vocab.names("addressee_short").get(item["addressee"] or "", "")
+    phrase = f"向{to}{verb}" if to and item["addressee"] != "public" else verb
+    days = (as_of - due).days if due else None
+    template = vocab.raw.get("if_not_done_what_now") or "如尚未{verb}，应立即{phrase}"
+    what_now = template.format(verb=verb, phrase=phrase, days=days if days is not None else "若干")
+    own = [c for c in item["consequences"] if any(q["document"] == home for q in c["citations"])]
+    lead = (own or item["consequences"])[:1]
+    short = vocab.names("document_short_titles")
+    for c in lead:
+        parts = c["text"].split("；")
+        text = "；".join(parts[:2]) + ("……" if len(parts) > 2 else "")
+        where = "、".join(f"{short.get(q['document'], '')}{q['label']}" for q in c["citations"][:2])
+        what_now += f"。{where}：{text}"
+    cites: list[dict] = []
+    for c in item["consequences"]:
+        for q in c["citations"]:
+            if q not in cites:
+                cites.append(dict(q))
+    return {
+        "overdue_days": days,
+        "what_now": what_now,
+        "citations": cites or [dict(c) for c in item["citations"]],
+        "consequences": [dict(c, citations=list(map(dict.copy, c["citations"]))) for c in item["consequences"]],
+    }

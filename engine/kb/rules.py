@@ -143,9 +143,12 @@ def _date_resolver(documents: dict, windows: list):
             return None
         if lo != hi:
             windows.append((lo.toordinal(), hi.toordinal()))
-        # a date known only to the year or month (Jilin) compares as what is possible: "before" it is
-        # any day up to its last possible day, "on or after" any day from its first; the engine marks a
-        # fact inside the window as uncertain (CompiledRule.windows)
+        # "before a day" excludes that day (contract §5 "Counting periods"): before 2018-08-13 is up to
+        # 2018-08-12. A date known only to the year or month (Jilin) compares as what is possible:
+        # "before" it is any day up to its last possible day, "on or after" any day from its first; the
+        # engine marks a fact inside the window as uncertain (CompiledRule.windows)
+        if lo == hi:
+            return lo.toordinal()
         return hi.toordinal() + 1 if op == "before" else lo.toordinal()
 
     return resolve

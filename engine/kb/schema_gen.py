@@ -206,6 +206,16 @@ def _technology() -> dict:
                 "type": "boolean",
                 "description": "involves radiological diagnosis or treatment (放射诊疗); default false",
             },
+            "filed": {
+                "type": ["boolean", "null"],
+                "description": "whether the technique was filed (备案): true filed (give the day as a filing_submitted "
+                "event), false not filed (a filing past its day is then overdue), null or absent: not said (to confirm)",
+            },
+            "approved_before_measures": {
+                "type": ["boolean", "null"],
+                "description": "approved (准入) or filed before the national measures took effect (2018-11-01), as "
+                "Chongqing's notice 三、（二）四是 asks; null or absent: not said",
+            },
         },
         anyOf=[{"required": ["name"]}, {"required": ["code"]}],
         description="the technique asked about (a name or a code); without it only institution-wide duties are returned",
@@ -317,6 +327,13 @@ def _deadline() -> dict:
             "type": "boolean",
             "description": "true when counted on a provisional holiday calendar (see warning calendar_provisional)",
         },
+        "earliest": _d(
+            NULLABLE_DATE, "when `due` is null but bounded (a date known only to its year): the first day it can be"
+        ),
+        "latest": _d(
+            NULLABLE_DATE,
+            "when `due` is null but bounded: the last day it can be; past it the duty is never pending",
+        ),
         "citations": {
             "type": "array",
             "items": _def("citation"),
@@ -413,6 +430,33 @@ def response_schema() -> dict:
                 ),
             },
             "rules": {"type": "array", "items": {"type": "string"}, "description": "ids of the rules behind the act"},
+            "done_late_days": {
+                "type": "integer",
+                "description": "only for a done act done after its day: how many days late (已完成（逾期 N 天）)",
+            },
+            "if_not_done": _obj(
+                {
+                    "overdue_days": {
+                        "type": ["integer", "null"],
+                        "description": "days overdue (from `due`, or from deadline.latest) if it was not done",
+                    },
+                    "what_now": {"type": "string", "description": "what to do now if it was not done, in Chinese"},
+                    "citations": cites("the provisions attaching consequences to not doing it (or creating it)"),
+                    "consequences": {
+                        "type": "array",
+                        "description": "what the provisions attach to not doing it",
+                        "items": _obj(
+                            {
+                                "citations": cites("the provisions attaching it"),
+                                "text": {"type": "string", "description": "the consequence in Chinese"},
+                            },
+                            ["citations", "text"],
+                        ),
+                    },
+                },
+                ["overdue_days", "what_now", "citations"],
+                description="only with status to_confirm past its day: what holds if it was not done",
+            ),
         },
         [
             "id",
@@ -575,31 +619,34 @@ def response_schema() -> dict:
                             "why": {"type": "string", "description": "what depends on it"},
                             "outcomes": {
                                 "type": "array",
-                                "description": "what each answer would mean (a small closed set of answers)",
+                                "description": "for a small closed set of answers: what each answer would mean",
                                 "items": _obj(
                                     {
-                                        "value": {"description": "the answer"},
-                                        "class": vocab_enum("technology_classes", "the technique's class then"),
+                                        "value": {"description": "one answer (a grade, true or false, a name, a code)"},
+                                        "label": {
+                                            "type": "string",
+                                            "description": "what the answer means, where the value does not say it "
+                                            "(a qualified code's technique)",
+                                        },
+                                        "class": vocab_enum("technology_classes", "the class this answer gives"),
                                         "next": {
                                             "anyOf": [
                                                 _obj(
                                                     {
                                                         "action": vocab_enum("actions", "the next act"),
-                                                        "due": {
-                                                            "type": ["string", "null"],
-                                                            "description": "its due day (ISO), null when none",
-                                                        },
+                                                        "due": _d(NULLABLE_DATE, "its due day, or null"),
+                                                        "status": vocab_enum("statuses", "its status on as_of"),
+                                                        "text": {"type": "string", "description": "the verdict then"},
                                                     },
                                                     ["action", "due"],
-                                                    description="the next act then",
                                                 ),
                                                 {"type": "null"},
                                             ],
-                                            "description": "the next act then; null when nothing is owed",
+                                            "description": "the next act this answer gives (its verdict), or null",
                                         },
                                     },
                                     ["value", "class", "next"],
-                                    description="one answer and its meaning",
+                                    description="one answer and what it would mean",
                                 ),
                             },
                         },
@@ -607,6 +654,23 @@ def response_schema() -> dict:
                         description="one missing fact",
                     ),
                 },
+                "verdict": _obj(
+                    {
+                        "text": {"type": "string", "description": "the one line every surface leads with, in Chinese"},
+                        "action": {
+                            "anyOf": [vocab_enum("actions", "the act it speaks of"), {"type": "null"}],
+                            "description": "the act the verdict speaks of; null when nothing is owed",
+                        },
+                        "due": _d(NULLABLE_DATE, "that act's due day, or null"),
+                        "status": {
+                            "anyOf": [vocab_enum("statuses", "that act's status"), {"type": "null"}],
+                            "description": "that act's status on as_of; null when nothing is owed",
+                        },
+                    },
+                    ["text", "action", "due", "status"],
+                    description="the verdict, chosen in the order: do not use, stop, immediate reports, overdue or "
+                    "to confirm with if_not_done, the earliest dated act, nothing owed",
+                ),
                 "trace": {
                     "type": "array",
                     "description": "the rules that fired, in order, with the facts they matched",
@@ -646,6 +710,7 @@ def response_schema() -> dict:
                 "authority_actions",
                 "warnings",
                 "missing_facts",
+                "verdict",
                 "trace",
             ],
         ),
@@ -722,6 +787,12 @@ def rules_schema() -> dict:
             "date": {"$ref": "#/$defs/dateref"},
             "text": {"type": "string", "minLength": 1},
             "cite": {"type": "array", "items": CITE_REF},
+            # a stricter reading of an imprecise period (每季度第1周 as the quarter's first calendar days),
+            # shown as an alternative with its earlier due day; the rule's own reading stays `due`
+            "stricter": _obj(
+                {"calendar_days": {"type": "integer", "minimum": 1}, "text": {"type": "string", "minLength": 1}},
+                ["calendar_days", "text"],
+            ),
         },
         ["kind", "text"],
     )

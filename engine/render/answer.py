@@ -75,7 +75,22 @@ class _Context:
         self.addressees = local(jurisdiction, "addressees") if local else _names("addressees")
         self.kb = _kb()
         self.titles = {d.get("id"): d.get("title") for d in response.get("documents") or []}
+        self.short_local = next(
+            (j.get("local_short_names") or {} for j in v.raw["jurisdictions"] if j["id"] == jurisdiction), {}
+        )
+        # the national measures: the first document of every jurisdiction
+        self.first_document = next(iter(self.titles), None)
         self.short = _names("document_short_titles")
+
+    def localize(self, text: str) -> str:
+        """A national rule's wording in the jurisdiction's own words for its authorities (重庆: 市卫生健康委员会
+        for 省级卫生健康行政部门; 上海: …的卫生健康部门), from the vocabulary's `local_names`."""
+        generic = _names("addressees")
+        for key, local in self.addressees.items():
+            g = generic.get(key)
+            if g and local != g:
+                text = text.replace(g, local)
+        return text
 
     def document_short(self, doc: str) -> str:
         if doc in self.short:
@@ -146,10 +161,16 @@ def days_left_text(days: int | None) -> str:
     return f"已逾期 {-days} 天"
 
 
-def _when_text(due: str | None, status: str, days: int | None, deadline: dict, authority: bool = False) -> str:
+def _when_text(
+    due: str | None, status: str, days: int | None, deadline: dict, authority: bool = False, action: str | None = None
+) -> str:
     """A short Chinese phrase for when: 2025-03-24 前（还剩 14 天）, 立即, 应已于…前完成，请核实 …"""
     if status == "immediate":
         return f"立即（{due} 起）" if due else "立即"
+    if status == "to_confirm" and not due and deadline.get("latest"):
+        return f"至迟应于 {deadline['latest']} 前完成，请核实"
+    if status == "overdue" and not due and deadline.get("latest"):
+        return f"至迟应于 {deadline['latest']} 前完成（已逾期）"
     if status == "to_confirm":
         d = _date(due)
         if d and deadline.get("kind") == "before_event" and deadline.get("event"):
@@ -157,17 +178,28 @@ def _when_text(due: str | None, status: str, days: int | None, deadline: dict, a
             return f"应已于{event}（{(d + dt.timedelta(days=1)).isoformat()}）前完成，请核实"
         return f"应已于 {due} 或之前完成，请核实" if due else "应已完成，请核实"
     if status == "done":
-        return "已完成"
+        return "已完成"  # late: the status text says by how many days
     if due:
         return f"{due} 前（{days_left_text(days)}）"
+    if deadline.get("latest"):
+        return f"至迟 {deadline['latest']} 前（确切日期取决于施行日期）"
     if _awaits_event(deadline):
         return deadline.get("text") or "待相应情形发生后起算"
+    if _owed_once(deadline, action):
+        return deadline.get("text") or "未规定期限，应及时办理"
     return "无具体期限" if authority else "持续履行"
 
 
+def _owed_once(deadline: dict, action: str | None) -> bool:
+    """An act with no period whose event has happened and that is not a standing duty (申请录入“备注三”)."""
+    ongoing = vocabulary().raw.get("ongoing_actions") or []
+    return bool(deadline.get("event") and deadline.get("date")) and action not in ongoing
+
+
 def _awaits_event(deadline: dict) -> bool:
-    """A deadline counted from (or before) an event that has not happened: no date yet."""
-    return bool(deadline.get("event")) and deadline.get("kind") not in ("none", None)
+    """A deadline counted from (or before) an event that has not happened: no date yet (`date` is the
+    event's day once it has happened)."""
+    return bool(deadline.get("event")) and deadline.get("kind") not in ("none", None) and not deadline.get("date")
 
 
 def _occurrences(deadline: dict, as_of: dt.date | None) -> list[dict]:
@@ -202,11 +234,9 @@ def _short_addressee(ctx: _Context, addressee: str | None) -> str:
     """The short name for verdicts; the jurisdiction's own wording where it has one (上海: 市卫生健康部门)."""
     if not addressee:
         return ""
-    generic = _names("addressees").get(addressee)
-    local = ctx.addressees.get(addressee, "")
-    if local and local != generic:
-        return local
-    return label("addressee_short", addressee, local)
+    if addressee in ctx.short_local:
+        return ctx.short_local[addressee]
+    return label("addressee_short", addressee, ctx.addressees.get(addressee, ""))
 
 
 def _item(ctx: _Context, o: dict, as_of: dt.date | None, authority: bool = False) -> dict:
@@ -225,11 +255,23 @@ def _item(ctx: _Context, o: dict, as_of: dt.date | None, authority: bool = False
                 "provisions": [ctx.provision(c) for c in a.get("citations") or []],
             }
         )
+    consequences = [
+        {"text": c.get("text") or "", "cites": [ctx.provision(x)["cite"] for x in c.get("citations") or []]}
+        for c in o.get("consequences") or []
+    ]
+    # the sanction line: the jurisdiction's own text first (重庆 五、（二）: 不得再开展), else the first
+    own = [
+        i
+        for i, c in enumerate(o.get("consequences") or [])
+        if any(x.get("document") != ctx.first_document for x in c.get("citations") or [])
+    ]
+    lead = consequences[own[0] :] + consequences[: own[0]] if own else consequences
+    ind = o.get("if_not_done")
     return {
         "id": o.get("id"),
         "action": o.get("action"),
         "action_text": label("actions", o.get("action"), "事项"),
-        "title": o.get("summary") or label("actions", o.get("action"), "事项"),
+        "title": ctx.localize(o.get("summary") or label("actions", o.get("action"), "事项")),
         "actor": o.get("actor"),
         "actor_text": ctx.actors.get(o.get("actor"), ""),
         "addressee": addressee,
@@ -238,19 +280,41 @@ def _item(ctx: _Context, o: dict, as_of: dt.date | None, authority: bool = False
         "due": due,
         "days_left": days,
         "status": status,
-        "status_text": label("statuses", status, "待办"),
+        "status_text": label("statuses", status, "待办")
+        + (f"（逾期 {o['done_late_days']} 天）" if status == "done" and o.get("done_late_days") else ""),
         "deadline_text": deadline.get("text") or "",
-        "when_text": _when_text(due, status, days, deadline, authority),
+        "when_text": _when_text(due, status, days, deadline, authority, o.get("action"))
+        + (f"（逾期 {o['done_late_days']} 天）" if status == "done" and o.get("done_late_days") else ""),
         "provisional": bool(deadline.get("provisional")),
         "alternatives": alternatives,
         "occurrences": _occurrences(deadline, as_of),
         "materials": [m.get("text") or "" for m in o.get("materials") or []],
         "provisions": [ctx.provision(c) for c in o.get("citations") or []],
-        "consequences": [
-            {"text": c.get("text") or "", "cites": [ctx.provision(x)["cite"] for x in c.get("citations") or []]}
-            for c in o.get("consequences") or []
-        ],
+        "consequences": consequences,
+        "if_not_done": (
+            {"overdue_days": ind.get("overdue_days"), "what_now": chinese_or(ind.get("what_now") or "", "")}
+            if ind
+            else None
+        ),
+        # one line for what is overdue or, if not done, would be (contract §5): the first consequence
+        # (not repeated when what to do now already quotes it)
+        "sanction": (
+            ""
+            if ind and _sanction(lead) in (ind.get("what_now") or "")
+            else (_sanction(lead) if (status == "overdue" or ind) else "")
+        ),
+        "latest": deadline.get("latest"),
     }
+
+
+def _sanction(consequences: list[dict]) -> str:
+    """The first consequence as one line: 《办法》第四十一条第一款第（四）项：由县级以上……"""
+    if not consequences:
+        return ""
+    c = consequences[0]
+    parts = c["text"].split("；")
+    text = "；".join(parts[:2]) + ("……" if len(parts) > 2 else "")
+    return f"{'、'.join(c['cites'][:2])}：{text}" if c["cites"] else text
 
 
 def _section_of(ctx: _Context, o: dict, item: dict) -> str:
@@ -261,16 +325,24 @@ def _section_of(ctx: _Context, o: dict, item: dict) -> str:
         return "to_confirm"
     if ctx.rule_institution_wide(o) and not item["due"]:
         return "institution_wide"
-    if status in NOW_STATUSES or item["due"]:
+    deadline = o.get("deadline") or {}
+    if status in NOW_STATUSES or item["due"] or item["latest"]:
         return "now"
-    if _awaits_event(o.get("deadline") or {}):
+    if deadline.get("event") and deadline.get("date") and deadline.get("kind") not in ("none", None):
+        return "now"  # its event has happened: owed now, never "when it happens" (contract §5)
+    if _owed_once(deadline, o.get("action")) and not ctx.rule_institution_wide(o):
+        return "now"
+    if _awaits_event(deadline):
         return "upcoming"
     return "ongoing"
 
 
 def _now_key(item: dict) -> tuple:
-    """Soonest first: what is owed at once, then by due date."""
-    return (item["status"] != "immediate", item["due"] or "9999-12-31", item["id"] or "")
+    """The verdict order (engine.inference.verdict): do not use, stop, immediate reports, overdue, then
+    soonest first."""
+    from engine.inference.verdict import rank
+
+    return (rank(item), item["due"] or "9999-12-31")
 
 
 def _verb_phrase(item: dict) -> str:
@@ -308,6 +380,32 @@ def _verdict(tech: dict | None, sections: dict, questions: list) -> str:
         return f"{head}：本办法的管理规定不适用"
     n = sum(len(sections.get(k) or []) for k in ("ongoing", "institution_wide"))
     return f"{head}：当前无到期事项" + (f"；常设和持续义务 {n} 项" if n else "")
+
+
+def _outcome(o: dict) -> dict:
+    """One answer to a missing fact and what it would mean: 若为“4”：限制类技术；须于 … 前向发证部门备案."""
+    value = o.get("value")
+    value_text = {True: "是", False: "否"}.get(value, str(value)) if isinstance(value, bool) else str(value)
+    value_text = o.get("label") or value_text  # a qualified code is shown by the technique it means
+    nxt = o.get("next") or {}
+    class_text = label("technology_classes", o.get("class"), "尚不能确定")
+    return {
+        "value": value,
+        "value_text": value_text,
+        "class_text": class_text,
+        # the verdict that answer would give (it names the class), else the class alone
+        "next_text": chinese_or(nxt.get("text") or "", "") or f"{class_text}，当前无到期事项",
+    }
+
+
+def _asks_filed(response: dict, sections: dict) -> bool:
+    """Whether a filing was owed for a case that happened and the request does not settle it: the page
+    then asks 是否已备案？备案日期 (contract §5 "Known not done, or not known")."""
+    for key in ("now", "to_confirm"):
+        for i in sections.get(key) or []:
+            if i["action"] == "file" and i["status"] in ("to_confirm", "pending", "due_today", "overdue"):
+                return True
+    return False
 
 
 def _technology(ctx: _Context, t: dict | None) -> dict | None:
@@ -399,19 +497,22 @@ def build_answer(response: dict, *, full: bool = False, request: dict | None = N
     for o in response.get("authority_actions") or []:
         sections["authority"].append(_item(ctx, o, as_of, authority=True))
     sections["now"].sort(key=_now_key)
-    sections["to_confirm"].sort(key=lambda i: (i["due"] or "", i["id"] or ""))
+    # what, if not done, is overdue first (the verdict order), then by day
+    sections["to_confirm"].sort(key=lambda i: (i["if_not_done"] is None, i["due"] or i["latest"] or "", i["id"] or ""))
     questions = [
         {
             "path": m.get("path"),
             "question": chinese_or(m.get("question") or "", "请补充相关事实"),
             "why": chinese_or(m.get("why") or "", ""),
-            "outcomes": [dict(o) for o in m.get("outcomes") or []],
+            "outcomes": [_outcome(o) for o in m.get("outcomes") or []],
         }
         for m in response.get("missing_facts") or []
     ]
     technology = _technology(ctx, tech)
     answer = {
-        "verdict": _verdict(technology, sections, questions),
+        "verdict": (response.get("verdict") or {}).get("text") or _verdict(technology, sections, questions),
+        "verdict_action": (response.get("verdict") or {}).get("action"),
+        "verdict_status": (response.get("verdict") or {}).get("status"),
         "as_of": response.get("as_of"),
         "jurisdiction": {
             "id": (response.get("jurisdiction") or {}).get("id"),
@@ -432,6 +533,7 @@ def build_answer(response: dict, *, full: bool = False, request: dict | None = N
         "sections": [{"key": k, "title": title, "items": sections[k]} for k, title in SECTIONS if sections[k]],
         "warnings": [{"code": w.get("code"), "text": _warning_text(w)} for w in response.get("warnings") or []],
         "questions": questions,
+        "asks_filed": _asks_filed(response, sections),
         "knowledge_base": dict(response.get("knowledge_base") or {}),
         "currency": _currency(ctx, response.get("knowledge_base") or {}),
     }

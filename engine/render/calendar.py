@@ -97,6 +97,10 @@ def _description(answer: dict, item: dict, verdict: str, what: str, status: str,
     lines.append("期限：" + (item["deadline_text"] or "见依据"))
     if status == "to_confirm":
         lines.append("该事项应在此日期前完成，请核实是否已办理。")
+    if item.get("if_not_done") and item["if_not_done"].get("what_now"):
+        lines.append(item["if_not_done"]["what_now"])
+    if item.get("sanction"):
+        lines.append(f"后果：{item['sanction']}")
     elif status == "overdue":
         lines.append("该事项已逾期，请尽快办理。")
     elif status == "immediate":

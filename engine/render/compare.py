@@ -193,7 +193,11 @@ def _deadline_text(cell: dict) -> str:
     status = vocabulary().names("statuses").get(cell["status"], cell["status"] or "")
     text = d.get("text") or "—"
     due = f" → {cell['due']}" if cell["due"] else ""
-    alt = "；另有：" + "、".join(a["text"] for a in cell["alternatives"]) if cell["alternatives"] else ""
+    alt = (
+        "；另有：" + "、".join(a["text"] + (f" → {a['due']}" if a.get("due") else "") for a in cell["alternatives"])
+        if cell["alternatives"]
+        else ""
+    )
     return f"{text}{due}（{status}）{alt}"
 
 
@@ -234,12 +238,20 @@ def compare_text(model: dict) -> str:
         if row["group"] != group:
             group = row["group"]
             lines += ["", "─" * 40, GROUP_ZH[group]]
-        mark = "  ≠ " + "、".join(FIELD_ZH[f] for f in row["differs"]) if row["differs"] else "（各地相同）"
+        everywhere = all(c is not None for c in row["cells"].values())
+        # （各地相同） only when every jurisdiction has the duty, with the same deadline (issue 20)
+        mark = (
+            "  ≠ " + "、".join(FIELD_ZH[f] for f in row["differs"])
+            if row["differs"]
+            else ("（各地相同）" if everywhere else "")
+        )
         lines += ["", f"【{row['action_name']}】{row['summary']}{mark}"]
         present = {j: c for j, c in row["cells"].items() if c is not None}
         same = {f for f in ("addressee", "deadline", "materials") if f not in row["differs"]}
         any_cell = next(iter(present.values()))
-        same_zh = "（各地相同）" if len(present) > 1 else ""
+        same_zh = (
+            "（各地相同）" if len(present) > 1 and everywhere else ("（有此项的各地相同）" if len(present) > 1 else "")
+        )
         if "addressee" in same and any_cell["addressee"]:
             lines.append(f"  对象{same_zh}：{any_cell['addressee_name']}")
         if "deadline" in same and "due" not in row["differs"] and "status" not in row["differs"]:

@@ -65,6 +65,10 @@ def _item_blocks(n: str, item: dict, detailed: bool) -> list[tuple]:
     for occ in item["occurrences"]:
         kv.append(("各次期限", f"{occ['what']}：截止 {occ['due'] or '—'}（{occ['status_text'] or '待办'}）"))
     kv.append(("依据", cite_list(item["provisions"])))
+    if item.get("if_not_done") and item["if_not_done"].get("what_now"):
+        kv.append(("如未办理", item["if_not_done"]["what_now"]))
+    if item.get("sanction"):
+        kv.append(("后果", item["sanction"]))
     out.append(("kv", kv))
     if item["materials"]:
         out.append(("p", "备案（报送）材料："))
@@ -108,7 +112,15 @@ def memo_blocks(answer: dict) -> list[tuple]:
     if answer["questions"]:
         b += [
             ("h2", "待补充事实"),
-            ("list", [q["question"] + (f"（{q['why']}）" if q["why"] else "") for q in answer["questions"]]),
+            (
+                "list",
+                [
+                    q["question"]
+                    + (f"（{q['why']}）" if q["why"] else "")
+                    + "".join(f"；若为“{o['value_text']}”：{o['next_text']}" for o in q.get("outcomes") or [])
+                    for q in answer["questions"]
+                ],
+            ),
         ]
     kb = answer["knowledge_base"]
     b += [

@@ -26,6 +26,7 @@ COLUMNS = (
     ("jurisdiction", "所在地区"),
     ("technology", "医疗技术"),
     ("class", "技术类别"),
+    ("verdict", "结论"),
     ("section", "分组"),
     ("action_text", "事项"),
     ("summary", "内容"),
@@ -65,6 +66,7 @@ def obligation_rows(answer: dict, request_no: int | None = None) -> list[dict]:
                     "jurisdiction": answer["jurisdiction"]["name"] or "",
                     "technology": tech.get("name") or tech.get("query") or "",
                     "class": tech.get("class_text") or "",
+                    "verdict": answer.get("verdict") or "",  # the same one line on every surface
                     "section": titles[s["key"]],
                     "action": i["action"] or "",
                     "action_text": i["action_text"],

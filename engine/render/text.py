@@ -72,9 +72,10 @@ class _Text:
             )
             if x
         )
+        # the verdict leads (contract §5 "The verdict"): the first line of every surface
         self.add(
-            "医疗技术临床应用管理 · 合规意见",
             f"结论：{a['verdict']}",
+            "医疗技术临床应用管理 · 合规意见",
             f"机构：{who}（{detail}）；查询日期：{a['as_of'] or '—'}",
         )
         t = a["technology"]
@@ -128,6 +129,7 @@ class _Text:
             for k, m in enumerate(i["materials"], 1):
                 self.add(*_indent(f"□ {k}. {m}", p + "  "))
         self.add(f"{p}依据：{cite_list(i['provisions'])}")
+        self.if_not_done(i, p)
         if self.full:
             for pr in i["provisions"]:
                 self.quote(pr, p + "  ")
@@ -138,6 +140,14 @@ class _Text:
         """A duty on one line: action, to whom, when, provisions."""
         to = f" → {i['addressee_short']}" if i["addressee_short"] else ""
         self.add(f"  · {i['title']}{to}：{i['when_text']}（{cite_list(i['provisions'], 2)}）")
+        self.if_not_done(i, "    ")
+
+    def if_not_done(self, i: dict, prefix: str) -> None:
+        """What holds if a duty past its day was not done, and its sanction in one line (issue 20 item 7)."""
+        if i.get("if_not_done") and i["if_not_done"].get("what_now"):
+            self.add(f"{prefix}{i['if_not_done']['what_now']}")
+        if i.get("sanction"):
+            self.add(f"{prefix}后果：{i['sanction']}")
 
     def sections(self) -> None:
         n = 0
@@ -161,9 +171,9 @@ class _Text:
             self.add(RULE, "待补充事实：")
             for q in self.a["questions"]:
                 why = chinese_or(q["why"], "")
-                # what each answer would mean is said even in the short form: 若用于阿尔茨海默病治疗：禁止…
-                shown = why and (self.full or q.get("outcomes"))
-                self.add(f"  · {q['question']}" + (f"（{why}）" if shown else ""))
+                self.add(f"  · {q['question']}" + (f"（{why}）" if why and self.full else ""))
+                for o in q.get("outcomes") or []:  # what each answer would mean (contract §5)
+                    self.add(f"      若为“{o['value_text']}”：{o['next_text']}")
 
     def trace(self) -> None:
         if self.full and self.a.get("trace"):

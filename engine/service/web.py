@@ -154,7 +154,14 @@ def build_page(items: list[tuple[str, str]]) -> dict:
         "charts": charts,
         "charts_prerendered": bool(charts) and not graphviz_present(),
         "today": webform.today().isoformat(),
-        "hidden": [(k, v) for k, v in items if v != "" and webform.PATHS.get(k) not in asked],
+        "hidden": [
+            (k, v)
+            for k, v in items
+            if v != ""
+            and webform.PATHS.get(k) not in asked
+            # asked again in the answer's form (是否已备案？备案日期): not carried twice
+            and not ((answer or {}).get("asks_filed") and k in ("filed", webform.FILED_ON))
+        ],
         "field_of": webform.FIELD_OF,
         "exports": EXPORTS,
         "new_tech": new_tech,

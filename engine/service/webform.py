@@ -7,6 +7,7 @@ sees the same answer. Parameter names (one per request field, events as paired l
     as_of  jurisdiction  province  inst_name  category  level(1|2|3|none)  tcm(yes)
     tech  indication  grade  first_in_institution(yes|no)  first_in_jurisdiction(yes|no)
     major_ethical_risk(yes)  unapproved_product(yes)  radiation(yes)  pg(…, repeated)  in_use_since
+    filed(yes|no)  filed_on (备案日期: a filing_submitted event)  approved_before_measures(yes|no)
     ev + ed (event type + date, repeated, paired by position)
 
 Labels, choices and questions come from kb/vocabulary.yaml (`request_fields`, `questions` and
@@ -42,13 +43,17 @@ PATHS = {
     "pg": "technology.prohibited_grounds",
     "in_use_since": "technology.in_use_since",
     "indication": "technology.indication",
+    "filed": "technology.filed",
+    "approved_before_measures": "technology.approved_before_measures",
 }
+# 备案日期: given, it is a filing_submitted event (and the technique was filed)
+FILED_ON = "filed_on"
 FIELD_OF = {path: name for name, path in PATHS.items()} | {"technology.code": "tech"}
 # yes/no questions whose absence means "unknown" (kb/vocabulary.yaml unknown_unless_given)
-TRISTATE = ("first_in_institution", "first_in_jurisdiction")
+TRISTATE = ("first_in_institution", "first_in_jurisdiction", "filed", "approved_before_measures")
 # yes/no questions whose absence means "no"
 YES_ONLY = ("major_ethical_risk", "unapproved_product", "radiation")
-DATE_FIELDS = ("as_of", "in_use_since")
+DATE_FIELDS = ("as_of", "in_use_since", FILED_ON)
 LEVELS = {"1": 1, "2": 2, "3": 3, "none": None}
 EXTRA_EVENT_ROWS = 1  # blank event rows offered besides the filled ones
 MAX_EVENT_ROWS = 101  # one more than a request may have, so the engine says so
@@ -104,7 +109,9 @@ def parse_query(items: Iterable[tuple[str, str]]) -> Form:
     for i in range(min(max(len(types), len(dates)), MAX_EVENT_ROWS)):
         row = EventRow(_clean(types[i] if i < len(types) else ""), _clean(dates[i] if i < len(dates) else ""))
         form.events.append(row)
-    if not any(v for k, v in one.items() if k in PATHS) and not any(r.type or r.date for r in form.events):
+    if not any(v for k, v in one.items() if k in PATHS or k == FILED_ON) and not any(
+        r.type or r.date for r in form.events
+    ):
         return form
     _build(form)
     return form
@@ -156,6 +163,15 @@ def _build(form: Form) -> None:
         tech["in_use_since"] = v["in_use_since"]
     if v.get("indication"):
         tech["indication"] = v["indication"]
+    filed_on = v.get(FILED_ON)
+    if filed_on:
+        from engine.inference.request import parse_date
+
+        try:
+            parse_date(filed_on)
+            tech["filed"] = True
+        except ValueError:
+            form.errors[FILED_ON] = message("events.date", filed_on)
     if tech:
         if "name" not in tech and "code" not in tech:
             form.errors["tech"] = "请填写技术名称或目录编号（或清空本栏下的各项技术情况）"
@@ -172,6 +188,8 @@ def _build(form: Form) -> None:
         else:
             form.event_rows.append(i)
             events.append({"type": row.type, "date": row.date})
+    if filed_on and FILED_ON not in form.errors:
+        events.append({"type": "filing_submitted", "date": filed_on})  # after the rows: their indexes hold
     if events:
         req["events"] = events
     for i, row in enumerate(form.events):
