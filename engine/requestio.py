@@ -14,6 +14,7 @@ spend its time on a list of 150,000 errors:
 - `structure_errors` walks the parsed value iteratively (no recursion) and names the path of
   anything that is not plain JSON data: mapping keys that are not text (YAML `{1: 2}`),
   YAML-only values (`!!binary`, `!!set`, timestamps), text with lone surrogates (`"\\ud800"`),
+  control characters other than a tab or noncharacters (engine.textsafe: user text is data),
   integers beyond 64 bits, nesting deeper than `MAX_DEPTH`, arrays longer than `MAX_ITEMS` and more than `MAX_VALUES`
   values in all (shared or cyclic references are counted each time they are reached, so the
   walk stops early on a cycle or an expanded bomb).
@@ -29,6 +30,7 @@ import re
 from typing import IO, Any
 
 from engine.errors import InputTooLarge, MalformedInput
+from engine.textsafe import describe, escape_unsafe, unsafe_char
 
 MAX_REQUEST_BYTES = 1024 * 1024  # 1 MiB: the HTTP body limit, and the CLI's
 MAX_DEPTH = 64  # a valid request nests 4 levels
@@ -68,6 +70,10 @@ def _path(link: tuple | None) -> str:
         link, segment = link
         parts.append(_key_path(segment) if isinstance(segment, str) else str(segment))
     return ".".join(reversed(parts))
+
+
+def _unsafe_message(ch: str) -> str:
+    return f"contains {describe(ch)}: text may not hold control characters or noncharacters"
 
 
 def cap_errors(errors: list[dict], limit: int = MAX_ERRORS) -> list[dict]:
@@ -243,6 +249,11 @@ def structure_errors(
                         }
                     )
                     continue
+                if (bad := unsafe_char(key)) is not None:
+                    errors.append(
+                        {"path": _path((link, escape_unsafe(key))), "message": "the field name " + _unsafe_message(bad)}
+                    )
+                    continue
                 if not key.isascii() and _SURROGATE.search(key):
                     errors.append(
                         {
@@ -268,6 +279,8 @@ def structure_errors(
                         "message": "contains a lone surrogate such as \\ud800 (not valid Unicode text)",
                     }
                 )
+            elif (bad := unsafe_char(value)) is not None:
+                errors.append({"path": _path(link), "message": _unsafe_message(bad)})
         elif isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 63:
             errors.append(
                 {"path": _path(link), "message": f"{show(value)} is too large (no field takes a number beyond 64 bits)"}

@@ -17,6 +17,7 @@ import graphviz
 import networkx as nx
 
 from engine.flowchart.build import load_spec
+from engine.textsafe import printable
 
 FORMATS = ("svg", "png", "pdf", "dot", "mermaid")
 PNG_DPI = 110
@@ -46,7 +47,6 @@ _PROVISION_END = set("条款项")
 _ITEM_NUMBER = re.compile(r"^\d+\.$")
 _NO_LINE_END = set("（《〔【「『“‘([{")
 _BREAK_AFTER = set("、，；： ")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
 # --------------------------------------------------------------------------- text
@@ -145,8 +145,9 @@ def wrap(text: str, limit: int, extra_ends: frozenset | set = frozenset()) -> li
 
 
 def clean(text) -> str:
-    """Text without control characters or line breaks."""
-    return _CONTROL.sub(" ", str(text if text is not None else "").replace("\r", " ").replace("\n", " "))
+    """Text without control characters, line breaks or noncharacters (which XML, hence Graphviz's
+    HTML-like labels and SVG, refuses)."""
+    return printable(str(text if text is not None else ""))
 
 
 def html_text(text) -> str:

@@ -13,6 +13,7 @@ import datetime as dt
 import hashlib
 
 from engine.render.answer import items
+from engine.textsafe import printable
 
 SECTIONS = ("now", "to_confirm", "upcoming", "ongoing", "institution_wide")
 ALARMS = (7, 1)  # days before the due date
@@ -71,7 +72,7 @@ def _description(answer: dict, item: dict) -> str:
 
 def render_ics(answer: dict) -> bytes:
     """The reminders of one answer as an iCalendar file (see the module docstring)."""
-    from icalendar import Alarm, Calendar, Event
+    from icalendar import Alarm, Calendar, Event, vText
 
     cal = Calendar()
     cal.add("prodid", "-//medtech-rules//合规提醒//ZH")
@@ -79,7 +80,8 @@ def render_ics(answer: dict) -> bytes:
     cal.add("calscale", "GREGORIAN")
     inst = answer["institution"]
     tech = answer["technology"] or {}
-    cal.add("x-wr-calname", "医疗技术临床应用合规提醒" + (f"：{tech.get('name') or tech.get('query')}" if tech else ""))
+    calname = "医疗技术临床应用合规提醒" + (f"：{tech.get('name') or tech.get('query')}" if tech else "")
+    cal.add("x-wr-calname", vText(printable(calname)))  # an X- property: escaped as TEXT, never asserted on
     cal.add("x-wr-timezone", "Asia/Shanghai")
     stamp = dt.datetime.combine(_date(answer["as_of"]) or dt.date(1970, 1, 1), dt.time(0, 0), tzinfo=dt.UTC)
     who = inst.get("name") or ""

@@ -13,6 +13,8 @@ import datetime as dt
 import io
 from typing import Any
 
+from engine.textsafe import printable, spreadsheet_text
+
 # (column id, Chinese header)
 COLUMNS = (
     ("request", "请求序号"),
@@ -90,9 +92,10 @@ def csv_header() -> str:
 
 
 def csv_rows(rows: list[dict]) -> str:
+    """The rows as CSV lines; every text cell neutralised (engine.textsafe: no formula, no control character)."""
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=COLUMN_IDS, lineterminator="\r\n")
-    w.writerows(rows)
+    w.writerows({k: spreadsheet_text(printable(v, lines=True)) for k, v in r.items()} for r in rows)
     return buf.getvalue()
 
 
@@ -142,6 +145,10 @@ class XlsxWriter:
                 if isinstance(v, dt.date):
                     cell = self._cell(value=v)
                     cell.number_format = "yyyy-mm-dd"
+                    v = cell
+                elif isinstance(v, str) and v:
+                    cell = self._cell(value=printable(v, lines=True))
+                    cell.data_type = "s"  # text, never a formula, whatever it begins with
                     v = cell
                 cells.append(v)
             self.ws.append(cells)
