@@ -12,7 +12,8 @@ Endpoints (contract section 1):
     GET  /v1/technologies?q=...&jurisdiction=...&as_of=...&limit=&offset=   (engine.service.explore)
     GET  /v1/catalogs/{jurisdiction}, /v1/catalogs/diff, /v1/search, POST /v1/compare (engine.service.explore)
     GET  /docs, /redoc                             Swagger UI and ReDoc, offline (engine.service.docs)
-    GET  /healthz                                  status and knowledge-base digest
+    GET  /healthz                                  liveness: status and knowledge-base digest
+    GET  /readyz                                   readiness: 200 once checked and warm, 503 while starting/stopping
     GET  /openapi.json                             built from the published JSON Schemas (kb/schema/)
 
 This module holds the app, its routes and `run()`; the work is done in
@@ -74,7 +75,7 @@ from engine.service.errors import (
 from engine.service.explore import router as explore_router
 from engine.service.fastpath import DecisionFastPath
 from engine.service.input import MAX_BODY, MAX_DEPTH, parse_as_of, parse_json, read_json  # noqa: F401 - re-exported
-from engine.service.kb_access import digest, kb, warm
+from engine.service.kb_access import cool, digest, is_warm, kb, warm
 from engine.service.middleware import DIGEST_HEADER, DigestHeaderMiddleware  # noqa: F401 - re-exported
 from engine.service.openapi import (  # noqa: F401 - re-exported
     REF,
@@ -105,8 +106,9 @@ ChartName = Literal["filing", "incident", "training"]  # the charts of kb/flowch
 @asynccontextmanager
 async def lifespan(app: FastAPI):
     """Warm the engine up before serving; stop the engine thread on shutdown."""
-    await on_engine(warm)
+    await on_engine(warm)  # refuses to start (raises) on a knowledge base `medtech kb check` rejects
     yield
+    cool()  # /readyz: 503 from here on
     shutdown_executor()
 
 
@@ -169,6 +171,19 @@ async def healthz():
 
     status, body = await on_engine(check)
     return json_response(body, status)
+
+
+@app.get(
+    "/readyz",
+    summary="Readiness: 200 once the knowledge base is checked and warm, 503 while starting or stopping",
+    responses={
+        200: {"description": "Ready to answer"},
+        503: {"description": "Not ready (starting, stopping, or the warm-up failed)"},
+    },
+)
+async def readyz():
+    ready = is_warm()
+    return json_response({"status": "ready" if ready else "not ready"}, 200 if ready else 503)
 
 
 @app.post(
