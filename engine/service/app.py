@@ -46,12 +46,11 @@ import logging
 from contextlib import asynccontextmanager
 from typing import Literal
 
-from fastapi import FastAPI, Query, Request
+from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from engine.render.exports import format_for_accept
 from engine.service.batch import CSV, NDJSON, XLSX, batch_response
 from engine.service.cors import ConfigurableCORS
 from engine.service.decisions import (  # noqa: F401 - re-exported
@@ -93,6 +92,7 @@ from engine.service.resources import (
     highlighted_flowchart,
     list_documents,
 )
+from engine.service.semantics import DECISION_MEDIA, HttpSemantics, known_query_parameters, negotiated_format
 from engine.service.web import router as web_router
 from engine.service.webcompare import router as webcompare_router
 from engine.service.worker import on_engine, shutdown_executor
@@ -119,11 +119,13 @@ app = FastAPI(
     lifespan=lifespan,
     docs_url=None,
     redoc_url=None,
+    dependencies=[Depends(known_query_parameters)],  # 422 for a query parameter a route does not take
 )
 # innermost: POST /v1/decisions without the router (engine.service.fastpath); it answers through this
 # module's `decide_as`, looked up on each call as the route does
 app.add_middleware(DecisionFastPath, answer=lambda data, fmt, quotes: decide_as(data, fmt, quotes))
 app.add_middleware(DigestHeaderMiddleware)
+app.add_middleware(HttpSemantics)  # security headers; HEAD as GET without the body (engine.service.semantics)
 app.add_middleware(
     ConfigurableCORS, expose_headers=(DIGEST_HEADER,)
 )  # outermost: answers preflights; off unless configured
@@ -201,7 +203,7 @@ async def readyz():
     },
 )
 async def post_decision(request: Request, quotes: QuotesMode = QUOTES_QUERY):
-    fmt = format_for_accept(request.headers.get("accept")) or "json"  # an Accept we cannot meet gets JSON
+    fmt = negotiated_format(request.headers.get("accept"), DECISION_MEDIA)  # 406 for an Accept we cannot meet
     data = await read_json(request)
     status, body, media, headers = await on_engine(decide_as, data, fmt, quotes)
     return Response(body, status_code=status, media_type=media, headers=headers)
