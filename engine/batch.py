@@ -449,6 +449,17 @@ def run_batch(
     return 0
 
 
+def remove_pool_tempdir() -> None:
+    """Remove the temporary directory multiprocessing made for this process (`pymp-*` in $TMPDIR,
+    holding the forkserver's socket), which its exit handlers would remove on a normal exit: for the
+    exits that skip them (`os._exit` after a signal)."""
+    import shutil
+
+    tempdir = getattr(mp.current_process(), "_config", {}).get("tempdir")  # multiprocessing.util.get_temp_dir's
+    if tempdir:
+        shutil.rmtree(tempdir, ignore_errors=True)
+
+
 def run_rows(in_path, out_path=None, progress: bool = False, workers: int | None = None, *, fmt: str = "csv") -> int:
     """Like run_batch, but one row per obligation per request (engine.render.table) as `fmt` "csv" or
     "xlsx" instead of one response a line; the `request` column is the input line number (from 1), and a
@@ -474,6 +485,8 @@ def run_rows(in_path, out_path=None, progress: bool = False, workers: int | None
     with contextlib.ExitStack() as stack, _Signals() as signals:
         out = None
         finished = [False]
+        if sheet is not None:
+            stack.callback(sheet.close)  # its temporary file, whatever happens
         if partial is not None:
 
             def discard() -> None:

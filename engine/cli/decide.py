@@ -108,6 +108,7 @@ def cmd_batch(args) -> int:
         # of the process pool, which a worker killed mid-message can leave waiting
         sys.stdout.flush()
         sys.stderr.flush()
+        batch.remove_pool_tempdir()  # os._exit skips the handler that would remove it
         os._exit(128 + exc.signum)
 
 

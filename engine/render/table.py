@@ -11,6 +11,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import os
+import tempfile
 from typing import Any
 
 from engine.textsafe import printable, spreadsheet_text
@@ -105,7 +107,12 @@ def render_csv(rows: list[dict]) -> str:
 
 
 class XlsxWriter:
-    """Rows streamed into a one-sheet workbook (openpyxl's write-only mode, flat memory), Chinese headers."""
+    """Rows streamed into a one-sheet workbook (openpyxl's write-only mode, flat memory), Chinese headers.
+
+    The sheet's rows go to a file in a temporary directory of the writer's own, removed when the
+    workbook is saved, when `close()` is called (a context manager closes it) and, failing both, when
+    the writer is garbage-collected: a failing export leaves nothing in $TMPDIR (openpyxl alone keeps
+    its temporary file until the process exits)."""
 
     def __init__(self, title: str = "义务清单"):
         from openpyxl import Workbook
@@ -130,6 +137,8 @@ class XlsxWriter:
         for n, c in enumerate(COLUMN_IDS, 1):
             self.ws.column_dimensions[get_column_letter(n)].width = widths.get(c, 14)
         self.ws.freeze_panes = "A2"
+        self._tmp = tempfile.TemporaryDirectory(prefix="medtech-xlsx-")
+        self._sheet_file = _own_sheet_writer(self.ws, os.path.join(self._tmp.name, "sheet.xml"))
         header = []
         for _, zh in COLUMNS:
             cell = WriteOnlyCell(self.ws, value=zh)
@@ -154,12 +163,42 @@ class XlsxWriter:
             self.ws.append(cells)
 
     def save(self, target) -> None:
-        self.wb.save(target)
+        try:
+            self.wb.save(target)
+        finally:
+            self.close()
 
     def to_bytes(self) -> bytes:
         buf = io.BytesIO()
-        self.wb.save(buf)
+        self.save(buf)
         return buf.getvalue()
+
+    def close(self) -> None:
+        """Remove the temporary directory (idempotent)."""
+        from openpyxl.worksheet import _writer
+
+        if self._sheet_file in _writer.ALL_TEMP_FILES:
+            _writer.ALL_TEMP_FILES.remove(self._sheet_file)
+        self._tmp.cleanup()
+
+    def __enter__(self) -> XlsxWriter:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _own_sheet_writer(ws, path: str) -> str:
+    """Give a write-only worksheet a writer whose file is `path` (openpyxl would put it in $TMPDIR
+    and keep it there until the process exits when saving fails). Registered as openpyxl registers
+    its own, since saving removes it through openpyxl's `cleanup`."""
+    from openpyxl.worksheet import _writer
+
+    open(path, "wb").close()
+    _writer.ALL_TEMP_FILES.append(path)
+    ws._writer = _writer.WorksheetWriter(ws, out=path)
+    ws._writer.write_top()
+    return path
 
 
 def _cell(value):

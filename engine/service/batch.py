@@ -99,10 +99,10 @@ async def _xlsx(items: list, slot: _Slot) -> bytes:
     from engine.render.table import XlsxWriter
 
     try:
-        sheet = XlsxWriter()
-        for start in range(0, len(items), BATCH_CHUNK):
-            sheet.add(await on_engine(rows_many, items[start : start + BATCH_CHUNK], start))
-        return await on_engine(sheet.to_bytes)
+        with XlsxWriter() as sheet:  # its temporary file is removed whatever happens
+            for start in range(0, len(items), BATCH_CHUNK):
+                sheet.add(await on_engine(rows_many, items[start : start + BATCH_CHUNK], start))
+            return await on_engine(sheet.to_bytes)
     finally:
         slot.release()
 
