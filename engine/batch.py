@@ -44,6 +44,9 @@ from engine.batch_io import (
     check_output,
     copy_spooled,
     count_lines,
+    input_identity,
+    is_empty,
+    is_regular,
     make_spool,
     open_input,
     open_output,
@@ -398,19 +401,36 @@ def run_batch(
         raise BatchInputError("--shard needs an input file (its lines are counted first), not standard input")
     if resume and out_path in (None, "-"):
         raise BatchInputError("--resume needs -o OUT (it continues OUT.partial)")
-    total = count_lines(in_path) if (shard is not None or (progress and _is_path(in_path))) else None
+    if out_path not in (None, "-"):
+        check_output(in_path, out_path)  # before the input is opened: a FIFO's writer would wait for nothing
+    # the input is opened once and read once, as a stream (a pipe, a FIFO, <(…) or stdin alike); only a
+    # regular file is counted first (--shard, the progress bar's total) and sought back to its start
+    source, close = open_input(in_path)  # BatchInputError now for a missing or unreadable file
+    try:
+        return _run_batch(in_path, source, out_path, progress, workers, shard, resume, require_lines)
+    finally:
+        if close:
+            source.close()
+
+
+def _run_batch(in_path, source, out_path, progress, workers, shard, resume, require_lines) -> int:
+    regular = is_regular(source)
+    name = in_path if _is_path(in_path) else "<stdin>"
+    if shard is not None and not regular:
+        raise BatchInputError(f"--shard needs an input file (its lines are counted first); {name} is a stream")
+    if resume and not regular:
+        raise BatchInputError(f"--resume needs an input file to check against; {name} is a stream, read only once")
+    total = count_lines(source) if (shard is not None or (progress and regular)) else None
     start, stop = shard_range(total or 0, *shard) if shard is not None else (0, None)
-    if _is_path(in_path):
-        open_input(in_path)[0].close()  # BatchInputError now for a missing or unreadable file
-    if require_lines and _empty(in_path):
-        name = in_path if _is_path(in_path) else "<stdin>"
+    if require_lines and is_empty(source):
         raise BatchInputError(f"{name}: empty input: no requests (expected one JSON request per line)")
     if out_path is None or out_path == "-":
         sys.stdout.flush()
         stream = getattr(sys.stdout, "buffer", None) or _TextSink(sys.stdout)
         output = None
     else:
-        output = open_output(in_path, out_path, shard=shard, resume=resume)
+        identity = input_identity(in_path, source, shard) if _is_path(in_path) else None
+        output = open_output(in_path, out_path, shard=shard, resume=resume, identity=identity)
         stream = output.stream
         start += output.done
     todo = None if total is None else (stop if stop is not None else total) - start
@@ -424,7 +444,7 @@ def run_batch(
 
                 bar = tqdm(total=todo, file=sys.stderr, unit="req", desc="decisions", dynamic_ncols=True)
             blocks = answer_blocks(
-                read_lines(in_path, start, stop), workers, chunk_fn=answer_pieces, total=todo, spool=True
+                read_lines(source, start, stop), workers, chunk_fn=answer_pieces, total=todo, spool=True
             )
             for count, block in blocks:
                 write_block(stream, block)
@@ -449,31 +469,52 @@ def run_batch(
     return 0
 
 
+def remove_pool_tempdir() -> None:
+    """Remove the temporary directory multiprocessing made for this process (`pymp-*` in $TMPDIR,
+    holding the forkserver's socket), which its exit handlers would remove on a normal exit: for the
+    exits that skip them (`os._exit` after a signal)."""
+    import shutil
+
+    tempdir = getattr(mp.current_process(), "_config", {}).get("tempdir")  # multiprocessing.util.get_temp_dir's
+    if tempdir:
+        shutil.rmtree(tempdir, ignore_errors=True)
+
+
 def run_rows(in_path, out_path=None, progress: bool = False, workers: int | None = None, *, fmt: str = "csv") -> int:
     """Like run_batch, but one row per obligation per request (engine.render.table) as `fmt` "csv" or
     "xlsx" instead of one response a line; the `request` column is the input line number (from 1), and a
     request that cannot be answered is one row with its errors (in Chinese). An xlsx is written whole at
     the end (to `out_path`, or to standard output); a csv is streamed."""
+    to_stdout = out_path in (None, "-")
+    # as for run_batch: -o naming the input, a device or a missing directory is refused, and the table
+    # is written to OUT.partial, renamed to OUT (or the file its link names) when complete (removed
+    # if the run is interrupted)
+    final = None if to_stdout else check_output(in_path, out_path)
+    source, close = open_input(in_path)  # once: read as a stream (engine.batch_io)
+    try:
+        if is_empty(source):
+            name = in_path if _is_path(in_path) else "<stdin>"
+            raise BatchInputError(f"{name}: empty input: no requests (expected one JSON request per line)")
+        total = count_lines(source) if progress and is_regular(source) else None
+        return _run_rows(source, final, to_stdout, progress, workers, fmt, total)
+    finally:
+        if close:
+            source.close()
+
+
+def _run_rows(source, final, to_stdout, progress, workers, fmt, total) -> int:
     import json
 
     from engine.render.table import XlsxWriter, csv_header, csv_rows
 
-    if _is_path(in_path):
-        open_input(in_path)[0].close()  # BatchInputError now for a missing or unreadable file
-    if _empty(in_path):
-        name = in_path if _is_path(in_path) else "<stdin>"
-        raise BatchInputError(f"{name}: empty input: no requests (expected one JSON request per line)")
-    total = count_lines(in_path) if progress and _is_path(in_path) else None
     sheet = XlsxWriter() if fmt == "xlsx" else None
-    to_stdout = out_path in (None, "-")
-    # as for run_batch: -o naming the input or a missing directory is refused, and the table is
-    # written to OUT.partial, renamed to OUT when complete (removed if the run is interrupted)
-    final = None if to_stdout else check_output(in_path, out_path)
     partial = None if final is None else final.with_name(final.name + ".partial")
     bar = None
     with contextlib.ExitStack() as stack, _Signals() as signals:
         out = None
         finished = [False]
+        if sheet is not None:
+            stack.callback(sheet.close)  # its temporary file, whatever happens
         if partial is not None:
 
             def discard() -> None:
@@ -495,7 +536,7 @@ def run_rows(in_path, out_path=None, progress: bool = False, workers: int | None
                 tqdm(total=total, file=sys.stderr, unit="req", desc="decisions", dynamic_ncols=True)
             )
         n = 0
-        blocks = answer_blocks(read_lines(in_path, 0, None), workers, chunk_fn=rows_chunk, total=total)
+        blocks = answer_blocks(read_lines(source, 0, None), workers, chunk_fn=rows_chunk, total=total)
         try:
             for count, block in blocks:
                 for text in block.decode("utf-8").split("\n")[:-1]:
@@ -527,18 +568,6 @@ def run_rows(in_path, out_path=None, progress: bool = False, workers: int | None
             stack.close()  # the file, written out, is closed first
             os.replace(partial, final)
     return 0
-
-
-def _empty(source) -> bool:
-    """True when the input has no byte at all (standard input is peeked at, not consumed)."""
-    if _is_path(source):
-        fh, _ = open_input(source)  # BatchInputError for a missing or unreadable file
-        with fh:
-            return not fh.read(1)
-    if hasattr(source, "read"):
-        return False
-    peek = getattr(sys.stdin.buffer, "peek", None)
-    return not peek(1) if peek else False
 
 
 class _TextSink:

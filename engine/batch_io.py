@@ -43,6 +43,9 @@ from engine.errors import BatchInputError
 from engine.requestio import MAX_REQUEST_BYTES
 
 MAX_LINE = MAX_REQUEST_BYTES  # as the HTTP service and `medtech decide` accept
+# a "line" longer than this is no JSON-lines input at all (/dev/zero, a disk image): the run stops
+# with an error instead of reading on without end
+MAX_SKIP = 16 * MAX_LINE
 TOO_LONG = b"\x00too-long"  # stands for a line over MAX_LINE (no JSON text starts with NUL)
 _BLOCK = 1 << 20
 
@@ -66,6 +69,30 @@ def open_input(source) -> tuple[IO[bytes], bool]:
         raise BatchInputError(f"{source}: cannot read: {exc.strerror or exc}") from None
 
 
+def is_regular(fh) -> bool:
+    """True when the open input is a regular file (which can be counted, sharded and resumed);
+    False for a pipe, a FIFO, process substitution, a terminal or a device, read once as a stream."""
+    import stat
+
+    try:
+        return stat.S_ISREG(os.fstat(fh.fileno()).st_mode)
+    except (AttributeError, OSError, ValueError):  # io.UnsupportedOperation is an OSError
+        return False
+
+
+def is_empty(fh) -> bool:
+    """True when the open input has no byte at all; nothing is consumed (peeked at, or read and
+    sought back on a regular file)."""
+    peek = getattr(fh, "peek", None)
+    if peek is not None:
+        return not peek(1)
+    if is_regular(fh):
+        empty = not fh.read(1)
+        fh.seek(0)
+        return empty
+    return False
+
+
 def _raw_lines(fh: IO[bytes]) -> Iterator[bytes]:
     first = True
     while True:
@@ -75,8 +102,15 @@ def _raw_lines(fh: IO[bytes]) -> Iterator[bytes]:
         if isinstance(line, str):  # a text stream (tests may pass one)
             line = line.encode("utf-8")
         if len(line) > MAX_LINE and not line.endswith(b"\n"):
+            skipped = len(line)
             while line and not line.endswith(b"\n"):  # skip the rest of the long line, a block at a time
                 line = fh.readline(_BLOCK)
+                skipped += len(line)
+                if skipped > MAX_SKIP:
+                    raise BatchInputError(
+                        f"input: a line longer than {MAX_SKIP // (1 << 20)} MiB without a line break: "
+                        "this is not a JSON-lines file (one request a line)"
+                    )
             first = False
             yield TOO_LONG
             continue
@@ -103,7 +137,8 @@ def read_lines(source, start: int = 0, stop: int | None = None) -> Iterator[byte
 
 
 def count_lines(path) -> int:
-    """The number of input lines of a file, as `read_lines` counts them (one fast pass)."""
+    """The number of input lines of a file, as `read_lines` counts them (one fast pass); an open
+    regular file is sought back to its start afterwards, for the lines to be read from it."""
     fh, close = open_input(path)
     n, last = 0, b"\n"
     try:
@@ -116,6 +151,9 @@ def count_lines(path) -> int:
     finally:
         if close:
             fh.close()
+        else:
+            with contextlib.suppress(OSError, ValueError):
+                fh.seek(0)
     return n + (last != b"\n")
 
 
@@ -169,8 +207,13 @@ class Output:
                 self.stream.close()
 
 
-def _identity(source, shard: tuple[int, int] | None) -> dict:
-    st = os.stat(source)
+def input_identity(source, fh, shard: tuple[int, int] | None) -> dict | None:
+    """What `--resume` checks the partial output against: the input file (path, size, modification
+    time, from the descriptor being read: no second open) and the shard; None for a stream, which
+    cannot be read again."""
+    if not is_regular(fh):
+        return None
+    st = os.fstat(fh.fileno())
     return {
         "input": os.path.realpath(source),
         "size": st.st_size,
@@ -180,8 +223,26 @@ def _identity(source, shard: tuple[int, int] | None) -> dict:
 
 
 def check_output(source, out_path) -> Path:
-    """The output path, refused when it is the input itself or its directory does not exist."""
+    """The path answers are written to: `out_path`, or the file an existing symbolic link names (the
+    link is kept and its target replaced, atomically). Refused (BatchInputError) when it is the
+    input itself, its directory does not exist, or it exists and is not a regular file (a device
+    such as /dev/null, a FIFO, a socket, a directory): only a regular file or a new path is
+    replaced, by renaming the complete output onto it."""
+    import stat
+
     out = Path(out_path)
+    if out.is_symlink():
+        out = Path(os.path.realpath(out))
+    with contextlib.suppress(FileNotFoundError):
+        mode = os.stat(out).st_mode
+        if stat.S_ISDIR(mode):
+            raise BatchInputError(f"-o {out_path}: is a directory")
+        if not stat.S_ISREG(mode):
+            kind = "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a regular file"
+            raise BatchInputError(
+                f"-o {out_path}: is {kind}; -o takes a regular file or a new path "
+                "(leave -o out to write to standard output)"
+            )
     if source not in ("-", None) and not hasattr(source, "read"):
         same = os.path.realpath(source) == os.path.realpath(out)
         with contextlib.suppress(OSError):
@@ -200,11 +261,13 @@ def check_output(source, out_path) -> Path:
     return out
 
 
-def open_output(source, out_path, *, shard: tuple[int, int] | None = None, resume: bool = False) -> Output:
-    """Open the partial file for `out_path` (fresh, or continued with `resume`)."""
+def open_output(
+    source, out_path, *, shard: tuple[int, int] | None = None, resume: bool = False, identity: dict | None = None
+) -> Output:
+    """Open the partial file for `out_path` (fresh, or continued with `resume`); `identity` is the
+    input's (input_identity), None for a stream."""
     out = check_output(source, out_path)
     partial, meta = out.with_name(out.name + ".partial"), out.with_name(out.name + ".partial.json")
-    identity = _identity(source, shard) if source not in ("-", None) and not hasattr(source, "read") else None
     if resume and partial.exists():
         try:
             recorded = json.loads(meta.read_text(encoding="utf-8"))

@@ -18,7 +18,15 @@ from engine.paths import DOCUMENTS_DIR, KB_DIR, relative
 
 
 def check() -> list[Problem]:
-    """Every problem in the knowledge base (empty when it is sound)."""
+    """Every problem in the knowledge base (empty when it is sound). A file that cannot be read
+    at all stops the check there, reported as the problem it is."""
+    try:
+        return _check()
+    except KnowledgeBaseError as exc:
+        return sorted(set(exc.problems))
+
+
+def _check() -> list[Problem]:
     from engine.kb.documents import check_documents, load_documents
     from engine.kb.loader import version_problems
 
@@ -30,6 +38,9 @@ def check() -> list[Problem]:
     problems += jurisdiction_problems(documents)
     rule_files = load_rule_files()
     problems += check_rules(rule_files, documents)
+    problems += rule_file_problems(rule_files)
+    problems += fact_problems(rule_files)
+    problems += replacement_cycles(rule_files)
     if not problems:  # strict coverage needs readable, valid rules
         from engine.kb.coverage import coverage_problems
 
@@ -56,6 +67,8 @@ def check() -> list[Problem]:
                     "out of date with kb/vocabulary.yaml: run `bash scripts/regenerate.sh` (or `medtech kb schemas`)",
                 )
             )
+    if not problems:  # the rest looks sound: what the loader and a first decision would trip on
+        problems += load_problems()
     return sorted(set(problems))
 
 
@@ -65,6 +78,8 @@ def warnings() -> list[Problem]:
     from engine.kb.narrowest import narrower_citations
 
     return narrower_citations(load_rule_files(), load_documents())
+
+
 def currency_warnings(today: dt.date | None = None) -> list[str]:
     """Warnings (not problems) about how current the knowledge base is: `current_to` in kb/version.yaml
     more than a year before `today` (default: today in China) means later notices may be missing."""
@@ -86,6 +101,134 @@ def currency_warnings(today: dt.date | None = None) -> list[str]:
         f"{relative(VERSION_FILE)}: current_to {checked.isoformat()} is more than a year before {today.isoformat()}: "
         "check the documents against the law published since (new national notices, provincial lists) and move it forward"
     ]
+
+
+def rule_file_problems(files: dict) -> list[Problem]:
+    """Every document a jurisdiction lists has its rules file (kb/rules/<document>.yaml): without
+    it the jurisdiction would answer as if the document laid down nothing."""
+    from engine.paths import RULES_DIR
+
+    have = {data.get("document") for data in files.values() if isinstance(data, dict)}
+    file = relative(KB_DIR / "vocabulary.yaml")
+    out = []
+    for i, j in enumerate(vocabulary().jurisdictions):
+        for k, d in enumerate(j.documents):
+            if d not in have:
+                out.append(
+                    Problem(
+                        file,
+                        f"jurisdictions.{i}.documents.{k}",
+                        f"{j.id} lists {d}, which has no rules file {relative(RULES_DIR / f'{d}.yaml')}",
+                    )
+                )
+    return out
+
+
+def _rules(files: dict):
+    """(file, location, rule) of every rule that is a mapping."""
+    for path, data in files.items():
+        rules = data.get("rules") if isinstance(data, dict) else None
+        for i, rule in enumerate(rules if isinstance(rules, list) else []):
+            if isinstance(rule, dict):
+                yield relative(path), f"rules.{i}", rule
+
+
+def _fact_leaves(node, where: str):
+    """(location, fact name) of every leaf of a condition written as data (iterative)."""
+    stack = [(node, where)]
+    while stack:
+        n, w = stack.pop()
+        if isinstance(n, dict):
+            if isinstance(n.get("fact"), str):
+                yield f"{w}.fact", n["fact"]
+            stack.extend((v, f"{w}.{k}") for k, v in n.items() if isinstance(v, (dict, list)))
+        elif isinstance(n, list):
+            stack.extend((v, f"{w}.{i}") for i, v in enumerate(n))
+
+
+def fact_problems(files: dict) -> list[Problem]:
+    """Every fact a rule's condition names is one a request field or a derived fact defines
+    (engine.inference.facts.known_facts); a misspelt name would make the rule silently never fire."""
+    from engine.inference.facts import known_facts
+
+    known = known_facts()
+    out = []
+    for file, loc, rule in _rules(files):
+        for where, fact in _fact_leaves(rule.get("when"), f"{loc}.when"):
+            if fact not in known:
+                out.append(Problem(file, where, f"unknown fact {fact!r}: no request field or derived fact defines it"))
+    return out
+
+
+def replacement_cycles(files: dict) -> list[Problem]:
+    """No rule replaces, through `replaces_materials_of`, its own materials (directly or round a
+    cycle): each rule of the cycle would drop the other's materials and none would be listed."""
+    import networkx as nx
+
+    graph = nx.DiGraph()
+    where = {}
+    for file, loc, rule in _rules(files):
+        rid = rule.get("id")
+        where[rid] = (file, loc)
+        for other in rule.get("replaces_materials_of") or []:
+            graph.add_edge(rid, other)
+    out = []
+    for cycle in nx.simple_cycles(graph):
+        first = min(cycle)
+        file, loc = where.get(first, ("kb/rules", ""))
+        ring = cycle[cycle.index(first) :] + cycle[: cycle.index(first)] + [first]
+        out.append(Problem(file, f"{loc}.replaces_materials_of", "replaces_materials_of cycle: " + " -> ".join(ring)))
+    return out
+
+
+def load_problems() -> list[Problem]:
+    """What building the knowledge base, loading the catalogues or answering a first request in
+    each jurisdiction raises, as problems (a check that passes must leave nothing for them to trip on)."""
+    from engine.errors import InvalidRequest
+    from engine.kb.loader import knowledge_base
+
+    out: list[Problem] = []
+    try:
+        knowledge_base.__wrapped__()
+    except KnowledgeBaseError as exc:
+        return list(exc.problems)
+    except Exception as exc:  # noqa: BLE001 - whatever the loader trips on is the finding
+        return [Problem("(knowledge base)", "load", f"{type(exc).__name__}: {exc}")]
+    from engine.inference.decision import decide
+
+    for j in vocabulary().jurisdictions:
+        try:
+            decide({"institution": {"jurisdiction": j.id}, "technology": {"name": "_"}})
+        except InvalidRequest:
+            continue
+        except KnowledgeBaseError as exc:
+            out += exc.problems
+        except Exception as exc:  # noqa: BLE001
+            out.append(Problem("(knowledge base)", f"decide {j.id}", f"{type(exc).__name__}: {exc}"))
+    return out
+
+
+def ensure_sound() -> None:
+    """Raise KnowledgeBaseError listing every problem unless the knowledge base passes `check()`;
+    a pass is remembered per knowledge-base digest and engine code (as the loader's validation is),
+    so `medtech decide` and `serve` pay for the whole check only once per change."""
+    from engine.kb.loader import _remember_valid, _validated_marker, kb_digest
+
+    marker = _validated_marker(kb_digest())
+    marker = marker.with_name("checked-" + marker.name)
+    if marker.exists():
+        return
+    problems = check()
+    if problems:
+        raise KnowledgeBaseError(problems)
+    _remember_valid(marker)
+
+
+def problems_zh(problems: list[Problem]) -> str:
+    """The problems of a knowledge base that refuses to start, for a person (Chinese framing)."""
+    lines = [f"知识库有 {len(problems)} 处错误，拒绝启动（请运行 medtech kb check 查看并修正）："]
+    lines += [f"  {p.file}{'（' + p.location + '）' if p.location else ''}：{p.message}" for p in problems]
+    return "\n".join(lines)
 
 
 def jurisdiction_problems(documents: dict) -> list[Problem]:

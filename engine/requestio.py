@@ -14,6 +14,7 @@ spend its time on a list of 150,000 errors:
 - `structure_errors` walks the parsed value iteratively (no recursion) and names the path of
   anything that is not plain JSON data: mapping keys that are not text (YAML `{1: 2}`),
   YAML-only values (`!!binary`, `!!set`, timestamps), text with lone surrogates (`"\\ud800"`),
+  control characters other than a tab or noncharacters (engine.textsafe: user text is data),
   integers beyond 64 bits, nesting deeper than `MAX_DEPTH`, arrays longer than `MAX_ITEMS` and more than `MAX_VALUES`
   values in all (shared or cyclic references are counted each time they are reached, so the
   walk stops early on a cycle or an expanded bomb).
@@ -29,6 +30,7 @@ import re
 from typing import IO, Any
 
 from engine.errors import InputTooLarge, MalformedInput
+from engine.textsafe import describe, escape_unsafe, unsafe_char
 
 MAX_REQUEST_BYTES = 1024 * 1024  # 1 MiB: the HTTP body limit, and the CLI's
 MAX_DEPTH = 64  # a valid request nests 4 levels
@@ -70,6 +72,10 @@ def _path(link: tuple | None) -> str:
     return ".".join(reversed(parts))
 
 
+def _unsafe_message(ch: str) -> str:
+    return f"contains {describe(ch)}: text may not hold control characters or noncharacters"
+
+
 def cap_errors(errors: list[dict], limit: int = MAX_ERRORS) -> list[dict]:
     """The first `limit` problems, plus one entry counting the rest when there are more."""
     if len(errors) <= limit:
@@ -91,6 +97,32 @@ def read_capped(stream: IO[bytes], name: str, limit: int = MAX_REQUEST_BYTES) ->
     return data
 
 
+class _Duplicates(dict):
+    """A mapping whose text gave some keys more than once (`duplicates`); structure_errors names them."""
+
+    duplicates: list[str]
+
+
+def _repeated(keys: list) -> list:
+    """The keys that occur more than once in `keys`, each once, in order."""
+    seen: set = set()
+    out = []
+    for k in keys:
+        if k in seen and k not in out:
+            out.append(k)
+        seen.add(k)
+    return out
+
+
+def _mapping(pairs: list) -> dict:
+    """A JSON object from its (key, value) pairs, keeping track of a key given twice."""
+    data = dict(pairs)
+    if len(data) != len(pairs):
+        data = _Duplicates(data)
+        data.duplicates = _repeated([k for k, _ in pairs])
+    return data
+
+
 def _reject_constant(name: str):
     raise ValueError(f"{name} is not valid JSON")
 
@@ -99,7 +131,7 @@ def loads_json(text: str | bytes):
     """JSON text -> value; ValueError (MalformedInput) with a readable message for anything else,
     including nesting too deep for the parser and integers too long to convert."""
     try:
-        return json.loads(text, parse_constant=_reject_constant)
+        return json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_mapping)
     except RecursionError:
         raise MalformedInput("malformed JSON: nested too deeply") from None
     except json.JSONDecodeError as exc:
@@ -130,11 +162,38 @@ def _yaml_aliases(text: str) -> str | None:
     return None
 
 
+def _yaml_mapping(loader, node):
+    import yaml
+
+    keys = [k.value for k, _ in node.value if isinstance(k, yaml.ScalarNode)]
+    data: dict = {}
+    if len(set(keys)) != len(keys):
+        data = _Duplicates()
+        data.duplicates = _repeated(keys)
+    yield data
+    data.update(loader.construct_mapping(node))
+
+
+def load_request_yaml(text: str):
+    """YAML text of a request -> its value (dates stay strings); a key given twice in one mapping is
+    kept track of, for structure_errors to name (PyYAML alone keeps the last silently)."""
+    import yaml
+
+    from engine.yamlio import _Loader
+
+    global _REQUEST_LOADER
+    if _REQUEST_LOADER is None:
+        _REQUEST_LOADER = type("_RequestLoader", (_Loader,), {})
+        _REQUEST_LOADER.add_constructor("tag:yaml.org,2002:map", _yaml_mapping)
+    return yaml.load(text, Loader=_REQUEST_LOADER)
+
+
+_REQUEST_LOADER: Any = None
+
+
 def loads_yaml(text: str):
     """YAML text -> value, refusing anchors and aliases; MalformedInput says what and where."""
     import yaml
-
-    from engine.yamlio import load_yaml_text
 
     try:
         where = _yaml_aliases(text)
@@ -142,7 +201,7 @@ def loads_yaml(text: str):
             raise MalformedInput(
                 f"YAML anchors and aliases (&name, *name) are not accepted in a request ({where}); write the values out"
             )
-        return load_yaml_text(text)
+        return load_request_yaml(text)
     except MalformedInput:
         raise
     except RecursionError:
@@ -233,6 +292,11 @@ def structure_errors(
             if depth >= max_depth:
                 errors.append({"path": _path(link), "message": f"nested more than {max_depth} levels deep"})
                 continue
+            if type(value) is _Duplicates:
+                errors.extend(
+                    {"path": _path((link, k)), "message": "given more than once (a field may appear only once)"}
+                    for k in value.duplicates
+                )
             for key, child in value.items():
                 if not isinstance(key, str):
                     path = _path(link)
@@ -241,6 +305,11 @@ def structure_errors(
                             "path": f"{path}.{show(key)}" if path else show(key),
                             "message": f"field names must be text, not {_kind(key)} ({show(key)})",
                         }
+                    )
+                    continue
+                if (bad := unsafe_char(key)) is not None:
+                    errors.append(
+                        {"path": _path((link, escape_unsafe(key))), "message": "the field name " + _unsafe_message(bad)}
                     )
                     continue
                 if not key.isascii() and _SURROGATE.search(key):
@@ -268,6 +337,8 @@ def structure_errors(
                         "message": "contains a lone surrogate such as \\ud800 (not valid Unicode text)",
                     }
                 )
+            elif (bad := unsafe_char(value)) is not None:
+                errors.append({"path": _path(link), "message": _unsafe_message(bad)})
         elif isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 63:
             errors.append(
                 {"path": _path(link), "message": f"{show(value)} is too large (no field takes a number beyond 64 bits)"}

@@ -16,7 +16,7 @@ import networkx as nx
 
 ENGINE = Path(__file__).resolve().parent.parent / "engine"
 RANK = {
-    "errors": 0, "paths": 0, "yamlio": 0, "jsonout": 0,
+    "errors": 0, "paths": 0, "yamlio": 0, "jsonout": 0, "textsafe": 0,
     "kb": 1, "requestio": 1, "catalog": 2, "inference": 3, "render": 4, "flowchart": 4, "batch_io": 4,
     "register": 4, "checks": 5, "batch": 5, "ledger": 5.5, "service": 6, "cli": 7,
 }

@@ -30,6 +30,7 @@ from engine.cli import catalog, compare, decide, kb, serve
 from engine.cli import ledger as ledger_cli
 from engine.cli import register as register_cli
 from engine.cli.common import PROG, Failure, UsageError, _vocabulary
+from engine.errors import KnowledgeBaseError
 
 __all__ = ["main", "build_parser", "UsageError", "Failure", "PROG"]
 
@@ -89,6 +90,11 @@ def main(argv: list[str] | None = None) -> int:
         code = 2
     except Failure as exc:
         print(f"{PROG}: {exc}", file=sys.stderr)
+        code = 1
+    except KnowledgeBaseError as exc:  # a knowledge-base file that cannot even be read (the vocabulary builds the parser)
+        from engine.checks import problems_zh
+
+        print(problems_zh(exc.problems), file=sys.stderr)
         code = 1
     except KeyboardInterrupt:
         code = 130

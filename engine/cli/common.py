@@ -130,3 +130,16 @@ def _backends() -> tuple[str, ...]:
     from engine.inference.decision import BACKENDS
 
     return BACKENDS
+
+
+def _kb_sound() -> bool:
+    """False (the problems printed in Chinese on stderr) when the knowledge base fails `medtech kb check`."""
+    from engine.checks import ensure_sound, problems_zh
+    from engine.errors import KnowledgeBaseError
+
+    try:
+        ensure_sound()
+    except KnowledgeBaseError as exc:
+        print(problems_zh(exc.problems), file=sys.stderr)
+        return False
+    return True

@@ -10,6 +10,7 @@ from engine.cli.common import (
     BACKEND_HELP,
     UsageError,
     _backends,
+    _kb_sound,
     _module,
     _out,
     _positive,
@@ -23,6 +24,8 @@ def cmd_decide(args) -> int:
     from engine import InvalidRequest, decide
 
     request = _read_request(args.file)
+    if not _kb_sound():
+        return 1
     try:
         response = decide(request)
     except InvalidRequest as exc:
@@ -69,6 +72,8 @@ def _write(path: str, body: bytes) -> None:
 def cmd_batch(args) -> int:
     _use_backend(args)
     batch = _module("batch", "batch decisions")
+    if not _kb_sound():
+        return 1
     from engine.batch_io import parse_shard
     from engine.errors import BatchInputError, BatchInterrupted
 
@@ -103,6 +108,7 @@ def cmd_batch(args) -> int:
         # of the process pool, which a worker killed mid-message can leave waiting
         sys.stdout.flush()
         sys.stderr.flush()
+        batch.remove_pool_tempdir()  # os._exit skips the handler that would remove it
         os._exit(128 + exc.signum)
 
 

@@ -7,6 +7,7 @@ import sys
 from engine.cli.common import (
     BACKEND_HELP,
     _backends,
+    _kb_sound,
     _module,
     _positive,
     _use_backend,
@@ -59,6 +60,8 @@ def cmd_serve(args) -> int:
 
         os.environ["MEDTECH_CORS_ORIGINS"] = " ".join(args.cors_origin)
     service = _module("service.app", "the HTTP service")
+    if not _kb_sound():
+        return 1
     try:
         _check_listen(args.host, args.port)
     except ListenError as exc:

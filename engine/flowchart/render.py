@@ -18,6 +18,7 @@ import networkx as nx
 
 from engine.flowchart import dotexe
 from engine.flowchart.build import load_spec
+from engine.textsafe import printable
 
 FORMATS = ("svg", "png", "pdf", "dot", "mermaid")
 PNG_DPI = 110
@@ -47,7 +48,6 @@ _PROVISION_END = set("条款项")
 _ITEM_NUMBER = re.compile(r"^\d+\.$")
 _NO_LINE_END = set("（《〔【「『“‘([{")
 _BREAK_AFTER = set("、，；： ")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
 # --------------------------------------------------------------------------- text
@@ -146,8 +146,9 @@ def wrap(text: str, limit: int, extra_ends: frozenset | set = frozenset()) -> li
 
 
 def clean(text) -> str:
-    """Text without control characters or line breaks."""
-    return _CONTROL.sub(" ", str(text if text is not None else "").replace("\r", " ").replace("\n", " "))
+    """Text without control characters, line breaks or noncharacters (which XML, hence Graphviz's
+    HTML-like labels and SVG, refuses)."""
+    return printable(str(text if text is not None else ""))
 
 
 def html_text(text) -> str:

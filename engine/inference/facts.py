@@ -213,3 +213,35 @@ def day_facts(base: Facts, request: Request, resolution: dict | None, active_doc
         _ground_facts(f, request.technology, resolution, ground_ids)
         _indication_facts(f, request.technology, resolution)
     return f
+
+
+# facts every decision may set whatever the vocabulary says (see request_facts, day_facts and
+# engine.inference.decision, which adds `class` after the classify stage)
+_FIXED_FACTS = (
+    "as_of",
+    "jurisdiction",
+    "institution.category",
+    "institution.tcm",
+    "institution.level",
+    "technology.given",
+    "technology.listed_national",
+    "technology.listed_provincial",
+    "technology.out_of_scope",
+    "technology.prohibited_listed",
+    "technology.any_prohibited_ground",
+    "technology.surgery_grade",
+    "technology.in_use_since",
+    "class",
+)
+
+
+def known_facts() -> frozenset[str]:
+    """Every fact name a request field or a derived fact can define: what a rule's condition may
+    name (`medtech kb check` reports any other name, e.g. a misspelling, as a problem)."""
+    vocab = vocabulary()
+    names = set(_FIXED_FACTS)
+    names.update(f"technology.{name}" for name in TECH_BOOLEANS)
+    names.update(f"technology.ground.{g}" for g in vocab.ids("prohibited_grounds"))
+    names.update(f"events.{t}" for t in vocab.ids("event_types"))
+    names.update(doc_fact(d) for d in vocab.documents)
+    return frozenset(names)

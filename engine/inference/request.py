@@ -15,6 +15,7 @@ from engine.errors import InvalidRequest
 from engine.kb.schemas import load_schema, schema_errors
 from engine.kb.vocabulary import Jurisdiction, vocabulary
 from engine.requestio import cap_errors, show, structure_errors
+from engine.textsafe import LINE_PATTERN, TEXT_PATTERN, describe, unsafe_char
 
 CHINA = ZoneInfo("Asia/Shanghai")
 _DATE_SHAPE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -80,6 +81,9 @@ def _message(err) -> str:
         return f"{show(err.instance)} is not a supported jurisdiction (supported: {ids}, or their Chinese names)"
     if err.validator == "enum":
         return f"{show(err.instance)} is not allowed (allowed: {', '.join('null' if v is None else str(v) for v in err.validator_value)})"
+    if err.validator == "pattern" and err.validator_value in (TEXT_PATTERN, LINE_PATTERN) and isinstance(err.instance, str):
+        bad = unsafe_char(err.instance, tab=err.validator_value == TEXT_PATTERN) or ""
+        return f"contains {describe(bad[:1] or chr(9))}: this field may not hold control characters or noncharacters"
     if err.validator in ("format", "pattern") and isinstance(err.instance, str):
         return date_message(err.instance)
     if err.validator in ("minimum", "maximum") and path.endswith("surgery_grade"):

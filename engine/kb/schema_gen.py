@@ -10,6 +10,7 @@ import json
 
 from engine.kb.vocabulary import vocabulary
 from engine.paths import SCHEMA_DIR
+from engine.textsafe import LINE_PATTERN, TEXT_PATTERN
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 DATE = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$", "format": "date"}
@@ -133,7 +134,12 @@ def _institution() -> dict:
     return _obj(
         {
             "jurisdiction": jurisdiction_enum("where the institution is (whose documents apply)"),
-            "name": {"type": "string", "maxLength": 200, "description": "the institution's name (shown, not used)"},
+            "name": {
+                "type": "string",
+                "maxLength": 200,
+                "pattern": LINE_PATTERN,
+                "description": "the institution's name (shown, not used); no control characters",
+            },
             "category": vocab_enum("institution_categories", "kind of institution (default hospital)"),
             "level": {
                 "enum": [1, 2, 3, None],
@@ -158,12 +164,14 @@ def _technology() -> dict:
                 "type": "string",
                 "minLength": 1,
                 "maxLength": 200,
+                "pattern": LINE_PATTERN,
                 "description": "catalogue name, common name or abbreviation (冠心病介入治疗, PCI, ECMO …)",
             },
             "code": {
                 "type": "string",
                 "minLength": 1,
                 "maxLength": 40,
+                "pattern": LINE_PATTERN,
                 "description": "catalogue code instead of a name (S19), optionally qualified by catalogue (hunan:S19)",
             },
             "surgery_grade": {
@@ -227,7 +235,12 @@ def _event() -> dict:
         {
             "type": vocab_enum("event_types", "what happened"),
             "date": request_date("the day it happened or will happen"),
-            "note": {"type": "string", "maxLength": 500, "description": "free text (shown, not used)"},
+            "note": {
+                "type": "string",
+                "maxLength": 500,
+                "pattern": TEXT_PATTERN,
+                "description": "free text (shown, not used); a tab but no other control character",
+            },
         },
         ["type", "date"],
         description="one event",

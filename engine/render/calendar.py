@@ -20,6 +20,7 @@ import datetime as dt
 import hashlib
 
 from engine.render.answer import items
+from engine.textsafe import printable
 
 SECTIONS = ("now", "to_confirm", "upcoming", "ongoing", "institution_wide")
 ALARMS = (7, 1)  # days before the due date
@@ -143,7 +144,7 @@ def render_ics(answer: dict, *, verdict: str | None = None, response: dict | Non
     """The reminders of one answer as an iCalendar file (see the module docstring). `verdict`: the
     response's one line when it has one (else the answer's); `response`: the decision, to continue its
     recurring duties to the horizon."""
-    from icalendar import Alarm, Calendar, Event
+    from icalendar import Alarm, Calendar, Event, vText
 
     verdict = verdict or answer["verdict"]
     as_of = _date(answer["as_of"])
@@ -155,9 +156,10 @@ def render_ics(answer: dict, *, verdict: str | None = None, response: dict | Non
     cal.add("calscale", "GREGORIAN")
     inst = answer["institution"]
     tech = answer["technology"] or {}
-    cal.add("x-wr-calname", "医疗技术临床应用合规提醒" + (f"：{tech.get('name') or tech.get('query')}" if tech else ""))
+    calname = "医疗技术临床应用合规提醒" + (f"：{tech.get('name') or tech.get('query')}" if tech else "")
+    cal.add("x-wr-calname", vText(printable(calname)))  # an X- property: escaped as TEXT, never asserted on
     cal.add("x-wr-timezone", TIMEZONE)
-    cal.add("x-wr-caldesc", f"结论：{verdict}（查询日期 {answer['as_of'] or '—'}）")
+    cal.add("x-wr-caldesc", vText(printable(f"结论：{verdict}（查询日期 {answer['as_of'] or '—'}）")))
     cal.add("description", f"结论：{verdict}（查询日期 {answer['as_of'] or '—'}）")
     stamp = dt.datetime.combine(as_of or dt.date(1970, 1, 1), dt.time(0, 0), tzinfo=dt.UTC)
     who = inst.get("name") or ""

@@ -109,6 +109,12 @@ def error_text(error: dict) -> str:
     m = re.fullmatch(r"field names must be text, not .* \((.*)\)", message)
     if m:
         return f"字段名必须是文字，不能是 {_value(m.group(1))}"
+    if message.startswith("given more than once"):
+        return f"{field}：重复出现（同一字段只能给一次）"
+    m = re.search(r"contains (a tab|a control character|a noncharacter) \((U\+[0-9A-F]+)\)", message)
+    if m:
+        kind = {"a tab": "制表符", "a control character": "控制字符", "a noncharacter": "非字符"}[m.group(1)]
+        return f"{field}：含有{kind}（{m.group(2)}），文字中不能有控制字符或 Unicode 非字符"
     if message.startswith("binary data"):
         return f"{field}：不能是二进制数据（YAML !!binary），应为文字"
     if message.startswith("a set (YAML"):

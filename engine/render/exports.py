@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from engine.jsonout import dumps_text
+from engine.textsafe import download_name, printable_tree
 
 
 class Export(NamedTuple):
@@ -38,6 +39,9 @@ BATCH_FORMATS = ("jsonl", "csv", "xlsx")  # the choices of `medtech batch --form
 def _answer(response: dict, request: dict | None, full: bool = False) -> dict:
     from engine.render.answer import build_answer
 
+    # user text is data: no control character or noncharacter reaches a format that would choke on it
+    response = printable_tree(response, lines=True)
+    request = printable_tree(request) if request is not None else None
     return build_answer(response, request=request, full=full)
 
 
@@ -87,8 +91,8 @@ def filename(response: dict, request: dict | None, extension: str) -> str:
     """合规意见-<技术>-<查询日期>.<ext>: a name people recognise in a download folder."""
     tech = response.get("technology") or {}
     name = tech.get("name") or tech.get("query") or "机构义务"
-    safe = "".join(ch for ch in str(name) if ch not in '\\/:*?"<>|\r\n\t ')[:40] or "机构义务"
-    return f"合规意见-{safe}-{response.get('as_of') or ''}.{extension}"
+    safe = download_name(str(name), "机构义务")[:40]
+    return download_name(f"合规意见-{safe}-{response.get('as_of') or ''}.{extension}")
 
 
 def _media(value: str) -> str:

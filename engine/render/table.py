@@ -16,8 +16,12 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import os
+import tempfile
 import unicodedata
 from typing import Any
+
+from engine.textsafe import printable, spreadsheet_text
 
 # (column id, Chinese header): people's columns first, then the vocabulary ids for tools
 COLUMNS = (
@@ -112,9 +116,10 @@ def csv_header() -> str:
 
 
 def csv_rows(rows: list[dict]) -> str:
+    """The rows as CSV lines; every text cell neutralised (engine.textsafe: no formula, no control character)."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
-    w.writerows(row_values(r) for r in rows)
+    w.writerows([spreadsheet_text(printable(v, lines=True)) for v in row_values(r)] for r in rows)
     return buf.getvalue()
 
 
@@ -136,7 +141,13 @@ class XlsxWriter:
     """Rows streamed into a one-sheet workbook (openpyxl's write-only mode), Chinese headers and values,
     a frozen header row with an autofilter, long text wrapped. Column widths come from the content:
     the first `sample` rows are held back to measure them (write-only mode needs the widths before the
-    first row), then rows are written as they come, so memory stays flat however long the batch."""
+    first row), then rows are written as they come, so memory stays flat however long the batch.
+
+    Text cells are written as text, never as formulas, with control characters removed. The sheet's rows
+    go to a file in a temporary directory of the writer's own, removed when the workbook is saved, when
+    `close()` is called (a context manager closes it) and, failing both, when the writer is
+    garbage-collected: a failing export leaves nothing in $TMPDIR (openpyxl alone keeps its temporary
+    file until the process exits)."""
 
     def __init__(self, title: str = "义务清单", sample: int = 500):
         from openpyxl import Workbook
@@ -146,6 +157,8 @@ class XlsxWriter:
         self._sample = sample
         self._pending: list[dict] | None = []
         self._count = 0
+        self._tmp = tempfile.TemporaryDirectory(prefix="medtech-xlsx-")
+        self._sheet_file: str | None = None
 
     def _start(self) -> None:
         from openpyxl.cell import WriteOnlyCell
@@ -157,6 +170,8 @@ class XlsxWriter:
             longest = max([display_width(zh)] + [display_width(_text(r.get(c))) for r in pending])
             self.ws.column_dimensions[get_column_letter(n)].width = min(WIDTH_MAX, max(WIDTH_MIN, longest + 2))
         self.ws.freeze_panes = "A2"
+        # the widths and panes are written first, so the sheet's own writer starts only now
+        self._sheet_file = _own_sheet_writer(self.ws, os.path.join(self._tmp.name, "sheet.xml"))
         header = []
         for zh in HEADERS:
             cell = WriteOnlyCell(self.ws, value=zh)
@@ -174,7 +189,12 @@ class XlsxWriter:
         for r in rows:
             cells = []
             for c, v in zip(COLUMN_IDS, row_values(r), strict=True):
-                cell = self._new(_cell(v) if c == "due" else v)
+                value = _cell(v) if c == "due" else v
+                if isinstance(value, str) and value:
+                    cell = self._new(printable(value, lines=True))
+                    cell.data_type = "s"  # text, never a formula, whatever it begins with
+                else:
+                    cell = self._new(value)
                 if isinstance(cell.value, dt.date):
                     cell.number_format = "yyyy-mm-dd"
                 cell.alignment = self._wrap if c in WRAPPED else self._top
@@ -198,13 +218,43 @@ class XlsxWriter:
         self.ws.auto_filter.ref = f"A1:{get_column_letter(len(COLUMNS))}{self._count + 1}"
 
     def save(self, target) -> None:
-        self._finish()
-        self.wb.save(target)
+        try:
+            self._finish()
+            self.wb.save(target)
+        finally:
+            self.close()
 
     def to_bytes(self) -> bytes:
         buf = io.BytesIO()
         self.save(buf)
         return buf.getvalue()
+
+    def close(self) -> None:
+        """Remove the temporary directory (idempotent)."""
+        from openpyxl.worksheet import _writer
+
+        if self._sheet_file in _writer.ALL_TEMP_FILES:
+            _writer.ALL_TEMP_FILES.remove(self._sheet_file)
+        self._tmp.cleanup()
+
+    def __enter__(self) -> XlsxWriter:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _own_sheet_writer(ws, path: str) -> str:
+    """Give a write-only worksheet a writer whose file is `path` (openpyxl would put it in $TMPDIR
+    and keep it there until the process exits when saving fails). Registered as openpyxl registers
+    its own, since saving removes it through openpyxl's `cleanup`."""
+    from openpyxl.worksheet import _writer
+
+    open(path, "wb").close()
+    _writer.ALL_TEMP_FILES.append(path)
+    ws._writer = _writer.WorksheetWriter(ws, out=path)
+    ws._writer.write_top()
+    return path
 
 
 def _text(value: Any) -> str:
@@ -225,6 +275,6 @@ def _cell(value):
 
 
 def render_xlsx(rows: list[dict]) -> bytes:
-    w = XlsxWriter()
-    w.add(rows)
-    return w.to_bytes()
+    with XlsxWriter() as w:
+        w.add(rows)
+        return w.to_bytes()

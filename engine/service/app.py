@@ -12,7 +12,8 @@ Endpoints (contract section 1):
     GET  /v1/technologies?q=...&jurisdiction=...&as_of=...&limit=&offset=   (engine.service.explore)
     GET  /v1/catalogs/{jurisdiction}, /v1/catalogs/diff, /v1/search, POST /v1/compare (engine.service.explore)
     GET  /docs, /redoc                             Swagger UI and ReDoc, offline (engine.service.docs)
-    GET  /healthz                                  status and knowledge-base digest
+    GET  /healthz                                  liveness: status and knowledge-base digest
+    GET  /readyz                                   readiness: 200 once checked and warm, 503 while starting/stopping
     GET  /openapi.json                             built from the published JSON Schemas (kb/schema/)
 
 This module holds the app, its routes and `run()`; the work is done in
@@ -45,12 +46,11 @@ import logging
 from contextlib import asynccontextmanager
 from typing import Literal
 
-from fastapi import FastAPI, Query, Request
+from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from engine.render.exports import format_for_accept
 from engine.service.batch import CSV, NDJSON, XLSX, batch_response
 from engine.service.beyond_case import router as beyond_case_router
 from engine.service.cors import ConfigurableCORS
@@ -75,7 +75,7 @@ from engine.service.errors import (
 from engine.service.explore import router as explore_router
 from engine.service.fastpath import DecisionFastPath
 from engine.service.input import MAX_BODY, MAX_DEPTH, parse_as_of, parse_json, read_json  # noqa: F401 - re-exported
-from engine.service.kb_access import digest, kb, warm
+from engine.service.kb_access import cool, digest, is_warm, kb, warm
 from engine.service.middleware import DIGEST_HEADER, DigestHeaderMiddleware  # noqa: F401 - re-exported
 from engine.service.openapi import (  # noqa: F401 - re-exported
     REF,
@@ -93,6 +93,7 @@ from engine.service.resources import (
     highlighted_flowchart,
     list_documents,
 )
+from engine.service.semantics import DECISION_MEDIA, HttpSemantics, known_query_parameters, negotiated_format
 from engine.service.web import router as web_router
 from engine.service.webcompare import router as webcompare_router
 from engine.service.worker import on_engine, shutdown_executor
@@ -106,8 +107,9 @@ ChartName = Literal["filing", "incident", "training"]  # the charts of kb/flowch
 @asynccontextmanager
 async def lifespan(app: FastAPI):
     """Warm the engine up before serving; stop the engine thread on shutdown."""
-    await on_engine(warm)
+    await on_engine(warm)  # refuses to start (raises) on a knowledge base `medtech kb check` rejects
     yield
+    cool()  # /readyz: 503 from here on
     shutdown_executor()
 
 
@@ -118,11 +120,13 @@ app = FastAPI(
     lifespan=lifespan,
     docs_url=None,
     redoc_url=None,
+    dependencies=[Depends(known_query_parameters)],  # 422 for a query parameter a route does not take
 )
 # innermost: POST /v1/decisions without the router (engine.service.fastpath); it answers through this
 # module's `decide_as`, looked up on each call as the route does
 app.add_middleware(DecisionFastPath, answer=lambda data, fmt, quotes: decide_as(data, fmt, quotes))
 app.add_middleware(DigestHeaderMiddleware)
+app.add_middleware(HttpSemantics)  # security headers; HEAD as GET without the body (engine.service.semantics)
 app.add_middleware(
     ConfigurableCORS, expose_headers=(DIGEST_HEADER,)
 )  # outermost: answers preflights; off unless configured
@@ -172,6 +176,19 @@ async def healthz():
     return json_response(body, status)
 
 
+@app.get(
+    "/readyz",
+    summary="Readiness: 200 once the knowledge base is checked and warm, 503 while starting or stopping",
+    responses={
+        200: {"description": "Ready to answer"},
+        503: {"description": "Not ready (starting, stopping, or the warm-up failed)"},
+    },
+)
+async def readyz():
+    ready = is_warm()
+    return json_response({"status": "ready" if ready else "not ready"}, 200 if ready else 503)
+
+
 @app.post(
     "/v1/decisions",
     summary="Answer one decision request",
@@ -187,7 +204,7 @@ async def healthz():
     },
 )
 async def post_decision(request: Request, quotes: QuotesMode = QUOTES_QUERY):
-    fmt = format_for_accept(request.headers.get("accept")) or "json"  # an Accept we cannot meet gets JSON
+    fmt = negotiated_format(request.headers.get("accept"), DECISION_MEDIA)  # 406 for an Accept we cannot meet
     data = await read_json(request)
     status, body, media, headers = await on_engine(decide_as, data, fmt, quotes)
     return Response(body, status_code=status, media_type=media, headers=headers)

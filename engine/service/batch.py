@@ -27,6 +27,7 @@ from engine.service.decisions import BATCH_CHUNK, batch_items, decide_many, rows
 from engine.service.input import read_json
 from engine.service.kb_access import kb
 from engine.service.limits import BATCHES, busy
+from engine.service.semantics import require_acceptable
 from engine.service.worker import on_engine
 
 NDJSON = "application/x-ndjson"
@@ -98,10 +99,10 @@ async def _xlsx(items: list, slot: _Slot) -> bytes:
     from engine.render.table import XlsxWriter
 
     try:
-        sheet = XlsxWriter()
-        for start in range(0, len(items), BATCH_CHUNK):
-            sheet.add(await on_engine(rows_many, items[start : start + BATCH_CHUNK], start))
-        return await on_engine(sheet.to_bytes)
+        with XlsxWriter() as sheet:  # its temporary file is removed whatever happens
+            for start in range(0, len(items), BATCH_CHUNK):
+                sheet.add(await on_engine(rows_many, items[start : start + BATCH_CHUNK], start))
+            return await on_engine(sheet.to_bytes)
     finally:
         slot.release()
 
@@ -109,11 +110,13 @@ async def _xlsx(items: list, slot: _Slot) -> bytes:
 async def batch_response(request: Request, quotes: str = "all") -> Response:
     """Answer a batch request (see the module docstring; `quotes` as for one decision); raises
     ApiError 4xx/503 before streaming."""
+    require_acceptable(request.headers.get("accept"), ("application/json", NDJSON, CSV, XLSX))
+    # the slot is taken once the body is in: a client trickling its body holds no slot meanwhile
+    items = batch_items(await read_json(request))
     if not BATCHES.take():
         raise busy("batches")
     slot = _Slot()
     try:
-        items = batch_items(await read_json(request))
         await on_engine(kb)  # 503 now, rather than a broken stream, when the knowledge base is invalid
     except BaseException:
         slot.release()

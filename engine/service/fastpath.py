@@ -13,11 +13,11 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from engine.render.exports import format_for_accept
 from engine.service.decisions import decide_as
 from engine.service.errors import ApiError, api_error_handler
 from engine.service.input import read_json
 from engine.service.kb_access import is_warm
+from engine.service.semantics import DECISION_MEDIA, negotiated_format
 from engine.service.worker import on_engine, on_engine_short
 
 PATH = "/v1/decisions"
@@ -49,7 +49,7 @@ class DecisionFastPath:
             return
         request = Request(scope, receive)
         try:
-            fmt = format_for_accept(request.headers.get("accept")) or "json"  # an Accept we cannot meet gets JSON
+            fmt = negotiated_format(request.headers.get("accept"), DECISION_MEDIA)  # 406 for an Accept we cannot meet
             data = await read_json(request)
             short = fmt == "json" and _declared_size(scope) <= SHORT_BODY and is_warm()
             run = on_engine_short if short else on_engine

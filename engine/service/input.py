@@ -61,7 +61,7 @@ def parse_yaml(body: bytes) -> Any:
     """Decode a YAML request body: 400 for malformed YAML, anchors/aliases or several documents."""
     import yaml
 
-    from engine.yamlio import load_yaml_text
+    from engine.requestio import load_request_yaml
 
     try:
         text = body.decode("utf-8-sig")
@@ -79,7 +79,7 @@ def parse_yaml(body: bytes) -> Any:
                 documents += 1
                 if documents > 1:
                     raise error(400, "malformed YAML: one document expected, found several")
-        data = load_yaml_text(text)
+        data = load_request_yaml(text)  # keeps track of a key given twice (engine.requestio)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
@@ -122,7 +122,9 @@ async def read_json(request: Request) -> Any:
     """The body as JSON (or YAML, by Content-Type); 413 when it exceeds 1 MiB (by Content-Length or by
     what arrives; the body is read to its end first, so that the client sees the answer: engine.service.limits)."""
     from engine.service.limits import read_body
+    from engine.service.semantics import require_body_type
 
+    require_body_type(request)  # 415 for text/plain, XML, forms …
     body = await read_body(request, MAX_BODY)
     return parse_yaml(body) if is_yaml(request) else parse_json(body)
 

@@ -75,8 +75,17 @@ def resolve_jurisdiction(spelling: str, path: str = "jurisdiction"):
 
 
 def warm() -> None:
-    """Build the knowledge base, the durable_rules ruleset and the validators before serving."""
+    """Check the knowledge base as `medtech kb check` does (KnowledgeBaseError, logged with every
+    problem, when it fails: the service refuses to start), then build it, the durable_rules
+    ruleset and the validators before serving."""
     global _WARM
+    from engine.checks import ensure_sound
+
+    try:
+        ensure_sound()
+    except KnowledgeBaseError as exc:
+        log.error("the knowledge base fails `medtech kb check`; not serving:\n%s", "\n".join(map(str, exc.problems)))
+        raise
     try:
         from engine.inference.backends import warm_up
 
@@ -85,6 +94,12 @@ def warm() -> None:
         _WARM = True
     except Exception:  # noqa: BLE001 - serve anyway: /healthz reports the problem
         log.exception("warm-up failed")
+
+
+def cool() -> None:
+    """Mark the service as no longer ready (it is shutting down)."""
+    global _WARM
+    _WARM = False
 
 
 def is_warm() -> bool:

@@ -1,0 +1,149 @@
+"""Batch inputs and outputs that are not plain files (issue 22, part 5).
+
+The input is opened once and read once, as a stream, wherever it comes from (a named FIFO,
+process substitution, a pipe on standard input); input such as /dev/zero is refused by the
+line-size cap in bounded time. `-o` writes through an existing symbolic link to its target
+(atomically: the link stays a link) and refuses anything that is neither a regular file nor a new
+path (exit 2), so a device is never replaced. Every run is bounded by a timeout.
+"""
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from engine.batch_io import check_output
+from engine.errors import BatchInputError
+
+ROOT = Path(__file__).resolve().parent.parent
+MEDTECH = Path(sys.executable).parent / "medtech"
+LINES = (ROOT / "examples/batch.jsonl").read_text(encoding="utf-8")
+N = LINES.count("\n")
+
+
+def medtech(*args: str, cwd: Path, stdin=None, timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run([str(MEDTECH), *args], cwd=cwd, stdin=stdin, capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def _fifo_with_writer(path: Path, text: str) -> threading.Thread:
+    os.mkfifo(path)
+
+    def write():
+        with open(path, "w", encoding="utf-8") as fh:  # blocks until the reader opens it
+            fh.write(text)
+
+    t = threading.Thread(target=write, daemon=True)
+    t.start()
+    return t
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv", "xlsx"])
+def test_a_named_fifo_is_read_once(tmp_path, fmt):
+    fifo = tmp_path / "in.fifo"
+    writer = _fifo_with_writer(fifo, LINES)
+    out = tmp_path / f"out.{fmt}"
+    p = medtech("batch", str(fifo), "--format", fmt, "-o", str(out), "--workers", "1", cwd=tmp_path, timeout=120)
+    writer.join(5)
+    assert p.returncode == 0, p.stderr
+    if fmt == "jsonl":
+        assert out.read_text(encoding="utf-8").count("\n") == N
+    elif fmt == "csv":
+        rows = out.read_text(encoding="utf-8").splitlines()[1:]
+        assert {r.split(",")[0] for r in rows} == {str(i) for i in range(1, N + 1)}
+    else:
+        assert out.read_bytes()[:2] == b"PK"
+
+
+def test_process_substitution(tmp_path):
+    src = tmp_path / "in.jsonl"
+    src.write_text(LINES, encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    p = subprocess.run(["bash", "-c", f'"{MEDTECH}" batch <(cat "{src}") -o "{out}" --workers 1'], cwd=tmp_path,
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert out.read_text(encoding="utf-8").count("\n") == N
+
+
+def test_a_pipe_on_stdin(tmp_path):
+    out = tmp_path / "out.jsonl"
+    p = subprocess.run([str(MEDTECH), "batch", "-", "-o", str(out), "--workers", "1"], input=LINES, cwd=tmp_path,
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert out.read_text(encoding="utf-8").count("\n") == N
+
+
+def test_resume_needs_a_file_not_a_stream(tmp_path):
+    fifo = tmp_path / "in.fifo"
+    writer = _fifo_with_writer(fifo, LINES)
+    p = medtech("batch", str(fifo), "-o", str(tmp_path / "o.jsonl"), "--resume", cwd=tmp_path, timeout=60)
+    writer.join(5)
+    assert p.returncode == 2, p.stderr
+    assert "stream" in p.stderr
+
+
+def test_dev_zero_is_refused_in_bounded_time(tmp_path):
+    started = time.monotonic()
+    p = medtech("batch", "/dev/zero", "-o", str(tmp_path / "o.jsonl"), "--workers", "1", cwd=tmp_path, timeout=60)
+    assert p.returncode == 2, p.stderr
+    assert "not a JSON-lines file" in p.stderr
+    assert time.monotonic() - started < 60
+    assert not (tmp_path / "o.jsonl").exists()
+
+
+def test_output_through_a_symlink_keeps_the_link(tmp_path):
+    src = tmp_path / "in.jsonl"
+    src.write_text(LINES, encoding="utf-8")
+    target = tmp_path / "real" / "answers.jsonl"
+    target.parent.mkdir()
+    target.write_text("old\n", encoding="utf-8")
+    link = tmp_path / "link.jsonl"
+    link.symlink_to(target)
+    p = medtech("batch", str(src), "-o", str(link), "--workers", "1", cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    assert link.is_symlink() and os.readlink(link) == str(target)
+    assert target.read_text(encoding="utf-8").count("\n") == N
+    assert sorted(x.name for x in target.parent.iterdir()) == ["answers.jsonl"]  # no .partial left
+    p = medtech("batch", str(src), "--format", "csv", "-o", str(link), "--workers", "1", cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    assert link.is_symlink() and target.read_text(encoding="utf-8").startswith("request,")
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_output_to_a_fifo_is_refused(tmp_path, fmt):
+    src = tmp_path / "in.jsonl"
+    src.write_text(LINES, encoding="utf-8")
+    fifo = tmp_path / "out.fifo"
+    os.mkfifo(fifo)
+    p = medtech("batch", str(src), "--format", fmt, "-o", str(fifo), cwd=tmp_path, timeout=60)
+    assert p.returncode == 2, p.stderr
+    assert "regular file" in p.stderr
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)  # still the FIFO
+
+
+def test_a_device_is_never_replaced():
+    # checked without writing anything: the refusal comes before any file is opened
+    for device in ("/dev/null", "/dev/zero"):
+        if os.path.exists(device):
+            with pytest.raises(BatchInputError, match="device"):
+                check_output("in.jsonl", device)
+            assert stat.S_ISCHR(os.lstat(device).st_mode)
+
+
+def test_a_symlink_to_a_device_is_refused(tmp_path):
+    link = tmp_path / "null.jsonl"
+    link.symlink_to("/dev/null")
+    with pytest.raises(BatchInputError, match="device"):
+        check_output("in.jsonl", link)
+
+
+def test_a_new_path_and_a_regular_file_are_taken(tmp_path):
+    assert check_output("in.jsonl", tmp_path / "new.jsonl") == tmp_path / "new.jsonl"
+    (tmp_path / "old.jsonl").write_text("x", encoding="utf-8")
+    assert check_output("in.jsonl", tmp_path / "old.jsonl") == tmp_path / "old.jsonl"
