@@ -7,6 +7,7 @@ classify (rules) -> obligations (rules) -> merge, date and cite -> explain (trac
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 from functools import lru_cache
 
@@ -19,7 +20,8 @@ from engine.inference.obligations import build as build_obligations
 from engine.inference.obligations import cite
 from engine.inference.occurrences import counted as counted_events
 from engine.inference.occurrences import occurrences
-from engine.inference.request import parse_request
+from engine.inference.request import canonical, parse_request
+from engine.jsonout import dumps_canonical
 from engine.kb import validity
 from engine.kb.loader import knowledge_base
 from engine.kb.rules import doc_fact
@@ -387,11 +389,21 @@ class _Days:
         return self.cache[day]
 
 
-def decide(request: dict, *, backend: str | None = None) -> dict:
+def decision_id(req, digest: str) -> str:
+    """A deterministic id of the decision: a hash of the canonical request (keys sorted, dates as days, `as_of`
+    as answered, so a request that leaves it out is the request of that day) and the knowledge-base digest.
+    The same request and digest give the same id (and the same answer); it does not depend on how the answer is
+    shaped (quotes, trace)."""
+    text = dumps_canonical({"request": canonical(req), "digest": digest})
+    return "dec_" + hashlib.sha256(text).hexdigest()[:32]
+
+
+def decide(request: dict, *, backend: str | None = None, trace: bool = True) -> dict:
     """Answer one decision request (contract section 3) with a response (section 4).
 
     Raises engine.InvalidRequest (a ValueError) listing every problem of an invalid request.
     `backend` ("durable" or "pure") is for differential testing; the default is durable_rules.
+    `trace=False` answers without the `trace` member (it is not built).
     """
     req = parse_request(request)
     kb = knowledge_base()
@@ -443,8 +455,9 @@ def decide(request: dict, *, backend: str | None = None) -> dict:
             {"code": "calendar_provisional", "message": kb.vocabulary.names("warning_codes")["calendar_provisional"]}
         )
 
-    trace = _trace(kb, class_rules + fired, facts)
-    return {
+    shown = _trace(kb, class_rules + fired, facts) if trace else None
+    response = {
+        "decision_id": decision_id(req, kb.digest),
         "as_of": req.as_of.isoformat(),
         "jurisdiction": {"id": req.jurisdiction.id, "name": req.jurisdiction.name},
         "knowledge_base": {"version": kb.version, "digest": kb.digest},
@@ -454,5 +467,8 @@ def decide(request: dict, *, backend: str | None = None) -> dict:
         "authority_actions": authority,
         "warnings": warnings,
         "missing_facts": list(missing.values()),
-        "trace": trace,
+        "trace": shown,
     }
+    if shown is None:  # ?trace=false: never built
+        del response["trace"]
+    return response

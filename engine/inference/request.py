@@ -53,6 +53,12 @@ def _jsonable(value):
     return value
 
 
+def canonical(req: Request) -> dict:
+    """The request as answered: its JSON form with the institution normalised (jurisdiction id, default
+    category) and `as_of` filled in; two requests with the same canonical form get the same answer."""
+    return {**req.raw, "institution": req.institution, "as_of": req.as_of.isoformat()}
+
+
 def date_message(value: str) -> str:
     """Why `value` is not an acceptable request date: outside the supported years, or no date at all."""
     first, last = vocabulary().supported_dates()

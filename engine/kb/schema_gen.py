@@ -421,6 +421,13 @@ def response_schema() -> dict:
         "$defs": {"citation": _citation(), "deadline": _deadline(), "obligation": obligation, "listing": listing},
         **_obj(
             {
+                "decision_id": {
+                    "type": "string",
+                    "pattern": "^dec_[0-9a-f]{32}$",
+                    "description": "a deterministic id of this decision: a hash of the canonical request and the "
+                    "knowledge-base digest (the same request and digest give the same id and the same answer); quote it "
+                    "in audit records",
+                },
                 "as_of": {**DATE, "description": "the day the question was asked (YYYY-MM-DD)"},
                 "jurisdiction": _obj(
                     {
@@ -526,7 +533,8 @@ def response_schema() -> dict:
                 },
                 "trace": {
                     "type": "array",
-                    "description": "the rules that fired, in order, with the facts they matched",
+                    "description": "the rules that fired, in order, with the facts they matched; left out with "
+                    "?trace=false",
                     "items": _obj(
                         {
                             "rule": {"type": "string", "description": "rule id"},
@@ -554,6 +562,7 @@ def response_schema() -> dict:
                 },
             },
             [
+                "decision_id",
                 "as_of",
                 "jurisdiction",
                 "knowledge_base",
@@ -563,7 +572,6 @@ def response_schema() -> dict:
                 "authority_actions",
                 "warnings",
                 "missing_facts",
-                "trace",
             ],
         ),
     }

@@ -51,12 +51,15 @@ from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from engine.render.exports import format_for_accept
+from engine.service.apiversion import api_version
 from engine.service.batch import CSV, NDJSON, XLSX, batch_response
+from engine.service.correlation import CORS_ALLOW_HEADERS, CORS_EXPOSE_HEADERS, CorrelationMiddleware
 from engine.service.cors import ConfigurableCORS
 from engine.service.decisions import (  # noqa: F401 - re-exported
     BATCH_CHUNK,
     MAX_BATCH,
     QUOTES_QUERY,
+    TRACE_QUERY,
     QuotesMode,
     batch_items,
     decide_as,
@@ -75,6 +78,7 @@ from engine.service.explore import router as explore_router
 from engine.service.fastpath import DecisionFastPath
 from engine.service.input import MAX_BODY, MAX_DEPTH, parse_as_of, parse_json, read_json  # noqa: F401 - re-exported
 from engine.service.kb_access import digest, kb, warm
+from engine.service.metrics import router as metrics_router
 from engine.service.middleware import DIGEST_HEADER, DigestHeaderMiddleware  # noqa: F401 - re-exported
 from engine.service.openapi import (  # noqa: F401 - re-exported
     REF,
@@ -112,7 +116,7 @@ async def lifespan(app: FastAPI):
 
 app = FastAPI(
     title="medtech-rules",
-    version="0.1.0",
+    version=api_version(),  # the API's own semantic version (engine/service/api_version.yaml, docs/api-changelog.md)
     description="医疗技术临床应用管理: decisions, documents, catalogues and flowcharts (read-only).",
     lifespan=lifespan,
     docs_url=None,
@@ -120,10 +124,13 @@ app = FastAPI(
 )
 # innermost: POST /v1/decisions without the router (engine.service.fastpath); it answers through this
 # module's `decide_as`, looked up on each call as the route does
-app.add_middleware(DecisionFastPath, answer=lambda data, fmt, quotes: decide_as(data, fmt, quotes))
-app.add_middleware(DigestHeaderMiddleware)
 app.add_middleware(
-    ConfigurableCORS, expose_headers=(DIGEST_HEADER,)
+    DecisionFastPath, answer=lambda data, fmt, quotes, trace=True: decide_as(data, fmt, quotes, trace)
+)
+app.add_middleware(DigestHeaderMiddleware)
+app.add_middleware(CorrelationMiddleware)  # versions, request id, trace context, digest pin, metrics, request log
+app.add_middleware(
+    ConfigurableCORS, expose_headers=CORS_EXPOSE_HEADERS, allow_headers=CORS_ALLOW_HEADERS
 )  # outermost: answers preflights; off unless configured
 app.add_exception_handler(ApiError, api_error_handler)  # type: ignore[arg-type]  # starlette types handlers as taking any Exception
 app.add_exception_handler(RequestValidationError, validation_error_handler)  # type: ignore[arg-type]  # starlette types handlers as taking any Exception
@@ -185,10 +192,10 @@ async def healthz():
         **error_responses(400, 413, 422, 503),
     },
 )
-async def post_decision(request: Request, quotes: QuotesMode = QUOTES_QUERY):
+async def post_decision(request: Request, quotes: QuotesMode = QUOTES_QUERY, trace: bool = TRACE_QUERY):
     fmt = format_for_accept(request.headers.get("accept")) or "json"  # an Accept we cannot meet gets JSON
     data = await read_json(request)
-    status, body, media, headers = await on_engine(decide_as, data, fmt, quotes)
+    status, body, media, headers = await on_engine(decide_as, data, fmt, quotes, trace)
     return Response(body, status_code=status, media_type=media, headers=headers)
 
 
@@ -217,8 +224,8 @@ async def post_decision(request: Request, quotes: QuotesMode = QUOTES_QUERY):
         **error_responses(400, 413, 422),
     },
 )
-async def post_batch(request: Request, quotes: QuotesMode = QUOTES_QUERY):
-    return await batch_response(request, quotes)  # streamed, at most BATCH_SLOTS at once (engine.service.batch)
+async def post_batch(request: Request, quotes: QuotesMode = QUOTES_QUERY, trace: bool = TRACE_QUERY):
+    return await batch_response(request, quotes, trace)  # streamed, at most BATCH_SLOTS at once (engine.service.batch)
 
 
 @app.get(
@@ -302,6 +309,7 @@ async def provision_detail(document: str, eid: str):
 
 
 app.include_router(explore_router)  # search, compare, catalogues, technologies (engine.service.explore)
+app.include_router(metrics_router)  # GET /metrics, Prometheus (engine.service.metrics)
 
 
 # --------------------------------------------------------------------------- running
