@@ -325,8 +325,34 @@ def _def(name: str) -> dict:
     return {"$ref": f"#/$defs/{name}"}
 
 
+OPEN_ENUM = (
+    "open: a minor API version may add values (docs/api-compatibility.md); a client must accept a value it does not "
+    "know"
+)
+
+
+def open_enums(node):
+    """`node` (a response schema) with every string enum marked `x-extensible-enum: true`, its description saying
+    so: the answer's vocabularies grow in minor API versions, and clients must accept values they do not know."""
+    if isinstance(node, list):
+        return [open_enums(v) for v in node]
+    if not isinstance(node, dict):
+        return node
+    out = {k: open_enums(v) for k, v in node.items()}
+    if "enum" in out and any(isinstance(v, str) for v in out["enum"]):
+        out["x-extensible-enum"] = True
+        if out.get("description") and OPEN_ENUM not in out["description"]:
+            out["description"] += f" ({OPEN_ENUM})"
+    return out
+
+
 def response_schema() -> dict:
-    """The response schema; citation, deadline, obligation and listing are named `$defs` (named types in generated clients)."""
+    """The response schema; citation, deadline, obligation and listing are named `$defs` (named types in generated
+    clients); its enums are open (`open_enums`)."""
+    return open_enums(_response_schema())
+
+
+def _response_schema() -> dict:
     citation = _def("citation")
     cites = lambda what: {"type": "array", "items": citation, "description": what}  # noqa: E731
     obligation = _obj(

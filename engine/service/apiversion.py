@@ -48,3 +48,16 @@ def contract_digest(request_schema: dict, response_schema: dict, openapi: dict) 
     openapi = {k: v for k, v in openapi.items() if k != "info"}
     text = dumps_canonical(_typed({"request": request_schema, "response": response_schema, "openapi": openapi}))
     return "sha256:" + hashlib.sha256(text).hexdigest()
+
+
+def published_contract_digest() -> str:
+    """The contract digest of what this checkout publishes: kb/schema/request.schema.json, response.schema.json
+    and the service's /openapi.json."""
+    import json
+
+    from engine.paths import SCHEMA_DIR
+    from engine.service.app import app, openapi_document
+
+    app.openapi_schema = None
+    schemas = [json.loads((SCHEMA_DIR / f"{n}.schema.json").read_text(encoding="utf-8")) for n in ("request", "response")]
+    return contract_digest(schemas[0], schemas[1], json.loads(json.dumps(openapi_document())))
