@@ -156,7 +156,7 @@ def test_json_log_has_one_line_per_request_without_bodies(client, log_lines):
     assert first["decision_id"] == r.json()["decision_id"] and first["digest"] == r.headers["x-knowledge-base-digest"]
     verdict = r.json().get("verdict")
     assert first["verdict_action"] == (verdict["action"] if verdict else None)
-    assert first["latency_ms"] > 0 and first["bytes"] == len(r.content)
+    assert first["latency_ms"] > 0 and first["bytes"] == len(r.content)  # before compression
     assert "request_body" not in first and REQUEST["institution"]["name"] not in log_lines[0]  # nothing the caller sent
     assert second["route"] == "/v1/documents/{document}" and second["status"] == 404 and second["decision_id"] is None
 

@@ -59,5 +59,7 @@ def published_contract_digest() -> str:
     from engine.service.app import app, openapi_document
 
     app.openapi_schema = None
-    schemas = [json.loads((SCHEMA_DIR / f"{n}.schema.json").read_text(encoding="utf-8")) for n in ("request", "response")]
+    schemas = [
+        json.loads((SCHEMA_DIR / f"{n}.schema.json").read_text(encoding="utf-8")) for n in ("request", "response")
+    ]
     return contract_digest(schemas[0], schemas[1], json.loads(json.dumps(openapi_document())))

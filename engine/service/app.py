@@ -53,6 +53,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from engine.render.exports import format_for_accept
 from engine.service.apiversion import api_version
 from engine.service.batch import CSV, NDJSON, XLSX, batch_response
+from engine.service.caching import CachingMiddleware
 from engine.service.correlation import CORS_ALLOW_HEADERS, CORS_EXPOSE_HEADERS, CorrelationMiddleware
 from engine.service.cors import ConfigurableCORS
 from engine.service.decisions import (  # noqa: F401 - re-exported
@@ -96,6 +97,7 @@ from engine.service.resources import (
     highlighted_flowchart,
     list_documents,
 )
+from engine.service.transport import CompressionMiddleware
 from engine.service.web import router as web_router
 from engine.service.webcompare import router as webcompare_router
 from engine.service.worker import on_engine, shutdown_executor
@@ -124,11 +126,11 @@ app = FastAPI(
 )
 # innermost: POST /v1/decisions without the router (engine.service.fastpath); it answers through this
 # module's `decide_as`, looked up on each call as the route does
-app.add_middleware(
-    DecisionFastPath, answer=lambda data, fmt, quotes, trace=True: decide_as(data, fmt, quotes, trace)
-)
+app.add_middleware(DecisionFastPath, answer=lambda data, fmt, quotes, trace=True: decide_as(data, fmt, quotes, trace))
+app.add_middleware(CachingMiddleware)  # ETag, Cache-Control, If-None-Match -> 304 (engine.service.caching)
 app.add_middleware(DigestHeaderMiddleware)
 app.add_middleware(CorrelationMiddleware)  # versions, request id, trace context, digest pin, metrics, request log
+app.add_middleware(CompressionMiddleware)  # br or gzip by Accept-Encoding (engine.service.transport)
 app.add_middleware(
     ConfigurableCORS, expose_headers=CORS_EXPOSE_HEADERS, allow_headers=CORS_ALLOW_HEADERS
 )  # outermost: answers preflights; off unless configured
@@ -231,6 +233,7 @@ async def post_batch(request: Request, quotes: QuotesMode = QUOTES_QUERY, trace:
 @app.get(
     "/v1/flowcharts/{jurisdiction}",
     summary="The procedure of a jurisdiction as a flowchart",
+    response_class=Response,  # a chart, not JSON (else FastAPI lists application/json for generators)
     responses={
         200: {
             "description": "The chart",
@@ -253,6 +256,7 @@ async def get_flowchart(
 @app.post(
     "/v1/flowcharts/{jurisdiction}",
     summary="A decision request's case on the flowchart of its jurisdiction and day, highlighted",
+    response_class=Response,  # a chart, not JSON (else FastAPI lists application/json for generators)
     openapi_extra={"requestBody": {"required": True, "content": json_content("DecisionRequest")}},
     responses={
         200: {

@@ -58,7 +58,9 @@ _TRACEPARENT = re.compile(rb"^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2
 _TRACESTATE = re.compile(rb"^[\x20-\x7e]{1,512}$")
 _VERDICT_ACTION = re.compile(rb'"verdict":\{[^{}]*?"action":"([a-z_]+)"')
 _SETTINGS: tuple[str, bool] | None = None
-_OWN = {h.lower().encode() for h in (API_VERSION_HEADER, KB_VERSION_HEADER, REQUEST_ID_HEADER, "traceparent", "tracestate")}
+_OWN = {
+    h.lower().encode() for h in (API_VERSION_HEADER, KB_VERSION_HEADER, REQUEST_ID_HEADER, "traceparent", "tracestate")
+}
 
 requests_log = logging.getLogger("medtech.requests")
 requests_log.setLevel(logging.INFO)

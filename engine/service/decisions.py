@@ -99,7 +99,9 @@ def decide_as(data: Any, fmt: str, quotes: str = "all", trace: bool = True) -> t
         200,
         body,
         media,
-        _headers(response.get("decision_id"), **{"Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(name)}"}),
+        _headers(
+            response.get("decision_id"), **{"Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(name)}"}
+        ),
     )
 
 

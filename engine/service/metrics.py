@@ -15,9 +15,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, G
 from engine.service.limits import BATCHES
 
 REGISTRY = CollectorRegistry(auto_describe=True)
-REQUESTS = Counter(
-    "medtech_http_requests", "HTTP requests answered", ("route", "method", "status"), registry=REGISTRY
-)
+REQUESTS = Counter("medtech_http_requests", "HTTP requests answered", ("route", "method", "status"), registry=REGISTRY)
 LATENCY = Histogram(
     "medtech_http_request_duration_seconds",
     "time from the request to the end of its answer",
@@ -27,7 +25,9 @@ LATENCY = Histogram(
 )
 ERRORS = Counter("medtech_http_errors", "answers with a 4xx or 5xx status", ("route", "status"), registry=REGISTRY)
 DECISIONS = Counter(
-    "medtech_decisions", "decisions answered, by the action of their verdict (none: no verdict)", ("action",),
+    "medtech_decisions",
+    "decisions answered, by the action of their verdict (none: no verdict)",
+    ("action",),
     registry=REGISTRY,
 )
 BATCH_SLOTS_USED = Gauge("medtech_batch_slots_in_use", "batches being answered on this worker", registry=REGISTRY)
