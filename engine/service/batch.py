@@ -128,4 +128,6 @@ async def batch_response(request: Request, quotes: str = "all", trace: bool = Tr
         headers["Content-Disposition"] = 'attachment; filename="batch.xlsx"'
         return Response(body, media_type=XLSX, headers=headers)
     ndjson = wants_ndjson(request)
-    return StreamingResponse(_stream(items, ndjson, slot, quotes, trace), media_type=NDJSON if ndjson else "application/json")
+    return StreamingResponse(
+        _stream(items, ndjson, slot, quotes, trace), media_type=NDJSON if ndjson else "application/json"
+    )
