@@ -213,3 +213,35 @@ def test_cors_preflight_allows_the_correlation_headers(client):
         assert {"x-request-id", "x-api-version", "x-knowledge-base-version", "x-decision-id", "traceparent"} <= exposed
     finally:
         set_cors_origins(None)
+
+
+def test_batch_items_carry_an_id_echoed_in_their_answers(client):
+    good = {**REQUEST, "id": "row-1"}
+    bad = {"id": "row-2", "institution": {"jurisdiction": "atlantis"}}
+    plain = client.post("/v1/decisions/batch", json={"requests": [good, bad, REQUEST]}).json()["responses"]
+    assert plain[0]["id"] == "row-1" and plain[1]["id"] == "row-2" and "id" not in plain[2]
+    assert plain[1]["errors"][0]["path"] == "institution.jurisdiction"
+    # the id labels the request; it is not part of the decision
+    assert plain[0]["decision_id"] == plain[2]["decision_id"]
+    assert {k: v for k, v in plain[0].items() if k != "id"} == plain[2]
+    assert client.post("/v1/decisions", json={**REQUEST, "id": ""}).status_code == 422  # 1 to 128 characters
+
+
+def test_flowchart_of_a_request_takes_its_jurisdiction_from_the_body(client):
+    new = client.post("/v1/flowcharts?format=dot", json=REQUEST)
+    old = client.post(f"/v1/flowcharts/{REQUEST['institution']['jurisdiction']}?format=dot", json=REQUEST)
+    assert new.status_code == 200 and new.content == old.content
+    r = client.post("/v1/flowcharts?format=dot", json={"as_of": "2025-03-10"})
+    assert r.status_code == 422 and r.json()["errors"][0]["path"] == "institution.jurisdiction"
+
+
+def test_jurisdiction_aliases_are_accepted_though_not_enum_members(client):
+    from engine.kb.schemas import load_schema
+
+    enum = load_schema("request")["$defs"]["institution"]["properties"]["jurisdiction"]
+    assert all(s.isascii() for s in enum["enum"]) and enum["x-aliases"]
+    alias, jid = next(iter(enum["x-aliases"].items()))
+    r = client.post("/v1/decisions", json={"as_of": "2025-03-10", "institution": {"jurisdiction": alias}})
+    assert r.status_code == 200 and r.json()["jurisdiction"]["id"] == jid
+    r = client.post("/v1/decisions", json={"as_of": "2025-03-10", "institution": {"jurisdiction": "atlantis"}})
+    assert r.status_code == 422 and "supported" in r.json()["errors"][0]["message"]

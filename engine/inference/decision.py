@@ -471,4 +471,6 @@ def decide(request: dict, *, backend: str | None = None, trace: bool = True) -> 
     }
     if shown is None:  # ?trace=false: never built
         del response["trace"]
+    if "id" in req.raw:  # the caller's id for the request, echoed first
+        response = {"id": req.raw["id"], **response}
     return response

@@ -82,27 +82,20 @@ def vocab_enum(key: str, what: str, *, nullable: bool = False, null_means: str =
 
 
 def jurisdiction_enum(what: str) -> dict:
-    """The accepted spellings of a jurisdiction (ids, Chinese names, aliases), each with its jurisdiction's name."""
+    """The jurisdiction ids as an enum; the other accepted spellings (Chinese names, short names) are listed in
+    `x-aliases` and the description, not as enum members: a request may use them, the service reads them as the id
+    (engine.inference.request), and generated clients get one enum member per jurisdiction."""
     v = vocabulary()
-    spellings = v.jurisdiction_spellings()
-    meanings = [
-        v.jurisdiction(s).name + ("" if s in [j.id for j in v.jurisdictions] else f"（{v.jurisdiction(s).id}）")
-        for s in spellings
-    ]
-    ids = "; ".join(f"`{j.id}` {j.name}" for j in v.jurisdictions)
-    # identifiers for generated code (a Chinese spelling is no identifier): hunan, hunan_zh1, hunan_zh2 …
-    varnames: list[str] = []
-    seen: dict[str, int] = {}
-    for s in spellings:
-        jid = v.jurisdiction(s).id
-        seen[jid] = seen.get(jid, -1) + 1
-        varnames.append(jid if s == jid else f"{jid}_zh{seen[jid]}")
+    ids = [j.id for j in v.jurisdictions]
+    aliases = {s: v.jurisdiction(s).id for s in v.jurisdiction_spellings() if s not in ids}
+    named = "; ".join(f"`{j.id}` {j.name}" for j in v.jurisdictions)
     return {
         "type": "string",
-        "enum": spellings,
-        "x-enum-descriptions": meanings,
-        "x-enum-varnames": varnames,
-        "description": f"{what}. Ids: {ids}; the Chinese names and short names are accepted too",
+        "enum": ids,
+        "x-enum-descriptions": [j.name for j in v.jurisdictions],
+        "x-aliases": aliases,
+        "description": f"{what}. Ids: {named}; the Chinese names and short names ({', '.join(aliases)}) are accepted "
+        "too and read as the id",
     }
 
 
@@ -113,7 +106,9 @@ def _institution() -> dict:
             "name": {"type": "string", "maxLength": 200, "description": "the institution's name (shown, not used)"},
             "category": vocab_enum("institution_categories", "kind of institution (default hospital)"),
             "level": {
+                "type": ["integer", "null"],
                 "enum": [1, 2, 3, None],
+                "x-enum-varnames": ["grade_1", "grade_2", "grade_3", "ungraded"],
                 "description": "医院等级: 1, 2, 3 (一级, 二级, 三级), or null for ungraded; unknown when left out",
                 "x-enum-descriptions": ["一级", "二级", "三级", "未定级"],
             },
@@ -128,7 +123,7 @@ def _institution() -> dict:
 
 
 def _technology() -> dict:
-    return _obj(
+    out = _obj(
         {
             "name": {
                 "type": "string",
@@ -176,9 +171,12 @@ def _technology() -> dict:
                 "description": "involves radiological diagnosis or treatment (放射诊疗); default false",
             },
         },
-        anyOf=[{"required": ["name"]}, {"required": ["code"]}],
         description="the technique asked about (a name or a code); without it only institution-wide duties are returned",
     )
+    # a name, or else a code: `if`/`then` rather than a constraint-only anyOf, which client generators type as
+    # `unknown` (the object's own properties stay its type)
+    out["if"], out["then"] = {"not": {"required": ["name"]}}, {"required": ["code"]}
+    return out
 
 
 def _event() -> dict:
@@ -208,6 +206,13 @@ def request_schema() -> dict:
         },
         **_obj(
             {
+                "id": {
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": 128,
+                    "description": "your id for this request (a row or case number): echoed as `id` in its answer, "
+                    "so that the answers of a batch can be matched by it; not part of the decision",
+                },
                 "as_of": request_date("the day the question is asked; default today in Asia/Shanghai"),
                 "institution": {"$ref": "#/$defs/institution"},
                 "technology": {"$ref": "#/$defs/technology"},
@@ -265,11 +270,7 @@ def _citation() -> dict:
 
 def _deadline() -> dict:
     base = {
-        "kind": {
-            "type": "string",
-            "description": "how the due day is computed: working_days_after, working_days_before, months_after, "
-            "months_before, immediately, same_day, before_event, on_date, months_after_document, quarter_first_week, half_year_end, none",
-        },
+        "kind": vocab_enum("deadline_kinds", "how the due day is computed"),
         "days": {"type": "integer", "description": "number of (working) days, for the *_days_* kinds"},
         "months": {"type": "integer", "description": "number of months, for the months_* kinds"},
         "event": {
@@ -447,6 +448,7 @@ def _response_schema() -> dict:
         "$defs": {"citation": _citation(), "deadline": _deadline(), "obligation": obligation, "listing": listing},
         **_obj(
             {
+                "id": {"type": "string", "description": "the request's `id`, echoed; absent when it had none"},
                 "decision_id": {
                     "type": "string",
                     "pattern": "^dec_[0-9a-f]{32}$",
@@ -651,22 +653,7 @@ def rules_schema() -> dict:
     v = vocabulary()
     deadline = _obj(
         {
-            "kind": {
-                "enum": [
-                    "working_days_after",
-                    "working_days_before",
-                    "months_after",
-                    "months_before",
-                    "immediately",
-                    "same_day",
-                    "before_event",
-                    "on_date",
-                    "months_after_document",
-                    "quarter_first_week",
-                    "half_year_end",
-                    "none",
-                ]
-            },
+            "kind": {"enum": v.ids("deadline_kinds")},
             "days": {"type": "integer", "minimum": 0},
             "months": {"type": "integer", "minimum": 0},
             "event": {"type": "string", "enum": v.ids("event_types")},

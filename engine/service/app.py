@@ -5,7 +5,8 @@ Endpoints (contract section 1):
     POST /v1/decisions                             request -> response (200); invalid -> 422 {"errors": [...]}
     POST /v1/decisions/batch                       {"requests": [...]} -> {"responses": [...]} (at most 1,000)
     GET  /v1/flowcharts/{jurisdiction}             ?format=svg|png|pdf|dot|mermaid&as_of=...&chart=filing|incident|training
-    POST /v1/flowcharts/{jurisdiction}             a decision request -> its chart with the case highlighted
+    POST /v1/flowcharts                            a decision request -> its jurisdiction's chart, the case highlighted
+    POST /v1/flowcharts/{jurisdiction}             the same, the jurisdiction given twice (kept; deprecated)
     GET  /v1/documents                             the encoded documents
     GET  /v1/documents/{document}                  one document with its provisions
     GET  /v1/documents/{document}/provisions/{eid} one provision: Chinese label, text, children
@@ -82,6 +83,7 @@ from engine.service.kb_access import digest, kb, warm
 from engine.service.metrics import router as metrics_router
 from engine.service.middleware import DIGEST_HEADER, DigestHeaderMiddleware  # noqa: F401 - re-exported
 from engine.service.openapi import (  # noqa: F401 - re-exported
+    ERROR_SCHEMA,
     REF,
     body_content,
     build_openapi,
@@ -96,6 +98,7 @@ from engine.service.resources import (
     get_provision,
     highlighted_flowchart,
     list_documents,
+    request_jurisdiction,
 )
 from engine.service.transport import CompressionMiddleware
 from engine.service.web import router as web_router
@@ -221,7 +224,7 @@ async def post_decision(request: Request, quotes: QuotesMode = QUOTES_QUERY, tra
         },
         503: {
             "description": "Too many batches in progress on this worker (see Retry-After), or the knowledge base is invalid",
-            "content": json_content("Errors"),
+            "content": json_content(ERROR_SCHEMA),
         },
         **error_responses(400, 413, 422),
     },
@@ -255,7 +258,9 @@ async def get_flowchart(
 
 @app.post(
     "/v1/flowcharts/{jurisdiction}",
-    summary="A decision request's case on the flowchart of its jurisdiction and day, highlighted",
+    summary="A decision request's case on the flowchart of its jurisdiction and day, highlighted (kept; "
+    "POST /v1/flowcharts takes the jurisdiction from the request)",
+    deprecated=True,
     response_class=Response,  # a chart, not JSON (else FastAPI lists application/json for generators)
     openapi_extra={"requestBody": {"required": True, "content": json_content("DecisionRequest")}},
     responses={
@@ -274,6 +279,29 @@ async def post_flowchart(
 ):
     data = await read_json(request)
     body = await on_engine(highlighted_flowchart, jurisdiction, chart, format, data)
+    return Response(body, media_type=FLOWCHART_MEDIA[format])
+
+
+@app.post(
+    "/v1/flowcharts",
+    summary="A decision request's case on the flowchart of its own jurisdiction and day, highlighted",
+    response_class=Response,  # a chart, not JSON
+    openapi_extra={"requestBody": {"required": True, "content": json_content("DecisionRequest")}},
+    responses={
+        200: {
+            "description": "The chart with the case marked (the jurisdiction is the request's institution.jurisdiction)",
+            "content": {m.split(";")[0]: {"schema": {"type": "string"}} for m in FLOWCHART_MEDIA.values()},
+        },
+        **error_responses(400, 404, 413, 422, 501, 503),
+    },
+)
+async def post_flowchart_of_request(
+    request: Request,
+    format: ChartFormat = Query("svg", description="output format"),  # noqa: B008 - an immutable Literal
+    chart: ChartName = Query("filing", description="which procedure"),  # noqa: B008
+):
+    data = await read_json(request)
+    body = await on_engine(highlighted_flowchart, request_jurisdiction(data), chart, format, data)
     return Response(body, media_type=FLOWCHART_MEDIA[format])
 
 

@@ -58,9 +58,15 @@ def _decide_json(data: Any, quotes: str, trace: bool) -> tuple[int, bytes, str |
             response = compact_quotes(response, quotes)
         return 200, dumps(response), response.get("decision_id")
     except InvalidRequest as exc:
-        return 422, dumps({"errors": exc.errors}), None
+        return 422, dumps({**_echoed_id(data), "errors": exc.errors}), None
     except KnowledgeBaseError as exc:
         raise kb_unavailable(exc) from None
+
+
+def _echoed_id(data: Any) -> dict:
+    """`{"id": …}` when an invalid request carries a usable `id` (a batch's answers are matched by it), else `{}`."""
+    rid = data.get("id") if isinstance(data, dict) else None
+    return {"id": rid} if isinstance(rid, str) and 0 < len(rid) <= 128 else {}
 
 
 def decide_one(data: Any, quotes: str = "all", trace: bool = True) -> tuple[int, bytes]:
