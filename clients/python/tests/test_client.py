@@ -53,8 +53,13 @@ def base_url():
     medtech = Path(sys.executable).parent / "medtech"
     command = [str(medtech)] if medtech.exists() else [sys.executable, "-c", "from engine.cli import main; main()"]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen([*command, "serve", "--port", str(port), "--log-format", "json"], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [*command, "serve", "--port", str(port), "--log-format", "json"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     try:
@@ -146,9 +151,19 @@ def test_an_added_enum_value_is_tolerated():
         "documents": [],
         "technology": {"query": "x", "id": None, "name": None, "class": "provisional_ban", "listings": []},
         "obligations": [
-            {"id": "notify", "action": "notify_public", "actor": "institution", "addressee": "public",
-             "summary": "向社会公布", "due": None, "deadline": {"kind": "each_month_end", "text": "每月末"},
-             "status": "awaiting_review", "materials": [], "citations": [], "consequences": []}
+            {
+                "id": "notify",
+                "action": "notify_public",
+                "actor": "institution",
+                "addressee": "public",
+                "summary": "向社会公布",
+                "due": None,
+                "deadline": {"kind": "each_month_end", "text": "每月末"},
+                "status": "awaiting_review",
+                "materials": [],
+                "citations": [],
+                "consequences": [],
+            }
         ],
         "authority_actions": [],
         "warnings": [{"code": "brand_new_warning", "message": "新的提示"}],
@@ -165,8 +180,9 @@ def test_an_added_enum_value_is_tolerated():
 
 
 def test_another_major_version_is_refused():
-    with MedtechClient("http://v2.example", transport=_newer_server({}, "2.0.0")) as client, pytest.raises(
-        IncompatibleApi
+    with (
+        MedtechClient("http://v2.example", transport=_newer_server({}, "2.0.0")) as client,
+        pytest.raises(IncompatibleApi),
     ):
         client.health()
 
@@ -177,13 +193,23 @@ def test_known_values_are_the_services_own():
     from engine.kb.vocabulary import vocabulary
 
     v = vocabulary()
-    for known, key in ((KNOWN_ACTIONS, "actions"), (KNOWN_STATUSES, "statuses"), (KNOWN_CLASSES, "technology_classes"),
-                       (KNOWN_DEADLINE_KINDS, "deadline_kinds"), (KNOWN_WARNING_CODES, "warning_codes")):
+    for known, key in (
+        (KNOWN_ACTIONS, "actions"),
+        (KNOWN_STATUSES, "statuses"),
+        (KNOWN_CLASSES, "technology_classes"),
+        (KNOWN_DEADLINE_KINDS, "deadline_kinds"),
+        (KNOWN_WARNING_CODES, "warning_codes"),
+    ):
         assert known <= set(v.ids(key)), key
 
 
 def test_the_client_type_checks_strictly():
-    r = subprocess.run([sys.executable, "-m", "mypy", "--strict", "--no-incremental", "-p", "medtech_client"],
-                       capture_output=True, text=True, timeout=300, cwd=HERE.parent,
-                       env={**os.environ, "MYPYPATH": str(HERE.parent)})
+    r = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "-p", "medtech_client"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=HERE.parent,
+        env={**os.environ, "MYPYPATH": str(HERE.parent)},
+    )
     assert r.returncode == 0, r.stdout + r.stderr
