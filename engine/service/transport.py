@@ -2,8 +2,10 @@
 
 `br` (the brotli package) when the client accepts it and the package is installed, else `gzip` (the
 standard library), else the answer as it is. The levels are chosen for CPU per request: on the README's
-case (a 71.6 KB answer) brotli quality 1 takes 0.1 ms for 7.9 KB (quality 4: 0.5 ms, 6.8 KB) and gzip
-level 4 0.9 ms for 8.8 KB (level 6: 1.2 ms, 8.2 KB), next to a decision of a fraction of a millisecond.
+case (a 79 KB answer) brotli quality 4 gives 7.6 KB in 0.3-0.5 ms, gzip level 4 10.8 KB in 0.9-1.3 ms
+(level 6: 10 % smaller, a third slower), next to a decision of a fraction of a millisecond
+(benchmarks/compact.py prints the sizes of every form).
+
 Every compressible answer (JSON, NDJSON, text, CSV, calendar, Markdown, SVG, YAML, JavaScript) of at
 least `MIN_SIZE` bytes is compressed, the fast path's (engine.service.fastpath) and streamed batches
 included (each streamed piece is flushed, so a client reads answers as they come). The answer then
@@ -23,7 +25,7 @@ except ImportError:  # pragma: no cover - brotli is a declared dependency; gzip 
 
 MIN_SIZE = 512  # smaller answers are sent as they are: the encoding would cost more than it saves
 GZIP_LEVEL = 4
-BROTLI_QUALITY = 1
+BROTLI_QUALITY = 4
 _COMPRESSIBLE = (
     "application/json",
     "application/x-ndjson",
