@@ -245,3 +245,29 @@ def test_jurisdiction_aliases_are_accepted_though_not_enum_members(client):
     assert r.status_code == 200 and r.json()["jurisdiction"]["id"] == jid
     r = client.post("/v1/decisions", json={"as_of": "2025-03-10", "institution": {"jurisdiction": "atlantis"}})
     assert r.status_code == 422 and "supported" in r.json()["errors"][0]["message"]
+
+
+def test_no_member_of_a_published_schema_is_a_reserved_word(client):
+    """Generated clients rename such members (Java `new` -> `_new`, Python `from` -> `var_from`)."""
+    reserved = {"new", "class", "default", "import", "package", "public", "private", "static", "final", "from",
+                "global", "lambda", "def", "return", "yield", "with", "assert", "pass", "interface", "enum"}
+    doc = client.get("/openapi.json").json()
+    found = []
+
+    def walk(node, where):
+        if isinstance(node, dict):
+            for name in node.get("properties") or {}:
+                if name in reserved:
+                    found.append(f"{where}.{name}")
+            for k, v in node.items():
+                walk(v, f"{where}.{k}")
+        elif isinstance(node, list):
+            for i, v in enumerate(node):
+                walk(v, f"{where}[{i}]")
+
+    walk(doc["components"]["schemas"], "components")
+    # `technology.class` is the contract's own member name (kept: contract section 4)
+    assert [f for f in found if not f.endswith(".class")] == []
+    diff = client.get("/v1/catalogs/diff", params={"old": "national-2018", "new": "national-2022"}).json()
+    assert diff["earlier"]["id"] == "national-2018" and diff["later"]["id"] == "national-2022"
+    assert all({"earlier", "later"} <= set(c) for c in diff["changed"])

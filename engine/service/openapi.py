@@ -507,18 +507,18 @@ _EXTRA_SCHEMAS = {
         "type": "object",
         "description": "what changed between two catalogue versions",
         "properties": {
-            "old": {
+            "earlier": {
                 "type": "object",
-                "description": "the earlier version",
+                "description": "the earlier version (query parameter `old`)",
                 "properties": {
                     "id": _p(S, "id"),
                     "name": _p(S, "name"),
                     "entries": {"type": "integer", "description": "entry count"},
                 },
             },
-            "new": {
+            "later": {
                 "type": "object",
-                "description": "the later version",
+                "description": "the later version (query parameter `new`)",
                 "properties": {
                     "id": _p(S, "id"),
                     "name": _p(S, "name"),
@@ -539,8 +539,8 @@ _EXTRA_SCHEMAS = {
                     "description": "one change",
                     "properties": {
                         "technology": _p(S, "technology id"),
-                        "old": _ENTRY,
-                        "new": _ENTRY,
+                        "earlier": _ENTRY,
+                        "later": _ENTRY,
                         "fields": {
                             "type": "array",
                             "items": {
@@ -560,8 +560,8 @@ _EXTRA_SCHEMAS = {
                     "type": "object",
                     "description": "one narrowing",
                     "properties": {
-                        "old": _ENTRY,
-                        "new": {"type": "array", "items": _ENTRY, "description": "the narrower entries"},
+                        "earlier": _ENTRY,
+                        "later": {"type": "array", "items": _ENTRY, "description": "the narrower entries"},
                     },
                 },
             },
@@ -572,8 +572,8 @@ _EXTRA_SCHEMAS = {
                     "type": "object",
                     "description": "one broadening",
                     "properties": {
-                        "old": _ENTRY,
-                        "new": {"type": "array", "items": _ENTRY, "description": "the broader entries"},
+                        "earlier": _ENTRY,
+                        "later": {"type": "array", "items": _ENTRY, "description": "the broader entries"},
                     },
                 },
             },
