@@ -308,3 +308,73 @@ def test_generated_python_client_types_code_under_mypy_strict(generator, doc, tm
                        text=True, timeout=120, env=env, cwd=tmp_path)
     assert r.returncode == 0, r.stderr[-3000:]
     assert r.stdout.startswith(answer["decision_id"]) and "as_of: bad" in r.stdout
+
+
+# --------------------------------------------------------------------------- an old spec's clients, a newer answer
+
+RUN_TS = """\
+import { readFileSync } from "fs";
+import { DecisionResponseFromJSON } from "./models/index";
+const answer = DecisionResponseFromJSON(JSON.parse(readFileSync(process.argv[2], "utf-8")));
+const action: string = answer.obligations[0].action;   // a value the old spec did not list
+console.log(JSON.stringify({ action, id: answer.decisionId }));
+"""
+
+
+def _old_spec(doc: dict) -> tuple[dict, str]:
+    """The document as it was before the last action value was added, and that value."""
+    old = json.loads(json.dumps(doc))
+    action = old["components"]["schemas"]["DecisionResponse_obligation"]["properties"]["action"]
+    added = action["enum"].pop()
+    action["x-enum-descriptions"].pop()
+    return old, added
+
+
+def _newer_answer(added: str) -> dict:
+    from engine import decide
+
+    answer = decide(yaml.safe_load((ROOT / "examples" / "request.yaml").read_text(encoding="utf-8")))
+    answer["obligations"][0]["action"] = added
+    return answer
+
+
+def test_old_spec_typescript_client_tolerates_an_added_enum_value(generator, node_tools, doc, tmp_path):
+    """docs/api-compatibility.md: typescript-fetch generated from last month's spec reads an answer whose `action`
+    it does not list, as it is (no exception)."""
+    old, added = _old_spec(doc)
+    out = _generate(generator, old, tmp_path, "ts-old", "-g", "typescript-fetch",
+                    "--additional-properties=enumUnknownDefaultCase=true")
+    assert f"'{added}'" not in (out / "models" / "DecisionResponseObligation.ts").read_text(encoding="utf-8")
+    (out / "run.ts").write_text(RUN_TS, encoding="utf-8")
+    (out / "tsconfig.json").write_text(json.dumps({
+        "compilerOptions": {"strict": True, "target": "ES2020", "module": "commonjs", "moduleResolution": "node",
+                            "lib": ["ES2020", "DOM"], "outDir": "js", "types": [], "skipLibCheck": True},
+        "include": ["run.ts", "models/*.ts", "runtime.ts"]}), encoding="utf-8")
+    (out / "node.d.ts").write_text('declare module "fs" { export function readFileSync(p: string, e: string): string; }\n'
+                                   "declare const process: { argv: string[] };\n", encoding="utf-8")
+    config = json.loads((out / "tsconfig.json").read_text(encoding="utf-8"))
+    config["include"].append("node.d.ts")
+    (out / "tsconfig.json").write_text(json.dumps(config), encoding="utf-8")
+    r = subprocess.run([str(node_tools / "tsc"), "-p", str(out)], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    answer = _newer_answer(added)
+    (tmp_path / "answer.json").write_text(json.dumps(answer, ensure_ascii=False), encoding="utf-8")
+    node = shutil.which("node")
+    assert node is not None
+    r = subprocess.run([node, str(out / "js" / "run.js"), str(tmp_path / "answer.json")], capture_output=True,
+                       text=True, timeout=120)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert json.loads(r.stdout) == {"action": added, "id": answer["decision_id"]}
+
+
+def test_old_spec_java_client_maps_an_added_enum_value_to_unknown(generator, doc, tmp_path):
+    """With enumUnknownDefaultCase=true (docs/api-compatibility.md) the Java models map a value they do not know to
+    UNKNOWN_DEFAULT_OPEN_API instead of throwing (the declarations are checked: Jackson is not reachable here)."""
+    old, added = _old_spec(doc)
+    out = _generate(generator, old, tmp_path, "java-old", "-g", "java", "--library", "native", "--global-property",
+                    "models", "--additional-properties=enumUnknownDefaultCase=true")
+    obligation = next(out.rglob("DecisionResponseObligation.java")).read_text(encoding="utf-8")
+    assert f'"{added}"' not in obligation and "UNKNOWN_DEFAULT_OPEN_API" in obligation
+    from_value = obligation[obligation.index("public static ActionEnum fromValue"):]
+    from_value = from_value[: from_value.index("\n    }\n")]
+    assert "return UNKNOWN_DEFAULT_OPEN_API;" in from_value and "throw" not in from_value
