@@ -24,6 +24,7 @@ import sys
 import time
 import uuid
 from dataclasses import dataclass
+from functools import lru_cache
 
 from engine.jsonout import dumps_text
 from engine.service.apiversion import API_VERSION_HEADER, api_version
@@ -142,11 +143,7 @@ class CorrelationMiddleware:
             rid = uuid.uuid4().hex.encode()
         kb_digest = cached_digest() or await on_engine(digest)
         version = cached_kb_version() or await on_engine(kb_version)
-        extra = [
-            (API_VERSION_HEADER.lower().encode(), api_version().encode()),
-            (KB_VERSION_HEADER.lower().encode(), version.encode("latin-1")),
-            (REQUEST_ID_HEADER.lower().encode(), rid),
-        ]
+        extra = [*_version_headers(version), (b"x-request-id", rid)]
         trace = wanted[b"traceparent"]
         trace_id = None
         if trace is not None and (m := _TRACEPARENT.match(trace)):
@@ -232,6 +229,14 @@ class CorrelationMiddleware:
                     line["response_body"] = _body_text(response_chunks, seen.size, seen.media)
                 _ensure_handler()
                 requests_log.info(dumps_text(line))
+
+
+@lru_cache(maxsize=4)
+def _version_headers(kb_version: str) -> tuple[tuple[bytes, bytes], ...]:
+    return (
+        (API_VERSION_HEADER.lower().encode(), api_version().encode()),
+        (KB_VERSION_HEADER.lower().encode(), kb_version.encode("latin-1")),
+    )
 
 
 def _unprefixed(value: str) -> str:

@@ -45,12 +45,24 @@ def count_decision(response: dict) -> None:
     DECISIONS.labels(action=str(action or "none")).inc()
 
 
+_SERIES: dict[tuple[str, str, int], tuple] = {}  # (route, method, status) -> its series (labels() is slow)
+
+
 def observe(route: str, method: str, status: int, seconds: float) -> None:
     """Record one answered request."""
-    REQUESTS.labels(route=route, method=method, status=str(status)).inc()
-    LATENCY.labels(route=route).observe(seconds)
-    if status >= 400:
-        ERRORS.labels(route=route, status=str(status)).inc()
+    key = (route, method, status)
+    series = _SERIES.get(key)
+    if series is None:
+        code = str(status)
+        series = _SERIES[key] = (
+            REQUESTS.labels(route=route, method=method, status=code),
+            LATENCY.labels(route=route),
+            ERRORS.labels(route=route, status=code) if status >= 400 else None,
+        )
+    series[0].inc()
+    series[1].observe(seconds)
+    if series[2] is not None:
+        series[2].inc()
 
 
 @router.get("/metrics", include_in_schema=False)
