@@ -161,6 +161,24 @@ def test_json_log_has_one_line_per_request_without_bodies(client, log_lines):
     assert second["route"] == "/v1/documents/{document}" and second["status"] == 404 and second["decision_id"] is None
 
 
+def test_the_verdict_action_is_logged(client, log_lines, monkeypatch):
+    """The log line names the action of the answer's verdict (found in the body, whatever members come first)."""
+    import engine
+
+    real = engine.decide
+
+    def with_verdict(data, trace=True):
+        return {**real(data, trace=trace), "verdict": {"text": "须立即停止", "action": "stop", "due": None,
+                                                       "status": "immediate"}}
+
+    monkeypatch.setattr(engine, "decide", with_verdict)
+    correlation.set_logging("json")
+    client.post("/v1/decisions", json={**REQUEST, "id": "with-an-id-first"})
+    assert json.loads(log_lines[-1])["verdict_action"] == "stop"
+    metrics = client.get("/metrics").text
+    assert _sample(metrics, "medtech_decisions_total", action="stop") >= 1
+
+
 def test_bodies_are_logged_only_when_asked(client, log_lines):
     correlation.set_logging("json", bodies=True)
     client.post("/v1/decisions", json=REQUEST)

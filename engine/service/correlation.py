@@ -180,7 +180,7 @@ class CorrelationMiddleware:
             elif message["type"] == "http.response.body":
                 body = message.get("body", b"")
                 if not seen.size:
-                    seen.first = body[:BODY_LOG_LIMIT]
+                    seen.first = body  # a decision's whole body (the verdict may come last)
                 if log_bodies and seen.size < BODY_LOG_LIMIT:
                     response_chunks.append(body)
                 seen.size += len(body)
@@ -251,8 +251,8 @@ def _header(scope, name: bytes) -> str:
 
 
 def _verdict_action(first: bytes, media: str) -> str | None:
-    """The action of the verdict of a JSON decision answer (its first body chunk), or None."""
-    if media != "application/json" or not first.startswith(b'{"decision_id"'):
+    """The action of the verdict of a JSON decision answer (its first body chunk: all of it), or None."""
+    if media != "application/json" or b'"decision_id":' not in first[:256]:  # a decision (its id near the top)
         return None
     m = _VERDICT_ACTION.search(first)
     return m.group(1).decode() if m else None
