@@ -159,6 +159,12 @@ export const b: S["DecisionRequest"] = { institution: { jurisdiction: "guangdong
 export const c = (o: S["DecisionResponse_obligation"]): string => o.due;
 // @ts-expect-error: not an action
 export const d: S["DecisionResponse_obligation"]["action"] = "approve";
+// @ts-expect-error: a technology is an object (name or code), not a number
+export const e: S["DecisionRequest"] = { institution: { jurisdiction: "hunan" }, technology: 42 };
+// @ts-expect-error: a Chinese alias is accepted by the service but is not a member of the enum
+export const f: S["DecisionRequest"] = { institution: { jurisdiction: "湖南省" } };
+// @ts-expect-error: a deadline kind is one of the enum's
+export const g: S["DecisionResponse_deadline"]["kind"] = "fortnightly";
 """
 
 
@@ -247,6 +253,9 @@ def test_openapi_generator_java_models_are_typed(generator, doc, tmp_path):
     assert "@javax.annotation.Nullable\n  private DecisionResponseTechnology technology;" in models["DecisionResponse.java"]
     assert "Map<String, DecisionResponseProvisionsValue> provisions" in models["DecisionResponse.java"]
     assert not [n for n, text in models.items() if "UNKNOWN_BASE_TYPE" in text]
+    assert "private KindEnum kind;" in models["DecisionResponseDeadline.java"]  # deadline.kind: an enum
+    assert "private DecisionRequestTechnology technology;" in models["DecisionRequest.java"]
+    assert "ModelNew" not in "".join(models.values()) and " _new;" not in "".join(models.values())
 
 
 # --------------------------------------------------------------------------- openapi-generator (Python)
