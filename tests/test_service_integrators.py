@@ -289,3 +289,16 @@ def test_no_member_of_a_published_schema_is_a_reserved_word(client):
     diff = client.get("/v1/catalogs/diff", params={"old": "national-2018", "new": "national-2022"}).json()
     assert diff["earlier"]["id"] == "national-2018" and diff["later"]["id"] == "national-2022"
     assert all({"earlier", "later"} <= set(c) for c in diff["changed"])
+
+
+def test_the_openapi_examples_are_not_counted_as_requests(client):
+    """The document's response examples are asked of the app in process: no metrics, no log line."""
+    from engine.service.app import openapi_document
+
+    before = client.get("/metrics").text
+    app.openapi_schema = None
+    openapi_document()
+    after = client.get("/metrics").text
+    for route in ("/v1/compare", "/v1/catalogs/diff", "/v1/flowcharts"):
+        assert _sample(after, "medtech_http_requests_total", route=route) == _sample(
+            before, "medtech_http_requests_total", route=route)

@@ -29,6 +29,7 @@ from functools import lru_cache
 from engine.jsonout import dumps_text
 from engine.service.apiversion import API_VERSION_HEADER, api_version
 from engine.service.errors import json_response
+from engine.service.inprocess import INTERNAL
 from engine.service.kb_access import cached_digest, cached_kb_version, digest, kb_version
 from engine.service.metrics import observe
 from engine.service.middleware import DIGEST_HEADER
@@ -206,29 +207,59 @@ class CorrelationMiddleware:
             else:
                 await self.app(scope, receive_logged if log_bodies else receive, send_with_headers)
         finally:
-            seconds = time.perf_counter() - started
-            route = _route(scope)
-            observe(route, scope["method"], seen.status, seconds)
-            if log_format == "json":
-                line = {
-                    "time": dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
-                    "request_id": rid.decode(),
-                    "trace_id": trace_id,
-                    "method": scope["method"],
-                    "route": route,
-                    "path": scope["path"],
-                    "status": seen.status,
-                    "latency_ms": round(seconds * 1000, 3),
-                    "bytes": seen.size,
-                    "decision_id": seen.decision,
-                    "digest": kb_digest,
-                    "verdict_action": _verdict_action(seen.first, seen.media),
-                }
-                if log_bodies:
-                    line["request_body"] = _body_text(request_chunks, request_size, _header(scope, b"content-type"))
-                    line["response_body"] = _body_text(response_chunks, seen.size, seen.media)
-                _ensure_handler()
-                requests_log.info(dumps_text(line))
+            if not scope.get(INTERNAL):  # the service's own calls (engine.service.inprocess) are not counted
+                self._record(
+                    scope,
+                    started,
+                    seen,
+                    rid,
+                    trace_id,
+                    kb_digest,
+                    log_format,
+                    log_bodies,
+                    request_chunks,
+                    request_size,
+                    response_chunks,
+                )
+
+    @staticmethod
+    def _record(
+        scope,
+        started,
+        seen,
+        rid,
+        trace_id,
+        kb_digest,
+        log_format,
+        log_bodies,
+        request_chunks,
+        request_size,
+        response_chunks,
+    ) -> None:
+        """The metrics and the log line of one answered request."""
+        seconds = time.perf_counter() - started
+        route = _route(scope)
+        observe(route, scope["method"], seen.status, seconds)
+        if log_format == "json":
+            line = {
+                "time": dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
+                "request_id": rid.decode(),
+                "trace_id": trace_id,
+                "method": scope["method"],
+                "route": route,
+                "path": scope["path"],
+                "status": seen.status,
+                "latency_ms": round(seconds * 1000, 3),
+                "bytes": seen.size,
+                "decision_id": seen.decision,
+                "digest": kb_digest,
+                "verdict_action": _verdict_action(seen.first, seen.media),
+            }
+            if log_bodies:
+                line["request_body"] = _body_text(request_chunks, request_size, _header(scope, b"content-type"))
+                line["response_body"] = _body_text(response_chunks, seen.size, seen.media)
+            _ensure_handler()
+            requests_log.info(dumps_text(line))
 
 
 @lru_cache(maxsize=4)

@@ -11,6 +11,8 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
+INTERNAL = "medtech.internal"  # the scope key marking the service's own calls
+
 
 async def _call(app, method: str, url: str, body: bytes) -> tuple[int, str, bytes]:
     parts = urlsplit(url)
@@ -30,6 +32,7 @@ async def _call(app, method: str, url: str, body: bytes) -> tuple[int, str, byte
         "headers": headers,
         "client": ("127.0.0.1", 0),
         "server": ("localhost", 80),
+        INTERNAL: True,  # not a client's request: no metrics, no log line (engine.service.correlation)
     }
     sent = False
     status, media, chunks = 500, "", []
