@@ -1,7 +1,10 @@
-"""Response size and HTTP throughput of the compact forms (`?quotes=all|once|none`).
+"""Response size and HTTP throughput of the compact forms (`?quotes=all|once|none`, `?trace=false`).
 
-Usage: .venv/bin/python benchmarks/compact.py [--n 300]
-For the request mix of benchmarks/decide.py: mean and largest body in bytes (and gzip-compressed),
+Usage: .venv/bin/python benchmarks/compact.py [--n 300] [--sizes]
+First the bytes of the example's answer (Hunan, PCI, first case) in the default form, quotes=once,
+quotes=none, trace=false and both, plain and as the service compresses them (gzip, br:
+engine.service.transport); `--sizes` stops there. Then, for the request mix of benchmarks/decide.py:
+mean and largest body in bytes (and gzip-compressed),
 quotes per response, then POST /v1/decisions through the in-process ASGI app (TestClient) and the
 cost of the transformation alone (engine.render.compact.compact_quotes + JSON encoding).
 """
@@ -18,7 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from decide import mix  # noqa: E402  (benchmarks/decide.py: the same request mix)
+from decide import random_mix as mix  # noqa: E402  (benchmarks/decide.py: the same request mix)
 
 from engine import decide  # noqa: E402
 from engine.jsonout import dumps_bytes  # noqa: E402
@@ -47,10 +50,38 @@ def count_quotes(node) -> tuple[int, set]:
     return total, distinct
 
 
+FORMS = [  # (label, quotes, trace)
+    ("default", "all", True),
+    ("quotes=once", "once", True),
+    ("quotes=none", "none", True),
+    ("trace=false", "all", False),
+    ("quotes=none&trace=false", "none", False),
+]
+
+
+def form_sizes(request: dict) -> None:
+    """The bytes of each form of one answer, plain and compressed as the service sends it."""
+    from engine.service.transport import BROTLI_QUALITY, GZIP_LEVEL, brotli, compress
+
+    print(f"{'form':<25} {'plain B':>9} {f'gzip-{GZIP_LEVEL} B':>10} {f'br-{BROTLI_QUALITY} B':>9} {'of default':>11}")
+    default = None
+    for label, quotes, trace in FORMS:
+        body = dumps_bytes(compact_quotes(decide(request, trace=trace), quotes))
+        default = default or len(body)
+        br = len(compress(body, "br")) if brotli is not None else 0
+        print(f"{label:<25} {len(body):>9} {len(compress(body, 'gzip')):>10} {br:>9} {len(body) / default:>10.0%}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=300)
+    ap.add_argument("--sizes", action="store_true", help="only the sizes of the example's answer in each form")
     args = ap.parse_args()
+    print("the example's answer (Hunan, PCI, first case)")
+    form_sizes(EXAMPLE)
+    if args.sizes:
+        return
+    print()
     requests = [EXAMPLE] + mix(args.n - 1)
     responses = [decide(r) for r in requests]
 

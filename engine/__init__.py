@@ -8,12 +8,13 @@ from engine.errors import InvalidRequest, KnowledgeBaseError, NotFound
 __all__ = ["decide", "InvalidRequest", "KnowledgeBaseError", "NotFound"]
 
 
-def decide(request: dict, *, backend: str | None = None) -> dict:
+def decide(request: dict, *, backend: str | None = None, trace: bool = True) -> dict:
     """Answer one decision request (contract section 3) with a response (section 4).
 
     Raises `InvalidRequest` (a ValueError whose `.errors` lists `{path, message}`) for an
-    invalid request. `backend` ("durable" or "pure") is for differential testing.
+    invalid request. `backend` ("durable" or "pure") is for differential testing; `trace=False`
+    answers without the `trace` member (not built at all).
     """
     from engine.inference.decision import decide as _decide
 
-    return _decide(request, backend=backend)
+    return _decide(request, backend=backend, trace=trace)

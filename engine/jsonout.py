@@ -25,3 +25,9 @@ def dumps_bytes(obj) -> bytes:
 def dumps_text(obj) -> str:
     """Compact JSON as text."""
     return dumps_bytes(obj).decode("utf-8")
+
+
+def dumps_canonical(obj) -> bytes:
+    """Canonical JSON as UTF-8 bytes (keys sorted, compact, non-ASCII kept): the same value always gives the
+    same bytes, whatever the order its dicts were built in (for hashing)."""
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode("utf-8")

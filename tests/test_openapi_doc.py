@@ -11,6 +11,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 from openapi_spec_validator import validate
 
 from engine.kb.vocabulary import vocabulary
@@ -98,6 +99,13 @@ def test_every_operation_has_a_summary_described_parameters_and_an_example(doc):
             body = op.get("requestBody", {}).get("content", {})
             examples += [m for m in body.values() if "example" in m]
             assert examples or not (op.get("parameters") or body), (method, path)
+    # a request and a response example for every operation: the parameters' or the body's, and the 200 answer's
+    for path, operations in doc["paths"].items():
+        for method, op in operations.items():
+            body = op.get("requestBody", {}).get("content", {})
+            assert all("example" in m for m in body.values()), (method, path)
+            answers = op["responses"]["200"].get("content", {})
+            assert any("example" in m for m in answers.values()), (method, path)
     decision = doc["paths"]["/v1/decisions"]["post"]
     assert decision["requestBody"]["content"]["application/json"]["example"]["institution"]["jurisdiction"] == "hunan"
     assert "application/yaml" in decision["requestBody"]["content"]
@@ -151,6 +159,12 @@ export const b: S["DecisionRequest"] = { institution: { jurisdiction: "guangdong
 export const c = (o: S["DecisionResponse_obligation"]): string => o.due;
 // @ts-expect-error: not an action
 export const d: S["DecisionResponse_obligation"]["action"] = "approve";
+// @ts-expect-error: a technology is an object (name or code), not a number
+export const e: S["DecisionRequest"] = { institution: { jurisdiction: "hunan" }, technology: 42 };
+// @ts-expect-error: a Chinese alias is accepted by the service but is not a member of the enum
+export const f: S["DecisionRequest"] = { institution: { jurisdiction: "湖南省" } };
+// @ts-expect-error: a deadline kind is one of the enum's
+export const g: S["DecisionResponse_deadline"]["kind"] = "fortnightly";
 """
 
 
@@ -234,8 +248,142 @@ def test_openapi_generator_java_models_are_typed(generator, doc, tmp_path):
         assert f"@javax.annotation.Nullable\n  {field}" in obligation, field
     assert "private ActionEnum action;" in obligation and 'FILE(String.valueOf("file"))' in obligation
     institution = models["DecisionRequestInstitution.java"]
-    assert "JsonNullable<LevelEnum> level" in institution
-    assert 'hunan_zh1(String.valueOf("湖南省"))' in institution     # x-enum-varnames: a Chinese spelling gets an identifier
+    assert "JsonNullable<LevelEnum> level" in institution and "grade_3(Integer.valueOf(3))" in institution  # typed
+    assert 'HUNAN(String.valueOf("hunan"))' in institution and "湖南省\")" not in institution  # aliases: no members
     assert "@javax.annotation.Nullable\n  private DecisionResponseTechnology technology;" in models["DecisionResponse.java"]
     assert "Map<String, DecisionResponseProvisionsValue> provisions" in models["DecisionResponse.java"]
     assert not [n for n, text in models.items() if "UNKNOWN_BASE_TYPE" in text]
+    assert "private KindEnum kind;" in models["DecisionResponseDeadline.java"]  # deadline.kind: an enum
+    assert "private DecisionRequestTechnology technology;" in models["DecisionRequest.java"]
+    assert "ModelNew" not in "".join(models.values()) and " _new;" not in "".join(models.values())
+
+
+# --------------------------------------------------------------------------- openapi-generator (Python)
+
+USE_PY = """\
+from __future__ import annotations
+
+import datetime as dt
+import sys
+
+from medtech_api.models.decision_request import DecisionRequest
+from medtech_api.models.decision_request_institution import DecisionRequestInstitution
+from medtech_api.models.decision_request_technology import DecisionRequestTechnology
+from medtech_api.models.decision_response import DecisionResponse
+from medtech_api.models.error_response import ErrorResponse
+
+
+def build() -> DecisionRequest:
+    return DecisionRequest(
+        institution=DecisionRequestInstitution(jurisdiction="hunan", level=3),
+        technology=DecisionRequestTechnology(name="PCI"),
+        as_of=dt.date(2025, 3, 10),
+    )
+
+
+def dues(answer: DecisionResponse) -> list[dt.date | None]:
+    return [o.due for o in answer.obligations]
+
+
+def problems(body: str) -> list[str]:
+    errors = ErrorResponse.from_json(body)
+    return [] if errors is None else [f"{e.path}: {e.message}" for e in errors.errors]
+
+
+if __name__ == "__main__":
+    answer = DecisionResponse.from_json(sys.stdin.read())
+    assert answer is not None
+    print(answer.decision_id, len(dues(answer)), problems('{"errors": [{"path": "as_of", "message": "bad"}]}'))
+"""
+
+
+def test_generated_python_client_types_code_under_mypy_strict(generator, doc, tmp_path):
+    """openapi-generator's python client: code using its models passes `mypy --strict` (the generator's own
+    plumbing, outside the schemas' reach, is not checked: --follow-imports=silent), and it reads a real answer."""
+    import os
+    import sys
+
+    from engine import decide
+    from engine.jsonout import dumps_text
+
+    out = _generate(generator, doc, tmp_path, "py", "-g", "python", "--additional-properties=packageName=medtech_api")
+    (tmp_path / "use.py").write_text(USE_PY, encoding="utf-8")
+    env = {**os.environ, "MYPYPATH": str(out), "PYTHONPATH": str(out)}
+    r = subprocess.run([sys.executable, "-m", "mypy", "--strict", "--follow-imports=silent", "--no-incremental",
+                        str(tmp_path / "use.py")], capture_output=True, text=True, timeout=600, env=env, cwd=tmp_path)
+    assert r.returncode == 0, r.stdout + r.stderr
+    answer = decide(yaml.safe_load((ROOT / "examples" / "request.yaml").read_text(encoding="utf-8")))
+    r = subprocess.run([sys.executable, str(tmp_path / "use.py")], input=dumps_text(answer), capture_output=True,
+                       text=True, timeout=120, env=env, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert r.stdout.startswith(answer["decision_id"]) and "as_of: bad" in r.stdout
+
+
+# --------------------------------------------------------------------------- an old spec's clients, a newer answer
+
+RUN_TS = """\
+import { readFileSync } from "fs";
+import { DecisionResponseFromJSON } from "./models/index";
+const answer = DecisionResponseFromJSON(JSON.parse(readFileSync(process.argv[2], "utf-8")));
+const action: string = answer.obligations[0].action;   // a value the old spec did not list
+console.log(JSON.stringify({ action, id: answer.decisionId }));
+"""
+
+
+def _old_spec(doc: dict) -> tuple[dict, str]:
+    """The document as it was before the last action value was added, and that value."""
+    old = json.loads(json.dumps(doc))
+    action = old["components"]["schemas"]["DecisionResponse_obligation"]["properties"]["action"]
+    added = action["enum"].pop()
+    action["x-enum-descriptions"].pop()
+    return old, added
+
+
+def _newer_answer(added: str) -> dict:
+    from engine import decide
+
+    answer = decide(yaml.safe_load((ROOT / "examples" / "request.yaml").read_text(encoding="utf-8")))
+    answer["obligations"][0]["action"] = added
+    return answer
+
+
+def test_old_spec_typescript_client_tolerates_an_added_enum_value(generator, node_tools, doc, tmp_path):
+    """docs/api-compatibility.md: typescript-fetch generated from last month's spec reads an answer whose `action`
+    it does not list, as it is (no exception)."""
+    old, added = _old_spec(doc)
+    out = _generate(generator, old, tmp_path, "ts-old", "-g", "typescript-fetch",
+                    "--additional-properties=enumUnknownDefaultCase=true")
+    assert f"'{added}'" not in (out / "models" / "DecisionResponseObligation.ts").read_text(encoding="utf-8")
+    (out / "run.ts").write_text(RUN_TS, encoding="utf-8")
+    (out / "tsconfig.json").write_text(json.dumps({
+        "compilerOptions": {"strict": True, "target": "ES2020", "module": "commonjs", "moduleResolution": "node",
+                            "lib": ["ES2020", "DOM"], "outDir": "js", "types": [], "skipLibCheck": True},
+        "include": ["run.ts", "models/*.ts", "runtime.ts"]}), encoding="utf-8")
+    (out / "node.d.ts").write_text('declare module "fs" { export function readFileSync(p: string, e: string): string; }\n'
+                                   "declare const process: { argv: string[] };\n", encoding="utf-8")
+    config = json.loads((out / "tsconfig.json").read_text(encoding="utf-8"))
+    config["include"].append("node.d.ts")
+    (out / "tsconfig.json").write_text(json.dumps(config), encoding="utf-8")
+    r = subprocess.run([str(node_tools / "tsc"), "-p", str(out)], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    answer = _newer_answer(added)
+    (tmp_path / "answer.json").write_text(json.dumps(answer, ensure_ascii=False), encoding="utf-8")
+    node = shutil.which("node")
+    assert node is not None
+    r = subprocess.run([node, str(out / "js" / "run.js"), str(tmp_path / "answer.json")], capture_output=True,
+                       text=True, timeout=120)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert json.loads(r.stdout) == {"action": added, "id": answer["decision_id"]}
+
+
+def test_old_spec_java_client_maps_an_added_enum_value_to_unknown(generator, doc, tmp_path):
+    """With enumUnknownDefaultCase=true (docs/api-compatibility.md) the Java models map a value they do not know to
+    UNKNOWN_DEFAULT_OPEN_API instead of throwing (the declarations are checked: Jackson is not reachable here)."""
+    old, added = _old_spec(doc)
+    out = _generate(generator, old, tmp_path, "java-old", "-g", "java", "--library", "native", "--global-property",
+                    "models", "--additional-properties=enumUnknownDefaultCase=true")
+    obligation = next(out.rglob("DecisionResponseObligation.java")).read_text(encoding="utf-8")
+    assert f'"{added}"' not in obligation and "UNKNOWN_DEFAULT_OPEN_API" in obligation
+    from_value = obligation[obligation.index("public static ActionEnum fromValue"):]
+    from_value = from_value[: from_value.index("\n    }\n")]
+    assert "return UNKNOWN_DEFAULT_OPEN_API;" in from_value and "throw" not in from_value

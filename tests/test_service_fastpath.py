@@ -28,6 +28,10 @@ CASES = [
     ("", {**JSON, "accept": "image/png"}, BODY),
     ("quotes=once", JSON, BODY),
     ("quotes=none", JSON, BODY),
+    ("trace=false", JSON, BODY),
+    ("quotes=once&trace=false", JSON, BODY),
+    ("trace=0&quotes=none", JSON, BODY),
+    ("trace=true", {**JSON, "accept": "text/csv"}, BODY),
     ("", {"content-type": "application/yaml"}, b"as_of: 2025-04-29\ninstitution: {jurisdiction: jilin}\n"),
     ("", JSON, b"{"),
     ("", JSON, b""),
@@ -39,6 +43,7 @@ CASES = [
 
 
 def _answer(client, query, headers, body):
+    headers = {**headers, "x-request-id": "fast-or-routed"}  # echoed: the same id both ways
     r = client.post("/v1/decisions" + (f"?{query}" if query else ""), content=body, headers=headers)
     return r.status_code, sorted(r.headers.items()), r.content
 
@@ -48,7 +53,7 @@ def test_fast_path_answers_as_the_route_does(case, monkeypatch):
     query, headers, body = CASES[case]
     with TestClient(service.app) as client:
         fast = _answer(client, query, headers, body)
-        monkeypatch.setattr(fastpath, "_QUOTES", {})  # nothing takes the fast path: the router answers
+        monkeypatch.setattr(fastpath, "_options", lambda query: None)  # nothing takes the fast path: the router answers
         routed = _answer(client, query, headers, body)
     assert fast == routed
     assert fast[0] in (200, 400, 406, 413, 415, 422)  # image/png: 406 (issue 22)
@@ -67,5 +72,7 @@ def test_fast_path_is_taken(monkeypatch):
     with TestClient(service.app) as client:
         assert client.post("/v1/decisions", content=BODY, headers=JSON).status_code == 200
         assert client.post("/v1/decisions?quotes=once", content=BODY, headers=JSON).status_code == 200
+        assert client.post("/v1/decisions?trace=false&quotes=none", content=BODY, headers=JSON).status_code == 200
         assert client.post("/v1/decisions?quotes=bad", content=BODY, headers=JSON).status_code == 422  # the router's
-    assert taken == ["/v1/decisions", "/v1/decisions"]
+        assert client.post("/v1/decisions?trace=maybe", content=BODY, headers=JSON).status_code == 422  # the router's
+    assert taken == ["/v1/decisions", "/v1/decisions", "/v1/decisions"]

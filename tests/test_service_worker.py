@@ -25,9 +25,9 @@ def decided(monkeypatch) -> list[tuple[str, str]]:
     calls: list[tuple[str, str]] = []
     real = service.decide_as
 
-    def spy(data, fmt, quotes="all"):
+    def spy(data, fmt, quotes="all", trace=True):
         calls.append((fmt, _where()))
-        return real(data, fmt, quotes)
+        return real(data, fmt, quotes, trace)
 
     monkeypatch.setattr(service, "decide_as", spy)
     return calls

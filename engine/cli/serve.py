@@ -59,6 +59,11 @@ def cmd_serve(args) -> int:
         import os
 
         os.environ["MEDTECH_CORS_ORIGINS"] = " ".join(args.cors_origin)
+    if args.log_format == "json" or args.log_bodies:  # read by engine.service.correlation in every worker
+        import os
+
+        os.environ["MEDTECH_LOG_FORMAT"] = args.log_format
+        os.environ["MEDTECH_LOG_BODIES"] = "1" if args.log_bodies else ""
     service = _module("service.app", "the HTTP service")
     if not _kb_sound():
         return 1
@@ -97,6 +102,19 @@ def register(sub, juris: str) -> None:
         "--access-log",
         action="store_true",
         help="log every request (uvicorn's access log) on stdout; off by default (it costs throughput)",
+    )
+    s.add_argument(
+        "--log-format",
+        choices=("text", "json"),
+        default="text",
+        help="json: one JSON line per request on stderr (request id, trace id, route, status, latency, decision id, "
+        "digest, verdict action); text (default): no line of ours",
+    )
+    s.add_argument(
+        "--log-bodies",
+        action="store_true",
+        help="with --log-format json, add the request and response bodies (up to 64 KiB each) to each line; "
+        "off by default (they hold what the caller sent)",
     )
     s.add_argument(
         "--cors-origin",

@@ -7,6 +7,7 @@ classify (rules) -> obligations (rules) -> merge, date and cite -> explain (trac
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 from functools import lru_cache
 
@@ -27,8 +28,9 @@ from engine.inference.obligations import cite
 from engine.inference.occurrences import counted as counted_events
 from engine.inference.occurrences import occurrences
 from engine.inference.outcomes import next_act, outcomes_for
-from engine.inference.request import parse_request
+from engine.inference.request import canonical, parse_request
 from engine.inference.verdict import ordered, verdict
+from engine.jsonout import dumps_canonical
 from engine.kb import validity
 from engine.kb.loader import knowledge_base
 from engine.kb.rules import doc_fact
@@ -345,7 +347,7 @@ def _indication_outcomes(kb, request: dict, resolution, missing: dict, backend: 
     outcomes, said = [], []
     for value in [b["indication"]["name"] for b in bans] + [other]:
         sub = dict(request, technology=dict(request["technology"], indication=value))
-        answer = decide(sub, backend=backend, outcomes=False)
+        answer = decide(sub, backend=backend, outcomes=False, trace=False)
         cls = (answer.get("technology") or {}).get("class") or "undetermined"
         nxt = next_act(answer)
         outcomes.append({"value": value, "class": cls, "next": nxt})
@@ -502,13 +504,23 @@ class _Days:
         return self.cache[day]
 
 
-def decide(request: dict, *, backend: str | None = None, outcomes: bool = True) -> dict:
+def decision_id(req, digest: str) -> str:
+    """A deterministic id of the decision: a hash of the canonical request (keys sorted, dates as days, `as_of`
+    as answered, so a request that leaves it out is the request of that day) and the knowledge-base digest.
+    The same request and digest give the same id (and the same answer); it does not depend on how the answer is
+    shaped (quotes, trace)."""
+    text = dumps_canonical({"request": canonical(req), "digest": digest})
+    return "dec_" + hashlib.sha256(text).hexdigest()[:32]
+
+
+def decide(request: dict, *, backend: str | None = None, outcomes: bool = True, trace: bool = True) -> dict:
     """Answer one decision request (contract section 3) with a response (section 4).
 
     Raises engine.InvalidRequest (a ValueError) listing every problem of an invalid request.
     `backend` ("durable" or "pure") is for differential testing; the default is durable_rules.
     `outcomes`: say for each closed-set missing fact what each answer would mean (the answers are
     decided without outcomes of their own).
+    `trace=False` answers without the `trace` member (it is not built).
     """
     req = parse_request(request)
     kb = knowledge_base()
@@ -573,18 +585,19 @@ def decide(request: dict, *, backend: str | None = None, outcomes: bool = True) 
             {"code": "calendar_provisional", "message": kb.vocabulary.names("warning_codes")["calendar_provisional"]}
         )
 
-    trace = _trace(kb, class_rules + fired, facts)
+    shown = _trace(kb, class_rules + fired, facts) if trace else None
     missing_facts: list[dict] = list(missing.values())
     if outcomes:
         for m in missing_facts:
             if "outcomes" in m:  # worked out already (a banned indication's)
                 continue
             found = outcomes_for(
-                kb, request, m["path"], resolution, lambda r: decide(r, backend=backend, outcomes=False)
+                kb, request, m["path"], resolution, lambda r: decide(r, backend=backend, outcomes=False, trace=False)
             )
             if found is not None:
                 m["outcomes"] = found
     response: dict = {
+        "decision_id": decision_id(req, kb.digest),
         "as_of": req.as_of.isoformat(),
         "jurisdiction": {"id": req.jurisdiction.id, "name": req.jurisdiction.name},
         "knowledge_base": {
@@ -602,7 +615,10 @@ def decide(request: dict, *, backend: str | None = None, outcomes: bool = True) 
     }
     # the verdict leads every surface (contract §5 "The verdict"); it sits before the trace
     response["verdict"] = verdict(kb.vocabulary, response, _local_addressees(kb, req.jurisdiction.id))
-    response["trace"] = trace
+    if shown is not None:  # ?trace=false: never built
+        response["trace"] = shown
+    if "id" in req.raw:  # the caller's id for the request, echoed first
+        response = {"id": req.raw["id"], **response}
     return response
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -54,6 +55,14 @@ def _jsonable(value):
     return value
 
 
+def canonical(req: Request) -> dict:
+    """The request as answered: its JSON form with the institution normalised (jurisdiction id, default
+    category), `as_of` filled in and without the caller's `id`; two requests with the same canonical form get
+    the same answer (but for the echoed `id`)."""
+    raw = {k: v for k, v in req.raw.items() if k != "id"}  # the caller's label for the request, not the question
+    return {**raw, "institution": req.institution, "as_of": req.as_of.isoformat()}
+
+
 def date_message(value: str) -> str:
     """Why `value` is not an acceptable request date: outside the supported years, or no date at all."""
     first, last = vocabulary().supported_dates()
@@ -88,7 +97,9 @@ def _message(err) -> str:
         return date_message(err.instance)
     if err.validator in ("minimum", "maximum") and path.endswith("surgery_grade"):
         return f"{show(err.instance)} is outside 1 to 4"
-    if err.validator == "anyOf" and path == "technology":
+    if (err.validator == "anyOf" and path == "technology") or (
+        err.validator == "required" and path == "technology" and "'code'" in err.message
+    ):
         return "give the technology's name or its catalogue code (or leave technology out)"
     if err.validator == "type":
         return f"{show(err.instance)} is not of type {err.validator_value}"
@@ -121,6 +132,24 @@ def request_errors(data) -> list[dict]:
     return _errors(data)[0]
 
 
+@lru_cache(maxsize=1)
+def _ids_by_spelling() -> dict[str, str]:
+    v = vocabulary()
+    return {s: v.jurisdiction(s).id for s in v.jurisdiction_spellings()}
+
+
+def _jurisdiction_as_id(data: dict) -> dict:
+    """`data` with an alias of its jurisdiction (a Chinese name) replaced by the id (a copy; the schema lists ids
+    only, its `x-aliases` the other spellings)."""
+    inst = data.get("institution")
+    if not isinstance(inst, dict) or not isinstance(spelling := inst.get("jurisdiction"), str):
+        return data
+    jid = _ids_by_spelling().get(spelling)
+    if jid is None or jid == spelling:
+        return data
+    return {**data, "institution": {**inst, "jurisdiction": jid}}
+
+
 def _errors(data) -> tuple[list[dict], dict | None]:
     """(problems, the request with dates as ISO strings, or None when its shape is unfit)."""
     if not isinstance(data, dict):
@@ -131,6 +160,7 @@ def _errors(data) -> tuple[list[dict], dict | None]:
         return cap_errors(shape), None
     if found_dates:  # dates given as date objects (the Python API) become ISO strings, as JSON gives them
         data = _jsonable(data)
+    data = _jurisdiction_as_id(data)
     fast = _fast_validator()
     if fast and fast.is_valid(data):
         return [], data

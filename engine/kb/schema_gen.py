@@ -106,27 +106,20 @@ def province_enum() -> dict:
 
 
 def jurisdiction_enum(what: str) -> dict:
-    """The accepted spellings of a jurisdiction (ids, Chinese names, aliases), each with its jurisdiction's name."""
+    """The jurisdiction ids as an enum; the other accepted spellings (Chinese names, short names) are listed in
+    `x-aliases` and the description, not as enum members: a request may use them, the service reads them as the id
+    (engine.inference.request), and generated clients get one enum member per jurisdiction."""
     v = vocabulary()
-    spellings = v.jurisdiction_spellings()
-    meanings = [
-        v.jurisdiction(s).name + ("" if s in [j.id for j in v.jurisdictions] else f"（{v.jurisdiction(s).id}）")
-        for s in spellings
-    ]
-    ids = "; ".join(f"`{j.id}` {j.name}" for j in v.jurisdictions)
-    # identifiers for generated code (a Chinese spelling is no identifier): hunan, hunan_zh1, hunan_zh2 …
-    varnames: list[str] = []
-    seen: dict[str, int] = {}
-    for s in spellings:
-        jid = v.jurisdiction(s).id
-        seen[jid] = seen.get(jid, -1) + 1
-        varnames.append(jid if s == jid else f"{jid}_zh{seen[jid]}")
+    ids = [j.id for j in v.jurisdictions]
+    aliases = {s: v.jurisdiction(s).id for s in v.jurisdiction_spellings() if s not in ids}
+    named = "; ".join(f"`{j.id}` {j.name}" for j in v.jurisdictions)
     return {
         "type": "string",
-        "enum": spellings,
-        "x-enum-descriptions": meanings,
-        "x-enum-varnames": varnames,
-        "description": f"{what}. Ids: {ids}; the Chinese names and short names are accepted too",
+        "enum": ids,
+        "x-enum-descriptions": [j.name for j in v.jurisdictions],
+        "x-aliases": aliases,
+        "description": f"{what}. Ids: {named}; the Chinese names and short names ({', '.join(aliases)}) are accepted "
+        "too and read as the id",
     }
 
 
@@ -142,7 +135,9 @@ def _institution() -> dict:
             },
             "category": vocab_enum("institution_categories", "kind of institution (default hospital)"),
             "level": {
+                "type": ["integer", "null"],
                 "enum": [1, 2, 3, None],
+                "x-enum-varnames": ["grade_1", "grade_2", "grade_3", "ungraded"],
                 "description": "医院等级: 1, 2, 3 (一级, 二级, 三级), or null for ungraded; unknown when left out",
                 "x-enum-descriptions": ["一级", "二级", "三级", "未定级"],
             },
@@ -158,7 +153,7 @@ def _institution() -> dict:
 
 
 def _technology() -> dict:
-    return _obj(
+    out = _obj(
         {
             "name": {
                 "type": "string",
@@ -225,9 +220,12 @@ def _technology() -> dict:
                 "Chongqing's notice 三、（二）四是 asks; null or absent: not said",
             },
         },
-        anyOf=[{"required": ["name"]}, {"required": ["code"]}],
         description="the technique asked about (a name or a code); without it only institution-wide duties are returned",
     )
+    # a name, or else a code: `if`/`then` rather than a constraint-only anyOf, which client generators type as
+    # `unknown` (the object's own properties stay its type)
+    out["if"], out["then"] = {"not": {"required": ["name"]}}, {"required": ["code"]}
+    return out
 
 
 def _event() -> dict:
@@ -262,6 +260,13 @@ def request_schema() -> dict:
         },
         **_obj(
             {
+                "id": {
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": 128,
+                    "description": "your id for this request (a row or case number): echoed as `id` in its answer, "
+                    "so that the answers of a batch can be matched by it; not part of the decision",
+                },
                 "as_of": request_date("the day the question is asked; default today in Asia/Shanghai"),
                 "institution": {"$ref": "#/$defs/institution"},
                 "technology": {"$ref": "#/$defs/technology"},
@@ -319,11 +324,7 @@ def _citation() -> dict:
 
 def _deadline() -> dict:
     base = {
-        "kind": {
-            "type": "string",
-            "description": "how the due day is computed: working_days_after, working_days_before, months_after, "
-            "months_before, immediately, same_day, before_event, on_date, months_after_document, quarter_first_week, half_year_end, none",
-        },
+        "kind": vocab_enum("deadline_kinds", "how the due day is computed"),
         "days": {"type": "integer", "description": "number of (working) days, for the *_days_* kinds"},
         "months": {"type": "integer", "description": "number of months, for the months_* kinds"},
         "event": {
@@ -386,8 +387,34 @@ def _def(name: str) -> dict:
     return {"$ref": f"#/$defs/{name}"}
 
 
+OPEN_ENUM = (
+    "open: a minor API version may add values (docs/api-compatibility.md); a client must accept a value it does not "
+    "know"
+)
+
+
+def open_enums(node):
+    """`node` (a response schema) with every string enum marked `x-extensible-enum: true`, its description saying
+    so: the answer's vocabularies grow in minor API versions, and clients must accept values they do not know."""
+    if isinstance(node, list):
+        return [open_enums(v) for v in node]
+    if not isinstance(node, dict):
+        return node
+    out = {k: open_enums(v) for k, v in node.items()}
+    if "enum" in out and any(isinstance(v, str) for v in out["enum"]):
+        out["x-extensible-enum"] = True
+        if out.get("description") and OPEN_ENUM not in out["description"]:
+            out["description"] += f" ({OPEN_ENUM})"
+    return out
+
+
 def response_schema() -> dict:
-    """The response schema; citation, deadline, obligation and listing are named `$defs` (named types in generated clients)."""
+    """The response schema; citation, deadline, obligation and listing are named `$defs` (named types in generated
+    clients); its enums are open (`open_enums`)."""
+    return open_enums(_response_schema())
+
+
+def _response_schema() -> dict:
     citation = _def("citation")
     cites = lambda what: {"type": "array", "items": citation, "description": what}  # noqa: E731
     obligation = _obj(
@@ -509,6 +536,14 @@ def response_schema() -> dict:
         "$defs": {"citation": _citation(), "deadline": _deadline(), "obligation": obligation, "listing": listing},
         **_obj(
             {
+                "id": {"type": "string", "description": "the request's `id`, echoed; absent when it had none"},
+                "decision_id": {
+                    "type": "string",
+                    "pattern": "^dec_[0-9a-f]{32}$",
+                    "description": "a deterministic id of this decision: a hash of the canonical request and the "
+                    "knowledge-base digest (the same request and digest give the same id and the same answer); quote it "
+                    "in audit records",
+                },
                 "as_of": {**DATE, "description": "the day the question was asked (YYYY-MM-DD)"},
                 "jurisdiction": _obj(
                     {
@@ -686,7 +721,8 @@ def response_schema() -> dict:
                 ),
                 "trace": {
                     "type": "array",
-                    "description": "the rules that fired, in order, with the facts they matched",
+                    "description": "the rules that fired, in order, with the facts they matched; left out with "
+                    "?trace=false",
                     "items": _obj(
                         {
                             "rule": {"type": "string", "description": "rule id"},
@@ -714,6 +750,7 @@ def response_schema() -> dict:
                 },
             },
             [
+                "decision_id",
                 "as_of",
                 "jurisdiction",
                 "knowledge_base",
@@ -724,7 +761,6 @@ def response_schema() -> dict:
                 "warnings",
                 "missing_facts",
                 "verdict",
-                "trace",
             ],
         ),
     }
@@ -778,22 +814,7 @@ def rules_schema() -> dict:
     v = vocabulary()
     deadline = _obj(
         {
-            "kind": {
-                "enum": [
-                    "working_days_after",
-                    "working_days_before",
-                    "months_after",
-                    "months_before",
-                    "immediately",
-                    "same_day",
-                    "before_event",
-                    "on_date",
-                    "months_after_document",
-                    "quarter_first_week",
-                    "half_year_end",
-                    "none",
-                ]
-            },
+            "kind": {"enum": v.ids("deadline_kinds")},
             "days": {"type": "integer", "minimum": 0},
             "months": {"type": "integer", "minimum": 0},
             "event": {"type": "string", "enum": v.ids("event_types")},

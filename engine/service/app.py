@@ -5,7 +5,8 @@ Endpoints (contract section 1):
     POST /v1/decisions                             request -> response (200); invalid -> 422 {"errors": [...]}
     POST /v1/decisions/batch                       {"requests": [...]} -> {"responses": [...]} (at most 1,000)
     GET  /v1/flowcharts/{jurisdiction}             ?format=svg|png|pdf|dot|mermaid&as_of=...&chart=filing|incident|training
-    POST /v1/flowcharts/{jurisdiction}             a decision request -> its chart with the case highlighted
+    POST /v1/flowcharts                            a decision request -> its jurisdiction's chart, the case highlighted
+    POST /v1/flowcharts/{jurisdiction}             the same, the jurisdiction given twice (kept; deprecated)
     GET  /v1/documents                             the encoded documents
     GET  /v1/documents/{document}                  one document with its provisions
     GET  /v1/documents/{document}/provisions/{eid} one provision: Chinese label, text, children
@@ -51,13 +52,17 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from engine.service.apiversion import api_version
 from engine.service.batch import CSV, NDJSON, XLSX, batch_response
 from engine.service.beyond_case import router as beyond_case_router
+from engine.service.caching import CachingMiddleware
+from engine.service.correlation import CORS_ALLOW_HEADERS, CORS_EXPOSE_HEADERS, CorrelationMiddleware
 from engine.service.cors import ConfigurableCORS
 from engine.service.decisions import (  # noqa: F401 - re-exported
     BATCH_CHUNK,
     MAX_BATCH,
     QUOTES_QUERY,
+    TRACE_QUERY,
     QuotesMode,
     batch_items,
     decide_as,
@@ -76,8 +81,10 @@ from engine.service.explore import router as explore_router
 from engine.service.fastpath import DecisionFastPath
 from engine.service.input import MAX_BODY, MAX_DEPTH, parse_as_of, parse_json, read_json  # noqa: F401 - re-exported
 from engine.service.kb_access import cool, digest, is_warm, kb, warm
+from engine.service.metrics import router as metrics_router
 from engine.service.middleware import DIGEST_HEADER, DigestHeaderMiddleware  # noqa: F401 - re-exported
 from engine.service.openapi import (  # noqa: F401 - re-exported
+    ERROR_SCHEMA,
     REF,
     body_content,
     build_openapi,
@@ -92,8 +99,10 @@ from engine.service.resources import (
     get_provision,
     highlighted_flowchart,
     list_documents,
+    request_jurisdiction,
 )
 from engine.service.semantics import DECISION_MEDIA, HttpSemantics, known_query_parameters, negotiated_format
+from engine.service.transport import CompressionMiddleware
 from engine.service.web import router as web_router
 from engine.service.webcompare import router as webcompare_router
 from engine.service.worker import on_engine, shutdown_executor
@@ -115,7 +124,7 @@ async def lifespan(app: FastAPI):
 
 app = FastAPI(
     title="medtech-rules",
-    version="0.1.0",
+    version=api_version(),  # the API's own semantic version (engine/service/api_version.yaml, docs/api-changelog.md)
     description="医疗技术临床应用管理: decisions, documents, catalogues and flowcharts (read-only).",
     lifespan=lifespan,
     docs_url=None,
@@ -124,11 +133,14 @@ app = FastAPI(
 )
 # innermost: POST /v1/decisions without the router (engine.service.fastpath); it answers through this
 # module's `decide_as`, looked up on each call as the route does
-app.add_middleware(DecisionFastPath, answer=lambda data, fmt, quotes: decide_as(data, fmt, quotes))
+app.add_middleware(DecisionFastPath, answer=lambda data, fmt, quotes, trace=True: decide_as(data, fmt, quotes, trace))
+app.add_middleware(CachingMiddleware)  # ETag, Cache-Control, If-None-Match -> 304 (engine.service.caching)
 app.add_middleware(DigestHeaderMiddleware)
+app.add_middleware(CorrelationMiddleware)  # versions, request id, trace context, digest pin, metrics, request log
+app.add_middleware(CompressionMiddleware)  # br or gzip by Accept-Encoding (engine.service.transport)
 app.add_middleware(HttpSemantics)  # security headers; HEAD as GET without the body (engine.service.semantics)
 app.add_middleware(
-    ConfigurableCORS, expose_headers=(DIGEST_HEADER,)
+    ConfigurableCORS, expose_headers=CORS_EXPOSE_HEADERS, allow_headers=CORS_ALLOW_HEADERS
 )  # outermost: answers preflights; off unless configured
 app.add_exception_handler(ApiError, api_error_handler)  # type: ignore[arg-type]  # starlette types handlers as taking any Exception
 app.add_exception_handler(RequestValidationError, validation_error_handler)  # type: ignore[arg-type]  # starlette types handlers as taking any Exception
@@ -203,10 +215,10 @@ async def readyz():
         **error_responses(400, 413, 422, 503),
     },
 )
-async def post_decision(request: Request, quotes: QuotesMode = QUOTES_QUERY):
+async def post_decision(request: Request, quotes: QuotesMode = QUOTES_QUERY, trace: bool = TRACE_QUERY):
     fmt = negotiated_format(request.headers.get("accept"), DECISION_MEDIA)  # 406 for an Accept we cannot meet
     data = await read_json(request)
-    status, body, media, headers = await on_engine(decide_as, data, fmt, quotes)
+    status, body, media, headers = await on_engine(decide_as, data, fmt, quotes, trace)
     return Response(body, status_code=status, media_type=media, headers=headers)
 
 
@@ -230,18 +242,19 @@ async def post_decision(request: Request, quotes: QuotesMode = QUOTES_QUERY):
         },
         503: {
             "description": "Too many batches in progress on this worker (see Retry-After), or the knowledge base is invalid",
-            "content": json_content("Errors"),
+            "content": json_content(ERROR_SCHEMA),
         },
         **error_responses(400, 413, 422),
     },
 )
-async def post_batch(request: Request, quotes: QuotesMode = QUOTES_QUERY):
-    return await batch_response(request, quotes)  # streamed, at most BATCH_SLOTS at once (engine.service.batch)
+async def post_batch(request: Request, quotes: QuotesMode = QUOTES_QUERY, trace: bool = TRACE_QUERY):
+    return await batch_response(request, quotes, trace)  # streamed, at most BATCH_SLOTS at once (engine.service.batch)
 
 
 @app.get(
     "/v1/flowcharts/{jurisdiction}",
     summary="The procedure of a jurisdiction as a flowchart",
+    response_class=Response,  # a chart, not JSON (else FastAPI lists application/json for generators)
     responses={
         200: {
             "description": "The chart",
@@ -263,7 +276,10 @@ async def get_flowchart(
 
 @app.post(
     "/v1/flowcharts/{jurisdiction}",
-    summary="A decision request's case on the flowchart of its jurisdiction and day, highlighted",
+    summary="A decision request's case on the flowchart of its jurisdiction and day, highlighted (kept; "
+    "POST /v1/flowcharts takes the jurisdiction from the request)",
+    deprecated=True,
+    response_class=Response,  # a chart, not JSON (else FastAPI lists application/json for generators)
     openapi_extra={"requestBody": {"required": True, "content": json_content("DecisionRequest")}},
     responses={
         200: {
@@ -281,6 +297,29 @@ async def post_flowchart(
 ):
     data = await read_json(request)
     body = await on_engine(highlighted_flowchart, jurisdiction, chart, format, data)
+    return Response(body, media_type=FLOWCHART_MEDIA[format])
+
+
+@app.post(
+    "/v1/flowcharts",
+    summary="A decision request's case on the flowchart of its own jurisdiction and day, highlighted",
+    response_class=Response,  # a chart, not JSON
+    openapi_extra={"requestBody": {"required": True, "content": json_content("DecisionRequest")}},
+    responses={
+        200: {
+            "description": "The chart with the case marked (the jurisdiction is the request's institution.jurisdiction)",
+            "content": {m.split(";")[0]: {"schema": {"type": "string"}} for m in FLOWCHART_MEDIA.values()},
+        },
+        **error_responses(400, 404, 413, 422, 501, 503),
+    },
+)
+async def post_flowchart_of_request(
+    request: Request,
+    format: ChartFormat = Query("svg", description="output format"),  # noqa: B008 - an immutable Literal
+    chart: ChartName = Query("filing", description="which procedure"),  # noqa: B008
+):
+    data = await read_json(request)
+    body = await on_engine(highlighted_flowchart, request_jurisdiction(data), chart, format, data)
     return Response(body, media_type=FLOWCHART_MEDIA[format])
 
 
@@ -321,6 +360,7 @@ async def provision_detail(document: str, eid: str):
 
 app.include_router(explore_router)  # search, compare, catalogues, technologies (engine.service.explore)
 app.include_router(beyond_case_router)  # register, changes, ledger: API and pages (engine.service.beyond_case)
+app.include_router(metrics_router)  # GET /metrics, Prometheus (engine.service.metrics)
 
 
 # --------------------------------------------------------------------------- running

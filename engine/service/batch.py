@@ -66,12 +66,12 @@ class _Slot:
         self.release()
 
 
-async def _stream(items: list, ndjson: bool, slot: _Slot, quotes: str) -> AsyncIterator[bytes]:
+async def _stream(items: list, ndjson: bool, slot: _Slot, quotes: str, trace: bool = True) -> AsyncIterator[bytes]:
     try:
         yield b"" if ndjson else b'{"responses":['
         first = True
         for start in range(0, len(items), BATCH_CHUNK):
-            parts = await on_engine(decide_many, items[start : start + BATCH_CHUNK], quotes)
+            parts = await on_engine(decide_many, items[start : start + BATCH_CHUNK], quotes, trace)
             if ndjson:
                 yield b"".join(p + b"\n" for p in parts)
             else:
@@ -107,8 +107,8 @@ async def _xlsx(items: list, slot: _Slot) -> bytes:
         slot.release()
 
 
-async def batch_response(request: Request, quotes: str = "all") -> Response:
-    """Answer a batch request (see the module docstring; `quotes` as for one decision); raises
+async def batch_response(request: Request, quotes: str = "all", trace: bool = True) -> Response:
+    """Answer a batch request (see the module docstring; `quotes` and `trace` as for one decision); raises
     ApiError 4xx/503 before streaming."""
     require_acceptable(request.headers.get("accept"), ("application/json", NDJSON, CSV, XLSX))
     # the slot is taken once the body is in: a client trickling its body holds no slot meanwhile
@@ -131,4 +131,6 @@ async def batch_response(request: Request, quotes: str = "all") -> Response:
         headers["Content-Disposition"] = 'attachment; filename="batch.xlsx"'
         return Response(body, media_type=XLSX, headers=headers)
     ndjson = wants_ndjson(request)
-    return StreamingResponse(_stream(items, ndjson, slot, quotes), media_type=NDJSON if ndjson else "application/json")
+    return StreamingResponse(
+        _stream(items, ndjson, slot, quotes, trace), media_type=NDJSON if ndjson else "application/json"
+    )

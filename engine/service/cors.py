@@ -36,9 +36,12 @@ def set_cors_origins(origins: list[str] | None) -> None:
 class ConfigurableCORS:
     """Starlette's CORSMiddleware for the configured origins; passes everything through when there are none."""
 
-    def __init__(self, app, expose_headers: tuple[str, ...] = ()):
+    def __init__(
+        self, app, expose_headers: tuple[str, ...] = (), allow_headers: tuple[str, ...] = ("Content-Type", "Accept")
+    ):
         self.app = app
         self.expose_headers = list(expose_headers)
+        self.allow_headers = list(allow_headers)
         self._for: list[str] | None = None
         self._cors: CORSMiddleware | None = None
 
@@ -52,7 +55,7 @@ class ConfigurableCORS:
                 self.app,
                 allow_origins=origins,
                 allow_methods=["GET", "POST", "OPTIONS"],
-                allow_headers=["Content-Type", "Accept"],
+                allow_headers=self.allow_headers,
                 expose_headers=self.expose_headers,
                 max_age=600,
             )

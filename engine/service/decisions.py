@@ -14,6 +14,7 @@ from fastapi import Query
 
 from engine.errors import InvalidRequest, KnowledgeBaseError
 from engine.service.errors import ApiError, dumps, error, kb_unavailable
+from engine.service.metrics import count_decision
 
 log = logging.getLogger("engine.service.app")
 
@@ -27,48 +28,87 @@ QUOTES_QUERY = Query(
     "moved to a top-level `provisions` map keyed document:eid; none: no quotes",
 )
 
+DECISION_ID_HEADER = "X-Decision-Id"
 _INTERNAL = {"errors": [{"path": "", "message": "internal error while answering this request"}]}
 
 
-def decide_one(data: Any, quotes: str = "all") -> tuple[int, bytes]:
-    """(status, JSON body) for one request: 200 with the response (in the `quotes` form, see
-    engine.render.compact) or 422 with every problem."""
+TRACE_QUERY = Query(
+    True,
+    description="false: answer without the `trace` member (the rules that fired; about a third of a typical "
+    "answer), which is then not built at all",
+)
+
+
+def _decide(data: Any, trace: bool = True) -> dict:
+    """The engine's response, counted in /metrics (engine.service.metrics)."""
     # engine.decide is the package-level function (the module is engine.inference.decision)
     from engine import decide
 
+    response = decide(data, trace=trace)
+    count_decision(response)
+    return response
+
+
+def _decide_json(data: Any, quotes: str, trace: bool) -> tuple[int, bytes, str | None]:
     try:
-        response = decide(data)
+        response = _decide(data, trace)
         if quotes != "all":
             from engine.render.compact import compact_quotes
 
             response = compact_quotes(response, quotes)
-        return 200, dumps(response)
+        return 200, dumps(response), response.get("decision_id")
     except InvalidRequest as exc:
-        return 422, dumps({"errors": exc.errors})
+        return 422, dumps({**_echoed_id(data), "errors": exc.errors}), None
     except KnowledgeBaseError as exc:
         raise kb_unavailable(exc) from None
 
 
-def decide_as(data: Any, fmt: str, quotes: str = "all") -> tuple[int, bytes, str, dict]:
+def _echoed_id(data: Any) -> dict:
+    """`{"id": …}` when an invalid request carries a usable `id` (a batch's answers are matched by it), else `{}`."""
+    rid = data.get("id") if isinstance(data, dict) else None
+    return {"id": rid} if isinstance(rid, str) and 0 < len(rid) <= 128 else {}
+
+
+def decide_one(data: Any, quotes: str = "all", trace: bool = True) -> tuple[int, bytes]:
+    """(status, JSON body) for one request: 200 with the response (in the `quotes` form, see
+    engine.render.compact; without the trace when `trace` is false) or 422 with every problem."""
+    return _decide_json(data, quotes, trace)[:2]
+
+
+def _headers(decision: str | None, **more: str) -> dict:
+    out = {"Vary": "Accept"}
+    if decision:
+        out[DECISION_ID_HEADER] = decision
+    return {**out, **more}
+
+
+def decide_as(data: Any, fmt: str, quotes: str = "all", trace: bool = True) -> tuple[int, bytes, str, dict]:
     """(status, body, media type, headers) for one request answered in export format `fmt`
     (engine.render.exports): JSON as decide_one; the other formats rendered from the same response.
     Invalid requests are answered 422 with the JSON errors whatever the format asked for. `quotes`
-    shapes the JSON only (the other formats cite by label and quote where they show quotes)."""
+    and `trace` shape the JSON only (the other formats cite by label and quote where they show quotes).
+    A decision's id is in the `X-Decision-Id` header too, whatever the format."""
     if fmt == "json":
-        status, body = decide_one(data, quotes)
-        return status, body, "application/json", {"Vary": "Accept"}
-    from engine import decide
+        status, body, decision = _decide_json(data, quotes, trace)
+        return status, body, "application/json", _headers(decision)
     from engine.render.exports import EXPORTS, render_export
 
     try:
-        response = decide(data)
+        response = _decide(data)
     except InvalidRequest as exc:
-        return 422, dumps({"errors": exc.errors}), "application/json", {"Vary": "Accept"}
+        return 422, dumps({"errors": exc.errors}), "application/json", _headers(None)
     except KnowledgeBaseError as exc:
         raise kb_unavailable(exc) from None
     body, media, name = render_export(response, fmt, request=data if isinstance(data, dict) else None)
     disposition = "attachment" if EXPORTS[fmt].binary else "inline"
-    return 200, body, media, {"Vary": "Accept", "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(name)}"}
+    return (
+        200,
+        body,
+        media,
+        _headers(
+            response.get("decision_id"), **{"Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(name)}"}
+        ),
+    )
 
 
 def export_content() -> dict:
@@ -84,12 +124,12 @@ def export_content() -> dict:
     return out
 
 
-def decide_many(items: list, quotes: str = "all") -> list[bytes]:
+def decide_many(items: list, quotes: str = "all", trace: bool = True) -> list[bytes]:
     """Answers for batch items, each a response or `{"errors": [...]}` in place."""
     out = []
     for item in items:
         try:
-            out.append(decide_one(item, quotes)[1])
+            out.append(decide_one(item, quotes, trace)[1])
         except ApiError:
             raise
         except Exception:  # noqa: BLE001 - one bad item must not lose the batch
@@ -101,7 +141,6 @@ def decide_many(items: list, quotes: str = "all") -> list[bytes]:
 def rows_many(items: list, start: int) -> list[dict]:
     """Tracking-sheet rows (engine.render.table) for batch items numbered from `start + 1`: one row
     per obligation per request, or one row with the request's errors in Chinese."""
-    from engine import decide
     from engine.render.answer import build_answer
     from engine.render.errors import error_text
     from engine.render.table import error_row, obligation_rows
@@ -109,7 +148,7 @@ def rows_many(items: list, start: int) -> list[dict]:
     rows: list[dict] = []
     for n, item in enumerate(items, start + 1):
         try:
-            response = decide(item)
+            response = _decide(item)
             rows += obligation_rows(build_answer(response, request=item if isinstance(item, dict) else None), n)
         except InvalidRequest as exc:
             rows.append(error_row(n, [f"{e.get('path') or '(请求)'}: {error_text(e)}" for e in exc.errors]))

@@ -177,9 +177,19 @@ def _diff(old: str, new: str) -> dict:
     from engine.catalog.diff import diff_versions
 
     try:
-        return diff_versions(old, new)
+        return _earlier_later(diff_versions(old, new))
     except NotFound as exc:
         raise not_found(exc, "old" if exc.key == old else "new") from None
+
+
+def _earlier_later(node):
+    """The diff with its `old`/`new` members named `earlier`/`later` (no reserved word of Java or Python in the
+    names client generators make from the schema)."""
+    if isinstance(node, list):
+        return [_earlier_later(v) for v in node]
+    if isinstance(node, dict):
+        return {{"old": "earlier", "new": "later"}.get(k, k): _earlier_later(v) for k, v in node.items()}
+    return node
 
 
 @router.get(

@@ -21,8 +21,9 @@ from engine.service.semantics import DECISION_MEDIA, negotiated_format
 from engine.service.worker import on_engine, on_engine_short
 
 PATH = "/v1/decisions"
-# the query strings the fast path understands: none, or `quotes` with one of its values
-_QUOTES = {b"": "all", b"quotes=all": "all", b"quotes=once": "once", b"quotes=none": "none"}
+# the query parameters the fast path understands (any other query string goes through the route)
+_QUOTES = {b"all": "all", b"once": "once", b"none": "none"}
+_TRACE = {b"true": True, b"false": False, b"1": True, b"0": False}
 # a JSON answer to a body of at most this many bytes is decided inline when the engine thread is idle
 # (engine.service.worker.on_engine_short): a fraction of a millisecond; larger bodies (up to 100 events) and
 # the other formats (PDF, Word, spreadsheets) go to the engine thread, so the event loop never stalls long; so
@@ -31,11 +32,11 @@ SHORT_BODY = 16 * 1024
 
 
 class DecisionFastPath:
-    """Answers `POST /v1/decisions` (with no query string or a plain `quotes=…`) without the router."""
+    """Answers `POST /v1/decisions` (with no query string, or plain `quotes=…` and `trace=…`) without the router."""
 
     def __init__(self, app, answer=decide_as):
         self.app = app
-        self.answer = answer  # (data, fmt, quotes) -> (status, body, media type, headers), as the route calls
+        self.answer = answer  # (data, fmt, quotes, trace) -> (status, body, media type, headers), as the route calls
 
     async def __call__(self, scope, receive, send):
         if (
@@ -43,7 +44,7 @@ class DecisionFastPath:
             or scope["method"] != "POST"
             or scope["path"] != PATH
             or scope.get("root_path")
-            or (quotes := _QUOTES.get(scope.get("query_string", b""))) is None
+            or (options := _options(scope.get("query_string", b""))) is None
         ):
             await self.app(scope, receive, send)
             return
@@ -53,11 +54,32 @@ class DecisionFastPath:
             data = await read_json(request)
             short = fmt == "json" and _declared_size(scope) <= SHORT_BODY and is_warm()
             run = on_engine_short if short else on_engine
-            status, body, media, headers = await run(self.answer, data, fmt, quotes)
+            status, body, media, headers = await run(self.answer, data, fmt, *options)
             response = Response(body, status_code=status, media_type=media, headers=headers)
         except ApiError as exc:
             response = await api_error_handler(request, exc)
         await response(scope, receive, send)
+
+
+def _options(query: bytes) -> tuple[str, bool] | None:
+    """(quotes, trace) from a query string of at most one `quotes` and one `trace` with plain values; None for any
+    other query string (the route answers it, 422 included)."""
+    quotes, trace = "all", True
+    if not query:
+        return quotes, trace
+    seen = set()
+    for part in query.split(b"&"):
+        name, _, value = part.partition(b"=")
+        if name in seen:
+            return None
+        seen.add(name)
+        if name == b"quotes" and value in _QUOTES:
+            quotes = _QUOTES[value]
+        elif name == b"trace" and value in _TRACE:
+            trace = _TRACE[value]
+        else:
+            return None
+    return quotes, trace
 
 
 def _declared_size(scope) -> int:

@@ -14,6 +14,7 @@ from engine.service.errors import error, kb_unavailable, not_found
 log = logging.getLogger("engine.service.app")
 
 _DIGEST: str | None = None
+_VERSION: str | None = None
 _WARM = False  # set once `warm` has built everything without an error
 
 
@@ -39,6 +40,28 @@ def digest() -> str:
             log.exception("knowledge base could not be loaded; digest taken from the files")
             _DIGEST = kb_digest()
     return _DIGEST
+
+
+def kb_version() -> str:
+    """The version of the knowledge base answering requests (kb/version.yaml when it cannot load)."""
+    global _VERSION
+    if _VERSION is None:
+        from engine.kb.loader import kb_version as file_version
+        from engine.kb.loader import knowledge_base
+
+        try:
+            _VERSION = knowledge_base().version
+        except Exception:  # noqa: BLE001 - the header must still be set
+            try:
+                _VERSION = file_version()
+            except KnowledgeBaseError:
+                _VERSION = "unknown"
+    return _VERSION
+
+
+def cached_kb_version() -> str | None:
+    """The knowledge-base version when `kb_version()` has already read it, else None (never loads anything)."""
+    return _VERSION
 
 
 def cached_digest() -> str | None:
@@ -91,6 +114,7 @@ def warm() -> None:
 
         warm_up()
         digest()
+        kb_version()
         _WARM = True
     except Exception:  # noqa: BLE001 - serve anyway: /healthz reports the problem
         log.exception("warm-up failed")

@@ -131,15 +131,27 @@ _CELL = {
         },
     },
 }
+# the body of every answer other than 2xx (named so that no generated class has a member of its own name)
+ERROR_SCHEMA = "ErrorResponse"
 _EXTRA_SCHEMAS = {
-    "Errors": {
+    ERROR_SCHEMA: {
         "type": "object",
         "additionalProperties": False,
         "required": ["errors"],
         "description": "every problem with the request",
         "properties": {
+            "id": _p(S, "in a batch answer: the `id` the request carried, when it carried one"),
             "errors": {"type": "array", "items": _ERROR_ITEM, "description": "the problems"},
             "available": {"type": "array", "items": {"type": "string"}, "description": "what exists (404)"},
+            "knowledge_base": {
+                "type": "object",
+                "description": "412: the knowledge base this service answers with, instead of the pinned one",
+                "required": ["digest", "version"],
+                "properties": {
+                    "digest": _p(S, "its digest (what X-Knowledge-Base-Digest pins)"),
+                    "version": _p(S, "its version"),
+                },
+            },
         },
     },
     "BatchRequest": {
@@ -165,7 +177,7 @@ _EXTRA_SCHEMAS = {
             "responses": {
                 "type": "array",
                 "description": "in the order of the requests: a response, or the request's errors",
-                "items": {"anyOf": [{"$ref": REF + "DecisionResponse"}, {"$ref": REF + "Errors"}]},
+                "items": {"anyOf": [{"$ref": REF + "DecisionResponse"}, {"$ref": REF + ERROR_SCHEMA}]},
             }
         },
     },
@@ -500,18 +512,18 @@ _EXTRA_SCHEMAS = {
         "type": "object",
         "description": "what changed between two catalogue versions",
         "properties": {
-            "old": {
+            "earlier": {
                 "type": "object",
-                "description": "the earlier version",
+                "description": "the earlier version (query parameter `old`)",
                 "properties": {
                     "id": _p(S, "id"),
                     "name": _p(S, "name"),
                     "entries": {"type": "integer", "description": "entry count"},
                 },
             },
-            "new": {
+            "later": {
                 "type": "object",
-                "description": "the later version",
+                "description": "the later version (query parameter `new`)",
                 "properties": {
                     "id": _p(S, "id"),
                     "name": _p(S, "name"),
@@ -532,8 +544,8 @@ _EXTRA_SCHEMAS = {
                     "description": "one change",
                     "properties": {
                         "technology": _p(S, "technology id"),
-                        "old": _ENTRY,
-                        "new": _ENTRY,
+                        "earlier": _ENTRY,
+                        "later": _ENTRY,
                         "fields": {
                             "type": "array",
                             "items": {
@@ -553,8 +565,8 @@ _EXTRA_SCHEMAS = {
                     "type": "object",
                     "description": "one narrowing",
                     "properties": {
-                        "old": _ENTRY,
-                        "new": {"type": "array", "items": _ENTRY, "description": "the narrower entries"},
+                        "earlier": _ENTRY,
+                        "later": {"type": "array", "items": _ENTRY, "description": "the narrower entries"},
                     },
                 },
             },
@@ -565,8 +577,8 @@ _EXTRA_SCHEMAS = {
                     "type": "object",
                     "description": "one broadening",
                     "properties": {
-                        "old": _ENTRY,
-                        "new": {"type": "array", "items": _ENTRY, "description": "the broader entries"},
+                        "earlier": _ENTRY,
+                        "later": {"type": "array", "items": _ENTRY, "description": "the broader entries"},
                     },
                 },
             },
@@ -587,7 +599,7 @@ def json_content(name: str) -> dict:
 
 
 def error_responses(*codes: int) -> dict:
-    """OpenAPI `responses` for error status codes, each with the `Errors` body."""
+    """OpenAPI `responses` for error status codes, each with the `ErrorResponse` body."""
     text = {
         400: "Malformed JSON",
         404: "Unknown document, provision or jurisdiction",
@@ -596,7 +608,7 @@ def error_responses(*codes: int) -> dict:
         501: "Not available in this installation",
         503: "The knowledge base is invalid",
     }
-    return {c: {"description": text.get(c, "Error"), "content": json_content("Errors")} for c in codes}
+    return {c: {"description": text.get(c, "Error"), "content": json_content(ERROR_SCHEMA)} for c in codes}
 
 
 def schema_component(schema: dict, name: str) -> dict[str, dict]:
@@ -701,7 +713,6 @@ def _describe_parameter(param: dict, path: str = "") -> None:
         if path in _WITH_ALL:
             schema["enum"] = [*schema["enum"], "all"]
             schema["x-enum-descriptions"] = [*schema["x-enum-descriptions"], "全部地区"]
-            schema["x-enum-varnames"] = [*schema["x-enum-varnames"], "all"]
     elif name == "document":
         docs = sorted(documents())
         schema = {"type": "string", "enum": docs, "x-enum-descriptions": [documents()[d].title for d in docs]}
@@ -805,6 +816,102 @@ def _add_examples(doc: dict) -> None:
     op = doc["paths"].get("/v1/decisions", {}).get("post")
     if op:
         op["responses"]["200"]["content"]["application/json"]["example"] = response
+    bodies["/v1/flowcharts"] = bodies["/v1/flowcharts/{jurisdiction}"] = request
+    for path, operations in doc["paths"].items():
+        for op in operations.values():
+            media = op.get("requestBody", {}).get("content", {})
+            for m in media.values():
+                m.setdefault("example", bodies.get(path))
+    _add_answer_examples(doc, bodies)
+
+
+# the request behind each operation's response example (the decision's is computed above)
+_EXAMPLE_CALLS = {
+    ("get", "/healthz"): "/healthz",
+    ("get", "/v1/documents"): "/v1/documents?as_of=2025-03-10",
+    ("get", "/v1/documents/{document}"): "/v1/documents/nhc-2018-1?as_of=2025-03-10",
+    ("get", "/v1/documents/{document}/provisions/{eid}"): "/v1/documents/nhc-2018-1/provisions/art_11",
+    ("get", "/v1/search"): "/v1/search?q=备案&limit=2",
+    ("get", "/v1/catalogs/{jurisdiction}"): "/v1/catalogs/hunan?as_of=2025-03-10",
+    ("get", "/v1/catalogs/diff"): "/v1/catalogs/diff?old=national-2018&new=national-2022",
+    ("get", "/v1/technologies"): "/v1/technologies?q=PCI&jurisdiction=hunan&as_of=2025-03-10&limit=2",
+    ("get", "/v1/flowcharts/{jurisdiction}"): "/v1/flowcharts/hunan?format=mermaid&as_of=2025-03-10",
+    ("post", "/v1/flowcharts"): "/v1/flowcharts?format=mermaid",
+    ("post", "/v1/flowcharts/{jurisdiction}"): "/v1/flowcharts/hunan?format=mermaid",
+    ("post", "/v1/compare"): "/v1/compare",
+    ("post", "/v1/decisions/batch"): "/v1/decisions/batch?quotes=none&trace=false",
+}
+EXAMPLE_ITEMS = 2  # lists in response examples are cut to this many items (the document stays readable)
+
+
+def _shortened(value, depth: int = 0):
+    if isinstance(value, list):
+        return [_shortened(v, depth + 1) for v in value[:EXAMPLE_ITEMS]]
+    if isinstance(value, dict):
+        return {k: _shortened(v, depth + 1) for k, v in value.items()}
+    return value
+
+
+def _add_answer_examples(doc: dict, bodies: dict) -> None:
+    """A response example for every operation: what the service answers to the example request (lists cut short),
+    asked of the app itself in process (engine.service.inprocess)."""
+    from engine.service.inprocess import call_app
+
+    for (method, path), url in _EXAMPLE_CALLS.items():
+        op = doc["paths"].get(path, {}).get(method)
+        if op is None:
+            continue
+        try:
+            status, media, body = call_app(method.upper(), url, bodies.get(path) if method == "post" else None)
+        except Exception:  # noqa: BLE001 - an example must never break the document
+            log.exception("no response example for %s %s", method, path)
+            continue
+        content = op["responses"].get("200", {}).get("content", {})
+        if status != 200 or media not in content:
+            log.error("no response example for %s %s: %s %s", method, path, status, media)
+            continue
+        if media == "application/json":
+            content[media]["example"] = _shortened(json.loads(body))
+        else:
+            content[media]["example"] = body.decode("utf-8")
+
+
+_ANSWER_HEADERS = {
+    "X-API-Version": {"description": "the API's semantic version (docs/api-compatibility.md)", "schema": S},
+    "X-Knowledge-Base-Version": {"description": "version of the knowledge base that answered", "schema": S},
+    "X-Request-Id": {"description": "the request's X-Request-Id, or a new id when it had none", "schema": S},
+}
+_REQUEST_HEADERS = [
+    {
+        "name": "X-Request-Id",
+        "in": "header",
+        "required": False,
+        "description": "your id for this request (1 to 128 letters, digits and `._:-`), echoed; one is made when absent",
+        "schema": {"type": "string", "pattern": "^[A-Za-z0-9._:-]{1,128}$"},
+        "example": "his-2025-000123",
+    },
+    {
+        "name": "traceparent",
+        "in": "header",
+        "required": False,
+        "description": "W3C trace context, echoed (with tracestate) and logged as trace_id",
+        "schema": S,
+        "example": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+    },
+    {
+        "name": "X-Knowledge-Base-Digest",
+        "in": "header",
+        "required": False,
+        "description": "answer only with this knowledge base (its digest, `sha256:` optional): 412 otherwise",
+        "schema": S,
+        "example": "sha256:" + "0" * 64,
+    },
+]
+_PINNED = {
+    "description": "The knowledge base pinned by X-Knowledge-Base-Digest is not the one this service answers with "
+    "(named in the body and the headers)",
+    "content": {"application/json": {"schema": {"$ref": REF + ERROR_SCHEMA}}},
+}
 
 
 def build_openapi(app: FastAPI) -> dict:
@@ -820,14 +927,17 @@ def build_openapi(app: FastAPI) -> dict:
     schemas.update(schema_component(load_schema("request"), "DecisionRequest"))
     schemas.update(schema_component(load_schema("response"), "DecisionResponse"))
     schemas.update(json.loads(json.dumps(_EXTRA_SCHEMAS)))
-    # FastAPI adds its own 422 to operations with parameters; ours answer with `Errors`
-    doc = json.loads(json.dumps(doc).replace('"#/components/schemas/HTTPValidationError"', f'"{REF}Errors"'))
+    # FastAPI adds its own 422 to operations with parameters; ours answer with `ErrorResponse`
+    doc = json.loads(json.dumps(doc).replace('"#/components/schemas/HTTPValidationError"', f'"{REF}{ERROR_SCHEMA}"'))
     schemas = doc["components"]["schemas"]
     header = {
-        DIGEST_HEADER: {"description": "digest of the knowledge base that answered", "schema": {"type": "string"}}
+        DIGEST_HEADER: {"description": "digest of the knowledge base that answered", "schema": {"type": "string"}},
+        **_ANSWER_HEADERS,
     }
     for path, operations in doc.get("paths", {}).items():
         for op in operations.values():
+            op["responses"].setdefault("412", _PINNED)
+            op.setdefault("parameters", []).extend(_REQUEST_HEADERS)
             for response in op.get("responses", {}).values():
                 response.setdefault("headers", {}).update(header)
             for param in op.get("parameters", []):

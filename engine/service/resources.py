@@ -137,6 +137,15 @@ def flowchart(jurisdiction: str, chart: str, fmt: str, as_of: dt.date | None) ->
         ) from None
 
 
+def request_jurisdiction(data) -> str:
+    """The jurisdiction a decision request names (`institution.jurisdiction`); 422 when it names none."""
+    inst = data.get("institution") if isinstance(data, dict) else None
+    spelling = inst.get("jurisdiction") if isinstance(inst, dict) else None
+    if not isinstance(spelling, str) or not spelling:
+        raise error(422, "is required: the chart is that of the request's jurisdiction", "institution.jurisdiction")
+    return spelling
+
+
 def highlighted_flowchart(jurisdiction: str, chart: str, fmt: str, data) -> bytes:
     """The `chart` of a decision request's case (its jurisdiction and day) with the case marked,
     as `fmt`: 422 with every problem for an invalid request or one for another jurisdiction."""
