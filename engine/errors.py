@@ -75,6 +75,8 @@ class BatchInterrupted(KeyboardInterrupt):
 class LedgerError(ValueError):
     """A ledger (台账) file that cannot be read as one: not a workbook or CSV, no header, no technology column
     (the message, in Chinese, says why)."""
+
+
 class GraphvizMissing(RuntimeError):
     """Graphviz's `dot` program, which lays out and draws the flowcharts, is not on PATH."""
 

@@ -59,12 +59,27 @@ EXAMPLE = [
 # examples/needs-grade-shanghai.yaml: the answer asks for the surgery grade
 MISSING = [("jurisdiction", "shanghai"), ("level", "3"), ("tech", "消化内镜"), ("as_of", "2025-03-10")]
 # a technique in no catalogue, answered from the facts that decide
-NEW_TECHNIQUE = [("jurisdiction", "hunan"), ("level", "3"), ("tech", "某新型基因编辑细胞疗法"), ("new_tech", "yes"),
-                 ("first_in_institution", "yes"), ("major_ethical_risk", "yes"), ("as_of", "2025-06-10")]
+NEW_TECHNIQUE = [
+    ("jurisdiction", "hunan"),
+    ("level", "3"),
+    ("tech", "某新型基因编辑细胞疗法"),
+    ("new_tech", "yes"),
+    ("first_in_institution", "yes"),
+    ("major_ethical_risk", "yes"),
+    ("as_of", "2025-06-10"),
+]
 # the comparison: proton therapy in Hunan, filed on 2025-03-12 (Shanghai completes a filing on the spot)
-COMPARE = [("as_of", "2025-03-20"), ("jurisdiction", "hunan"), ("level", "3"), ("tech", "质子和重离子加速器放射治疗技术"),
-           ("first_in_institution", "yes"), ("ev", "first_clinical_use"), ("ed", "2025-03-03"),
-           ("ev", "filing_submitted"), ("ed", "2025-03-12")]
+COMPARE = [
+    ("as_of", "2025-03-20"),
+    ("jurisdiction", "hunan"),
+    ("level", "3"),
+    ("tech", "质子和重离子加速器放射治疗技术"),
+    ("first_in_institution", "yes"),
+    ("ev", "first_clinical_use"),
+    ("ed", "2025-03-03"),
+    ("ev", "filing_submitted"),
+    ("ed", "2025-03-12"),
+]
 
 
 def query(pairs) -> str:
@@ -213,14 +228,21 @@ def take(base: str, out: Path) -> dict[str, Path]:
         shots["provision"] = out / "provision.png"
         page.goto(url, wait_until="networkidle")
         box = page.locator("nav.downloads").bounding_box()
-        page.screenshot(path=str(out / "downloads.png"), clip={"x": 0, "y": 0, "width": DESKTOP["width"],
-                                                                "height": min(DESKTOP["height"], box["y"] + box["height"] + 24)})
+        page.screenshot(
+            path=str(out / "downloads.png"),
+            clip={
+                "x": 0,
+                "y": 0,
+                "width": DESKTOP["width"],
+                "height": min(DESKTOP["height"], box["y"] + box["height"] + 24),
+            },
+        )
         shots["downloads"] = out / "downloads.png"
         page.goto(f"{base}/?{query(NEW_TECHNIQUE)}", wait_until="networkidle")
         page.screenshot(path=str(out / "new-technique.png"))
         shots["new-technique"] = out / "new-technique.png"
         page.goto(f"{base}/", wait_until="networkidle")
-        page.keyboard.press("Tab")   # the skip link, shown when focused
+        page.keyboard.press("Tab")  # the skip link, shown when focused
         page.locator("#q-major_ethical_risk input[value=yes]").focus()
         page.keyboard.press("Space")
         page.evaluate("document.querySelector('a.skip').focus()")
@@ -232,8 +254,11 @@ def take(base: str, out: Path) -> dict[str, Path]:
         page.screenshot(path=str(out / "phone.png"))
         shots["phone"] = out / "phone.png"
         page.goto(f"{base}/compare?{query(COMPARE)}", wait_until="networkidle")
-        page.screenshot(path=str(out / "compare-phone.png"), full_page=True,
-                        clip={"x": 0, "y": 0, "width": PHONE["width"], "height": 1800})
+        page.screenshot(
+            path=str(out / "compare-phone.png"),
+            full_page=True,
+            clip={"x": 0, "y": 0, "width": PHONE["width"], "height": 1800},
+        )
         shots["compare-phone"] = out / "compare-phone.png"
     shots["chart"] = _chart_png(out / "chart.png")
     return shots

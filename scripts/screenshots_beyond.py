@@ -8,6 +8,7 @@ scripts/screenshots.py takes the others (Debian's chromium driven by Playwright,
 register.png: Shanghai on 2025-03-10, the rows that go beyond the national measures; register-print-1.png: the
 first A4 page of the whole register printed; ledger.png: the ten-row ledger of tests/test_ledger.py answered.
 """
+
 from __future__ import annotations
 
 import argparse

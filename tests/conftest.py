@@ -4,6 +4,7 @@ Scenarios use the format described in docs/scenarios.md, checked by tests/scenar
 plus a few extensions handled in tests/scenario_extras.py. Every scenario runs through both back ends (durable_rules and the pure
 evaluator) and the two responses must be identical.
 """
+
 from __future__ import annotations
 
 import json
@@ -18,7 +19,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
 def pytest_collect_file(parent, file_path: Path):
-    if file_path.suffix == ".yaml" and file_path.parent.name == "scenarios" and file_path.parent.parent == ROOT / "tests":
+    if (
+        file_path.suffix == ".yaml"
+        and file_path.parent.name == "scenarios"
+        and file_path.parent.parent == ROOT / "tests"
+    ):
         return ScenarioFile.from_parent(parent, path=file_path)
     return None
 
@@ -30,6 +35,7 @@ def pytest_collection_modifyitems(session, config, items):
 class ScenarioFile(pytest.File):
     def collect(self):
         from engine.yamlio import load_yaml
+
         scenarios = load_yaml(self.path) or []
         for s in scenarios:
             yield ScenarioItem.from_parent(self, name=s["id"], scenario=s)

@@ -19,6 +19,7 @@
 - warning_contains: [{code, text}]                           a warning of that code whose message contains the text
 - missing_why_contains: [{path, text}]                       the missing fact's `why` contains the text
 """
+
 from __future__ import annotations
 
 
@@ -74,7 +75,9 @@ def check_extras(resp: dict, exp: dict) -> list[str]:
     for want in exp.get("done_late", []):
         cands = _find(resp["obligations"], want)
         if not any(c.get("done_late_days") == want["days"] for c in cands):
-            errs.append(f"{want['action']}: done_late_days {[c.get('done_late_days') for c in cands]} != {want['days']}")
+            errs.append(
+                f"{want['action']}: done_late_days {[c.get('done_late_days') for c in cands]} != {want['days']}"
+            )
     for want in exp.get("missing_why_contains", []):
         if not any(m["path"] == want["path"] and want["text"] in m["why"] for m in resp["missing_facts"]):
             errs.append(f"no missing fact {want['path']} whose why contains {want['text']!r}")

@@ -1,4 +1,5 @@
 """engine.batch.run_batch: one output line per input line, in order, errors in place."""
+
 from __future__ import annotations
 
 import json
@@ -7,8 +8,11 @@ import pytest
 
 from engine import batch
 
-VALID_JILIN = {"as_of": "2025-04-29", "institution": {"jurisdiction": "jilin", "level": 3},
-               "events": [{"type": "first_clinical_use", "date": "2025-04-28"}]}
+VALID_JILIN = {
+    "as_of": "2025-04-29",
+    "institution": {"jurisdiction": "jilin", "level": 3},
+    "events": [{"type": "first_clinical_use", "date": "2025-04-28"}],
+}
 VALID_HUNAN = {"as_of": "2025-03-10", "institution": {"jurisdiction": "湖南", "level": 2}}
 INVALID = {"as_of": "2025-02-30", "institution": {"jurisdiction": "广东省"}}
 
@@ -20,7 +24,7 @@ def _lines() -> list[str]:
         "",
         "{not json",
         "   ",
-        json.dumps(VALID_HUNAN, ensure_ascii=False) + "\r",   # CRLF line ending
+        json.dumps(VALID_HUNAN, ensure_ascii=False) + "\r",  # CRLF line ending
         "[1, 2",
         '"a string"',
         json.dumps({**VALID_HUNAN, "note": "a\u2028b"}, ensure_ascii=False),  # U+2028 inside a string: still one line
@@ -54,6 +58,7 @@ def test_run_batch_with_two_workers(tmp_path):
     out = _check(text.split("\n")[:-1], lines)
     # the pool gives the same answers as a direct call
     from engine import decide
+
     assert out[0] == decide(VALID_JILIN)
     assert "吉林省" in text  # ensure_ascii=False
 
@@ -94,6 +99,7 @@ def test_progress_bar_goes_to_stderr(tmp_path, capsys):
 def crash_on_boom(lines):
     """Stands in for answer_chunk in a worker: dies like a native crash on a line `boom`."""
     import os
+
     if b"boom" in lines:
         os._exit(134)
     return b"".join(line + b"\n" for line in lines)

@@ -6,6 +6,7 @@ hold only complete answers, and `--resume` must finish it into exactly the outpu
 uninterrupted run. `--shard K/N` outputs, concatenated in order, must be exactly the output of
 the whole input.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -23,7 +24,9 @@ from engine import batch
 from inventory import JURISDICTIONS
 
 ROOT = Path(__file__).resolve().parent.parent
-pytestmark = pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux /proc to find child processes")
+pytestmark = pytest.mark.skipif(
+    not Path("/proc/self/task").exists(), reason="needs Linux /proc to find child processes"
+)
 
 EVENTS = ["first_clinical_use", "serious_incident", "filing_submitted", "patient_discharged"]
 
@@ -32,10 +35,12 @@ def _lines(n: int) -> list[str]:
     """n varied requests (every 23rd invalid, to have errors in place too)."""
     out = []
     for i in range(n):
-        req = {"as_of": f"2025-{1 + i % 12:02d}-{1 + i % 28:02d}",
-               "institution": {"jurisdiction": JURISDICTIONS[i % len(JURISDICTIONS)], "level": 1 + i % 3},
-               "technology": {"name": ["冠心病介入治疗", "PCI", "ECMO", "某新技术"][i % 4], "surgery_grade": 1 + i % 4},
-               "events": [{"type": EVENTS[i % 4], "date": f"2024-{1 + i % 12:02d}-{1 + i % 27:02d}"}]}
+        req = {
+            "as_of": f"2025-{1 + i % 12:02d}-{1 + i % 28:02d}",
+            "institution": {"jurisdiction": JURISDICTIONS[i % len(JURISDICTIONS)], "level": 1 + i % 3},
+            "technology": {"name": ["冠心病介入治疗", "PCI", "ECMO", "某新技术"][i % 4], "surgery_grade": 1 + i % 4},
+            "events": [{"type": EVENTS[i % 4], "date": f"2024-{1 + i % 12:02d}-{1 + i % 27:02d}"}],
+        }
         if i % 23 == 0:
             req["institution"]["jurisdiction"] = "广东"
         out.append(json.dumps(req, ensure_ascii=False))
@@ -47,8 +52,13 @@ def _env() -> dict:
 
 
 def _batch(*args) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "engine.cli", "batch", *args], cwd=ROOT, env=_env(),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        [sys.executable, "-m", "engine.cli", "batch", *args],
+        cwd=ROOT,
+        env=_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
 
 
 def _descendants(pid: int) -> set[int]:
@@ -79,6 +89,7 @@ def _alive(pids: set[int]) -> set[int]:
 def _spools(pid: int) -> list[str]:
     """The spool directories of the batch run by process `pid` (engine.batch_io)."""
     from engine.batch_io import _SPOOL_PREFIX, _spool_base
+
     return [e for e in os.listdir(_spool_base()) if e.startswith(f"{_SPOOL_PREFIX}{pid}-")]
 
 
@@ -111,8 +122,8 @@ def test_a_killed_batch_leaves_nothing_running_and_resumes(data, tmp_path, sig):
             assert time.monotonic() < deadline
             time.sleep(0.02)
         helpers = _descendants(proc.pid)
-        assert len(helpers) >= 2            # the workers, the forkserver, the resource tracker
-        assert _spools(proc.pid)            # where the workers put their answers for the parent
+        assert len(helpers) >= 2  # the workers, the forkserver, the resource tracker
+        assert _spools(proc.pid)  # where the workers put their answers for the parent
         proc.send_signal(sig)
         code = proc.wait(30)
         err = proc.stderr.read().decode(errors="replace")
@@ -124,16 +135,16 @@ def test_a_killed_batch_leaves_nothing_running_and_resumes(data, tmp_path, sig):
             time.sleep(0.1)
         assert not _alive(helpers), f"processes left running after {sig.name}"
         assert not _spools(proc.pid), f"spool directory left after {sig.name}"
-    finally:   # whatever failed above, leave nothing running
+    finally:  # whatever failed above, leave nothing running
         for pid in _alive(helpers | {proc.pid}):
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGKILL)
         proc.wait(10)
 
-    assert out.read_text(encoding="utf-8") == "previous result\n"      # the previous output is intact
+    assert out.read_text(encoding="utf-8") == "previous result\n"  # the previous output is intact
     done = partial.read_bytes()
-    complete = done[:done.rfind(b"\n") + 1]
-    assert expected.startswith(complete) and len(complete) < len(expected)   # only answers, in order, not all
+    complete = done[: done.rfind(b"\n") + 1]
+    assert expected.startswith(complete) and len(complete) < len(expected)  # only answers, in order, not all
 
     proc = _batch(str(src), "-o", str(out), "--workers", "2", "--resume")
     _, err = proc.communicate(timeout=600)
@@ -158,7 +169,7 @@ def test_shards_together_are_exactly_the_whole_output(data, tmp_path):
     parts = []
     for k in range(1, n + 1):
         out = tmp_path / f"part{k}.jsonl"
-        if k == 1:   # one through the command line, the others through run_batch
+        if k == 1:  # one through the command line, the others through run_batch
             proc = _batch(str(src), "--shard", f"{k}/{n}", "-o", str(out), "--workers", "1")
             _, err = proc.communicate(timeout=600)
             assert proc.returncode == 0, err.decode(errors="replace")
@@ -172,11 +183,11 @@ def test_shards_together_are_exactly_the_whole_output(data, tmp_path):
 
 def test_shards_of_a_short_input(tmp_path):
     src = tmp_path / "in.jsonl"
-    src.write_text("\n".join(_lines(3)), encoding="utf-8")     # no final newline
+    src.write_text("\n".join(_lines(3)), encoding="utf-8")  # no final newline
     whole = tmp_path / "whole.jsonl"
     batch.run_batch(str(src), str(whole), workers=1)
     parts = []
-    for k in range(1, 6):                                        # more shards than lines: some are empty
+    for k in range(1, 6):  # more shards than lines: some are empty
         out = tmp_path / f"p{k}.jsonl"
         batch.run_batch(str(src), str(out), workers=1, shard=(k, 5))
         parts.append(out.read_bytes())
@@ -186,6 +197,7 @@ def test_shards_of_a_short_input(tmp_path):
 
 def test_a_line_over_the_limit_is_answered_in_place(tmp_path):
     from engine.batch_io import MAX_LINE
+
     src = tmp_path / "in.jsonl"
     good = _lines(2)[1]
     src.write_bytes(good.encode() + b"\n" + b"x" * (MAX_LINE + 10) + b"\n" + good.encode() + b"\n")

@@ -6,6 +6,7 @@ line-size cap in bounded time. `-o` writes through an existing symbolic link to 
 (atomically: the link stays a link) and refuses anything that is neither a regular file nor a new
 path (exit 2), so a device is never replaced. Every run is bounded by a timeout.
 """
+
 from __future__ import annotations
 
 import os
@@ -28,8 +29,7 @@ N = LINES.count("\n")
 
 
 def medtech(*args: str, cwd: Path, stdin=None, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([str(MEDTECH), *args], cwd=cwd, stdin=stdin, capture_output=True, text=True,
-                          timeout=timeout)
+    return subprocess.run([str(MEDTECH), *args], cwd=cwd, stdin=stdin, capture_output=True, text=True, timeout=timeout)
 
 
 def _fifo_with_writer(path: Path, text: str) -> threading.Thread:
@@ -65,16 +65,27 @@ def test_process_substitution(tmp_path):
     src = tmp_path / "in.jsonl"
     src.write_text(LINES, encoding="utf-8")
     out = tmp_path / "out.jsonl"
-    p = subprocess.run(["bash", "-c", f'"{MEDTECH}" batch <(cat "{src}") -o "{out}" --workers 1'], cwd=tmp_path,
-                       capture_output=True, text=True, timeout=120)
+    p = subprocess.run(
+        ["bash", "-c", f'"{MEDTECH}" batch <(cat "{src}") -o "{out}" --workers 1'],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert p.returncode == 0, p.stderr
     assert out.read_text(encoding="utf-8").count("\n") == N
 
 
 def test_a_pipe_on_stdin(tmp_path):
     out = tmp_path / "out.jsonl"
-    p = subprocess.run([str(MEDTECH), "batch", "-", "-o", str(out), "--workers", "1"], input=LINES, cwd=tmp_path,
-                       capture_output=True, text=True, timeout=120)
+    p = subprocess.run(
+        [str(MEDTECH), "batch", "-", "-o", str(out), "--workers", "1"],
+        input=LINES,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert p.returncode == 0, p.stderr
     assert out.read_text(encoding="utf-8").count("\n") == N
 

@@ -1,5 +1,6 @@
 """The batch spool (engine.batch_io): workers write their answers to slot files that the parent
 copies into the output; slots are reused, and no spool directory outlives its run."""
+
 from __future__ import annotations
 
 import io
@@ -11,8 +12,11 @@ import sys
 from engine import batch
 from engine.batch_io import _SPOOL_PREFIX, _spool_base, copy_spooled, make_spool, remove_spool, write_spooled
 
-REQUEST = {"as_of": "2025-04-29", "institution": {"jurisdiction": "jilin", "level": 3},
-           "events": [{"type": "first_clinical_use", "date": "2025-04-28"}]}
+REQUEST = {
+    "as_of": "2025-04-29",
+    "institution": {"jurisdiction": "jilin", "level": 3},
+    "events": [{"type": "first_clinical_use", "date": "2025-04-28"}],
+}
 
 
 def _ours() -> set[str]:
@@ -26,16 +30,16 @@ def test_a_reused_slot_gives_only_the_new_block(tmp_path):
         long = [b"x" * 5000, b"\n", b"y" * 3000, b"\n"]
         assert write_spooled(spool, "0", long) == 8002
         short = [b'{"a":1}', b"\n"]
-        assert write_spooled(spool, "0", short) == 8    # the slot is overwritten from its start
-        with open(tmp_path / "out", "wb") as out:             # a file: copied with sendfile
+        assert write_spooled(spool, "0", short) == 8  # the slot is overwritten from its start
+        with open(tmp_path / "out", "wb") as out:  # a file: copied with sendfile
             out.write(b"before\n")
             copy_spooled(spool, "0", 8, out)
             out.write(b"after\n")
         assert (tmp_path / "out").read_bytes() == b'before\n{"a":1}\nafter\n'
-        sink = io.BytesIO()                                    # no file descriptor: read and written
+        sink = io.BytesIO()  # no file descriptor: read and written
         copy_spooled(spool, "0", 8, sink)
         assert sink.getvalue() == b'{"a":1}\n'
-        many = [b"%d\n" % i for i in range(3000)]              # more pieces than one writev takes
+        many = [b"%d\n" % i for i in range(3000)]  # more pieces than one writev takes
         assert write_spooled(spool, "1", many) == sum(map(len, many))
         sink = io.BytesIO()
         copy_spooled(spool, "1", sum(map(len, many)), sink)
@@ -71,12 +75,12 @@ def test_a_closed_run_removes_its_spool():
 
 def test_the_spool_of_a_dead_run_is_removed_by_the_next():
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
-    pid = int(dead.stdout)                      # exited: no such process any more (unless reused at once)
+    pid = int(dead.stdout)  # exited: no such process any more (unless reused at once)
     stale = os.path.join(_spool_base(), f"{_SPOOL_PREFIX}{pid}-abc")
     os.makedirs(stale)
     with open(os.path.join(stale, "0"), "wb") as fh:
         fh.write(b"left by a killed run")
-    other = os.path.join(_spool_base(), f"{_SPOOL_PREFIX}{os.getppid()}-abc")   # a live process's: kept
+    other = os.path.join(_spool_base(), f"{_SPOOL_PREFIX}{os.getppid()}-abc")  # a live process's: kept
     os.makedirs(other, exist_ok=True)
     try:
         spool = make_spool()

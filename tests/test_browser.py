@@ -5,6 +5,7 @@ The browser is test equipment: when chromium or pdftoppm is missing, the fixture
 `bash scripts/setup.sh --browser` (apt). Set MEDTECH_SKIP_BROWSER=1 to skip these tests on a machine
 where that is impossible.
 """
+
 from __future__ import annotations
 
 import base64
@@ -32,8 +33,10 @@ def tools():
         proc = subprocess.run(["bash", str(ROOT / "scripts" / "setup.sh"), "--browser"], capture_output=True, text=True)
         lacking = screenshots.missing_tools()
         if lacking:
-            pytest.fail(f"browser tests need {', '.join(lacking)}; `bash scripts/setup.sh --browser` said:\n"
-                        f"{proc.stdout[-1500:]}{proc.stderr[-1500:]}")
+            pytest.fail(
+                f"browser tests need {', '.join(lacking)}; `bash scripts/setup.sh --browser` said:\n"
+                f"{proc.stdout[-1500:]}{proc.stderr[-1500:]}"
+            )
 
 
 @pytest.fixture(scope="module")
@@ -180,15 +183,22 @@ def test_print_to_pdf_is_a_clean_a4_memo(page, base, tmp_path):
     # the flowchart on pages of its own, A4 landscape, without the screen's words
     assert "点击查看大图" not in text and "下载幻灯片" not in text
     pages = int(re.search(r"Pages:\s+(\d+)", info).group(1))
-    sizes = subprocess.run(["pdfinfo", "-f", "1", "-l", str(pages), str(pdf)], capture_output=True, text=True,
-                           check=True).stdout
+    sizes = subprocess.run(
+        ["pdfinfo", "-f", "1", "-l", str(pages), str(pdf)], capture_output=True, text=True, check=True
+    ).stdout
     boxes = [(float(a), float(b)) for a, b in re.findall(r"Page\s+\d+ size:\s+([\d.]+) x ([\d.]+) pts", sizes)]
     landscape = [n for n, (w, h) in enumerate(boxes, 1) if w > h]
     assert landscape and landscape == list(range(landscape[0], pages + 1)), boxes
-    assert all(abs(w - 841.89) < 1.5 and abs(h - 595.28) < 1.5 for w, h in boxes[landscape[0] - 1:])
-    chart_text = subprocess.run(["pdftotext", "-f", str(landscape[0]), "-l", str(landscape[0]), str(pdf), "-"],
-                                capture_output=True, text=True, check=True).stdout
-    assert "备案流程" in chart_text and "合规意见" not in chart_text.split("备案流程")[0].replace("医疗技术临床应用管理 · 合规意见", "")
+    assert all(abs(w - 841.89) < 1.5 and abs(h - 595.28) < 1.5 for w, h in boxes[landscape[0] - 1 :])
+    chart_text = subprocess.run(
+        ["pdftotext", "-f", str(landscape[0]), "-l", str(landscape[0]), str(pdf), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "备案流程" in chart_text and "合规意见" not in chart_text.split("备案流程")[0].replace(
+        "医疗技术临床应用管理 · 合规意见", ""
+    )
 
 
 def test_slides_download_from_the_page(page, base):
@@ -197,6 +207,7 @@ def test_slides_download_from_the_page(page, base):
     with page.expect_download() as dl:
         page.click("a[href^='/chart.pdf?']")
     from pypdf import PdfReader
+
     reader = PdfReader(dl.value.path())
     assert len(reader.pages) > 2
     for p in reader.pages:
@@ -210,8 +221,11 @@ def test_downloads_from_the_page(page, base):
     download = dl.value
     assert download.suggested_filename.endswith(".docx")
     import docx
+
     doc = docx.Document(download.path())
-    body = "\n".join(p.text for p in doc.paragraphs) + "".join(c.text for t in doc.tables for r in t.rows for c in r.cells)
+    body = "\n".join(p.text for p in doc.paragraphs) + "".join(
+        c.text for t in doc.tables for r in t.rows for c in r.cells
+    )
     assert "2025-03-24" in body
 
 
@@ -231,9 +245,22 @@ def test_docs_pages_work_offline(page, base):
 
 
 def test_compare_view_from_the_answer(page, base):
-    page.goto(base + "/?" + urllib.parse.urlencode([
-        ("as_of", "2025-03-20"), ("jurisdiction", "hunan"), ("level", "3"), ("tech", "质子和重离子加速器放射治疗技术"),
-        ("ev", "first_clinical_use"), ("ed", "2025-03-03"), ("ev", "filing_submitted"), ("ed", "2025-03-12")]))
+    page.goto(
+        base
+        + "/?"
+        + urllib.parse.urlencode(
+            [
+                ("as_of", "2025-03-20"),
+                ("jurisdiction", "hunan"),
+                ("level", "3"),
+                ("tech", "质子和重离子加速器放射治疗技术"),
+                ("ev", "first_clinical_use"),
+                ("ed", "2025-03-03"),
+                ("ev", "filing_submitted"),
+                ("ed", "2025-03-12"),
+            ]
+        )
+    )
     page.click("text=各地对比")
     page.wait_for_selector("table.cmp")
     heads = page.locator("table.cmp thead th").all_inner_texts()
@@ -247,9 +274,17 @@ def test_compare_view_from_the_answer(page, base):
     assert "全国" not in page.locator("table.cmp thead").inner_text()
 
 
-COMPARE_CASE = [("as_of", "2025-03-20"), ("jurisdiction", "hunan"), ("level", "3"), ("tech", "质子和重离子加速器放射治疗技术"),
-                ("first_in_institution", "yes"), ("ev", "first_clinical_use"), ("ed", "2025-03-03"),
-                ("ev", "filing_submitted"), ("ed", "2025-03-12")]
+COMPARE_CASE = [
+    ("as_of", "2025-03-20"),
+    ("jurisdiction", "hunan"),
+    ("level", "3"),
+    ("tech", "质子和重离子加速器放射治疗技术"),
+    ("first_in_institution", "yes"),
+    ("ev", "first_clinical_use"),
+    ("ed", "2025-03-03"),
+    ("ev", "filing_submitted"),
+    ("ed", "2025-03-12"),
+]
 
 
 def test_compare_on_a_phone_is_one_block_per_jurisdiction(page, base):
@@ -261,13 +296,13 @@ def test_compare_on_a_phone_is_one_block_per_jurisdiction(page, base):
     # nothing wider than the screen, and each block as wide as the page (not 3-4 characters)
     assert page.evaluate("document.documentElement.scrollWidth") <= screenshots.PHONE["width"]
     assert cards.first.bounding_box()["width"] > 300
-    assert cards.nth(2).locator("ol.cmp-items").first.is_visible()   # 湖南省, the case's own, is open
-    shanghai = cards.nth(3)   # 当场予以备案 differs: listed first
+    assert cards.nth(2).locator("ol.cmp-items").first.is_visible()  # 湖南省, the case's own, is open
+    shanghai = cards.nth(3)  # 当场予以备案 differs: listed first
     assert "上海市" in shanghai.locator("h2").inner_text()
     shanghai.locator("summary").first.click()
     assert shanghai.locator("ol.cmp-items li").first.is_visible()
     assert "完成备案" in shanghai.locator("ol.cmp-items").first.inner_text()
-    assert not shanghai.locator("details.cmp-same ol").is_visible()   # what is the same is folded away
+    assert not shanghai.locator("details.cmp-same ol").is_visible()  # what is the same is folded away
     height = page.evaluate("document.documentElement.scrollHeight")
     assert height < 6700, height
 
@@ -279,11 +314,11 @@ def test_compare_prints_the_case_materials_and_whole_rows(page, base, tmp_path):
     pdf = tmp_path / "compare.pdf"
     page.pdf(path=str(pdf), format="A4", print_background=True, prefer_css_page_size=True)
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
-    assert "质子和重离子加速器放射治疗技术" in text and "2025-03-12" in text      # the case is stated
-    assert "材料：" in text and "材料 3 项" not in text                              # materials printed out
+    assert "质子和重离子加速器放射治疗技术" in text and "2025-03-12" in text  # the case is stated
+    assert "材料：" in text and "材料 3 项" not in text  # materials printed out
     assert "更新对比" not in text and "返回本例答复" not in text
     pages = text.split("\f")
-    assert pages[-1].strip() == "" and all(p.strip() for p in pages[:-1]), [len(p) for p in pages]   # no blank page
+    assert pages[-1].strip() == "" and all(p.strip() for p in pages[:-1]), [len(p) for p in pages]  # no blank page
 
 
 # Compares two PNGs in the browser: both scaled down 4x (smoothing absorbs anti-aliasing), the share of
@@ -310,27 +345,43 @@ _DIFF_JS = """async ([a, b]) => {
 def image_difference(page, a: Path, b: Path) -> float:
     def data_url(path: Path) -> str:
         return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode()
+
     return page.evaluate(_DIFF_JS, [data_url(a), data_url(b)])
 
 
 def test_screenshots_script(base, page, tmp_path):
     # run as people run it (a separate process: one Playwright per process)
-    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "screenshots.py"), "--url", base, "-o", str(tmp_path)],
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "screenshots.py"), "--url", base, "-o", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     shots = {p.stem: p for p in tmp_path.glob("*.png")}
     assert png_size(shots["desktop"]) == (1366, 900)
     assert png_size(shots["phone"]) == (390 * 2, 844 * 2)
     assert shots["print-1"].exists() and shots["chart"].exists() and shots["missing"].exists()
     committed = ROOT / "docs" / "screenshots"
-    for name in ("desktop.png", "phone.png", "print-1.png", "missing.png", "chart.png", "downloads.png",
-                 "new-technique.png", "keyboard.png", "compare-phone.png"):
+    for name in (
+        "desktop.png",
+        "phone.png",
+        "print-1.png",
+        "missing.png",
+        "chart.png",
+        "downloads.png",
+        "new-technique.png",
+        "keyboard.png",
+        "compare-phone.png",
+    ):
         assert (committed / name).exists(), f"docs/screenshots/{name}: run bash scripts/regenerate.sh --screenshots"
         assert png_size(committed / name) == png_size(tmp_path / name), name
     # the committed screenshots show what the page shows now (regenerate them when it changes)
     for name in ("desktop.png", "phone.png", "missing.png", "print-1.png", "new-technique.png", "compare-phone.png"):
         share = image_difference(page, committed / name, tmp_path / name)
-        assert share < 0.03, f"docs/screenshots/{name} differs from the page in {share:.1%} of its area: run bash scripts/regenerate.sh --screenshots"
+        assert share < 0.03, (
+            f"docs/screenshots/{name} differs from the page in {share:.1%} of its area: run bash scripts/regenerate.sh --screenshots"
+        )
 
 
 def png_size(path: Path) -> tuple[int, int]:
@@ -346,9 +397,21 @@ A11Y_PAGES = [
     ("form", "/"),
     ("answer", "/?" + screenshots.query(screenshots.EXAMPLE)),
     ("missing", "/?" + screenshots.query(screenshots.MISSING)),
-    ("new technique", "/?" + urllib.parse.urlencode([
-        ("jurisdiction", "hunan"), ("level", "3"), ("tech", "某新型基因编辑细胞疗法"), ("new_tech", "yes"),
-        ("first_in_institution", "yes"), ("major_ethical_risk", "yes"), ("as_of", "2025-06-10")])),
+    (
+        "new technique",
+        "/?"
+        + urllib.parse.urlencode(
+            [
+                ("jurisdiction", "hunan"),
+                ("level", "3"),
+                ("tech", "某新型基因编辑细胞疗法"),
+                ("new_tech", "yes"),
+                ("first_in_institution", "yes"),
+                ("major_ethical_risk", "yes"),
+                ("as_of", "2025-06-10"),
+            ]
+        ),
+    ),
     ("compare", "/compare?" + urllib.parse.urlencode(COMPARE_CASE)),
     ("documents", "/provisions"),
     ("provision", "/provisions/nhc-2018-1/art_11__para_1"),
@@ -360,11 +423,15 @@ def axe_violations(page) -> list[dict]:
     """axe-core's serious and critical violations on the page (axe.min.js as shipped by the
     axe-playwright-python package: nothing is fetched at run time)."""
     from importlib.resources import files
+
     script = files("axe_playwright_python").joinpath("axe.min.js").read_text(encoding="utf-8")
     page.evaluate(script)
     results = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
-    return [{"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:5]}
-            for v in results["violations"] if v["impact"] in ("serious", "critical")]
+    return [
+        {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:5]}
+        for v in results["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
 
 
 @pytest.mark.parametrize("width", ["desktop", "phone"])
@@ -373,7 +440,7 @@ def test_axe_finds_no_serious_violation_on_any_page(page, base, width):
     found = {}
     for name, path in A11Y_PAGES:
         page.goto(base + path, wait_until="networkidle")
-        page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")   # scan what opens too
+        page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")  # scan what opens too
         violations = axe_violations(page)
         if violations:
             found[name] = violations
@@ -385,18 +452,18 @@ def test_keyboard_alone_reaches_the_answer(page, base):
     page.goto(base + "/")
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.className") == "skip"
-    assert page.locator("a.skip").is_visible()   # shown when focused
+    assert page.locator("a.skip").is_visible()  # shown when focused
     page.keyboard.press("Enter")
     assert page.evaluate("location.hash") == "#main"
     page.focus("#f-jurisdiction")
-    page.keyboard.press("ArrowDown")   # 请选择 -> the first jurisdiction, then on to 湖南省
-    page.select_option("#f-jurisdiction", "hunan")   # the value the arrow keys reach; no mouse involved
+    page.keyboard.press("ArrowDown")  # 请选择 -> the first jurisdiction, then on to 湖南省
+    page.select_option("#f-jurisdiction", "hunan")  # the value the arrow keys reach; no mouse involved
     page.keyboard.press("Tab")
     page.keyboard.type("某医院")
     page.focus("#f-tech")
     page.keyboard.type("冠心病介入治疗")
     page.focus("#f-as_of")
-    page.keyboard.press("Enter")   # submits the form
+    page.keyboard.press("Enter")  # submits the form
     page.wait_for_selector("#verdict")
     assert "限制类技术" in page.inner_text("#verdict")
     # every question's radios are reachable and named by their group's legend

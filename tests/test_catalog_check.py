@@ -1,4 +1,5 @@
 """check_catalogs: the real catalogues are sound; each broken fixture yields its problem at its place."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -17,14 +18,27 @@ def test_real_catalogues_have_no_problems():
     assert check_catalogs() == []
 
 
-@pytest.mark.parametrize("case,file,location,words", [
-    ("duplicate_code", "versions/hunan-2018.yaml", "entries.1.code", ["duplicate code S01"]),
-    ("unmapped_technology", "versions/hunan-2018.yaml", "entries.0.technology", ["unknown technology", "no-such-technology"]),
-    ("cyclic_taxonomy", "taxonomy.yaml", "technologies.0.is_a.0", ["cycle", "respiratory-endoscopy", "nasal-endoscopy"]),
-    ("ambiguous_alias", "taxonomy.yaml", "technologies.3.aliases", ["透析", "hemodialysis", "peritoneal-dialysis"]),
-    ("unknown_eid", "versions/hunan-2018.yaml", "entries.0.citation.eid", ["att_1__item_99", "hn-2018-11"]),
-    ("schema_violation", "versions/hunan-2018.yaml", "entries.0.colour", ["unknown field"]),
-])
+@pytest.mark.parametrize(
+    "case,file,location,words",
+    [
+        ("duplicate_code", "versions/hunan-2018.yaml", "entries.1.code", ["duplicate code S01"]),
+        (
+            "unmapped_technology",
+            "versions/hunan-2018.yaml",
+            "entries.0.technology",
+            ["unknown technology", "no-such-technology"],
+        ),
+        (
+            "cyclic_taxonomy",
+            "taxonomy.yaml",
+            "technologies.0.is_a.0",
+            ["cycle", "respiratory-endoscopy", "nasal-endoscopy"],
+        ),
+        ("ambiguous_alias", "taxonomy.yaml", "technologies.3.aliases", ["透析", "hemodialysis", "peritoneal-dialysis"]),
+        ("unknown_eid", "versions/hunan-2018.yaml", "entries.0.citation.eid", ["att_1__item_99", "hn-2018-11"]),
+        ("schema_violation", "versions/hunan-2018.yaml", "entries.0.colour", ["unknown field"]),
+    ],
+)
 def test_broken_fixture(case, file, location, words):
     problems = check_catalogs(FIXTURES / case, DOCUMENTS_DIR)
     assert len(problems) == 1, problems
@@ -51,6 +65,7 @@ def test_citations_are_skipped_while_documents_are_missing(tmp_path):
 def test_versions_fall_back_to_their_own_copy_of_the_dates(tmp_path):
     cat = Catalogs(CATALOGS_DIR, tmp_path)
     import datetime as dt
+
     assert [v.id for v in cat.in_force("hunan", dt.date(2025, 3, 10))] == ["national-2022", "hunan-2018"]
     assert [v.id for v in cat.in_force("shanghai", dt.date(2029, 8, 15))] == ["national-2022"]
     assert cat.document_status("jl-2021", dt.date(2021, 5, 1)) == "uncertain"

@@ -4,6 +4,7 @@ Every expected value below was read off the source texts in kb/sources/ by hand
 (Chongqing att_1, Hunan att_1, Shanghai att_1/att_2, Jilin att_1/att_2) and the seeds README
 (national 2022 list in force from 2022-04-20), never from the code's output.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -136,23 +137,26 @@ def test_every_catalogue_name_resolves_to_its_entry():
 # --------------------------------------------------------------------------- grade qualifiers
 
 
-@pytest.mark.parametrize("jurisdiction,name,grade,code,expected", [
-    ("hunan", "关节镜诊疗技术", 2, "S06", False),
-    ("hunan", "关节镜诊疗技术", 3, "S06", True),
-    ("hunan", "关节镜诊疗技术", 4, "S06", True),
-    ("shanghai", "消化内镜诊疗技术", 3, "SH10", False),
-    ("shanghai", "消化内镜诊疗技术", 4, "SH10", True),
-    ("shanghai", "神经血管介入诊疗技术", 3, "SH02", True),
-    ("shanghai", "神经血管介入诊疗技术", 2, "SH02", False),
-    ("shanghai", "外周血管介入诊疗技术", 3, "SH03", False),
-    ("shanghai", "小儿外科内镜诊疗技术", 3, "SH08", True),
-    ("jilin", "关节镜诊疗技术", 2, "S11", False),
-    ("jilin", "关节镜诊疗技术", 3, "S11", True),
-    ("jilin", "冠心病介入治疗", 3, "S1", True),
-    ("jilin", "冠心病介入治疗", 2, "S1", False),
-    ("chongqing", "神经血管介入诊疗技术", 1, "CQ05", True),
-    ("hunan", "神经血管介入诊疗技术", 1, "S16", True),
-])
+@pytest.mark.parametrize(
+    "jurisdiction,name,grade,code,expected",
+    [
+        ("hunan", "关节镜诊疗技术", 2, "S06", False),
+        ("hunan", "关节镜诊疗技术", 3, "S06", True),
+        ("hunan", "关节镜诊疗技术", 4, "S06", True),
+        ("shanghai", "消化内镜诊疗技术", 3, "SH10", False),
+        ("shanghai", "消化内镜诊疗技术", 4, "SH10", True),
+        ("shanghai", "神经血管介入诊疗技术", 3, "SH02", True),
+        ("shanghai", "神经血管介入诊疗技术", 2, "SH02", False),
+        ("shanghai", "外周血管介入诊疗技术", 3, "SH03", False),
+        ("shanghai", "小儿外科内镜诊疗技术", 3, "SH08", True),
+        ("jilin", "关节镜诊疗技术", 2, "S11", False),
+        ("jilin", "关节镜诊疗技术", 3, "S11", True),
+        ("jilin", "冠心病介入治疗", 3, "S1", True),
+        ("jilin", "冠心病介入治疗", 2, "S1", False),
+        ("chongqing", "神经血管介入诊疗技术", 1, "CQ05", True),
+        ("hunan", "神经血管介入诊疗技术", 1, "S16", True),
+    ],
+)
 def test_grade_qualifiers(jurisdiction, name, grade, code, expected):
     res = resolve(name=name, jurisdiction=jurisdiction, as_of="2025-03-10", surgery_grade=grade)
     assert res.status == "recognized"
@@ -162,13 +166,16 @@ def test_grade_qualifiers(jurisdiction, name, grade, code, expected):
         assert code in codes(res.grade_excluded) or code not in codes(res.listings)
 
 
-@pytest.mark.parametrize("jurisdiction,name,code", [
-    ("shanghai", "消化内镜", "SH10"),
-    ("hunan", "关节镜", "S06"),
-    ("jilin", "关节镜", "S11"),
-    ("jilin", "PCI", "S1"),
-    ("shanghai", "神经血管介入", "SH02"),
-])
+@pytest.mark.parametrize(
+    "jurisdiction,name,code",
+    [
+        ("shanghai", "消化内镜", "SH10"),
+        ("hunan", "关节镜", "S06"),
+        ("jilin", "关节镜", "S11"),
+        ("jilin", "PCI", "S1"),
+        ("shanghai", "神经血管介入", "SH02"),
+    ],
+)
 def test_no_grade_means_grade_needed(jurisdiction, name, code):
     res = resolve(name=name, jurisdiction=jurisdiction, as_of="2025-03-10")
     assert res.status == "recognized"
@@ -195,21 +202,24 @@ def test_national_g05_changes_meaning():
     assert after.matched["name"] == "性别重置技术"
 
 
-@pytest.mark.parametrize("name,before,after", [
-    ("同种异体皮肤移植技术", ["G05"], []),
-    ("人工智能辅助诊断技术", ["G12"], []),
-    ("肿瘤深部热疗", ["G09"], []),
-    ("颅颌面畸形颅面外科矫治术", ["G14"], []),
-    ("ECMO", [], ["G11"]),
-    ("自体器官移植技术", [], ["G12"]),
-    ("自体肝移植", [], ["G12"]),
-    ("自体造血干细胞移植", ["G01"], []),
-    ("异基因造血干细胞移植", ["G01"], ["G01"]),
-    ("性别重置技术", ["G06"], ["G05"]),
-    ("心室辅助技术", ["G11"], ["G09"]),
-    ("人工智能辅助治疗技术", ["G13"], ["G10"]),
-    ("肿瘤消融治疗技术", ["G10"], ["G08"]),
-])
+@pytest.mark.parametrize(
+    "name,before,after",
+    [
+        ("同种异体皮肤移植技术", ["G05"], []),
+        ("人工智能辅助诊断技术", ["G12"], []),
+        ("肿瘤深部热疗", ["G09"], []),
+        ("颅颌面畸形颅面外科矫治术", ["G14"], []),
+        ("ECMO", [], ["G11"]),
+        ("自体器官移植技术", [], ["G12"]),
+        ("自体肝移植", [], ["G12"]),
+        ("自体造血干细胞移植", ["G01"], []),
+        ("异基因造血干细胞移植", ["G01"], ["G01"]),
+        ("性别重置技术", ["G06"], ["G05"]),
+        ("心室辅助技术", ["G11"], ["G09"]),
+        ("人工智能辅助治疗技术", ["G13"], ["G10"]),
+        ("肿瘤消融治疗技术", ["G10"], ["G08"]),
+    ],
+)
 def test_national_switch(name, before, after):
     b = resolve(name=name, jurisdiction="national", as_of="2022-04-19")
     a = resolve(name=name, jurisdiction="national", as_of="2022-04-20")
@@ -226,40 +236,46 @@ def test_before_the_measures_nothing_is_in_force():
 # --------------------------------------------------------------------------- provincial validity
 
 
-@pytest.mark.parametrize("jurisdiction,day,expected", [
-    ("shanghai", "2024-08-14", ["national-2022"]),
-    ("shanghai", "2024-08-15", ["national-2022", "shanghai-2024"]),
-    ("shanghai", "2029-08-14", ["national-2022", "shanghai-2024"]),
-    ("shanghai", "2029-08-15", ["national-2022"]),
-    ("chongqing", "2020-01-09", ["national-2018"]),
-    ("chongqing", "2020-01-10", ["national-2018", "chongqing-2019"]),
-    ("chongqing", "2025-03-10", ["national-2022", "chongqing-2019"]),
-    ("hunan", "2018-11-18", ["national-2018"]),
-    ("hunan", "2018-11-19", ["national-2018", "hunan-2018"]),
-    ("jilin", "2020-12-31", ["national-2018"]),
-    ("jilin", "2021-01-01", ["national-2018", "jilin-2021"]),     # uncertain counts as applicable
-    ("jilin", "2021-12-31", ["national-2018", "jilin-2021"]),
-    ("jilin", "2022-04-20", ["national-2022", "jilin-2021"]),
-    ("national", "2025-03-10", ["national-2022"]),
-    ("湖南省", "2025-03-10", ["national-2022", "hunan-2018"]),
-])
+@pytest.mark.parametrize(
+    "jurisdiction,day,expected",
+    [
+        ("shanghai", "2024-08-14", ["national-2022"]),
+        ("shanghai", "2024-08-15", ["national-2022", "shanghai-2024"]),
+        ("shanghai", "2029-08-14", ["national-2022", "shanghai-2024"]),
+        ("shanghai", "2029-08-15", ["national-2022"]),
+        ("chongqing", "2020-01-09", ["national-2018"]),
+        ("chongqing", "2020-01-10", ["national-2018", "chongqing-2019"]),
+        ("chongqing", "2025-03-10", ["national-2022", "chongqing-2019"]),
+        ("hunan", "2018-11-18", ["national-2018"]),
+        ("hunan", "2018-11-19", ["national-2018", "hunan-2018"]),
+        ("jilin", "2020-12-31", ["national-2018"]),
+        ("jilin", "2021-01-01", ["national-2018", "jilin-2021"]),  # uncertain counts as applicable
+        ("jilin", "2021-12-31", ["national-2018", "jilin-2021"]),
+        ("jilin", "2022-04-20", ["national-2022", "jilin-2021"]),
+        ("national", "2025-03-10", ["national-2022"]),
+        ("湖南省", "2025-03-10", ["national-2022", "hunan-2018"]),
+    ],
+)
 def test_catalogs_in_force(jurisdiction, day, expected):
     assert [v.id for v in catalogs_in_force(jurisdiction, day)] == expected
 
 
-@pytest.mark.parametrize("jurisdiction,name,day,code", [
-    ("shanghai", "CRRT", "2024-08-14", None),
-    ("shanghai", "CRRT", "2024-08-15", "SH13"),
-    ("shanghai", "CRRT", "2029-08-14", "SH13"),
-    ("shanghai", "CRRT", "2029-08-15", None),
-    ("chongqing", "冠心病介入治疗技术", "2020-01-09", None),
-    ("chongqing", "冠心病介入治疗技术", "2020-01-10", "CQ01"),
-    ("jilin", "血液净化技术", "2020-06-30", None),
-    ("jilin", "血液净化技术", "2021-06-30", "S20"),
-    ("jilin", "血液净化技术", "2025-03-10", "S20"),
-    ("hunan", "冠心病介入治疗", "2018-11-18", None),
-    ("hunan", "冠心病介入治疗", "2018-11-19", "S19"),
-])
+@pytest.mark.parametrize(
+    "jurisdiction,name,day,code",
+    [
+        ("shanghai", "CRRT", "2024-08-14", None),
+        ("shanghai", "CRRT", "2024-08-15", "SH13"),
+        ("shanghai", "CRRT", "2029-08-14", "SH13"),
+        ("shanghai", "CRRT", "2029-08-15", None),
+        ("chongqing", "冠心病介入治疗技术", "2020-01-09", None),
+        ("chongqing", "冠心病介入治疗技术", "2020-01-10", "CQ01"),
+        ("jilin", "血液净化技术", "2020-06-30", None),
+        ("jilin", "血液净化技术", "2021-06-30", "S20"),
+        ("jilin", "血液净化技术", "2025-03-10", "S20"),
+        ("hunan", "冠心病介入治疗", "2018-11-18", None),
+        ("hunan", "冠心病介入治疗", "2018-11-19", "S19"),
+    ],
+)
 def test_provincial_lists_only_while_their_document_is_in_force(jurisdiction, name, day, code):
     res = resolve(name=name, jurisdiction=jurisdiction, as_of=day)
     assert listed(res) == ([code] if code else [])
@@ -268,37 +284,40 @@ def test_provincial_lists_only_while_their_document_is_in_force(jurisdiction, na
 # --------------------------------------------------------------------------- families
 
 
-@pytest.mark.parametrize("name,jurisdiction,expected", [
-    ("血液透析", "hunan", ["S25"]),
-    ("血液透析", "jilin", ["S20"]),
-    ("血液透析", "shanghai", []),
-    ("腹膜透析", "hunan", ["S25"]),
-    ("血浆置换", "jilin", ["S20"]),
-    ("CRRT", "shanghai", ["SH13"]),
-    ("CRRT", "hunan", ["S25"]),
-    ("CRRT", "jilin", ["S20"]),
-    ("血液净化", "shanghai", []),
-    ("血液净化", "hunan", ["S25"]),
-    ("人工髋关节置换", "chongqing", ["CQ07"]),
-    ("人工髋关节置换", "hunan", ["S14"]),
-    ("人工髋关节置换", "jilin", ["S19"]),
-    ("人工髋关节置换", "shanghai", []),
-    ("人工膝关节置换", "chongqing", ["CQ06"]),
-    ("人工关节置换技术", "chongqing", []),
-    ("人工肩关节置换", "hunan", ["S14"]),
-    ("人工肩关节置换", "chongqing", []),
-    ("冠心病介入治疗", "shanghai", []),
-    ("冠心病介入治疗", "chongqing", ["CQ01"]),
-    ("经导管射频消融术", "chongqing", ["CQ03"]),
-    ("经导管射频消融术", "hunan", ["S20"]),
-    ("心脏导管消融治疗技术", "hunan", []),
-    ("肿瘤全身热疗", "shanghai", ["SH01"]),
-    ("肿瘤深部热疗", "shanghai", []),
-    ("临床基因扩增检验技术", "shanghai", ["SH20"]),
-    ("基因芯片诊断技术", "shanghai", ["SH21"]),
-    ("羊水穿刺", "hunan", ["S27"]),
-    ("伽玛刀", "hunan", ["S24"]),
-])
+@pytest.mark.parametrize(
+    "name,jurisdiction,expected",
+    [
+        ("血液透析", "hunan", ["S25"]),
+        ("血液透析", "jilin", ["S20"]),
+        ("血液透析", "shanghai", []),
+        ("腹膜透析", "hunan", ["S25"]),
+        ("血浆置换", "jilin", ["S20"]),
+        ("CRRT", "shanghai", ["SH13"]),
+        ("CRRT", "hunan", ["S25"]),
+        ("CRRT", "jilin", ["S20"]),
+        ("血液净化", "shanghai", []),
+        ("血液净化", "hunan", ["S25"]),
+        ("人工髋关节置换", "chongqing", ["CQ07"]),
+        ("人工髋关节置换", "hunan", ["S14"]),
+        ("人工髋关节置换", "jilin", ["S19"]),
+        ("人工髋关节置换", "shanghai", []),
+        ("人工膝关节置换", "chongqing", ["CQ06"]),
+        ("人工关节置换技术", "chongqing", []),
+        ("人工肩关节置换", "hunan", ["S14"]),
+        ("人工肩关节置换", "chongqing", []),
+        ("冠心病介入治疗", "shanghai", []),
+        ("冠心病介入治疗", "chongqing", ["CQ01"]),
+        ("经导管射频消融术", "chongqing", ["CQ03"]),
+        ("经导管射频消融术", "hunan", ["S20"]),
+        ("心脏导管消融治疗技术", "hunan", []),
+        ("肿瘤全身热疗", "shanghai", ["SH01"]),
+        ("肿瘤深部热疗", "shanghai", []),
+        ("临床基因扩增检验技术", "shanghai", ["SH20"]),
+        ("基因芯片诊断技术", "shanghai", ["SH21"]),
+        ("羊水穿刺", "hunan", ["S27"]),
+        ("伽玛刀", "hunan", ["S24"]),
+    ],
+)
 def test_family_coverage(name, jurisdiction, expected):
     res = resolve(name=name, jurisdiction=jurisdiction, as_of="2025-03-10")
     assert res.status == "recognized"
@@ -316,39 +335,48 @@ def test_broader_question_is_not_matched_by_narrower_entry():
 # --------------------------------------------------------------------------- names, aliases, ambiguity
 
 
-@pytest.mark.parametrize("name,tech", [
-    ("PCI", "coronary-intervention"),
-    ("ＰＣＩ", "coronary-intervention"),
-    ("pci", "coronary-intervention"),
-    ("冠心病介入", "coronary-intervention"),
-    ("冠心病介入治疗技术", "coronary-intervention"),
-    (" 冠心病 介入治疗 ", "coronary-intervention"),
-    ("ECMO", "ecmo"),
-    ("体外膜肺氧合技术", "ecmo"),
-    ("体外膜肺氧合(ECMO)技术", "ecmo"),
-    ("CRRT", "crrt"),
-    ("血透", "hemodialysis"),
-    ("TAVR", "tavr"),
-    ("TAVI", "tavr"),
-    ("膝关节置换", "knee-arthroplasty"),
-    ("心室辅助装置应用技术", "ventricular-assist"),
-    ("颅颌面畸形颅面外科矫治技术", "craniofacial-deformity-surgery"),
-    ("质子、重离子加速器放射治疗技术", "proton-heavy-ion-therapy"),
-    ("性别重置手术", "sex-reassignment"),
-])
+@pytest.mark.parametrize(
+    "name,tech",
+    [
+        ("PCI", "coronary-intervention"),
+        ("ＰＣＩ", "coronary-intervention"),
+        ("pci", "coronary-intervention"),
+        ("冠心病介入", "coronary-intervention"),
+        ("冠心病介入治疗技术", "coronary-intervention"),
+        (" 冠心病 介入治疗 ", "coronary-intervention"),
+        ("ECMO", "ecmo"),
+        ("体外膜肺氧合技术", "ecmo"),
+        ("体外膜肺氧合(ECMO)技术", "ecmo"),
+        ("CRRT", "crrt"),
+        ("血透", "hemodialysis"),
+        ("TAVR", "tavr"),
+        ("TAVI", "tavr"),
+        ("膝关节置换", "knee-arthroplasty"),
+        ("心室辅助装置应用技术", "ventricular-assist"),
+        ("颅颌面畸形颅面外科矫治技术", "craniofacial-deformity-surgery"),
+        ("质子、重离子加速器放射治疗技术", "proton-heavy-ion-therapy"),
+        ("性别重置手术", "sex-reassignment"),
+    ],
+)
 def test_aliases(name, tech):
     res = resolve(name=name, jurisdiction="national", as_of="2025-03-10")
     assert res.status == "recognized"
     assert res.technology["id"] == tech
 
 
-@pytest.mark.parametrize("name,candidates", [
-    ("射频消融", {"tumor-radiofrequency-ablation", "cardiac-radiofrequency-catheter-ablation"}),
-    ("射频消融术", {"tumor-radiofrequency-ablation", "cardiac-radiofrequency-catheter-ablation"}),
-    ("腹腔镜", {"general-surgery-endoscopy", "gynecologic-endoscopy", "urologic-endoscopy", "pediatric-surgery-endoscopy"}),
-    ("透析", {"hemodialysis", "peritoneal-dialysis"}),
-    ("干细胞移植", {"hsct", "stem-cell-therapy"}),
-])
+@pytest.mark.parametrize(
+    "name,candidates",
+    [
+        ("射频消融", {"tumor-radiofrequency-ablation", "cardiac-radiofrequency-catheter-ablation"}),
+        ("射频消融术", {"tumor-radiofrequency-ablation", "cardiac-radiofrequency-catheter-ablation"}),
+        (
+            "腹腔镜",
+            {"general-surgery-endoscopy", "gynecologic-endoscopy", "urologic-endoscopy", "pediatric-surgery-endoscopy"},
+        ),
+        ("透析", {"hemodialysis", "peritoneal-dialysis"}),
+        ("干细胞移植", {"hsct", "stem-cell-therapy"}),
+    ],
+)
 def test_ambiguous_names(name, candidates):
     res = resolve(name=name, jurisdiction="hunan", as_of="2025-03-10")
     assert res.status == "ambiguous"
@@ -363,11 +391,14 @@ def test_unknown_names(name):
     assert res.technology is None and res.listings == []
 
 
-@pytest.mark.parametrize("name,best", [
-    ("心脏起博器", "cardiac-pacing"),      # 博 for 搏
-    ("血液透折", "hemodialysis"),            # 折 for 析
-    ("冠心病介入治liao", "coronary-intervention"),
-])
+@pytest.mark.parametrize(
+    "name,best",
+    [
+        ("心脏起博器", "cardiac-pacing"),  # 博 for 搏
+        ("血液透折", "hemodialysis"),  # 折 for 析
+        ("冠心病介入治liao", "coronary-intervention"),
+    ],
+)
 def test_misspellings_are_suggested_never_recognized(name, best):
     res = resolve(name=name, jurisdiction="hunan", as_of="2025-03-10")
     assert res.status == "not_recognized"
@@ -379,21 +410,24 @@ def test_misspellings_are_suggested_never_recognized(name, best):
 # --------------------------------------------------------------------------- codes
 
 
-@pytest.mark.parametrize("code,jurisdiction,day,tech,name", [
-    ("hunan:S19", None, "2025-03-10", "coronary-intervention", "冠心病介入治疗"),
-    ("hunan-2018:S19", None, "2025-03-10", "coronary-intervention", "冠心病介入治疗"),
-    ("湖南:S25", None, "2025-03-10", "blood-purification", "血液净化技术（含血液透析、血浆置换、腹膜透析等技术）"),
-    ("national-2022:G05", None, "2025-03-10", "sex-reassignment", "性别重置技术"),
-    ("national-2018:G05", None, "2025-03-10", "skin-allotransplantation", "同种异体皮肤移植技术"),
-    ("hunan:G05", None, "2023-06-01", "skin-allotransplantation", "同种异体皮肤移植技术"),
-    ("hunan-2018:G05", None, "2023-06-01", "skin-allotransplantation", "同种异体皮肤移植技术"),
-    ("jilin:G14", None, "2023-06-01", "craniofacial-deformity-surgery", "颅颌面畸形颅面外科矫治技术"),
-    ("shanghai:G05", None, "2025-03-10", "sex-reassignment", "性别重置技术"),
-    ("jilin:S1", None, "2025-03-10", "cardiovascular-intervention", "心血管疾病介入诊疗技术（三、四级手术）"),
-    ("S01", "jilin", "2025-03-10", "cardiovascular-intervention", "心血管疾病介入诊疗技术（三、四级手术）"),
-    ("s1", "hunan", "2025-03-10", "respiratory-endoscopy", "三级及以上呼吸内镜诊疗技术"),
-    ("CQ07", "chongqing", "2025-03-10", "hip-arthroplasty", "人工髋关节置换技术"),
-])
+@pytest.mark.parametrize(
+    "code,jurisdiction,day,tech,name",
+    [
+        ("hunan:S19", None, "2025-03-10", "coronary-intervention", "冠心病介入治疗"),
+        ("hunan-2018:S19", None, "2025-03-10", "coronary-intervention", "冠心病介入治疗"),
+        ("湖南:S25", None, "2025-03-10", "blood-purification", "血液净化技术（含血液透析、血浆置换、腹膜透析等技术）"),
+        ("national-2022:G05", None, "2025-03-10", "sex-reassignment", "性别重置技术"),
+        ("national-2018:G05", None, "2025-03-10", "skin-allotransplantation", "同种异体皮肤移植技术"),
+        ("hunan:G05", None, "2023-06-01", "skin-allotransplantation", "同种异体皮肤移植技术"),
+        ("hunan-2018:G05", None, "2023-06-01", "skin-allotransplantation", "同种异体皮肤移植技术"),
+        ("jilin:G14", None, "2023-06-01", "craniofacial-deformity-surgery", "颅颌面畸形颅面外科矫治技术"),
+        ("shanghai:G05", None, "2025-03-10", "sex-reassignment", "性别重置技术"),
+        ("jilin:S1", None, "2025-03-10", "cardiovascular-intervention", "心血管疾病介入诊疗技术（三、四级手术）"),
+        ("S01", "jilin", "2025-03-10", "cardiovascular-intervention", "心血管疾病介入诊疗技术（三、四级手术）"),
+        ("s1", "hunan", "2025-03-10", "respiratory-endoscopy", "三级及以上呼吸内镜诊疗技术"),
+        ("CQ07", "chongqing", "2025-03-10", "hip-arthroplasty", "人工髋关节置换技术"),
+    ],
+)
 def test_codes(code, jurisdiction, day, tech, name):
     res = resolve(code=code, jurisdiction=jurisdiction, as_of=day)
     assert res.status == "recognized"
@@ -430,10 +464,18 @@ def test_plain_g05_in_hunan_after_the_switch_is_ambiguous():
     res = resolve(code="G05", jurisdiction="hunan", as_of="2023-06-01")
     assert res.status == "ambiguous" and res.technology is None
     assert {(c["id"], c["qualified"]) for c in res.candidates} == {
-        ("sex-reassignment", "national-2022:G05"), ("skin-allotransplantation", "hunan:G05")}
+        ("sex-reassignment", "national-2022:G05"),
+        ("skin-allotransplantation", "hunan:G05"),
+    }
     # a qualified code decides it
-    assert resolve(code="national-2022:G05", jurisdiction="hunan", as_of="2023-06-01").technology["id"] == "sex-reassignment"
-    assert resolve(code="hunan:G05", jurisdiction="hunan", as_of="2023-06-01").technology["id"] == "skin-allotransplantation"
+    assert (
+        resolve(code="national-2022:G05", jurisdiction="hunan", as_of="2023-06-01").technology["id"]
+        == "sex-reassignment"
+    )
+    assert (
+        resolve(code="hunan:G05", jurisdiction="hunan", as_of="2023-06-01").technology["id"]
+        == "skin-allotransplantation"
+    )
 
 
 def test_plain_g05_before_the_switch_is_not_ambiguous():
@@ -448,19 +490,26 @@ def test_plain_g05_before_the_switch_is_not_ambiguous():
 def test_hunan_2023_skin_allograft_superseded():
     res = resolve(name="同种异体皮肤移植", jurisdiction="hunan", as_of="2023-06-01")
     assert res.status == "recognized" and res.listings == []
-    assert res.superseded == [{
-        "catalog": "national-2018", "code": "G05", "name": "同种异体皮肤移植技术",
-        "reproduced_in": {"document": "hn-2018-11", "eid": "att_1__item_5"},
-        "in_force_listing": None,
-    }]
+    assert res.superseded == [
+        {
+            "catalog": "national-2018",
+            "code": "G05",
+            "name": "同种异体皮肤移植技术",
+            "reproduced_in": {"document": "hn-2018-11", "eid": "att_1__item_5"},
+            "in_force_listing": None,
+        }
+    ]
 
 
-@pytest.mark.parametrize("jurisdiction,name,code,printed,eid,now", [
-    ("jilin", "性别重置技术", "G06", "性别重置技术", "att_1__item_6", "G05"),
-    ("chongqing", "心室辅助技术", "G11", "心室辅助装置应用技术", "att_1__part_1__item_11", "G09"),
-    ("hunan", "自体造血干细胞移植", "G01", "造血干细胞移植技术", "att_1__item_1", None),
-    ("jilin", "人工智能辅助诊断", "G12", "人工智能辅助诊断技术", "att_1__item_12", None),
-])
+@pytest.mark.parametrize(
+    "jurisdiction,name,code,printed,eid,now",
+    [
+        ("jilin", "性别重置技术", "G06", "性别重置技术", "att_1__item_6", "G05"),
+        ("chongqing", "心室辅助技术", "G11", "心室辅助装置应用技术", "att_1__part_1__item_11", "G09"),
+        ("hunan", "自体造血干细胞移植", "G01", "造血干细胞移植技术", "att_1__item_1", None),
+        ("jilin", "人工智能辅助诊断", "G12", "人工智能辅助诊断技术", "att_1__item_12", None),
+    ],
+)
 def test_superseded_entries(jurisdiction, name, code, printed, eid, now):
     res = resolve(name=name, jurisdiction=jurisdiction, as_of="2023-06-01")
     assert len(res.superseded) == 1
@@ -469,13 +518,16 @@ def test_superseded_entries(jurisdiction, name, code, printed, eid, now):
     assert (s["in_force_listing"]["code"] if s["in_force_listing"] else None) == now
 
 
-@pytest.mark.parametrize("jurisdiction,name,day", [
-    ("hunan", "异基因造血干细胞移植", "2023-06-01"),   # G01 in both lists
-    ("hunan", "同种异体皮肤移植", "2020-06-01"),       # the 15-item list still in force
-    ("shanghai", "性别重置技术", "2025-03-10"),         # Shanghai reproduces the list in force
-    ("national", "同种异体皮肤移植", "2023-06-01"),     # the national measures reproduce nothing
-    ("chongqing", "ECMO", "2023-06-01"),               # not in the old list at all
-])
+@pytest.mark.parametrize(
+    "jurisdiction,name,day",
+    [
+        ("hunan", "异基因造血干细胞移植", "2023-06-01"),  # G01 in both lists
+        ("hunan", "同种异体皮肤移植", "2020-06-01"),  # the 15-item list still in force
+        ("shanghai", "性别重置技术", "2025-03-10"),  # Shanghai reproduces the list in force
+        ("national", "同种异体皮肤移植", "2023-06-01"),  # the national measures reproduce nothing
+        ("chongqing", "ECMO", "2023-06-01"),  # not in the old list at all
+    ],
+)
 def test_not_superseded(jurisdiction, name, day):
     assert resolve(name=name, jurisdiction=jurisdiction, as_of=day).superseded == []
 
@@ -491,15 +543,18 @@ def test_reproduction_cited_while_the_old_list_is_in_force():
 # --------------------------------------------------------------------------- prohibited and out of scope
 
 
-@pytest.mark.parametrize("name,jurisdiction,ground", [
-    ("代孕", "hunan", "major_ethical_problem"),
-    ("克隆治疗技术", "hunan", "major_ethical_problem"),
-    ("脑下垂体酒精毁损术治疗顽固性疼痛", "hunan", "unproven_safety_efficacy"),
-    ("断骨增高", "hunan", "administratively_banned"),
-    ("角膜放射状切开术", "hunan", "obsolete"),
-    ("代孕", "shanghai", None),
-    ("肢体延长术", "hunan", None),
-])
+@pytest.mark.parametrize(
+    "name,jurisdiction,ground",
+    [
+        ("代孕", "hunan", "major_ethical_problem"),
+        ("克隆治疗技术", "hunan", "major_ethical_problem"),
+        ("脑下垂体酒精毁损术治疗顽固性疼痛", "hunan", "unproven_safety_efficacy"),
+        ("断骨增高", "hunan", "administratively_banned"),
+        ("角膜放射状切开术", "hunan", "obsolete"),
+        ("代孕", "shanghai", None),
+        ("肢体延长术", "hunan", None),
+    ],
+)
 def test_prohibited(name, jurisdiction, ground):
     res = resolve(name=name, jurisdiction=jurisdiction, as_of="2025-03-10")
     assert res.status == "recognized"
@@ -510,16 +565,19 @@ def test_prohibited(name, jurisdiction, ground):
         assert res.prohibited[0]["citation"] == {"document": "hn-2018-11", "eid": "sec_2__subsec_1"}
 
 
-@pytest.mark.parametrize("name,jurisdiction,family,eids", [
-    ("肝移植", "national", "human-organ-transplantation", ["nhc-2018-1:art_47"]),
-    ("肝移植", "jilin", "human-organ-transplantation", ["nhc-2018-1:art_47", "jl-2021:art_41_2"]),
-    ("试管婴儿", "hunan", "assisted-reproduction", ["nhc-2018-1:art_47"]),
-    ("CAR-T", "shanghai", "cell-therapy", ["nhc-2018-1:art_47"]),
-    ("自体器官移植", "national", None, []),
-    ("自体肝移植", "national", None, []),
-    ("造血干细胞移植", "national", None, []),
-    ("同种胰岛移植", "national", None, []),
-])
+@pytest.mark.parametrize(
+    "name,jurisdiction,family,eids",
+    [
+        ("肝移植", "national", "human-organ-transplantation", ["nhc-2018-1:art_47"]),
+        ("肝移植", "jilin", "human-organ-transplantation", ["nhc-2018-1:art_47", "jl-2021:art_41_2"]),
+        ("试管婴儿", "hunan", "assisted-reproduction", ["nhc-2018-1:art_47"]),
+        ("CAR-T", "shanghai", "cell-therapy", ["nhc-2018-1:art_47"]),
+        ("自体器官移植", "national", None, []),
+        ("自体肝移植", "national", None, []),
+        ("造血干细胞移植", "national", None, []),
+        ("同种胰岛移植", "national", None, []),
+    ],
+)
 def test_out_of_scope(name, jurisdiction, family, eids):
     res = resolve(name=name, jurisdiction=jurisdiction, as_of="2025-03-10")
     assert res.status == "recognized"
@@ -535,17 +593,28 @@ def test_out_of_scope(name, jurisdiction, family, eids):
 
 def test_to_dict_is_json_ready_and_detached():
     import json
+
     res = resolve(name="关节镜", jurisdiction="hunan", as_of="2025-03-10")
     d = res.to_dict()
     json.dumps(d, ensure_ascii=False)
-    assert {"query", "status", "technology", "candidates", "listings", "grade_needed", "prohibited",
-            "out_of_scope", "superseded"} <= set(d)
+    assert {
+        "query",
+        "status",
+        "technology",
+        "candidates",
+        "listings",
+        "grade_needed",
+        "prohibited",
+        "out_of_scope",
+        "superseded",
+    } <= set(d)
     d["grade_needed"][0]["code"] = "changed"
     assert res.grade_needed[0]["code"] == "S06"
 
 
 def test_unknown_jurisdiction():
     from engine.errors import NotFound
+
     with pytest.raises(NotFound):
         resolve(name="PCI", jurisdiction="广东", as_of="2025-03-10")
 
@@ -565,5 +634,6 @@ def test_a_ban_for_one_indication_applies_everywhere_from_its_day(jurisdiction):
     assert before.indication_bans == [] and before.prohibited == [] and before.prohibited_elsewhere == []
     after = resolve("LVA", jurisdiction=jurisdiction, as_of=dt.date(2025, 7, 8))
     assert [(b["id"], b["indication"]["name"], b["citation"]) for b in after.indication_bans] == [
-        ("lva-for-alzheimers-disease", "阿尔茨海默病", {"document": "nhc-2025-282", "eid": "para_1"})]
+        ("lva-for-alzheimers-disease", "阿尔茨海默病", {"document": "nhc-2025-282", "eid": "para_1"})
+    ]
     assert after.prohibited == []

@@ -1,4 +1,5 @@
 """Crosswalk, catalogue listing and search text (engine.catalog)."""
+
 from __future__ import annotations
 
 import csv

@@ -1,6 +1,7 @@
 """What changed between two days (engine.register.changes, `medtech changes`): expectations worked by hand from
 the texts and the catalogues (national list of 2018 as Hunan's attachment 1 reprints it, items 1-15; the 2022 list).
 """
+
 from __future__ import annotations
 
 import csv
@@ -125,7 +126,10 @@ def test_formats_and_cli(capsys, tmp_path):
     assert main(["changes", "hunan", "--from", "2022-04-20", "--to", "2022-04-19"]) == 2
     assert "--from 2022-04-20 is after --to 2022-04-19" in capsys.readouterr().err
     out = tmp_path / "c.xlsx"
-    assert main(["changes", "hunan", "--from", "2022-04-19", "--to", "2022-04-20", "--format", "xlsx", "-o", str(out)]) == 0
+    assert (
+        main(["changes", "hunan", "--from", "2022-04-19", "--to", "2022-04-20", "--format", "xlsx", "-o", str(out)])
+        == 0
+    )
     assert out.read_bytes()[:2] == b"PK"
 
 

@@ -1,6 +1,7 @@
 """The `medtech` command line, run as a subprocess (`python -m engine.cli`, the same `main` as the
 console script). Commands backed by modules other people write (catalog, coverage, flowchart,
 batch) are skipped only while those modules are missing."""
+
 from __future__ import annotations
 
 import json
@@ -32,8 +33,14 @@ def medtech(*args: str, stdin: str | None = None, env: dict | None = None) -> su
     full_env = {**os.environ, "PYTHONIOENCODING": "utf-8", **(env or {})}
     full_env.pop("MEDTECH_DEBUG", None)
     return subprocess.run(
-        [sys.executable, "-m", "engine.cli", *args], input=stdin, capture_output=True, text=True,
-        encoding="utf-8", cwd=ROOT, env=full_env, timeout=300,
+        [sys.executable, "-m", "engine.cli", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        cwd=ROOT,
+        env=full_env,
+        timeout=300,
     )
 
 
@@ -56,7 +63,18 @@ def test_decide_json_from_stdin_yaml():
 
 def test_decide_json_is_deterministic_and_accepts_dash():
     a = medtech("decide", "-", "--format", "json", stdin=VALID_YAML)
-    b = medtech("decide", "--format", "json", stdin=json.dumps({"as_of": "2025-03-10", "institution": {"jurisdiction": "hunan", "level": 3}, "events": [{"type": "first_clinical_use", "date": "2025-03-03"}]}))
+    b = medtech(
+        "decide",
+        "--format",
+        "json",
+        stdin=json.dumps(
+            {
+                "as_of": "2025-03-10",
+                "institution": {"jurisdiction": "hunan", "level": 3},
+                "events": [{"type": "first_clinical_use", "date": "2025-03-03"}],
+            }
+        ),
+    )
     assert a.returncode == b.returncode == 0, a.stderr + b.stderr
     assert a.stdout == b.stdout
 
@@ -114,11 +132,14 @@ def test_invalid_date_in_yaml_request():
     assert proc.stderr.startswith("as_of: "), proc.stderr
 
 
-@pytest.mark.parametrize("text, expect", [
-    ('{"institution": {"jurisdiction": ', "不是有效的 JSON"),
-    ("institution: [unclosed\n", "不是有效的 YAML：格式有误（第2行"),
-    ("", "内容为空"),
-])
+@pytest.mark.parametrize(
+    "text, expect",
+    [
+        ('{"institution": {"jurisdiction": ', "不是有效的 JSON"),
+        ("institution: [unclosed\n", "不是有效的 YAML：格式有误（第2行"),
+        ("", "内容为空"),
+    ],
+)
 def test_malformed_input_exit_2_without_traceback(text, expect):
     proc = medtech("decide", "--format", "json", stdin=text)
     assert proc.returncode == 2
@@ -215,6 +236,7 @@ def test_unexpected_error_is_one_line(monkeypatch, capsys):
         raise RuntimeError("something\nbroke")
 
     from engine.cli import kb as kb_commands
+
     monkeypatch.setattr(kb_commands, "cmd_kb_schemas", boom)
     monkeypatch.delenv("MEDTECH_DEBUG", raising=False)
     assert cli.main(["kb", "schemas"]) == 1
@@ -229,6 +251,7 @@ def test_unexpected_error_is_one_line(monkeypatch, capsys):
 def test_serve_access_log_is_off_unless_asked(monkeypatch, flags, logged):
     from engine import cli
     from engine.service import app
+
     calls = []
     monkeypatch.setattr(app, "run", lambda *a, **kw: calls.append(kw))
     assert cli.main(["serve", "--port", "0", *flags]) == 0

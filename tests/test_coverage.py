@@ -5,6 +5,7 @@ its parent; and the warning for a parent cited where one child would do.
 The mutation tests change a copy of kb/rules/ (or of the whole kb/, for the command) and expect
 the removed citation or mark to be reported by name.
 """
+
 from __future__ import annotations
 
 import os
@@ -63,19 +64,29 @@ def test_leaves_are_the_provisions_without_children():
 
 def test_marks_use_the_closed_vocabulary_with_a_sentence():
     allowed = set(vocabulary().names("not_duty_reasons"))
-    assert {"definition", "purpose", "authority_organisation", "contact", "signature", "listing_criteria",
-            "cross_reference"} <= allowed
+    assert {
+        "definition",
+        "purpose",
+        "authority_organisation",
+        "contact",
+        "signature",
+        "listing_criteria",
+        "cross_reference",
+    } <= allowed
     for path, data in load_rule_files().items():
         for item in data.get("not_duties") or []:
             assert item["reason"] in allowed, (path, item)
             assert len(item["note"]) >= 3, (path, item)
 
 
-@pytest.mark.parametrize("document, eid", [
-    ("jl-2021", "art_16__para_1__item_5"),   # cited by jl.organization-duties alone
-    ("nhc-2018-1", "art_33__para_2"),        # cited by nhc.assess-trainees alone
-    ("cq-2019-61", "sec_4__subsec_1"),       # cited by the two Chongqing QC rules
-])
+@pytest.mark.parametrize(
+    "document, eid",
+    [
+        ("jl-2021", "art_16__para_1__item_5"),  # cited by jl.organization-duties alone
+        ("nhc-2018-1", "art_33__para_2"),  # cited by nhc.assess-trainees alone
+        ("cq-2019-61", "sec_4__subsec_1"),  # cited by the two Chongqing QC rules
+    ],
+)
 def test_removing_the_citations_of_a_leaf_is_reported(tmp_path, document, eid):
     rules_dir = _copy_rules(tmp_path)
     ref = f"{document}:{eid}"
@@ -95,11 +106,14 @@ def test_removing_the_citations_of_a_leaf_is_reported(tmp_path, document, eid):
     assert len(messages) == 1 and messages[0].startswith(f"{eid} ("), messages
 
 
-@pytest.mark.parametrize("document, eid", [
-    ("cq-2019-61", "conclusions__para_2"),   # contact: 联系电话
-    ("nhc-2018-1", "art_10__para_1__item_3"),  # listing criteria
-    ("sh-2024-13", "art_2__para_2"),         # definition
-])
+@pytest.mark.parametrize(
+    "document, eid",
+    [
+        ("cq-2019-61", "conclusions__para_2"),  # contact: 联系电话
+        ("nhc-2018-1", "art_10__para_1__item_3"),  # listing criteria
+        ("sh-2024-13", "art_2__para_2"),  # definition
+    ],
+)
 def test_removing_the_mark_of_a_leaf_is_reported(tmp_path, document, eid):
     rules_dir = _copy_rules(tmp_path)
 
@@ -130,8 +144,10 @@ def test_a_mark_on_a_parent_does_not_account_for_its_leaves(tmp_path):
 
 def test_a_mark_on_a_cited_leaf_is_a_contradiction(tmp_path):
     rules_dir = _copy_rules(tmp_path)
-    _edit(rules_dir / "nhc-2018-1.yaml", lambda d: d["not_duties"].append(
-        {"eid": "art_32__para_1", "reason": "principle", "note": "接收原则"}))
+    _edit(
+        rules_dir / "nhc-2018-1.yaml",
+        lambda d: d["not_duties"].append({"eid": "art_32__para_1", "reason": "principle", "note": "接收原则"}),
+    )
     messages = _unaccounted(rules_dir)
     assert messages == ["art_32__para_1 is cited by a rule or catalogue: drop its mark"], messages
 
@@ -149,22 +165,41 @@ def test_kb_check_is_clean_and_warns_of_nothing():
 
 
 def _rule(summary: str, cite: str) -> dict:
-    return {"document": "jl-2021", "rules": [{
-        "id": "jl.probe", "stage": "obligation", "summary": summary, "when": {"fact": "jurisdiction", "present": True},
-        "citations": [cite]}]}
+    return {
+        "document": "jl-2021",
+        "rules": [
+            {
+                "id": "jl.probe",
+                "stage": "obligation",
+                "summary": summary,
+                "when": {"fact": "jurisdiction", "present": True},
+                "citations": [cite],
+            }
+        ],
+    }
 
 
-@pytest.mark.parametrize("summary, cite, warned", [
-    # item 5 alone says this: cite the item
-    ("利用医疗技术临床应用信息化管理平台，定期核查本机构限制类技术开展数据信息报送情况", "jl-2021:art_16__para_1", True),
-    # the paragraph's own lead-in says this: the paragraph is meant
-    ("医疗质量管理委员会应当下设医疗技术临床应用管理的专门组织", "jl-2021:art_16__para_1", False),
-    # two items share the words (制度): no single child would do
-    ("制定本机构医疗技术临床应用管理制度并组织实施；定期检查本机构医疗技术临床应用管理各项制度执行情况",
-     "jl-2021:art_16__para_1", False),
-    # an attachment is a titled whole, not the sum of its notes
-    ("此表一式两份，一份提交卫生健康行政部门", "jl-2021:att_3", False),
-])
+@pytest.mark.parametrize(
+    "summary, cite, warned",
+    [
+        # item 5 alone says this: cite the item
+        (
+            "利用医疗技术临床应用信息化管理平台，定期核查本机构限制类技术开展数据信息报送情况",
+            "jl-2021:art_16__para_1",
+            True,
+        ),
+        # the paragraph's own lead-in says this: the paragraph is meant
+        ("医疗质量管理委员会应当下设医疗技术临床应用管理的专门组织", "jl-2021:art_16__para_1", False),
+        # two items share the words (制度): no single child would do
+        (
+            "制定本机构医疗技术临床应用管理制度并组织实施；定期检查本机构医疗技术临床应用管理各项制度执行情况",
+            "jl-2021:art_16__para_1",
+            False,
+        ),
+        # an attachment is a titled whole, not the sum of its notes
+        ("此表一式两份，一份提交卫生健康行政部门", "jl-2021:att_3", False),
+    ],
+)
 def test_a_parent_cited_where_one_child_would_do_is_warned_about(summary, cite, warned):
     got = narrower_citations({"probe.yaml": _rule(summary, cite)}, load_documents())
     assert bool(got) is warned, got
@@ -173,15 +208,24 @@ def test_a_parent_cited_where_one_child_would_do_is_warned_about(summary, cite, 
 
 
 def test_citing_the_child_as_well_silences_the_warning():
-    rule = _rule("利用医疗技术临床应用信息化管理平台，定期核查本机构限制类技术开展数据信息报送情况", "jl-2021:art_16__para_1")
+    rule = _rule(
+        "利用医疗技术临床应用信息化管理平台，定期核查本机构限制类技术开展数据信息报送情况", "jl-2021:art_16__para_1"
+    )
     rule["rules"][0]["citations"].append("jl-2021:art_16__para_1__item_5")
     assert narrower_citations({"probe.yaml": rule}, load_documents()) == []
 
 
 def _medtech(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     full_env = {**os.environ, "PYTHONIOENCODING": "utf-8", **(env or {})}
-    return subprocess.run([sys.executable, "-m", "engine.cli", *args], capture_output=True, text=True,
-                          encoding="utf-8", cwd=ROOT, env=full_env, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "engine.cli", *args],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        cwd=ROOT,
+        env=full_env,
+        timeout=300,
+    )
 
 
 def test_coverage_command_states_both_figures():
@@ -199,8 +243,10 @@ def test_coverage_command_states_both_figures():
 def test_coverage_and_check_fail_on_a_copy_with_a_leaf_unmarked(tmp_path):
     kb = tmp_path / "kb"
     shutil.copytree(ROOT / "kb", kb)
-    _edit(kb / "rules" / "hn-2018-11.yaml",
-          lambda d: d.update(not_duties=[i for i in d["not_duties"] if i["eid"] != "conclusions__para_4"]))
+    _edit(
+        kb / "rules" / "hn-2018-11.yaml",
+        lambda d: d.update(not_duties=[i for i in d["not_duties"] if i["eid"] != "conclusions__para_4"]),
+    )
     env = {"MEDTECH_KB": str(kb), "XDG_CACHE_HOME": str(tmp_path / "cache")}
     strict_run = _medtech("kb", "coverage", "--strict", env=env)
     assert strict_run.returncode == 1, strict_run.stdout + strict_run.stderr
@@ -210,4 +256,5 @@ def test_coverage_and_check_fail_on_a_copy_with_a_leaf_unmarked(tmp_path):
     checked = _medtech("kb", "check", env=env)
     assert checked.returncode == 1
     assert "kb/rules/hn-2018-11.yaml: not_duties: conclusions__para_4 (结尾第四段)" in checked.stdout.replace(
-        str(kb), "kb"), checked.stdout
+        str(kb), "kb"
+    ), checked.stdout

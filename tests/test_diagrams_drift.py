@@ -1,5 +1,6 @@
 """diagrams/ is generated (medtech flowchart --all -o diagrams/): it must be exactly
 what the knowledge base generates now, so a chart can never disagree with the rules."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -21,7 +22,8 @@ def test_diagrams_match_the_knowledge_base(tmp_path: Path):
     assert not missing, f"diagrams/ lacks {missing}; {REGENERATE}"
     assert not stale, f"diagrams/ has files the generator does not write: {stale} (delete them; {REGENERATE})"
     differ = sorted(
-        name for name, path in fresh.items()
+        name
+        for name, path in fresh.items()
         if path.suffix in DETERMINISTIC and path.read_bytes() != committed[name].read_bytes()
     )
     assert not differ, f"out of date with kb/: {differ}; {REGENERATE}"

@@ -1,5 +1,6 @@
 """The documentation explains the project without anything outside it, and cannot drift:
 the reference is generated, the deadline examples are recomputed, every link resolves."""
+
 from __future__ import annotations
 
 import calendar
@@ -30,6 +31,7 @@ def test_every_response_field_has_a_chinese_description():
 
 def test_every_request_field_has_a_chinese_name():
     from engine.kb.vocabulary import vocabulary
+
     names = vocabulary().raw["request_fields"]
     paths = []
 
@@ -39,6 +41,7 @@ def test_every_request_field_has_a_chinese_name():
             walk(sub, prefix + name + ".")
             if isinstance(sub.get("items"), dict):
                 walk(sub["items"], prefix + name + ".")
+
     walk(gen_reference.schema("request"), "")
     assert len(paths) > 15
     assert [p for p in paths if p not in names] == []
@@ -46,6 +49,7 @@ def test_every_request_field_has_a_chinese_name():
 
 def test_reference_lists_every_vocabulary_value():
     from engine.kb.vocabulary import vocabulary
+
     text = (DOCS / "reference.zh.md").read_text(encoding="utf-8")
     v = vocabulary()
     for key in ("event_types", "actions", "addressees", "statuses", "warning_codes", "technology_classes"):
@@ -82,8 +86,17 @@ def test_readme_keeps_its_two_commands_first_and_says_how_to_open_the_page():
 
 def test_guide_shows_the_screenshots_and_a_flowchart():
     text = (DOCS / "guide.zh.md").read_text(encoding="utf-8")
-    for name in ("desktop.png", "phone.png", "print-1.png", "missing.png", "chart.png", "downloads.png",
-                 "compare-phone.png", "new-technique.png", "keyboard.png"):
+    for name in (
+        "desktop.png",
+        "phone.png",
+        "print-1.png",
+        "missing.png",
+        "chart.png",
+        "downloads.png",
+        "compare-phone.png",
+        "new-technique.png",
+        "keyboard.png",
+    ):
         assert f"screenshots/{name}" in text, name
         assert (DOCS / "screenshots" / name).stat().st_size > 5_000, name
 
@@ -120,6 +133,7 @@ def test_deadline_examples_hold():
         assert expected.isoformat() == due, (event, rule, due, expected)
         # and the engine agrees with the documentation
         from engine.inference.workdays import add_months, add_working_days
+
         if "工作日" in rule:
             n = int(re.search(r"\d+", rule).group())
             assert add_working_days(day, n if "之日起" in rule else -n).date == expected
@@ -131,12 +145,12 @@ def test_guide_says_what_set_up_needs_and_gives_a_second_path():
     """A hospital's IT department on Windows or another Linux: what setup.sh needs, and the wheel with a
     service definition for each system."""
     text = (DOCS / "guide.zh.md").read_text(encoding="utf-8")
-    section = text[text.index("## 10. 信息科"):]
+    section = text[text.index("## 10. 信息科") :]
     for needed in ("root", "Python 3.11 或 3.12", "PyPI"):
-        assert needed in text[text.index("## 1. 打开网页"):text.index("## 2.")], needed
+        assert needed in text[text.index("## 1. 打开网页") : text.index("## 2.")], needed
     assert "pipx install medtech_rules-" in section and "medtech serve --host 0.0.0.0" in section
     unit = re.search(r"```ini\n(.*?)```", section, flags=re.S).group(1)
     assert "[Service]" in unit and re.search(r"^ExecStart=\S+medtech serve ", unit, flags=re.M)
     assert "WantedBy=multi-user.target" in unit and "Restart=on-failure" in unit
     assert "Windows" in section and "nssm install medtech" in section
-    assert "--no-index --find-links" in section   # a server without internet access
+    assert "--no-index --find-links" in section  # a server without internet access

@@ -1,4 +1,5 @@
 """The encoded documents (kb/documents/*.yaml): integrity, structure and counts, display, validity."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -135,12 +136,14 @@ def test_article_paragraphs_and_items(docs):
     assert sh.get("art_28__para_1__item_4").text.startswith("(四) 发现该项医疗技术")
     assert sh.get("art_28__para_1__item_4").label == "第二十八条第一款第（四）项"
     # broken lines are joined without adding characters
-    assert sh.get("art_10__para_2").text == "市卫生健康部门结合本市实际情况，组织制定发布本市限制类技术目录及其临床应用管理规范，并报国家卫生健康委备案。"
+    assert (
+        sh.get("art_10__para_2").text
+        == "市卫生健康部门结合本市实际情况，组织制定发布本市限制类技术目录及其临床应用管理规范，并报国家卫生健康委备案。"
+    )
     assert sh.get("art_42").text == "本实施细则自 2024 年 8 月 15 日起施行，有效期至 2029 年 8 月 14 日止。"
     assert jl.get("art_45").text == "本细则自2021年 月 日起施行。"
     # the cover notice of Shanghai is the preamble
-    assert [sh.get(e).text for e in sh.get("preamble").children] == [
-        sh.get("preamble__para_1").text, "特此通知。"]
+    assert [sh.get(e).text for e in sh.get("preamble").children] == [sh.get("preamble__para_1").text, "特此通知。"]
     assert sh.get("preamble__para_1").text.startswith("根据《医疗纠纷预防和处理条例》")
     assert sh.get("preamble__para_1").text.endswith("请遵照执行。")
 
@@ -225,10 +228,17 @@ def test_form_attachments(docs):
     assert hn.get("att_2__note_2").label == "附件2注2"
     assert hn.get("att_4").heading == "湖南省限制类医疗技术临床应用规范化培训基地备案表"
     assert len(kids(hn, "att_4", "note")) == 2 and len(kids(hn, "att_3", "note")) == 1
-    assert [cq.get(e).heading for e in kids(cq, "att_3", "part")] == ["填写说明", "本备案书应附如下资料", "医疗机构承诺"]
+    assert [cq.get(e).heading for e in kids(cq, "att_3", "part")] == [
+        "填写说明",
+        "本备案书应附如下资料",
+        "医疗机构承诺",
+    ]
     assert len(kids(cq, "att_3__part_2", "item")) == 4
     assert cq.get("att_3__part_2__item_4").text == "（四）与本技术相关的管理制度和应急处置预案。"
-    assert cq.get("att_3__part_3").text == "承诺该项技术已对照相关医疗技术管理规范进行自我评估且符合相应医疗技术管理规范要求。"
+    assert (
+        cq.get("att_3__part_3").text
+        == "承诺该项技术已对照相关医疗技术管理规范进行自我评估且符合相应医疗技术管理规范要求。"
+    )
     assert cq.get("att_4").text == cq.get("att_4").heading == "限制类技术临床应用备案流程图"
     assert jl.get("att_3__part_1").heading == "医疗机构承诺"
     assert jl.get("att_3__note_1").text == "此表一式两份，一份提交卫生健康行政部门，一份医院留档保存。"
@@ -267,8 +277,10 @@ def test_load_documents_rejects_a_broken_directory():
 def test_format_provision(docs):
     out = format_provision(docs["nhc-2018-1"], "art_25__para_3")
     assert out.startswith("第二十五条第三款")
-    assert ("医疗机构出现第一款第四项情形的，应当立即将有关情况向核发其《医疗机构执业许可证》"
-            "的卫生行政部门和省级卫生行政部门报告") in out
+    assert (
+        "医疗机构出现第一款第四项情形的，应当立即将有关情况向核发其《医疗机构执业许可证》"
+        "的卫生行政部门和省级卫生行政部门报告"
+    ) in out
     tree = format_provision(docs["nhc-2018-1"], "art_11")
     assert tree.startswith("第十一条\n")
     assert "\n  art_11__para_1  第十一条第一款" in tree
@@ -293,28 +305,31 @@ def test_format_outline(docs):
 # --------------------------------------------------------------------------- validity
 
 
-@pytest.mark.parametrize("doc_id, as_of, status", [
-    ("nhc-2018-1", "2018-08-13", "not_yet_in_force"),
-    ("nhc-2018-1", "2018-10-31", "not_yet_in_force"),
-    ("nhc-2018-1", "2018-11-01", "in_force"),
-    ("nhc-2018-1", "2035-01-01", "in_force"),
-    ("cq-2019-61", "2019-12-31", "not_yet_in_force"),
-    ("cq-2019-61", "2020-01-10", "in_force"),
-    ("cq-2019-61", "2025-03-10", "in_force"),
-    ("hn-2018-11", "2018-11-18", "not_yet_in_force"),
-    ("hn-2018-11", "2018-11-19", "in_force"),
-    ("hn-2018-11", "2025-03-10", "in_force"),
-    ("sh-2024-13", "2024-08-14", "not_yet_in_force"),
-    ("sh-2024-13", "2024-08-15", "in_force"),
-    ("sh-2024-13", "2029-08-14", "in_force"),
-    ("sh-2024-13", "2029-08-15", "expired"),
-    ("jl-2021", "2020-06-01", "not_yet_in_force"),
-    ("jl-2021", "2021-01-01", "uncertain"),
-    ("jl-2021", "2021-06-01", "uncertain"),
-    ("jl-2021", "2021-12-31", "in_force"),  # the last possible start day: certainly in force
-    ("jl-2021", "2022-01-01", "in_force"),
-    ("jl-2021", "2023-01-01", "in_force"),
-])
+@pytest.mark.parametrize(
+    "doc_id, as_of, status",
+    [
+        ("nhc-2018-1", "2018-08-13", "not_yet_in_force"),
+        ("nhc-2018-1", "2018-10-31", "not_yet_in_force"),
+        ("nhc-2018-1", "2018-11-01", "in_force"),
+        ("nhc-2018-1", "2035-01-01", "in_force"),
+        ("cq-2019-61", "2019-12-31", "not_yet_in_force"),
+        ("cq-2019-61", "2020-01-10", "in_force"),
+        ("cq-2019-61", "2025-03-10", "in_force"),
+        ("hn-2018-11", "2018-11-18", "not_yet_in_force"),
+        ("hn-2018-11", "2018-11-19", "in_force"),
+        ("hn-2018-11", "2025-03-10", "in_force"),
+        ("sh-2024-13", "2024-08-14", "not_yet_in_force"),
+        ("sh-2024-13", "2024-08-15", "in_force"),
+        ("sh-2024-13", "2029-08-14", "in_force"),
+        ("sh-2024-13", "2029-08-15", "expired"),
+        ("jl-2021", "2020-06-01", "not_yet_in_force"),
+        ("jl-2021", "2021-01-01", "uncertain"),
+        ("jl-2021", "2021-06-01", "uncertain"),
+        ("jl-2021", "2021-12-31", "in_force"),  # the last possible start day: certainly in force
+        ("jl-2021", "2022-01-01", "in_force"),
+        ("jl-2021", "2023-01-01", "in_force"),
+    ],
+)
 def test_status_on(docs, doc_id, as_of, status):
     assert docs[doc_id].status_on(dt.date.fromisoformat(as_of)) == status
     assert docs[doc_id].status_on(as_of) == status
@@ -323,10 +338,24 @@ def test_status_on(docs, doc_id, as_of, status):
 # --------------------------------------------------------------------------- numerals and labels
 
 
-@pytest.mark.parametrize("n, text", [
-    (1, "一"), (9, "九"), (10, "十"), (11, "十一"), (20, "二十"), (25, "二十五"), (41, "四十一"),
-    (51, "五十一"), (99, "九十九"), (100, "一百"), (105, "一百零五"), (110, "一百一十"), (999, "九百九十九"),
-])
+@pytest.mark.parametrize(
+    "n, text",
+    [
+        (1, "一"),
+        (9, "九"),
+        (10, "十"),
+        (11, "十一"),
+        (20, "二十"),
+        (25, "二十五"),
+        (41, "四十一"),
+        (51, "五十一"),
+        (99, "九十九"),
+        (100, "一百"),
+        (105, "一百零五"),
+        (110, "一百一十"),
+        (999, "九百九十九"),
+    ],
+)
 def test_chinese_numeral(n, text):
     assert chinese_numeral(n) == text
 
@@ -336,18 +365,21 @@ def test_chinese_numeral_rejects_out_of_range():
         chinese_numeral(1000)
 
 
-@pytest.mark.parametrize("eid, labels", [
-    ("art_11", ("第十一条",)),
-    ("art_41_2", ("第四十一条",)),
-    ("art_11__para_1__item_3", ("第十一条第一款第（三）项",)),
-    ("sec_3__subsec_2", ("三、（二）",)),
-    ("sec_3__subsec_2__point_1", ("三、（二）一是", "三、（二）1.")),
-    ("sec_5__para_2", ("五、第二段",)),
-    ("preamble__para_1", ("前言第一段",)),
-    ("conclusions", ("结尾",)),
-    ("att_1__part_2__item_8", ("附件1第2部分第8项",)),
-    ("att_2__note_2", ("附件2注2",)),
-])
+@pytest.mark.parametrize(
+    "eid, labels",
+    [
+        ("art_11", ("第十一条",)),
+        ("art_41_2", ("第四十一条",)),
+        ("art_11__para_1__item_3", ("第十一条第一款第（三）项",)),
+        ("sec_3__subsec_2", ("三、（二）",)),
+        ("sec_3__subsec_2__point_1", ("三、（二）一是", "三、（二）1.")),
+        ("sec_5__para_2", ("五、第二段",)),
+        ("preamble__para_1", ("前言第一段",)),
+        ("conclusions", ("结尾",)),
+        ("att_1__part_2__item_8", ("附件1第2部分第8项",)),
+        ("att_2__note_2", ("附件2注2",)),
+    ],
+)
 def test_expected_label(eid, labels):
     assert expected_label(eid) == labels
 
@@ -403,8 +435,11 @@ def test_incoherent_dates(tmp_path):
 
 def test_child_text_must_occur_in_parent(tmp_path):
     src = (DOCUMENTS_DIR / "nhc-2018-1.yaml").read_text(encoding="utf-8")
-    src = src.replace("  text: （一）开展临床应用的限制类技术名称和所具备的条件及有关评估材料；",
-                      "  text: （一）开展临床应用的限制类技术名称；", 1)
+    src = src.replace(
+        "  text: （一）开展临床应用的限制类技术名称和所具备的条件及有关评估材料；",
+        "  text: （一）开展临床应用的限制类技术名称；",
+        1,
+    )
     (tmp_path / "nhc-2018-1.yaml").write_text(src, encoding="utf-8")
     problems = check_documents(tmp_path)
     assert len(problems) == 1 and "does not occur in the text of its parent art_11__para_1" in problems[0].message

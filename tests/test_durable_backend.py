@@ -1,4 +1,5 @@
 """Regression tests for durable_rules' weaknesses that the back end works around."""
+
 import subprocess
 import sys
 import textwrap
@@ -36,15 +37,16 @@ def test_no_background_dispatch_calls_into_the_engine():
     from engine.inference import backends
     from engine.inference.durable_backend import _host
     from engine.kb.loader import knowledge_base
+
     backend = backends.durable(knowledge_base())
     host = _host()
     assert not hasattr(host, "_d_timer") and not hasattr(host, "_t_timer")
     for part in backend.rulesets.values():
         assert host.get_ruleset(part.name).get_definition()
-        assert part.name not in lang._rulesets            # not left for lang's default host either
+        assert part.name not in lang._rulesets  # not left for lang's default host either
     before = threading.active_count()
     decide({"as_of": "2025-04-29", "institution": {"jurisdiction": "hunan"}}, backend="durable")
-    time.sleep(0.5)   # the default host would have started a dispatch round by now
+    time.sleep(0.5)  # the default host would have started a dispatch round by now
     assert threading.active_count() <= before
 
 
@@ -53,9 +55,16 @@ def test_each_decision_leaves_no_session_behind():
 
     from engine.inference import backends
     from engine.kb.loader import knowledge_base
+
     backend = backends.durable(knowledge_base())
-    decide({"as_of": "2025-04-29", "institution": {"jurisdiction": "jilin", "level": 3},
-            "technology": {"name": "关节镜诊疗技术", "surgery_grade": 3}}, backend="durable")
+    decide(
+        {
+            "as_of": "2025-04-29",
+            "institution": {"jurisdiction": "jilin", "level": 3},
+            "technology": {"name": "关节镜诊疗技术", "surgery_grade": 3},
+        },
+        backend="durable",
+    )
     sid = backend.last_sid
     assert sid is not None
     for part in backend.rulesets.values():
@@ -67,14 +76,15 @@ def test_fired_rules_are_read_from_the_engine_action_queue():
     # the facts are asserted once; every rule that fired is taken from durable_rules' queue of actions
     from engine.inference import backends
     from engine.kb.loader import knowledge_base
+
     kb = knowledge_base()
     backend = backends.durable(kb)
     docs = tuple(kb.vocabulary.jurisdictions[1].documents)
     part = backend.rulesets[("classified", docs)]
-    assert part.rule_named('{"r_0":{"m":{"kind":"classified"}}}') is None      # the sentinel
+    assert part.rule_named('{"r_0":{"m":{"kind":"classified"}}}') is None  # the sentinel
     expected = [r.id for r in kb.rules if r.document in docs and r.stage != "classify"]
     assert [part.rule_named('{"r_' + str(i) + '":{"m":{}}}') for i in range(1, len(expected) + 1)] == expected
-    assert part.rule_named('{ "r_1" : {"m": {}}}') == expected[0]    # any spacing
+    assert part.rule_named('{ "r_1" : {"m": {}}}') == expected[0]  # any spacing
 
 
 def test_one_ruleset_per_stage_group_and_set_of_documents_in_force():
@@ -82,6 +92,7 @@ def test_one_ruleset_per_stage_group_and_set_of_documents_in_force():
     # the ruleset); rules of other documents cannot fire, as each requires its document to apply
     from engine.inference import backends
     from engine.kb.loader import knowledge_base
+
     kb = knowledge_base()
     backend = backends.durable(kb)
     jurisdictions = kb.vocabulary.jurisdictions

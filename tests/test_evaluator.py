@@ -4,6 +4,7 @@ Facts are drawn from the values the rules themselves compare with (and their nei
 that every kind of leaf is exercised both ways; some facts are left out, some of those declared
 unknown.
 """
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -79,19 +80,32 @@ def test_possible_rules_are_those_the_closures_do_not_rule_out(case):
 
 def test_every_operator_and_a_missing_fact():
     leaf = conditions.Leaf
-    rules = [CompiledRule(f"r{i}", "doc", "classify", i, cond, {}) for i, cond in enumerate([
-        leaf("a", "eq", 1), leaf("a", "ne", 1), leaf("a", "in", (1, 2)), leaf("a", "not_in", (1, 2)),
-        leaf("a", "gte", 2), leaf("a", "gt", 2), leaf("a", "lte", 2), leaf("a", "lt", 2),
-        leaf("a", "present"), leaf("a", "absent"), leaf("a", "eq", conditions._UNKNOWN),
-        conditions.All((leaf("a", "eq", 1), leaf("b", "eq", "x"))),
-        conditions.Any_((leaf("a", "eq", 1), leaf("b", "eq", "x"))),
-    ])]
+    rules = [
+        CompiledRule(f"r{i}", "doc", "classify", i, cond, {})
+        for i, cond in enumerate(
+            [
+                leaf("a", "eq", 1),
+                leaf("a", "ne", 1),
+                leaf("a", "in", (1, 2)),
+                leaf("a", "not_in", (1, 2)),
+                leaf("a", "gte", 2),
+                leaf("a", "gt", 2),
+                leaf("a", "lte", 2),
+                leaf("a", "lt", 2),
+                leaf("a", "present"),
+                leaf("a", "absent"),
+                leaf("a", "eq", conditions._UNKNOWN),
+                conditions.All((leaf("a", "eq", 1), leaf("b", "eq", "x"))),
+                conditions.Any_((leaf("a", "eq", 1), leaf("b", "eq", "x"))),
+            ]
+        )
+    ]
     fire = compile_firing(rules)
     assert fire({"a": 1}) == ["r0", "r2", "r6", "r7", "r8", "r12"]
     assert fire({"a": 2, "b": "x"}) == ["r1", "r2", "r4", "r6", "r8", "r12"]
     assert fire({"a": 3}) == ["r1", "r3", "r4", "r5", "r8"]
-    assert fire({"b": "x"}) == ["r9", "r12"]   # a comparison on a missing fact is never true
+    assert fire({"b": "x"}) == ["r9", "r12"]  # a comparison on a missing fact is never true
     assert fire({"a": 1, "b": "x"}) == ["r0", "r2", "r6", "r7", "r8", "r11", "r12"]
-    maybe = compile_firing(rules, frozenset({"a"}))   # "a" may take any value when missing
+    maybe = compile_firing(rules, frozenset({"a"}))  # "a" may take any value when missing
     assert maybe({"b": "y"}) == ["r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r9", "r12"]
     assert maybe({"a": 3, "b": "y"}) == ["r1", "r3", "r4", "r5", "r8"]

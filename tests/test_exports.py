@@ -3,6 +3,7 @@
 Files are loaded back with the programs' own libraries (python-docx, openpyxl, icalendar, csv); expected
 dates are worked out from the calendar (chinese_calendar) and the provisions' wording, not copied from output.
 """
+
 from __future__ import annotations
 
 import csv
@@ -30,7 +31,7 @@ SCENARIO_FILES = sorted((ROOT / "tests" / "scenarios").glob("*.yaml"))
 # Latin words: rule ids (nhc.file-restricted), eIds (art_11__para_1), document ids, English. Catalogue codes
 # (S19, G05) and abbreviations (ECMO) are not words; they are matched by CODE and allowed.
 LATIN = re.compile(r"[A-Za-z][A-Za-z0-9_\-.]*[A-Za-z_]")
-CODE = re.compile(r"[A-Z]{1,6}\d*")   # catalogue codes (S19) and abbreviations (ECMO, PCI)
+CODE = re.compile(r"[A-Z]{1,6}\d*")  # catalogue codes (S19) and abbreviations (ECMO, PCI)
 
 
 # nhc-2018-1 art_11__para_1: 开展首例临床应用之日起15个工作日内 备案; the example's first case is 2025-03-03
@@ -38,8 +39,13 @@ FILING_DUE = nth_working_day_after(dt.date(2025, 3, 3), 15)
 
 
 def medtech(*args, stdin: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "engine.cli", *args], input=stdin.encode("utf-8") if stdin else None,
-                          capture_output=True, cwd=ROOT, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "engine.cli", *args],
+        input=stdin.encode("utf-8") if stdin else None,
+        capture_output=True,
+        cwd=ROOT,
+        timeout=120,
+    )
 
 
 def latin_words(text: str, allowed: list[str]) -> list[str]:
@@ -66,7 +72,7 @@ def test_readme_example_fits_one_screen_and_is_plain_chinese():
     assert text.index("现在要做") < text.index("应已完成（请核实）")
     assert "《办法》第十一条第一款" in text
     assert latin_words(text, []) == []
-    assert "「" not in text   # quotes only with --full
+    assert "「" not in text  # quotes only with --full
 
 
 def test_full_text_has_quotes_consequences_and_reasoning_without_ids():
@@ -88,6 +94,7 @@ def _scenario_requests():
 def test_no_ids_or_english_in_the_text_of_any_scenario():
     from engine import InvalidRequest
     from engine.render.text import render_text
+
     checked = 0
     for sid, req in _scenario_requests():
         try:
@@ -96,7 +103,9 @@ def test_no_ids_or_english_in_the_text_of_any_scenario():
             continue
         tech = req.get("technology") or {}
         own = [str(tech.get("name") or ""), str(tech.get("code") or ""), response["knowledge_base"]["digest"]]
-        own += [li["name"] for li in (response["technology"] or {}).get("listings") or []]   # catalogue wording, verbatim
+        own += [
+            li["name"] for li in (response["technology"] or {}).get("listings") or []
+        ]  # catalogue wording, verbatim
         for full in (False, True):
             text = render_text(response, full=full, request=req)
             assert latin_words(text, [o for o in own if o]) == [], (sid, full, latin_words(text, own))
@@ -161,7 +170,7 @@ def test_csv_opens_in_excel_with_chinese_headers_and_values(example_response):
     codes = {"file", "license_issuer", "to_confirm", "pending", "self_assess", "ethics_review", "demonstrate"}
     people = [h for h in header if h not in ("事项代码", "对象代码", "状态代码")]
     assert not any(r[h] in codes for r in rows for h in people)
-    assert b"\r\n" in body   # RFC 4180 line ends
+    assert b"\r\n" in body  # RFC 4180 line ends
 
 
 def test_markdown_memo(example_response):
@@ -170,13 +179,14 @@ def test_markdown_memo(example_response):
     assert f"须于 {FILING_DUE.isoformat()} 前向发证部门备案" in md
     assert "- [ ] 《湖南省限制类医疗技术临床应用备案表》（附件2）" in md
     assert "> 《办法》第十一条第一款：“对限制类技术实施备案管理。" in md
-    assert "「" not in md and "」" not in md   # mainland quotation marks
-    assert md.index("## 结论") < md.index("| 医疗机构 |")   # the verdict first, in bold
+    assert "「" not in md and "」" not in md  # mainland quotation marks
+    assert md.index("## 结论") < md.index("| 医疗机构 |")  # the verdict first, in bold
     assert "**限制类技术：须于" in md
 
 
 def test_docx_memo_loads_back(example_response, tmp_path):
     import docx
+
     body, media, name = render_export(example_response, "docx", request=EXAMPLE)
     assert media == EXPORTS["docx"].media_type and name.endswith(".docx")
     path = tmp_path / name
@@ -201,16 +211,21 @@ def test_docx_memo_loads_back(example_response, tmp_path):
     assert "：“对限制类技术实施备案管理。" in body and "「" not in body
     # fonts: the East Asian font named on each run, and declared with its Windows name and a GB2312 charset
     from docx.oxml.ns import qn
+
     run = document.paragraphs[paragraphs.index(verdict)].runs[0]
     assert run._element.rPr.rFonts.get(qn("w:eastAsia")) == "黑体"
     fonts = document.part.part_related_by(
-        "http://schemas.openxmlformats.org/officeDocument/2006/relationships/fontTable").blob.decode("utf-8")
+        "http://schemas.openxmlformats.org/officeDocument/2006/relationships/fontTable"
+    ).blob.decode("utf-8")
     for name, alt in (("宋体", "SimSun"), ("黑体", "SimHei"), ("楷体", "KaiTi")):
-        assert re.search(rf'<w:font w:name="{name}">\s*<w:altName w:val="{alt}"/>.*?<w:charset w:val="86"/>', fonts, re.S)
+        assert re.search(
+            rf'<w:font w:name="{name}">\s*<w:altName w:val="{alt}"/>.*?<w:charset w:val="86"/>', fonts, re.S
+        )
 
 
 def _ics(response: dict, request: dict | None = None):
     from icalendar import Calendar
+
     return Calendar.from_ical(render_export(response, "ics", request=request)[0])
 
 
@@ -242,7 +257,7 @@ def test_ics_reminders_on_the_due_dates(example_response):
     confirm = [e for e in events if str(e["SUMMARY"]).startswith("【请核实】")]
     assert confirm and all(e.decoded("DTSTART") == dt.date(2025, 3, 2) for e in confirm)
     assert all(not e.walk("VALARM") for e in confirm)
-    assert render_export(example_response, "ics", request=EXAMPLE)[0] == body   # deterministic
+    assert render_export(example_response, "ics", request=EXAMPLE)[0] == body  # deterministic
 
 
 def test_ics_response_verdict_wins():
@@ -272,12 +287,18 @@ def test_ics_recurring_duty_one_event_per_occurrence_to_the_horizon():
     """sh-2024-13 第十八条: the previous quarter's cases in each quarter's first week (read as its first 5 working
     days). First case 2025-02-10, asked 2025-06-10: Q1 was due on the 5th working day of April, then every quarter,
     listed to two years after the day asked (2027-06-10), while the rules are in force."""
-    request = {"as_of": "2025-06-10", "institution": {"jurisdiction": "shanghai", "name": "甲医院", "level": 3},
-               "technology": {"name": "ECMO"}, "events": [{"type": "first_clinical_use", "date": "2025-02-10"}]}
+    request = {
+        "as_of": "2025-06-10",
+        "institution": {"jurisdiction": "shanghai", "name": "甲医院", "level": 3},
+        "technology": {"name": "ECMO"},
+        "events": [{"type": "first_clinical_use", "date": "2025-02-10"}],
+    }
     response = decide(request)
     events = [e for e in _ics(response, request).walk("VEVENT") if "季度数据" in str(e["SUMMARY"])]
-    expected = [nth_working_day_after(dt.date(year, month, 1) - dt.timedelta(days=1), 5)
-                for year, month in [(2025, 4), (2025, 7), (2025, 10), (2026, 1), (2026, 4), (2026, 7), (2026, 10)]]
+    expected = [
+        nth_working_day_after(dt.date(year, month, 1) - dt.timedelta(days=1), 5)
+        for year, month in [(2025, 4), (2025, 7), (2025, 10), (2026, 1), (2026, 4), (2026, 7), (2026, 10)]
+    ]
     starts = [e.decoded("DTSTART") for e in events]
     assert starts[:7] == expected
     # 2027's arrangement is not published: Q4 2026 and Q1 2027 fall in the first half of January and April
@@ -288,26 +309,45 @@ def test_ics_recurring_duty_one_event_per_occurrence_to_the_horizon():
     assert expected[0] == dt.date(2025, 4, 8) and expected[2] == dt.date(2025, 10, 14)
     q1, q2 = events[0], events[1]
     assert "2025年第1季度数据" in str(q1["SUMMARY"]) and str(q1["SUMMARY"]).startswith("【已逾期】")
-    assert not q1.walk("VALARM")   # past: no alarm
+    assert not q1.walk("VALARM")  # past: no alarm
     assert _alarm_moments(q2) == [dt.datetime(2025, 6, 30, 9, 0), dt.datetime(2025, 7, 6, 9, 0)]
-    assert "2027-06-10" in str(events[-1]["DESCRIPTION"])   # the horizon is stated
+    assert "2027-06-10" in str(events[-1]["DESCRIPTION"])  # the horizon is stated
     assert len({str(e["UID"]) for e in events}) == len(events)
 
 
 def test_ics_per_case_duty_is_one_event_per_occurrence_not_done():
-    occurrences = [{"event_date": "2025-03-03", "due": "2025-03-10", "status": "done"},
-                   {"event_date": "2025-03-17", "due": "2025-03-24", "status": "pending"}]
+    occurrences = [
+        {"event_date": "2025-03-03", "due": "2025-03-10", "status": "done"},
+        {"event_date": "2025-03-17", "due": "2025-03-24", "status": "pending"},
+    ]
     response = {
-        "as_of": "2025-03-18", "jurisdiction": {"id": "hunan", "name": "湖南省"}, "documents": [], "trace": [],
-        "knowledge_base": {"version": "x", "digest": "sha256:0"}, "technology": None, "missing_facts": [], "warnings": [],
+        "as_of": "2025-03-18",
+        "jurisdiction": {"id": "hunan", "name": "湖南省"},
+        "documents": [],
+        "trace": [],
+        "knowledge_base": {"version": "x", "digest": "sha256:0"},
+        "technology": None,
+        "missing_facts": [],
+        "warnings": [],
         "authority_actions": [],
-        "obligations": [{"id": "case-report", "action": "case_report", "actor": "institution", "addressee": "provincial_platform",
-                         "summary": "逐例报送", "due": "2025-03-24", "status": "pending",
-                         "deadline": {"kind": "working_days_after", "text": "出院后5个工作日内", "occurrences": occurrences},
-                         "materials": [], "citations": [{"document": "nhc-2018-1", "eid": "art_37", "label": "第三十七条"}],
-                         "consequences": []}],
+        "obligations": [
+            {
+                "id": "case-report",
+                "action": "case_report",
+                "actor": "institution",
+                "addressee": "provincial_platform",
+                "summary": "逐例报送",
+                "due": "2025-03-24",
+                "status": "pending",
+                "deadline": {"kind": "working_days_after", "text": "出院后5个工作日内", "occurrences": occurrences},
+                "materials": [],
+                "citations": [{"document": "nhc-2018-1", "eid": "art_37", "label": "第三十七条"}],
+                "consequences": [],
+            }
+        ],
     }
     from icalendar import Calendar
+
     cal = Calendar.from_ical(render_ics(build_answer(response)))
     (event,) = cal.walk("VEVENT")
     assert event.decoded("DTSTART") == dt.date(2025, 3, 24)
@@ -322,7 +362,11 @@ def _batch_input(tmp_path) -> tuple[Path, list]:
     requests = [
         EXAMPLE,
         {"institution": {"jurisdiction": "广东"}},
-        {"as_of": "2025-06-01", "institution": {"jurisdiction": "shanghai", "name": "乙医院"}, "technology": {"name": "ECMO"}},
+        {
+            "as_of": "2025-06-01",
+            "institution": {"jurisdiction": "shanghai", "name": "乙医院"},
+            "technology": {"name": "ECMO"},
+        },
     ]
     path = tmp_path / "in.jsonl"
     path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in requests) + "\n", encoding="utf-8")
@@ -331,12 +375,13 @@ def _batch_input(tmp_path) -> tuple[Path, list]:
 
 def _expected_rows(requests) -> list[int]:
     from engine import InvalidRequest
+
     out = []
     for r in requests:
         try:
             out.append(len(decide(r)["obligations"]))
         except InvalidRequest:
-            out.append(1)   # one row carrying the errors
+            out.append(1)  # one row carrying the errors
     return out
 
 
@@ -354,6 +399,7 @@ def test_batch_csv_rows_per_obligation_per_request(tmp_path):
 
 def test_batch_xlsx_loads_back(tmp_path):
     import openpyxl
+
     path, requests = _batch_input(tmp_path)
     out = tmp_path / "out.xlsx"
     proc = medtech("batch", str(path), "--format", "xlsx", "-o", str(out), "--workers", "2")
@@ -376,17 +422,28 @@ def test_batch_xlsx_loads_back(tmp_path):
     # widths from the content: a column of short codes is narrower than one of materials, none past 60
     widths = {h: ws.column_dimensions[c].width for h, c in col.items()}
     assert widths["请求序号"] < widths["医疗机构"] < widths["材料"] <= 60
-    assert widths["医疗机构"] >= 2 * len(EXAMPLE["institution"]["name"])   # two columns a Chinese character
+    assert widths["医疗机构"] >= 2 * len(EXAMPLE["institution"]["name"])  # two columns a Chinese character
 
 
 # --------------------------------------------------------------------------- HTTP
 
 
-@pytest.mark.parametrize("accept, fmt", [
-    (None, "json"), ("*/*", "json"), ("application/json", "json"), ("text/plain", "text"), ("text/markdown", "md"),
-    ("text/csv", "csv"), ("text/calendar", "ics"), (EXPORTS["docx"].media_type, "docx"),
-    ("text/html;q=0.9, text/csv", "csv"), ("text/csv;q=0.2, text/markdown;q=0.8", "md"), ("image/png", None),
-])
+@pytest.mark.parametrize(
+    "accept, fmt",
+    [
+        (None, "json"),
+        ("*/*", "json"),
+        ("application/json", "json"),
+        ("text/plain", "text"),
+        ("text/markdown", "md"),
+        ("text/csv", "csv"),
+        ("text/calendar", "ics"),
+        (EXPORTS["docx"].media_type, "docx"),
+        ("text/html;q=0.9, text/csv", "csv"),
+        ("text/csv;q=0.2, text/markdown;q=0.8", "md"),
+        ("image/png", None),
+    ],
+)
 def test_accept_header_choice(accept, fmt):
     assert format_for_accept(accept) == fmt
 
@@ -395,6 +452,7 @@ def test_http_accept_gives_each_export():
     from fastapi.testclient import TestClient
 
     from engine.service.app import app
+
     client = TestClient(app)
     for fmt in ("text", "md", "csv", "ics", "docx"):
         media = EXPORTS[fmt].media_type
@@ -406,7 +464,14 @@ def test_http_accept_gives_each_export():
     r = client.post("/v1/decisions", json={"institution": {}}, headers={"Accept": "text/csv"})
     assert r.status_code == 422 and r.json()["errors"][0]["path"] == "institution.jurisdiction"
     content = client.get("/openapi.json").json()["paths"]["/v1/decisions"]["post"]["responses"]["200"]["content"]
-    assert {"application/json", "text/plain", "text/markdown", "text/csv", "text/calendar", EXPORTS["docx"].media_type} <= set(content)
+    assert {
+        "application/json",
+        "text/plain",
+        "text/markdown",
+        "text/csv",
+        "text/calendar",
+        EXPORTS["docx"].media_type,
+    } <= set(content)
 
 
 def test_http_batch_csv_and_xlsx_through_accept(tmp_path):
@@ -416,12 +481,15 @@ def test_http_batch_csv_and_xlsx_through_accept(tmp_path):
 
     from engine.service.app import app
     from engine.service.batch import XLSX
+
     _, requests = _batch_input(tmp_path)
     client = TestClient(app)
     r = client.post("/v1/decisions/batch", json={"requests": requests}, headers={"Accept": "text/csv"})
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv"), r.text[:300]
     rows = _excel_rows(r.content)
-    assert [sum(1 for x in rows if x["请求序号"] == str(n)) for n in range(1, len(requests) + 1)] == _expected_rows(requests)
+    assert [sum(1 for x in rows if x["请求序号"] == str(n)) for n in range(1, len(requests) + 1)] == _expected_rows(
+        requests
+    )
     error = [x for x in rows if x["请求序号"] == "2"][0]
     assert error["错误"].startswith("institution.jurisdiction: ") and "广东" in error["错误"]
     filing = [x for x in rows if x["请求序号"] == "1" and x["事项代码"] == "file"][0]
@@ -437,7 +505,9 @@ def test_http_batch_csv_and_xlsx_through_accept(tmp_path):
     assert [sum(1 for x in data if x["请求序号"] == n) for n in range(1, len(requests) + 1)] == _expected_rows(requests)
 
     # JSON stays the default, and a JSON-first Accept keeps it
-    r = client.post("/v1/decisions/batch", json={"requests": requests[:1]}, headers={"Accept": "application/json, text/csv"})
+    r = client.post(
+        "/v1/decisions/batch", json={"requests": requests[:1]}, headers={"Accept": "application/json, text/csv"}
+    )
     assert r.headers["content-type"].startswith("application/json") and len(r.json()["responses"]) == 1
     content = client.get("/openapi.json").json()["paths"]["/v1/decisions/batch"]["post"]["responses"]["200"]["content"]
     assert {"text/csv", XLSX} <= set(content)

@@ -8,6 +8,7 @@
 
 The source texts are part of the repository: when one is missing these tests fail (they do not skip).
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -113,8 +114,11 @@ def test_spacing_inside_lines_is_kept(docs, doc_id):
 @pytest.mark.parametrize("doc_id", DOC_IDS)
 def test_texts_have_no_layout_residue(docs, doc_id):
     """No leading/trailing whitespace and no blank lines inside texts."""
-    bad = [p.eid for p in docs[doc_id].provisions.values()
-           if p.text != p.text.strip() or "\n\n" in p.text or any(line != line.strip() for line in p.text.split("\n"))]
+    bad = [
+        p.eid
+        for p in docs[doc_id].provisions.values()
+        if p.text != p.text.strip() or "\n\n" in p.text or any(line != line.strip() for line in p.text.split("\n"))
+    ]
     assert not bad, bad
 
 
@@ -181,7 +185,7 @@ def strip_markers(sentence: str) -> str:
         m = MARKER.match(sentence)
         if not m or not m.group(0):
             return sentence
-        sentence = sentence[m.end():]
+        sentence = sentence[m.end() :]
 
 
 def uncovered_sentences(seeds, doc) -> tuple[list[str], set[str]]:
@@ -208,8 +212,10 @@ def test_every_source_sentence_is_encoded(docs, doc_id):
     seeds = require_seeds()
     doc = docs[doc_id]
     missing, used = uncovered_sentences(seeds, doc)
-    assert not missing, (f"{len(missing)} sentence(s) of {doc.source_file} ({doc_id}) occur in no provision "
-                         "and are not allow-listed:\n" + "\n".join(missing))
+    assert not missing, (
+        f"{len(missing)} sentence(s) of {doc.source_file} ({doc_id}) occur in no provision "
+        "and are not allow-listed:\n" + "\n".join(missing)
+    )
     unused = [a for a in ALLOWED.get(doc.source_file, []) if a not in used]
     assert not unused, f"allow-list entries of {doc.source_file} that match nothing: {unused}"
 
@@ -221,8 +227,10 @@ def test_coverage_check_detects_a_dropped_sentence(docs):
 
     doc = docs["nhc-2018-1"]
     dropped = doc.get("art_11__para_2").text
-    provisions = {e: (dataclasses.replace(p, text=p.text.replace(dropped, "…")) if dropped in p.text else p)
-                  for e, p in doc.provisions.items()}
+    provisions = {
+        e: (dataclasses.replace(p, text=p.text.replace(dropped, "…")) if dropped in p.text else p)
+        for e, p in doc.provisions.items()
+    }
     missing, _ = uncovered_sentences(seeds, dataclasses.replace(doc, provisions=provisions))
     assert missing and all(s in squash(dropped) for s in missing)
 

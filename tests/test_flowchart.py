@@ -3,6 +3,7 @@
 Structure, not pixels: the tests read the networkx graph (engine.flowchart.build) and the
 DOT / Mermaid text, and let Graphviz itself say whether the DOT is valid.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -36,11 +37,13 @@ def _docs_of(node) -> set[str]:
 
 # --------------------------------------------------------------------------- the skeleton file
 
+
 def test_flowcharts_yaml_is_sound():
     assert check() == []
 
 
 # --------------------------------------------------------------------------- filing chart per jurisdiction
+
 
 def test_receipt_loop_only_in_chongqing(graphs):
     G = graphs[("chongqing", "filing")]
@@ -81,9 +84,16 @@ def test_shanghai_on_the_spot_and_one_network(graphs):
         assert "一网通办" not in H.nodes["file"]["label"], j
 
 
-@pytest.mark.parametrize("jurisdiction,present", [
-    ("chongqing", True), ("hunan", True), ("jilin", True), ("national", False), ("shanghai", False),
-])
+@pytest.mark.parametrize(
+    "jurisdiction,present",
+    [
+        ("chongqing", True),
+        ("hunan", True),
+        ("jilin", True),
+        ("national", False),
+        ("shanghai", False),
+    ],
+)
 def test_register_remark_three(graphs, jurisdiction, present):
     G = graphs[(jurisdiction, "filing")]
     assert ("register-remark-three" in G) is present
@@ -125,6 +135,7 @@ def test_filing_chart_branches(graphs):
 
 # --------------------------------------------------------------------------- incident chart
 
+
 def test_incident_reporting_branches_of_article_25(graphs):
     for j in JURISDICTIONS:
         G = graphs[(j, "incident")]
@@ -157,9 +168,11 @@ def test_incident_reporting_branches_of_article_25(graphs):
 
 # --------------------------------------------------------------------------- provisions and dates
 
+
 def test_every_provision_exists(graphs):
     kb = knowledge_base()
     from engine.flowchart.build import load_spec
+
     spec = load_spec()
     for (j, c), G in graphs.items():
         items = [d for _, d in G.nodes(data=True)] + [d for _, _, d in G.edges(data=True)]
@@ -181,6 +194,7 @@ def test_every_provision_exists(graphs):
 def test_provision_label_format():
     kb = knowledge_base()
     from engine.flowchart.build import load_spec
+
     spec = load_spec()
     assert provision_label(kb, spec, "nhc-2018-1:art_11__para_1") == "《办法》第十一条第一款"
     assert provision_label(kb, spec, "cq-2019-61:sec_3__subsec_2__point_1") == "渝卫发〔2019〕61号 三、（二）一是"
@@ -205,8 +219,9 @@ def test_only_documents_in_force(graphs):
     # from then on a TCM institution files with its licence issuer too (sh-2024-13 art. 14 with
     # art. 7: the national TCM route is displaced), and the third-party assessment appears
     assert "file-tcm" in G and "file-tcm" not in H
-    assert [n for n in G.nodes if n != "file-tcm"] == \
-        [n for n in H.nodes if n != "third-party-assessment" and n != "unlisted.third-party-assessment"]
+    assert [n for n in G.nodes if n != "file-tcm"] == [
+        n for n in H.nodes if n != "third-party-assessment" and n != "unlisted.third-party-assessment"
+    ]
 
 
 def test_steps_without_rules_are_left_out_and_relinked(graphs):
@@ -222,6 +237,7 @@ def test_steps_without_rules_are_left_out_and_relinked(graphs):
 def test_chinese_names_and_unknown_inputs():
     assert list(build_graph("重庆", "filing", AS_OF).nodes) == list(build_graph("chongqing", "filing", AS_OF).nodes)
     from engine.errors import NotFound
+
     with pytest.raises(NotFound):
         build_graph("广东", "filing", AS_OF)
     with pytest.raises(NotFound):
@@ -242,6 +258,7 @@ JILIN_REQUEST = {
 def jilin_highlight():
     pytest.importorskip("engine.catalog")
     from engine.flowchart.highlight import highlight_graph
+
     return highlight_graph(JILIN_REQUEST, "filing")
 
 
@@ -282,7 +299,7 @@ def test_highlight_jilin_filing(jilin_highlight):
 def test_highlight_renders_in_every_format(jilin_highlight):
     for fmt in ("svg", "dot", "mermaid"):
         out = render_chart(None, "filing", fmt, highlight=JILIN_REQUEST)
-        assert "2025-05-22" in html.unescape(out)   # svg writes - as &#45;
+        assert "2025-05-22" in html.unescape(out)  # svg writes - as &#45;
     png = render_chart("jilin", "filing", "png", highlight=JILIN_REQUEST)
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     with pytest.raises(ValueError):
@@ -292,6 +309,7 @@ def test_highlight_renders_in_every_format(jilin_highlight):
 def test_highlight_incident_branch():
     pytest.importorskip("engine.catalog")
     from engine.flowchart.highlight import highlight_graph
+
     request = {
         "as_of": "2025-06-04",
         "institution": {"jurisdiction": "chongqing", "level": 3},
@@ -308,6 +326,7 @@ def test_highlight_incident_branch():
 
 
 # --------------------------------------------------------------------------- escaping
+
 
 def _nasty_request(name: str) -> dict:
     r = dict(JILIN_REQUEST)
@@ -330,11 +349,11 @@ def _with_nasty_labels(G):
 def test_escaping_dot_renders():
     G = _with_nasty_labels(build_graph("chongqing", "filing", AS_OF))
     source = to_dot(G)
-    svg = graphviz.pipe("dot", "svg", source.encode("utf-8")).decode("utf-8")   # raises on invalid DOT
-    root = ET.fromstring(svg.encode("utf-8"))                                     # valid XML
+    svg = graphviz.pipe("dot", "svg", source.encode("utf-8")).decode("utf-8")  # raises on invalid DOT
+    root = ET.fromstring(svg.encode("utf-8"))  # valid XML
     texts = "".join(t.text or "" for t in root.iter("{http://www.w3.org/2000/svg}text"))
     assert '"}]<b>x</b>|\\' in texts.replace("\xa0", " ")
-    assert "<b>x</b>" not in svg                                                   # never markup
+    assert "<b>x</b>" not in svg  # never markup
 
 
 def test_escaping_dot_through_highlight(jilin_highlight):
@@ -349,7 +368,9 @@ def test_escaping_dot_through_highlight(jilin_highlight):
 
 
 _TAGS = re.compile(r"<br/>|</?b>|</?small>")
-_NODE = re.compile(r'^  (?P<id>[A-Za-z0-9_]+)(?P<open>\(\["|\{"|\[/"|\("|\[")(?P<label>[^"]*)(?P<close>"\]\)|"\}|"/\]|"\)|"\])$')
+_NODE = re.compile(
+    r'^  (?P<id>[A-Za-z0-9_]+)(?P<open>\(\["|\{"|\[/"|\("|\[")(?P<label>[^"]*)(?P<close>"\]\)|"\}|"/\]|"\)|"\])$'
+)
 _EDGE = re.compile(r'^  (?P<a>[A-Za-z0-9_]+) (?:-->|-\.->)(?:\|"(?P<label>[^"]*)"\|)? (?P<b>[A-Za-z0-9_]+)$')
 
 
@@ -360,7 +381,9 @@ def _check_mermaid(text: str) -> None:
     for line in lines[1:]:
         m = _NODE.match(line) or _EDGE.match(line)
         if m is None:
-            assert re.match(r"^  (chart_title ~~~ \w+|linkStyle \d+ [\w:#,.-]+|classDef \w+ [\w:#,.-]+|class [\w,]+ \w+)$", line), line
+            assert re.match(
+                r"^  (chart_title ~~~ \w+|linkStyle \d+ [\w:#,.-]+|classDef \w+ [\w:#,.-]+|class [\w,]+ \w+)$", line
+            ), line
             continue
         label = m.group("label") or ""
         bare = _TAGS.sub("", label)
@@ -386,8 +409,14 @@ def test_mermaid_text_and_wrap():
     assert mermaid_text("x\ny") == "x y"
     # lines break between words only (after 之日起), never inside a title or a name
     assert wrap("开展首例临床应用之日起15个工作日内", 14) == ["开展首例临床应用之日起", "15个工作日内"]
-    assert wrap("1. 《湖南省限制类医疗技术临床应用备案表》（附件2）", 14) == ["1. 《湖南省限制类医疗技术临床应用备案表》", "（附件2）"]
-    assert wrap("本机构医疗技术临床应用管理专门组织和伦理委员会论证材料", 14) == ["本机构医疗技术临床应用管理专门组织和", "伦理委员会论证材料"]
+    assert wrap("1. 《湖南省限制类医疗技术临床应用备案表》（附件2）", 14) == [
+        "1. 《湖南省限制类医疗技术临床应用备案表》",
+        "（附件2）",
+    ]
+    assert wrap("本机构医疗技术临床应用管理专门组织和伦理委员会论证材料", 14) == [
+        "本机构医疗技术临床应用管理专门组织和",
+        "伦理委员会论证材料",
+    ]
     for line in wrap("依据：《办法》第十一条第一款；渝卫发〔2019〕61号 三、（二）一是、二、（二）", 14):
         assert not line.endswith(("（", "〔", "《")) and not line.startswith(("）", "、", "，"))
 
@@ -403,8 +432,14 @@ def test_every_chart_is_valid_dot_and_mermaid(graphs):
 
 # --------------------------------------------------------------------------- CLI
 
+
 def test_cli_formats(tmp_path):
-    for fmt, ext, head in (("svg", "svg", b"<?xml"), ("png", "png", b"\x89PNG"), ("dot", "dot", b"digraph"), ("mermaid", "mmd", b"flowchart TD")):
+    for fmt, ext, head in (
+        ("svg", "svg", b"<?xml"),
+        ("png", "png", b"\x89PNG"),
+        ("dot", "dot", b"digraph"),
+        ("mermaid", "mmd", b"flowchart TD"),
+    ):
         out = tmp_path / f"cq.{ext}"
         assert cli_main(["chongqing", "--chart", "incident", "--format", fmt, "--as-of", AS_OF, "-o", str(out)]) == 0
         assert out.read_bytes().startswith(head)
@@ -426,7 +461,10 @@ def test_cli_errors(tmp_path, capsys):
     assert cli_main(["hunan", "--format", "gif"]) == 2
     assert cli_main([]) == 2
     bad = tmp_path / "bad.json"
-    bad.write_text('{"institution": {"jurisdiction": "广东"}, "events": [{"type": "nope", "date": "2025-01-01"}]}', encoding="utf-8")
+    bad.write_text(
+        '{"institution": {"jurisdiction": "广东"}, "events": [{"type": "nope", "date": "2025-01-01"}]}',
+        encoding="utf-8",
+    )
     assert cli_main(["--highlight", str(bad)]) == 2
     err = capsys.readouterr().err
     assert "institution.jurisdiction" in err and "events.0.type" in err
@@ -435,6 +473,7 @@ def test_cli_errors(tmp_path, capsys):
 
 def test_cli_highlight(tmp_path, jilin_highlight):
     import json
+
     req = tmp_path / "req.json"
     req.write_text(json.dumps(JILIN_REQUEST, ensure_ascii=False), encoding="utf-8")
     out = tmp_path / "h.svg"
@@ -460,7 +499,9 @@ def test_a_box_for_two_cases_shows_each_case_s_deadline_with_its_provision():
     assert national.startswith("期限（《办法》第四十九条第一款）：") and "3个月内" in national
     assert jilin.startswith("期限（《吉林细则》第四十二条第一款）：") and "2个月内" in jilin
     assert [c["citations"] for c in node["deadline"]["cases"]] == [
-        ["nhc-2018-1:art_49__para_1"], ["jl-2021:art_42__para_1"]]
+        ["nhc-2018-1:art_49__para_1"],
+        ["jl-2021:art_42__para_1"],
+    ]
 
 
 def test_a_box_for_one_case_shows_one_deadline():

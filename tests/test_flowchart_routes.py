@@ -7,6 +7,7 @@ Expected presence follows the texts and their dates (seeds): 沪卫规〔2024〕
 2024-08-15 and its art. 41 is the only third-party assessment; national art. 49, Hunan 六、（一）
 and Jilin art. 42/43 are the transitional provisions; only the Jilin rules report physicians.
 """
+
 from __future__ import annotations
 
 import re
@@ -65,7 +66,11 @@ def test_tcm_route(filing, jurisdiction):
     # the national rule (art. 11 and the TCM authority) is always there; a province's own TCM rule
     # only in that province
     assert "nhc.file-restricted-tcm" in node["rules"]
-    local = {"chongqing": "cq.file-restricted-tcm", "hunan": "hn.file-restricted-tcm", "jilin": "jl.file-restricted-tcm"}
+    local = {
+        "chongqing": "cq.file-restricted-tcm",
+        "hunan": "hn.file-restricted-tcm",
+        "jilin": "jl.file-restricted-tcm",
+    }
     assert (local.get(jurisdiction) in node["rules"]) is (jurisdiction != "national")
 
 
@@ -83,13 +88,16 @@ def test_no_route_before_the_national_measures():
     assert {d["kind"] for _, d in G.nodes(data=True)} <= {"start", "decision"}
 
 
-@pytest.mark.parametrize("jurisdiction,expected", [
-    ("national", {"nhc-2018-1:art_49__para_1"}),
-    ("chongqing", {"nhc-2018-1:art_49__para_1"}),
-    ("hunan", {"nhc-2018-1:art_49__para_1", "hn-2018-11:sec_6__subsec_1"}),
-    ("shanghai", {"nhc-2018-1:art_49__para_1"}),
-    ("jilin", {"nhc-2018-1:art_49__para_1", "jl-2021:art_42__para_1"}),
-])
+@pytest.mark.parametrize(
+    "jurisdiction,expected",
+    [
+        ("national", {"nhc-2018-1:art_49__para_1"}),
+        ("chongqing", {"nhc-2018-1:art_49__para_1"}),
+        ("hunan", {"nhc-2018-1:art_49__para_1", "hn-2018-11:sec_6__subsec_1"}),
+        ("shanghai", {"nhc-2018-1:art_49__para_1"}),
+        ("jilin", {"nhc-2018-1:art_49__para_1", "jl-2021:art_42__para_1"}),
+    ],
+)
 def test_transitional_filing(filing, jurisdiction, expected):
     G = filing[jurisdiction]
     assert G.edges["restricted.in-use", "transitional.self-assess"]["label"] == "是（过渡期）"
@@ -132,7 +140,13 @@ def test_ethics_review_for_a_major_ethical_risk(filing, jurisdiction):
 
 
 def test_training_chart_per_jurisdiction():
-    acts = {"file-training-base", "file-training-plan", "publish-training-plan", "publish-training-bases", "report-trainees"}
+    acts = {
+        "file-training-base",
+        "file-training-plan",
+        "publish-training-plan",
+        "publish-training-bases",
+        "report-trainees",
+    }
     kb = knowledge_base()
     for j in JURISDICTIONS:
         G = build_graph(j, "training", AS_OF)
@@ -185,6 +199,7 @@ PLANNED = {
 def test_highlighted_path_is_continuous_through_grey_steps():
     pytest.importorskip("engine.catalog")
     from engine.flowchart.highlight import highlight_graph
+
     G, response = highlight_graph(PLANNED, "filing")
     assert response["technology"]["class"] == "restricted"
     # no first case yet: the milestone is grey, but the path from the preparation to the filing
@@ -208,12 +223,13 @@ def test_highlighted_path_is_continuous_through_grey_steps():
     on = {n for n, d in G.nodes(data=True) if d["state"] == "on"}
     assert on <= reached
     dot = render_chart(None, "filing", "dot", highlight=PLANNED)
-    assert 'style=dashed' in dot and "#dc2626" in dot
+    assert "style=dashed" in dot and "#dc2626" in dot
 
 
 def test_transitional_branch_highlighted():
     pytest.importorskip("engine.catalog")
     from engine.flowchart.highlight import highlight_graph
+
     request = {**PLANNED, "technology": {**PLANNED["technology"], "in_use_since": "2015-06-01"}}
     G, response = highlight_graph(request, "filing")
     acts = {(o["id"], tuple(o["rules"])) for o in response["obligations"]}
@@ -242,12 +258,18 @@ def test_materials_break_between_words(filing):
     assert any("医师资格证书" in m["text"] for m in node["materials"])
 
 
-@pytest.mark.parametrize("text,limit,lines", [
-    ("依据：《办法》第十一条第一款；湘卫医发〔2018〕11号 二、（二）", 14,
-     ["依据：《办法》第十一条第一款；", "湘卫医发〔2018〕11号 二、", "（二）"]),
-    ("向：全国医疗技术临床应用信息化管理平台", 14, ["向：全国医疗技术临床应用信息化管理平台"]),
-    ("医疗机构开展限制类技术的自我评估报告", 9, ["医疗机构开展限制类技术的", "自我评估报告"]),
-])
+@pytest.mark.parametrize(
+    "text,limit,lines",
+    [
+        (
+            "依据：《办法》第十一条第一款；湘卫医发〔2018〕11号 二、（二）",
+            14,
+            ["依据：《办法》第十一条第一款；", "湘卫医发〔2018〕11号 二、", "（二）"],
+        ),
+        ("向：全国医疗技术临床应用信息化管理平台", 14, ["向：全国医疗技术临床应用信息化管理平台"]),
+        ("医疗机构开展限制类技术的自我评估报告", 9, ["医疗机构开展限制类技术的", "自我评估报告"]),
+    ],
+)
 def test_wrap_at_word_boundaries(text, limit, lines):
     assert wrap(text, limit, set("条款项")) == lines
 
@@ -268,6 +290,7 @@ def _pages(pdf: bytes) -> list[tuple[float, float]]:
     import io
 
     from pypdf import PdfReader
+
     return [(float(p.mediabox.width), float(p.mediabox.height)) for p in PdfReader(io.BytesIO(pdf)).pages]
 
 
@@ -298,6 +321,7 @@ def test_dot_keeps_the_layout_for_any_graphviz():
     dot = render_chart("chongqing", "filing", "dot", AS_OF)
     assert "layout=nop2" in dot
     import graphviz
+
     assert graphviz.pipe("dot", "svg", dot.encode("utf-8")).startswith(b"<?xml")
 
 
@@ -320,5 +344,6 @@ def test_service_chart_names_match_the_skeleton():
 
     from engine.flowchart import FORMATS
     from engine.service.app import ChartFormat, ChartName
+
     assert set(get_args(ChartName)) == set(load_spec()["charts"])
     assert set(get_args(ChartFormat)) == set(FORMATS)

@@ -1,4 +1,5 @@
 """POST /v1/flowcharts/{jurisdiction}: a decision request's case on its chart, over HTTP."""
+
 from __future__ import annotations
 
 import html
@@ -29,10 +30,16 @@ def client():
         yield c
 
 
-@pytest.mark.parametrize("fmt, media, magic", [
-    ("svg", "image/svg+xml", b"<?xml"), ("png", "image/png", b"\x89PNG"), ("pdf", "application/pdf", b"%PDF-"),
-    ("dot", "text/vnd.graphviz", b"digraph"), ("mermaid", "text/plain", b"flowchart"),
-])
+@pytest.mark.parametrize(
+    "fmt, media, magic",
+    [
+        ("svg", "image/svg+xml", b"<?xml"),
+        ("png", "image/png", b"\x89PNG"),
+        ("pdf", "application/pdf", b"%PDF-"),
+        ("dot", "text/vnd.graphviz", b"digraph"),
+        ("mermaid", "text/plain", b"flowchart"),
+    ],
+)
 def test_post_highlighted_chart(client, fmt, media, magic):
     r = client.post("/v1/flowcharts/jilin", params={"format": fmt}, json=REQUEST)
     assert r.status_code == 200, r.text
@@ -83,11 +90,15 @@ def test_post_unknown_jurisdiction_chart_and_format(client):
 
 def test_post_yaml_body(client):
     from engine.service import input as service_input
+
     if not hasattr(service_input, "parse_yaml"):
         pytest.skip("YAML request bodies are not accepted by this service yet")
     import yaml
+
     body = yaml.safe_dump(REQUEST, allow_unicode=True).encode("utf-8")
-    r = client.post("/v1/flowcharts/jilin", params={"format": "dot"}, content=body, headers={"content-type": "application/yaml"})
+    r = client.post(
+        "/v1/flowcharts/jilin", params={"format": "dot"}, content=body, headers={"content-type": "application/yaml"}
+    )
     assert r.status_code == 200, r.text
     assert DUE in r.text
 
@@ -100,7 +111,9 @@ def test_get_pdf_and_training_chart(client):
 def test_openapi_documents_the_post(client):
     doc = client.get("/openapi.json").json()
     post = doc["paths"]["/v1/flowcharts/{jurisdiction}"]["post"]
-    assert post["requestBody"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/DecisionRequest"}
+    assert post["requestBody"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/DecisionRequest"
+    }
     assert "application/pdf" in post["responses"]["200"]["content"]
     assert "422" in post["responses"]
     json.dumps(doc)

@@ -5,6 +5,7 @@ case's own chart.
 Text sizes are read back from the PDF itself (pypdf's text visitor: each text run's font size times its
 text and transformation matrices), not from the numbers the renderer used.
 """
+
 from __future__ import annotations
 
 import io
@@ -47,7 +48,7 @@ def test_filing_slides_are_16_9_with_18px_text(jurisdiction, tmp_path):
     reader = _slides(tmp_path, jurisdiction, "--as-of", "2025-01-01")
     G = build_graph(jurisdiction, "filing", "2025-01-01")
     columns = G.graph["columns"]
-    assert len(reader.pages) >= 1 + len(columns)   # the overview and at least a page per stage
+    assert len(reader.pages) >= 1 + len(columns)  # the overview and at least a page per stage
     texts = []
     for n, page in enumerate(reader.pages, 1):
         w, h = float(page.mediabox.width), float(page.mediabox.height)
@@ -92,8 +93,11 @@ def test_highlight_draws_the_chart_of_the_case(tmp_path, capsysbinary):
     incident = str(ROOT / "examples" / "incident-chongqing.yaml")
     filing = str(ROOT / "examples" / "request.yaml")
     titles = {c: build_graph("chongqing", c, "2025-06-04").graph["title"] for c in ("filing", "incident")}
-    for request, chart, expected in ((incident, [], "incident"), (filing, [], "filing"),
-                                     (incident, ["--chart", "filing"], "filing")):
+    for request, chart, expected in (
+        (incident, [], "incident"),
+        (filing, [], "filing"),
+        (incident, ["--chart", "filing"], "filing"),
+    ):
         out = tmp_path / "case.svg"
         assert cli_main(["flowchart", "--highlight", request, *chart, "-o", str(out)]) == 0
         assert titles[expected] in out.read_text(encoding="utf-8"), (request, chart)
@@ -109,9 +113,15 @@ def test_missing_graphviz_is_said_in_chinese(tmp_path):
     import os
     import subprocess
     import sys
-    env = {**os.environ, "PATH": str(tmp_path)}   # an empty directory: no dot
-    run = lambda *a: subprocess.run([sys.executable, "-m", "engine.cli", "flowchart", "hunan", *a],  # noqa: E731
-                                    capture_output=True, cwd=ROOT, env=env, timeout=120)
+
+    env = {**os.environ, "PATH": str(tmp_path)}  # an empty directory: no dot
+    run = lambda *a: subprocess.run(
+        [sys.executable, "-m", "engine.cli", "flowchart", "hunan", *a],  # noqa: E731
+        capture_output=True,
+        cwd=ROOT,
+        env=env,
+        timeout=120,
+    )
     proc = run("--format", "svg")
     err = proc.stderr.decode("utf-8")
     assert proc.returncode == 4 and "Traceback" not in err, err

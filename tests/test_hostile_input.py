@@ -7,6 +7,7 @@ message}]}` naming the field; through the CLI (real subprocesses) exit 2 with `P
 or a one-line `medtech: …` on stderr. A hypothesis test adds random hostile values in every
 request field (lone surrogates, huge integers, deep nesting, odd dates, non-JSON types).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -43,26 +44,44 @@ def _event(date: str, type_: str = "first_clinical_use") -> dict:
 # (name, request body as bytes, expected paths in the errors; None: only the shape is checked)
 BAD_DATES = ["9999-12-31", "2150-06-01", "1900-01-01", "0001-01-01", "0000-01-01", "1948-12-31", "2100-01-01"]
 JSON_CASES: list[tuple[str, bytes, set | None]] = [
-    ("event dates outside the supported years",
-     json.dumps(_req(technology=TECH, events=[_event(d) for d in BAD_DATES[:4]])).encode(),
-     {f"events.{i}.date" for i in range(4)}),
+    (
+        "event dates outside the supported years",
+        json.dumps(_req(technology=TECH, events=[_event(d) for d in BAD_DATES[:4]])).encode(),
+        {f"events.{i}.date" for i in range(4)},
+    ),
     ("as_of 0000-01-01", json.dumps({**_req(), "as_of": "0000-01-01"}).encode(), {"as_of"}),
     ("as_of 2100-01-01", json.dumps({**_req(), "as_of": "2100-01-01"}).encode(), {"as_of"}),
-    ("in_use_since 1800-01-01", json.dumps(_req(technology={**TECH, "in_use_since": "1800-01-01"})).encode(),
-     {"technology.in_use_since"}),
+    (
+        "in_use_since 1800-01-01",
+        json.dumps(_req(technology={**TECH, "in_use_since": "1800-01-01"})).encode(),
+        {"technology.in_use_since"},
+    ),
     ("lone surrogate as jurisdiction", b'{"institution": {"jurisdiction": "\\ud800"}}', {"institution.jurisdiction"}),
-    ("lone surrogate as name", b'{"institution": {"jurisdiction": "hunan", "name": "\\udfff\\u4e00"}}', {"institution.name"}),
-    ("lone surrogate in technology and note",
-     b'{"institution": {"jurisdiction": "hunan"}, "technology": {"name": "a\\ud800"},'
-     b' "events": [{"type": "first_clinical_use", "date": "2025-01-02", "note": "\\ud83d"}]}',
-     {"technology.name", "events.0.note"}),
+    (
+        "lone surrogate as name",
+        b'{"institution": {"jurisdiction": "hunan", "name": "\\udfff\\u4e00"}}',
+        {"institution.name"},
+    ),
+    (
+        "lone surrogate in technology and note",
+        b'{"institution": {"jurisdiction": "hunan"}, "technology": {"name": "a\\ud800"},'
+        b' "events": [{"type": "first_clinical_use", "date": "2025-01-02", "note": "\\ud83d"}]}',
+        {"technology.name", "events.0.note"},
+    ),
     ("lone surrogate as a field name", b'{"institution": {"jurisdiction": "hunan"}, "\\ud800": 1}', {"\\ud800"}),
     ("more events than allowed", json.dumps(_req(events=[_event("2025-01-02")] * 5000)).encode(), {"events"}),
     ("thousands of wrong events", json.dumps(_req(events=[{"type": "x", "date": "y"}] * 20000)).encode(), {"events"}),
     ("hundreds of unknown fields", json.dumps({**_req(), **{f"x{i}": i for i in range(400)}}).encode(), None),
-    ("an integer of 4,000 digits", b'{"institution": {"jurisdiction": "hunan", "level": ' + b"7" * 4000 + b"}}",
-     {"institution.level"}),
-    ("a float that is not finite in spirit", b'{"institution": {"jurisdiction": "hunan", "level": 1e400}}', {"institution.level"}),
+    (
+        "an integer of 4,000 digits",
+        b'{"institution": {"jurisdiction": "hunan", "level": ' + b"7" * 4000 + b"}}",
+        {"institution.level"},
+    ),
+    (
+        "a float that is not finite in spirit",
+        b'{"institution": {"jurisdiction": "hunan", "level": 1e400}}',
+        {"institution.level"},
+    ),
 ]
 # bodies that are not a usable JSON value at all (HTTP 400, CLI exit 2)
 MALFORMED: list[tuple[str, bytes]] = [
@@ -74,7 +93,8 @@ MALFORMED: list[tuple[str, bytes]] = [
 ]
 # YAML only the CLI reads (decide FILE, flowchart --highlight)
 ALIAS_BOMB = "institution: {jurisdiction: hunan}\na: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
-    f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 9)}]\n" for i in range(8))
+    f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 9)}]\n" for i in range(8)
+)
 YAML_CASES: list[tuple[str, str, str]] = [
     ("alias bomb", ALIAS_BOMB, "anchors and aliases"),
     ("self-referencing alias", "institution: &a {jurisdiction: hunan, x: *a}\n", "anchors and aliases"),
@@ -85,7 +105,11 @@ YAML_CASES: list[tuple[str, str, str]] = [
     ("!!omap", "institution: !!omap [{jurisdiction: hunan}]\n", "institution.0: a list of pairs"),
     ("integer of 4,300+ digits", "institution: {jurisdiction: hunan, level: " + "9" * 4400 + "}\n", "too many digits"),
     ("YAML nested 100,000 deep", "[" * 100_000 + "]" * 100_000, ""),
-    ("date outside the years", "as_of: 1900-01-01\ninstitution: {jurisdiction: hunan}\n", "as_of: '1900-01-01' is outside"),
+    (
+        "date outside the years",
+        "as_of: 1900-01-01\ninstitution: {jurisdiction: hunan}\n",
+        "as_of: '1900-01-01' is outside",
+    ),
 ]
 
 
@@ -96,7 +120,7 @@ def _assert_error_shape(body: dict, status: int) -> list[dict]:
     assert len(errors) <= MAX_ERRORS + 1
     for e in errors:
         assert set(e) == {"path", "message"} and isinstance(e["path"], str) and isinstance(e["message"], str)
-        e["message"].encode("utf-8")   # encodable: no lone surrogate echoed back
+        e["message"].encode("utf-8")  # encodable: no lone surrogate echoed back
         e["path"].encode("utf-8")
         assert "Traceback" not in e["message"]
     return errors
@@ -110,6 +134,7 @@ def client():
     from fastapi.testclient import TestClient
 
     from engine.service.app import app
+
     with TestClient(app, raise_server_exceptions=False) as c:
         yield c
 
@@ -169,6 +194,7 @@ def test_the_supported_dates_edges(client):
 def test_both_validators_refuse_dates_outside_the_range():
     from engine.inference.request import _fast_validator
     from engine.kb.schemas import validator
+
     fast = _fast_validator()
     for d in BAD_DATES:
         req = {**_req(), "as_of": d}
@@ -185,8 +211,11 @@ def test_oversized_body_is_413_in_the_error_shape(client):
 
 def test_batch_items_answer_bad_input_in_place(client):
     items = [json.loads(body) for _, body, _ in JSON_CASES[:8]]
-    r = client.post("/v1/decisions/batch", content=json.dumps({"requests": items}).encode(),
-                    headers={"content-type": "application/json"})
+    r = client.post(
+        "/v1/decisions/batch",
+        content=json.dumps({"requests": items}).encode(),
+        headers={"content-type": "application/json"},
+    )
     assert r.status_code == 200
     responses = r.json()["responses"]
     assert len(responses) == len(items)
@@ -208,20 +237,28 @@ def test_batch_ndjson_streams_one_answer_per_line(client):
 
 def test_batch_beyond_the_slots_is_503_with_retry_after(client, monkeypatch):
     from engine.service import limits
+
     monkeypatch.setattr(limits.BATCHES, "used", limits.BATCHES.size)
     r = client.post("/v1/decisions/batch", json={"requests": [_req()]})
     assert r.status_code == 503 and r.headers["retry-after"] == str(limits.RETRY_AFTER)
     _assert_error_shape(r.json(), 503)
     monkeypatch.setattr(limits.BATCHES, "used", 0)
     assert client.post("/v1/decisions/batch", json={"requests": [_req()]}).status_code == 200
-    assert limits.BATCHES.used == 0   # the slot was given back when the stream ended
+    assert limits.BATCHES.used == 0  # the slot was given back when the stream ended
 
 
-@pytest.mark.parametrize("url", [
-    "/v1/technologies?q=%ED%A0%80", "/v1/documents/%ED%A0%80", "/v1/flowcharts/%ED%A0%80",
-    "/v1/documents?as_of=0000-01-01", "/v1/flowcharts/hunan?as_of=9999-12-31", "/v1/technologies?q=PCI&as_of=0001-01-01",
-    "/v1/documents/nhc-2018-1/provisions/%00",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/v1/technologies?q=%ED%A0%80",
+        "/v1/documents/%ED%A0%80",
+        "/v1/flowcharts/%ED%A0%80",
+        "/v1/documents?as_of=0000-01-01",
+        "/v1/flowcharts/hunan?as_of=9999-12-31",
+        "/v1/technologies?q=PCI&as_of=0001-01-01",
+        "/v1/documents/nhc-2018-1/provisions/%00",
+    ],
+)
 def test_http_query_and_path_oddities(client, url):
     r = client.get(url)
     assert r.status_code < 500, r.text[:300]
@@ -238,7 +275,7 @@ def test_http_yaml_bodies(client, name, text, expect, url):
     r = client.post(url, content=text.encode(), headers={"content-type": "application/yaml"})
     assert r.status_code < 500, (r.status_code, r.text[:300])
     body = r.json()
-    if r.status_code == 200:     # a batch answers an invalid request in place
+    if r.status_code == 200:  # a batch answers an invalid request in place
         body = body["responses"][0]
     _assert_error_shape(body, r.status_code)
 
@@ -247,16 +284,33 @@ def test_http_yaml_bodies(client, name, text, expect, url):
 
 
 _HOSTILE_TEXT = st.one_of(
-    st.text(st.characters(codec=None, categories=None), max_size=8),                 # surrogates included
+    st.text(st.characters(codec=None, categories=None), max_size=8),  # surrogates included
     st.sampled_from(BAD_DATES + ["2025-02-30", "2025-1-1", "", FIRST, LAST, "hunan", "湖南", "\ud800"]),
 )
-_HOSTILE_SCALAR = st.one_of(_HOSTILE_TEXT, st.integers(min_value=-(10 ** 60), max_value=10 ** 60), st.floats(),
-                            st.booleans(), st.none())
-_HOSTILE = st.recursive(_HOSTILE_SCALAR, lambda inner: st.one_of(
-    st.lists(inner, max_size=4), st.dictionaries(_HOSTILE_TEXT, inner, max_size=4)), max_leaves=12)
-_FIELDS = st.sampled_from(["as_of", "institution.jurisdiction", "institution.name", "institution.level", "technology.name",
-                           "technology.surgery_grade", "technology.in_use_since", "events.0.date", "events.0.type",
-                           "events", "technology", "extra"])
+_HOSTILE_SCALAR = st.one_of(
+    _HOSTILE_TEXT, st.integers(min_value=-(10**60), max_value=10**60), st.floats(), st.booleans(), st.none()
+)
+_HOSTILE = st.recursive(
+    _HOSTILE_SCALAR,
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(_HOSTILE_TEXT, inner, max_size=4)),
+    max_leaves=12,
+)
+_FIELDS = st.sampled_from(
+    [
+        "as_of",
+        "institution.jurisdiction",
+        "institution.name",
+        "institution.level",
+        "technology.name",
+        "technology.surgery_grade",
+        "technology.in_use_since",
+        "events.0.date",
+        "events.0.type",
+        "events",
+        "technology",
+        "extra",
+    ]
+)
 
 
 def _with(field: str, value) -> dict:
@@ -298,12 +352,22 @@ def test_random_hostile_values_over_http(client, field, value):
 
 
 def _env() -> dict:
-    return {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""), "PYTHONIOENCODING": "utf-8"}
+    return {
+        **os.environ,
+        "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+        "PYTHONIOENCODING": "utf-8",
+    }
 
 
 def _start(*args, stdin=subprocess.DEVNULL) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "engine.cli", *args], cwd=ROOT, env=_env(), stdin=stdin,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        [sys.executable, "-m", "engine.cli", *args],
+        cwd=ROOT,
+        env=_env(),
+        stdin=stdin,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
 
 
 def _finish(proc: subprocess.Popen, timeout: float = 60) -> tuple[int, str, str]:
@@ -342,8 +406,14 @@ sys.stdout.write(json.dumps(results))
 
 
 def _run_many(argvs: list[list[str]]) -> list[tuple[int, str]]:
-    proc = subprocess.run([sys.executable, "-c", _DRIVER], cwd=ROOT, env=_env(), input=json.dumps(argvs).encode(),
-                          capture_output=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-c", _DRIVER],
+        cwd=ROOT,
+        env=_env(),
+        input=json.dumps(argvs).encode(),
+        capture_output=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr.decode(errors="replace")[-2000:]
     return [tuple(r) for r in json.loads(proc.stdout)]
 
@@ -384,10 +454,16 @@ def test_cli_refuses_every_bad_file_with_exit_2(tmp_path):
         # --format json: the engine's own messages (the Chinese text's wording is tested in test_exports)
         cases.append((name, ["decide", str(f), "--format", "json"], expect))
         if i < 3:
-            cases.append((name + " (--highlight)", ["flowchart", "hunan", "--highlight", str(f), "--format", "dot"], expect))
+            cases.append(
+                (name + " (--highlight)", ["flowchart", "hunan", "--highlight", str(f), "--format", "dot"], expect)
+            )
     cases += [
         ("catalog --as-of 0001-01-01", ["catalog", "hunan", "--as-of", "0001-01-01"], "outside the supported dates"),
-        ("flowchart --as-of 9999-12-31", ["flowchart", "hunan", "--as-of", "9999-12-31"], "outside the supported dates"),
+        (
+            "flowchart --as-of 9999-12-31",
+            ["flowchart", "hunan", "--as-of", "9999-12-31"],
+            "outside the supported dates",
+        ),
     ]
     results = _run_many([argv for _, argv, _ in cases])
     _check_all([(name, code, err, expect) for (name, _, expect), (code, err) in zip(cases, results, strict=True)])
@@ -415,7 +491,7 @@ def test_cli_processes_refuse_bad_input_with_exit_2(tmp_path):
             ("batch --resume to stdout", _start("batch", str(good), "--resume"), "--resume"),
         ]
         _check_all([(name, *_finish(proc)[::2], expect) for name, proc, expect in jobs])
-    assert good.read_text(encoding="utf-8") == json.dumps(_req()) + "\n"   # -o = input did not touch it
+    assert good.read_text(encoding="utf-8") == json.dumps(_req()) + "\n"  # -o = input did not touch it
 
 
 # --------------------------------------------------------------------------- the HTTP server layer (real process)
@@ -439,8 +515,13 @@ def _raw(port: int, data: bytes) -> bytes:
 @pytest.fixture(scope="module")
 def live():
     port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "engine.cli", "serve", "--port", str(port)], cwd=ROOT, env=_env(),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "engine.cli", "serve", "--port", str(port)],
+        cwd=ROOT,
+        env=_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     deadline = time.monotonic() + 60
     try:
         while True:
@@ -458,11 +539,14 @@ def live():
         proc.wait(15)
 
 
-@pytest.mark.parametrize("name, raw", [
-    ("Content-Length: abc", b"POST /v1/decisions HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n{}"),
-    ("100k-character query", b"GET /v1/technologies?q=" + b"a" * 100_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n"),
-    ("garbage request line", b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03 HTTP/1.1\r\n\r\n"),
-])
+@pytest.mark.parametrize(
+    "name, raw",
+    [
+        ("Content-Length: abc", b"POST /v1/decisions HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n{}"),
+        ("100k-character query", b"GET /v1/technologies?q=" + b"a" * 100_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n"),
+        ("garbage request line", b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03 HTTP/1.1\r\n\r\n"),
+    ],
+)
 def test_the_http_parser_answers_in_the_error_shape(live, name, raw):
     answer = _raw(live, raw)
     head, _, body = answer.partition(b"\r\n\r\n")
@@ -474,8 +558,11 @@ def test_the_http_parser_answers_in_the_error_shape(live, name, raw):
 def test_oversized_bodies_get_413_not_a_reset(live):
     body = b'{"a": "' + b"x" * (4 * 1024 * 1024) + b'"}'
     for _ in range(10):
-        answer = _raw(live, b"POST /v1/decisions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                      b"Connection: close\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+        answer = _raw(
+            live,
+            b"POST /v1/decisions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Connection: close\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body,
+        )
         assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
 
 
@@ -484,4 +571,4 @@ def test_serve_on_a_busy_port_exits_3_with_a_message(live):
     code, _, err = _finish(proc, timeout=60)
     assert code == 3, (code, err)
     assert "already in use" in err and "Traceback" not in err
-    assert f"端口 {live} 已被占用" in err and "--port" in err   # in Chinese, for the person at the console
+    assert f"端口 {live} 已被占用" in err and "--port" in err  # in Chinese, for the person at the console

@@ -2,6 +2,7 @@
 that are neither JSON nor YAML, 406 for an Accept no format satisfies, 422 for unknown query
 parameters, HEAD on every GET route, duplicate keys refused with their path, and the batch slot
 taken only once the body is in."""
+
 from __future__ import annotations
 
 import json
@@ -16,8 +17,11 @@ from engine.service import app as service
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "engine/service/templates"
-REQ = {"as_of": "2025-03-10", "institution": {"jurisdiction": "hunan", "level": 3},
-       "technology": {"name": "冠心病介入治疗"}}
+REQ = {
+    "as_of": "2025-03-10",
+    "institution": {"jurisdiction": "hunan", "level": 3},
+    "technology": {"name": "冠心病介入治疗"},
+}
 BODY = json.dumps(REQ, ensure_ascii=False).encode()
 
 
@@ -27,8 +31,9 @@ def client():
         yield c
 
 
-@pytest.mark.parametrize("path", ["/", "/static/app.js", "/static/app.css", "/provisions", "/healthz",
-                                  "/v1/documents", "/docs"])
+@pytest.mark.parametrize(
+    "path", ["/", "/static/app.js", "/static/app.css", "/provisions", "/healthz", "/v1/documents", "/docs"]
+)
 def test_security_headers_on_the_page_assets_and_api(client, path):
     r = client.get(path)
     assert r.status_code == 200, path
@@ -52,8 +57,9 @@ def test_the_templates_have_no_inline_script_or_style():
         assert not re.search(r"\son[a-z]+=", text), f"inline event handler in {path.name}"
 
 
-@pytest.mark.parametrize("ctype", ["text/plain", "application/xml", "application/x-www-form-urlencoded",
-                                   "multipart/form-data; boundary=x"])
+@pytest.mark.parametrize(
+    "ctype", ["text/plain", "application/xml", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"]
+)
 @pytest.mark.parametrize("path", ["/v1/decisions", "/v1/decisions/batch", "/v1/flowcharts/hunan"])
 def test_bodies_neither_json_nor_yaml_are_415(client, ctype, path):
     body = json.dumps({"requests": [REQ]}).encode() if path.endswith("batch") else BODY
@@ -62,8 +68,9 @@ def test_bodies_neither_json_nor_yaml_are_415(client, ctype, path):
     assert r.json()["errors"][0]["path"] == "Content-Type"
 
 
-@pytest.mark.parametrize("ctype", [None, "application/json", "application/json; charset=utf-8",
-                                   "application/problem+json"])
+@pytest.mark.parametrize(
+    "ctype", [None, "application/json", "application/json; charset=utf-8", "application/problem+json"]
+)
 def test_json_and_undeclared_bodies_still_answered(client, ctype):
     headers = {"Content-Type": ctype} if ctype else {}
     r = client.post("/v1/decisions", content=BODY, headers=headers)
@@ -79,15 +86,23 @@ def test_an_accept_no_format_satisfies_is_406(client, accept):
     assert r.status_code == 406, (accept, r.status_code)
 
 
-@pytest.mark.parametrize("accept", ["*/*", "application/*", "text/*", "application/pdf, */*;q=0.1",
-                                    "text/csv", "text/calendar"])
+@pytest.mark.parametrize(
+    "accept", ["*/*", "application/*", "text/*", "application/pdf, */*;q=0.1", "text/csv", "text/calendar"]
+)
 def test_satisfiable_accepts_are_answered(client, accept):
     assert client.post("/v1/decisions", json=REQ, headers={"Accept": accept}).status_code == 200
 
 
-@pytest.mark.parametrize("method,path", [("post", "/v1/decisions?quote=none"), ("get", "/v1/documents?limit=3"),
-                                         ("get", "/healthz?x=1"), ("get", "/v1/flowcharts/hunan?fromat=png"),
-                                         ("post", "/v1/decisions/batch?quotes=none&foo=1")])
+@pytest.mark.parametrize(
+    "method,path",
+    [
+        ("post", "/v1/decisions?quote=none"),
+        ("get", "/v1/documents?limit=3"),
+        ("get", "/healthz?x=1"),
+        ("get", "/v1/flowcharts/hunan?fromat=png"),
+        ("post", "/v1/decisions/batch?quotes=none&foo=1"),
+    ],
+)
 def test_unknown_query_parameters_are_422(client, method, path):
     kwargs = {"json": {"requests": [REQ]} if "batch" in path else REQ} if method == "post" else {}
     r = getattr(client, method)(path, **kwargs)
@@ -121,15 +136,31 @@ def test_head_on_every_get_route(client):
         assert head.headers.get("content-type") == get.headers.get("content-type"), path
 
 
-@pytest.mark.parametrize("body,ctype,path", [
-    (b'{"institution": {"jurisdiction": "hunan", "jurisdiction": "jilin"}}', "application/json",
-     "institution.jurisdiction"),
-    (b'{"as_of": "2025-03-10", "as_of": "2025-03-11", "institution": {"jurisdiction": "hunan"}}', "application/json",
-     "as_of"),
-    (b"institution:\n  jurisdiction: hunan\n  jurisdiction: jilin\n", "application/yaml", "institution.jurisdiction"),
-    (b"technology: {name: PCI, name: ECMO}\ninstitution: {jurisdiction: hunan}\n", "application/yaml",
-     "technology.name"),
-])
+@pytest.mark.parametrize(
+    "body,ctype,path",
+    [
+        (
+            b'{"institution": {"jurisdiction": "hunan", "jurisdiction": "jilin"}}',
+            "application/json",
+            "institution.jurisdiction",
+        ),
+        (
+            b'{"as_of": "2025-03-10", "as_of": "2025-03-11", "institution": {"jurisdiction": "hunan"}}',
+            "application/json",
+            "as_of",
+        ),
+        (
+            b"institution:\n  jurisdiction: hunan\n  jurisdiction: jilin\n",
+            "application/yaml",
+            "institution.jurisdiction",
+        ),
+        (
+            b"technology: {name: PCI, name: ECMO}\ninstitution: {jurisdiction: hunan}\n",
+            "application/yaml",
+            "technology.name",
+        ),
+    ],
+)
 def test_duplicate_keys_are_refused_with_the_path(client, body, ctype, path):
     r = client.post("/v1/decisions", content=body, headers={"Content-Type": ctype})
     assert r.status_code == 422, r.text[:200]

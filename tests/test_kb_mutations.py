@@ -5,6 +5,7 @@ command of this environment runs against the copy (MEDTECH_KB, MEDTECH_CATALOGS)
 must report each one (exit 1, the file named), and for a few `decide` and `serve` must refuse to
 start (exit 1, the problems in Chinese on stderr) instead of answering.
 """
+
 from __future__ import annotations
 
 import os
@@ -57,8 +58,10 @@ def _replace_first_fact(data: dict, old: str, new: str) -> None:
 def _cycle_replacement(kb: Path) -> None:
     cq = _load(kb / "rules/cq-2019-61.yaml")
     replacer = next(r for r in cq["rules"] if "nhc.file-restricted" in (r.get("replaces_materials_of") or []))
-    _edit(kb / "rules/nhc-2018-1.yaml",
-          lambda d: _rule(d, "nhc.file-restricted").__setitem__("replaces_materials_of", [replacer["id"]]))
+    _edit(
+        kb / "rules/nhc-2018-1.yaml",
+        lambda d: _rule(d, "nhc.file-restricted").__setitem__("replaces_materials_of", [replacer["id"]]),
+    )
 
 
 def _taxonomy(cat: Path, change: Callable) -> None:
@@ -87,64 +90,103 @@ def _node(data: dict, tid: str) -> dict:
 DAMAGE: dict[str, tuple[Callable[[Path, Path], None], str]] = {
     "a jurisdiction's rules file deleted": (lambda kb, cat: (kb / "rules/hn-2018-11.yaml").unlink(), "hn-2018-11"),
     "a misspelt fact name": (
-        lambda kb, cat: _edit(kb / "rules/hn-2018-11.yaml",
-                              lambda d: _replace_first_fact(d, "technology.listed_provincial", "technology.listed_provinical")),
-        "listed_provinical"),
+        lambda kb, cat: _edit(
+            kb / "rules/hn-2018-11.yaml",
+            lambda d: _replace_first_fact(d, "technology.listed_provincial", "technology.listed_provinical"),
+        ),
+        "listed_provinical",
+    ),
     "a fact of an unknown event type": (
-        lambda kb, cat: _edit(kb / "rules/nhc-2018-1.yaml",
-                              lambda d: _replace_first_fact(d, "events.serious_incident", "events.serius_incident")),
-        "serius_incident"),
+        lambda kb, cat: _edit(
+            kb / "rules/nhc-2018-1.yaml",
+            lambda d: _replace_first_fact(d, "events.serious_incident", "events.serius_incident"),
+        ),
+        "serius_incident",
+    ),
     "a replaces_materials_of cycle": (lambda kb, cat: _cycle_replacement(kb), "cycle"),
     "replaces_materials_of an unknown rule": (
-        lambda kb, cat: _edit(kb / "rules/nhc-2018-1.yaml",
-                              lambda d: _rule(d, "nhc.file-restricted").__setitem__("replaces_materials_of", ["x.y"])),
-        "x.y"),
+        lambda kb, cat: _edit(
+            kb / "rules/nhc-2018-1.yaml",
+            lambda d: _rule(d, "nhc.file-restricted").__setitem__("replaces_materials_of", ["x.y"]),
+        ),
+        "x.y",
+    ),
     "is_a an unknown node": (
         lambda kb, cat: _taxonomy(cat, lambda d: _node(d, "allo-hsct").__setitem__("is_a", ["no-such-node"])),
-        "no-such-node"),
+        "no-such-node",
+    ),
     "an is_a cycle": (
-        lambda kb, cat: _taxonomy(cat, lambda d: _node(d, "hsct").__setitem__("is_a", ["allo-hsct"])), "cycle"),
+        lambda kb, cat: _taxonomy(cat, lambda d: _node(d, "hsct").__setitem__("is_a", ["allo-hsct"])),
+        "cycle",
+    ),
     "a YAML syntax error in a rules file": (
         lambda kb, cat: (kb / "rules/jl-2021.yaml").write_text(
-            (kb / "rules/jl-2021.yaml").read_text(encoding="utf-8") + "\n  - id: [unclosed\n", encoding="utf-8"),
-        "jl-2021"),
+            (kb / "rules/jl-2021.yaml").read_text(encoding="utf-8") + "\n  - id: [unclosed\n", encoding="utf-8"
+        ),
+        "jl-2021",
+    ),
     "a YAML syntax error in the vocabulary": (
-        lambda kb, cat: (kb / "vocabulary.yaml").write_text("jurisdictions: [\n", encoding="utf-8"), "vocabulary"),
+        lambda kb, cat: (kb / "vocabulary.yaml").write_text("jurisdictions: [\n", encoding="utf-8"),
+        "vocabulary",
+    ),
     "a rules file that is not UTF-8": (
         lambda kb, cat: (kb / "rules/sh-2024-13.yaml").write_bytes(b"document: sh-2024-13\nrules: [\xff\xfe]\n"),
-        "sh-2024-13"),
-    "an empty rules file": (lambda kb, cat: (kb / "rules/cq-2019-61.yaml").write_text("", encoding="utf-8"), "cq-2019-61"),
+        "sh-2024-13",
+    ),
+    "an empty rules file": (
+        lambda kb, cat: (kb / "rules/cq-2019-61.yaml").write_text("", encoding="utf-8"),
+        "cq-2019-61",
+    ),
     "a document deleted": (lambda kb, cat: (kb / "documents/jl-2021.yaml").unlink(), "jl-2021"),
     "a citation of a provision that does not exist": (
-        lambda kb, cat: _edit(kb / "rules/hn-2018-11.yaml",
-                              lambda d: d["rules"][0].__setitem__("citations", ["hn-2018-11:art_999"])),
-        "art_999"),
+        lambda kb, cat: _edit(
+            kb / "rules/hn-2018-11.yaml", lambda d: d["rules"][0].__setitem__("citations", ["hn-2018-11:art_999"])
+        ),
+        "art_999",
+    ),
     "a duplicate rule id": (
-        lambda kb, cat: _edit(kb / "rules/hn-2018-11.yaml",
-                              lambda d: d["rules"][1].__setitem__("id", d["rules"][0]["id"])),
-        "duplicate"),
+        lambda kb, cat: _edit(
+            kb / "rules/hn-2018-11.yaml", lambda d: d["rules"][1].__setitem__("id", d["rules"][0]["id"])
+        ),
+        "duplicate",
+    ),
     "an action outside the vocabulary": (
-        lambda kb, cat: _edit(kb / "rules/nhc-2018-1.yaml",
-                              lambda d: _rule(d, "nhc.file-restricted").__setitem__("action", "fly")),
-        "fly"),
+        lambda kb, cat: _edit(
+            kb / "rules/nhc-2018-1.yaml", lambda d: _rule(d, "nhc.file-restricted").__setitem__("action", "fly")
+        ),
+        "fly",
+    ),
     "a relation to an unknown rule": (
-        lambda kb, cat: _edit(kb / "rules/hn-2018-11.yaml",
-                              lambda d: next(r for r in d["rules"] if r.get("relation")).__setitem__(
-                                  "relation", {"kind": "twin", "rule": "nhc.nothing"})),
-        "nhc.nothing"),
+        lambda kb, cat: _edit(
+            kb / "rules/hn-2018-11.yaml",
+            lambda d: next(r for r in d["rules"] if r.get("relation")).__setitem__(
+                "relation", {"kind": "twin", "rule": "nhc.nothing"}
+            ),
+        ),
+        "nhc.nothing",
+    ),
     "the version file deleted": (lambda kb, cat: (kb / "version.yaml").unlink(), "version"),
     "the calendar deleted": (lambda kb, cat: (kb / "calendar.yaml").unlink(), "calendar"),
     "a catalogue entry of an unknown technology": (
-        lambda kb, cat: _edit(cat / "versions/hunan-2018.yaml",
-                              lambda d: d["entries"][0].__setitem__("technology", "no-such-technology")),
-        "no-such-technology"),
+        lambda kb, cat: _edit(
+            cat / "versions/hunan-2018.yaml", lambda d: d["entries"][0].__setitem__("technology", "no-such-technology")
+        ),
+        "no-such-technology",
+    ),
     "a prohibited technique of an unknown technology": (
-        lambda kb, cat: _edit(cat / "prohibited.yaml", lambda d: _first_entry(d).__setitem__("technology", "nowhere-tech")),
-        "nowhere-tech"),
+        lambda kb, cat: _edit(
+            cat / "prohibited.yaml", lambda d: _first_entry(d).__setitem__("technology", "nowhere-tech")
+        ),
+        "nowhere-tech",
+    ),
     "a generated schema edited": (
-        lambda kb, cat: (kb / "schema/request.schema.json").write_text("{}", encoding="utf-8"), "request.schema"),
-    "the taxonomy unreadable": (lambda kb, cat: (cat / "taxonomy.yaml").write_text("technologies: {", encoding="utf-8"),
-                                "taxonomy"),
+        lambda kb, cat: (kb / "schema/request.schema.json").write_text("{}", encoding="utf-8"),
+        "request.schema",
+    ),
+    "the taxonomy unreadable": (
+        lambda kb, cat: (cat / "taxonomy.yaml").write_text("technologies: {", encoding="utf-8"),
+        "taxonomy",
+    ),
 }
 
 
@@ -155,8 +197,12 @@ def _copy(base: Path) -> tuple[Path, Path]:
 
 
 def medtech(base: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    env = {**os.environ, "MEDTECH_KB": str(base / "kb"), "MEDTECH_CATALOGS": str(base / "catalogs"),
-           "XDG_CACHE_HOME": str(base / "cache")}
+    env = {
+        **os.environ,
+        "MEDTECH_KB": str(base / "kb"),
+        "MEDTECH_CATALOGS": str(base / "catalogs"),
+        "XDG_CACHE_HOME": str(base / "cache"),
+    }
     return subprocess.run([str(MEDTECH), *args], capture_output=True, text=True, env=env, cwd=base, timeout=timeout)
 
 
@@ -176,8 +222,15 @@ def test_kb_check_catches_the_damage(tmp_path, name):
     assert fragment in out, out
 
 
-@pytest.mark.parametrize("name", ["a jurisdiction's rules file deleted", "a misspelt fact name", "is_a an unknown node",
-                                  "a replaces_materials_of cycle"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "a jurisdiction's rules file deleted",
+        "a misspelt fact name",
+        "is_a an unknown node",
+        "a replaces_materials_of cycle",
+    ],
+)
 def test_decide_refuses_to_answer_on_a_damaged_kb(tmp_path, name):
     damage, fragment = DAMAGE[name]
     kb, cat = _copy(tmp_path)

@@ -7,6 +7,7 @@ Checked on the source (every import statement, lazy ones inside functions includ
 wrong-way import fails here even if nothing executes it yet. A cycle between packages needs an
 upward import somewhere, so this also rules cycles out; cycles inside a package are checked too.
 """
+
 from __future__ import annotations
 
 import ast
@@ -16,9 +17,24 @@ import networkx as nx
 
 ENGINE = Path(__file__).resolve().parent.parent / "engine"
 RANK = {
-    "errors": 0, "paths": 0, "yamlio": 0, "jsonout": 0, "textsafe": 0,
-    "kb": 1, "requestio": 1, "catalog": 2, "inference": 3, "render": 4, "flowchart": 4, "batch_io": 4,
-    "register": 4, "checks": 5, "batch": 5, "ledger": 5.5, "service": 6, "cli": 7,
+    "errors": 0,
+    "paths": 0,
+    "yamlio": 0,
+    "jsonout": 0,
+    "textsafe": 0,
+    "kb": 1,
+    "requestio": 1,
+    "catalog": 2,
+    "inference": 3,
+    "render": 4,
+    "flowchart": 4,
+    "batch_io": 4,
+    "register": 4,
+    "checks": 5,
+    "batch": 5,
+    "ledger": 5.5,
+    "service": 6,
+    "cli": 7,
 }
 # `from engine import NAME`: the package façade re-exports these
 FACADE = {"InvalidRequest": "errors", "KnowledgeBaseError": "errors", "NotFound": "errors", "decide": "inference"}

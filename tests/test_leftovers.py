@@ -1,6 +1,7 @@
 """No leftovers (issue 22, part 4): exports are built in memory or in a temporary directory removed on
 every path, and batch runs remove their temporary directories (multiprocessing's `pymp-*`) on every
 exit; each test counts the entries of $TMPDIR before and after a failing run."""
+
 from __future__ import annotations
 
 import os
@@ -19,8 +20,11 @@ from engine.service import app as service
 
 ROOT = Path(__file__).resolve().parent.parent
 MEDTECH = Path(sys.executable).parent / "medtech"
-REQ = {"as_of": "2025-03-10", "institution": {"jurisdiction": "hunan", "level": 3},
-       "technology": {"name": "冠心病介入治疗"}}
+REQ = {
+    "as_of": "2025-03-10",
+    "institution": {"jurisdiction": "hunan", "level": 3},
+    "technology": {"name": "冠心病介入治疗"},
+}
 
 
 @pytest.fixture
@@ -62,8 +66,9 @@ def test_a_failing_http_xlsx_batch_leaves_nothing(tmpdir_, monkeypatch):
     real = batch_mod.rows_many
     monkeypatch.setattr(batch_mod, "rows_many", failing)
     with TestClient(service.app, raise_server_exceptions=False) as client:
-        r = client.post("/v1/decisions/batch", json={"requests": [REQ] * (batch_mod.BATCH_CHUNK + 1)},
-                        headers={"Accept": XLSX})
+        r = client.post(
+            "/v1/decisions/batch", json={"requests": [REQ] * (batch_mod.BATCH_CHUNK + 1)}, headers={"Accept": XLSX}
+        )
     assert r.status_code == 500
     assert list(tmpdir_.iterdir()) == []
 
@@ -77,8 +82,13 @@ def _interrupted_batch(tmp_path: Path, *args: str) -> tuple[int, list[str]]:
     src = tmp_path / "in.jsonl"
     src.write_text(line * 2000, encoding="utf-8")
     env = {**os.environ, "TMPDIR": str(tmp)}
-    proc = subprocess.Popen([str(MEDTECH), "batch", str(src), "--workers", "2", *args], env=env, cwd=tmp_path,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [str(MEDTECH), "batch", str(src), "--workers", "2", *args],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not any(p.name.startswith("pymp-") for p in tmp.iterdir()):
         time.sleep(0.1)

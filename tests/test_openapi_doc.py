@@ -3,6 +3,7 @@ described, every vocabulary value with its Chinese meaning (kb/vocabulary.yaml),
 every operation; a TypeScript client generated from it (openapi-typescript, from the npm
 registry) that type-checks with tsc against code using the nullable fields; openapi-generator's
 typescript-fetch client compiling with tsc, and its Java models typed as a Java team expects."""
+
 from __future__ import annotations
 
 import json
@@ -177,8 +178,12 @@ def node_tools() -> Path:
     bins = NODE_TOOLS / "node_modules" / ".bin"
     if not ((bins / "openapi-typescript").exists() and (bins / "tsc").exists()):
         NODE_TOOLS.mkdir(parents=True, exist_ok=True)
-        r = subprocess.run([npm, "install", "--no-audit", "--no-fund", "--prefix", str(NODE_TOOLS), *NPM_PACKAGES],
-                           capture_output=True, text=True, timeout=600)
+        r = subprocess.run(
+            [npm, "install", "--no-audit", "--no-fund", "--prefix", str(NODE_TOOLS), *NPM_PACKAGES],
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         if r.returncode != 0:
             pytest.fail(f"npm install {' '.join(NPM_PACKAGES)} failed: {r.stderr[-2000:]}")
     return bins
@@ -186,18 +191,32 @@ def node_tools() -> Path:
 
 def test_generated_typescript_client_type_checks(doc, node_tools, tmp_path):
     (tmp_path / "openapi.json").write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
-    r = subprocess.run([str(node_tools / "openapi-typescript"), str(tmp_path / "openapi.json"), "-o", str(tmp_path / "api.d.ts")],
-                       capture_output=True, text=True, timeout=300)
+    r = subprocess.run(
+        [str(node_tools / "openapi-typescript"), str(tmp_path / "openapi.json"), "-o", str(tmp_path / "api.d.ts")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert r.returncode == 0, r.stderr
     (tmp_path / "use.ts").write_text(USE_TS, encoding="utf-8")
     (tmp_path / "wrong.ts").write_text(WRONG_TS, encoding="utf-8")
-    (tmp_path / "tsconfig.json").write_text(json.dumps({
-        "compilerOptions": {"strict": True, "noEmit": True, "target": "ES2020", "module": "ES2020", "moduleResolution": "node"},
-        "files": ["use.ts", "wrong.ts"]}), encoding="utf-8")
+    (tmp_path / "tsconfig.json").write_text(
+        json.dumps(
+            {
+                "compilerOptions": {
+                    "strict": True,
+                    "noEmit": True,
+                    "target": "ES2020",
+                    "module": "ES2020",
+                    "moduleResolution": "node",
+                },
+                "files": ["use.ts", "wrong.ts"],
+            }
+        ),
+        encoding="utf-8",
+    )
     r = subprocess.run([str(node_tools / "tsc"), "-p", str(tmp_path)], capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stdout + r.stderr
-
-
 
 
 # --------------------------------------------------------------------------- openapi-generator (Java, TypeScript)
@@ -210,6 +229,7 @@ def generator() -> list[str]:
     if java is None:
         pytest.skip("java is not on PATH (openapi-generator needs a Java runtime)")
     import openapi_generator_cli
+
     jar = Path(openapi_generator_cli.__file__).parent / "openapi-generator.jar"
     assert jar.exists(), jar
     return [java, "-jar", str(jar)]
@@ -219,8 +239,9 @@ def _generate(generator, doc, tmp_path, name: str, *options: str) -> Path:
     spec = tmp_path / "openapi.json"
     spec.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
     out = tmp_path / name
-    r = subprocess.run([*generator, "generate", "-i", str(spec), "-o", str(out), *options],
-                       capture_output=True, text=True, timeout=600)
+    r = subprocess.run(
+        [*generator, "generate", "-i", str(spec), "-o", str(out), *options], capture_output=True, text=True, timeout=600
+    )
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     return out
 
@@ -231,26 +252,47 @@ def test_openapi_generator_typescript_client_compiles(generator, node_tools, doc
     assert "due: Date | null;" in obligation
     assert "addressee: DecisionResponseObligationAddresseeEnum | null;" in obligation
     assert "deadline: DecisionResponseDeadline | null;" in obligation
-    (out / "tsconfig.json").write_text(json.dumps({
-        "compilerOptions": {"strict": True, "noEmit": True, "target": "ES2020", "module": "ES2020",
-                            "moduleResolution": "node", "lib": ["ES2020", "DOM"]},
-        "include": ["**/*.ts"]}), encoding="utf-8")
+    (out / "tsconfig.json").write_text(
+        json.dumps(
+            {
+                "compilerOptions": {
+                    "strict": True,
+                    "noEmit": True,
+                    "target": "ES2020",
+                    "module": "ES2020",
+                    "moduleResolution": "node",
+                    "lib": ["ES2020", "DOM"],
+                },
+                "include": ["**/*.ts"],
+            }
+        ),
+        encoding="utf-8",
+    )
     r = subprocess.run([str(node_tools / "tsc"), "-p", str(out)], capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
 
 
 def test_openapi_generator_java_models_are_typed(generator, doc, tmp_path):
     # compiling needs Jackson from Maven, which this machine cannot reach: the declarations are checked instead
-    out = _generate(generator, doc, tmp_path, "java", "-g", "java", "--library", "native", "--global-property", "models")
+    out = _generate(
+        generator, doc, tmp_path, "java", "-g", "java", "--library", "native", "--global-property", "models"
+    )
     models = {p.name: p.read_text(encoding="utf-8") for p in out.rglob("*.java")}
     obligation = models["DecisionResponseObligation.java"]
-    for field in ("private AddresseeEnum addressee;", "private LocalDate due;", "private DecisionResponseDeadline deadline;"):
+    for field in (
+        "private AddresseeEnum addressee;",
+        "private LocalDate due;",
+        "private DecisionResponseDeadline deadline;",
+    ):
         assert f"@javax.annotation.Nullable\n  {field}" in obligation, field
     assert "private ActionEnum action;" in obligation and 'FILE(String.valueOf("file"))' in obligation
     institution = models["DecisionRequestInstitution.java"]
     assert "JsonNullable<LevelEnum> level" in institution and "grade_3(Integer.valueOf(3))" in institution  # typed
-    assert 'HUNAN(String.valueOf("hunan"))' in institution and "湖南省\")" not in institution  # aliases: no members
-    assert "@javax.annotation.Nullable\n  private DecisionResponseTechnology technology;" in models["DecisionResponse.java"]
+    assert 'HUNAN(String.valueOf("hunan"))' in institution and '湖南省")' not in institution  # aliases: no members
+    assert (
+        "@javax.annotation.Nullable\n  private DecisionResponseTechnology technology;"
+        in models["DecisionResponse.java"]
+    )
     assert "Map<String, DecisionResponseProvisionsValue> provisions" in models["DecisionResponse.java"]
     assert not [n for n, text in models.items() if "UNKNOWN_BASE_TYPE" in text]
     assert "private KindEnum kind;" in models["DecisionResponseDeadline.java"]  # deadline.kind: an enum
@@ -309,12 +351,33 @@ def test_generated_python_client_types_code_under_mypy_strict(generator, doc, tm
     out = _generate(generator, doc, tmp_path, "py", "-g", "python", "--additional-properties=packageName=medtech_api")
     (tmp_path / "use.py").write_text(USE_PY, encoding="utf-8")
     env = {**os.environ, "MYPYPATH": str(out), "PYTHONPATH": str(out)}
-    r = subprocess.run([sys.executable, "-m", "mypy", "--strict", "--follow-imports=silent", "--no-incremental",
-                        str(tmp_path / "use.py")], capture_output=True, text=True, timeout=600, env=env, cwd=tmp_path)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--strict",
+            "--follow-imports=silent",
+            "--no-incremental",
+            str(tmp_path / "use.py"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
+        cwd=tmp_path,
+    )
     assert r.returncode == 0, r.stdout + r.stderr
     answer = decide(yaml.safe_load((ROOT / "examples" / "request.yaml").read_text(encoding="utf-8")))
-    r = subprocess.run([sys.executable, str(tmp_path / "use.py")], input=dumps_text(answer), capture_output=True,
-                       text=True, timeout=120, env=env, cwd=tmp_path)
+    r = subprocess.run(
+        [sys.executable, str(tmp_path / "use.py")],
+        input=dumps_text(answer),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        cwd=tmp_path,
+    )
     assert r.returncode == 0, r.stderr[-3000:]
     assert r.stdout.startswith(answer["decision_id"]) and "as_of: bad" in r.stdout
 
@@ -351,16 +414,40 @@ def test_old_spec_typescript_client_tolerates_an_added_enum_value(generator, nod
     """docs/api-compatibility.md: typescript-fetch generated from last month's spec reads an answer whose `action`
     it does not list, as it is (no exception)."""
     old, added = _old_spec(doc)
-    out = _generate(generator, old, tmp_path, "ts-old", "-g", "typescript-fetch",
-                    "--additional-properties=enumUnknownDefaultCase=true")
+    out = _generate(
+        generator,
+        old,
+        tmp_path,
+        "ts-old",
+        "-g",
+        "typescript-fetch",
+        "--additional-properties=enumUnknownDefaultCase=true",
+    )
     assert f"'{added}'" not in (out / "models" / "DecisionResponseObligation.ts").read_text(encoding="utf-8")
     (out / "run.ts").write_text(RUN_TS, encoding="utf-8")
-    (out / "tsconfig.json").write_text(json.dumps({
-        "compilerOptions": {"strict": True, "target": "ES2020", "module": "commonjs", "moduleResolution": "node",
-                            "lib": ["ES2020", "DOM"], "outDir": "js", "types": [], "skipLibCheck": True},
-        "include": ["run.ts", "models/*.ts", "runtime.ts"]}), encoding="utf-8")
-    (out / "node.d.ts").write_text('declare module "fs" { export function readFileSync(p: string, e: string): string; }\n'
-                                   "declare const process: { argv: string[] };\n", encoding="utf-8")
+    (out / "tsconfig.json").write_text(
+        json.dumps(
+            {
+                "compilerOptions": {
+                    "strict": True,
+                    "target": "ES2020",
+                    "module": "commonjs",
+                    "moduleResolution": "node",
+                    "lib": ["ES2020", "DOM"],
+                    "outDir": "js",
+                    "types": [],
+                    "skipLibCheck": True,
+                },
+                "include": ["run.ts", "models/*.ts", "runtime.ts"],
+            }
+        ),
+        encoding="utf-8",
+    )
+    (out / "node.d.ts").write_text(
+        'declare module "fs" { export function readFileSync(p: string, e: string): string; }\n'
+        "declare const process: { argv: string[] };\n",
+        encoding="utf-8",
+    )
     config = json.loads((out / "tsconfig.json").read_text(encoding="utf-8"))
     config["include"].append("node.d.ts")
     (out / "tsconfig.json").write_text(json.dumps(config), encoding="utf-8")
@@ -370,8 +457,9 @@ def test_old_spec_typescript_client_tolerates_an_added_enum_value(generator, nod
     (tmp_path / "answer.json").write_text(json.dumps(answer, ensure_ascii=False), encoding="utf-8")
     node = shutil.which("node")
     assert node is not None
-    r = subprocess.run([node, str(out / "js" / "run.js"), str(tmp_path / "answer.json")], capture_output=True,
-                       text=True, timeout=120)
+    r = subprocess.run(
+        [node, str(out / "js" / "run.js"), str(tmp_path / "answer.json")], capture_output=True, text=True, timeout=120
+    )
     assert r.returncode == 0, r.stderr[-3000:]
     assert json.loads(r.stdout) == {"action": added, "id": answer["decision_id"]}
 
@@ -380,10 +468,21 @@ def test_old_spec_java_client_maps_an_added_enum_value_to_unknown(generator, doc
     """With enumUnknownDefaultCase=true (docs/api-compatibility.md) the Java models map a value they do not know to
     UNKNOWN_DEFAULT_OPEN_API instead of throwing (the declarations are checked: Jackson is not reachable here)."""
     old, added = _old_spec(doc)
-    out = _generate(generator, old, tmp_path, "java-old", "-g", "java", "--library", "native", "--global-property",
-                    "models", "--additional-properties=enumUnknownDefaultCase=true")
+    out = _generate(
+        generator,
+        old,
+        tmp_path,
+        "java-old",
+        "-g",
+        "java",
+        "--library",
+        "native",
+        "--global-property",
+        "models",
+        "--additional-properties=enumUnknownDefaultCase=true",
+    )
     obligation = next(out.rglob("DecisionResponseObligation.java")).read_text(encoding="utf-8")
     assert f'"{added}"' not in obligation and "UNKNOWN_DEFAULT_OPEN_API" in obligation
-    from_value = obligation[obligation.index("public static ActionEnum fromValue"):]
+    from_value = obligation[obligation.index("public static ActionEnum fromValue") :]
     from_value = from_value[: from_value.index("\n    }\n")]
     assert "return UNKNOWN_DEFAULT_OPEN_API;" in from_value and "throw" not in from_value

@@ -261,7 +261,7 @@ def test_register_page_filters(client):
     assert r.text.count('<tr class="origin-narrows">') == 4
     assert 'href="/static/register.css"' in r.text and "<script>" not in r.text.split("</main>")[0]
     r = client.get("/register", params={"jurisdiction": "hunan", "actor": "physician"})
-    assert r.text.count("<tr class=\"origin-") == 1  # 医师规范化培训
+    assert r.text.count('<tr class="origin-') == 1  # 医师规范化培训
     r = client.get("/register", params={"as_of": "2025-02-30"})
     assert r.status_code == 422 and "日期应为" in r.text
 

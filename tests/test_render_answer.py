@@ -2,6 +2,7 @@
 
 Expected dates come from the calendar (chinese_calendar) and the text of the provisions, not from the engine.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -48,8 +49,13 @@ def test_steps_before_the_first_case_are_to_confirm_never_overdue():
 
 
 def test_now_is_soonest_first_and_institution_wide_duties_are_apart():
-    req = {**EXAMPLE, "events": [{"type": "first_clinical_use", "date": "2025-03-03"},
-                                 {"type": "serious_incident", "date": "2025-03-09"}]}
+    req = {
+        **EXAMPLE,
+        "events": [
+            {"type": "first_clinical_use", "date": "2025-03-03"},
+            {"type": "serious_incident", "date": "2025-03-09"},
+        ],
+    }
     a = _answer(req)
     now = items(a, "now")
     keys = [(i["status"] != "immediate", i["due"] or "9999") for i in now]
@@ -74,15 +80,34 @@ def test_labels_are_chinese_and_quotes_are_kept():
 
 def test_unknown_vocabulary_ids_are_never_shown():
     response = {
-        "as_of": "2025-03-10", "jurisdiction": {"id": "hunan", "name": "湖南省"}, "documents": [],
-        "knowledge_base": {"version": "x", "digest": "sha256:0"}, "technology": None, "missing_facts": [], "trace": [],
-        "obligations": [{"id": "x", "action": "brand_new_action", "actor": "institution", "addressee": "somebody_new",
-                         "summary": "某项义务", "due": "2025-03-12", "status": "a_new_status",
-                         "deadline": {"kind": "working_days_after", "text": "某期限", "occurrences": [
-                             {"event_date": "2025-03-01", "due": "2025-03-12", "status": "pending"}]},
-                         "materials": [], "citations": [{"document": "nhc-2018-1", "eid": "art_11", "label": "第十一条"}],
-                         "consequences": []}],
-        "authority_actions": [], "warnings": [{"code": "new_code", "message": ""}],
+        "as_of": "2025-03-10",
+        "jurisdiction": {"id": "hunan", "name": "湖南省"},
+        "documents": [],
+        "knowledge_base": {"version": "x", "digest": "sha256:0"},
+        "technology": None,
+        "missing_facts": [],
+        "trace": [],
+        "obligations": [
+            {
+                "id": "x",
+                "action": "brand_new_action",
+                "actor": "institution",
+                "addressee": "somebody_new",
+                "summary": "某项义务",
+                "due": "2025-03-12",
+                "status": "a_new_status",
+                "deadline": {
+                    "kind": "working_days_after",
+                    "text": "某期限",
+                    "occurrences": [{"event_date": "2025-03-01", "due": "2025-03-12", "status": "pending"}],
+                },
+                "materials": [],
+                "citations": [{"document": "nhc-2018-1", "eid": "art_11", "label": "第十一条"}],
+                "consequences": [],
+            }
+        ],
+        "authority_actions": [],
+        "warnings": [{"code": "new_code", "message": ""}],
     }
     a = build_answer(response)
     item = items(a)[0]
@@ -95,8 +120,11 @@ def test_unknown_vocabulary_ids_are_never_shown():
 
 def test_prohibited_technique_verdict():
     # nhc-2018-1 art_9__para_1__item_3: 已经被临床淘汰的 … 禁止应用于临床
-    req = {"as_of": "2025-03-10", "institution": {"jurisdiction": "hunan", "level": 3},
-           "technology": {"name": "某新疗法", "prohibited_grounds": ["obsolete"]}}
+    req = {
+        "as_of": "2025-03-10",
+        "institution": {"jurisdiction": "hunan", "level": 3},
+        "technology": {"name": "某新疗法", "prohibited_grounds": ["obsolete"]},
+    }
     a = _answer(req)
     assert a["verdict"].startswith("禁止类技术：不得开展临床应用")
     assert "须立即不得" not in a["verdict"]
@@ -124,6 +152,8 @@ def test_per_discharge_occurrences_and_an_unused_event_read_in_chinese():
     answer = _answer(request)
     occurrences = [o for it in items(answer) for o in it.get("occurrences") or []]
     due = nth_working_day_after(dt.date(2025, 4, 30), 15).isoformat()
-    assert occurrences and all(o["what"] == "2025-04-30 限制类技术病例患者出院" and o["due"] == due for o in occurrences)
+    assert occurrences and all(
+        o["what"] == "2025-04-30 限制类技术病例患者出院" and o["due"] == due for o in occurrences
+    )
     hints = [w["text"] for w in answer["warnings"] if w["code"] == "fact_unused"]
     assert len(hints) == 1 and "“主要负责人或技术负责人变化”" in hints[0] and not ASCII_WORD.search(hints[0])

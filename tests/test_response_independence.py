@@ -21,7 +21,11 @@ REQUESTS = [
     {"as_of": "2025-05-23", "institution": {"jurisdiction": "national", "level": 3}, "technology": {"code": "G09"}},
     {"as_of": "2025-03-20", "institution": {"jurisdiction": "shanghai", "level": 3}},
     # candidates (an ambiguous name) and a listing's grades come from the catalogue memo
-    {"as_of": "2025-04-29", "institution": {"jurisdiction": "shanghai", "level": 3}, "technology": {"name": "射频消融"}},
+    {
+        "as_of": "2025-04-29",
+        "institution": {"jurisdiction": "shanghai", "level": 3},
+        "technology": {"name": "射频消融"},
+    },
     {
         "as_of": "2025-04-29",
         "institution": {"jurisdiction": "shanghai", "level": 3},

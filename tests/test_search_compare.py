@@ -1,5 +1,6 @@
 """Search, labels, comparison and catalogue diff, with expected results worked out from the
 source texts (kb/documents hold them verbatim) and the State Council calendar (chinese_calendar)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -22,8 +23,14 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def medtech(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "engine.cli", *args], capture_output=True, text=True,
-                          encoding="utf-8", cwd=ROOT, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "engine.cli", *args],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        cwd=ROOT,
+        timeout=300,
+    )
 
 
 # --------------------------------------------------------------------------- search
@@ -35,8 +42,16 @@ def test_search_ethics_committee_finds_every_document():
     # nhc-2025-282 第二段 (在伦理委员会充分论证的前提下)
     hits = search("伦理委员会")
     found = {(h.document, h.eid) for h in hits}
-    assert found == {("nhc-2018-1", "art_13"), ("nhc-2018-1", "art_11"), ("cq-2019-61", "att_3"), ("hn-2018-11", "sec_2"),
-                     ("sh-2024-13", "art_14"), ("jl-2021", "art_12"), ("jl-2021", "art_14"), ("nhc-2025-282", "para_2")}
+    assert found == {
+        ("nhc-2018-1", "art_13"),
+        ("nhc-2018-1", "art_11"),
+        ("cq-2019-61", "att_3"),
+        ("hn-2018-11", "sec_2"),
+        ("sh-2024-13", "art_14"),
+        ("jl-2021", "art_12"),
+        ("jl-2021", "art_14"),
+        ("nhc-2025-282", "para_2"),
+    }
     by = {(h.document, h.eid): h for h in hits}
     assert by[("nhc-2018-1", "art_13")].hits == 2
     assert [m["eid"] for m in by[("nhc-2018-1", "art_13")].matches] == ["art_13__para_1"]
@@ -76,7 +91,7 @@ def test_labels_name_provisions():
     assert provision_by_ref(nhc, "art_13") == "art_13"
     hn = get_document("hn-2018-11")
     assert provision_by_ref(hn, "二、（二）") == "sec_2__subsec_2"
-    assert provision_by_ref(hn, "二、(二)") == "sec_2__subsec_2"   # ASCII parentheses
+    assert provision_by_ref(hn, "二、(二)") == "sec_2__subsec_2"  # ASCII parentheses
     # Jilin prints 第四十一条 twice (seeds README): the label is ambiguous, both eIds are named
     with pytest.raises(ValueError, match="art_41, art_41_2"):
         provision_by_ref(get_document("jl-2021"), "第四十一条")
@@ -109,7 +124,10 @@ PROTON_FILED = {
     "as_of": "2025-03-20",
     "institution": {"jurisdiction": "national", "level": 3},
     "technology": {"name": "质子和重离子加速器放射治疗技术", "first_in_institution": True},
-    "events": [{"type": "first_clinical_use", "date": "2025-03-03"}, {"type": "filing_submitted", "date": "2025-03-12"}],
+    "events": [
+        {"type": "first_clinical_use", "date": "2025-03-03"},
+        {"type": "filing_submitted", "date": "2025-03-12"},
+    ],
 }
 
 
@@ -157,7 +175,7 @@ def test_compare_completing_a_filing_shanghai_on_the_spot_hunan_15_working_days(
 
 
 def test_compare_identical_rows_are_not_marked():
-    model = compare(PROTON_FILED, ["hunan", "hunan"])   # the same jurisdiction twice counts once
+    model = compare(PROTON_FILED, ["hunan", "hunan"])  # the same jurisdiction twice counts once
     assert [j["id"] for j in model["jurisdictions"]] == ["hunan"]
     assert all(r["differs"] == [] for r in model["rows"])
 
@@ -200,14 +218,19 @@ def test_diff_national_2018_2022_as_the_printed_lists_show():
     d = diff_versions("national-2018", "national-2022")
     only_old, only_new = set(old) - set(new), set(new) - set(old)
     # 造血干细胞移植技术 became 异基因造血干细胞移植技术: a narrowing, not a removal plus an addition
-    assert [(x["old"]["name"], [e["name"] for e in x["new"]]) for x in d["narrowed"]] == [("造血干细胞移植技术", ["异基因造血干细胞移植技术"])]
+    assert [(x["old"]["name"], [e["name"] for e in x["new"]]) for x in d["narrowed"]] == [
+        ("造血干细胞移植技术", ["异基因造血干细胞移植技术"])
+    ]
     assert {e["name"] for e in d["removed"]} == only_old - {"造血干细胞移植技术"}
     assert {e["name"] for e in d["added"]} == only_new - {"异基因造血干细胞移植技术"}
     assert {e["name"] for e in d["added"]} == {"体外膜肺氧合（ECMO）技术", "自体器官移植技术"}
     renumbered = {n for n in set(old) & set(new) if old[n] != new[n]}
     assert {c["old"]["name"] for c in d["changed"]} == renumbered
-    assert all(c["fields"] == ["code"] and (c["old"]["code"], c["new"]["code"]) == (old[c["old"]["name"]], new[c["old"]["name"]])
-               for c in d["changed"])
+    assert all(
+        c["fields"] == ["code"]
+        and (c["old"]["code"], c["new"]["code"]) == (old[c["old"]["name"]], new[c["old"]["name"]])
+        for c in d["changed"]
+    )
     assert d["unchanged"] == len(set(old) & set(new)) - len(renumbered)
     text = format_diff(d)
     assert "+ G11 体外膜肺氧合（ECMO）技术" in text and "- G05 同种异体皮肤移植技术" in text and "缩小为" in text

@@ -1,4 +1,5 @@
 """The HTTP service (engine/service.py) in-process, through FastAPI's TestClient."""
+
 from __future__ import annotations
 
 import copy
@@ -69,12 +70,15 @@ def test_healthz_has_digest_and_header(client):
     assert r.headers["X-Knowledge-Base-Digest"] == body["knowledge_base"]["digest"]
 
 
-@pytest.mark.parametrize("method, path", [
-    ("get", "/no/such/route"),
-    ("delete", "/healthz"),
-    ("get", "/v1/documents/nope"),
-    ("get", "/openapi.json"),
-])
+@pytest.mark.parametrize(
+    "method, path",
+    [
+        ("get", "/no/such/route"),
+        ("delete", "/healthz"),
+        ("get", "/v1/documents/nope"),
+        ("get", "/openapi.json"),
+    ],
+)
 def test_every_response_carries_the_digest_header(client, method, path):
     r = getattr(client, method)(path)
     assert r.headers["X-Knowledge-Base-Digest"].startswith("sha256:")
@@ -85,6 +89,7 @@ def test_every_response_carries_the_digest_header(client, method, path):
 def test_unexpected_error_is_a_generic_500_with_header(client, monkeypatch):
     def boom(data, fmt="json"):
         raise RuntimeError("secret internals /etc/passwd")
+
     monkeypatch.setattr(service, "decide_as", boom)
     r = client.post("/v1/decisions", json=JILIN)
     assert r.status_code == 500
@@ -127,13 +132,18 @@ def test_invalid_jurisdiction_is_422_with_path(client):
 
 
 def test_422_lists_every_problem(client):
-    req = {"as_of": "2025-02-30", "institution": {"jurisdiction": "广东省"}, "events": [{"type": "nope", "date": "2025-01-01"}], "extra": 1}
+    req = {
+        "as_of": "2025-02-30",
+        "institution": {"jurisdiction": "广东省"},
+        "events": [{"type": "nope", "date": "2025-01-01"}],
+        "extra": 1,
+    }
     r = client.post("/v1/decisions", json=req)
     assert r.status_code == 422
     assert {"as_of", "institution.jurisdiction", "events.0.type", "extra"} <= set(error_paths(r))
 
 
-@pytest.mark.parametrize("body", [b"{bad json", b"", b"{\"a\": NaN}", b"\xff\xfe\x00", b"[" * 100_000])
+@pytest.mark.parametrize("body", [b"{bad json", b"", b'{"a": NaN}', b"\xff\xfe\x00", b"[" * 100_000])
 def test_malformed_json_is_400(client, body):
     r = client.post("/v1/decisions", content=body, headers={"content-type": "application/json"})
     assert r.status_code == 400
@@ -141,7 +151,7 @@ def test_malformed_json_is_400(client, body):
     assert err[0]["path"] == "" and err[0]["message"].startswith("malformed JSON")
 
 
-@pytest.mark.parametrize("body", [b"[]", b"\"x\"", b"null", b"3"])
+@pytest.mark.parametrize("body", [b"[]", b'"x"', b"null", b"3"])
 def test_json_that_is_not_an_object_is_422(client, body):
     r = client.post("/v1/decisions", content=body)
     assert r.status_code == 422
@@ -165,6 +175,7 @@ def test_body_over_one_mib_without_content_length_is_413(client):
     def chunks():  # streamed: chunked transfer encoding, no Content-Length
         for _ in range(24):
             yield b" " * 65536
+
     r = client.post("/v1/decisions", content=chunks())
     assert r.status_code == 413
 
@@ -296,7 +307,9 @@ def test_flowchart_bad_format_is_422(client):
     assert r.status_code == 422 and error_paths(r) == ["format"]
 
 
-@pytest.mark.parametrize("fmt, media", [("dot", "text/vnd.graphviz"), ("mermaid", "text/plain"), ("svg", "image/svg+xml")])
+@pytest.mark.parametrize(
+    "fmt, media", [("dot", "text/vnd.graphviz"), ("mermaid", "text/plain"), ("svg", "image/svg+xml")]
+)
 def test_flowchart(client, fmt, media):
     r = client.get("/v1/flowcharts/jilin", params={"format": fmt, "as_of": "2025-04-29"})
     if not has_flowchart():
@@ -327,14 +340,26 @@ def test_openapi_uses_the_published_schemas(client):
     ok = doc["paths"]["/v1/decisions"]["post"]["responses"]["200"]["content"]["application/json"]["schema"]
     assert ok == {"$ref": "#/components/schemas/DecisionResponse"}
     assert "HTTPValidationError" not in json.dumps(doc)
-    for path in ("/v1/decisions/batch", "/v1/flowcharts/{jurisdiction}", "/v1/documents", "/v1/documents/{document}",
-                 "/v1/documents/{document}/provisions/{eid}", "/v1/technologies", "/healthz"):
+    for path in (
+        "/v1/decisions/batch",
+        "/v1/flowcharts/{jurisdiction}",
+        "/v1/documents",
+        "/v1/documents/{document}",
+        "/v1/documents/{document}/provisions/{eid}",
+        "/v1/technologies",
+        "/healthz",
+    ):
         assert path in doc["paths"]
 
 
 def test_schema_component_moves_defs():
-    schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "x", "type": "object",
-              "properties": {"a": {"$ref": "#/$defs/date"}, "b": {"$ref": "#"}}, "$defs": {"date": {"type": "string"}}}
+    schema = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "x",
+        "type": "object",
+        "properties": {"a": {"$ref": "#/$defs/date"}, "b": {"$ref": "#"}},
+        "$defs": {"date": {"type": "string"}},
+    }
     out = service.schema_component(schema, "Req")
     assert out["Req"]["properties"]["a"] == {"$ref": "#/components/schemas/Req_date"}
     assert out["Req"]["properties"]["b"] == {"$ref": "#/components/schemas/Req"}
@@ -345,7 +370,6 @@ def test_schema_component_moves_defs():
 # --------------------------------------------------------------------------- concurrency and isolation
 
 
-
 def _varied_requests(n: int) -> list[dict]:
     out = []
     for i in range(n):
@@ -353,11 +377,18 @@ def _varied_requests(n: int) -> list[dict]:
         req = {
             "as_of": f"2025-{1 + i % 12:02d}-{day:02d}",
             "institution": {"jurisdiction": JURISDICTIONS[i % len(JURISDICTIONS)], "level": 1 + i % 3},
-            "events": [{"type": ["first_clinical_use", "serious_incident", "training_start"][i % 3],
-                        "date": f"2024-{1 + i % 12:02d}-{day:02d}"}],
+            "events": [
+                {
+                    "type": ["first_clinical_use", "serious_incident", "training_start"][i % 3],
+                    "date": f"2024-{1 + i % 12:02d}-{day:02d}",
+                }
+            ],
         }
         if has_catalog and i % 2:
-            req["technology"] = {"name": ["冠心病介入治疗", "关节镜诊疗技术", "某种未知技术"][i % 3], "surgery_grade": 1 + i % 4}
+            req["technology"] = {
+                "name": ["冠心病介入治疗", "关节镜诊疗技术", "某种未知技术"][i % 3],
+                "surgery_grade": 1 + i % 4,
+            }
         out.append(req)
     return out
 
@@ -389,24 +420,41 @@ def _scramble(value):
 
 def test_decide_shares_no_state_with_callers():
     from engine import decide
+
     req = {k: v for k, v in JILIN.items() if k != "technology"} if not has_catalog else copy.deepcopy(JILIN)
     first = decide(copy.deepcopy(req))
     before = json.dumps(first, ensure_ascii=False)
     mine = copy.deepcopy(req)
     answer = decide(mine)
-    _scramble(mine)                  # the request, after the call
+    _scramble(mine)  # the request, after the call
     assert json.dumps(answer, ensure_ascii=False) == before, "the response aliases the request"
-    _scramble(answer)                # the response, after the call
+    _scramble(answer)  # the response, after the call
     assert json.dumps(decide(copy.deepcopy(req)), ensure_ascii=False) == before, "a response aliases shared state"
 
 
 WEIRD = [
     {"as_of": "2025-04-29", "institution": {"jurisdiction": "jilin", "name": "‮" * 200}, "events": []},
-    {"as_of": "9999-12-31", "institution": {"jurisdiction": "上海"}, "events": [{"type": "first_clinical_use", "date": "9999-12-31"}]},
-    {"as_of": "0001-01-01", "institution": {"jurisdiction": "湘"}, "events": [{"type": "serious_incident", "date": "0001-01-01"}]},
+    {
+        "as_of": "9999-12-31",
+        "institution": {"jurisdiction": "上海"},
+        "events": [{"type": "first_clinical_use", "date": "9999-12-31"}],
+    },
+    {
+        "as_of": "0001-01-01",
+        "institution": {"jurisdiction": "湘"},
+        "events": [{"type": "serious_incident", "date": "0001-01-01"}],
+    },
     {"institution": {"jurisdiction": "jilin", "__proto__": {}, "constructor": 1}},
-    {"as_of": "2025-04-29", "institution": {"jurisdiction": "chongqing"}, "technology": {"name": "\x00\u2028 '; DROP TABLE"}},
-    {"as_of": "2025-04-29", "institution": {"jurisdiction": "national"}, "events": [{"type": "listed_prohibited", "date": "2025-04-29"}] * 200},
+    {
+        "as_of": "2025-04-29",
+        "institution": {"jurisdiction": "chongqing"},
+        "technology": {"name": "\x00\u2028 '; DROP TABLE"},
+    },
+    {
+        "as_of": "2025-04-29",
+        "institution": {"jurisdiction": "national"},
+        "events": [{"type": "listed_prohibited", "date": "2025-04-29"}] * 200,
+    },
 ]
 
 

@@ -1,5 +1,6 @@
 """The HTTP service's exploring routes (engine.service.explore), compact responses, YAML bodies,
 CORS and the offline documentation pages, in-process through FastAPI's TestClient."""
+
 from __future__ import annotations
 
 import json
@@ -63,7 +64,9 @@ def test_quotes_once_and_none_keep_everything_but_the_repeated_quotes(client):
         assert key == f"{p['document']}:{p['eid']}"
         assert p["label"] == get_document(p["document"]).get(p["eid"]).label
     quotes_in_full = {(c["document"], c["eid"]): c["quote"] for c in walk(full) if "quote" in c and "eid" in c}
-    assert {k: v["quote"] for k, v in once["provisions"].items()} == {f"{d}:{e}": q for (d, e), q in quotes_in_full.items()}
+    assert {k: v["quote"] for k, v in once["provisions"].items()} == {
+        f"{d}:{e}": q for (d, e), q in quotes_in_full.items()
+    }
     for body in (once, none):
         assert not [c for c in walk({k: v for k, v in body.items() if k != "provisions"}) if "quote" in c]
 
@@ -71,6 +74,7 @@ def test_quotes_once_and_none_keep_everything_but_the_repeated_quotes(client):
         if isinstance(node, dict):
             return {k: strip(v) for k, v in node.items() if k not in ("quote", "provisions")}
         return [strip(v) for v in node] if isinstance(node, list) else node
+
     assert strip(full) == strip(once) == strip(none)
     assert len(json.dumps(once, ensure_ascii=False)) < len(json.dumps(full, ensure_ascii=False))
 
@@ -96,13 +100,20 @@ def test_yaml_body_gives_the_same_answer(client):
     assert as_yaml.json() == as_json.json()
 
 
-@pytest.mark.parametrize("body, status, needle", [
-    ("a: &x [1, 2]\nb: *x\n", 400, "anchors"),
-    ("institution: {jurisdiction: hunan}\n---\nx: 1\n", 400, "one document"),
-    ("institution: [\n", 400, "malformed YAML"),
-    ("!!python/object/apply:os.system [ls]\n", 400, "malformed YAML"),
-    ("institution: {jurisdiction: hunan}\nevents: [{type: first_clinical_use, date: 2025-02-30}]\n", 422, "events.0.date"),
-])
+@pytest.mark.parametrize(
+    "body, status, needle",
+    [
+        ("a: &x [1, 2]\nb: *x\n", 400, "anchors"),
+        ("institution: {jurisdiction: hunan}\n---\nx: 1\n", 400, "one document"),
+        ("institution: [\n", 400, "malformed YAML"),
+        ("!!python/object/apply:os.system [ls]\n", 400, "malformed YAML"),
+        (
+            "institution: {jurisdiction: hunan}\nevents: [{type: first_clinical_use, date: 2025-02-30}]\n",
+            422,
+            "events.0.date",
+        ),
+    ],
+)
 def test_yaml_body_refusals(client, body, status, needle):
     r = client.post("/v1/decisions", content=body.encode(), headers={"Content-Type": "application/yaml"})
     assert r.status_code == status, r.text
@@ -137,7 +148,7 @@ def test_provision_by_chinese_label(client):
     assert r.status_code == 200, r.text
     assert r.json()["eid"] == "art_11__para_1"
     assert client.get("/v1/documents/nhc-2018-1/provisions/" + quote("第九十九条")).status_code == 404
-    twice = client.get("/v1/documents/jl-2021/provisions/" + quote("第四十一条"))   # Jilin's two 第四十一条
+    twice = client.get("/v1/documents/jl-2021/provisions/" + quote("第四十一条"))  # Jilin's two 第四十一条
     assert twice.status_code == 422 and "art_41_2" in twice.json()["errors"][0]["message"]
 
 
@@ -149,11 +160,19 @@ def test_compare_json_yaml_and_text(client):
     assert r.status_code == 200, r.text
     model = r.json()
     assert model["columns"]["hunan"]["class"] == "restricted" and model["columns"]["shanghai"]["class"] == "unlisted"
-    yaml_body = "request:\n" + "".join("  " + line + "\n" for line in REQUEST_YAML.splitlines()) + "jurisdictions: [湖南, 上海]\n"
+    yaml_body = (
+        "request:\n"
+        + "".join("  " + line + "\n" for line in REQUEST_YAML.splitlines())
+        + "jurisdictions: [湖南, 上海]\n"
+    )
     r2 = client.post("/v1/compare", content=yaml_body.encode(), headers={"Content-Type": "application/yaml"})
     assert r2.status_code == 200, r2.text
     assert r2.json() == model
-    r3 = client.post("/v1/compare", json={"request": REQUEST, "jurisdictions": ["hunan", "shanghai"]}, headers={"Accept": "text/plain"})
+    r3 = client.post(
+        "/v1/compare",
+        json={"request": REQUEST, "jurisdictions": ["hunan", "shanghai"]},
+        headers={"Accept": "text/plain"},
+    )
     assert r3.headers["content-type"].startswith("text/plain") and "各地对比" in r3.text
 
 
@@ -195,7 +214,9 @@ def test_technologies_pages_add_up(client):
     assert full["total"] == 41 and full["next_offset"] is None and full["query"] is None and "resolution" not in full
     items, offset = [], 0
     while offset is not None:
-        page = client.get("/v1/technologies", params={"jurisdiction": "hunan", "as_of": "2025-03-10", "limit": 7, "offset": offset}).json()
+        page = client.get(
+            "/v1/technologies", params={"jurisdiction": "hunan", "as_of": "2025-03-10", "limit": 7, "offset": offset}
+        ).json()
         assert page["total"] == 41 and len(page["items"]) <= 7
         items += page["items"]
         offset = page["next_offset"]
@@ -227,8 +248,14 @@ def test_cors_off_by_default_and_on_when_configured(client):
         r = client.get("/healthz", headers={"Origin": "https://training.example"})
         assert r.headers["access-control-allow-origin"] == "https://training.example"
         assert "x-knowledge-base-digest" in r.headers["access-control-expose-headers"].lower()
-        pre = client.options("/v1/decisions", headers={"Origin": "https://training.example", "Access-Control-Request-Method": "POST",
-                                                       "Access-Control-Request-Headers": "content-type"})
+        pre = client.options(
+            "/v1/decisions",
+            headers={
+                "Origin": "https://training.example",
+                "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "content-type",
+            },
+        )
         assert pre.status_code == 200 and "POST" in pre.headers["access-control-allow-methods"]
         other = client.get("/healthz", headers={"Origin": "https://elsewhere.example"})
         assert "access-control-allow-origin" not in other.headers
@@ -238,8 +265,11 @@ def test_cors_off_by_default_and_on_when_configured(client):
 
 def test_serve_cli_passes_cors_origins(monkeypatch):
     from engine.cli import main
+
     seen = {}
-    monkeypatch.setattr(service, "run", lambda *a, **k: seen.setdefault("origins", __import__("os").environ.get("MEDTECH_CORS_ORIGINS")))
+    monkeypatch.setattr(
+        service, "run", lambda *a, **k: seen.setdefault("origins", __import__("os").environ.get("MEDTECH_CORS_ORIGINS"))
+    )
     monkeypatch.delenv("MEDTECH_CORS_ORIGINS", raising=False)
     assert main(["serve", "--cors-origin", "https://a.example", "--cors-origin", "https://b.example"]) == 0
     assert seen["origins"].split() == ["https://a.example", "https://b.example"]
@@ -251,7 +281,7 @@ def test_docs_pages_use_local_assets_only(client, page, asset):
     r = client.get(page)
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
     urls = [u for u in __import__("re").findall(r'(?:src|href)="([^"]+)"', r.text)]
-    assert urls and all(u.startswith("/") for u in urls), urls          # nothing from a CDN or Google Fonts
+    assert urls and all(u.startswith("/") for u in urls), urls  # nothing from a CDN or Google Fonts
     assert "cdn" not in r.text.lower() and "fonts.googleapis" not in r.text
     assert f"/static-docs/{asset}" in urls
     for url in urls:
@@ -259,4 +289,4 @@ def test_docs_pages_use_local_assets_only(client, page, asset):
         assert got.status_code == 200 and len(got.content) > 1000, url
         assert b"cdn.redoc.ly" not in got.content, url
     if page == "/docs":
-        assert '"validatorUrl": null' in r.text        # no validator badge fetched from swagger.io
+        assert '"validatorUrl": null' in r.text  # no validator badge fetched from swagger.io

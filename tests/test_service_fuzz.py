@@ -5,6 +5,7 @@ negative modes). Whatever arrives, the service must answer without a 5xx, and ev
 response must match its schema (the decision responses: kb/schema/response.schema.json).
 Bounded: at most 50 generated examples per operation.
 """
+
 from __future__ import annotations
 
 import pytest

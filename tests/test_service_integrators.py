@@ -63,8 +63,11 @@ def test_api_version_is_semantic_and_in_the_openapi_document(client):
 
 
 def test_request_id_and_traceparent_are_echoed(client):
-    r = client.post("/v1/decisions", json=REQUEST, headers={"x-request-id": "his-42.a:b", "traceparent": TRACEPARENT,
-                                                             "tracestate": "vendor=1"})
+    r = client.post(
+        "/v1/decisions",
+        json=REQUEST,
+        headers={"x-request-id": "his-42.a:b", "traceparent": TRACEPARENT, "tracestate": "vendor=1"},
+    )
     assert r.headers["x-request-id"] == "his-42.a:b"
     assert r.headers["traceparent"] == TRACEPARENT and r.headers["tracestate"] == "vendor=1"
     # an id with characters a log line could be forged with is replaced; a malformed traceparent is not echoed
@@ -75,9 +78,12 @@ def test_request_id_and_traceparent_are_echoed(client):
 def test_a_pinned_digest_that_differs_is_answered_412_naming_ours(client):
     ours = client.get("/healthz").json()["knowledge_base"]["digest"]
     for path in ("/v1/documents", "/v1/decisions"):
-        r = client.request("POST" if path == "/v1/decisions" else "GET", path,
-                           json=REQUEST if path == "/v1/decisions" else None,
-                           headers={"X-Knowledge-Base-Digest": "sha256:" + "0" * 64})
+        r = client.request(
+            "POST" if path == "/v1/decisions" else "GET",
+            path,
+            json=REQUEST if path == "/v1/decisions" else None,
+            headers={"X-Knowledge-Base-Digest": "sha256:" + "0" * 64},
+        )
         assert r.status_code == 412
         body = r.json()
         assert body["errors"][0]["path"] == "X-Knowledge-Base-Digest" and ours in body["errors"][0]["message"]
@@ -90,8 +96,11 @@ def test_a_pinned_digest_that_differs_is_answered_412_naming_ours(client):
 
 def test_decision_id_is_deterministic_and_names_request_and_digest(client):
     a = client.post("/v1/decisions", json=REQUEST)
-    b = client.post("/v1/decisions", content=json.dumps(REQUEST, sort_keys=True, indent=1), headers={
-        "content-type": "application/json"})
+    b = client.post(
+        "/v1/decisions",
+        content=json.dumps(REQUEST, sort_keys=True, indent=1),
+        headers={"content-type": "application/json"},
+    )
     assert a.content == b.content  # byte-identical answers stay byte-identical, whatever the key order sent
     did = a.json()["decision_id"]
     assert re.fullmatch(r"dec_[0-9a-f]{32}", did) and a.headers["x-decision-id"] == did
@@ -168,8 +177,10 @@ def test_the_verdict_action_is_logged(client, log_lines, monkeypatch):
     real = engine.decide
 
     def with_verdict(data, trace=True):
-        return {**real(data, trace=trace), "verdict": {"text": "须立即停止", "action": "stop", "due": None,
-                                                       "status": "immediate"}}
+        return {
+            **real(data, trace=trace),
+            "verdict": {"text": "须立即停止", "action": "stop", "due": None, "status": "immediate"},
+        }
 
     monkeypatch.setattr(engine, "decide", with_verdict)
     correlation.set_logging("json")
@@ -208,13 +219,19 @@ def test_metrics_count_requests_errors_decisions_and_batch_slots(client):
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/plain")
     after = r.text
     req = "medtech_http_requests_total"
-    assert _sample(after, req, route="/v1/decisions", status="200") == _sample(before, req, route="/v1/decisions",
-                                                                                  status="200") + 1
-    assert _sample(after, "medtech_http_errors_total", route="/v1/decisions", status="422") == _sample(
-        before, "medtech_http_errors_total", route="/v1/decisions", status="422") + 1
+    assert (
+        _sample(after, req, route="/v1/decisions", status="200")
+        == _sample(before, req, route="/v1/decisions", status="200") + 1
+    )
+    assert (
+        _sample(after, "medtech_http_errors_total", route="/v1/decisions", status="422")
+        == _sample(before, "medtech_http_errors_total", route="/v1/decisions", status="422") + 1
+    )
     assert _sample(after, "medtech_http_errors_total", route="/v1/documents/{document}", status="404") >= 1
     assert "medtech_http_request_duration_seconds_bucket{" in after
-    decided = sum(float(line.rsplit(" ", 1)[1]) for line in after.splitlines() if line.startswith("medtech_decisions_total{"))
+    decided = sum(
+        float(line.rsplit(" ", 1)[1]) for line in after.splitlines() if line.startswith("medtech_decisions_total{")
+    )
     assert decided >= 1
     assert "medtech_batch_slots_in_use 0.0" in after and re.search(r"^medtech_batch_slots \d", after, re.M)
 
@@ -222,9 +239,14 @@ def test_metrics_count_requests_errors_decisions_and_batch_slots(client):
 def test_cors_preflight_allows_the_correlation_headers(client):
     set_cors_origins(["https://his.example"])
     try:
-        r = client.options("/v1/decisions", headers={
-            "origin": "https://his.example", "access-control-request-method": "POST",
-            "access-control-request-headers": "content-type, x-request-id, traceparent, x-knowledge-base-digest"})
+        r = client.options(
+            "/v1/decisions",
+            headers={
+                "origin": "https://his.example",
+                "access-control-request-method": "POST",
+                "access-control-request-headers": "content-type, x-request-id, traceparent, x-knowledge-base-digest",
+            },
+        )
         assert r.status_code == 200, r.text
         r = client.post("/v1/decisions", json=REQUEST, headers={"origin": "https://his.example"})
         exposed = {h.strip().lower() for h in r.headers["access-control-expose-headers"].split(",")}
@@ -267,8 +289,28 @@ def test_jurisdiction_aliases_are_accepted_though_not_enum_members(client):
 
 def test_no_member_of_a_published_schema_is_a_reserved_word(client):
     """Generated clients rename such members (Java `new` -> `_new`, Python `from` -> `var_from`)."""
-    reserved = {"new", "class", "default", "import", "package", "public", "private", "static", "final", "from",
-                "global", "lambda", "def", "return", "yield", "with", "assert", "pass", "interface", "enum"}
+    reserved = {
+        "new",
+        "class",
+        "default",
+        "import",
+        "package",
+        "public",
+        "private",
+        "static",
+        "final",
+        "from",
+        "global",
+        "lambda",
+        "def",
+        "return",
+        "yield",
+        "with",
+        "assert",
+        "pass",
+        "interface",
+        "enum",
+    }
     doc = client.get("/openapi.json").json()
     found = []
 
@@ -301,4 +343,5 @@ def test_the_openapi_examples_are_not_counted_as_requests(client):
     after = client.get("/metrics").text
     for route in ("/v1/compare", "/v1/catalogs/diff", "/v1/flowcharts"):
         assert _sample(after, "medtech_http_requests_total", route=route) == _sample(
-            before, "medtech_http_requests_total", route=route)
+            before, "medtech_http_requests_total", route=route
+        )

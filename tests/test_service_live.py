@@ -1,4 +1,5 @@
 """The service as it is deployed: a real uvicorn process on a loopback port, real HTTP."""
+
 from __future__ import annotations
 
 import os
@@ -32,14 +33,19 @@ def server():
     env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     proc = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "engine.service.app:app", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     try:
         while True:
             if proc.poll() is not None:
-                pytest.fail(f"uvicorn exited with {proc.returncode}: {proc.stdout.read().decode(errors='replace')[-2000:]}")
+                pytest.fail(
+                    f"uvicorn exited with {proc.returncode}: {proc.stdout.read().decode(errors='replace')[-2000:]}"
+                )
             try:
                 if httpx.get(base + "/healthz", timeout=1).status_code == 200:
                     break

@@ -105,7 +105,9 @@ def test_same_bytes_as_uvicorns_protocol(name):
     assert b"".join(ours).startswith((b"HTTP/1.1 100 ", b"HTTP/1.1 200 ", b"HTTP/1.1 4"))
 
 
-@pytest.mark.parametrize("name", ["decision", "decision as text", "invalid decision (422)", "health", "connection close"])
+@pytest.mark.parametrize(
+    "name", ["decision", "decision as text", "invalid decision (422)", "health", "connection close"]
+)
 def test_one_write_per_response(name):
     writes = _exchange(JsonErrorProtocol, REQUESTS[name])
     assert len(writes) == 1, [w[:60] for w in writes]
@@ -120,7 +122,9 @@ def test_head_without_body_is_still_written():
 
 
 def test_unparseable_request_gets_the_error_shape():
-    out = b"".join(_exchange(JsonErrorProtocol, b"POST /v1/decisions HTTP/1.1\r\nHost: t\r\nContent-Length: abc\r\n\r\n"))
+    out = b"".join(
+        _exchange(JsonErrorProtocol, b"POST /v1/decisions HTTP/1.1\r\nHost: t\r\nContent-Length: abc\r\n\r\n")
+    )
     head, _, body = out.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 400") and b"content-type: application/json" in head
     assert json.loads(body)["errors"][0]["path"] == ""

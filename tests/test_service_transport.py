@@ -132,8 +132,11 @@ def test_etag_and_if_none_match(client, url):
     etag = first.headers["etag"]
     assert first.headers["cache-control"]
     again = client.get(url, headers={"if-none-match": etag})
-    assert again.status_code == 304 and again.content == b"" and again.headers["etag"].removeprefix("W/") == (
-        etag.removeprefix("W/"))
+    assert (
+        again.status_code == 304
+        and again.content == b""
+        and again.headers["etag"].removeprefix("W/") == (etag.removeprefix("W/"))
+    )
     assert client.get(url, headers={"if-none-match": '"something-else"'}).status_code == 200
 
 

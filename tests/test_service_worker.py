@@ -116,7 +116,10 @@ def test_large_bodies_and_other_formats_go_to_the_engine_thread(decided):
     good = {"as_of": "2025-04-29", "institution": {"jurisdiction": "jilin"}}
     padded = json.dumps(good) + " " * (fastpath.SHORT_BODY + 1)
     with TestClient(service.app) as client:
-        assert client.post("/v1/decisions", content=padded, headers={"content-type": "application/json"}).status_code == 200
+        assert (
+            client.post("/v1/decisions", content=padded, headers={"content-type": "application/json"}).status_code
+            == 200
+        )
         r = client.post("/v1/decisions", content=json.dumps(good), headers={"accept": "text/plain"})
         assert r.status_code == 200
     assert [fmt for fmt, _ in seen] == ["json", "text"]

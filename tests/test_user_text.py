@@ -6,6 +6,7 @@ format interprets: xlsx cells are text, CSV cells that begin with = + - @ tab or
 calendar text goes through icalendar's escaping, Graphviz labels are escaped, download names lose
 bidirectional controls. A hypothesis test renders every export and chart from generated names.
 """
+
 from __future__ import annotations
 
 import copy
@@ -36,8 +37,21 @@ BASE = {
 }
 FORMULA = '=HYPERLINK("http://example.invalid/x","点击")'
 TEXT_FIELDS = ["institution.name", "technology.name", "technology.code", "events.0.note"]
-BAD_CHARS = ["\n", "\r", "\x00", "\x01", "\x1b", "\x7f", "\x85", "\x9f", "\ufdd0", "\ufffe", "\uffff", "\U0001fffe",
-             "\U0010ffff"]
+BAD_CHARS = [
+    "\n",
+    "\r",
+    "\x00",
+    "\x01",
+    "\x1b",
+    "\x7f",
+    "\x85",
+    "\x9f",
+    "\ufdd0",
+    "\ufffe",
+    "\uffff",
+    "\U0001fffe",
+    "\U0010ffff",
+]
 
 
 @pytest.fixture(scope="module")
@@ -89,8 +103,12 @@ def test_the_schema_carries_the_rule_for_clients():
     schema = json.loads((ROOT / "kb/schema/request.schema.json").read_text(encoding="utf-8"))
     import re
 
-    for node, field in ((schema["$defs"]["institution"], "name"), (schema["$defs"]["technology"], "name"),
-                        (schema["$defs"]["technology"], "code"), (schema["$defs"]["event"], "note")):
+    for node, field in (
+        (schema["$defs"]["institution"], "name"),
+        (schema["$defs"]["technology"], "name"),
+        (schema["$defs"]["technology"], "code"),
+        (schema["$defs"]["event"], "note"),
+    ):
         pattern = re.compile(node["properties"][field]["pattern"])
         assert pattern.match("冠心病 PCI")
         assert not pattern.match("a\nb") and not pattern.match("\uffff") and not pattern.match("\x85")
@@ -98,11 +116,17 @@ def test_the_schema_carries_the_rule_for_clients():
     assert re.match(schema["$defs"]["event"]["properties"]["note"]["pattern"], "a\tb")
 
 
-@pytest.mark.parametrize("accept", ["application/json", "text/calendar", "text/csv",
-                                    "application/vnd.openxmlformats-officedocument.wordprocessingml.document"])
+@pytest.mark.parametrize(
+    "accept",
+    [
+        "application/json",
+        "text/calendar",
+        "text/csv",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ],
+)
 def test_http_422_with_the_path_whatever_the_format(client, accept):
-    r = client.post("/v1/decisions", json=_with("technology.name", "PCI\nATTACH:http://x"),
-                    headers={"Accept": accept})
+    r = client.post("/v1/decisions", json=_with("technology.name", "PCI\nATTACH:http://x"), headers={"Accept": accept})
     assert r.status_code == 422
     assert [e["path"] for e in r.json()["errors"]] == ["technology.name"]
 
@@ -110,16 +134,25 @@ def test_http_422_with_the_path_whatever_the_format(client, accept):
 def test_cli_exit_2_with_the_path(tmp_path):
     req = tmp_path / "r.json"
     req.write_text(json.dumps(_with("institution.name", "医院\u0001")), encoding="utf-8")
-    p = subprocess.run([sys.executable, "-m", "engine.cli", "decide", str(req)], capture_output=True, text=True,
-                       timeout=120, cwd=ROOT)
+    p = subprocess.run(
+        [sys.executable, "-m", "engine.cli", "decide", str(req)], capture_output=True, text=True, timeout=120, cwd=ROOT
+    )
     assert p.returncode == 2, p.stderr
     assert "institution.name" in p.stderr and "U+0001" in p.stderr
 
 
 def test_page_export_of_a_name_with_a_control_character_is_not_a_500(client):
     for fmt in ("ics", "docx", "csv", "md"):
-        r = client.get("/export", params={"fmt": fmt, "jurisdiction": "hunan", "tech": "PCI\n", "as_of": "2025-03-10",
-                                          "inst_name": "医院\u0001"})
+        r = client.get(
+            "/export",
+            params={
+                "fmt": fmt,
+                "jurisdiction": "hunan",
+                "tech": "PCI\n",
+                "as_of": "2025-03-10",
+                "inst_name": "医院\u0001",
+            },
+        )
         assert r.status_code < 500, (fmt, r.status_code)
 
 
@@ -162,8 +195,13 @@ def test_cli_batch_xlsx_with_a_bad_line_still_writes_the_others(tmp_path):
     src = tmp_path / "in.jsonl"
     src.write_text("\n".join(lines) + "\n", encoding="utf-8")
     out = tmp_path / "out.xlsx"
-    p = subprocess.run([sys.executable, "-m", "engine.cli", "batch", str(src), "--format", "xlsx", "-o", str(out)],
-                       capture_output=True, text=True, timeout=300, cwd=ROOT)
+    p = subprocess.run(
+        [sys.executable, "-m", "engine.cli", "batch", str(src), "--format", "xlsx", "-o", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+    )
     assert p.returncode in (0, 2), p.stderr  # an invalid line is reported, not a crash (exit 1)
     assert "Traceback" not in p.stderr
     assert "technology.name" in _sheet_xml(out.read_bytes())
@@ -200,8 +238,9 @@ def test_download_names_lose_bidi_controls():
 
 
 def test_page_download_name_has_no_bidi_control(client):
-    r = client.get("/export", params={"fmt": "md", "jurisdiction": "hunan", "tech": "PCI\u202eSLX.exe",
-                                      "as_of": "2025-03-10"})
+    r = client.get(
+        "/export", params={"fmt": "md", "jurisdiction": "hunan", "tech": "PCI\u202eSLX.exe", "as_of": "2025-03-10"}
+    )
     assert "%E2%80%AE" not in r.headers.get("content-disposition", "")
 
 
@@ -218,8 +257,9 @@ NAMES = st.text(st.characters(codec="utf-8"), min_size=1, max_size=30)
 FORMULA_NAMES = st.builds(lambda s, t: s + t, st.sampled_from(["=", "+", "-", "@", "\t", "\r", ""]), NAMES)
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                 HealthCheck.too_slow])
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 @given(inst=FORMULA_NAMES, tech=st.one_of(FORMULA_NAMES, st.just("冠心病介入治疗")))
 def test_fuzz_every_export_and_chart(client, inst, tech):
     data = _with("technology.name", tech, _with("institution.name", inst))
@@ -232,13 +272,31 @@ def test_fuzz_every_export_and_chart(client, inst, tech):
         if fmt == "csv":
             for row in csv.reader(io.StringIO(r.text)):
                 # days_left is a number the engine writes (-3 is no formula); any other cell is user or KB text
-                assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) and not cell.lstrip("-").isdigit()
-                               for cell in row), row
+                assert not any(
+                    cell.startswith(("=", "+", "-", "@", "\t", "\r")) and not cell.lstrip("-").isdigit() for cell in row
+                ), row
         if fmt == "ics":
             props = set(_ics_properties(r.content))
-            assert props <= {"BEGIN", "END", "PRODID", "VERSION", "CALSCALE", "X-WR-CALNAME", "X-WR-TIMEZONE", "UID",
-                             "DTSTAMP", "DTSTART", "DTEND", "SUMMARY", "DESCRIPTION", "CATEGORIES", "TRANSP", "RDATE",
-                             "ACTION", "TRIGGER"}, props
+            assert props <= {
+                "BEGIN",
+                "END",
+                "PRODID",
+                "VERSION",
+                "CALSCALE",
+                "X-WR-CALNAME",
+                "X-WR-TIMEZONE",
+                "UID",
+                "DTSTAMP",
+                "DTSTART",
+                "DTEND",
+                "SUMMARY",
+                "DESCRIPTION",
+                "CATEGORIES",
+                "TRANSP",
+                "RDATE",
+                "ACTION",
+                "TRIGGER",
+            }, props
         cd = r.headers.get("content-disposition", "")
         assert "%E2%80%AE" not in cd and "\n" not in cd
     from engine.service.batch import XLSX
@@ -249,8 +307,12 @@ def test_fuzz_every_export_and_chart(client, inst, tech):
     r = client.post("/v1/flowcharts/hunan", json=data)
     assert r.status_code < 500, r.status_code
     for fmt in ("md", "docx"):
-        r = client.get("/export", params={"fmt": fmt, "jurisdiction": "hunan", "tech": tech, "inst_name": inst,
-                                          "as_of": "2025-03-10"})
+        r = client.get(
+            "/export",
+            params={"fmt": fmt, "jurisdiction": "hunan", "tech": tech, "inst_name": inst, "as_of": "2025-03-10"},
+        )
         assert r.status_code < 500, (fmt, r.status_code)
-    r = client.get("/chart.svg", params={"jurisdiction": "hunan", "tech": tech, "inst_name": inst, "as_of": "2025-03-10"})
+    r = client.get(
+        "/chart.svg", params={"jurisdiction": "hunan", "tech": tech, "inst_name": inst, "as_of": "2025-03-10"}
+    )
     assert r.status_code < 500

@@ -1,6 +1,7 @@
 """The verdict (issue 20, contract §5 "The verdict"): one line chosen in the order do not use -> stop ->
 immediate reports -> overdue or to confirm with if_not_done -> the earliest dated act -> nothing owed,
 the same on every surface; and the things to do listed in that order."""
+
 from __future__ import annotations
 
 from engine import decide
@@ -11,8 +12,14 @@ from engine.render.text import render_text
 
 
 def _o(action, status, due=None, **extra):
-    return {"action": action, "status": status, "due": due, "addressee": extra.pop("addressee", None),
-            "deadline": extra.pop("deadline", {}), **extra}
+    return {
+        "action": action,
+        "status": status,
+        "due": due,
+        "addressee": extra.pop("addressee", None),
+        "deadline": extra.pop("deadline", {}),
+        **extra,
+    }
 
 
 def test_order_do_not_use_stop_reports_passed_dated_rest():
@@ -31,9 +38,15 @@ def test_order_do_not_use_stop_reports_passed_dated_rest():
 
 
 def test_verdict_stop_names_the_report_too():
-    response = {"as_of": "2025-03-10", "technology": {"class": "restricted"}, "warnings": [], "missing_facts": [],
-                "obligations": ordered([_o("report", "immediate", "2025-03-09", addressee="license_issuer"),
-                                        _o("stop", "immediate", "2025-03-09")])}
+    response = {
+        "as_of": "2025-03-10",
+        "technology": {"class": "restricted"},
+        "warnings": [],
+        "missing_facts": [],
+        "obligations": ordered(
+            [_o("report", "immediate", "2025-03-09", addressee="license_issuer"), _o("stop", "immediate", "2025-03-09")]
+        ),
+    }
     v = verdict(vocabulary(), response)
     assert v["action"] == "stop" and v["status"] == "immediate"
     assert v["text"].index("停止") < v["text"].index("报告")
@@ -48,8 +61,12 @@ def test_verdict_nothing_owed_and_undetermined():
 
 
 def test_the_same_verdict_on_json_text_and_answer():
-    request = {"as_of": "2025-03-10", "institution": {"jurisdiction": "national", "level": 3},
-               "technology": {"name": "ECMO"}, "events": [{"type": "first_clinical_use", "date": "2024-05-06"}]}
+    request = {
+        "as_of": "2025-03-10",
+        "institution": {"jurisdiction": "national", "level": 3},
+        "technology": {"name": "ECMO"},
+        "events": [{"type": "first_clinical_use", "date": "2024-05-06"}],
+    }
     response = decide(request)
     text = response["verdict"]["text"]
     # 2024-05-24 (15 wd after 2024-05-06) -> 2025-03-10: 290 days, if it was not filed
@@ -59,8 +76,12 @@ def test_the_same_verdict_on_json_text_and_answer():
 
 
 def test_sanction_line_on_an_item_past_its_day():
-    request = {"as_of": "2025-03-10", "institution": {"jurisdiction": "chongqing", "level": 3},
-               "technology": {"name": "起搏器治疗技术"}, "events": [{"type": "first_clinical_use", "date": "2025-01-02"}]}
+    request = {
+        "as_of": "2025-03-10",
+        "institution": {"jurisdiction": "chongqing", "level": 3},
+        "technology": {"name": "起搏器治疗技术"},
+        "events": [{"type": "first_clinical_use", "date": "2025-01-02"}],
+    }
     answer = build_answer(decide(request))
     [item] = [i for s in answer["sections"] for i in s["items"] if i["action"] == "file"]
     # 15 wd after 2025-01-02: 1/3 1, 1/6-1/10 6, 1/13-1/17 11, 1/20 12, 1/21 13, 1/22 14, 1/23 15 -> 2025-01-23;
@@ -79,8 +100,14 @@ def test_page_leads_with_the_verdict_and_asks_whether_filed():
     from engine.service.app import app
 
     client = TestClient(app)
-    query = [("as_of", "2025-03-10"), ("jurisdiction", "national"), ("level", "3"), ("tech", "ECMO"),
-             ("ev", "first_clinical_use"), ("ed", "2024-05-06")]
+    query = [
+        ("as_of", "2025-03-10"),
+        ("jurisdiction", "national"),
+        ("level", "3"),
+        ("tech", "ECMO"),
+        ("ev", "first_clinical_use"),
+        ("ed", "2024-05-06"),
+    ]
     page = client.get("/", params=query).text
     assert 'id="verdict">限制类技术：请核实是否已备案' in page
     assert 'data-path="technology.filed"' in page and 'name="filed_on"' in page

@@ -1,4 +1,5 @@
 """The knowledge-base version: kb/version.yaml, its schema, its CHANGELOG section, the responses."""
+
 from __future__ import annotations
 
 import re
@@ -19,7 +20,9 @@ def test_version_file_is_valid():
 def test_schema_refuses_a_malformed_version():
     assert schema_errors("version", {"version": "0.2"})
     assert schema_errors("version", {"version": "0.2.0", "date": "2026-12-01"})
-    assert schema_errors("version", {}) and not schema_errors("version", {"version": "10.0.1", "current_to": "2026-12-06"})
+    assert schema_errors("version", {}) and not schema_errors(
+        "version", {"version": "10.0.1", "current_to": "2026-12-06"}
+    )
     # current_to is required: every answer says how current it is
     assert schema_errors("version", {"version": "10.0.1"})
     assert schema_errors("version", {"version": "10.0.1", "current_to": "2026-12"})
@@ -37,6 +40,7 @@ def test_changelog_top_section_is_the_current_version():
 
 def test_responses_report_the_version():
     from engine import decide
+
     r = decide({"as_of": "2025-03-10", "institution": {"jurisdiction": "hunan"}})
     assert r["knowledge_base"]["version"] == load_yaml(ROOT / "kb" / "version.yaml")["version"]
     assert r["knowledge_base"]["digest"].startswith("sha256:")
@@ -58,6 +62,7 @@ def test_kb_check_warns_when_current_to_is_a_year_old():
 
 def test_responses_say_how_current_they_are():
     from engine import decide
+
     kb = decide({"as_of": "2025-03-10", "institution": {"jurisdiction": "hunan"}})["knowledge_base"]
     assert kb["current_to"] == "2026-12-06"
     assert [n["id"] for n in kb["national_notices"]] == ["nhc-2022-list", "nhc-2025-282", "nhc-2025-jejunoileal"]

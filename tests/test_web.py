@@ -1,5 +1,6 @@
 """The web page (engine/service/web.py) in-process: the form, the answer, provisions, charts,
 downloads and bad input. The same page in a real browser: tests/test_browser.py."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -18,9 +19,17 @@ from engine.service import webform
 from inventory import DOCUMENTS
 
 ROOT = Path(__file__).resolve().parent.parent
-EXAMPLE = [("jurisdiction", "hunan"), ("inst_name", "某市第一人民医院"), ("category", "hospital"), ("level", "3"),
-           ("tech", "冠心病介入治疗"), ("first_in_institution", "yes"), ("ev", "first_clinical_use"),
-           ("ed", "2025-03-03"), ("as_of", "2025-03-10")]
+EXAMPLE = [
+    ("jurisdiction", "hunan"),
+    ("inst_name", "某市第一人民医院"),
+    ("category", "hospital"),
+    ("level", "3"),
+    ("tech", "冠心病介入治疗"),
+    ("first_in_institution", "yes"),
+    ("ev", "first_clinical_use"),
+    ("ed", "2025-03-03"),
+    ("as_of", "2025-03-10"),
+]
 SHANGHAI_ENDOSCOPY = [("jurisdiction", "shanghai"), ("level", "3"), ("tech", "消化内镜"), ("as_of", "2025-03-10")]
 
 
@@ -104,13 +113,13 @@ def test_example_answer_on_one_screen(client):
     titles = re.findall(r'<section class="sec sec-(\w+)">', page)
     assert titles[0] == "now"
     assert titles.index("now") < titles.index("to_confirm") < titles.index("ongoing")
-    now = page[page.index('class="sec sec-now"'):page.index('class="sec sec-to_confirm"')]
+    now = page[page.index('class="sec sec-now"') : page.index('class="sec sec-to_confirm"')]
     assert "还剩 14 天" in now  # 2025-03-10 -> 2025-03-24
     assert "核发《医疗机构执业许可证》" in now  # the addressee
     assert now.count('type="checkbox"') >= 3  # the materials as a checklist (第十一条第一款 lists three)
     assert "第十一条第一款" in now
     # no ids or Python values shown to people
-    visible = text_of(page[page.index('id="answer"'):page.index('id="ask"')])
+    visible = text_of(page[page.index('id="answer"') : page.index('id="ask"')])
     for leak in ("None", "file-restricted-technology", "art_11", "license_issuer", "pending", "Traceback"):
         assert leak not in visible, leak
 
@@ -161,7 +170,7 @@ def test_unknown_provision_is_a_chinese_404(client):
 def test_missing_fact_is_asked_and_answering_it_decides(client):
     page = client.get(url(SHANGHAI_ENDOSCOPY)).text
     assert '<form class="missing"' in page
-    missing = page[page.index('<form class="missing"'):page.index("</form>", page.index('<form class="missing"'))]
+    missing = page[page.index('<form class="missing"') : page.index("</form>", page.index('<form class="missing"'))]
     assert 'name="grade"' in missing and "手术分级" in missing
     # the form keeps everything else, so answering submits the whole request again
     for k, v in SHANGHAI_ENDOSCOPY:
@@ -179,6 +188,7 @@ def test_missing_fact_is_asked_and_answering_it_decides(client):
 
 def test_questions_asked_only_where_a_rule_uses_them(client):
     from engine.kb.loader import knowledge_base
+
     kb = knowledge_base()
     used = {f for r in kb.rules for f in r.facts_used}
     page = client.get("/").text
@@ -195,13 +205,16 @@ def test_questions_asked_only_where_a_rule_uses_them(client):
 # --------------------------------------------------------------------------- bad input
 
 
-@pytest.mark.parametrize("pairs, field, words", [
-    ([("as_of", "2025-02-30")], "as_of", "不是存在的日期"),
-    ([("as_of", "10/03/2025")], "as_of", "年-月-日"),
-    ([("grade", "7")], "grade", "1 至 4"),
-    ([("level", "9")], "level", "未定级"),
-    ([("in_use_since", "2017-13-01")], "in_use_since", "不是存在的日期"),
-])
+@pytest.mark.parametrize(
+    "pairs, field, words",
+    [
+        ([("as_of", "2025-02-30")], "as_of", "不是存在的日期"),
+        ([("as_of", "10/03/2025")], "as_of", "年-月-日"),
+        ([("grade", "7")], "grade", "1 至 4"),
+        ([("level", "9")], "level", "未定级"),
+        ([("in_use_since", "2017-13-01")], "in_use_since", "不是存在的日期"),
+    ],
+)
 def test_bad_input_is_shown_beside_its_field_in_chinese(client, pairs, field, words):
     base = dict(EXAMPLE)
     base.update(dict(pairs))
@@ -222,10 +235,16 @@ def test_missing_jurisdiction_and_half_filled_event(client):
     assert "请选择所在地区" in r.text
     assert "请填写事件日期" in r.text and "请选择事件类型" in r.text
     # an impossible event date found by the engine lands on its own row
-    pairs = [p for p in EXAMPLE if p[0] not in ("ev", "ed")] + [("ev", ""), ("ed", ""), ("ev", "first_clinical_use"), ("ed", "2025-02-30")]
+    pairs = [p for p in EXAMPLE if p[0] not in ("ev", "ed")] + [
+        ("ev", ""),
+        ("ed", ""),
+        ("ev", "first_clinical_use"),
+        ("ed", "2025-02-30"),
+    ]
     form = webform.parse_query(pairs)
     assert form.request is not None
     from engine import InvalidRequest, decide
+
     with pytest.raises(InvalidRequest) as exc:
         decide(form.request)
     webform.engine_errors(form, exc.value.errors)
@@ -237,6 +256,7 @@ def test_a_failure_is_a_chinese_page_without_a_traceback(client, monkeypatch):
 
     def boom(request):
         raise RuntimeError("secret internal detail")
+
     monkeypatch.setattr(engine, "decide", boom)
     r = client.get(url(EXAMPLE))
     assert r.status_code == 500 and r.headers["content-type"].startswith("text/html")
@@ -263,7 +283,12 @@ def test_highlighted_chart_of_the_case(client):
 
 
 def test_static_files(client):
-    for name, kind in (("app.css", "text/css"), ("print.css", "text/css"), ("app.js", "text/javascript"), ("icon.svg", "image/svg+xml")):
+    for name, kind in (
+        ("app.css", "text/css"),
+        ("print.css", "text/css"),
+        ("app.js", "text/javascript"),
+        ("icon.svg", "image/svg+xml"),
+    ):
         r = client.get(f"/static/{name}")
         assert r.status_code == 200 and r.headers["content-type"].startswith(kind), name
     for bad in ("/static/nope.css", "/static/..%2Fweb.py", "/static/web.py"):
@@ -276,11 +301,17 @@ def test_page_is_not_in_the_api_description(client):
     assert "/" not in paths and "/export" not in paths and not any(p.startswith("/provisions") for p in paths)
 
 
-@pytest.mark.parametrize("fmt, kind, suffix", [
-    ("docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document", ".docx"),
-    ("md", "text/markdown", ".md"), ("csv", "text/csv", ".csv"), ("ics", "text/calendar", ".ics"),
-    ("text", "text/plain", ".txt"), ("json", "application/json", ".json"),
-])
+@pytest.mark.parametrize(
+    "fmt, kind, suffix",
+    [
+        ("docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document", ".docx"),
+        ("md", "text/markdown", ".md"),
+        ("csv", "text/csv", ".csv"),
+        ("ics", "text/calendar", ".ics"),
+        ("text", "text/plain", ".txt"),
+        ("json", "application/json", ".json"),
+    ],
+)
 def test_downloads_carry_the_same_answer(client, fmt, kind, suffix):
     page = client.get(url(EXAMPLE)).text
     link = html.unescape(re.search(rf'<a class="dl[^"]*" href="(/export\?fmt={fmt}&[^"]+)"', page).group(1))
@@ -294,11 +325,15 @@ def test_downloads_carry_the_same_answer(client, fmt, kind, suffix):
         import io
 
         import docx
+
         doc = docx.Document(io.BytesIO(r.content))
-        body = "\n".join(p.text for p in doc.paragraphs) + "".join(c.text for t in doc.tables for row in t.rows for c in row.cells)
+        body = "\n".join(p.text for p in doc.paragraphs) + "".join(
+            c.text for t in doc.tables for row in t.rows for c in row.cells
+        )
         assert due.isoformat() in body
     elif fmt == "ics":
         import icalendar
+
         cal = icalendar.Calendar.from_ical(r.content)
         starts = {ev.decoded("dtstart") for ev in cal.walk("VEVENT")}
         assert due in {d if isinstance(d, dt.date) and not isinstance(d, dt.datetime) else d.date() for d in starts}
@@ -329,10 +364,19 @@ def test_immediate_duty_shows_when_it_arose_not_a_deadline_missed(client):
     """A duty to act 立即 on an incident dated yesterday reads 情形发生 <date> 应立即办理（已过 1 天）, not
     截止日期 … 已逾期 1 天 (which reads as a missed deadline counted from the same day)."""
     incident = dt.date(2025, 6, 3)
-    pairs = [("jurisdiction", "chongqing"), ("level", "3"), ("tech", "起搏器治疗技术"),
-             ("first_in_institution", "no"), ("ev", "first_clinical_use"), ("ed", "2024-05-06"),
-             ("ev", "filing_submitted"), ("ed", "2024-05-10"), ("ev", "serious_incident"), ("ed", incident.isoformat()),
-             ("as_of", (incident + dt.timedelta(days=1)).isoformat())]
+    pairs = [
+        ("jurisdiction", "chongqing"),
+        ("level", "3"),
+        ("tech", "起搏器治疗技术"),
+        ("first_in_institution", "no"),
+        ("ev", "first_clinical_use"),
+        ("ed", "2024-05-06"),
+        ("ev", "filing_submitted"),
+        ("ed", "2024-05-10"),
+        ("ev", "serious_incident"),
+        ("ed", incident.isoformat()),
+        ("as_of", (incident + dt.timedelta(days=1)).isoformat()),
+    ]
     r = client.get(url(pairs))
     assert r.status_code == 200
     text = " ".join(text_of(r.text).split())
@@ -345,7 +389,9 @@ def test_immediate_duty_shows_when_it_arose_not_a_deadline_missed(client):
 
 def test_any_province_can_be_picked_and_the_encoded_ones_are_named(client):
     page = client.get("/").text
-    options = re.findall(r'<option value="([^"]+)"[^>]*>[^<]*</option>', page.split('id="f-province"')[1].split("</select>")[0])
+    options = re.findall(
+        r'<option value="([^"]+)"[^>]*>[^<]*</option>', page.split('id="f-province"')[1].split("</select>")[0]
+    )
     assert len(options) == 34 and "河南省" in options and "新疆维吾尔自治区" in options
     hint = text_of(page.split('id="province-hint"')[1].split("</p>")[0])
     for name in ("吉林省", "上海市", "湖南省", "重庆市"):
@@ -354,8 +400,19 @@ def test_any_province_can_be_picked_and_the_encoded_ones_are_named(client):
 
 
 def test_a_henan_hospital_is_told_its_provinces_rules_are_not_encoded(client):
-    page = text_of(client.get(url([("jurisdiction", "national"), ("province", "河南省"), ("level", "3"),
-                                   ("tech", "血液透析"), ("as_of", "2026-03-02")])).text)
+    page = text_of(
+        client.get(
+            url(
+                [
+                    ("jurisdiction", "national"),
+                    ("province", "河南省"),
+                    ("level", "3"),
+                    ("tech", "血液透析"),
+                    ("as_of", "2026-03-02"),
+                ]
+            )
+        ).text
+    )
     assert "河南省的通知和省级限制类技术目录未收录" in page
     assert "本答复依据截至 2026-12 收录的文件" in page
 
@@ -364,8 +421,19 @@ def test_an_encoded_province_picked_with_national_answers_for_that_province(clie
     """全国 + 湖南省 on the form is Hunan: the page asks the engine about hunan (whose S19 lists PCI)."""
     form = webform.parse_query([("jurisdiction", "national"), ("province", "湖南省"), ("tech", "PCI")])
     assert form.request["institution"]["jurisdiction"] == "hunan"
-    page = text_of(client.get(url([("province", "湖南省"), ("jurisdiction", "national"), ("level", "3"),
-                                   ("tech", "PCI"), ("as_of", "2025-03-10")])).text)
+    page = text_of(
+        client.get(
+            url(
+                [
+                    ("province", "湖南省"),
+                    ("jurisdiction", "national"),
+                    ("level", "3"),
+                    ("tech", "PCI"),
+                    ("as_of", "2025-03-10"),
+                ]
+            )
+        ).text
+    )
     assert "S19" in page
 
 
@@ -381,6 +449,8 @@ def test_a_partly_sourced_notice_says_so_on_its_page(client):
     page = text_of(client.get("/provisions/nhc-2025-jejunoileal").text)
     assert "仅收录可取得原文的部分" in page and "决定禁止将“空肠回肠吻合术”应用于2型糖尿病治疗" in page
     assert "仅收录可取得原文的部分" not in text_of(client.get("/provisions/nhc-2018-1").text)
+
+
 def test_downloads_next_to_the_verdict_in_chinese(client):
     page = client.get(url(EXAMPLE)).text
     nav = re.search(r'<nav class="downloads"[^>]*>(.*?)</nav>', page, flags=re.S).group(1)
@@ -388,20 +458,30 @@ def test_downloads_next_to_the_verdict_in_chinese(client):
     labels = re.findall(r'<a class="dl[^"]*" href="/export\?fmt=(\w+)[^"]*" download>([^<]+)</a>', nav)
     assert labels[:3] == [("docx", "下载 Word 合规意见"), ("csv", "导出表格"), ("ics", "加入日历")]
     assert {f for f, _ in labels} == {"docx", "csv", "ics", "md", "text", "json"}
-    assert not any(re.search(r"[A-Za-z]", t) for f, t in labels if f != "docx")   # Word is the program's name
+    assert not any(re.search(r"[A-Za-z]", t) for f, t in labels if f != "docx")  # Word is the program's name
 
 
 def test_knowledge_base_version_in_words_digest_on_demand(client):
     from engine.kb.loader import knowledge_base
+
     page = client.get(url(EXAMPLE)).text
     kb = re.search(r'<div class="kb">(.*?)</div>', page, flags=re.S).group(1)
     assert f"本答复依据知识库第 {knowledge_base().version} 版" in kb
-    assert re.search(r'<details class="digest"><summary>核对用的校验摘要</summary>.*sha256:[0-9a-f]{64}', kb, flags=re.S)
+    assert re.search(
+        r'<details class="digest"><summary>核对用的校验摘要</summary>.*sha256:[0-9a-f]{64}', kb, flags=re.S
+    )
 
 
-NEW_TECH = [("jurisdiction", "hunan"), ("level", "3"), ("tech", "某新型基因编辑细胞疗法"), ("new_tech", "yes"),
-            ("first_in_institution", "yes"), ("major_ethical_risk", "yes"), ("unapproved_product", ""),
-            ("as_of", "2025-06-10")]
+NEW_TECH = [
+    ("jurisdiction", "hunan"),
+    ("level", "3"),
+    ("tech", "某新型基因编辑细胞疗法"),
+    ("new_tech", "yes"),
+    ("first_in_institution", "yes"),
+    ("major_ethical_risk", "yes"),
+    ("unapproved_product", ""),
+    ("as_of", "2025-06-10"),
+]
 
 
 def test_a_technique_in_no_catalogue_is_answered_from_the_deciding_facts(client):
@@ -425,7 +505,9 @@ def test_a_technique_in_no_catalogue_is_answered_from_the_deciding_facts(client)
     missing = re.search(r'<form class="missing"[^>]*>(.*?)</form>', page, flags=re.S).group(1)
     assert "您已说明该技术不在任何目录中" in missing
     # Hunan 二、（一）第二段: a product not yet approved forbids clinical use; the answer says that it counted
-    page = client.get(url([p if p[0] != "unapproved_product" else ("unapproved_product", "yes") for p in NEW_TECH])).text
+    page = client.get(
+        url([p if p[0] != "unapproved_product" else ("unapproved_product", "yes") for p in NEW_TECH])
+    ).text
     panel = re.search(r'<section class="counted"[^>]*>(.*?)</section>', page, flags=re.S).group(1)
     assert "依赖尚未获批上市的产品：是" in panel and "《湖南通知》二、（一）第二段" in panel
 

@@ -1,5 +1,6 @@
 """The web page's comparison view (GET /compare, engine.service.webcompare): the page's case in
 several jurisdictions side by side. Expected values from the texts and the State Council calendar."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -12,9 +13,17 @@ from fastapi.testclient import TestClient
 from calendar_oracle import nth_working_day_after
 from engine.service import app as service
 
-CASE = [("as_of", "2025-03-20"), ("jurisdiction", "hunan"), ("level", "3"), ("tech", "质子和重离子加速器放射治疗技术"),
-        ("first_in_institution", "yes"), ("ev", "first_clinical_use"), ("ed", "2025-03-03"),
-        ("ev", "filing_submitted"), ("ed", "2025-03-12")]
+CASE = [
+    ("as_of", "2025-03-20"),
+    ("jurisdiction", "hunan"),
+    ("level", "3"),
+    ("tech", "质子和重离子加速器放射治疗技术"),
+    ("first_in_institution", "yes"),
+    ("ev", "first_clinical_use"),
+    ("ed", "2025-03-03"),
+    ("ev", "filing_submitted"),
+    ("ed", "2025-03-12"),
+]
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +60,7 @@ def test_compare_view_only_differences_and_default_jurisdictions(client):
     only = client.get("/compare?" + urlencode(CASE + [("only", "diff")])).text
     assert "各地相同（仅引用条款不同），已隐藏" in only
     assert only.count("<tr") < everything.count("<tr")
-    assert "完成备案" in only          # Shanghai's 当场 keeps it
+    assert "完成备案" in only  # Shanghai's 当场 keeps it
 
 
 def test_compare_view_needs_a_valid_case(client):
@@ -80,6 +89,7 @@ def test_compare_view_names_documents_and_catalogues_not_ids(client):
     assert "《办法》" in text and "《上海细则》" in text and "《湖南通知》" in text
     # the national catalogue (2022 edition) lists proton and heavy-ion therapy
     from engine.catalog import load_catalogs
+
     names = {v.name for v in load_catalogs().versions.values()}
     assert any(n in text for n in names)
 
@@ -95,9 +105,11 @@ def test_compare_view_states_the_case(client):
 
 def test_compare_view_blocks_for_a_phone_put_differences_first(client):
     html = client.get("/compare?" + urlencode(CASE + [("cj", "hunan"), ("cj", "shanghai")])).text
-    cards = re.findall(r'<details class="cmp-card"[^>]*>(.*?)</details>\s*(?=<details class="cmp-card"|</div>)', html, flags=re.S)
+    cards = re.findall(
+        r'<details class="cmp-card"[^>]*>(.*?)</details>\s*(?=<details class="cmp-card"|</div>)', html, flags=re.S
+    )
     assert len(cards) == 2 and "湖南省" in cards[0] and "上海市" in cards[1]
-    assert re.search(r'<details class="cmp-card" open>\s*<summary><h2 id="card-hunan">', html)   # the case's own, open
+    assert re.search(r'<details class="cmp-card" open>\s*<summary><h2 id="card-hunan">', html)  # the case's own, open
     for card in cards:
         # sh-2024-13 第十六条第一款 (当场予以备案) against 15 working days elsewhere: 完成备案 differs, so it is listed
         # before the acts that are the same everywhere (those are folded away)

@@ -17,6 +17,7 @@ holidays and 补假 only). 2027 春节 (lunar calendar, borax): 除夕 2027-02-0
 补假 is the next two weekdays that are not holidays: 02-09 (周二) and 02-10 (周三). Rest days
 2027-02-05 .. 02-10; the first working day after is 02-11 (周四).
 """
+
 from __future__ import annotations
 
 import copy
@@ -170,7 +171,9 @@ def test_zero_days_is_the_start_itself():
 def test_2027_spring_festival_is_provisional():
     assert wd.statutory_days(2027)[D("2027-02-05")] == "春节"  # 除夕
     assert wd.statutory_days(2027)[D("2027-02-06")] == "春节"  # 初一
-    assert [d for d in days("2027-02-01", "2027-02-14") if not is_working_day(d)] == days("2027-02-05", "2027-02-10") + [
+    assert [d for d in days("2027-02-01", "2027-02-14") if not is_working_day(d)] == days(
+        "2027-02-05", "2027-02-10"
+    ) + [
         D("2027-02-13"),
         D("2027-02-14"),
     ]
@@ -248,7 +251,12 @@ def test_provisional_rules_agree_with_2019_to_2026():
 
 
 def test_lunar_and_solar_term_days_match_published_names():
-    names = {"春节": "Spring Festival", "清明节": "Tomb-sweeping Day", "端午节": "Dragon Boat Festival", "中秋节": "Mid-autumn Festival"}
+    names = {
+        "春节": "Spring Festival",
+        "清明节": "Tomb-sweeping Day",
+        "端午节": "Dragon Boat Festival",
+        "中秋节": "Mid-autumn Festival",
+    }
     for year in range(2019, 2027):
         for d, name in wd.statutory_days(year).items():
             if name in names and d != D("2024-02-09"):

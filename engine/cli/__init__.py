@@ -91,7 +91,9 @@ def main(argv: list[str] | None = None) -> int:
     except Failure as exc:
         print(f"{PROG}: {exc}", file=sys.stderr)
         code = 1
-    except KnowledgeBaseError as exc:  # a knowledge-base file that cannot even be read (the vocabulary builds the parser)
+    except (
+        KnowledgeBaseError
+    ) as exc:  # a knowledge-base file that cannot even be read (the vocabulary builds the parser)
         from engine.checks import problems_zh
 
         print(problems_zh(exc.problems), file=sys.stderr)

@@ -235,12 +235,20 @@ _FIXED_FACTS = (
 )
 
 
+def _indication_listings() -> list[dict]:
+    """The prohibited listings that name an indication (catalogs/prohibited.yaml), each giving a fact."""
+    from engine.catalog.data import load_catalogs  # the catalogues, loaded on first use
+
+    return [{"id": p.id} for p in load_catalogs().prohibited if p.indication]
+
+
 def known_facts() -> frozenset[str]:
     """Every fact name a request field or a derived fact can define: what a rule's condition may
     name (`medtech kb check` reports any other name, e.g. a misspelling, as a problem)."""
     vocab = vocabulary()
     names = set(_FIXED_FACTS)
-    names.update(f"technology.{name}" for name in TECH_BOOLEANS)
+    names.update(f"technology.{name}" for name in TECH_BOOLEANS + OPTIONAL_BOOLEANS + ("filed",))
+    names.update(indication_fact(b["id"]) for b in _indication_listings())
     names.update(f"technology.ground.{g}" for g in vocab.ids("prohibited_grounds"))
     names.update(f"events.{t}" for t in vocab.ids("event_types"))
     names.update(doc_fact(d) for d in vocab.documents)

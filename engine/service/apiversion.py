@@ -34,8 +34,22 @@ def api_version() -> str:
     return value
 
 
+@lru_cache(maxsize=1)
+def _inventory() -> frozenset:
+    """The ids the knowledge base lists (jurisdictions, documents): enums of these are data, not API."""
+    from engine.kb.vocabulary import vocabulary
+
+    v = vocabulary()
+    return frozenset([j.id for j in v.jurisdictions] + list(v.documents) + ["all"])
+
+
 def _typed(node):
     if isinstance(node, dict):
+        enum = node.get("enum")
+        if isinstance(enum, list) and enum and {e for e in enum if e is not None} <= _inventory():
+            # a jurisdiction or document enum grows with the knowledge base (a province added as YAML alone):
+            # its values are data, recorded in CHANGELOG.md, and clients accept new ones (docs/api-compatibility.md)
+            node = {k: v for k, v in node.items() if k not in ("enum", "x-aliases")} | {"enum": "kb-inventory"}
         return {k: _typed(v) for k, v in node.items() if k not in _PROSE}
     if isinstance(node, list):
         return [_typed(v) for v in node]
