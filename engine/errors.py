@@ -82,6 +82,8 @@ class GraphvizMissing(RuntimeError):
 
     def __init__(self) -> None:
         super().__init__(
-            "Graphviz's `dot` program is not installed or not on PATH, and every flowchart format but "
-            "mermaid needs it: install Graphviz (apt-get install graphviz) or use --format mermaid"
+            "未找到 Graphviz 的 dot 程序，无法生成 SVG、PNG、PDF 或幻灯片。请安装 Graphviz"
+            "（Debian/Ubuntu：apt-get install graphviz；CentOS/麒麟等：yum install graphviz；Windows：安装 Graphviz "
+            "并把其 bin 目录加入 PATH），或改用 --format dot 或 --format mermaid（不需要 Graphviz）"
+            "（Graphviz's `dot` program is not installed or not on PATH）"
         )

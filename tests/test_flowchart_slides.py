@@ -109,21 +109,24 @@ def test_slides_refuse_another_format(capsys):
 
 
 def test_missing_graphviz_is_said_in_chinese(tmp_path):
-    """Without Graphviz's `dot` on PATH: exit 4 and how to install it, in Chinese; dot and mermaid still work."""
+    """Without Graphviz's `dot` on PATH: exit 2 and how to install it, in Chinese; dot and mermaid still work."""
     import os
     import subprocess
     import sys
 
     env = {**os.environ, "PATH": str(tmp_path)}  # an empty directory: no dot
-    run = lambda *a: subprocess.run(
-        [sys.executable, "-m", "engine.cli", "flowchart", "hunan", *a],  # noqa: E731
-        capture_output=True,
-        cwd=ROOT,
-        env=env,
-        timeout=120,
-    )
+
+    def run(*a):
+        return subprocess.run(
+            [sys.executable, "-m", "engine.cli", "flowchart", "hunan", *a],
+            capture_output=True,
+            cwd=ROOT,
+            env=env,
+            timeout=120,
+        )
+
     proc = run("--format", "svg")
     err = proc.stderr.decode("utf-8")
-    assert proc.returncode == 4 and "Traceback" not in err, err
+    assert proc.returncode == 2 and "Traceback" not in err, err
     assert "未找到 Graphviz" in err and "apt-get install graphviz" in err and "--format mermaid" in err
     assert run("--format", "mermaid").returncode == 0

@@ -27,7 +27,8 @@ def no_dot(monkeypatch, tmp_path):
 def test_flowchart_command_says_so_in_one_sentence(no_dot, capsys, tmp_path):
     assert cli_main(["shanghai", "--format", "svg", "--as-of", "2025-02-13", "-o", str(tmp_path / "x.svg")]) == 2
     err = capsys.readouterr().err.strip()
-    assert err.startswith("medtech flowchart: error: Graphviz's `dot` program is not installed or not on PATH")
+    assert err.startswith("medtech flowchart: error: 未找到 Graphviz 的 dot 程序")
+    assert "Graphviz's `dot` program is not installed or not on PATH" in err
     assert "\n" not in err and "Traceback" not in err
     assert not (tmp_path / "x.svg").exists()
     # mermaid needs no Graphviz

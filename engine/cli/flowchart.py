@@ -34,12 +34,6 @@ EXTENSIONS = {
     ".mermaid": "mermaid",
 }
 ALL_FORMATS = (("dot", ".dot"), ("svg", ".svg"), ("png", ".png"), ("mermaid", ".mmd"))
-EXIT_NO_GRAPHVIZ = 4
-GRAPHVIZ_MISSING = (
-    "未找到 Graphviz 的 dot 程序，无法生成 SVG、PNG、PDF 或幻灯片。请安装 Graphviz"
-    "（Debian/Ubuntu：apt-get install graphviz；CentOS/麒麟等：yum install graphviz；Windows：安装 Graphviz 并把其 bin 目录"
-    "加入 PATH），或改用 --format dot 或 --format mermaid（不需要 Graphviz）。"
-)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -231,8 +225,8 @@ def cli_main(argv: list[str]) -> int:
     except Exception as exc:
         if type(exc).__name__ != "ExecutableNotFound":  # graphviz's: the `dot` program is not installed
             raise
-        print(f"medtech flowchart: {GRAPHVIZ_MISSING}", file=sys.stderr)
-        return EXIT_NO_GRAPHVIZ
+        print(f"medtech flowchart: error: {GraphvizMissing()}", file=sys.stderr)
+        return 2
     data = result.encode("utf-8") if isinstance(result, str) else result
     if args.output:
         Path(args.output).write_bytes(data)
