@@ -308,7 +308,8 @@ def test_ics_recurring_duty_one_event_per_occurrence_to_the_horizon():
     # 11 (a Saturday worked), 13, 14 -> the 14th
     assert expected[0] == dt.date(2025, 4, 8) and expected[2] == dt.date(2025, 10, 14)
     q1, q2 = events[0], events[1]
-    assert "2025年第1季度数据" in str(q1["SUMMARY"]) and str(q1["SUMMARY"]).startswith("【已逾期】")
+    # past and not said done: to confirm, not overdue (nothing says it was not reported)
+    assert "2025年第1季度数据" in str(q1["SUMMARY"]) and str(q1["SUMMARY"]).startswith("【请核实】")
     assert not q1.walk("VALARM")  # past: no alarm
     assert _alarm_moments(q2) == [dt.datetime(2025, 6, 30, 9, 0), dt.datetime(2025, 7, 6, 9, 0)]
     assert "2027-06-10" in str(events[-1]["DESCRIPTION"])  # the horizon is stated

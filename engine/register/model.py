@@ -128,6 +128,16 @@ def _rows(kb, rules: list, jurisdiction_id: str, quotes: bool) -> list[dict]:
     def group(key: str, order: int) -> dict:
         return groups.setdefault(key, {"order": order, "national": None, "provincial": []})
 
+    def home(rule, seen: frozenset = frozenset()):
+        """The rule whose row a rule sits in: a national rule its own; a provincial rule the row of the rule
+        it relates to (followed through provincial rules: Hunan's TCM refiling twins Hunan's refiling)."""
+        if rule.document in national_docs:
+            return rule
+        target = (rule.spec.get("relation") or {}).get("rule")
+        if target in in_force and target not in seen:
+            return home(kb.rule_by_id[target], seen | {rule.id})
+        return rule
+
     for r in rules:
         spec = r.spec
         if r.document in national_docs:
@@ -135,12 +145,13 @@ def _rows(kb, rules: list, jurisdiction_id: str, quotes: bool) -> list[dict]:
             continue
         rel = spec.get("relation") or {}
         placed = False
-        if rel.get("rule") in in_force and kb.rule_by_id[rel["rule"]].document in national_docs:
-            other = kb.rule_by_id[rel["rule"]]
+        if rel.get("rule") in in_force:
+            other = home(kb.rule_by_id[rel["rule"]], frozenset({r.id}))
             group(other.id, other.order)["provincial"].append((r, rel["kind"], rel.get("note")))
             placed = True
         for other_id in spec.get("displaces", []):
-            if other_id in in_force:
+            # a rule of another stage (an authority's annotation that takes the place of a filing) keeps its own row
+            if other_id in in_force and kb.rule_by_id[other_id].stage == r.stage:
                 other = kb.rule_by_id[other_id]
                 group(other.id, other.order)["provincial"].append((r, "displaces", None))
                 placed = True

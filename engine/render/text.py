@@ -185,12 +185,11 @@ class _Text:
         docs = "、".join(f"{d['short']}（{d['status_text']}）" for d in self.a["documents"])
         kb = self.a["knowledge_base"]
         self.add(RULE, f"适用文件：{docs or '—'}")
-        if self.a.get("currency"):
-            self.add(self.a["currency"])
+        currency = f"{self.a['currency']}；" if self.a.get("currency") else ""
         if self.full:  # the digest identifies the encoding that answered (same request + digest, same answer)
-            self.add(f"知识库版本：{kb.get('version') or '—'}；摘要：{kb.get('digest') or '—'}")
+            self.add(f"{currency}知识库版本：{kb.get('version') or '—'}；摘要：{kb.get('digest') or '—'}")
         else:
-            self.add(f"知识库版本：{kb.get('version') or '—'}（完整版另含引文原文、法律责任和推理过程）")
+            self.add(f"{currency}知识库版本：{kb.get('version') or '—'}（完整版另含引文原文、法律责任和推理过程）")
 
     def render(self) -> str:
         self.header()
