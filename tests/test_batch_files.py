@@ -123,7 +123,7 @@ def test_output_through_a_symlink_keeps_the_link(tmp_path):
     assert sorted(x.name for x in target.parent.iterdir()) == ["answers.jsonl"]  # no .partial left
     p = medtech("batch", str(src), "--format", "csv", "-o", str(link), "--workers", "1", cwd=tmp_path)
     assert p.returncode == 0, p.stderr
-    assert link.is_symlink() and target.read_text(encoding="utf-8").startswith("request,")
+    assert link.is_symlink() and target.read_text(encoding="utf-8").startswith("\ufeff请求序号,")
 
 
 @pytest.mark.parametrize("fmt", ["jsonl", "csv"])

@@ -19,7 +19,7 @@ ENGINE = Path(__file__).resolve().parent.parent / "engine"
 RANK = {
     "errors": 0,
     "paths": 0,
-    "yamlio": 0,
+    "yamlio": 0.5,  # names the file it cannot read (errors, paths)
     "jsonout": 0,
     "textsafe": 0,
     "kb": 1,

@@ -38,9 +38,9 @@ def tmpdir_(tmp_path, monkeypatch) -> Path:
 
 def test_a_failing_xlsx_leaves_nothing(tmpdir_):
     row = {c: "x" for c in COLUMN_IDS}
-    with pytest.raises(KeyError), XlsxWriter() as sheet:
-        sheet.add([row])
-        sheet.add([{"not a column": 1}])
+    with pytest.raises(RuntimeError), XlsxWriter(sample=1) as sheet:
+        sheet.add([row, row])  # past the sample: the sheet's rows are being written to its file
+        raise RuntimeError("the batch failed half-way")
     assert list(tmpdir_.iterdir()) == []
 
 

@@ -67,6 +67,10 @@ def schema_errors(name: str, data, *, message=_default_message, formats: bool = 
     out = []
     for err in validator(name, formats).iter_errors(data):
         path = list(err.absolute_path)
+        if err.validator == "required" and "then" in err.schema_path:
+            # required only on a condition (a name, or else a code): the object is named, the message says what
+            out.append({"path": dotted(path), "message": message(err)})
+            continue
         if err.validator == "required":
             missing = [p for p in err.validator_value if not isinstance(err.instance, dict) or p not in err.instance]
             for prop in missing:

@@ -192,8 +192,11 @@ async def healthz():
     "/readyz",
     summary="Readiness: 200 once the knowledge base is checked and warm, 503 while starting or stopping",
     responses={
-        200: {"description": "Ready to answer"},
-        503: {"description": "Not ready (starting, stopping, or the warm-up failed)"},
+        200: {"description": "Ready to answer", "content": {"application/json": {"example": {"status": "ready"}}}},
+        503: {
+            "description": "Not ready (starting, stopping, or the warm-up failed)",
+            "content": {"application/json": {"example": {"status": "not ready"}}},
+        },
     },
 )
 async def readyz():

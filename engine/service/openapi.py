@@ -828,6 +828,8 @@ def _add_examples(doc: dict) -> None:
 # the request behind each operation's response example (the decision's is computed above)
 _EXAMPLE_CALLS = {
     ("get", "/healthz"): "/healthz",
+    ("get", "/v1/register/{jurisdiction}"): "/v1/register/shanghai?as_of=2025-03-10",
+    ("get", "/v1/changes/{jurisdiction}"): "/v1/changes/hunan?from=2022-04-19&to=2022-04-20",
     ("get", "/v1/documents"): "/v1/documents?as_of=2025-03-10",
     ("get", "/v1/documents/{document}"): "/v1/documents/nhc-2018-1?as_of=2025-03-10",
     ("get", "/v1/documents/{document}/provisions/{eid}"): "/v1/documents/nhc-2018-1/provisions/art_11",
