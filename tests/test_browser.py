@@ -19,6 +19,7 @@ from pathlib import Path
 
 import chinese_calendar
 import pytest
+from playwright.sync_api import expect
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -82,7 +83,8 @@ def test_fill_the_form_and_read_the_verdict(page, base):
     page.select_option("#f-level", "3")
     page.locator("#f-tech").press_sequentially("冠心病介入治疗", delay=20)
     # suggestions as they type, from /v1/technologies on the same origin
-    page.wait_for_function("document.querySelector('#tech-hint').textContent.includes('冠心病介入治疗技术')")
+    # (locator waits: the page's CSP allows no eval, so no string predicates)
+    expect(page.locator("#tech-hint")).to_contain_text("冠心病介入治疗技术")
     assert page.locator("#tech-list option").count() >= 1
     page.check("input[name=first_in_institution][value=yes]")
     page.locator("select[name=ev]").first.select_option("first_clinical_use")
@@ -108,7 +110,7 @@ def test_typo_suggestions_are_in_chinese(page, base):
     page.goto(base + "/")
     page.select_option("#f-jurisdiction", "hunan")
     page.locator("#f-tech").press_sequentially("细胞疗法x", delay=20)
-    page.wait_for_function("document.querySelector('#tech-hint').textContent.startsWith('可能是')")
+    expect(page.locator("#tech-hint")).to_have_text(re.compile(r"^可能是"))
     labels = page.eval_on_selector_all("#tech-list option", "os => os.map(o => o.label || o.textContent)")
     assert labels and any("（别名）" in x for x in labels), labels
     assert not any(re.search(r"alias of|[a-z]+-[a-z]+", x) for x in labels), labels

@@ -509,6 +509,7 @@ def build_answer(response: dict, *, full: bool = False, request: dict | None = N
         for m in response.get("missing_facts") or []
     ]
     technology = _technology(ctx, tech)
+    notices = {n.get("id") for n in (response.get("knowledge_base") or {}).get("national_notices") or []}
     answer = {
         "verdict": (response.get("verdict") or {}).get("text") or _verdict(technology, sections, questions),
         "verdict_action": (response.get("verdict") or {}).get("action"),
@@ -529,6 +530,9 @@ def build_answer(response: dict, *, full: bool = False, request: dict | None = N
                 "status_text": label("document_statuses", d.get("status"), ""),
             }
             for d in response.get("documents") or []
+            # a national notice that is not yet in force on the day asked says nothing to this case: not shown
+            # (its warning, when it names the technique asked, still is)
+            if not (d.get("status") == "not_yet_in_force" and d.get("id") in notices)
         ],
         "sections": [{"key": k, "title": title, "items": sections[k]} for k, title in SECTIONS if sections[k]],
         "warnings": [{"code": w.get("code"), "text": _warning_text(w)} for w in response.get("warnings") or []],
