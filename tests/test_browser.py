@@ -79,7 +79,8 @@ def test_fill_the_form_and_read_the_verdict(page, base):
     page.select_option("#f-level", "3")
     page.locator("#f-tech").press_sequentially("冠心病介入治疗", delay=20)
     # suggestions as they type, from /v1/technologies on the same origin
-    page.wait_for_function("document.querySelector('#tech-hint').textContent.includes('冠心病介入治疗技术')")
+    # (a locator wait: the page's CSP forbids the eval that wait_for_function's string would need)
+    page.locator("#tech-hint").filter(has_text="冠心病介入治疗技术").wait_for()
     assert page.locator("#tech-list option").count() >= 1
     page.check("input[name=first_in_institution][value=yes]")
     page.locator("select[name=ev]").first.select_option("first_clinical_use")
