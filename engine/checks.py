@@ -13,6 +13,7 @@ from engine.kb.rules import check_rules, load_rule_files
 from engine.kb.schemas import schema_problems
 from engine.kb.vocabulary import vocabulary
 from engine.paths import DOCUMENTS_DIR, KB_DIR, relative
+from engine.yamlio import UnreadableYaml
 
 
 def check() -> list[Problem]:
@@ -22,6 +23,13 @@ def check() -> list[Problem]:
         return _check()
     except KnowledgeBaseError as exc:
         return sorted(set(exc.problems))
+    except UnreadableYaml as exc:
+        return [unreadable_problem(exc)]
+
+
+def unreadable_problem(exc: UnreadableYaml) -> Problem:
+    """A file that cannot be read as YAML, as a problem of the knowledge base."""
+    return Problem(relative(exc.path), "(file)", f"cannot be read as YAML: {exc.reason}")
 
 
 def _check() -> list[Problem]:

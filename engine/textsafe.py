@@ -31,7 +31,7 @@ TEXT_PATTERN = "^[^\\u0000-\\u0008\\u000A-\\u001F\\u007F-\\u009F\\uFDD0-\\uFDEF\
 LINE_PATTERN = "^[^\\u0000-\\u001F\\u007F-\\u009F\\uFDD0-\\uFDEF\\uFFFE\\uFFFF]*$"  # no tab either
 
 BIDI_CONTROLS = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
-_NAME_DROP = re.compile(f"[{BIDI_CONTROLS}\t{_CONTROLS}{_NONCHARS}\\\\/:*?\"<>|\\s]")
+_NAME_DROP = re.compile(f'[{BIDI_CONTROLS}\t{_CONTROLS}{_NONCHARS}\\\\/:*?"<>|\\s]')
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 

@@ -32,16 +32,21 @@ def load_yaml_text(text: str):
 
 def load_yaml(path: str | Path):
     """Read and parse one YAML file; dates remain strings. A file that is missing, not UTF-8 or not
-    YAML raises KnowledgeBaseError naming it (every YAML file read this way is the knowledge base's)."""
+    YAML raises UnreadableYaml naming it."""
     try:
         with open(path, encoding="utf-8") as fh:
             return yaml.load(fh, Loader=_Loader)
     except (yaml.YAMLError, UnicodeDecodeError, OSError) as exc:
-        from engine.errors import KnowledgeBaseError, Problem
-        from engine.paths import relative
+        raise UnreadableYaml(path, " ".join(str(exc).split())) from None
 
-        message = " ".join(str(exc).split())
-        raise KnowledgeBaseError([Problem(relative(path), "(file)", f"cannot be read as YAML: {message}")]) from None
+
+class UnreadableYaml(ValueError):
+    """A YAML file that is missing, not UTF-8 or not YAML; `.path` names it, `.reason` says why
+    (engine.checks reports it as a knowledge-base problem)."""
+
+    def __init__(self, path: str | Path, reason: str):
+        self.path, self.reason = Path(path), reason
+        super().__init__(f"{path}: cannot be read as YAML: {reason}")
 
 
 def dump_yaml(data) -> str:

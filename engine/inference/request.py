@@ -81,7 +81,11 @@ def _message(err) -> str:
         return f"{show(err.instance)} is not a supported jurisdiction (supported: {ids}, or their Chinese names)"
     if err.validator == "enum":
         return f"{show(err.instance)} is not allowed (allowed: {', '.join('null' if v is None else str(v) for v in err.validator_value)})"
-    if err.validator == "pattern" and err.validator_value in (TEXT_PATTERN, LINE_PATTERN) and isinstance(err.instance, str):
+    if (
+        err.validator == "pattern"
+        and err.validator_value in (TEXT_PATTERN, LINE_PATTERN)
+        and isinstance(err.instance, str)
+    ):
         bad = unsafe_char(err.instance, tab=err.validator_value == TEXT_PATTERN) or ""
         return f"contains {describe(bad[:1] or chr(9))}: this field may not hold control characters or noncharacters"
     if err.validator in ("format", "pattern") and isinstance(err.instance, str):

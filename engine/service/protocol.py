@@ -206,7 +206,9 @@ def _deadline_members(base: Any) -> dict:
             self._medtech_head += len(data)
             if self._medtech_head > LIMITS.max_header_bytes:
                 refuse(
-                    self, 431, f"the request line and headers exceed {LIMITS.max_header_bytes} bytes; a request needs far fewer"
+                    self,
+                    431,
+                    f"the request line and headers exceed {LIMITS.max_header_bytes} bytes; a request needs far fewer",
                 )
 
     def on_headers_complete(self) -> None:

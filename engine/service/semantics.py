@@ -81,7 +81,12 @@ def body_media_type(request: Request) -> str:
 def require_body_type(request: Request) -> None:
     """415 unless the body is declared as JSON (or `+json`), YAML, or not declared at all."""
     media = body_media_type(request)
-    if not media or media in JSON_TYPES or media in YAML_TYPES or (media.startswith("application/") and media.endswith("+json")):
+    if (
+        not media
+        or media in JSON_TYPES
+        or media in YAML_TYPES
+        or (media.startswith("application/") and media.endswith("+json"))
+    ):
         return
     raise ApiError(
         415,
