@@ -41,6 +41,7 @@ from typing import NamedTuple
 from engine.batch_io import (
     MAX_LINE,
     TOO_LONG,
+    HashedLines,
     check_output,
     copy_spooled,
     count_lines,
@@ -51,6 +52,7 @@ from engine.batch_io import (
     open_input,
     open_output,
     read_lines,
+    record_stream,
     remove_spool,
     shard_range,
     write_spooled,
@@ -418,12 +420,11 @@ def _run_batch(in_path, source, out_path, progress, workers, shard, resume, requ
     name = in_path if _is_path(in_path) else "<stdin>"
     if shard is not None and not regular:
         raise BatchInputError(f"--shard needs an input file (its lines are counted first); {name} is a stream")
-    if resume and not regular:
-        raise BatchInputError(f"--resume needs an input file to check against; {name} is a stream, read only once")
     total = count_lines(source) if (shard is not None or (progress and regular)) else None
     start, stop = shard_range(total or 0, *shard) if shard is not None else (0, None)
     if require_lines and is_empty(source):
         raise BatchInputError(f"{name}: empty input: no requests (expected one JSON request per line)")
+    identity = None
     if out_path is None or out_path == "-":
         sys.stdout.flush()
         stream = getattr(sys.stdout, "buffer", None) or _TextSink(sys.stdout)
@@ -434,6 +435,14 @@ def _run_batch(in_path, source, out_path, progress, workers, shard, resume, requ
         stream = output.stream
         start += output.done
     todo = None if total is None else (stop if stop is not None else total) - start
+    # a stream is identified by its lines (engine.batch_io.HashedLines): hashed as they are read, the
+    # digest of those answered recorded after each block, checked on --resume in the same single pass
+    hashed = None
+    if output is not None and identity is None:  # a stream, or standard input (even from a file)
+        hashed = HashedLines(read_lines(source, 0, None), output.done, output.expect)
+        lines = iter(hashed)
+    else:
+        lines = read_lines(source, start, stop)
     bar = blocks = None
     with _Signals() as signals:
         signals.answered = output.done if output else 0
@@ -443,12 +452,13 @@ def _run_batch(in_path, source, out_path, progress, workers, shard, resume, requ
                 from tqdm import tqdm
 
                 bar = tqdm(total=todo, file=sys.stderr, unit="req", desc="decisions", dynamic_ncols=True)
-            blocks = answer_blocks(
-                read_lines(source, start, stop), workers, chunk_fn=answer_pieces, total=todo, spool=True
-            )
+            blocks = answer_blocks(lines, workers, chunk_fn=answer_pieces, total=todo, spool=True)
             for count, block in blocks:
                 write_block(stream, block)
                 signals.answered += count
+                if hashed is not None and output is not None and output.meta is not None:
+                    stream.flush()
+                    record_stream(output.meta, signals.answered, hashed.digest(signals.answered))
                 if bar is not None:
                     bar.update(count)
             if output is not None:

@@ -1,6 +1,10 @@
 """Files of `medtech batch`: streaming the input, sharding it, and writing the output safely.
 
-Input. Lines are read one at a time (the parent never holds the file): split on LF only (U+2028
+Input. The input is opened once and read once, as a stream, whatever it is (a file, a pipe, a
+FIFO, process substitution, standard input); only a regular file named by its path is counted
+first (for `--shard` and the progress bar's total) and sought back. A line longer than `MAX_SKIP`
+(16 MiB: /dev/zero, a disk image) stops the run with an error. Lines are read one at a time (the
+parent never holds the file): split on LF only (U+2028
 may occur inside JSON strings), a CR before the LF dropped, a UTF-8 byte-order mark at the start
 ignored, and a final newline does not start another line. A line longer than `MAX_LINE` bytes is
 not kept: it is passed on as `TOO_LONG` and answered with an error in place.
@@ -11,8 +15,10 @@ gives exactly the output of the whole input. The lines are counted first (one fa
 
 Output. Answers go to `OUT.partial` next to `OUT`, renamed to `OUT` only when every line is
 answered, so a previous `OUT` is intact until then and a killed run never leaves a half-written
-`OUT`. `OUT.partial.json` records which input (path, size, modification time) and shard the
-partial output belongs to; `--resume` checks it, keeps the complete lines of `OUT.partial` (a
+`OUT`. `OUT.partial.json` records which input (path, size, modification time, taken from the
+descriptor being read) and shard the partial output belongs to, or for a stream the number of
+lines answered and their sha256 (`HashedLines`: hashed as they are read, recorded after each block,
+checked by the resumed run in its single pass over the stream); `--resume` checks it, keeps the complete lines of `OUT.partial` (a
 line cut off by the kill is dropped) and answers only the lines after them.
 
 Spool. Answers are large (40-80 KB of JSON each), so workers do not send them back through the
@@ -188,6 +194,7 @@ class Output:
     partial: Path | None = None
     meta: Path | None = None
     done: int = 0  # lines already answered in the partial file (resume)
+    expect: str | None = None  # a resumed stream: the digest of its first `done` lines
 
     def finish(self) -> None:
         """Flush; for a file, move the complete partial file into place."""
@@ -261,11 +268,69 @@ def check_output(source, out_path) -> Path:
     return out
 
 
+STREAM = "<stream>"  # the `input` of a stream's record: identified by its lines' digest (HashedLines)
+
+
+class HashedLines:
+    """Input lines read once, hashed as they go: `digest(n)` is the sha256 of the first n lines for
+    any n the output has reached (the state after each line is kept only until then). With
+    `start` and `expect`, the first `start` lines are checked against `expect` (a resumed stream
+    must begin with the lines already answered) and not yielded."""
+
+    def __init__(self, lines: Iterator[bytes], start: int = 0, expect: str | None = None):
+        import collections
+        import hashlib
+
+        self.lines, self.start, self.expect = lines, start, expect
+        self.hasher = hashlib.sha256()
+        self.states: collections.deque = collections.deque([(0, self.hasher.hexdigest())])
+
+    def __iter__(self) -> Iterator[bytes]:
+        n = 0
+        for line in self.lines:
+            self.hasher.update(len(line).to_bytes(8, "little"))
+            self.hasher.update(line)
+            n += 1
+            if n < self.start:
+                continue
+            self.states.append((n, self.hasher.hexdigest()))
+            if n == self.start:
+                if self.expect is not None and self.states[-1][1] != self.expect:
+                    raise BatchInputError(
+                        f"--resume: the input's first {n} line(s) are not those the partial output answers; "
+                        "run without --resume to start again"
+                    )
+                continue
+            yield line
+        if n < self.start:
+            raise BatchInputError(
+                f"--resume: the input has {n} line(s), fewer than the {self.start} already answered; "
+                "run without --resume to start again"
+            )
+
+    def digest(self, n: int) -> str | None:
+        """The digest of the first `n` lines (None when it is no longer, or not yet, known)."""
+        while len(self.states) > 1 and self.states[0][0] < n:
+            self.states.popleft()
+        return self.states[0][1] if self.states[0][0] == n else None
+
+
+def record_stream(meta: Path, answered: int, digest: str | None) -> None:
+    """Record what a stream's partial output answers (its first `answered` lines and their digest),
+    for `--resume` on the same stream; written atomically."""
+    if digest is None:
+        return
+    tmp = meta.with_name(meta.name + ".tmp")
+    tmp.write_text(json.dumps({"input": STREAM, "shard": None, "lines": answered, "sha256": digest}), encoding="utf-8")
+    os.replace(tmp, meta)
+
+
 def open_output(
     source, out_path, *, shard: tuple[int, int] | None = None, resume: bool = False, identity: dict | None = None
 ) -> Output:
     """Open the partial file for `out_path` (fresh, or continued with `resume`); `identity` is the
-    input's (input_identity), None for a stream."""
+    input's (input_identity), None for a stream (whose record is its lines' digest, `record_stream`:
+    `Output.expect` is then the digest the resumed stream's first `Output.done` lines must have)."""
     out = check_output(source, out_path)
     partial, meta = out.with_name(out.name + ".partial"), out.with_name(out.name + ".partial.json")
     if resume and partial.exists():
@@ -273,6 +338,8 @@ def open_output(
             recorded = json.loads(meta.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             recorded = None
+        if identity is None and isinstance(recorded, dict) and recorded.get("input") == STREAM:
+            return _resume_stream(out, partial, meta, recorded)
         if identity is None or recorded != identity:
             raise BatchInputError(
                 f"--resume: {partial} was not written for this input{' and shard' if shard else ''} "
@@ -295,6 +362,26 @@ def open_output(
     else:
         meta.unlink(missing_ok=True)
     return Output(stream, out, partial, meta, 0)
+
+
+def _resume_stream(out: Path, partial: Path, meta: Path, recorded: dict) -> Output:
+    """The partial output of a stream, cut to the lines its record vouches for."""
+    lines = int(recorded.get("lines") or 0)
+    end = 0
+    with open(partial, "rb") as fh:
+        for _ in range(lines):
+            line = fh.readline()
+            if not line.endswith(b"\n"):
+                raise BatchInputError(
+                    f"--resume: {partial} holds fewer lines than its record says; run without --resume"
+                )
+            end += len(line)
+    os.truncate(partial, end)  # what was written after the record (a block cut by the signal) goes
+    resumed = open(partial, "r+b")  # noqa: SIM115 - closed by Output.finish or Output.abandon
+    resumed.seek(0, os.SEEK_END)
+    output = Output(resumed, out, partial, meta, lines)
+    output.expect = recorded.get("sha256")
+    return output
 
 
 def _last_complete_line_end(fh: IO[bytes]) -> int:

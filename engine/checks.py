@@ -10,7 +10,7 @@ import datetime as dt
 from contextlib import suppress
 from zoneinfo import ZoneInfo
 
-from engine.errors import KnowledgeBaseError, Problem
+from engine.errors import KnowledgeBaseError, Problem, UnreadableYaml
 from engine.kb.rules import check_rules, load_rule_files
 from engine.kb.schemas import schema_problems
 from engine.kb.vocabulary import vocabulary
@@ -24,6 +24,13 @@ def check() -> list[Problem]:
         return _check()
     except KnowledgeBaseError as exc:
         return sorted(set(exc.problems))
+    except UnreadableYaml as exc:
+        return [unreadable_problem(exc)]
+
+
+def unreadable_problem(exc: UnreadableYaml) -> Problem:
+    """A file that cannot be read as YAML, as a problem of the knowledge base."""
+    return Problem(relative(exc.path), "(file)", f"cannot be read as YAML: {exc.reason}")
 
 
 def _check() -> list[Problem]:

@@ -7,6 +7,7 @@ file and location it concerns so a message can point a person at the problem.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass(frozen=True, order=True)
@@ -87,3 +88,12 @@ class GraphvizMissing(RuntimeError):
             "并把其 bin 目录加入 PATH），或改用 --format dot 或 --format mermaid（不需要 Graphviz）"
             "（Graphviz's `dot` program is not installed or not on PATH）"
         )
+
+
+class UnreadableYaml(ValueError):
+    """A YAML file that is missing, not UTF-8 or not YAML; `.path` names it, `.reason` says why
+    (engine.checks reports it as a knowledge-base problem)."""
+
+    def __init__(self, path: str | Path, reason: str):
+        self.path, self.reason = Path(path), reason
+        super().__init__(f"{path}: cannot be read as YAML: {reason}")

@@ -11,6 +11,8 @@ from typing import Any
 
 import yaml
 
+from engine.errors import UnreadableYaml
+
 # the C loader when libyaml is present (it is not a subclass of SafeLoader, hence Any)
 _Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -32,16 +34,12 @@ def load_yaml_text(text: str):
 
 def load_yaml(path: str | Path):
     """Read and parse one YAML file; dates remain strings. A file that is missing, not UTF-8 or not
-    YAML raises KnowledgeBaseError naming it (every YAML file read this way is the knowledge base's)."""
+    YAML raises UnreadableYaml naming it."""
     try:
         with open(path, encoding="utf-8") as fh:
             return yaml.load(fh, Loader=_Loader)
     except (yaml.YAMLError, UnicodeDecodeError, OSError) as exc:
-        from engine.errors import KnowledgeBaseError, Problem
-        from engine.paths import relative
-
-        message = " ".join(str(exc).split())
-        raise KnowledgeBaseError([Problem(relative(path), "(file)", f"cannot be read as YAML: {message}")]) from None
+        raise UnreadableYaml(path, " ".join(str(exc).split())) from None
 
 
 def dump_yaml(data) -> str:

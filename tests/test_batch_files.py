@@ -9,7 +9,9 @@ path (exit 2), so a device is never replaced. Every run is bounded by a timeout.
 
 from __future__ import annotations
 
+import json
 import os
+import signal
 import stat
 import subprocess
 import sys
@@ -90,13 +92,61 @@ def test_a_pipe_on_stdin(tmp_path):
     assert out.read_text(encoding="utf-8").count("\n") == N
 
 
-def test_resume_needs_a_file_not_a_stream(tmp_path):
-    fifo = tmp_path / "in.fifo"
-    writer = _fifo_with_writer(fifo, LINES)
-    p = medtech("batch", str(fifo), "-o", str(tmp_path / "o.jsonl"), "--resume", cwd=tmp_path, timeout=60)
-    writer.join(5)
-    assert p.returncode == 2, p.stderr
-    assert "stream" in p.stderr
+def _kill_when_answered(proc: subprocess.Popen, partial: Path, lines: int, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if partial.exists() and partial.read_bytes().count(b"\n") >= lines:
+            break
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(60)
+
+
+def test_a_stream_resumes_checked_by_its_lines(tmp_path):
+    """stdin interrupted, then resumed from stdin again: the record is the digest of the lines
+    answered (taken while reading), the resumed run checks the same lines in its single pass and
+    finishes into exactly the output of an uninterrupted run; another stream is refused."""
+    src = tmp_path / "in.jsonl"
+    src.write_text(LINES * 1500, encoding="utf-8")
+    whole = tmp_path / "whole.jsonl"
+    with open(src, "rb") as fh:
+        p = medtech("batch", "-", "-o", str(whole), "--workers", "2", cwd=tmp_path, stdin=fh, timeout=300)
+    assert p.returncode == 0, p.stderr
+    out = tmp_path / "out.jsonl"
+    partial = tmp_path / "out.jsonl.partial"
+    proc = subprocess.Popen(
+        [str(MEDTECH), "batch", "-", "-o", str(out), "--workers", "2"],
+        cwd=tmp_path,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdin is not None
+    proc.stdin.write((LINES * 100).encode("utf-8"))  # a part of the stream, and then it stalls
+    proc.stdin.flush()
+    _kill_when_answered(proc, partial, 1, timeout=60)
+    proc.stdin.close()
+    record = json.loads((tmp_path / "out.jsonl.partial.json").read_text(encoding="utf-8"))
+    assert record["input"] == "<stream>" and 0 < record["lines"] < N * 1500
+    lines = LINES.splitlines(keepends=True)
+    assert lines[0] != lines[1]
+    other = tmp_path / "other.jsonl"  # the same lines, the first two swapped
+    other.write_text((lines[1] + lines[0] + "".join(lines[2:])) * 1500, encoding="utf-8")
+    with open(other, "rb") as fh:
+        p = medtech("batch", "-", "-o", str(out), "--resume", cwd=tmp_path, stdin=fh, timeout=120)
+    assert p.returncode == 2 and "not those the partial output answers" in p.stderr, p.stderr
+    assert partial.exists()
+    with open(src, "rb") as fh:
+        p = subprocess.run(
+            ["bash", "-c", f'cat "{src}" | "{MEDTECH}" batch - -o "{out}" --resume --workers 2'],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+    assert p.returncode == 0, p.stderr
+    assert out.read_bytes() == whole.read_bytes()
+    assert not partial.exists()
 
 
 def test_dev_zero_is_refused_in_bounded_time(tmp_path):

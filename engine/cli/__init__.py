@@ -30,7 +30,7 @@ from engine.cli import catalog, compare, decide, kb, serve
 from engine.cli import ledger as ledger_cli
 from engine.cli import register as register_cli
 from engine.cli.common import PROG, Failure, UsageError, _vocabulary
-from engine.errors import KnowledgeBaseError
+from engine.errors import KnowledgeBaseError, UnreadableYaml
 
 __all__ = ["main", "build_parser", "UsageError", "Failure", "PROG"]
 
@@ -91,12 +91,11 @@ def main(argv: list[str] | None = None) -> int:
     except Failure as exc:
         print(f"{PROG}: {exc}", file=sys.stderr)
         code = 1
-    except (
-        KnowledgeBaseError
-    ) as exc:  # a knowledge-base file that cannot even be read (the vocabulary builds the parser)
-        from engine.checks import problems_zh
+    except (KnowledgeBaseError, UnreadableYaml) as exc:  # a KB file unreadable (the vocabulary builds the parser)
+        from engine.checks import problems_zh, unreadable_problem
 
-        print(problems_zh(exc.problems), file=sys.stderr)
+        problems = exc.problems if isinstance(exc, KnowledgeBaseError) else [unreadable_problem(exc)]
+        print(problems_zh(problems), file=sys.stderr)
         code = 1
     except KeyboardInterrupt:
         code = 130

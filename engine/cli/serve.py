@@ -91,8 +91,11 @@ def register(sub, juris: str) -> None:
     s = sub.add_parser(
         "serve",
         help="start the HTTP service",
-        description="Start the HTTP service. Exit status 3 when it cannot listen on --host/--port "
-        "(port in use, no permission, unknown address), with the reason on stderr.",
+        description="Start the HTTP service. Exit status 1 when the knowledge base fails `medtech kb check` "
+        "(the problems on stderr), 3 when it cannot listen on --host/--port "
+        "(port in use, no permission, unknown address), with the reason on stderr. Connection limits: "
+        "MEDTECH_MAX_HEADER_BYTES, MEDTECH_HEADER_TIMEOUT, MEDTECH_BODY_TIMEOUT, MEDTECH_SEND_TIMEOUT "
+        "(docs/scaling.md).",
     )
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8000)
