@@ -54,7 +54,8 @@ def _item_blocks(n: str, item: dict, detailed: bool) -> list[tuple]:
     kv = []
     if item["addressee_text"]:
         kv.append(("对象", item["addressee_text"]))
-    kv.append(("期限", (item["deadline_text"] + "；" if item["deadline_text"] else "") + item["when_text"]))
+    rule, when = item["deadline_text"], item["when_text"]
+    kv.append(("期限", rule if rule == when else (rule + "；" if rule else "") + when))
     for alt in item["alternatives"]:
         kv.append(
             (

@@ -113,6 +113,8 @@ class _Text:
         if rule.startswith("立即") and when.startswith("立即"):
             # 立即报告（自 2025-06-03 起）, not 立即报告；立即（2025-06-03 起）
             self.add(f"{p}期限：{rule}" + (f"（自 {i['due']} 起）" if i["due"] else ""))
+        elif when == rule:  # no day to add to the provision's words (未规定期限)
+            self.add(f"{p}期限：{rule}")
         else:
             self.add(f"{p}期限：{rule + '；' if rule else ''}{when}")
         if i["provisional"]:
