@@ -523,3 +523,15 @@ def test_text_immediate_duty_says_immediately_once():
     out = proc.stdout.decode("utf-8")
     assert f"期限：立即报告（自 {event_day} 起）" in out
     assert "；立即（" not in out
+
+
+def test_a_deadline_without_a_day_is_said_once():
+    """渝卫发〔2019〕61号 三、（三）: 申请录入“备注三” has no period; its line says the provision's words once."""
+    request = yaml.safe_load((ROOT / "examples" / "incident-chongqing.yaml").read_text(encoding="utf-8"))
+    response = decide(json.loads(json.dumps(request, default=str)))
+    for fmt in ("text", "md"):
+        body = render_export(response, fmt, request=request)[0].decode("utf-8")
+        lines = [x for x in body.splitlines() if "期限" in x and "未规定期限" in x]
+        assert lines, fmt
+        for line in lines:
+            assert line.count("未规定期限") == 1, line
