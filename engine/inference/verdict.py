@@ -41,17 +41,22 @@ def ordered(obligations: list[dict]) -> list[dict]:
 
 
 def _soonest_outcome(vocab, response: dict) -> str:
-    """What the soonest dated answer would mean, for an undetermined class: （若手术分级为“4”：限制类技术：须于…）."""
+    """What the most pressing answer would mean, for an undetermined class, in the verdict order (a ban or a stop
+    first, then the soonest dated act): （若适应证为“阿尔茨海默病”：禁止类技术：不得开展…）, （若手术分级为“4”：…）."""
     fields = vocab.raw.get("request_fields") or {}
     best = None
     for m in response.get("missing_facts") or []:
         for o in m.get("outcomes") or []:
             nxt = o.get("next") or {}
-            if nxt.get("due") and (best is None or nxt["due"] < best[2]["due"]):
-                best = (m["path"], o["value"], nxt)
+            r = rank(nxt) if nxt.get("action") else OTHER
+            if r == OTHER or (r == DATED and not nxt.get("due")):
+                continue
+            key = (r, nxt.get("due") or "")
+            if best is None or key < best[0]:
+                best = (key, m["path"], o["value"], nxt)
     if best is None:
         return ""
-    path, value, nxt = best
+    _, path, value, nxt = best
     shown = {True: "是", False: "否"}.get(value, value) if isinstance(value, bool) else value
     return f"（若{fields.get(path, path)}为“{shown}”：{nxt.get('text') or ''}）"
 
