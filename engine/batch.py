@@ -359,9 +359,26 @@ class _Signals:
         self.saved: dict = {}
         self.answered = 0
         self.partial: str | None = None
+        self._holding = False
+        self._pending: int | None = None
 
     def _handler(self, signum, frame):
+        if self._holding:  # inside `held()`: raised when the block it protects is written and recorded
+            self._pending = signum
+            return
         raise BatchInterrupted(signum, self.answered, self.partial)
+
+    @contextlib.contextmanager
+    def held(self):
+        """A signal arriving inside is raised at its end, so a block's lines and the record of them (what
+        --resume checks) are written together or not at all."""
+        self._holding = True
+        try:
+            yield
+        finally:
+            self._holding = False
+        if self._pending is not None:
+            raise BatchInterrupted(self._pending, self.answered, self.partial)
 
     def __enter__(self):
         if threading.current_thread() is threading.main_thread():
@@ -454,11 +471,12 @@ def _run_batch(in_path, source, out_path, progress, workers, shard, resume, requ
                 bar = tqdm(total=todo, file=sys.stderr, unit="req", desc="decisions", dynamic_ncols=True)
             blocks = answer_blocks(lines, workers, chunk_fn=answer_pieces, total=todo, spool=True)
             for count, block in blocks:
-                write_block(stream, block)
-                signals.answered += count
-                if hashed is not None and output is not None and output.meta is not None:
-                    stream.flush()
-                    record_stream(output.meta, signals.answered, hashed.digest(signals.answered))
+                with signals.held():
+                    write_block(stream, block)
+                    signals.answered += count
+                    if hashed is not None and output is not None and output.meta is not None:
+                        stream.flush()
+                        record_stream(output.meta, signals.answered, hashed.digest(signals.answered))
                 if bar is not None:
                     bar.update(count)
             if output is not None:
