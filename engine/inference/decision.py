@@ -27,7 +27,7 @@ from engine.inference.obligations import build as build_obligations
 from engine.inference.obligations import cite
 from engine.inference.occurrences import counted as counted_events
 from engine.inference.occurrences import occurrences
-from engine.inference.outcomes import next_act, outcomes_for
+from engine.inference.outcomes import outcomes_for
 from engine.inference.request import canonical, parse_request
 from engine.inference.verdict import ordered, verdict
 from engine.jsonout import dumps_canonical
@@ -334,23 +334,18 @@ def _indication_warnings(kb, req, resolution, facts: dict) -> list[dict]:
     return out
 
 
-def _indication_outcomes(kb, request: dict, resolution, missing: dict, backend: str | None) -> None:
-    """`technology.indication` asked: what each answer would mean (each banned indication, and any
-    other), worked out by deciding the request again with that answer."""
-    entry = missing.get("technology.indication")
+def _indication_why(kb, resolution, entry: dict) -> None:
+    """`technology.indication` asked: its `why` says what each answer means (若用于阿尔茨海默病治疗：禁止…),
+    from the outcomes, and which notices ban which indication."""
     bans = (resolution or {}).get("indication_bans") or []
-    if entry is None or not bans:
+    if not bans or not entry.get("outcomes"):
         return
     names = kb.vocabulary.names("technology_classes")
     other = kb.vocabulary.raw["other_indication"]
     verbs = kb.vocabulary.names("action_verbs")
-    outcomes, said = [], []
-    for value in [b["indication"]["name"] for b in bans] + [other]:
-        sub = dict(request, technology=dict(request["technology"], indication=value))
-        answer = decide(sub, backend=backend, outcomes=False, trace=False)
-        cls = (answer.get("technology") or {}).get("class") or "undetermined"
-        nxt = next_act(answer)
-        outcomes.append({"value": value, "class": cls, "next": nxt})
+    said = []
+    for o in entry["outcomes"]:
+        value, cls, nxt = o["value"], o["class"] or "undetermined", o["next"]
         act = f"，{verbs.get(nxt['action'], nxt['action'])}" if nxt else ""
         said.append(f"若用于{value}{'' if value == other else '治疗'}：{names.get(cls, cls)}{act}")
     refs = "；".join(
@@ -358,7 +353,6 @@ def _indication_outcomes(kb, request: dict, resolution, missing: dict, backend: 
         for b in bans
     )
     entry["why"] = f"{'；'.join(said)}（{refs}）"
-    entry["outcomes"] = outcomes
 
 
 # request fields that state a fact about the technique, with the facts rules read them through
@@ -578,8 +572,6 @@ def decide(request: dict, *, backend: str | None = None, outcomes: bool = True, 
     warnings += _indication_warnings(kb, req, resolution, facts)
     _name_narrower(resolution, missing)
     _name_waiting_events(kb, req, cls, blocking, facts_obj, missing)
-    if outcomes:
-        _indication_outcomes(kb, request, resolution, missing, backend)
     if prov1 or prov2:
         warnings.append(
             {"code": "calendar_provisional", "message": kb.vocabulary.names("warning_codes")["calendar_provisional"]}
@@ -589,13 +581,13 @@ def decide(request: dict, *, backend: str | None = None, outcomes: bool = True, 
     missing_facts: list[dict] = list(missing.values())
     if outcomes:
         for m in missing_facts:
-            if "outcomes" in m:  # worked out already (a banned indication's)
-                continue
             found = outcomes_for(
                 kb, request, m["path"], resolution, lambda r: decide(r, backend=backend, outcomes=False, trace=False)
             )
             if found is not None:
                 m["outcomes"] = found
+        if "technology.indication" in missing:
+            _indication_why(kb, resolution, missing["technology.indication"])
     response: dict = {
         "decision_id": decision_id(req, kb.digest),
         "as_of": req.as_of.isoformat(),

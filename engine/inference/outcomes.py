@@ -3,8 +3,9 @@ class and the next act (with its due day) that each answer gives.
 
 The closed sets are kb/vocabulary.yaml's `outcome_values` (surgery grade, first in the institution …);
 a family name or an ambiguous name is answered by each candidate technique, a bare code by each catalogue
-it may mean. Each answer is decided as the same request with that answer given (without outcomes of its
-own), so an outcome says exactly what the answer would say.
+it may mean, a missing indication by each indication a ban names and any other. Each answer is decided as
+the same request with that answer given (without outcomes of its own), so an outcome says exactly what
+the answer would say.
 """
 
 from __future__ import annotations
@@ -31,6 +32,10 @@ def _labelled(kb, path: str, resolution: dict | None) -> dict:
         names += [x["technology"]["name"] for x in res.get("narrower_prohibited") or []]
         names += [c.get("name") for c in res.get("candidates") or [] if c.get("name")]
         return dict.fromkeys(n for n in names if n)
+    if path == "technology.indication":  # each indication a ban names, and any other
+        names = [b["indication"]["name"] for b in res.get("indication_bans") or []]
+        other = kb.vocabulary.raw.get("other_indication")
+        return dict.fromkeys(names + [other] if names and other else names)
     if path == "technology.code":
         codes = {c["qualified"]: c.get("name") for c in res.get("candidates") or [] if c.get("qualified")}
         for x in res.get("narrower_listings") or []:
