@@ -276,22 +276,9 @@ def test_compare_view_from_the_answer(page, base):
     assert "全国" not in page.locator("table.cmp thead").inner_text()
 
 
-COMPARE_CASE = [
-    ("as_of", "2025-03-20"),
-    ("jurisdiction", "hunan"),
-    ("level", "3"),
-    ("tech", "质子和重离子加速器放射治疗技术"),
-    ("first_in_institution", "yes"),
-    ("ev", "first_clinical_use"),
-    ("ed", "2025-03-03"),
-    ("ev", "filing_submitted"),
-    ("ed", "2025-03-12"),
-]
-
-
 def test_compare_on_a_phone_is_one_block_per_jurisdiction(page, base):
     page.set_viewport_size(screenshots.PHONE)
-    page.goto(f"{base}/compare?{urllib.parse.urlencode(COMPARE_CASE)}", wait_until="networkidle")
+    page.goto(f"{base}/compare?{urllib.parse.urlencode(screenshots.COMPARE)}", wait_until="networkidle")
     assert not page.locator("table.cmp").is_visible()
     cards = page.locator(".cmp-card")
     assert cards.count() == 5 and cards.first.is_visible()
@@ -310,7 +297,7 @@ def test_compare_on_a_phone_is_one_block_per_jurisdiction(page, base):
 
 
 def test_compare_prints_the_case_materials_and_whole_rows(page, base, tmp_path):
-    page.goto(f"{base}/compare?{urllib.parse.urlencode(COMPARE_CASE + [('cj', 'hunan'), ('cj', 'shanghai')])}")
+    page.goto(f"{base}/compare?{urllib.parse.urlencode(screenshots.COMPARE + [('cj', 'hunan'), ('cj', 'shanghai')])}")
     page.emulate_media(media="print")
     assert page.locator("table.cmp").is_visible() and not page.locator(".cmp-cards").is_visible()
     pdf = tmp_path / "compare.pdf"
@@ -414,7 +401,7 @@ A11Y_PAGES = [
             ]
         ),
     ),
-    ("compare", "/compare?" + urllib.parse.urlencode(COMPARE_CASE)),
+    ("compare", "/compare?" + urllib.parse.urlencode(screenshots.COMPARE)),
     ("documents", "/provisions"),
     ("provision", "/provisions/nhc-2018-1/art_11__para_1"),
     ("error", "/compare"),
