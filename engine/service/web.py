@@ -83,7 +83,8 @@ def _error_page(status: int, title: str, message: str) -> HTMLResponse:
 
 
 def _choices() -> dict:
-    """The form's choices, all from kb/vocabulary.yaml."""
+    """The form's choices, all from kb/vocabulary.yaml (and the indications from catalogs/taxonomy.yaml)."""
+    from engine.catalog.data import load_catalogs
     from engine.kb.vocabulary import vocabulary
 
     v = vocabulary()
@@ -99,6 +100,8 @@ def _choices() -> dict:
         "events": list(v.names("event_types").items()),
         "questions": v.raw.get("questions", {}),
         "fields": v.raw.get("request_fields", {}),
+        # the indications a ban for one indication names (catalogs/taxonomy.yaml), as the field's example
+        "indications": "、".join(i.name for i in load_catalogs().taxonomy.indications.values()),
     }
 
 
