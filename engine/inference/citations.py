@@ -108,6 +108,10 @@ class Citations:
             out = self._lists[refs] = tuple(self._quote(r) for r in refs)
         return out
 
+    def quote(self, ref: str) -> dict:
+        """The shared quote dict of one reference (callers copy before handing it out)."""
+        return self._quote(ref)
+
     def _quote(self, ref: str) -> dict:
         q = self._quotes.get(ref)
         if q is None:

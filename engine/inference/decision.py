@@ -11,9 +11,11 @@ import hashlib
 import os
 from functools import lru_cache
 
-from engine.inference import backends
+from engine.inference import backends, memo
+from engine.inference import blocks as blocks_mod
 from engine.inference.backends import BACKENDS  # noqa: F401 - re-exported for the CLI
 from engine.inference.citations import citations
+from engine.inference.citations import citations as _cited
 from engine.inference.facts import (
     OPTIONAL_BOOLEANS,
     TECH_BOOLEANS,
@@ -24,7 +26,6 @@ from engine.inference.facts import (
 )
 from engine.inference.lawday import Day, Governance
 from engine.inference.obligations import build as build_obligations
-from engine.inference.obligations import cite
 from engine.inference.occurrences import counted as counted_events
 from engine.inference.occurrences import occurrences
 from engine.inference.outcomes import outcomes_for
@@ -36,6 +37,10 @@ from engine.kb.loader import knowledge_base
 from engine.kb.rules import doc_fact
 
 DATE_FACTS = ("as_of", "technology.in_use_since")
+# what the rules conclude on a day's facts, across decisions (engine.inference.memo)
+_EVALUATIONS = memo.memo("evaluation")
+# the obligation and authority rules a day's unknown facts leave open (the missing-fact search)
+_UNDECIDED = memo.memo("undecided")
 
 
 def _backend(kb, name: str | None):
@@ -122,7 +127,7 @@ def _trace_plan(kb, plans: dict, rule) -> tuple:
     return plan
 
 
-def _trace(kb, rules, facts: dict) -> list[dict]:
+def _trace(kb, rules, facts: dict, blocks: blocks_mod.Fresh) -> list[dict]:
     """The trace: for each rule that fired, the facts it read (dates shown as days) and its citations."""
     plans = _trace_plans(kb)
     shown_values: dict = {}  # each fact's shown value, converted once per decision
@@ -139,7 +144,7 @@ def _trace(kb, rules, facts: dict) -> list[dict]:
                         v = dt.date.fromordinal(v).isoformat()
                     shown_values[f] = v
                 used[f] = v
-        out.append({"rule": rule.id, "stage": rule.stage, "facts": used, "citations": list(map(dict.copy, quotes))})
+        out.append({"rule": rule.id, "stage": rule.stage, "facts": used, "citations": blocks.quotes(quotes)})
     return out
 
 
@@ -193,12 +198,13 @@ def _classify(kb, backend, facts_obj, resolution) -> tuple[str | None, list, lis
     return winner, [r for r in fired if r.spec["class"] == winner], []
 
 
-def _technology_view(kb, request, resolution, cls, class_rules) -> dict | None:
+def _technology_view(kb, request, resolution, cls, class_rules, blocks: blocks_mod.Fresh) -> dict | None:
     if request.technology is None:
         return None
     tech = request.technology
     res = resolution or {}
     t = res.get("technology") or {}
+    cited = _cited(kb)
     listings = []
     for listing in res.get("listings") or []:
         c = listing.get("citation")
@@ -209,12 +215,12 @@ def _technology_view(kb, request, resolution, cls, class_rules) -> dict | None:
                 "name": listing["name"],
                 "scope": listing["scope"],
                 "grades": None if listing.get("grades") is None else list(listing["grades"]),
-                "citation": cite(kb, f"{c['document']}:{c['eid']}") if c else None,
+                "citation": blocks.one(cited.quote(f"{c['document']}:{c['eid']}")) if c else None,
             }
         )
     # each provision once (two references to one provision are the same citation)
     refs = dict.fromkeys(c for r in class_rules for c in r.spec["citations"])
-    citations = [cite(kb, c) for c in refs]
+    citations = blocks.quotes(cited.quotes(tuple(refs)))
     out = {
         "query": tech.get("name") or tech.get("code"),
         "id": t.get("id"),
@@ -474,14 +480,14 @@ class _Days:
             self.base_facts = request_facts(self.req, self.events)
         facts_obj = day_facts(self.base_facts, self.req, resolution, active)
         # facts are built in the same order every day: equal facts give equal keys without sorting
-        key = (tuple(facts_obj.values.items()), tuple(facts_obj.unknown_because.items()))
-        if key not in self.by_facts:
-            cls, class_rules, blocking = _classify(self.kb, self.engine, facts_obj, resolution)
-            with_class = dict(facts_obj.values, **({"class": cls} if cls is not None else {}))
-            unknown = frozenset(facts_obj.unknown_because)
-            fired = frozenset(self.engine.fire(("obligation", "authority"), with_class, unknown))
-            self.by_facts[key] = (cls, class_rules, blocking, fired)
-        cls, class_rules, blocking, fired = self.by_facts[key]
+        key = (tuple(facts_obj.values.items()), tuple(facts_obj.unknown_because))
+        found = self.by_facts.get(key)
+        if found is None:
+            found = self.by_facts[key] = _EVALUATIONS.get_or_compute(
+                (self.engine.name, id(self.kb), memo.abstraction(self.kb).key(facts_obj.values), key[1]),
+                lambda: self._conclude(facts_obj, resolution),
+            )
+        cls, class_rules, blocking, fired = found
         if cls is not None:
             facts_obj.values["class"] = cls
         uncertain = [
@@ -491,6 +497,14 @@ class _Days:
             and validity.bounds(self.kb.documents[d].dates.get("in_force_from"))[0] is not None
         ]
         return Day(day, active, uncertain, cls, fired), facts_obj, resolution, class_rules, blocking
+
+    def _conclude(self, facts_obj, resolution) -> tuple:
+        """(class, class rules, blocking undecided rules, obligation and authority rules fired) on these facts."""
+        cls, class_rules, blocking = _classify(self.kb, self.engine, facts_obj, resolution)
+        with_class = dict(facts_obj.values, **({"class": cls} if cls is not None else {}))
+        unknown = frozenset(facts_obj.unknown_because)
+        fired = frozenset(self.engine.fire(("obligation", "authority"), with_class, unknown))
+        return cls, class_rules, blocking, fired
 
     def __call__(self, day: dt.date) -> Day:
         if day not in self.cache:
@@ -516,6 +530,31 @@ def decide(request: dict, *, backend: str | None = None, outcomes: bool = True, 
     decided without outcomes of their own).
     `trace=False` answers without the `trace` member (it is not built).
     """
+    return _decide(request, backend=backend, outcomes=outcomes, trace=trace)
+
+
+def conclusion(request: dict, *, backend: str | None = None) -> dict:
+    """What an outcome reads of an answer (engine.inference.outcomes): `{technology: {class} | None, verdict}`,
+    the same values `decide(request, outcomes=False)` gives them, with nothing else built (no documents,
+    authority actions, trace, id, or warnings the verdict does not read; citations shared, not copied)."""
+    return _decide(request, backend=backend, outcomes=False, trace=False, summary=True, blocks=_shared_blocks())
+
+
+@lru_cache(maxsize=1)
+def _shared_blocks() -> blocks_mod.Shared:
+    return blocks_mod.Shared()
+
+
+def _decide(
+    request: dict,
+    *,
+    backend: str | None,
+    outcomes: bool,
+    trace: bool,
+    summary: bool = False,
+    blocks: blocks_mod.Fresh = blocks_mod.FRESH,
+) -> dict:
+    """decide(), with `summary` (conclusion()) and the kind of `blocks` the answer holds (engine.inference.blocks)."""
     req = parse_request(request)
     kb = knowledge_base()
     engine = _backend(kb, backend)
@@ -526,15 +565,22 @@ def decide(request: dict, *, backend: str | None = None, outcomes: bool = True, 
     days.cache[req.as_of] = today
     facts = facts_obj.values
     cls = today.cls
-    docs, active, warnings = _documents(kb, req, _unrelated_later_notices(kb, req, resolution))
-    warnings += _province_warnings(kb, req)
+    if summary:  # the verdict reads no document status, nor these warnings
+        docs, warnings = [], []
+    else:
+        docs, _, warnings = _documents(kb, req, _unrelated_later_notices(kb, req, resolution))
+        warnings += _province_warnings(kb, req)
 
     missing: dict = {}
     _missing(kb, blocking, facts_obj, missing)
     stages = ("obligation", "authority")
     unknown = frozenset(facts_obj.unknown_because)
     if not _wanted(facts_obj) <= missing.keys():  # else every unknown fact is asked for already
-        _missing(kb, backends.pure(kb).undecided(stages, facts, unknown), facts_obj, missing)
+        undecided = _UNDECIDED.get_or_compute(
+            (id(kb), memo.abstraction(kb).key(facts), unknown),
+            lambda: backends.pure(kb).undecided(stages, facts, unknown),
+        )
+        _missing(kb, undecided, facts_obj, missing)
 
     # contract: without a technology only institution-wide obligations
     law = Governance(
@@ -560,10 +606,22 @@ def decide(request: dict, *, backend: str | None = None, outcomes: bool = True, 
         req.as_of,
         stated=_stated(kb, req),
         home=req.jurisdiction.documents[-1],
+        blocks=blocks,
     )
     obligations = ordered(obligations)
+    if summary:
+        warnings += law.warnings  # `class_changed` heads the verdict
+        response = {
+            "as_of": req.as_of.isoformat(),
+            "technology": None if req.technology is None else {"class": cls or "undetermined"},
+            "obligations": obligations,
+            "warnings": warnings,
+            "missing_facts": list(missing.values()),
+        }
+        response["verdict"] = verdict(kb.vocabulary, response, _local_addressees(kb, req.jurisdiction.id))
+        return response
     authority, prov2 = build_obligations(
-        kb, [s for s in selected if s.rule.stage == "authority"], occ, events, req.as_of, authority=True
+        kb, [s for s in selected if s.rule.stage == "authority"], occ, events, req.as_of, authority=True, blocks=blocks
     )
     warnings += law.warnings
     warnings += _order_warnings(kb, occ)
@@ -577,13 +635,11 @@ def decide(request: dict, *, backend: str | None = None, outcomes: bool = True, 
             {"code": "calendar_provisional", "message": kb.vocabulary.names("warning_codes")["calendar_provisional"]}
         )
 
-    shown = _trace(kb, class_rules + fired, facts) if trace else None
+    shown = _trace(kb, class_rules + fired, facts, blocks) if trace else None
     missing_facts: list[dict] = list(missing.values())
     if outcomes:
         for m in missing_facts:
-            found = outcomes_for(
-                kb, request, m["path"], resolution, lambda r: decide(r, backend=backend, outcomes=False, trace=False)
-            )
+            found = outcomes_for(kb, request, m["path"], resolution, lambda r: conclusion(r, backend=backend))
             if found is not None:
                 m["outcomes"] = found
         if "technology.indication" in missing:
@@ -599,7 +655,7 @@ def decide(request: dict, *, backend: str | None = None, outcomes: bool = True, 
             "national_notices": [dict(n) for n in kb.national_notices],
         },
         "documents": docs,
-        "technology": _technology_view(kb, req, resolution, cls, class_rules),
+        "technology": _technology_view(kb, req, resolution, cls, class_rules, blocks),
         "obligations": obligations,
         "authority_actions": authority,
         "warnings": warnings,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 
 from engine.inference import deadlines
+from engine.inference.blocks import FRESH, Fresh
 from engine.inference.citations import citations as _citations
 from engine.inference.occurrences import EACH, counting
 from engine.kb import validity
@@ -99,12 +100,14 @@ def build(
     authority: bool = False,
     stated: dict | None = None,
     home: str | None = None,
+    blocks: Fresh = FRESH,
 ) -> tuple[list[dict], bool]:
     """Obligations from the rules selected (engine.inference.lawday, in rule order); also whether
     any due date is provisional. `occ`: every date of each event type; `events`: the counted one.
     `authority`: these are the authorities' steps (a passed day is `to_confirm`, not `overdue`).
     `stated`: action -> what the request says of whether it was done (True done, False not done, None
-    silent; vocabulary `done_facts`). `home`: the jurisdiction's own document (its last)."""
+    silent; vocabulary `done_facts`). `home`: the jurisdiction's own document (its last). `blocks`: how the
+    constant blocks (citations, materials, consequences) are held (engine.inference.blocks)."""
     stated = stated or {}
     cited = _citations(kb)
     groups: dict[tuple, list] = {}
@@ -145,10 +148,10 @@ def build(
                     )
                     provisional = provisional or d.provisional
             quotes = plan.cited.deadline if len(entries) == 1 else cited.group(tuple(entry_rules)).deadline
-            view = _deadline_view(cited.deadline_view(sel.rule), due, list(map(dict.copy, quotes)), occ_view)
-            views.append((due, spec, entry_rules, view))
+            view = _deadline_view(cited.deadline_view(sel.rule), due, blocks.quotes(quotes), occ_view)
+            views.append((due, spec, entry_rules, view, quotes))
             provisional = provisional or due.provisional
-        for due, spec, _, view in list(views):
+        for due, spec, _, view, _ in list(views):
             strict = spec.get("stricter")
             if strict and spec["kind"] == "quarter_first_week" and due.date is not None:
                 # the stricter reading of 第1周, for the same period: the quarter's first calendar days
@@ -159,13 +162,13 @@ def build(
         for v in views:  # the earliest computable due date (the first of equals), else the first
             if v[0].date is not None and (chosen[0].date is None or v[0].date < chosen[0].date):
                 chosen = v
-        due, spec, entry_rules, deadline = chosen
+        due, spec, entry_rules, deadline, chosen_quotes = chosen
         alternatives: list[dict] = [v[3] for v in views if v is not chosen]
         strict_view = deadline.pop("stricter", None)
         for alt in alternatives:
             alt.pop("stricter", None)
         if strict_view is not None:
-            alternatives.append(dict(strict_view, citations=list(map(dict.copy, deadline.get("citations") or []))))
+            alternatives.append(dict(strict_view, citations=blocks.quotes(chosen_quotes)))
         if alternatives:
             deadline = dict(deadline, alternatives=alternatives)
         done = (bool(plan.done_by) and _done(plan.done_by, occ, as_of, due.trigger)) or known is True
@@ -183,15 +186,13 @@ def build(
             "due": due.date.isoformat() if due.date else None,
             "deadline": deadline,
             "status": _passed(st, known),
-            "materials": [{"id": mid, "text": text, "citations": [q.copy()]} for mid, text, q in group.materials],
-            "citations": list(map(dict.copy, group.citations)),
-            "consequences": [
-                {"citations": list(map(dict.copy, quotes)), "text": text} for quotes, text in group.consequences
-            ],
+            "materials": blocks.materials(group.materials),
+            "citations": blocks.quotes(group.citations),
+            "consequences": blocks.consequences(group.consequences),
             "rules": list(plan.rule_ids),
         }
         if st == "overdue" and item["status"] == "to_confirm" and not authority:
-            item["if_not_done"] = if_not_done(kb, item, due.date or due.latest, as_of, home)
+            item["if_not_done"] = if_not_done(kb, item, group, due.date or due.latest, as_of, home, blocks)
         if st == "done" and plan.done_by and (due.date or due.latest):
             # done late: 已完成（逾期 N 天）
             on = _done_on(plan.done_by, occ, as_of, due.trigger)
@@ -202,10 +203,13 @@ def build(
     return out, provisional
 
 
-def if_not_done(kb, item: dict, due: dt.date | None, as_of: dt.date, home: str | None = None) -> dict:
+def if_not_done(
+    kb, item: dict, group, due: dt.date | None, as_of: dt.date, home: str | None = None, blocks: Fresh = FRESH
+) -> dict:
     """What holds if a duty past its day (to be confirmed) was not done: the days it is overdue, what to
     do now (with the consequence the jurisdiction's own document `home` attaches, else the first), and the
-    provisions and consequences the knowledge base attaches to not doing it."""
+    provisions and consequences the knowledge base attaches to not doing it. `group`: the obligation's
+    GroupCitations (engine.inference.citations)."""
     vocab = kb.vocabulary
     verb = vocab.names("action_verbs").get(item["action"], item["action"])
     to = vocab.names("addressee_short").get(item["addressee"] or "", "")
@@ -213,22 +217,35 @@ def if_not_done(kb, item: dict, due: dt.date | None, as_of: dt.date, home: str |
     days = (as_of - due).days if due else None
     template = vocab.raw.get("if_not_done_what_now") or "如尚未{verb}，应立即{phrase}"
     what_now = template.format(verb=verb, phrase=phrase, days=days if days is not None else "若干")
-    own = [c for c in item["consequences"] if any(q["document"] == home for q in c["citations"])]
-    lead = (own or item["consequences"])[:1]
+    consequences = group.consequences  # ((quotes, text), ...)
+    own = [c for c in consequences if any(q["document"] == home for q in c[0])]
+    lead = (own or list(consequences))[:1]
     short = vocab.names("document_short_titles")
-    for c in lead:
-        parts = c["text"].split("；")
-        text = "；".join(parts[:2]) + ("……" if len(parts) > 2 else "")
-        where = "、".join(f"{short.get(q['document'], '')}{q['label']}" for q in c["citations"][:2])
-        what_now += f"。{where}：{text}"
-    cites: list[dict] = []
-    for c in item["consequences"]:
-        for q in c["citations"]:
-            if q not in cites:
-                cites.append(dict(q))
+    for quotes, text in lead:
+        parts = text.split("；")
+        shown = "；".join(parts[:2]) + ("……" if len(parts) > 2 else "")
+        where = "、".join(f"{short.get(q['document'], '')}{q['label']}" for q in quotes[:2])
+        what_now += f"。{where}：{shown}"
     return {
         "overdue_days": days,
         "what_now": what_now,
-        "citations": cites or [dict(c) for c in item["citations"]],
-        "consequences": [dict(c, citations=list(map(dict.copy, c["citations"]))) for c in item["consequences"]],
+        "citations": blocks.quotes(_consequence_citations(group)),
+        "consequences": blocks.consequences(consequences),
     }
+
+
+_CONSEQUENCE_CITATIONS: dict[int, tuple] = {}
+
+
+def _consequence_citations(group) -> tuple:
+    """The distinct provisions of a group's consequences, in order (else its citations): one tuple per group,
+    so that the blocks made of it are made once."""
+    hit = _CONSEQUENCE_CITATIONS.get(id(group))
+    if hit is None or hit[0] is not group:
+        cites: list[dict] = []
+        for quotes, _ in group.consequences:
+            for q in quotes:
+                if q not in cites:
+                    cites.append(q)
+        hit = _CONSEQUENCE_CITATIONS[id(group)] = (group, tuple(cites) or group.citations)
+    return hit[1]

@@ -1,0 +1,134 @@
+"""An exact cross-request memo of rule evaluation.
+
+Every leaf of a rule condition compares one fact with a constant (engine.kb.conditions), so what the
+rules conclude from a set of facts depends on each integer fact (a day ordinal, a grade) only through
+where it falls among the constants the rules compare that fact with. `Abstraction.key` replaces each
+such value by its interval among those constants (and whether it equals one of them): two sets of
+facts with the same key make every leaf, so every rule, come out the same on both back ends. What is
+memoised under such a key is therefore exact by construction — the same value the evaluation would
+return — and `tests/test_memo.py` checks it over every scenario and a generated corpus, memo on and
+off, on both back ends.
+
+A memo is bounded (oldest entries dropped first) and counts its hits and misses (`stats()`, shown in
+the service's /metrics). `MEDTECH_MEMO=0` in the environment turns every memo off when the engine is
+imported; `set_enabled` turns them on or off at run time (for the differential test and benchmarks).
+Values kept are shared between decisions: read only.
+"""
+
+from __future__ import annotations
+
+import os
+from bisect import bisect_left
+from collections.abc import Callable
+from functools import lru_cache
+from typing import Any
+
+from engine.kb import conditions
+
+_enabled = os.environ.get("MEDTECH_MEMO", "1") not in ("0", "false", "off", "no")
+_MEMOS: dict[str, Memo] = {}
+
+# entries per memo: a key is a few hundred bytes and a value a few small tuples; 20,000 entries of the
+# largest memo are a few MiB per process
+DEFAULT_LIMIT = 20_000
+
+
+def enabled() -> bool:
+    """Whether the memos are consulted."""
+    return _enabled
+
+
+def set_enabled(flag: bool) -> None:
+    """Turn every memo on or off (off: each decision evaluates everything itself, as without a memo)."""
+    global _enabled
+    _enabled = bool(flag)
+
+
+def clear() -> None:
+    """Empty every memo and reset its counters."""
+    for m in _MEMOS.values():
+        m.data.clear()
+        m.hits = m.misses = 0
+
+
+def stats() -> dict[str, dict[str, int]]:
+    """name -> {hits, misses, size, limit} of every memo."""
+    return {n: {"hits": m.hits, "misses": m.misses, "size": len(m.data), "limit": m.limit} for n, m in _MEMOS.items()}
+
+
+class Memo:
+    """A bounded map from keys to computed values, with hit and miss counts."""
+
+    __slots__ = ("name", "limit", "data", "hits", "misses")
+
+    def __init__(self, name: str, limit: int = DEFAULT_LIMIT):
+        self.name, self.limit = name, limit
+        self.data: dict = {}
+        self.hits = self.misses = 0
+
+    def get_or_compute(self, key, compute: Callable[[], Any]):
+        """The value kept for `key`, else `compute()` (kept when the memos are on)."""
+        if not _enabled:
+            return compute()
+        data = self.data
+        value = data.get(key, _ABSENT)
+        if value is not _ABSENT:
+            self.hits += 1
+            return value
+        self.misses += 1
+        value = compute()
+        if len(data) >= self.limit:
+            del data[next(iter(data))]  # the oldest entry
+        data[key] = value
+        return value
+
+
+_ABSENT = object()
+
+
+def memo(name: str, limit: int = DEFAULT_LIMIT) -> Memo:
+    """The memo called `name` (one per process, created on first use)."""
+    m = _MEMOS.get(name)
+    if m is None:
+        m = _MEMOS[name] = Memo(name, limit)
+    return m
+
+
+class Abstraction:
+    """Facts as the rules see them: each integer value replaced by its interval among the constants the
+    rules compare that fact with (see the module docstring)."""
+
+    def __init__(self, rules, extra: dict[str, set] | None = None):
+        consts: dict[str, set] = {f: set(vs) for f, vs in (extra or {}).items()}
+        for rule in rules:
+            for leaf in conditions.leaves(rule.condition):
+                values = leaf.value if isinstance(leaf.value, tuple) else (leaf.value,)
+                for v in values:
+                    if type(v) is int:
+                        consts.setdefault(leaf.fact, set()).add(v)
+        self.bounds: dict[str, list[int]] = {f: sorted(vs) for f, vs in consts.items()}
+
+    def key(self, values: dict) -> tuple:
+        """`values` with each integer of a compared fact replaced by (its interval, equal to a constant):
+        equal keys make every rule condition come out the same."""
+        bounds = self.bounds
+        out = []
+        for name, v in values.items():
+            b = bounds.get(name)
+            if b is not None and type(v) is int:
+                i = bisect_left(b, v)
+                # a 3-tuple never equals the 2-tuple of a value left as it is
+                out.append((name, i, i < len(b) and b[i] == v))
+            else:
+                out.append((name, v))
+        return tuple(out)
+
+
+@lru_cache(maxsize=4)
+def abstraction(kb) -> Abstraction:
+    """The abstraction of `kb`'s rules (with the windows of imprecise effective dates as constants too)."""
+    extra: dict[str, set] = {}
+    for rule in kb.rules:
+        for fact, lo, hi in rule.windows:
+            extra.setdefault(fact, set()).update((lo, hi))
+    return Abstraction(kb.rules, extra)
