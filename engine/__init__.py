@@ -5,7 +5,7 @@
 
 from engine.errors import InvalidRequest, KnowledgeBaseError, NotFound
 
-__all__ = ["decide", "InvalidRequest", "KnowledgeBaseError", "NotFound"]
+__all__ = ["decide", "decide_bytes", "InvalidRequest", "KnowledgeBaseError", "NotFound"]
 
 
 def decide(request: dict, *, backend: str | None = None, trace: bool = True) -> dict:
@@ -18,3 +18,12 @@ def decide(request: dict, *, backend: str | None = None, trace: bool = True) -> 
     from engine.inference.decision import decide as _decide
 
     return _decide(request, backend=backend, trace=trace)
+
+
+def decide_bytes(request: dict, *, quotes: str = "all", trace: bool = True, backend: str | None = None) -> bytes:
+    """The answer to `request` as compact UTF-8 JSON, as the service sends it: the bytes of
+    `decide(request, trace=trace)` in the quotes form `quotes` ("all", "once" or "none"; see
+    engine.render.compact), built from templates rather than fresh dicts. Raises `InvalidRequest`."""
+    from engine.inference.templates import decide_bytes as _decide_bytes
+
+    return _decide_bytes(request, quotes=quotes, trace=trace, backend=backend)

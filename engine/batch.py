@@ -111,7 +111,7 @@ def answer_line(line: bytes | str) -> str:
 
 def answer_bytes(line: bytes | str) -> bytes:
     """The output line (without newline) for one input line, as UTF-8."""
-    from engine import decide
+    from engine import decide_bytes
     from engine.requestio import loads_json
 
     if line == TOO_LONG:
@@ -129,7 +129,7 @@ def answer_bytes(line: bytes | str) -> bytes:
     except ValueError as exc:
         return _errors(str(exc))
     try:
-        return _dumps(decide(data))
+        return decide_bytes(data)  # from templates: the bytes of dumps(decide(data))
     except InvalidRequest as exc:
         return _dumps({"errors": exc.errors})
     except RecursionError:

@@ -172,17 +172,18 @@ def test_json_log_has_one_line_per_request_without_bodies(client, log_lines):
 
 def test_the_verdict_action_is_logged(client, log_lines, monkeypatch):
     """The log line names the action of the answer's verdict (found in the body, whatever members come first)."""
-    import engine
+    import orjson
 
-    real = engine.decide
+    from engine.inference import templates
 
-    def with_verdict(data, trace=True):
-        return {
-            **real(data, trace=trace),
-            "verdict": {"text": "须立即停止", "action": "stop", "due": None, "status": "immediate"},
-        }
+    real = templates.decide_encoded
 
-    monkeypatch.setattr(engine, "decide", with_verdict)
+    def with_verdict(data, quotes="all", trace=True):
+        body, info = real(data, quotes=quotes, trace=trace)
+        answer = {**orjson.loads(body), "verdict": {"text": "须立即停止", "action": "stop", "due": None, "status": "immediate"}}
+        return orjson.dumps(answer), {**info, "action": "stop"}
+
+    monkeypatch.setattr(templates, "decide_encoded", with_verdict)
     correlation.set_logging("json")
     client.post("/v1/decisions", json={**REQUEST, "id": "with-an-id-first"})
     assert json.loads(log_lines[-1])["verdict_action"] == "stop"

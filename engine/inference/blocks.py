@@ -81,29 +81,30 @@ class Encoded(Shared):
         self.mode = mode
         self._keys: dict[int, tuple] = {}  # id(fragment) -> the provisions it cites ((document, eid), quote dict)
 
-    def _encoded(self, kind: str, source, value, quotes: list[dict]) -> orjson.Fragment:
-        key = (kind, id(source))
-        out = self._made.get(key)
+    def _encoded(self, kind: str, source, make) -> orjson.Fragment:
+        """The fragment of `source` (made once: `make(source)` gives its value and the quotes it holds)."""
+        out = self._made.get((kind, id(source)))
         if out is None:
+            value, quotes = make(source)
             if self.mode != "all":
                 value = _strip(value)
             frag = orjson.Fragment(orjson.dumps(value))
             self._keys[id(frag)] = tuple(quotes)
-            out = self._made[key] = (frag, source)
+            out = self._made[(kind, id(source))] = (frag, source)
         return out[0]
 
     def quotes(self, quotes: tuple) -> Any:
-        return self._encoded("q", quotes, list(quotes), list(quotes))
+        return self._encoded("q", quotes, lambda qs: (list(qs), qs))
 
     def one(self, quote: dict) -> Any:
-        return self._encoded("1", quote, quote, [quote])
+        return self._encoded("1", quote, lambda q: (q, [q]))
 
     def materials(self, materials: tuple) -> Any:
-        return self._encoded("m", materials, Fresh.materials(self, materials), [q for _, _, q in materials])
+        return self._encoded("m", materials, lambda ms: (Fresh.materials(self, ms), [q for _, _, q in ms]))
 
     def consequences(self, consequences: tuple) -> Any:
         return self._encoded(
-            "c", consequences, Fresh.consequences(self, consequences), [q for qs, _ in consequences for q in qs]
+            "c", consequences, lambda cs: (Fresh.consequences(self, cs), [q for qs, _ in cs for q in qs])
         )
 
     def keys(self, block) -> tuple:

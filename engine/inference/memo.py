@@ -95,33 +95,49 @@ def memo(name: str, limit: int = DEFAULT_LIMIT) -> Memo:
 
 
 class Abstraction:
-    """Facts as the rules see them: each integer value replaced by its interval among the constants the
-    rules compare that fact with (see the module docstring)."""
+    """Facts as the rules see them: a fact no rule reads left out, and each number replaced by its interval
+    among the constants the rules compare that fact with (see the module docstring)."""
 
     def __init__(self, rules, extra: dict[str, set] | None = None):
         consts: dict[str, set] = {f: set(vs) for f, vs in (extra or {}).items()}
+        read: set[str] = set(consts)
         for rule in rules:
             for leaf in conditions.leaves(rule.condition):
+                read.add(leaf.fact)
                 values = leaf.value if isinstance(leaf.value, tuple) else (leaf.value,)
                 for v in values:
-                    if type(v) is int:
+                    if _number(v):
                         consts.setdefault(leaf.fact, set()).add(v)
-        self.bounds: dict[str, list[int]] = {f: sorted(vs) for f, vs in consts.items()}
+        self.read = frozenset(read)
+        self.bounds: dict[str, list] = {f: sorted(vs) for f, vs in consts.items()}
+        # fact -> the constants it is compared with (an empty tuple: with no number); a fact no rule reads is absent
+        self._kinds: dict[str, list | tuple] = {f: self.bounds.get(f, ()) for f in read}
 
     def key(self, values: dict) -> tuple:
-        """`values` with each integer of a compared fact replaced by (its interval, equal to a constant):
-        equal keys make every rule condition come out the same."""
-        bounds = self.bounds
+        """`values` as the rules see them: equal keys make every rule condition come out the same. A fact no
+        rule reads is left out; a number becomes (its interval, whether it equals a constant), or only "a
+        number" for a fact the rules compare with no number (present, or equal to a text)."""
+        kinds = self._kinds
         out = []
         for name, v in values.items():
-            b = bounds.get(name)
-            if b is not None and type(v) is int:
+            b = kinds.get(name)
+            if b is None:
+                continue  # no rule reads it
+            t = type(v)
+            if (t is int or t is float) and v == v:  # a number (not a boolean, not NaN)
+                if not b:
+                    out.append((name, None, None, None))  # a 4-tuple: any number, compared with none
+                    continue
                 i = bisect_left(b, v)
                 # a 3-tuple never equals the 2-tuple of a value left as it is
                 out.append((name, i, i < len(b) and b[i] == v))
             else:
                 out.append((name, v))
         return tuple(out)
+
+
+def _number(v) -> bool:
+    return (type(v) is int or type(v) is float) and v == v  # not a boolean, not NaN
 
 
 @lru_cache(maxsize=4)

@@ -35,9 +35,10 @@ def _day(o: dict) -> str | None:
 
 def ordered(obligations: list[dict]) -> list[dict]:
     """The obligations in the verdict order (dated acts soonest first; otherwise their order kept)."""
-    indexed = list(enumerate(obligations))
-    indexed.sort(key=lambda p: (rank(p[1]), _day(p[1]) or "" if rank(p[1]) == DATED else "", p[0]))
-    return [o for _, o in indexed]
+    # within a rank, by the day an act is dated by (an act without one first), then as built
+    keyed = [(rank(o), _day(o) or "", i, o) for i, o in enumerate(obligations)]
+    keyed.sort(key=lambda k: k[:3])
+    return [k[3] for k in keyed]
 
 
 def _soonest_outcome(vocab, response: dict) -> str:

@@ -14,7 +14,7 @@ from fastapi import Query
 
 from engine.errors import InvalidRequest, KnowledgeBaseError
 from engine.service.errors import ApiError, dumps, error, kb_unavailable
-from engine.service.metrics import count_decision
+from engine.service.metrics import count_action, count_decision
 
 log = logging.getLogger("engine.service.app")
 
@@ -50,13 +50,13 @@ def _decide(data: Any, trace: bool = True) -> dict:
 
 
 def _decide_json(data: Any, quotes: str, trace: bool) -> tuple[int, bytes, str | None]:
-    try:
-        response = _decide(data, trace)
-        if quotes != "all":
-            from engine.render.compact import compact_quotes
+    # the bytes come from templates (engine.inference.templates), the same as dumps(compact_quotes(decide()))
+    from engine.inference.templates import decide_encoded
 
-            response = compact_quotes(response, quotes)
-        return 200, dumps(response), response.get("decision_id")
+    try:
+        body, info = decide_encoded(data, quotes=quotes, trace=trace)
+        count_action(info["action"])
+        return 200, body, info["decision_id"]
     except InvalidRequest as exc:
         return 422, dumps({**_echoed_id(data), "errors": exc.errors}), None
     except KnowledgeBaseError as exc:

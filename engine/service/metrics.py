@@ -41,8 +41,45 @@ router = APIRouter()
 def count_decision(response: dict) -> None:
     """Count one decision answered, by its verdict's action."""
     verdict = response.get("verdict")
-    action = verdict.get("action") if isinstance(verdict, dict) else None
-    DECISIONS.labels(action=str(action or "none")).inc()
+    count_action(verdict.get("action") if isinstance(verdict, dict) else None)
+
+
+_BY_ACTION: dict = {}  # action -> its series (labels() is slow)
+
+
+def count_action(action: str | None) -> None:
+    """Count one decision answered whose verdict's action is `action` (None: no action)."""
+    series = _BY_ACTION.get(action)
+    if series is None:
+        series = _BY_ACTION[action] = DECISIONS.labels(action=str(action or "none"))
+    series.inc()
+
+
+class _MemoCollector:
+    """The engine's memos (engine.inference.memo): hits, misses and entries of each, read at each scrape."""
+
+    def collect(self):
+        from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+
+        from engine.inference import memo
+
+        figures = memo.stats()
+        hits = CounterMetricFamily("medtech_memo_hits", "evaluations answered from the memo", labels=("memo",))
+        misses = CounterMetricFamily("medtech_memo_misses", "evaluations computed and kept", labels=("memo",))
+        size = GaugeMetricFamily("medtech_memo_entries", "entries the memo holds (bounded)", labels=("memo",))
+        limit = GaugeMetricFamily("medtech_memo_limit", "entries the memo holds at most", labels=("memo",))
+        for name, f in sorted(figures.items()):
+            hits.add_metric((name,), f["hits"])
+            misses.add_metric((name,), f["misses"])
+            size.add_metric((name,), f["size"])
+            limit.add_metric((name,), f["limit"])
+        return [hits, misses, size, limit]
+
+    def describe(self):
+        return []
+
+
+REGISTRY.register(_MemoCollector())
 
 
 _SERIES: dict[tuple[str, str, int], tuple] = {}  # (route, method, status) -> its series (labels() is slow)
