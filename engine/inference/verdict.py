@@ -35,8 +35,10 @@ def _day(o: dict) -> str | None:
 
 def ordered(obligations: list[dict]) -> list[dict]:
     """The obligations in the verdict order (dated acts soonest first; otherwise their order kept)."""
-    # within a rank, by the day an act is dated by (an act without one first), then as built
-    keyed = [(rank(o), _day(o) or "", i, o) for i, o in enumerate(obligations)]
+    keyed = []
+    for i, o in enumerate(obligations):
+        r = rank(o)
+        keyed.append((r, (_day(o) or "") if r == DATED else "", i, o))  # dated acts by their day
     keyed.sort(key=lambda k: k[:3])
     return [k[3] for k in keyed]
 
