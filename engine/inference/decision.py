@@ -26,6 +26,7 @@ from engine.inference.facts import (
 )
 from engine.inference.lawday import Day, Governance
 from engine.inference.obligations import build as build_obligations
+from engine.inference.obligations import build_light
 from engine.inference.occurrences import counted as counted_events
 from engine.inference.occurrences import occurrences
 from engine.inference.outcomes import outcomes_for
@@ -598,6 +599,19 @@ def _decide(
     displaced = {x for sel in selected for x in sel.rule.spec.get("displaces", [])}
     selected = [sel for sel in selected if sel.rule.id not in displaced]
     fired = [s.rule for s in selected]
+    if summary:  # what the verdict reads, and nothing else
+        light = build_light(
+            kb, [s for s in selected if s.rule.stage == "obligation"], occ, events, req.as_of, stated=_stated(kb, req)
+        )
+        response = {
+            "as_of": req.as_of.isoformat(),
+            "technology": None if req.technology is None else {"class": cls or "undetermined"},
+            "obligations": ordered(light),
+            "warnings": warnings + law.warnings,  # `class_changed` heads the verdict
+            "missing_facts": list(missing.values()),
+        }
+        response["verdict"] = verdict(kb.vocabulary, response, _local_addressees(kb, req.jurisdiction.id))
+        return response
     obligations, prov1 = build_obligations(
         kb,
         [s for s in selected if s.rule.stage == "obligation"],
@@ -609,17 +623,6 @@ def _decide(
         blocks=blocks,
     )
     obligations = ordered(obligations)
-    if summary:
-        warnings += law.warnings  # `class_changed` heads the verdict
-        response = {
-            "as_of": req.as_of.isoformat(),
-            "technology": None if req.technology is None else {"class": cls or "undetermined"},
-            "obligations": obligations,
-            "warnings": warnings,
-            "missing_facts": list(missing.values()),
-        }
-        response["verdict"] = verdict(kb.vocabulary, response, _local_addressees(kb, req.jurisdiction.id))
-        return response
     authority, prov2 = build_obligations(
         kb, [s for s in selected if s.rule.stage == "authority"], occ, events, req.as_of, authority=True, blocks=blocks
     )

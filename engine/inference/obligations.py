@@ -203,6 +203,51 @@ def build(
     return out, provisional
 
 
+def build_light(
+    kb, selected: list, occ: dict, events: dict, as_of: dt.date, *, stated: dict | None = None
+) -> list[dict]:
+    """What the verdict reads of the obligations `build` would give (engine.inference.verdict: action, addressee,
+    due, status, `deadline.latest`, `if_not_done.overdue_days`), in the same order, with nothing else built:
+    for conclusion(), whose answer only an outcome reads. tests/test_templates.py checks it against `build`."""
+    stated = stated or {}
+    cited = _citations(kb)
+    groups: dict[tuple, list] = {}
+    for sel in selected:
+        spec = sel.rule.spec
+        groups.setdefault((spec["act"], spec["addressee"]), []).append(sel)
+    out = []
+    status = deadlines.status
+    for sels in groups.values():
+        plan = cited.plan(tuple(s.rule for s in sels))
+        seen: set = set()
+        chosen = None  # (due, spec) with the earliest computable due date (the first of equals), else the first
+        for s, dkey in zip(sels, plan.deadline_keys, strict=True):
+            if (key := (dkey, s.triggers, s.no_due)) in seen:
+                continue
+            seen.add(key)
+            spec = s.rule.spec["deadline"]
+            due = _dues(kb, spec, s, events, as_of)[0]
+            if chosen is None or (due.date is not None and (chosen[0].date is None or due.date < chosen[0].date)):
+                chosen = (due, spec)
+        assert chosen is not None
+        due, spec = chosen
+        known = stated.get(plan.action)
+        done = (bool(plan.done_by) and _done(plan.done_by, occ, as_of, due.trigger)) or known is True
+        st = status(spec["kind"], due.date, as_of, done, trigger=due.trigger, latest=due.latest)
+        item: dict = {
+            "action": plan.action,
+            "addressee": plan.addressee,
+            "due": due.date.isoformat() if due.date else None,
+            "deadline": {"latest": due.latest.isoformat()} if due.date is None and due.latest is not None else {},
+            "status": _passed(st, known),
+        }
+        if st == "overdue" and item["status"] == "to_confirm":
+            last = due.date or due.latest
+            item["if_not_done"] = {"overdue_days": (as_of - last).days if last else None}
+        out.append(item)
+    return out
+
+
 def if_not_done(
     kb, item: dict, group, due: dt.date | None, as_of: dt.date, home: str | None = None, blocks: Fresh = FRESH
 ) -> dict:

@@ -93,7 +93,12 @@ def _provisions(answer: dict, blocks: blocks_mod.Encoded) -> dict:
             for q in keys(node):
                 key = f"{q['document']}:{q['eid']}"
                 if key not in out:
-                    out[key] = {"document": q["document"], "eid": q["eid"], "label": q.get("label"), "quote": q["quote"]}
+                    out[key] = {
+                        "document": q["document"],
+                        "eid": q["eid"],
+                        "label": q.get("label"),
+                        "quote": q["quote"],
+                    }
 
     for name in _CITING:
         walk(answer.get(name))
