@@ -189,3 +189,29 @@ def test_generated_requests_are_byte_identical_in_every_combination(request_, fo
     want = reference(request_, quotes, trace)
     for combo in COMBOS:
         assert variant(request_, quotes, trace, *combo) == want, combo
+
+
+def test_the_memos_are_counted_in_metrics():
+    """/metrics shows each memo's hits, misses and entries; a second request on another day between the same
+    constants is a hit."""
+    import re
+
+    from fastapi.testclient import TestClient
+
+    from engine.service.app import app
+
+    def sample(text: str, name: str, which: str) -> float:
+        found = re.search(rf'^{name}{{memo="{which}"}} ([0-9.e+]+)$', text, re.M)
+        assert found, (name, which)
+        return float(found.group(1))
+
+    memo.clear()
+    request = {"institution": {"jurisdiction": "jilin", "level": 3}, "technology": {"name": "ECMO"}}
+    with TestClient(app) as client, switched(True, True):
+        client.post("/v1/decisions", json={**request, "as_of": "2025-03-03"})
+        before = client.get("/metrics").text
+        client.post("/v1/decisions", json={**request, "as_of": "2025-03-10"})
+        after = client.get("/metrics").text
+    assert sample(after, "medtech_memo_hits_total", "evaluation") > sample(before, "medtech_memo_hits_total", "evaluation")
+    assert sample(after, "medtech_memo_misses_total", "evaluation") >= 1
+    assert 1 <= sample(after, "medtech_memo_entries", "evaluation") <= sample(after, "medtech_memo_limit", "evaluation")
