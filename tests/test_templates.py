@@ -17,6 +17,8 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests.test_differential import requests as generated_requests
+from tests.test_exports import SCENARIO_FILES
 
 from engine import InvalidRequest, decide, decide_bytes
 from engine.inference import memo, templates
@@ -24,8 +26,6 @@ from engine.inference.decision import conclusion
 from engine.inference.outcomes import next_act
 from engine.render.compact import compact_quotes
 from engine.service.errors import dumps
-from tests.test_differential import requests as generated_requests
-from tests.test_exports import SCENARIO_FILES
 
 FORMS = [(q, t) for t in (True, False) for q in ("all", "once", "none")]
 COMBOS = [(b, m, t) for b in ("durable", "pure") for m in (True, False) for t in (True, False)]
