@@ -31,7 +31,7 @@ trace=false; the compact forms against the default (quotes=once / default, quote
 trace=false / default), through the template path and the old way (compact_quotes(decide()) +
 orjson.dumps); and, where engine.inference.memo exists, decide() with the memo off and on. Each
 figure is one pass over the measured set (the memo cleared and warmed on seed A before it), the
-passes in a rotating order, --ratio-rounds times. Names this checkout lacks (decide_bytes, the
+passes in a rotating order (figures compared with each other back to back), --ratio-rounds times. Names this checkout lacks (decide_bytes, the
 memo, templates) print "n/a (not in this checkout)", so the same script measures an older
 checkout for before/after pairs. A summary table closes the run: figure, ratio, target, met.
 
@@ -469,6 +469,31 @@ def measure_pass(
     return out
 
 
+def group_of(key: str) -> str:
+    """Figures compared with each other run back to back: decide() on both back ends, the template
+    path's forms, the old way's forms, memo off and on for each back end."""
+    if key.startswith(("bytes", "old")):
+        return key.split("_")[0]
+    return key.rsplit("_", 1)[0] if "_memo_" in key else "decide"
+
+
+def pass_order(figs: list, rnd: int) -> list:
+    """The order of the passes in round `rnd`: the groups (group_of) in a rotating order, each
+    group's figures back to back, rotated too and reversed every other round, so that no figure
+    always runs first or right after another."""
+    groups: dict[str, list] = {}
+    for fig in figs:
+        groups.setdefault(group_of(fig.key), []).append(fig)
+    names = list(groups)
+    out = []
+    for g in names[rnd % len(names) :] + names[: rnd % len(names)] if names else []:
+        members = groups[g]
+        k = rnd % len(members)
+        members = members[k:] + members[:k]
+        out += members[::-1] if rnd % 2 else members
+    return out
+
+
 def run_passes(
     figs: list[Figure], warm: list[dict], measured: list[dict], rounds: int, rt_reps: int = 3, log=print
 ) -> dict[str, Samples]:
@@ -481,9 +506,7 @@ def run_passes(
     samples = {f.key: Samples() for f in live}
     for rnd in range(rounds):
         t = time.perf_counter()
-        order = live[rnd % len(live) :] + live[: rnd % len(live)] if live else []
-        if rnd % 2:
-            order.reverse()
+        order = pass_order(live, rnd)
         for fig in order:
             assert fig.work is not None
             try:
@@ -537,16 +560,17 @@ def to_round_trip(s: Samples) -> dict:
 
 def to_default(form: Samples, default: Samples) -> dict:
     """A compact form against the default, over the (round, request) pairs both measured. `ratio`
-    (the target figure): each side's p50 CPU over its own passes' JSON round trips, divided - the
-    two passes ran at different moments, and their round trips carry the machine's speed at each;
-    `raw`: the plain ratio of the p50 CPUs; `p50_ratio`: the p50 of the per-request ratios."""
+    (the target figure): p50 CPU of the form over p50 CPU of the default (their passes ran back to
+    back, in alternating order, each round); `normalized`: each side's p50 CPU over its own passes'
+    JSON round trips, divided (cancels a change of the machine's speed between the passes, but
+    adds the round trips' own noise); `p50_ratio`: the p50 of the per-request ratios."""
     keys = sorted(set(form.cpu) & set(default.cpu))
     f, d = [form.cpu[k] for k in keys], [default.cpu[k] for k in keys]
     frt, drt = [form.rt[k] for k in keys], [default.rt[k] for k in keys]
     return {
         "n": len(keys),
-        "ratio": ratio_of_p50s(f, frt) / ratio_of_p50s(d, drt),
-        "raw": ratio_of_p50s(f, d),
+        "ratio": ratio_of_p50s(f, d),
+        "normalized": ratio_of_p50s(f, frt) / ratio_of_p50s(d, drt),
         "p50_ratio": p50_of_ratios(f, d),
     }
 
@@ -585,7 +609,12 @@ def summary_rows(samples: dict[str, Samples]) -> list[Row]:
         if a is None or b is None or not a.cpu or not b.cpu:
             return Row(label, None, target)
         m = to_default(a, b)
-        return Row(label, m["ratio"], target, f"raw p50s {m['raw']:.2f}, p50 of ratios {m['p50_ratio']:.2f}")
+        return Row(
+            label,
+            m["ratio"],
+            target,
+            f"p50 of ratios {m['p50_ratio']:.2f}; each over its JSON round trips {m['normalized']:.2f}",
+        )
 
     return [
         vs_rt("durable", 25, "decide() durable / JSON round trip"),
