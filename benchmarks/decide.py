@@ -1,6 +1,6 @@
 """Decision cost as a ratio to a JSON round trip of the same request, and throughput, latency and memory.
 
-Usage: .venv/bin/python benchmarks/decide.py [--mix held-out|scenarios|random] [--quick]
+Usage: .venv/bin/python benchmarks/decide.py [--mix held-out|scenarios|random] [--quick] [--root PATH]
                                              [--ratio-rounds 5] [--rounds 20] [--soak 100000]
 
 The machine this runs on is shared, and its speed moves by a factor of two between runs minutes
@@ -31,9 +31,12 @@ trace=false; the compact forms against the default (quotes=once / default, quote
 trace=false / default), through the template path and the old way (compact_quotes(decide()) +
 orjson.dumps); and, where engine.inference.memo exists, decide() with the memo off and on. Each
 figure is one pass over the measured set (the memo cleared and warmed on seed A before it), the
-passes in a rotating order (figures compared with each other back to back), --ratio-rounds times. Names this checkout lacks (decide_bytes, the
-memo, templates) print "n/a (not in this checkout)", so the same script measures an older
-checkout for before/after pairs. A summary table closes the run: figure, ratio, target, met.
+passes in a rotating order (figures compared with each other back to back), --ratio-rounds
+times. Names this checkout lacks (decide_bytes, the memo, templates) print "n/a (not in this
+checkout)", so the same script measures an older checkout for before/after pairs: `--root PATH`
+decides with the engine (and knowledge base) of the checkout at PATH, over the same requests
+(this checkout's scenario files), with this interpreter; requests the older engine rejects are
+left out of its figures. A summary table closes the run: figure, ratio, target, met.
 
 Then, as before: decisions/s and p50/p99 latency for each back end, wall-clock and CPU
 (--rounds: times each measured request is decided), floors (the CPU p50 of work any decide()
@@ -59,7 +62,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+
+
+def _engine_root(argv: list[str]) -> Path:
+    """The checkout whose engine is measured: --root PATH (read before the engine is imported), else this one."""
+    for i, arg in enumerate(argv):
+        if arg == "--root" and i + 1 < len(argv):
+            return Path(argv[i + 1]).resolve()
+        if arg.startswith("--root="):
+            return Path(arg.split("=", 1)[1]).resolve()
+    return ROOT
+
+
+ENGINE_ROOT = _engine_root(sys.argv[1:]) if __name__ == "__main__" else ROOT
+sys.path.insert(0, str(ENGINE_ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import machine  # noqa: E402  (benchmarks/machine.py)
@@ -678,20 +694,37 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--mix", choices=["held-out", "scenarios", "random"], default="held-out")
     ap.add_argument("--variants", type=int, default=1, help="held-out: variants of each scenario request per set")
-    ap.add_argument("--ratio-rounds", type=int, default=5, help="passes of each ratio figure over the measured set")
+    ap.add_argument(
+        "--ratio-rounds", type=int, default=None, help="passes of each ratio figure over the measured set (default 5)"
+    )
     ap.add_argument("--rt-reps", type=int, default=3, help="JSON round trips timed together per request (their mean)")
-    ap.add_argument("--rounds", type=int, default=20, help="decisions/s table: times each measured request is decided")
+    ap.add_argument(
+        "--rounds",
+        type=int,
+        default=None,
+        help="decisions/s table: times each measured request is decided (default 20)",
+    )
     ap.add_argument("--n", type=int, default=20000, help="requests (random mix)")
-    ap.add_argument("--soak", type=int, default=100000, help="decisions of the memory soak (0: skip it)")
-    ap.add_argument("--floors", type=int, default=0, help="requests the floors are measured on (default: half)")
+    ap.add_argument("--soak", type=int, default=None, help="decisions of the memory soak (default 100000; 0: skip it)")
+    ap.add_argument(
+        "--floors", type=int, default=None, help="requests the floors are measured on (default: half; --quick 150)"
+    )
     ap.add_argument(
         "--backend", choices=["durable", "pure"], default=None, help="back end of the decide_bytes and old-way figures"
     )
     ap.add_argument("--quick", action="store_true", help="a run of about 30 s (no soak)")
+    ap.add_argument(
+        "--root",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="measure another checkout's engine (same requests, this interpreter): the before of a before/after pair",
+    )
     args = ap.parse_args(argv)
-    if args.quick:
-        args.ratio_rounds, args.rounds, args.soak = 2, 1, 0
-        args.floors = args.floors or 150
+    defaults = {"ratio_rounds": 2, "rounds": 1, "soak": 0, "floors": 150} if args.quick else {}
+    for name, value in {"ratio_rounds": 5, "rounds": 20, "soak": 100000, "floors": None, **defaults}.items():
+        if getattr(args, name) is None:  # the options given keep their values
+            setattr(args, name, value)
     watch = machine.Watch(time.process_time)
     load0 = machine.loadavg()
     print(f"load average at the start: {load0[0]:.2f} {load0[1]:.2f} {load0[2]:.2f} ({os.cpu_count()} CPUs)")
@@ -702,7 +735,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"start-up (load, validate, compile, build rulesets, warm up): {(time.perf_counter() - t) * 1000:.0f} ms")
     memo, templates = memo_module(), templates_module()
     print(
-        f"this checkout: decide_bytes {'yes' if hasattr(engine, 'decide_bytes') else NA}; "
+        f"engine: {Path(engine.__file__).parent}; decide_bytes {'yes' if hasattr(engine, 'decide_bytes') else NA}; "
         f"memo {('on' if memo.enabled() else 'off') + ' at start-up' if memo is not None else NA}; "
         f"templates {'yes' if templates is not None else NA}"
     )

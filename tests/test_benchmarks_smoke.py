@@ -155,3 +155,47 @@ def test_batch_memory_growth():
     sampler = batch.MemorySampler()
     sampler.samples = {1: [(0.0, 1024), (5.0, 2048), (10.0, 2048 + 3 * 1024)], 2: [(0.0, 4096), (10.0, 4096)]}
     assert sampler.growth(half=5.0) == pytest.approx(3.0)
+
+
+def test_the_new_names_when_present(bench, monkeypatch):
+    """With engine.decide_bytes and engine.inference.memo present (stand-ins here: the same bytes the
+    old way, a memo that records its calls), every figure is measured, the memo is cleared before each
+    pass and set as the figure says, and the byte-identity check passes."""
+    import types
+
+    import orjson
+
+    import engine
+    import engine.inference
+    from engine.render.compact import compact_quotes
+
+    calls: list = []
+    state = {"on": True}
+    memo = types.SimpleNamespace(
+        set_enabled=lambda flag: (calls.append(("set", flag)), state.update(on=flag)),
+        enabled=lambda: state["on"],
+        clear=lambda: calls.append(("clear",)),
+        stats=lambda: {"hits": 0},
+    )
+
+    def decide_bytes(request, *, quotes="all", trace=True, backend=None):
+        calls.append(("bytes", state["on"]))
+        return orjson.dumps(compact_quotes(engine.decide(request, trace=trace, backend=backend), quotes))
+
+    monkeypatch.setattr(engine, "decide_bytes", decide_bytes, raising=False)
+    monkeypatch.setattr(engine.inference, "memo", memo, raising=False)
+    monkeypatch.setitem(sys.modules, "engine.inference.memo", memo)
+    base = bench.scenario_requests()
+    warm, measured = bench.held_out(base[:2], seed=1), bench.held_out(base[2:4], seed=2)
+    assert "MISMATCH" not in bench.check_bytes(measured) and "byte-identical" in bench.check_bytes(measured)
+    figs = bench.figures()
+    live = [f for f in figs if f.work is not None]
+    assert {f.key for f in figs} - {f.key for f in live} == {"bytes_all_notpl"}  # no templates module here
+    samples = bench.run_passes(figs, warm, measured, rounds=1, rt_reps=1, log=lambda *a: None)
+    assert calls.count(("clear",)) == len(live)
+    assert ("set", False) in calls  # the memo-off passes
+    assert all(samples[f.key].cpu for f in live)
+    rows = {r.figure: r for r in bench.summary_rows(samples)}
+    assert rows["template path (decide_bytes default) / JSON round trip"].ratio is not None
+    assert rows["memo on / memo off, durable"].ratio is not None
+    assert state["on"] is True  # the memo is left as the process started
