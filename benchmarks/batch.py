@@ -305,6 +305,11 @@ def main(argv: list[str] | None = None) -> int:
         f"({'met' if cpu_bound <= TARGET_MIN else 'not met'}); flat memory (every process +{FLAT_MIB:g} MiB at most "
         f"over the second half): largest {growth:+.1f} MiB ({'met' if flat else 'not met'})"
         + ("; the machine was BUSY: the times are upper bounds" if verdict.busy else "")
+        + (
+            "; a short run: the engine's bounded memos are still filling, judge memory on --lines 100000 or more"
+            if n < 100_000
+            else ""
+        )
     )
     if n_out != n:
         print("MISMATCH: output line count differs from input")
