@@ -21,12 +21,29 @@ With `--batch N` every caller posts batches of N requests to /v1/decisions/batch
 answer streamed as JSON, or as NDJSON with `--ndjson`); 503s (a worker already answering as many
 batches as it takes on) are counted apart, and the server's peak memory during the run is printed.
 
+Each run reports the server's CPU per decision (user + system of its processes, from
+/proc/PID/stat) beside the load client's own CPU per request, and whether the machine was quiet:
+the load average and CPU steal before and after (/proc/stat), and the run is flagged BUSY when
+steal exceeds 2 % or processes other than the server and the client used more than 10 % of a
+core (benchmarks/machine.py). `--mix-size N` sends N distinct requests in turn (default 5000);
+`--mix-size 0` makes every request new (nothing a cross-request memo has seen before).
+
+`--baseline-root PATH` measures another checkout side by side: its server (its own
+.venv/bin/python when it has one, its engine first on the path) and this one's run at the same
+time, and the same load is sent to each in alternation, --pairs times (order swapped each pair,
+each pair on its own mix seed); it prints the server CPU per decision of each run and the ratio
+current / baseline (the target: <= 0.6), and with --rate whether p99 <= 20 ms in every run:
+
+    python benchmarks/load.py --rate 2000 --seconds 20 --mix-size 0 --baseline-root /tmp/medtech-base
+
 The default client is a minimal HTTP/1.1 keep-alive client on asyncio (one connection per
 concurrent caller), so that the figures measure the server rather than the client library;
 `--client httpx` uses httpx.AsyncClient instead.
 
 Targets on a 2-core machine: closed loop >= 800 decisions/s with p99 < 50 ms; open loop
-`--rate 2000 --workers 2` on the default back end with p99 <= 20 ms.
+`--rate 2000 --workers 2` on the default back end with p99 <= 20 ms in every run on a quiet
+machine; server CPU per decision <= 0.6 x that of the code before issue 24's changes, measured
+side by side (--baseline-root).
 """
 
 from __future__ import annotations
@@ -46,6 +63,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import machine  # noqa: E402  (benchmarks/machine.py)
 
 # --------------------------------------------------------------------------- the request mix
 
@@ -160,9 +180,17 @@ def make_request(rng: random.Random) -> tuple[dict, bool]:
     return req, False
 
 
-def request_mix(n: int, seed: int = 20250429) -> list[tuple[dict, bool]]:
+MIX_SEED = 20250429
+
+
+def request_mix(n: int, seed: int = MIX_SEED) -> list[tuple[dict, bool]]:
     rng = random.Random(seed)
     return [make_request(rng) for _ in range(n)]
+
+
+def encoded_mix(n: int, seed: int = MIX_SEED) -> list[tuple[bytes, bool]]:
+    """`request_mix(n, seed)` as JSON bodies."""
+    return [(json.dumps(r, ensure_ascii=False).encode(), invalid) for r, invalid in request_mix(n, seed)]
 
 
 # --------------------------------------------------------------------------- server process
@@ -284,18 +312,26 @@ BACKEND = ["durable"]  # set from --backend in main()
 SERVER_PID = [0]  # set in main(), for the memory sampler
 
 
-def start_server(port: int, workers: int, access_log: bool) -> subprocess.Popen:
+def interpreter(root: Path) -> str:
+    """The Python of a checkout: its own .venv's when it has one, else this one."""
+    own = root / ".venv" / "bin" / "python"
+    return str(own) if own.exists() else sys.executable
+
+
+def start_server(port: int, workers: int, access_log: bool, root: Path = ROOT) -> subprocess.Popen:
+    """`medtech serve` of the checkout at `root` (its engine first on the path, its .venv's Python
+    when it has one)."""
     code = (
         f"from engine.service.app import run; run('127.0.0.1', {port}, {workers}, "
         f"access_log={access_log}, log_level='warning')"
     )
     env = {
         **os.environ,
-        "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+        "PYTHONPATH": str(root) + os.pathsep + os.environ.get("PYTHONPATH", ""),
         "MEDTECH_BACKEND": BACKEND[0],
     }
     return subprocess.Popen(
-        [sys.executable, "-c", code], cwd=ROOT, env=env, stdout=subprocess.DEVNULL if access_log else None
+        [interpreter(root), "-c", code], cwd=root, env=env, stdout=subprocess.DEVNULL if access_log else None
     )
 
 
@@ -406,12 +442,20 @@ def _batches(size: int, count: int = 8) -> list[tuple[bytes, bool]]:
 
 
 async def drive(
-    port: int, seconds: float, concurrency: int, client: str, warmup: float, batch: int = 0, ndjson: bool = False
+    port: int,
+    seconds: float,
+    concurrency: int,
+    client: str,
+    warmup: float,
+    batch: int = 0,
+    ndjson: bool = False,
+    mix_size: int = 5000,
+    seed: int = MIX_SEED,
 ) -> dict:
     if batch:
         mix, path, accept = _batches(batch), "/v1/decisions/batch", ("application/x-ndjson" if ndjson else None)
     else:
-        mix = [(json.dumps(r, ensure_ascii=False).encode(), invalid) for r, invalid in request_mix(5000)]
+        mix = encoded_mix(mix_size or int(3000 * (seconds + warmup)) + 1, seed)
         path, accept = "/v1/decisions", None
     latencies: list[float] = []
     counts = {"ok": 0, "intended_422": 0, "unexpected": 0, "busy_503": 0, "bytes": 0, "sent": 0}
@@ -657,9 +701,18 @@ class _OpenLoop:
             self.all_answered.set()
 
 
-async def drive_open(port: int, seconds: float, rate: float, connections: int, warmup: float) -> dict:
-    """Open loop: request k is due at start + k/rate, sent on the first free connection."""
-    mix = [(json.dumps(r, ensure_ascii=False).encode(), invalid) for r, invalid in request_mix(5000)]
+async def drive_open(
+    port: int,
+    seconds: float,
+    rate: float,
+    connections: int,
+    warmup: float,
+    mix_size: int = 5000,
+    seed: int = MIX_SEED,
+) -> dict:
+    """Open loop: request k is due at start + k/rate, sent on the first free connection. `mix_size`
+    requests are sent in turn (0: as many as the run sends, each request new)."""
+    mix = encoded_mix(mix_size or int(rate * (seconds + warmup)) + 1, seed)
     client = _OpenLoop(mix, port)
     client.max = connections
     for _ in range(connections):
@@ -731,69 +784,87 @@ def _run_lean(coro):
     return uvloop.run(coro)
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--seconds", type=float, default=30.0, help="measured duration (default 30)")
-    ap.add_argument("--warmup", type=float, default=2.0, help="unmeasured warm-up before it (default 2)")
-    ap.add_argument("--concurrency", type=int, default=32, help="closed loop: concurrent callers (default 32)")
-    ap.add_argument("--rate", type=float, default=None, help="open loop: requests per second, sent on schedule")
-    ap.add_argument("--connections", type=int, default=64, help="open loop: keep-alive connections (default 64)")
-    ap.add_argument("--workers", type=int, default=2, help="server processes (default 2)")
-    ap.add_argument("--client", choices=["raw", "httpx"], default="raw")
-    ap.add_argument("--access-log", action="store_true", help="keep uvicorn's access log on (as `medtech serve`)")
-    ap.add_argument(
-        "--backend",
-        choices=["durable", "pure"],
-        default="durable",
-        help="the server's rule engine (medtech serve --backend)",
-    )
-    ap.add_argument(
-        "--batch", type=int, default=0, metavar="N", help="post batches of N requests to /v1/decisions/batch"
-    )
-    ap.add_argument("--ndjson", action="store_true", help="with --batch: ask for the NDJSON form of the answer")
-    args = ap.parse_args(argv)
-    BACKEND[0] = args.backend
-    if args.batch:
-        args.warmup = 0.0  # a batch takes seconds: count every one, from the start
-
-    port = free_port()
-    proc = start_server(port, args.workers, args.access_log)
+def measure(proc: subprocess.Popen, port: int, args, seed: int = MIX_SEED, others: tuple[int, ...] = ()) -> dict:
+    """One run of the load against the server `proc`: the client's result with the server's and the
+    client's CPU, the server's memory, and the machine's state (benchmarks/machine.py). `others`:
+    pids of the benchmark's other servers (idle meanwhile; their CPU counts as the run's own)."""
     SERVER_PID[0] = proc.pid
-    try:
-        asyncio.run(wait_ready(port, proc))
-        time.sleep(1.0)  # let every worker finish its warm-up
-        rss_before = rss_kib(proc.pid)
-        (user0, sys0), cpu_client, cpu_all = cpu_split(proc.pid), time.process_time(), machine_cpu()
-        per_process0 = cpu_by_process(proc.pid)
-        if args.rate:
-            result = _run_lean(drive_open(port, args.seconds, args.rate, args.connections, args.warmup))
-        else:
-            result = asyncio.run(
-                drive(port, args.seconds, args.concurrency, args.client, args.warmup, args.batch, args.ndjson)
+    rss_before = rss_kib(proc.pid)
+    watch = machine.Watch(lambda: sum(cpu_seconds(p) for p in (proc.pid, *others)) + time.process_time())
+    (user0, sys0), cpu_client, cpu_all = cpu_split(proc.pid), time.process_time(), machine_cpu()
+    per_process0 = cpu_by_process(proc.pid)
+    if args.rate:
+        result = _run_lean(
+            drive_open(port, args.seconds, args.rate, args.connections, args.warmup, args.mix_size, seed)
+        )
+    else:
+        result = asyncio.run(
+            drive(
+                port,
+                args.seconds,
+                args.concurrency,
+                args.client,
+                args.warmup,
+                args.batch,
+                args.ndjson,
+                args.mix_size,
+                seed,
             )
-        user1, sys1 = cpu_split(proc.pid)
-        per_process = {pid: cpu - per_process0.get(pid, 0.0) for pid, cpu in cpu_by_process(proc.pid).items()}
-        cpu_user, cpu_sys = user1 - user0, sys1 - sys0
-        cpu_server, cpu_client = cpu_user + cpu_sys, time.process_time() - cpu_client
-        cpu_all = machine_cpu() - cpu_all
-        rss_after = rss_kib(proc.pid)
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        )
+    user1, sys1 = cpu_split(proc.pid)
+    per_process = {pid: cpu - per_process0.get(pid, 0.0) for pid, cpu in cpu_by_process(proc.pid).items()}
+    cpu_client = time.process_time() - cpu_client
+    cpu_all = machine_cpu() - cpu_all
+    verdict = watch.stop(others_limit=0.1, others_load_limit=None)
+    decisions = max(result["sent"] * max(args.batch, 1), 1)
+    if args.rate and result["unanswered"]:
+        result["unexpected"] += result["unanswered"]
+        result["unexpected_by_status"]["unanswered"] = result["unanswered"]
+    return {
+        **result,
+        "cpu_user": user1 - user0,
+        "cpu_sys": sys1 - sys0,
+        "cpu_server": user1 - user0 + sys1 - sys0,
+        "cpu_client": cpu_client,
+        "cpu_all": cpu_all,
+        "per_process": per_process,
+        "server_ms": (user1 - user0 + sys1 - sys0) / decisions * 1000,
+        "client_ms": cpu_client / max(result["sent"], 1) * 1000,
+        "rss_before": rss_before,
+        "rss_after": rss_kib(proc.pid),
+        "verdict": verdict,
+    }
 
-    load = (
+
+def stop_server(proc: subprocess.Popen) -> None:
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def describe_load(args) -> str:
+    return (
         f"open loop at {args.rate:.0f} requests/s over {args.connections} connections"
         if args.rate
         else f"closed loop, client {args.client}, concurrency {args.concurrency}"
         + (f", batches of {args.batch}" if args.batch else "")
+    ) + (
+        ""
+        if args.batch
+        else f"; mix of {args.mix_size} requests in turn"
+        if args.mix_size
+        else "; every request new (--mix-size 0)"
     )
+
+
+def report(args, result: dict, proc: subprocess.Popen) -> None:
+    """The full report of one run."""
     print(
         f"server: back end {args.backend}, {args.workers} worker process(es), access log {'on' if args.access_log else 'off'}; "
-        f"load: {load}; {os.cpu_count()} CPU(s)"
+        f"load: {describe_load(args)}; {os.cpu_count()} CPU(s)"
     )
     if args.batch:
         decisions = result["ok"] * args.batch
@@ -814,12 +885,8 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"client:      p99 send delay behind schedule {result['late_p99_ms']:.1f} ms "
             f"(waiting for a free connection, or the client itself falling behind); "
-            f"{cpu_client / max(result['sent'], 1) * 1000:.2f} ms client CPU per request; "
             f"{result['connections_lost']} connections closed by the server, {result['unanswered']} requests unanswered after 30 s"
         )
-        if result["unanswered"]:
-            result["unexpected"] += result["unanswered"]
-            result["unexpected_by_status"]["unanswered"] = result["unanswered"]
     if not args.batch:
         print(
             f"answers:     {result['ok']} decisions (200), {result['intended_422']} intended 422s, "
@@ -830,25 +897,148 @@ def main(argv: list[str] | None = None) -> int:
             f"answers:     {result['ok']} batches (200), {result['unexpected']} errors {result['unexpected_by_status'] or ''}"
         )
     print(
-        f"server RSS:  {rss_before / 1024:.1f} MiB before, {result['peak_rss_kib'] / 1024:.1f} MiB peak during the run, "
-        f"{rss_after / 1024:.1f} MiB after (all processes)"
+        f"server RSS:  {result['rss_before'] / 1024:.1f} MiB before, {result['peak_rss_kib'] / 1024:.1f} MiB peak during the run, "
+        f"{result['rss_after'] / 1024:.1f} MiB after (all processes)"
     )
     wall = result["seconds"] + args.warmup
     print(
-        f"CPU:         server {cpu_server:.1f} s, load client {cpu_client:.1f} s over {wall:.1f} s wall "
-        f"({cpu_server / max(result['sent'] * max(args.batch, 1), 1) * 1000:.2f} ms server CPU per decision, "
-        f"warm-up included, over {result['sent']} requests: "
-        f"user {cpu_user:.1f} s, system {cpu_sys:.1f} s)"
+        f"CPU/request: server {result['server_ms']:.3f} ms per decision (its processes' user + system from "
+        f"/proc/PID/stat), load client {result['client_ms']:.3f} ms per request (warm-up included, "
+        f"over {result['sent']} requests)"
     )
+    print(
+        f"CPU:         server {result['cpu_server']:.1f} s (user {result['cpu_user']:.1f} s, system "
+        f"{result['cpu_sys']:.1f} s), load client {result['cpu_client']:.1f} s over {wall:.1f} s wall"
+    )
+    per_process = result["per_process"]
     shares = sorted((cpu for pid, cpu in per_process.items() if pid != proc.pid and cpu > 0.05), reverse=True)
     print(
         f"workers:     CPU per worker process {', '.join(f'{c:.1f} s' for c in shares) or '-'} "
         f"(uneven when the connections went unevenly to the workers); supervisor {per_process.get(proc.pid, 0.0):.1f} s"
     )
     print(
-        f"machine:     {cpu_all:.1f} CPU-s busy of {wall * (os.cpu_count() or 1):.1f} available; "
-        f"{max(0.0, cpu_all - cpu_server - cpu_client):.1f} s by other processes and the kernel's network work"
+        f"machine:     {result['cpu_all']:.1f} CPU-s busy of {wall * (os.cpu_count() or 1):.1f} available; "
+        f"{max(0.0, result['cpu_all'] - result['cpu_server'] - result['cpu_client']):.1f} s by other processes and "
+        f"the kernel's network work"
     )
+    print(f"quiet?:      {result['verdict'].line()}")
+
+
+def one_line(name: str, result: dict, args) -> str:
+    v = result["verdict"]
+    return (
+        f"{name:<9} server {result['server_ms']:.3f} ms CPU per decision, client {result['client_ms']:.3f} ms; "
+        f"{result['rps']:.0f} req/s, p50 {result['p50_ms']:.1f} ms, p99 {result['p99_ms']:.1f} ms; "
+        f"{result['unexpected']} errors; steal {v.steal_pct:.1f} %, others {v.others_cores:.2f} cores, "
+        f"load {v.load_end[0]:.2f}: {'BUSY' if v.busy else 'quiet'}"
+    )
+
+
+def compare(args, current: Path, baseline: Path) -> int:
+    """The same load against the baseline checkout's server and this one's, in alternation
+    (--pairs pairs, the order swapped from pair to pair, each pair on its own mix seed), both
+    servers running throughout; server CPU per decision of each and their ratio."""
+    import statistics
+
+    ports = {"current": free_port(), "baseline": free_port()}
+    procs = {
+        "current": start_server(ports["current"], args.workers, args.access_log, current),
+        "baseline": start_server(ports["baseline"], args.workers, args.access_log, baseline),
+    }
+    runs: dict[str, list[dict]] = {"current": [], "baseline": []}
+    try:
+        for name in procs:
+            asyncio.run(wait_ready(ports[name], procs[name]))
+        time.sleep(1.0)  # let every worker finish its warm-up
+        print(
+            f"server: back end {args.backend}, {args.workers} worker process(es) each; load: {describe_load(args)}; "
+            f"{os.cpu_count()} CPU(s)\ncurrent:  {current} ({interpreter(current)})\n"
+            f"baseline: {baseline} ({interpreter(baseline)})"
+        )
+        for k in range(args.pairs):
+            order = ["current", "baseline"] if k % 2 == 0 else ["baseline", "current"]
+            for name in order:
+                other = procs["baseline" if name == "current" else "current"].pid
+                result = measure(procs[name], ports[name], args, seed=MIX_SEED + k, others=(other,))
+                runs[name].append(result)
+                print(f"pair {k + 1}: " + one_line(name, result, args), flush=True)
+    finally:
+        for proc in procs.values():
+            stop_server(proc)
+    cur, base = [r["server_ms"] for r in runs["current"]], [r["server_ms"] for r in runs["baseline"]]
+    pairs = [c / b for c, b in zip(cur, base, strict=True) if b]
+    ratio = statistics.median(cur) / statistics.median(base)
+    busy = sum(r["verdict"].busy for rs in runs.values() for r in rs)
+    print(
+        f"server CPU per decision: current {' '.join(f'{x:.3f}' for x in cur)} ms (median {statistics.median(cur):.3f}), "
+        f"baseline {' '.join(f'{x:.3f}' for x in base)} ms (median {statistics.median(base):.3f})"
+    )
+    print(
+        f"current / baseline: {ratio:.2f} (ratio of medians; per pair {' '.join(f'{x:.2f}' for x in pairs)}); "
+        f"target <= 0.6: {'met' if ratio <= 0.6 else 'not met'}; {busy} of {2 * args.pairs} runs on a BUSY machine"
+    )
+    if args.rate:
+        p99 = [r["p99_ms"] for r in runs["current"]]
+        print(
+            f"current p99 at {args.rate:.0f} requests/s: {' '.join(f'{x:.1f}' for x in p99)} ms; "
+            f"<= 20 ms in every run: {'yes' if max(p99) <= 20 else 'no'}"
+        )
+    return 1 if any(r["unexpected"] for rs in runs.values() for r in rs) else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seconds", type=float, default=30.0, help="measured duration (default 30)")
+    ap.add_argument("--warmup", type=float, default=2.0, help="unmeasured warm-up before it (default 2)")
+    ap.add_argument("--concurrency", type=int, default=32, help="closed loop: concurrent callers (default 32)")
+    ap.add_argument("--rate", type=float, default=None, help="open loop: requests per second, sent on schedule")
+    ap.add_argument("--connections", type=int, default=64, help="open loop: keep-alive connections (default 64)")
+    ap.add_argument("--workers", type=int, default=2, help="server processes (default 2)")
+    ap.add_argument("--client", choices=["raw", "httpx"], default="raw")
+    ap.add_argument("--access-log", action="store_true", help="keep uvicorn's access log on (as `medtech serve`)")
+    ap.add_argument(
+        "--backend",
+        choices=["durable", "pure"],
+        default="durable",
+        help="the server's rule engine (medtech serve --backend)",
+    )
+    ap.add_argument(
+        "--batch", type=int, default=0, metavar="N", help="post batches of N requests to /v1/decisions/batch"
+    )
+    ap.add_argument("--ndjson", action="store_true", help="with --batch: ask for the NDJSON form of the answer")
+    ap.add_argument(
+        "--mix-size",
+        type=int,
+        default=5000,
+        metavar="N",
+        help="distinct requests sent in turn (default 5000; 0: every request new, as many as the run sends)",
+    )
+    ap.add_argument(
+        "--baseline-root",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="another checkout: run the same load against its server and this one's, alternately",
+    )
+    ap.add_argument("--pairs", type=int, default=3, help="with --baseline-root: runs of each (default 3)")
+    args = ap.parse_args(argv)
+    BACKEND[0] = args.backend
+    if args.batch:
+        args.warmup = 0.0  # a batch takes seconds: count every one, from the start
+    if args.baseline_root:
+        if not (args.baseline_root / "engine" / "service" / "app.py").exists():
+            ap.error(f"--baseline-root {args.baseline_root}: not a checkout of this project (no engine/service/app.py)")
+        return compare(args, ROOT, args.baseline_root.resolve())
+
+    port = free_port()
+    proc = start_server(port, args.workers, args.access_log)
+    try:
+        asyncio.run(wait_ready(port, proc))
+        time.sleep(1.0)  # let every worker finish its warm-up
+        result = measure(proc, port, args)
+    finally:
+        stop_server(proc)
+    report(args, result, proc)
     print(f"server exit: {proc.returncode}")
     return 1 if result["unexpected"] else 0
 
