@@ -212,6 +212,34 @@ def test_the_memos_are_counted_in_metrics():
         before = client.get("/metrics").text
         client.post("/v1/decisions", json={**request, "as_of": "2025-03-10"})
         after = client.get("/metrics").text
-    assert sample(after, "medtech_memo_hits_total", "evaluation") > sample(before, "medtech_memo_hits_total", "evaluation")
+    assert sample(after, "medtech_memo_hits_total", "evaluation") > sample(
+        before, "medtech_memo_hits_total", "evaluation"
+    )
     assert sample(after, "medtech_memo_misses_total", "evaluation") >= 1
     assert 1 <= sample(after, "medtech_memo_entries", "evaluation") <= sample(after, "medtech_memo_limit", "evaluation")
+
+
+def test_an_answer_from_a_fixed_set_is_given_to_the_parsed_request_as_parsing_would():
+    """Outcomes of the vocabulary's fixed sets (outcome_values) are decided on the request already parsed, with the
+    one field changed: the same Request parse_request gives the request with that answer, for every scenario with
+    a technique (so the answer is valid wherever the request is)."""
+    from engine.inference.decision import derived_request
+    from engine.inference.outcomes import with_answer
+    from engine.inference.request import parse_request
+    from engine.kb.vocabulary import vocabulary
+
+    fixed = vocabulary().raw["outcome_values"]
+    assert fixed and all(path.startswith("technology.") for path in fixed)
+    compared = 0
+    for _, request_ in SCENARIOS:
+        try:
+            req = parse_request({"as_of": "2025-06-30", **request_})
+        except InvalidRequest:
+            continue
+        if req.technology is None:
+            continue
+        for path, values in fixed.items():
+            for value in values:
+                assert derived_request(req, path, value) == parse_request(with_answer(req.raw, path, value))
+                compared += 1
+    assert compared > 1000

@@ -6,6 +6,7 @@ classify (rules) -> obligations (rules) -> merge, date and cite -> explain (trac
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import os
@@ -29,7 +30,7 @@ from engine.inference.obligations import build as build_obligations
 from engine.inference.obligations import build_light
 from engine.inference.occurrences import counted as counted_events
 from engine.inference.occurrences import occurrences
-from engine.inference.outcomes import outcomes_for
+from engine.inference.outcomes import outcomes_for, with_answer
 from engine.inference.request import canonical, parse_request
 from engine.inference.verdict import ordered, verdict
 from engine.jsonout import dumps_canonical
@@ -534,6 +535,38 @@ def decide(request: dict, *, backend: str | None = None, outcomes: bool = True, 
     return _decide(request, backend=backend, outcomes=outcomes, trace=trace)
 
 
+def _answering(kb, req, backend: str | None):
+    """(request, path, value) -> conclusion() of the request with that answer given. An answer from the
+    vocabulary's fixed sets (`outcome_values`: booleans and grades of the technique, each valid wherever the
+    request is, tests/test_templates.py) is given to the request already parsed, which it changes in that
+    one field; any other is a new request, parsed and validated."""
+    fixed = kb.vocabulary.raw.get("outcome_values") or {}
+
+    def answer(request: dict, path: str, value) -> dict:
+        if req.technology is not None and path.startswith("technology.") and value in (fixed.get(path) or ()):
+            return _decide(
+                request,
+                backend=backend,
+                outcomes=False,
+                trace=False,
+                summary=True,
+                blocks=_shared_blocks(),
+                parsed=derived_request(req, path, value),
+            )
+        return conclusion(with_answer(request, path, value), backend=backend)
+
+    return answer
+
+
+def derived_request(req, path: str, value):
+    """The parsed request `req` with `value` given at the technique's field `path` (technology.<field>): what
+    parse_request(with_answer(req.raw, path, value)) gives for a field the parse copies as it is."""
+    name = path.split(".", 1)[1]
+    raw_tech = dict(req.raw.get("technology") or {})
+    raw_tech[name] = value
+    return dataclasses.replace(req, technology={**req.technology, name: value}, raw={**req.raw, "technology": raw_tech})
+
+
 def conclusion(request: dict, *, backend: str | None = None) -> dict:
     """What an outcome reads of an answer (engine.inference.outcomes): `{technology: {class} | None, verdict}`,
     the same values `decide(request, outcomes=False)` gives them, with nothing else built (no documents,
@@ -554,9 +587,11 @@ def _decide(
     trace: bool,
     summary: bool = False,
     blocks: blocks_mod.Fresh = blocks_mod.FRESH,
+    parsed=None,
 ) -> dict:
-    """decide(), with `summary` (conclusion()) and the kind of `blocks` the answer holds (engine.inference.blocks)."""
-    req = parse_request(request)
+    """decide(), with `summary` (conclusion()), the kind of `blocks` the answer holds (engine.inference.blocks)
+    and the request already `parsed` (engine.inference.request.Request) when it is."""
+    req = parsed if parsed is not None else parse_request(request)
     kb = knowledge_base()
     engine = _backend(kb, backend)
     occ = occurrences(req, kb.vocabulary)
@@ -642,7 +677,7 @@ def _decide(
     missing_facts: list[dict] = list(missing.values())
     if outcomes:
         for m in missing_facts:
-            found = outcomes_for(kb, request, m["path"], resolution, lambda r: conclusion(r, backend=backend))
+            found = outcomes_for(kb, request, m["path"], resolution, _answering(kb, req, backend))
             if found is not None:
                 m["outcomes"] = found
         if "technology.indication" in missing:

@@ -62,16 +62,22 @@ def _with(request: dict, path: str, value) -> dict:
     return out
 
 
+def with_answer(request: dict, path: str, value) -> dict:
+    """The request with `value` given at `path` (a copy; `technology.name` replaces a code)."""
+    return _with(request, path, value)
+
+
 def outcomes_for(kb, request: dict, path: str, resolution: dict | None, decide: Callable) -> list[dict] | None:
     """[{value, class, next: {action, due, status, text} | None}] for the missing fact at `path`, or None
-    when its answers are not a small closed set. `decide(request)` answers one (without outcomes)."""
+    when its answers are not a small closed set. `decide(request, path, value)` answers the request with that
+    answer given (without outcomes): see `with_answer`."""
     values = _labelled(kb, path, resolution)
     if not values or len(values) > 8:
         return None
     out = []
     for value, meaning in values.items():
         try:
-            answer = decide(_with(request, path, value))
+            answer = decide(request, path, value)
         except InvalidRequest:
             continue
         out.append(
