@@ -486,7 +486,7 @@ class _Days:
         found = self.by_facts.get(key)
         if found is None:
             found = self.by_facts[key] = _EVALUATIONS.get_or_compute(
-                (self.engine.name, id(self.kb), memo.abstraction(self.kb).key(facts_obj.values), key[1]),
+                (self.engine.name, self.kb.digest, memo.abstraction(self.kb).key(facts_obj.values), key[1]),
                 lambda: self._conclude(facts_obj, resolution),
             )
         cls, class_rules, blocking, fired = found
@@ -613,7 +613,7 @@ def _decide(
     unknown = frozenset(facts_obj.unknown_because)
     if not _wanted(facts_obj) <= missing.keys():  # else every unknown fact is asked for already
         undecided = _UNDECIDED.get_or_compute(
-            (id(kb), memo.abstraction(kb).key(facts), unknown),
+            (kb.digest, memo.abstraction(kb).key(facts), unknown),
             lambda: backends.pure(kb).undecided(stages, facts, unknown),
         )
         _missing(kb, undecided, facts_obj, missing)
