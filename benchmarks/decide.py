@@ -373,9 +373,9 @@ def memo_module():
 
 
 def templates_module():
-    """engine.inference.templates (set_enabled), or None."""
+    """engine.render.templates (set_enabled), or None."""
     try:
-        from engine.inference import templates
+        from engine.render import templates
     except ImportError:
         return None
     return templates if hasattr(templates, "set_enabled") else None

@@ -24,6 +24,6 @@ def decide_bytes(request: dict, *, quotes: str = "all", trace: bool = True, back
     """The answer to `request` as compact UTF-8 JSON, as the service sends it: the bytes of
     `decide(request, trace=trace)` in the quotes form `quotes` ("all", "once" or "none"; see
     engine.render.compact), built from templates rather than fresh dicts. Raises `InvalidRequest`."""
-    from engine.inference.templates import decide_bytes as _decide_bytes
+    from engine.render.templates import decide_bytes as _decide_bytes
 
     return _decide_bytes(request, quotes=quotes, trace=trace, backend=backend)

@@ -190,10 +190,10 @@ def test_the_new_names_when_present(bench, monkeypatch):
     assert "MISMATCH" not in bench.check_bytes(measured) and "byte-identical" in bench.check_bytes(measured)
     figs = bench.figures()
     live = [f for f in figs if f.work is not None]
-    # only the templates-off figure can lack its work, and only without engine.inference.templates
+    # only the templates-off figure can lack its work, and only without engine.render.templates
     import importlib.util
 
-    without_templates = importlib.util.find_spec("engine.inference.templates") is None
+    without_templates = importlib.util.find_spec("engine.render.templates") is None
     assert {f.key for f in figs} - {f.key for f in live} == ({"bytes_all_notpl"} if without_templates else set())
     samples = bench.run_passes(figs, warm, measured, rounds=1, rt_reps=1, log=lambda *a: None)
     assert calls.count(("clear",)) == len(live)

@@ -37,7 +37,13 @@ RANK = {
     "cli": 7,
 }
 # `from engine import NAME`: the package façade re-exports these
-FACADE = {"InvalidRequest": "errors", "KnowledgeBaseError": "errors", "NotFound": "errors", "decide": "inference"}
+FACADE = {
+    "InvalidRequest": "errors",
+    "KnowledgeBaseError": "errors",
+    "NotFound": "errors",
+    "decide": "inference",
+    "decide_bytes": "render",
+}
 
 
 def _unit(module: str) -> str:

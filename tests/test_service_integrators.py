@@ -174,13 +174,16 @@ def test_the_verdict_action_is_logged(client, log_lines, monkeypatch):
     """The log line names the action of the answer's verdict (found in the body, whatever members come first)."""
     import orjson
 
-    from engine.inference import templates
+    from engine.render import templates
 
     real = templates.decide_encoded
 
     def with_verdict(data, quotes="all", trace=True):
         body, info = real(data, quotes=quotes, trace=trace)
-        answer = {**orjson.loads(body), "verdict": {"text": "须立即停止", "action": "stop", "due": None, "status": "immediate"}}
+        answer = {
+            **orjson.loads(body),
+            "verdict": {"text": "须立即停止", "action": "stop", "due": None, "status": "immediate"},
+        }
         return orjson.dumps(answer), {**info, "action": "stop"}
 
     monkeypatch.setattr(templates, "decide_encoded", with_verdict)

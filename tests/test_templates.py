@@ -1,7 +1,7 @@
 """The memo and the templates are exact (issue 24).
 
 An answer's bytes are the same whether the cross-request memo of rule evaluation is on or off
-(engine.inference.memo), whether they come from templates (engine.inference.templates) or from
+(engine.inference.memo), whether they come from templates (engine.render.templates) or from
 `decide()`'s fresh dicts, and on both back ends; in every quotes form and with or without the trace.
 The reference is the plain path: the pure evaluator with the memo off, `compact_quotes(decide())`
 encoded by the service's `dumps`. Checked over every scenario request and 10,000 generated requests.
@@ -21,9 +21,10 @@ from tests.test_differential import requests as generated_requests
 from tests.test_exports import SCENARIO_FILES
 
 from engine import InvalidRequest, decide, decide_bytes
-from engine.inference import memo, templates
+from engine.inference import memo
 from engine.inference.decision import conclusion
 from engine.inference.outcomes import next_act
+from engine.render import templates
 from engine.render.compact import compact_quotes
 from engine.service.errors import dumps
 

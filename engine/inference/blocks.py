@@ -7,7 +7,7 @@ knowledge base fixes (engine.inference.citations) and a decision only chooses.
   sees);
 - `Encoded`: each block as `orjson.Fragment`, JSON encoded once per knowledge base and quotes form
   (`all`, `once`, `none`; engine.render.compact), for the service's and the batch's bytes
-  (engine.inference.templates). `keys(block)` gives the provisions a block cites, in order, so that
+  (engine.render.templates). `keys(block)` gives the provisions a block cites, in order, so that
   `quotes=once` lists them without reading the answer again.
 
 Every kind gives the same JSON: `tests/test_templates.py` compares the bytes.

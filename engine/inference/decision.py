@@ -601,6 +601,8 @@ def _decide(
     days.cache[req.as_of] = today
     facts = facts_obj.values
     cls = today.cls
+    docs: list[dict]
+    warnings: list[dict]
     if summary:  # the verdict reads no document status, nor these warnings
         docs, warnings = [], []
     else:
@@ -638,15 +640,15 @@ def _decide(
         light = build_light(
             kb, [s for s in selected if s.rule.stage == "obligation"], occ, events, req.as_of, stated=_stated(kb, req)
         )
-        response = {
+        short: dict = {
             "as_of": req.as_of.isoformat(),
             "technology": None if req.technology is None else {"class": cls or "undetermined"},
             "obligations": ordered(light),
             "warnings": warnings + law.warnings,  # `class_changed` heads the verdict
             "missing_facts": list(missing.values()),
         }
-        response["verdict"] = verdict(kb.vocabulary, response, _local_addressees(kb, req.jurisdiction.id))
-        return response
+        short["verdict"] = verdict(kb.vocabulary, short, _local_addressees(kb, req.jurisdiction.id))
+        return short
     obligations, prov1 = build_obligations(
         kb,
         [s for s in selected if s.rule.stage == "obligation"],

@@ -118,7 +118,7 @@ class Abstraction:
         rule reads is left out; a number becomes (its interval, whether it equals a constant), or only "a
         number" for a fact the rules compare with no number (present, or equal to a text)."""
         kinds = self._kinds
-        out = []
+        out: list[tuple] = []
         for name, v in values.items():
             b = kinds.get(name)
             if b is None:

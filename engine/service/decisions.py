@@ -50,8 +50,8 @@ def _decide(data: Any, trace: bool = True) -> dict:
 
 
 def _decide_json(data: Any, quotes: str, trace: bool) -> tuple[int, bytes, str | None]:
-    # the bytes come from templates (engine.inference.templates), the same as dumps(compact_quotes(decide()))
-    from engine.inference.templates import decide_encoded
+    # the bytes come from templates (engine.render.templates), the same as dumps(compact_quotes(decide()))
+    from engine.render.templates import decide_encoded
 
     try:
         body, info = decide_encoded(data, quotes=quotes, trace=trace)

@@ -78,28 +78,32 @@ def _info(answer: dict) -> dict:
 
 def _provisions(answer: dict, blocks: blocks_mod.Encoded) -> dict:
     """The `provisions` map of the `once` form: every provision the answer's blocks cite, in the order
-    the answer first cites it."""
+    the answer first cites it (a block's quotes are known from when it was encoded; no quote is read twice)."""
     out: dict[str, dict] = {}
+    seen: set[int] = set()  # quote dicts already listed
     keys = blocks.keys
+    fragment = orjson.Fragment
 
-    def walk(node) -> None:
-        if type(node) is dict:
-            for v in node.values():
+    def walk(values) -> None:
+        for v in values:
+            t = type(v)
+            if t is dict:
+                walk(v.values())
+            elif t is list:
                 walk(v)
-        elif type(node) is list:
-            for v in node:
-                walk(v)
-        else:
-            for q in keys(node):
-                key = f"{q['document']}:{q['eid']}"
-                if key not in out:
-                    out[key] = {
-                        "document": q["document"],
-                        "eid": q["eid"],
-                        "label": q.get("label"),
-                        "quote": q["quote"],
-                    }
+            elif t is fragment:
+                for q in keys(v):
+                    if id(q) in seen:
+                        continue
+                    seen.add(id(q))
+                    key = f"{q['document']}:{q['eid']}"
+                    if key not in out:
+                        out[key] = {
+                            "document": q["document"],
+                            "eid": q["eid"],
+                            "label": q.get("label"),
+                            "quote": q["quote"],
+                        }
 
-    for name in _CITING:
-        walk(answer.get(name))
+    walk(answer.get(name) for name in _CITING)
     return out
