@@ -11,8 +11,9 @@ request log line. What it does not take falls through, untouched, to the stack:
 - an `Accept` that asks for anything but JSON (text, Markdown, CSV, calendar, Word, or a 406);
 - a Content-Type other than JSON (YAML, or a 415), a Content-Length that is missing, not plain digits
   or over the 1 MiB limit (413), a request header the route reads given twice;
-- `X-Knowledge-Base-Digest` (a digest pin: 412 when it differs), an `Origin` while CORS is configured,
-  `--log-bodies` (MEDTECH_LOG_BODIES: the request body in the log line);
+- `X-Knowledge-Base-Digest` (a digest pin: 412 when it differs), `--log-bodies` (MEDTECH_LOG_BODIES: the
+  request body in the log line), and every request while CORS is configured (starlette's CORS middleware
+  then adds `Vary: Origin` to every answer, with or without an `Origin`);
 - a body that is not read in full in one go from the client (a disconnect), or that `orjson` refuses,
   or that `orjson` and the standard library's parser (engine.requestio.loads_json, which the stack uses)
   might read differently or that might nest deeper than `MAX_DEPTH` (see `_parse`): the stack then
@@ -77,7 +78,6 @@ _READ = frozenset(
         b"traceparent",
         b"tracestate",
         b"x-knowledge-base-digest",
-        b"origin",
     }
 )
 # headers of the route's own answer that a layer above it drops or replaces (then the general path is taken)
@@ -165,7 +165,7 @@ class HotRoute:
             or not declared.isdigit()
             or int(declared) > MAX_BODY
             or b"x-knowledge-base-digest" in seen
-            or (b"origin" in seen and cors_origins())
+            or cors_origins()
             or not self._json_body(seen.get(b"content-type"))
             or self._format(seen.get(b"accept")) != "json"
         ):
