@@ -159,7 +159,7 @@ def run_stubbed(payloads: list[bytes]) -> float:
     return time.process_time() - cpu
 
 
-def serve(rate: float, seconds: float, stub: bool = False) -> None:
+def serve(rate: float, seconds: float, stub: bool = False, profile: int = 0) -> None:
     """One worker under open-loop load; process CPU per request, split (see the module docstring).
     `stub`: decide() answers every request with one fixed response (the first large one it made),
     so that what is left is the HTTP layer's cost alone (invalid requests then get 200s too)."""
@@ -229,12 +229,23 @@ def serve(rate: float, seconds: float, stub: bool = False) -> None:
         server.should_exit = True
 
     threading.Thread(target=client, daemon=True).start()
+    prof = None
+    if profile:
+        import cProfile
+
+        prof = cProfile.Profile()  # the event loop's thread (uvicorn, the app, inline decisions)
+        prof.enable()
     try:
         import uvloop
 
         uvloop.run(server.serve())
     except ImportError:
         asyncio.run(server.serve())
+    if prof is not None:
+        import pstats
+
+        prof.disable()
+        pstats.Stats(prof).sort_stats("tottime").print_stats(profile)
     (s0, t0), (s1, t1) = marks["start"], marks["end"]
     n = max(s1["n"] - s0["n"], 1)
     user, system = (t1.user - t0.user) / n * 1000, (t1.system - t0.system) / n * 1000
@@ -273,7 +284,7 @@ def main() -> None:
         sys.path.insert(0, str(Path(args.engine_root).resolve()))
     os.environ["MEDTECH_BACKEND"] = args.backend
     if args.serve:
-        serve(args.serve, args.seconds, args.stub)
+        serve(args.serve, args.seconds, args.stub, args.profile)
         return
     try:
         import uvloop
@@ -312,13 +323,9 @@ def main() -> None:
     )
     if args.stub:
         print(f"decide() stubbed: the call and the fixed answer's JSON encoding {ms['engine']:.3f} ms CPU per request")
-        print(
-            f"through the ASGI app (all middleware):       {ms['asgi']:.3f} ms "
-            f"(wall {wall_asgi / n * 1000:.3f} ms; the HTTP layer's own part {ms['asgi'] - ms['engine']:.3f} ms)"
-        )
-        return
-    print(f"decide() alone (json.loads + decide):        {ms['decide']:.3f} ms CPU per request")
-    print(f"decide() + JSON encoding of the answer:      {ms['engine']:.3f} ms")
+    else:
+        print(f"decide() alone (json.loads + decide):        {ms['decide']:.3f} ms CPU per request")
+        print(f"decide() + JSON encoding of the answer:      {ms['engine']:.3f} ms")
     print(
         f"through the ASGI app (all middleware):       {ms['asgi']:.3f} ms "
         f"(wall {wall_asgi / n * 1000:.3f} ms; the HTTP layer's own part {ms['asgi'] - ms['engine']:.3f} ms)"
