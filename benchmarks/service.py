@@ -32,7 +32,9 @@ open-loop client of benchmarks/load.py sends RATE requests/s from another proces
 process CPU per request (user and system: uvicorn, the kernel's network work and all) is printed
 next to the CPU `decide()` and the JSON encoding took inside it (timed around the calls).
 With `--stub`, decide() returns one fixed (large) response instead of deciding, which leaves the
-HTTP layer's cost alone.
+HTTP layer's cost alone. With `--floor`, uvicorn serves a raw ASGI callable that answers every
+request with one fixed, already encoded decision and as many headers: the floor under any app
+(uvicorn, the protocol and the kernel; compare with `--stub`'s CPU minus its JSON encoding).
 """
 
 from __future__ import annotations
@@ -159,7 +161,31 @@ def run_stubbed(payloads: list[bytes]) -> float:
     return time.process_time() - cpu
 
 
-def serve(rate: float, seconds: float, stub: bool = False, profile: int = 0) -> None:
+async def floor_app(scope, receive, send) -> None:
+    """The floor under any app: raw ASGI, reads the body, answers one fixed decision (`FLOOR`, encoded once)
+    with as many headers as the service sends. What uvicorn, the protocol and the kernel cost alone."""
+    if scope["type"] != "http":
+        return
+    while (await receive()).get("more_body"):
+        pass
+    FLOOR["n"] += 1
+    await send({"type": "http.response.start", "status": 200, "headers": FLOOR["headers"]})
+    await send({"type": "http.response.body", "body": FLOOR["body"]})
+
+
+FLOOR: dict = {"n": 0}
+
+
+def _prepare_floor() -> None:
+    from engine import decide
+    from engine.jsonout import dumps_bytes
+
+    body = dumps_bytes(decide(json.loads((ROOT / "examples" / "request.json").read_bytes())))
+    FLOOR["body"] = body
+    FLOOR["headers"] = [(b"x-header-%d" % i, b"v" * 40) for i in range(12)] + [(b"content-length", b"%d" % len(body))]
+
+
+def serve(rate: float, seconds: float, stub: bool = False, profile: int = 0, floor: bool = False) -> None:
     """One worker under open-loop load; process CPU per request, split (see the module docstring).
     `stub`: decide() answers every request with one fixed response (the first large one it made),
     so that what is left is the HTTP layer's cost alone (invalid requests then get 200s too)."""
@@ -201,8 +227,10 @@ def serve(rate: float, seconds: float, stub: bool = False, profile: int = 0) -> 
     from load import free_port
 
     port = free_port()
+    if floor:
+        _prepare_floor()
     config = uvicorn.Config(
-        "engine.service.app:app",
+        floor_app if floor else "engine.service.app:app",
         host="127.0.0.1",
         port=port,
         access_log=False,
@@ -222,9 +250,9 @@ def serve(rate: float, seconds: float, stub: bool = False, profile: int = 0) -> 
             "{r['unexpected']} unexpected answers\")"
         )
         time.sleep(1.0)
-        marks["start"] = (dict(spent), os.times())
+        marks["start"] = (dict(spent, n=FLOOR["n"]) if floor else dict(spent), os.times())
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
-        marks["end"] = (dict(spent), os.times())
+        marks["end"] = (dict(spent, n=FLOOR["n"]) if floor else dict(spent), os.times())
         print(out.stdout.strip(), out.stderr.strip()[-2000:])
         server.should_exit = True
 
@@ -273,6 +301,9 @@ def main() -> None:
     ap.add_argument(
         "--stub", action="store_true", help="with --serve: decide() answers one fixed response (HTTP cost alone)"
     )
+    ap.add_argument(
+        "--floor", action="store_true", help="with --serve: a raw ASGI app answering one fixed decision instead"
+    )
     ap.add_argument("--engine-root", metavar="PATH", help="import engine from this checkout instead")
     ap.add_argument("--baseline-root", metavar="PATH", help="alternate runs with this checkout (its engine)")
     ap.add_argument("--pairs", type=int, default=3, help="with --baseline-root: runs of each (default 3)")
@@ -284,7 +315,7 @@ def main() -> None:
         sys.path.insert(0, str(Path(args.engine_root).resolve()))
     os.environ["MEDTECH_BACKEND"] = args.backend
     if args.serve:
-        serve(args.serve, args.seconds, args.stub, args.profile)
+        serve(args.serve, args.seconds, args.stub, args.profile, args.floor)
         return
     try:
         import uvloop
