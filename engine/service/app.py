@@ -25,6 +25,7 @@ This module holds the app, its routes and `run()`; the work is done in
     engine.service.decisions    single and batch decisions
     engine.service.resources    documents, provisions, technologies, flowcharts
     engine.service.middleware   the digest header and the generic 500
+    engine.service.hotroute     POST /v1/decisions in its common form, before the framework (ServiceApp)
     engine.service.openapi              the OpenAPI document
 
 Design notes
