@@ -20,6 +20,14 @@ GOOD = {
 BODY = json.dumps(GOOD, ensure_ascii=False).encode()
 JSON = {"content-type": "application/json"}
 
+
+@pytest.fixture(autouse=True)
+def _without_the_hot_route(monkeypatch):
+    """These tests compare the fast path inside the stack with the router; the hot route in front of both
+    (engine.service.hotroute, tests/test_service_hotroute.py) would answer the JSON cases before either."""
+    monkeypatch.setattr(service.app, "hot_route", None)
+
+
 CASES = [
     ("", JSON, BODY),
     ("", {**JSON, "accept": "text/plain"}, BODY),

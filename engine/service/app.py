@@ -25,6 +25,7 @@ This module holds the app, its routes and `run()`; the work is done in
     engine.service.decisions    single and batch decisions
     engine.service.resources    documents, provisions, technologies, flowcharts
     engine.service.middleware   the digest header and the generic 500
+    engine.service.hotroute     POST /v1/decisions in its common form, before the framework (ServiceApp)
     engine.service.openapi              the OpenAPI document
 
 Design notes
@@ -79,6 +80,8 @@ from engine.service.errors import (
 )
 from engine.service.explore import router as explore_router
 from engine.service.fastpath import DecisionFastPath
+from engine.service.hotroute import PATH as HOT_PATH
+from engine.service.hotroute import HotRoute, enabled_by_environment
 from engine.service.input import MAX_BODY, MAX_DEPTH, parse_as_of, parse_json, read_json  # noqa: F401 - re-exported
 from engine.service.kb_access import cool, digest, is_warm, kb, warm
 from engine.service.metrics import router as metrics_router
@@ -122,7 +125,25 @@ async def lifespan(app: FastAPI):
     shutdown_executor()
 
 
-app = FastAPI(
+class ServiceApp(FastAPI):
+    """FastAPI with the hot route in front: `POST /v1/decisions` goes to `hot_route` (engine.service.hotroute)
+    before the framework and the middleware, which it calls itself for what it does not answer; None: off."""
+
+    hot_route: HotRoute | None = None
+
+    async def __call__(self, scope, receive, send):
+        hot = self.hot_route
+        if hot is not None and scope["type"] == "http" and scope["path"] == HOT_PATH and scope["method"] == "POST":
+            await hot(scope, receive, send)
+        else:
+            await super().__call__(scope, receive, send)
+
+    async def stack(self, scope, receive, send):
+        """The application without the hot route: the framework, the middleware and the routes."""
+        await super().__call__(scope, receive, send)
+
+
+app = ServiceApp(
     title="medtech-rules",
     version=api_version(),  # the API's own semantic version (engine/service/api_version.yaml, docs/api-changelog.md)
     description="医疗技术临床应用管理: decisions, documents, catalogues and flowcharts (read-only).",
@@ -142,6 +163,17 @@ app.add_middleware(HttpSemantics)  # security headers; HEAD as GET without the b
 app.add_middleware(
     ConfigurableCORS, expose_headers=CORS_EXPOSE_HEADERS, allow_headers=CORS_ALLOW_HEADERS
 )  # outermost: answers preflights; off unless configured
+# outermost of all: POST /v1/decisions in its common form, answered before the framework (engine.service.hotroute);
+# MEDTECH_HOT_ROUTE=0 turns it off
+app.hot_route = (
+    HotRoute(
+        app.stack,
+        answer=lambda data, fmt, quotes, trace=True: decide_as(data, fmt, quotes, trace),
+        telemetry=app._native_telemetry.enabled,
+    )
+    if enabled_by_environment()
+    else None
+)
 app.add_exception_handler(ApiError, api_error_handler)  # type: ignore[arg-type]  # starlette types handlers as taking any Exception
 app.add_exception_handler(RequestValidationError, validation_error_handler)  # type: ignore[arg-type]  # starlette types handlers as taking any Exception
 app.add_exception_handler(StarletteHTTPException, http_error_handler)  # type: ignore[arg-type]  # starlette types handlers as taking any Exception

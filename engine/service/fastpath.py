@@ -5,7 +5,9 @@ solving for the `quotes` parameter, the exception middleware): this ASGI middlew
 common form of the request itself, with the same functions the route uses (`read_json`,
 `decide_as`, `api_error_handler`), so status, headers and body are the route's to the byte.
 Anything else (another query string, method or path) goes through the application as before.
-It sits inside the digest and CORS middleware, which still wrap every answer.
+It sits inside the digest and CORS middleware, which still wrap every answer. The common JSON form
+is answered before all of them by engine.service.hotroute; this path answers what that one leaves
+to the stack (other formats, YAML, a digest pin, CORS configured …).
 """
 
 from __future__ import annotations

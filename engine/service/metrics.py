@@ -8,6 +8,8 @@ the route templates (`/v1/documents/{document}`), never raw paths, so the label 
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -38,20 +40,23 @@ BATCH_SLOTS.set_function(lambda: BATCHES.size)
 router = APIRouter()
 
 
+_ACTIONS: dict[str, Any] = {}  # action -> its series of DECISIONS (labels() is slow); the actions are the vocabulary's
+
+
 def count_decision(response: dict) -> None:
     """Count one decision answered, by its verdict's action."""
     verdict = response.get("verdict")
     count_action(verdict.get("action") if isinstance(verdict, dict) else None)
 
 
-_BY_ACTION: dict = {}  # action -> its series (labels() is slow)
-
-
 def count_action(action: str | None) -> None:
     """Count one decision answered whose verdict's action is `action` (None: no action)."""
-    series = _BY_ACTION.get(action)
+    name = str(action or "none")
+    series = _ACTIONS.get(name)
     if series is None:
-        series = _BY_ACTION[action] = DECISIONS.labels(action=str(action or "none"))
+        series = DECISIONS.labels(action=name)
+        if len(_ACTIONS) < 64:
+            _ACTIONS[name] = series
     series.inc()
 
 
