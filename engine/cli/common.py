@@ -117,7 +117,10 @@ def _read_request(source: str):
 def _use_backend(args) -> None:
     """Choose the rule engine for this process and the worker processes it starts."""
     if getattr(args, "backend", None):
+        from engine.inference.decision import default_backend
+
         os.environ["MEDTECH_BACKEND"] = args.backend
+        default_backend.cache_clear()  # read once per process: read it again
 
 
 BACKEND_HELP = (

@@ -45,8 +45,14 @@ _EVALUATIONS = memo.memo("evaluation")
 _UNDECIDED = memo.memo("undecided")
 
 
+@lru_cache(maxsize=1)
+def default_backend() -> str:
+    """MEDTECH_BACKEND, read once per process (the CLI sets it before the first decision), else durable_rules."""
+    return os.environ.get("MEDTECH_BACKEND") or BACKENDS[0]
+
+
 def _backend(kb, name: str | None):
-    name = name or os.environ.get("MEDTECH_BACKEND") or BACKENDS[0]
+    name = name or default_backend()
     if name not in BACKENDS:
         raise ValueError(f"unknown back end {name!r} (choose from {', '.join(BACKENDS)})")
     return backends.backend(kb, name)
