@@ -46,31 +46,36 @@ class Shared(Fresh):
     """Blocks built once and shared by every answer (read only)."""
 
     def __init__(self) -> None:
-        self._made: dict[tuple[str, int], Any] = {}
+        # per kind of block: id(source) -> (block, source); the source is kept with its block, so that its id
+        # stays its own while the block is cached (the sources are the knowledge base's own tuples)
+        self._q: dict[int, tuple] = {}
+        self._one: dict[int, tuple] = {}
+        self._m: dict[int, tuple] = {}
+        self._c: dict[int, tuple] = {}
 
-    def _get(self, kind: str, source, make):
-        key = (kind, id(source))
-        out = self._made.get(key)
-        if out is None:
-            # the source is kept with the block: its id stays its own while the block is cached
-            out = self._made[key] = (make(source), source)
-        return out[0]
+    def _make(self, made: dict, source, value, quotes) -> Any:
+        made[id(source)] = (value, source)
+        return value
 
     def quotes(self, quotes: tuple) -> Any:
-        return self._get("q", quotes, list)
+        hit = self._q.get(id(quotes))
+        return hit[0] if hit is not None else self._make(self._q, quotes, list(quotes), quotes)
 
     def one(self, quote: dict) -> Any:
         return quote
 
     def materials(self, materials: tuple) -> Any:
-        return self._get("m", materials, super().materials)
+        hit = self._m.get(id(materials))
+        if hit is not None:
+            return hit[0]
+        return self._make(self._m, materials, Fresh.materials(self, materials), [q for _, _, q in materials])
 
     def consequences(self, consequences: tuple) -> Any:
-        return self._get("c", consequences, super().consequences)
-
-
-def _without_quote(q: dict) -> dict:
-    return {k: v for k, v in q.items() if k != "quote"}
+        hit = self._c.get(id(consequences))
+        if hit is not None:
+            return hit[0]
+        quotes = [q for qs, _ in consequences for q in qs]
+        return self._make(self._c, consequences, Fresh.consequences(self, consequences), quotes)
 
 
 class Encoded(Shared):
@@ -79,33 +84,17 @@ class Encoded(Shared):
     def __init__(self, mode: str) -> None:
         super().__init__()
         self.mode = mode
-        self._keys: dict[int, tuple] = {}  # id(fragment) -> the provisions it cites ((document, eid), quote dict)
+        self._keys: dict[int, tuple] = {}  # id(fragment) -> the quote dicts it holds, in order
 
-    def _encoded(self, kind: str, source, make) -> orjson.Fragment:
-        """The fragment of `source` (made once: `make(source)` gives its value and the quotes it holds)."""
-        out = self._made.get((kind, id(source)))
-        if out is None:
-            value, quotes = make(source)
-            if self.mode != "all":
-                value = _strip(value)
-            frag = orjson.Fragment(orjson.dumps(value))
-            self._keys[id(frag)] = tuple(quotes)
-            out = self._made[(kind, id(source))] = (frag, source)
-        return out[0]
-
-    def quotes(self, quotes: tuple) -> Any:
-        return self._encoded("q", quotes, lambda qs: (list(qs), qs))
+    def _make(self, made: dict, source, value, quotes) -> Any:
+        frag = orjson.Fragment(orjson.dumps(value if self.mode == "all" else _strip(value)))
+        self._keys[id(frag)] = tuple(quotes)
+        made[id(source)] = (frag, source)
+        return frag
 
     def one(self, quote: dict) -> Any:
-        return self._encoded("1", quote, lambda q: (q, [q]))
-
-    def materials(self, materials: tuple) -> Any:
-        return self._encoded("m", materials, lambda ms: (Fresh.materials(self, ms), [q for _, _, q in ms]))
-
-    def consequences(self, consequences: tuple) -> Any:
-        return self._encoded(
-            "c", consequences, lambda cs: (Fresh.consequences(self, cs), [q for qs, _ in cs for q in qs])
-        )
+        hit = self._one.get(id(quote))
+        return hit[0] if hit is not None else self._make(self._one, quote, quote, [quote])
 
     def keys(self, block) -> tuple:
         """The quote dicts a block cites, in order (those of a fragment made here; none for anything else)."""
