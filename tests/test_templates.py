@@ -90,7 +90,7 @@ def test_every_scenario_is_byte_identical_in_every_combination():
     assert checked == len(SCENARIOS) * len(FORMS) * len(COMBOS)
     # the memo was consulted across requests, not only filled
     figures = memo.stats()
-    assert figures["evaluation"]["hits"] > figures["evaluation"]["misses"] > 0
+    assert figures["firing"]["hits"] > figures["firing"]["misses"] > 0
     assert figures["undecided"]["hits"] > 0
 
 
@@ -105,13 +105,13 @@ def test_the_memo_hits_across_requests_on_other_days():
     memo.clear()
     with switched(True, True):
         decide({**request, "as_of": "2023-05-02"})
-        after_first = memo.stats()["evaluation"]["hits"]
+        after_first = memo.stats()["firing"]["hits"]
         decide({**request, "as_of": "2023-05-09"})
-        assert memo.stats()["evaluation"]["hits"] > after_first
-        misses = memo.stats()["evaluation"]["misses"]
+        assert memo.stats()["firing"]["hits"] > after_first
+        misses = memo.stats()["firing"]["misses"]
         early = {**request, "as_of": "2022-04-18", "events": [{"type": "first_clinical_use", "date": "2022-04-10"}]}
         decide(early)
-        assert memo.stats()["evaluation"]["misses"] > misses
+        assert memo.stats()["firing"]["misses"] > misses
     # and the answers are those of the plain path
     for as_of in ("2023-05-02", "2023-05-09"):
         assert variant({**request, "as_of": as_of}, "all", True, "durable", True, True) == reference(
@@ -213,11 +213,11 @@ def test_the_memos_are_counted_in_metrics():
         before = client.get("/metrics").text
         client.post("/v1/decisions", json={**request, "as_of": "2025-03-10"})
         after = client.get("/metrics").text
-    assert sample(after, "medtech_memo_hits_total", "evaluation") > sample(
-        before, "medtech_memo_hits_total", "evaluation"
+    assert sample(after, "medtech_memo_hits_total", "firing") > sample(
+        before, "medtech_memo_hits_total", "firing"
     )
-    assert sample(after, "medtech_memo_misses_total", "evaluation") >= 1
-    assert 1 <= sample(after, "medtech_memo_entries", "evaluation") <= sample(after, "medtech_memo_limit", "evaluation")
+    assert sample(after, "medtech_memo_misses_total", "firing") >= 1
+    assert 1 <= sample(after, "medtech_memo_entries", "firing") <= sample(after, "medtech_memo_limit", "firing")
 
 
 def test_an_answer_from_a_fixed_set_is_given_to_the_parsed_request_as_parsing_would():

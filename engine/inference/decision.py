@@ -39,8 +39,11 @@ from engine.kb.loader import knowledge_base
 from engine.kb.rules import doc_fact
 
 DATE_FACTS = ("as_of", "technology.in_use_since")
-# what the rules conclude on a day's facts, across decisions (engine.inference.memo)
-_EVALUATIONS = memo.memo("evaluation")
+# what the rules conclude on a day's facts, across decisions (engine.inference.memo): the class, then the
+# obligation and authority rules that fire
+_CLASSIFICATIONS = memo.memo("classification")
+_FIRINGS = memo.memo("firing")
+_LATER_STAGES = ("obligation", "authority")
 # the obligation and authority rules a day's unknown facts leave open (the missing-fact search)
 _UNDECIDED = memo.memo("undecided")
 
@@ -186,6 +189,23 @@ def _missing(kb, undecided, facts_obj, seen: dict) -> None:
             if path not in seen:
                 why = f"规则“{u.rule.spec['summary']}”（{u.rule.id}）取决于此"
                 seen[path] = {"path": path, "question": questions.get(path, f"请提供 {path}"), "why": why}
+
+
+_SETS: dict[frozenset, frozenset] = {}
+
+
+def _one_copy(fired: frozenset) -> frozenset:
+    """One object for equal sets of rules fired (the memo keeps many): a few hundred distinct sets."""
+    if len(_SETS) >= 65536:
+        _SETS.clear()
+    return _SETS.setdefault(fired, fired)
+
+
+def _settled(classified: tuple) -> tuple:
+    """A classification to keep in the memo: its blocking undecided rules with their leaves worked out and
+    no copy of the facts."""
+    cls, rules, blocking = classified
+    return cls, rules, [u.settled() for u in blocking]
 
 
 def _classify(kb, backend, facts_obj, resolution) -> tuple[str | None, list, list]:
@@ -491,10 +511,7 @@ class _Days:
         key = (tuple(facts_obj.values.items()), tuple(facts_obj.unknown_because))
         found = self.by_facts.get(key)
         if found is None:
-            found = self.by_facts[key] = _EVALUATIONS.get_or_compute(
-                (self.engine.name, self.kb.digest, memo.abstraction(self.kb).key(facts_obj.values), key[1]),
-                lambda: self._conclude(facts_obj, resolution),
-            )
+            found = self.by_facts[key] = self._conclude(facts_obj, resolution)
         cls, class_rules, blocking, fired = found
         if cls is not None:
             facts_obj.values["class"] = cls
@@ -507,11 +524,24 @@ class _Days:
         return Day(day, active, uncertain, cls, fired), facts_obj, resolution, class_rules, blocking
 
     def _conclude(self, facts_obj, resolution) -> tuple:
-        """(class, class rules, blocking undecided rules, obligation and authority rules fired) on these facts."""
-        cls, class_rules, blocking = _classify(self.kb, self.engine, facts_obj, resolution)
-        with_class = dict(facts_obj.values, **({"class": cls} if cls is not None else {}))
+        """(class, class rules, blocking undecided rules, obligation and authority rules fired) on these facts,
+        each stage from its memo (engine.inference.memo) when the memos are on."""
+        kb, engine, values = self.kb, self.engine, facts_obj.values
         unknown = frozenset(facts_obj.unknown_because)
-        fired = frozenset(self.engine.fire(("obligation", "authority"), with_class, unknown))
+        cls, class_rules, blocking = _CLASSIFICATIONS.get_or_compute(
+            (
+                engine.name,
+                kb.digest,
+                resolution is None,
+                memo.abstraction(kb, ("classify",)).key_with_unknown(values, unknown),
+            ),
+            lambda: _settled(_classify(kb, engine, facts_obj, resolution)),
+        )
+        with_class = dict(values, **({"class": cls} if cls is not None else {}))
+        fired = _FIRINGS.get_or_compute(
+            (engine.name, kb.digest, memo.abstraction(kb, _LATER_STAGES).key_with_unknown(with_class, unknown)),
+            lambda: _one_copy(frozenset(engine.fire(_LATER_STAGES, with_class, unknown))),
+        )
         return cls, class_rules, blocking, fired
 
     def __call__(self, day: dt.date) -> Day:
@@ -621,8 +651,8 @@ def _decide(
     unknown = frozenset(facts_obj.unknown_because)
     if not _wanted(facts_obj) <= missing.keys():  # else every unknown fact is asked for already
         undecided = _UNDECIDED.get_or_compute(
-            (kb.digest, memo.abstraction(kb).key(facts), unknown),
-            lambda: backends.pure(kb).undecided(stages, facts, unknown),
+            (kb.digest, memo.abstraction(kb, stages).key_with_unknown(facts, unknown)),
+            lambda: [u.settled() for u in backends.pure(kb).undecided(stages, facts, unknown)],
         )
         _missing(kb, undecided, facts_obj, missing)
 

@@ -34,6 +34,12 @@ class Undecided:
             self._unknown = tuple(conditions.relevant_unknowns(self.rule.condition, self.facts, self.open_facts))
         return self._unknown
 
+    def settled(self) -> Undecided:
+        """This rule with its deciding leaves worked out now and the facts let go (to be kept in a memo)."""
+        self.unknown  # noqa: B018 - computes and keeps the leaves
+        self.facts = {}
+        return self
+
     def __repr__(self) -> str:
         return f"Undecided({self.rule.id})"
 

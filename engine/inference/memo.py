@@ -24,13 +24,15 @@ from functools import lru_cache
 from typing import Any
 
 from engine.kb import conditions
+from engine.kb.rules import doc_fact
 
 _enabled = os.environ.get("MEDTECH_MEMO", "1") not in ("0", "false", "off", "no")
 _MEMOS: dict[str, Memo] = {}
 
-# entries per memo: a key is a few hundred bytes and a value a few small tuples; 20,000 entries of the
-# largest memo are a few MiB per process
-DEFAULT_LIMIT = 20_000
+# entries per memo: a key is the tuple of the values the rules read (its names shared by every key of the same
+# shape) and a value a few small tuples, about 1 KiB in all: 10,000 entries of each memo are some 30 MiB per
+# process at most (benchmarks/decide.py prints the memos' sizes)
+DEFAULT_LIMIT = 10_000
 
 
 def enabled() -> bool:
@@ -95,56 +97,97 @@ def memo(name: str, limit: int = DEFAULT_LIMIT) -> Memo:
 
 
 class Abstraction:
-    """Facts as the rules see them: a fact no rule reads left out, and each number replaced by its interval
-    among the constants the rules compare that fact with (see the module docstring)."""
+    """Facts as the rules see them: a fact no rule of the documents that may apply reads left out, and each
+    number replaced by its interval among the constants the rules compare that fact with (see the module
+    docstring)."""
 
-    def __init__(self, rules, extra: dict[str, set] | None = None):
+    def __init__(self, rules, document_facts: dict[str, str], extra: dict[str, set] | None = None):
+        """`document_facts`: document id -> the fact that says it applies (every rule of a document is false
+        when that fact is false, engine.kb.rules); `extra`: more constants per fact."""
         consts: dict[str, set] = {f: set(vs) for f, vs in (extra or {}).items()}
-        read: set[str] = set(consts)
+        self._always = frozenset(consts) | frozenset(document_facts.values())
+        self._read_by: dict[str, set[str]] = {}  # document -> the facts its rules read
         for rule in rules:
+            read = self._read_by.setdefault(rule.document, set())
             for leaf in conditions.leaves(rule.condition):
                 read.add(leaf.fact)
                 values = leaf.value if isinstance(leaf.value, tuple) else (leaf.value,)
                 for v in values:
                     if _number(v):
                         consts.setdefault(leaf.fact, set()).add(v)
-        self.read = frozenset(read)
+        self._document_facts = tuple((fact, doc) for doc, fact in document_facts.items())
         self.bounds: dict[str, list] = {f: sorted(vs) for f, vs in consts.items()}
-        # fact -> the constants it is compared with (an empty tuple: with no number); a fact no rule reads is absent
-        self._kinds: dict[str, list | tuple] = {f: self.bounds.get(f, ()) for f in read}
+        self.read = frozenset(self._always.union(*self._read_by.values()))
+        # the documents that may apply -> fact -> the constants it is compared with (an empty tuple: with no
+        # number); a fact no rule of those documents reads is absent
+        self._kinds: dict[tuple, dict[str, list | tuple]] = {}
+        self._shapes: dict[tuple, tuple] = {}  # the names of a key's facts, one tuple per shape
+
+    def _kinds_for(self, documents: tuple) -> dict[str, list | tuple]:
+        kinds = self._kinds.get(documents)
+        if kinds is None:
+            read = self._always.union(*(self._read_by.get(d, ()) for d in documents))
+            kinds = self._kinds[documents] = {f: self.bounds.get(f, ()) for f in read}
+        return kinds
+
+    def key_with_unknown(self, values: dict, unknown) -> tuple:
+        """(key(values), the unknown facts those rules read, in order): what an evaluation that also depends
+        on which facts are unknown (three-valued: the missing-fact search) is keyed on."""
+        kinds = self._kinds_for(self._documents(values))
+        return self.key(values), tuple(f for f in unknown if f in kinds)
+
+    def _documents(self, values: dict) -> tuple:
+        get = values.get
+        return tuple(d for f, d in self._document_facts if get(f) is not False)
 
     def key(self, values: dict) -> tuple:
-        """`values` as the rules see them: equal keys make every rule condition come out the same. A fact no
-        rule reads is left out; a number becomes (its interval, whether it equals a constant), or only "a
-        number" for a fact the rules compare with no number (present, or equal to a text)."""
-        kinds = self._kinds
-        out: list[tuple] = []
+        """`values` as the rules see them: equal keys make every rule condition come out the same. A fact read
+        by no rule of a document that may apply (its fact not false) is left out; a number becomes its interval
+        among the constants and whether it equals one (a negative integer, which no value left as it is can
+        equal), or `ANY_NUMBER` for a fact the rules compare with no number (present, or equal to a text).
+        The key is (the facts' names, their values as seen): names are shared between keys of one shape."""
+        kinds = self._kinds_for(self._documents(values))
+        names: list[str] = []
+        seen: list = []
         for name, v in values.items():
             b = kinds.get(name)
             if b is None:
-                continue  # no rule reads it
+                continue  # no rule that may fire reads it
+            names.append(name)
             t = type(v)
             if (t is int or t is float) and v == v:  # a number (not a boolean, not NaN)
                 if not b:
-                    out.append((name, None, None, None))  # a 4-tuple: any number, compared with none
+                    seen.append(ANY_NUMBER)
                     continue
                 i = bisect_left(b, v)
-                # a 3-tuple never equals the 2-tuple of a value left as it is
-                out.append((name, i, i < len(b) and b[i] == v))
+                seen.append(-2 * i - (2 if i < len(b) and b[i] == v else 1))
             else:
-                out.append((name, v))
-        return tuple(out)
+                seen.append(v)
+        shape = tuple(names)
+        return self._shapes.setdefault(shape, shape), tuple(seen)
+
+
+class _AnyNumber:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "ANY_NUMBER"
+
+
+ANY_NUMBER = _AnyNumber()  # compares equal to itself only
 
 
 def _number(v) -> bool:
     return (type(v) is int or type(v) is float) and v == v  # not a boolean, not NaN
 
 
-@lru_cache(maxsize=4)
-def abstraction(kb) -> Abstraction:
-    """The abstraction of `kb`'s rules (with the windows of imprecise effective dates as constants too)."""
+@lru_cache(maxsize=16)
+def abstraction(kb, stages: tuple[str, ...] | None = None) -> Abstraction:
+    """The abstraction of `kb`'s rules of these `stages` (all when None), with the windows of imprecise
+    effective dates as constants too."""
     extra: dict[str, set] = {}
     for rule in kb.rules:
         for fact, lo, hi in rule.windows:
             extra.setdefault(fact, set()).update((lo, hi))
-    return Abstraction(kb.rules, extra)
+    rules = [r for r in kb.rules if stages is None or r.stage in stages]
+    return Abstraction(rules, {d: doc_fact(d) for d in kb.documents}, extra)
