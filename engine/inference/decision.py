@@ -32,7 +32,7 @@ from engine.inference.occurrences import counted as counted_events
 from engine.inference.occurrences import occurrences
 from engine.inference.outcomes import outcomes_for, with_answer
 from engine.inference.request import canonical, parse_request
-from engine.inference.verdict import ordered, verdict
+from engine.inference.verdict import OTHER, ordered, rank, verdict
 from engine.jsonout import dumps_canonical
 from engine.kb import validity
 from engine.kb.loader import knowledge_base
@@ -645,16 +645,20 @@ def _decide(
         docs, _, warnings = _documents(kb, req, _unrelated_later_notices(kb, req, resolution))
         warnings += _province_warnings(kb, req)
 
-    missing: dict = {}
-    _missing(kb, blocking, facts_obj, missing)
-    stages = ("obligation", "authority")
-    unknown = frozenset(facts_obj.unknown_because)
-    if not _wanted(facts_obj) <= missing.keys():  # else every unknown fact is asked for already
-        undecided = _UNDECIDED.get_or_compute(
-            (kb.digest, memo.abstraction(kb, stages).key_with_unknown(facts, unknown)),
-            lambda: [u.settled() for u in backends.pure(kb).undecided(stages, facts, unknown)],
-        )
-        _missing(kb, undecided, facts_obj, missing)
+    stages = _LATER_STAGES
+
+    def find_missing() -> dict:
+        """request path -> {path, question, why} for each fact whose answer could change this answer."""
+        found: dict = {}
+        _missing(kb, blocking, facts_obj, found)
+        unknown = frozenset(facts_obj.unknown_because)
+        if not _wanted(facts_obj) <= found.keys():  # else every unknown fact is asked for already
+            undecided = _UNDECIDED.get_or_compute(
+                (kb.digest, memo.abstraction(kb, stages).key_with_unknown(facts, unknown)),
+                lambda: [u.settled() for u in backends.pure(kb).undecided(stages, facts, unknown)],
+            )
+            _missing(kb, undecided, facts_obj, found)
+        return found
 
     # contract: without a technology only institution-wide obligations
     law = Governance(
@@ -673,18 +677,28 @@ def _decide(
     selected = [sel for sel in selected if sel.rule.id not in displaced]
     fired = [s.rule for s in selected]
     if summary:  # what the verdict reads, and nothing else
-        light = build_light(
-            kb, [s for s in selected if s.rule.stage == "obligation"], occ, events, req.as_of, stated=_stated(kb, req)
+        light = ordered(
+            build_light(
+                kb,
+                [s for s in selected if s.rule.stage == "obligation"],
+                occ,
+                events,
+                req.as_of,
+                stated=_stated(kb, req),
+            )
         )
+        # the verdict counts the questions only when no obligation leads it
+        asked = find_missing() if not light or rank(light[0]) == OTHER else {}
         short: dict = {
             "as_of": req.as_of.isoformat(),
             "technology": None if req.technology is None else {"class": cls or "undetermined"},
-            "obligations": ordered(light),
+            "obligations": light,
             "warnings": warnings + law.warnings,  # `class_changed` heads the verdict
-            "missing_facts": list(missing.values()),
+            "missing_facts": list(asked.values()),
         }
         short["verdict"] = verdict(kb.vocabulary, short, _local_addressees(kb, req.jurisdiction.id))
         return short
+    missing = find_missing()
     obligations, prov1 = build_obligations(
         kb,
         [s for s in selected if s.rule.stage == "obligation"],

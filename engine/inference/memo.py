@@ -118,42 +118,42 @@ class Abstraction:
         self._document_facts = tuple((fact, doc) for doc, fact in document_facts.items())
         self.bounds: dict[str, list] = {f: sorted(vs) for f, vs in consts.items()}
         self.read = frozenset(self._always.union(*self._read_by.values()))
-        # the documents that may apply -> fact -> the constants it is compared with (an empty tuple: with no
-        # number); a fact no rule of those documents reads is absent
-        self._kinds: dict[tuple, dict[str, list | tuple]] = {}
-        self._shapes: dict[tuple, tuple] = {}  # the names of a key's facts, one tuple per shape
+        # the documents that may apply -> (the facts their rules read, in a fixed order; the constants each is
+        # compared with, an empty tuple for none that is a number; the same as a dict)
+        self._kinds: dict[tuple, tuple[tuple, tuple, dict]] = {}
 
-    def _kinds_for(self, documents: tuple) -> dict[str, list | tuple]:
+    def _kinds_for(self, documents: tuple) -> tuple[tuple, tuple, dict]:
         kinds = self._kinds.get(documents)
         if kinds is None:
-            read = self._always.union(*(self._read_by.get(d, ()) for d in documents))
-            kinds = self._kinds[documents] = {f: self.bounds.get(f, ()) for f in read}
+            names = tuple(sorted(self._always.union(*(self._read_by.get(d, ()) for d in documents))))
+            bounds = tuple(self.bounds.get(f, ()) for f in names)
+            kinds = self._kinds[documents] = (names, bounds, dict(zip(names, bounds, strict=True)))
         return kinds
 
     def key_with_unknown(self, values: dict, unknown) -> tuple:
         """(key(values), the unknown facts those rules read, in order): what an evaluation that also depends
         on which facts are unknown (three-valued: the missing-fact search) is keyed on."""
         kinds = self._kinds_for(self._documents(values))
-        return self.key(values), tuple(f for f in unknown if f in kinds)
+        read = kinds[2]
+        return self.key(values, kinds), tuple(f for f in unknown if f in read)
 
     def _documents(self, values: dict) -> tuple:
         get = values.get
         return tuple(d for f, d in self._document_facts if get(f) is not False)
 
-    def key(self, values: dict) -> tuple:
-        """`values` as the rules see them: equal keys make every rule condition come out the same. A fact read
-        by no rule of a document that may apply (its fact not false) is left out; a number becomes its interval
-        among the constants and whether it equals one (a negative integer, which no value left as it is can
-        equal), or `ANY_NUMBER` for a fact the rules compare with no number (present, or equal to a text).
-        The key is (the facts' names, their values as seen): names are shared between keys of one shape."""
-        kinds = self._kinds_for(self._documents(values))
-        names: list[str] = []
+    def key(self, values: dict, kinds: tuple | None = None) -> tuple:
+        """`values` as the rules see them: equal keys make every rule condition come out the same. Only the facts
+        read by a rule of a document that may apply (its fact not false) are in it, in a fixed order, `ABSENT`
+        for one not given; a number becomes its interval among the constants and whether it equals one (a
+        negative integer, which no value left as it is can equal), or `ANY_NUMBER` for a fact the rules compare
+        with no number (present, or equal to a text). The key is (the facts' names, their values as seen)."""
+        if kinds is None:
+            kinds = self._kinds_for(self._documents(values))
+        names, bounds, _ = kinds
+        get = values.get
         seen: list = []
-        for name, v in values.items():
-            b = kinds.get(name)
-            if b is None:
-                continue  # no rule that may fire reads it
-            names.append(name)
+        for name, b in zip(names, bounds):  # noqa: B905 - the same length by construction
+            v = get(name, ABSENT)
             t = type(v)
             if (t is int or t is float) and v == v:  # a number (not a boolean, not NaN)
                 if not b:
@@ -163,18 +163,21 @@ class Abstraction:
                 seen.append(-2 * i - (2 if i < len(b) and b[i] == v else 1))
             else:
                 seen.append(v)
-        shape = tuple(names)
-        return self._shapes.setdefault(shape, shape), tuple(seen)
+        return names, tuple(seen)
 
 
-class _AnyNumber:
-    __slots__ = ()
+class _Marker:
+    __slots__ = ("name",)
+
+    def __init__(self, name: str):
+        self.name = name
 
     def __repr__(self) -> str:
-        return "ANY_NUMBER"
+        return self.name
 
 
-ANY_NUMBER = _AnyNumber()  # compares equal to itself only
+ANY_NUMBER = _Marker("ANY_NUMBER")  # a number compared with none (equal to itself only)
+ABSENT = _Marker("ABSENT")  # a fact not given
 
 
 def _number(v) -> bool:
