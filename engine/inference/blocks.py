@@ -84,11 +84,12 @@ class Encoded(Shared):
     def __init__(self, mode: str) -> None:
         super().__init__()
         self.mode = mode
-        self._keys: dict[int, tuple] = {}  # id(fragment) -> the quote dicts it holds, in order
+        self._keys: dict[int, tuple] = {}  # id(fragment) -> the provisions it cites, in order (`provision`)
+        self._provisions: dict[int, tuple] = {}  # id(quote dict) -> (its key, its `provisions` entry, the dict)
 
     def _make(self, made: dict, source, value, quotes) -> Any:
         frag = orjson.Fragment(orjson.dumps(value if self.mode == "all" else _strip(value)))
-        self._keys[id(frag)] = tuple(quotes)
+        self._keys[id(frag)] = tuple(self.provision(q) for q in quotes)
         made[id(source)] = (frag, source)
         return frag
 
@@ -96,8 +97,27 @@ class Encoded(Shared):
         hit = self._one.get(id(quote))
         return hit[0] if hit is not None else self._make(self._one, quote, quote, [quote])
 
+    def provision(self, quote: dict) -> tuple[str, Any]:
+        """(document:eid, the entry of the `provisions` map of the `once` form) for a quote dict, the entry
+        encoded once."""
+        hit = self._provisions.get(id(quote))
+        if hit is None:
+            entry = {
+                "document": quote["document"],
+                "eid": quote["eid"],
+                "label": quote.get("label"),
+                "quote": quote["quote"],
+            }
+            hit = self._provisions[id(quote)] = (
+                f"{quote['document']}:{quote['eid']}",
+                orjson.Fragment(orjson.dumps(entry)),
+                quote,  # kept, so that its id stays its own
+            )
+        return hit[0], hit[1]
+
     def keys(self, block) -> tuple:
-        """The quote dicts a block cites, in order (those of a fragment made here; none for anything else)."""
+        """The provisions a block cites, in order, as `provision` gives them (those of a fragment made here;
+        none for anything else)."""
         return self._keys.get(id(block), ())
 
 

@@ -25,9 +25,6 @@ from engine.render.compact import QUOTE_MODES, compact_quotes
 
 _enabled = os.environ.get("MEDTECH_TEMPLATES", "1") not in ("0", "false", "off", "no")
 
-# the members of an answer that can hold citations, in the order an answer has them
-_CITING = ("technology", "obligations", "authority_actions", "trace")
-
 
 def enabled() -> bool:
     """Whether decide_bytes builds from templates."""
@@ -76,34 +73,28 @@ def _info(answer: dict) -> dict:
     return {"decision_id": answer.get("decision_id"), "action": (answer.get("verdict") or {}).get("action")}
 
 
-def _provisions(answer: dict, blocks: blocks_mod.Encoded) -> dict:
-    """The `provisions` map of the `once` form: every provision the answer's blocks cite, in the order
-    the answer first cites it (a block's quotes are known from when it was encoded; no quote is read twice)."""
-    out: dict[str, dict] = {}
-    seen: set[int] = set()  # quote dicts already listed
+def _provisions(answer: dict, blocks: blocks_mod.Encoded) -> dict[str, object]:
+    """The `provisions` map of the `once` form: every provision the answer's blocks cite, in the order the
+    answer first cites it. The blocks are read where an answer holds them, in the order it holds them (each
+    block's quotes known from when it was encoded), not found by reading the whole answer again; the
+    differential test (tests/test_templates.py) compares the result with compact_quotes' over every scenario."""
+    held: list = []
+    tech = answer.get("technology")
+    if tech:
+        held += [x["citation"] for x in tech["listings"]]
+        held.append(tech["citations"])
+    for item in answer["obligations"] + answer["authority_actions"]:
+        deadline = item["deadline"]
+        held.append(deadline.get("citations"))
+        held += [alt.get("citations") for alt in deadline.get("alternatives") or ()]
+        held += (item["materials"], item["citations"], item["consequences"])
+        if (more := item.get("if_not_done")) is not None:
+            held += (more["citations"], more["consequences"])
+    held += [step["citations"] for step in answer.get("trace") or ()]
+    out: dict[str, object] = {}
     keys = blocks.keys
-    fragment = orjson.Fragment
-
-    def walk(values) -> None:
-        for v in values:
-            t = type(v)
-            if t is dict:
-                walk(v.values())
-            elif t is list:
-                walk(v)
-            elif t is fragment:
-                for q in keys(v):
-                    if id(q) in seen:
-                        continue
-                    seen.add(id(q))
-                    key = f"{q['document']}:{q['eid']}"
-                    if key not in out:
-                        out[key] = {
-                            "document": q["document"],
-                            "eid": q["eid"],
-                            "label": q.get("label"),
-                            "quote": q["quote"],
-                        }
-
-    walk(answer.get(name) for name in _CITING)
+    for block in held:
+        for key, entry in keys(block):
+            if key not in out:
+                out[key] = entry
     return out
