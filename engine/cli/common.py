@@ -125,7 +125,8 @@ def _use_backend(args) -> None:
 
 BACKEND_HELP = (
     "rule engine: durable (durable_rules, the default) or pure (the pure-Python evaluator of the "
-    "same compiled rules; identical answers, proven by the differential tests, about twice as fast)"
+    "same compiled rules; identical answers, proven by the differential tests; with the memo of rule "
+    "evaluation both cost about the same)"
 )
 
 
