@@ -17,15 +17,13 @@ from engine.inference import blocks as blocks_mod
 from engine.inference.backends import BACKENDS  # noqa: F401 - re-exported for the CLI
 from engine.inference.citations import citations
 from engine.inference.citations import citations as _cited
+from engine.inference.days import LATER_STAGES, Days, status_on
 from engine.inference.facts import (
     OPTIONAL_BOOLEANS,
     TECH_BOOLEANS,
-    Facts,
-    day_facts,
     indication_fact,
-    request_facts,
 )
-from engine.inference.lawday import Day, Governance
+from engine.inference.lawday import Governance
 from engine.inference.obligations import build as build_obligations
 from engine.inference.obligations import build_light
 from engine.inference.occurrences import counted as counted_events
@@ -39,11 +37,6 @@ from engine.kb.loader import knowledge_base
 from engine.kb.rules import doc_fact
 
 DATE_FACTS = ("as_of", "technology.in_use_since")
-# what the rules conclude on a day's facts, across decisions (engine.inference.memo): the class, then the
-# obligation and authority rules that fire
-_CLASSIFICATIONS = memo.memo("classification")
-_FIRINGS = memo.memo("firing")
-_LATER_STAGES = ("obligation", "authority")
 # the obligation and authority rules a day's unknown facts leave open (the missing-fact search)
 _UNDECIDED = memo.memo("undecided")
 
@@ -99,27 +92,6 @@ def _documents(kb, request, quiet: frozenset[str] | set[str] = frozenset()) -> t
                 }
             )
     return docs, active, warnings
-
-
-@lru_cache(maxsize=1)
-def _catalog_resolve():
-    # imported on first use: the catalogues are not needed to import this module
-    from engine.catalog.resolve import resolve_on
-
-    return resolve_on
-
-
-def _resolve(request, day: dt.date):
-    """The catalogue resolution of the request's technology on `day` (None without one). Its nested
-    values are shared with the catalogue memo: read only (what reaches a response is copied there)."""
-    tech = request.technology
-    if tech is None or not (tech.get("name") or tech.get("code")):
-        return None
-    res = _catalog_resolve()(
-        tech.get("name"), tech.get("code"), request.jurisdiction.id, day, tech.get("surgery_grade"), fresh=False
-    )
-    res["by_code"] = bool(tech.get("code")) and not tech.get("name")
-    return res
 
 
 @lru_cache(maxsize=4)
@@ -189,41 +161,6 @@ def _missing(kb, undecided, facts_obj, seen: dict) -> None:
             if path not in seen:
                 why = f"规则“{u.rule.spec['summary']}”（{u.rule.id}）取决于此"
                 seen[path] = {"path": path, "question": questions.get(path, f"请提供 {path}"), "why": why}
-
-
-_SETS: dict[frozenset, frozenset] = {}
-
-
-def _one_copy(fired: frozenset) -> frozenset:
-    """One object for equal sets of rules fired (the memo keeps many): a few hundred distinct sets."""
-    if len(_SETS) >= 65536:
-        _SETS.clear()
-    return _SETS.setdefault(fired, fired)
-
-
-def _settled(classified: tuple) -> tuple:
-    """A classification to keep in the memo: its blocking undecided rules with their leaves worked out and
-    no copy of the facts."""
-    cls, rules, blocking = classified
-    return cls, rules, [u.settled() for u in blocking]
-
-
-def _classify(kb, backend, facts_obj, resolution) -> tuple[str | None, list, list]:
-    """The technology's class, the classification rules that fired, and the undecided ones that matter."""
-    if resolution is None:
-        return None, [], []
-    precedence = kb.vocabulary.raw["class_precedence"]
-    unknown = frozenset(facts_obj.unknown_because)
-    fired = [kb.rule_by_id[i] for i in backend.fire(("classify",), facts_obj.values, unknown)]
-    undecided = backends.pure(kb).undecided(("classify",), facts_obj.values, unknown)
-    best = min((precedence.index(r.spec["class"]) for r in fired), default=len(precedence))
-    # only an undecided rule of a class that would prevail can change the answer: a prohibited
-    # ground that fired decides `prohibited` whatever else the name leaves unknown
-    blocking = [u for u in undecided if precedence.index(u.rule.spec["class"]) < best]
-    if blocking or best == len(precedence):
-        return "undetermined", fired, blocking
-    winner = precedence[best]
-    return winner, [r for r in fired if r.spec["class"] == winner], []
 
 
 def _technology_view(kb, request, resolution, cls, class_rules, blocks: blocks_mod.Fresh) -> dict | None:
@@ -320,7 +257,7 @@ def _unrelated_later_notices(kb, req, resolution) -> set[str]:
     """National notices not yet in force at `as_of` that name no technique asked: listed with their status
     but not warned about (the bans of 2025 say nothing about a filing asked in 2024; asked about LVA in
     2024, the ban that will apply from 2025-07-08 is)."""
-    later = {n["id"] for n in kb.national_notices if _status_on(kb, n["id"], req.as_of) == "not_yet_in_force"}
+    later = {n["id"] for n in kb.national_notices if status_on(kb, n["id"], req.as_of) == "not_yet_in_force"}
     return later - _national_notices_naming(kb, resolution)
 
 
@@ -479,77 +416,6 @@ def _name_narrower(resolution, missing: dict) -> None:
         )
 
 
-@lru_cache(maxsize=16384)
-def _status_on(kb, doc_id: str, day: dt.date) -> str:
-    """A document's status on a day (engine.kb.validity.status_on), memoised: decisions ask of few days."""
-    return validity.status_on(kb.documents[doc_id].dates, day)
-
-
-class _Days:
-    """The rules' conclusions on each day a decision needs (the day asked, the events' days, the
-    days transition provisions speak), each computed once: documents and catalogue versions in
-    force that day, the technique's class then, and the obligation and authority rules that fire."""
-
-    def __init__(self, kb, engine, req, events: dict):
-        self.kb, self.engine, self.req, self.events = kb, engine, req, events
-        self.cache: dict[dt.date, Day] = {}
-        # days whose facts are the same (same documents applicable, same listings) fire the same rules:
-        # evaluate them once
-        self.by_facts: dict[tuple, tuple] = {}
-        self.base_facts: Facts | None = None  # the facts that are the same on every day, built once
-
-    def evaluate(self, day: dt.date):
-        """(Day, facts, resolution, class rules, blocking undecided rules) on `day`."""
-        docs = self.req.jurisdiction.documents
-        statuses = {d: _status_on(self.kb, d, day) for d in docs}
-        active = [d for d in docs if statuses[d] in validity.APPLICABLE]
-        resolution = _resolve(self.req, day)
-        if self.base_facts is None:
-            self.base_facts = request_facts(self.req, self.events)
-        facts_obj = day_facts(self.base_facts, self.req, resolution, active)
-        # facts are built in the same order every day: equal facts give equal keys without sorting
-        key = (tuple(facts_obj.values.items()), tuple(facts_obj.unknown_because))
-        found = self.by_facts.get(key)
-        if found is None:
-            found = self.by_facts[key] = self._conclude(facts_obj, resolution)
-        cls, class_rules, blocking, fired = found
-        if cls is not None:
-            facts_obj.values["class"] = cls
-        uncertain = [
-            d
-            for d in docs
-            if statuses[d] == "uncertain"
-            and validity.bounds(self.kb.documents[d].dates.get("in_force_from"))[0] is not None
-        ]
-        return Day(day, active, uncertain, cls, fired), facts_obj, resolution, class_rules, blocking
-
-    def _conclude(self, facts_obj, resolution) -> tuple:
-        """(class, class rules, blocking undecided rules, obligation and authority rules fired) on these facts,
-        each stage from its memo (engine.inference.memo) when the memos are on."""
-        kb, engine, values = self.kb, self.engine, facts_obj.values
-        unknown = frozenset(facts_obj.unknown_because)
-        cls, class_rules, blocking = _CLASSIFICATIONS.get_or_compute(
-            (
-                engine.name,
-                kb.digest,
-                resolution is None,
-                memo.abstraction(kb, ("classify",)).key_with_unknown(values, unknown),
-            ),
-            lambda: _settled(_classify(kb, engine, facts_obj, resolution)),
-        )
-        with_class = dict(values, **({"class": cls} if cls is not None else {}))
-        fired = _FIRINGS.get_or_compute(
-            (engine.name, kb.digest, memo.abstraction(kb, _LATER_STAGES).key_with_unknown(with_class, unknown)),
-            lambda: _one_copy(frozenset(engine.fire(_LATER_STAGES, with_class, unknown))),
-        )
-        return cls, class_rules, blocking, fired
-
-    def __call__(self, day: dt.date) -> Day:
-        if day not in self.cache:
-            self.cache[day] = self.evaluate(day)[0]
-        return self.cache[day]
-
-
 def decision_id(req, digest: str) -> str:
     """A deterministic id of the decision: a hash of the canonical request (keys sorted, dates as days, `as_of`
     as answered, so a request that leaves it out is the request of that day) and the knowledge-base digest.
@@ -632,7 +498,7 @@ def _decide(
     engine = _backend(kb, backend)
     occ = occurrences(req, kb.vocabulary)
     events = counted_events(occ, kb.vocabulary)
-    days = _Days(kb, engine, req, events)
+    days = Days(kb, engine, req, events)
     today, facts_obj, resolution, class_rules, blocking = days.evaluate(req.as_of)
     days.cache[req.as_of] = today
     facts = facts_obj.values
@@ -645,7 +511,7 @@ def _decide(
         docs, _, warnings = _documents(kb, req, _unrelated_later_notices(kb, req, resolution))
         warnings += _province_warnings(kb, req)
 
-    stages = _LATER_STAGES
+    stages = LATER_STAGES
 
     def find_missing() -> dict:
         """request path -> {path, question, why} for each fact whose answer could change this answer."""
