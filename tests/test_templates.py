@@ -213,9 +213,7 @@ def test_the_memos_are_counted_in_metrics():
         before = client.get("/metrics").text
         client.post("/v1/decisions", json={**request, "as_of": "2025-03-10"})
         after = client.get("/metrics").text
-    assert sample(after, "medtech_memo_hits_total", "firing") > sample(
-        before, "medtech_memo_hits_total", "firing"
-    )
+    assert sample(after, "medtech_memo_hits_total", "firing") > sample(before, "medtech_memo_hits_total", "firing")
     assert sample(after, "medtech_memo_misses_total", "firing") >= 1
     assert 1 <= sample(after, "medtech_memo_entries", "firing") <= sample(after, "medtech_memo_limit", "firing")
 
