@@ -542,17 +542,10 @@ def _decide(
     displaced = {x for sel in selected for x in sel.rule.spec.get("displaces", [])}
     selected = [sel for sel in selected if sel.rule.id not in displaced]
     fired = [s.rule for s in selected]
+    duties = [s for s in selected if s.rule.stage == "obligation"]
+    stated = _stated(kb, req)
     if summary:  # what the verdict reads, and nothing else
-        light = ordered(
-            build_light(
-                kb,
-                [s for s in selected if s.rule.stage == "obligation"],
-                occ,
-                events,
-                req.as_of,
-                stated=_stated(kb, req),
-            )
-        )
+        light = ordered(build_light(kb, duties, occ, events, req.as_of, stated=stated))
         # the verdict counts the questions only when no obligation leads it
         asked = find_missing() if not light or rank(light[0]) == OTHER else {}
         short: dict = {
@@ -566,14 +559,7 @@ def _decide(
         return short
     missing = find_missing()
     obligations, prov1 = build_obligations(
-        kb,
-        [s for s in selected if s.rule.stage == "obligation"],
-        occ,
-        events,
-        req.as_of,
-        stated=_stated(kb, req),
-        home=req.jurisdiction.documents[-1],
-        blocks=blocks,
+        kb, duties, occ, events, req.as_of, stated=stated, home=req.jurisdiction.documents[-1], blocks=blocks
     )
     obligations = ordered(obligations)
     authority, prov2 = build_obligations(

@@ -90,6 +90,15 @@ def _passed(status: str, known: bool | None) -> str:
     return "to_confirm" if status == "overdue" and known is not False else status
 
 
+def _by_act(selected: list):
+    """The rules selected grouped by the act and addressee they conclude (one obligation each), in order."""
+    groups: dict[tuple, list] = {}
+    for sel in selected:
+        spec = sel.rule.spec
+        groups.setdefault((spec["act"], spec["addressee"]), []).append(sel)
+    return groups.values()
+
+
 def build(
     kb,
     selected: list,
@@ -110,13 +119,9 @@ def build(
     constant blocks (citations, materials, consequences) are held (engine.inference.blocks)."""
     stated = stated or {}
     cited = _citations(kb)
-    groups: dict[tuple, list] = {}
-    for sel in selected:
-        spec = sel.rule.spec
-        groups.setdefault((spec["act"], spec["addressee"]), []).append(sel)
     out, provisional = [], False
     status = deadlines.status
-    for sels in groups.values():
+    for sels in _by_act(selected):
         rules = tuple(s.rule for s in sels)
         plan = cited.plan(rules)
         # deadlines: distinct specs (and triggers), each with its rules' citations
@@ -211,13 +216,9 @@ def build_light(
     for conclusion(), whose answer only an outcome reads. tests/test_templates.py checks it against `build`."""
     stated = stated or {}
     cited = _citations(kb)
-    groups: dict[tuple, list] = {}
-    for sel in selected:
-        spec = sel.rule.spec
-        groups.setdefault((spec["act"], spec["addressee"]), []).append(sel)
     out = []
     status = deadlines.status
-    for sels in groups.values():
+    for sels in _by_act(selected):
         plan = cited.plan(tuple(s.rule for s in sels))
         seen: set = set()
         chosen = None  # (due, spec) with the earliest computable due date (the first of equals), else the first
