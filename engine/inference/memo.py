@@ -118,7 +118,6 @@ class Abstraction:
                         consts.setdefault(leaf.fact, set()).add(v)
         self._document_facts = tuple((fact, doc) for doc, fact in document_facts.items())
         self.bounds: dict[str, list] = {f: sorted(vs) for f, vs in consts.items()}
-        self.read = frozenset(self._always.union(*self._read_by.values()))
         # the documents that may apply -> (the facts their rules read, in a fixed order; the constants each is
         # compared with, an empty tuple for none that is a number; the same as a dict)
         self._kinds: dict[tuple, tuple[tuple, tuple, dict]] = {}
