@@ -19,8 +19,6 @@ from typing import Any
 
 import orjson
 
-QuoteRef = tuple[str, str]  # (document, eid)
-
 
 class Fresh:
     """Blocks as fresh dicts."""
