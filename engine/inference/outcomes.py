@@ -50,7 +50,8 @@ def next_act(answer: dict) -> dict | None:
     return {k: v.get(k) for k in ("action", "due", "status", "text")} if v.get("action") else None
 
 
-def _with(request: dict, path: str, value) -> dict:
+def with_answer(request: dict, path: str, value) -> dict:
+    """The request with `value` given at `path` (a copy; `technology.name` replaces a code)."""
     out = copy.deepcopy(request)
     node = out
     *parents, leaf = path.split(".")
@@ -60,11 +61,6 @@ def _with(request: dict, path: str, value) -> dict:
     if path == "technology.name":
         node.pop("code", None)
     return out
-
-
-def with_answer(request: dict, path: str, value) -> dict:
-    """The request with `value` given at `path` (a copy; `technology.name` replaces a code)."""
-    return _with(request, path, value)
 
 
 def outcomes_for(kb, request: dict, path: str, resolution: dict | None, decide: Callable) -> list[dict] | None:
