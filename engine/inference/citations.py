@@ -63,12 +63,15 @@ class GroupPlan:
 @dataclass(frozen=True)
 class GroupCitations:
     """The rules of one obligation together: materials (id, text, quote) with the replaced rules'
-    left out, distinct consequences (quotes, text), all citations and all deadline citations."""
+    left out, distinct consequences (quotes, text), all citations, all deadline citations, and the
+    provisions a duty past its day cites (`if_not_done`)."""
 
     materials: tuple
     consequences: tuple
     citations: tuple
     deadline: tuple
+    # the distinct provisions of the consequences, in order (else all citations): what `if_not_done` cites
+    if_not_done: tuple
 
 
 def _deadline_key(spec: dict) -> tuple:
@@ -136,7 +139,10 @@ class Citations:
             )
             citations = self.quotes(tuple(dict.fromkeys(x for c in of for x in c.citations)))
             deadline = self.quotes(tuple(dict.fromkeys(x for c in of for x in c.deadline)))
-            out = self._groups[key] = GroupCitations(materials, consequences, citations, deadline)
+            # each provision once, in order (one shared dict per provision: identity is equality)
+            sanctions = {id(q): q for quotes, _ in consequences for q in quotes}
+            if_not_done = tuple(sanctions.values()) or citations
+            out = self._groups[key] = GroupCitations(materials, consequences, citations, deadline, if_not_done)
         return out
 
     def plan(self, rules: tuple) -> GroupPlan:

@@ -275,23 +275,6 @@ def if_not_done(
     return {
         "overdue_days": days,
         "what_now": what_now,
-        "citations": blocks.quotes(_consequence_citations(group)),
+        "citations": blocks.quotes(group.if_not_done),
         "consequences": blocks.consequences(consequences),
     }
-
-
-_CONSEQUENCE_CITATIONS: dict[int, tuple] = {}
-
-
-def _consequence_citations(group) -> tuple:
-    """The distinct provisions of a group's consequences, in order (else its citations): one tuple per group,
-    so that the blocks made of it are made once."""
-    hit = _CONSEQUENCE_CITATIONS.get(id(group))
-    if hit is None or hit[0] is not group:
-        cites: list[dict] = []
-        for quotes, _ in group.consequences:
-            for q in quotes:
-                if q not in cites:
-                    cites.append(q)
-        hit = _CONSEQUENCE_CITATIONS[id(group)] = (group, tuple(cites) or group.citations)
-    return hit[1]
