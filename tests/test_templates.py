@@ -222,9 +222,8 @@ def test_an_answer_from_a_fixed_set_is_given_to_the_parsed_request_as_parsing_wo
     """Outcomes of the vocabulary's fixed sets (outcome_values) are decided on the request already parsed, with the
     one field changed: the same Request parse_request gives the request with that answer, for every scenario with
     a technique (so the answer is valid wherever the request is)."""
-    from engine.inference.decision import derived_request
     from engine.inference.outcomes import with_answer
-    from engine.inference.request import parse_request
+    from engine.inference.request import derived_request, parse_request
     from engine.kb.vocabulary import vocabulary
 
     fixed = vocabulary().raw["outcome_values"]

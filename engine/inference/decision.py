@@ -6,7 +6,6 @@ classify (rules) -> obligations (rules) -> merge, date and cite -> explain (trac
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import hashlib
 import os
@@ -29,7 +28,7 @@ from engine.inference.obligations import build_light
 from engine.inference.occurrences import counted as counted_events
 from engine.inference.occurrences import occurrences
 from engine.inference.outcomes import outcomes_for, with_answer
-from engine.inference.request import canonical, parse_request
+from engine.inference.request import canonical, derived_request, parse_request
 from engine.inference.verdict import OTHER, ordered, rank, verdict
 from engine.jsonout import dumps_canonical
 from engine.kb import validity
@@ -425,7 +424,14 @@ def decision_id(req, digest: str) -> str:
     return "dec_" + hashlib.sha256(text).hexdigest()[:32]
 
 
-def decide(request: dict, *, backend: str | None = None, outcomes: bool = True, trace: bool = True) -> dict:
+def decide(
+    request: dict,
+    *,
+    backend: str | None = None,
+    outcomes: bool = True,
+    trace: bool = True,
+    blocks: blocks_mod.Fresh = blocks_mod.FRESH,
+) -> dict:
     """Answer one decision request (contract section 3) with a response (section 4).
 
     Raises engine.InvalidRequest (a ValueError) listing every problem of an invalid request.
@@ -433,8 +439,10 @@ def decide(request: dict, *, backend: str | None = None, outcomes: bool = True, 
     `outcomes`: say for each closed-set missing fact what each answer would mean (the answers are
     decided without outcomes of their own).
     `trace=False` answers without the `trace` member (it is not built).
+    `blocks`: how the answer holds its constant blocks (engine.inference.blocks): fresh dicts, or the
+    encoded fragments engine.render.templates sends as bytes.
     """
-    return _decide(request, backend=backend, outcomes=outcomes, trace=trace)
+    return _decide(request, backend=backend, outcomes=outcomes, trace=trace, blocks=blocks)
 
 
 def _answering(kb, req, backend: str | None):
@@ -458,15 +466,6 @@ def _answering(kb, req, backend: str | None):
         return conclusion(with_answer(request, path, value), backend=backend)
 
     return answer
-
-
-def derived_request(req, path: str, value):
-    """The parsed request `req` with `value` given at the technique's field `path` (technology.<field>): what
-    parse_request(with_answer(req.raw, path, value)) gives for a field the parse copies as it is."""
-    name = path.split(".", 1)[1]
-    raw_tech = dict(req.raw.get("technology") or {})
-    raw_tech[name] = value
-    return dataclasses.replace(req, technology={**req.technology, name: value}, raw={**req.raw, "technology": raw_tech})
 
 
 def conclusion(request: dict, *, backend: str | None = None) -> dict:

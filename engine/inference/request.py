@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -226,3 +226,13 @@ def parse_request(data) -> Request:
     if tech is not None and "in_use_since" in tech:
         tech["in_use_since"] = dt.date.fromisoformat(tech["in_use_since"])
     return Request(as_of, jurisdiction, inst, tech, events, data)
+
+
+def derived_request(req: Request, path: str, value) -> Request:
+    """The parsed request `req` with `value` given at the technique's field `path` (technology.<field>): what
+    parse_request(with_answer(req.raw, path, value)) gives for a field the parse copies as it is."""
+    name = path.split(".", 1)[1]
+    raw_tech = dict(req.raw.get("technology") or {})
+    raw_tech[name] = value
+    assert req.technology is not None  # an answer about the technique is given to a request that names one
+    return replace(req, technology={**req.technology, name: value}, raw={**req.raw, "technology": raw_tech})

@@ -53,17 +53,17 @@ def decide_encoded(
 ) -> tuple[bytes, dict]:
     """(decide_bytes' bytes, {decision_id, action}): what the service sends, and what it counts and
     puts in its headers."""
-    from engine.inference.decision import _decide
+    from engine.inference.decision import decide
     from engine.kb.loader import knowledge_base
 
     if quotes not in QUOTE_MODES:
         raise ValueError(f"quotes must be one of {', '.join(QUOTE_MODES)} (got {quotes!r})")
     if not _enabled:
-        answer = _decide(request, backend=backend, outcomes=True, trace=trace)
+        answer = decide(request, backend=backend, trace=trace)
         info = _info(answer)
         return orjson.dumps(compact_quotes(answer, quotes)), info
     blocks = _encoded(knowledge_base(), quotes)
-    answer = _decide(request, backend=backend, outcomes=True, trace=trace, blocks=blocks)
+    answer = decide(request, backend=backend, trace=trace, blocks=blocks)
     if quotes == "once":
         answer["provisions"] = _provisions(answer, blocks)
     return orjson.dumps(answer), _info(answer)
