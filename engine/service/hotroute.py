@@ -59,7 +59,7 @@ from engine.service.input import MAX_BODY, _depth_exceeds
 from engine.service.kb_access import cached_digest, cached_kb_version, is_warm
 from engine.service.middleware import DIGEST_HEADER
 from engine.service.semantics import JSON_TYPES, _with_security_headers
-from engine.service.transport import MIN_SIZE, _compressible, _encoded_headers, choose_encoding, compress
+from engine.service.transport import MIN_SIZE, choose_encoding, compress, compressible, encoded_headers
 from engine.service.worker import on_engine, on_engine_short
 
 log = logging.getLogger("engine.service.app")  # the digest middleware's logger: the same line for a 500
@@ -244,9 +244,9 @@ class HotRoute:
                 elif name == b"content-type":
                     result.media = value.decode("latin-1").split(";")[0].strip()
             result.first, result.size = content, len(content)
-            if encoding is not None and len(content) >= MIN_SIZE and status not in (204, 304) and _compressible(head):
+            if encoding is not None and len(content) >= MIN_SIZE and status not in (204, 304) and compressible(head):
                 content = compress(content, encoding)
-                head = _encoded_headers(head, encoding, len(content))
+                head = encoded_headers(head, encoding, len(content))
             if any(name in _REPLACED for name, _ in raw):
                 head = _with_security_headers(head)
             else:
