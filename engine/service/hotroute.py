@@ -58,7 +58,7 @@ from engine.service.inprocess import INTERNAL
 from engine.service.input import MAX_BODY, _depth_exceeds
 from engine.service.kb_access import cached_digest, cached_kb_version, is_warm
 from engine.service.middleware import DIGEST_HEADER
-from engine.service.semantics import JSON_TYPES, _with_security_headers
+from engine.service.semantics import JSON_TYPES, with_security_headers
 from engine.service.transport import MIN_SIZE, choose_encoding, compress, compressible, encoded_headers
 from engine.service.worker import on_engine, on_engine_short
 
@@ -108,7 +108,7 @@ class _Frame:
         # the digest middleware's header, then the correlation middleware's version headers
         self.middle = [(_DIGEST, self.digest_bytes), *_version_headers(version)]
         # what HttpSemantics appends to an answer that has none of its headers
-        self.tail = _with_security_headers([])
+        self.tail = with_security_headers([])
 
 
 class HotRoute:
@@ -248,7 +248,7 @@ class HotRoute:
                 content = compress(content, encoding)
                 head = encoded_headers(head, encoding, len(content))
             if any(name in _REPLACED for name, _ in raw):
-                head = _with_security_headers(head)
+                head = with_security_headers(head)
             else:
                 head += frame.tail
             await send({"type": "http.response.start", "status": status, "headers": head})
