@@ -55,7 +55,7 @@ from engine.service.cors import cors_origins
 from engine.service.errors import ApiError, api_error_handler, json_response
 from engine.service.fastpath import SHORT_BODY, _options
 from engine.service.inprocess import INTERNAL
-from engine.service.input import MAX_BODY, _depth_exceeds
+from engine.service.input import MAX_BODY, depth_exceeds
 from engine.service.kb_access import cached_digest, cached_kb_version, is_warm
 from engine.service.middleware import DIGEST_HEADER
 from engine.service.semantics import JSON_TYPES, with_security_headers
@@ -328,7 +328,7 @@ def _parse(body: bytes):
     if _LONG_NUMBER in body.translate(_DIGITS) or b"\\u003" in body:
         return _REFUSED
     if isinstance(data, (dict, list)):
-        if body.count(b"[") + body.count(b"{") > MAX_DEPTH and _depth_exceeds(data, MAX_DEPTH):
+        if body.count(b"[") + body.count(b"{") > MAX_DEPTH and depth_exceeds(data, MAX_DEPTH):
             return _REFUSED  # (first: orjson writes at most 255 levels)
         if body.count(b":") != orjson.dumps(data).count(b":"):
             return _REFUSED
