@@ -25,7 +25,7 @@ What it does itself, as the stack does: `X-Request-Id` (the caller's when valid,
 `uuid4().hex`), `traceparent` / `tracestate` echoed, compression by `Accept-Encoding`
 (engine.service.transport's `compress` and headers), the security headers (engine.service.semantics),
 the digest and version headers, the inline-or-engine-thread choice of engine.service.fastpath, and the
-metrics and JSON log line of engine.service.correlation (its `_record`). The headers that do not change
+metrics and JSON log line of engine.service.correlation (its `record`). The headers that do not change
 from one request to the next are built once, when the digest and version are first known.
 
 `MEDTECH_HOT_ROUTE=0` (read once, at import) leaves every request to the stack.
@@ -42,14 +42,14 @@ import orjson
 
 from engine.requestio import MAX_DEPTH
 from engine.service.correlation import (
-    _OWN,
-    _REQUEST_ID,
-    _TRACEPARENT,
-    _TRACESTATE,
+    OWN_HEADERS,
+    REQUEST_ID_PATTERN,
+    TRACEPARENT_PATTERN,
+    TRACESTATE_PATTERN,
     CorrelationMiddleware,
-    _Seen,
-    _settings,
-    _version_headers,
+    Seen,
+    log_settings,
+    version_headers,
 )
 from engine.service.cors import cors_origins
 from engine.service.errors import ApiError, api_error_handler, json_response
@@ -82,7 +82,14 @@ _READ = frozenset(
 )
 # headers of the route's own answer that a layer above it drops or replaces (then the general path is taken)
 _REPLACED = frozenset(
-    {_DIGEST, *_OWN, b"x-content-type-options", b"x-frame-options", b"referrer-policy", b"content-security-policy"}
+    {
+        _DIGEST,
+        *OWN_HEADERS,
+        b"x-content-type-options",
+        b"x-frame-options",
+        b"referrer-policy",
+        b"content-security-policy",
+    }
 )
 _HEADER_NAMES = {"Vary": b"vary", "X-Decision-Id": b"x-decision-id"}
 _VALUES = {"Accept": b"Accept"}
@@ -106,7 +113,7 @@ class _Frame:
         self.digest, self.version = digest, version
         self.digest_bytes = digest.encode("latin-1")
         # the digest middleware's header, then the correlation middleware's version headers
-        self.middle = [(_DIGEST, self.digest_bytes), *_version_headers(version)]
+        self.middle = [(_DIGEST, self.digest_bytes), *version_headers(version)]
         # what HttpSemantics appends to an answer that has none of its headers
         self.tail = with_security_headers([])
 
@@ -148,7 +155,7 @@ class HotRoute:
         ):
             await self.fallback(scope, receive, send)
             return
-        log_format, log_bodies = _settings()
+        log_format, log_bodies = log_settings()
         if log_bodies:
             await self.fallback(scope, receive, send)
             return
@@ -209,18 +216,18 @@ class HotRoute:
 
         # from here on the request is this route's: answered, counted and logged as the stack does
         rid = seen.get(b"x-request-id")
-        if rid is None or not _REQUEST_ID.match(rid):
+        if rid is None or not REQUEST_ID_PATTERN.match(rid):
             rid = uuid.uuid4().hex.encode()
         extra = [(b"x-request-id", rid)]
         trace_id = None
         trace = seen.get(b"traceparent")
-        if trace is not None and (m := _TRACEPARENT.match(trace)):
+        if trace is not None and (m := TRACEPARENT_PATTERN.match(trace)):
             trace_id = m.group(1).decode()
             extra.append((b"traceparent", trace))
             state = seen.get(b"tracestate")
-            if state is not None and _TRACESTATE.match(state):
+            if state is not None and TRACESTATE_PATTERN.match(state):
                 extra.append((b"tracestate", state))
-        result = _Seen()
+        result = Seen()
         try:
             try:
                 run = on_engine_short if size <= SHORT_BODY and is_warm() else on_engine
@@ -254,7 +261,7 @@ class HotRoute:
             await send({"type": "http.response.start", "status": status, "headers": head})
             await send({"type": "http.response.body", "body": content})
         finally:
-            CorrelationMiddleware._record(
+            CorrelationMiddleware.record(
                 scope, started, result, rid, trace_id, frame.digest, log_format, False, [], 0, []
             )
 
@@ -354,4 +361,4 @@ def _route_headers(status: int, body: bytes, media: str, headers: dict) -> list[
 def _stacked_headers(raw: list, frame: _Frame, extra: list) -> list:
     """The digest and correlation middleware's headers on `raw`, as those layers add them (in general)."""
     headers = [h for h in raw if h[0].lower() != _DIGEST] + [(_DIGEST, frame.digest_bytes)]
-    return [h for h in headers if h[0].lower() not in _OWN] + list(_version_headers(frame.version)) + extra
+    return [h for h in headers if h[0].lower() not in OWN_HEADERS] + list(version_headers(frame.version)) + extra
