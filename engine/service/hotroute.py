@@ -279,37 +279,41 @@ class HotRoute:
         """Whether a Content-Type declares JSON (as engine.service.semantics.require_body_type; absent: yes)."""
         if value is None:
             return True
-        ok = self._content_type.get(value)
-        if ok is None:
-            media = value.decode("latin-1").split(";")[0].strip().lower()
-            ok = not media or media in JSON_TYPES or (media.startswith("application/") and media.endswith("+json"))
-            if len(self._content_type) < _MEMO_SIZE:
-                self._content_type[value] = ok
-        return ok
+        return _memoized(self._content_type, value, _declares_json)
 
     def _format(self, value: bytes | None) -> str | None:
         """The export format an Accept asks for (engine.render.exports.format_for_accept)."""
         if value is None:
             return "json"
-        if value in self._accept:
-            return self._accept[value]
-        from engine.render.exports import format_for_accept
-
-        fmt = format_for_accept(value.decode("latin-1"))
-        if len(self._accept) < _MEMO_SIZE:
-            self._accept[value] = fmt
-        return fmt
+        return _memoized(self._accept, value, _format_for_accept)
 
     def _choose_encoding(self, value: bytes | None) -> str | None:
         """The encoding engine.service.transport would compress with (None: the answer as it is)."""
         if value is None:
             return None
-        if value in self._encoding:
-            return self._encoding[value]
-        encoding = choose_encoding(value.decode("latin-1"))
-        if len(self._encoding) < _MEMO_SIZE:
-            self._encoding[value] = encoding
-        return encoding
+        return _memoized(self._encoding, value, choose_encoding)
+
+
+def _memoized(memo: dict, value: bytes, compute):
+    """`compute` of a request header's value (decoded), kept in `memo` for the next request (its first
+    `_MEMO_SIZE` values: a client cannot make it grow without end)."""
+    if value in memo:
+        return memo[value]
+    result = compute(value.decode("latin-1"))
+    if len(memo) < _MEMO_SIZE:
+        memo[value] = result
+    return result
+
+
+def _declares_json(content_type: str) -> bool:
+    media = content_type.split(";")[0].strip().lower()
+    return not media or media in JSON_TYPES or (media.startswith("application/") and media.endswith("+json"))
+
+
+def _format_for_accept(accept: str) -> str | None:
+    from engine.render.exports import format_for_accept
+
+    return format_for_accept(accept)
 
 
 _REFUSED = object()
