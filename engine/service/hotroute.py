@@ -58,7 +58,7 @@ from engine.service.inprocess import INTERNAL
 from engine.service.input import MAX_BODY, depth_exceeds
 from engine.service.kb_access import cached_digest, cached_kb_version, is_warm
 from engine.service.middleware import DIGEST_HEADER
-from engine.service.semantics import JSON_TYPES, with_security_headers
+from engine.service.semantics import declares_json, with_security_headers
 from engine.service.transport import MIN_SIZE, choose_encoding, compress, compressible, encoded_headers
 from engine.service.worker import on_engine, on_engine_short
 
@@ -306,8 +306,7 @@ def _memoized(memo: dict, value: bytes, compute):
 
 
 def _declares_json(content_type: str) -> bool:
-    media = content_type.split(";")[0].strip().lower()
-    return not media or media in JSON_TYPES or (media.startswith("application/") and media.endswith("+json"))
+    return declares_json(content_type.split(";")[0].strip().lower())
 
 
 def _format_for_accept(accept: str) -> str | None:
