@@ -53,7 +53,7 @@ from engine.service.correlation import (
 )
 from engine.service.cors import cors_origins
 from engine.service.errors import ApiError, api_error_handler, json_response
-from engine.service.fastpath import SHORT_BODY, _options
+from engine.service.fastpath import SHORT_BODY, query_options
 from engine.service.inprocess import INTERNAL
 from engine.service.input import MAX_BODY, depth_exceeds
 from engine.service.kb_access import cached_digest, cached_kb_version, is_warm
@@ -150,7 +150,7 @@ class HotRoute:
         if (
             scope.get("root_path")
             or INTERNAL in scope
-            or (options := _options(scope.get("query_string", b""))) is None
+            or (options := query_options(scope.get("query_string", b""))) is None
             or (frame := self.frame()) is None
         ):
             await self.fallback(scope, receive, send)
