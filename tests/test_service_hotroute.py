@@ -24,7 +24,8 @@ import pytest
 
 from engine.service import app as service
 from engine.service import hotroute
-from engine.service.correlation import _REQUEST_ID, requests_log, set_logging
+from engine.service.correlation import REQUEST_ID_PATTERN as _REQUEST_ID
+from engine.service.correlation import requests_log, set_logging
 from engine.service.cors import set_cors_origins
 from engine.service.kb_access import digest, warm
 from engine.service.metrics import REGISTRY

@@ -55,12 +55,12 @@ LOG_FORMAT_ENV, LOG_BODIES_ENV = "MEDTECH_LOG_FORMAT", "MEDTECH_LOG_BODIES"
 LOG_FORMATS = ("text", "json")
 BODY_LOG_LIMIT = 64 * 1024  # bytes of each body a log line shows at most
 
-_REQUEST_ID = re.compile(rb"^[A-Za-z0-9._:-]{1,128}$")
-_TRACEPARENT = re.compile(rb"^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$")
-_TRACESTATE = re.compile(rb"^[\x20-\x7e]{1,512}$")
+REQUEST_ID_PATTERN = re.compile(rb"^[A-Za-z0-9._:-]{1,128}$")
+TRACEPARENT_PATTERN = re.compile(rb"^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$")
+TRACESTATE_PATTERN = re.compile(rb"^[\x20-\x7e]{1,512}$")
 _VERDICT_ACTION = re.compile(rb'"verdict":\{[^{}]*?"action":"([a-z_]+)"')
 _SETTINGS: tuple[str, bool] | None = None
-_OWN = {
+OWN_HEADERS = {
     h.lower().encode() for h in (API_VERSION_HEADER, KB_VERSION_HEADER, REQUEST_ID_HEADER, "traceparent", "tracestate")
 }
 
@@ -82,7 +82,8 @@ def set_logging(log_format: str | None, bodies: bool = False) -> None:
     _SETTINGS = (log_format, bodies)
 
 
-def _settings() -> tuple[str, bool]:
+def log_settings() -> tuple[str, bool]:
+    """(log format, log bodies) of this process: `set_logging`'s, else the environment's (read once)."""
     global _SETTINGS
     if _SETTINGS is None:
         _SETTINGS = (os.environ.get(LOG_FORMAT_ENV) or "text", bool(os.environ.get(LOG_BODIES_ENV)))
@@ -113,7 +114,7 @@ def _body_text(chunks: list[bytes], size: int, media: str) -> str:
 
 
 @dataclass
-class _Seen:
+class Seen:
     """What a request's answer showed of itself, for the metrics and the log line."""
 
     status: int = 500
@@ -134,26 +135,26 @@ class CorrelationMiddleware:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        log_format, log_bodies = _settings()
+        log_format, log_bodies = log_settings()
         wanted = {b"x-request-id": None, b"traceparent": None, b"tracestate": None, b"x-knowledge-base-digest": None}
         for name, value in scope["headers"]:
             if name in wanted and wanted[name] is None:
                 wanted[name] = value
         rid = wanted[b"x-request-id"]
-        if rid is None or not _REQUEST_ID.match(rid):
+        if rid is None or not REQUEST_ID_PATTERN.match(rid):
             rid = uuid.uuid4().hex.encode()
         kb_digest = cached_digest() or await on_engine(digest)
         version = cached_kb_version() or await on_engine(kb_version)
-        extra = [*_version_headers(version), (b"x-request-id", rid)]
+        extra = [*version_headers(version), (b"x-request-id", rid)]
         trace = wanted[b"traceparent"]
         trace_id = None
-        if trace is not None and (m := _TRACEPARENT.match(trace)):
+        if trace is not None and (m := TRACEPARENT_PATTERN.match(trace)):
             trace_id = m.group(1).decode()
             extra.append((b"traceparent", trace))
             state = wanted[b"tracestate"]
-            if state is not None and _TRACESTATE.match(state):
+            if state is not None and TRACESTATE_PATTERN.match(state):
                 extra.append((b"tracestate", state))
-        seen = _Seen()
+        seen = Seen()
         request_chunks: list[bytes] = []
         response_chunks: list[bytes] = []
         request_size = 0
@@ -171,7 +172,7 @@ class CorrelationMiddleware:
         async def send_with_headers(message):
             if message["type"] == "http.response.start":
                 seen.status = message["status"]
-                headers = [h for h in message.get("headers", []) if h[0].lower() not in _OWN]
+                headers = [h for h in message.get("headers", []) if h[0].lower() not in OWN_HEADERS]
                 for name, value in headers:
                     if name == b"x-decision-id":
                         seen.decision = value.decode("latin-1")
@@ -208,7 +209,7 @@ class CorrelationMiddleware:
                 await self.app(scope, receive_logged if log_bodies else receive, send_with_headers)
         finally:
             if not scope.get(INTERNAL):  # the service's own calls (engine.service.inprocess) are not counted
-                self._record(
+                self.record(
                     scope,
                     started,
                     seen,
@@ -223,7 +224,7 @@ class CorrelationMiddleware:
                 )
 
     @staticmethod
-    def _record(
+    def record(
         scope,
         started,
         seen,
@@ -263,7 +264,8 @@ class CorrelationMiddleware:
 
 
 @lru_cache(maxsize=4)
-def _version_headers(kb_version: str) -> tuple[tuple[bytes, bytes], ...]:
+def version_headers(kb_version: str) -> tuple[tuple[bytes, bytes], ...]:
+    """The `X-API-Version` and `X-Knowledge-Base-Version` headers, raw, in that order."""
     return (
         (API_VERSION_HEADER.lower().encode(), api_version().encode()),
         (KB_VERSION_HEADER.lower().encode(), kb_version.encode("latin-1")),

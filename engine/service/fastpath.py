@@ -46,7 +46,7 @@ class DecisionFastPath:
             or scope["method"] != "POST"
             or scope["path"] != PATH
             or scope.get("root_path")
-            or (options := _options(scope.get("query_string", b""))) is None
+            or (options := query_options(scope.get("query_string", b""))) is None
         ):
             await self.app(scope, receive, send)
             return
@@ -63,7 +63,7 @@ class DecisionFastPath:
         await response(scope, receive, send)
 
 
-def _options(query: bytes) -> tuple[str, bool] | None:
+def query_options(query: bytes) -> tuple[str, bool] | None:
     """(quotes, trace) from a query string of at most one `quotes` and one `trace` with plain values; None for any
     other query string (the route answers it, 422 included)."""
     quotes, trace = "all", True

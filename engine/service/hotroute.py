@@ -25,7 +25,7 @@ What it does itself, as the stack does: `X-Request-Id` (the caller's when valid,
 `uuid4().hex`), `traceparent` / `tracestate` echoed, compression by `Accept-Encoding`
 (engine.service.transport's `compress` and headers), the security headers (engine.service.semantics),
 the digest and version headers, the inline-or-engine-thread choice of engine.service.fastpath, and the
-metrics and JSON log line of engine.service.correlation (its `_record`). The headers that do not change
+metrics and JSON log line of engine.service.correlation (its `record`). The headers that do not change
 from one request to the next are built once, when the digest and version are first known.
 
 `MEDTECH_HOT_ROUTE=0` (read once, at import) leaves every request to the stack.
@@ -42,24 +42,24 @@ import orjson
 
 from engine.requestio import MAX_DEPTH
 from engine.service.correlation import (
-    _OWN,
-    _REQUEST_ID,
-    _TRACEPARENT,
-    _TRACESTATE,
+    OWN_HEADERS,
+    REQUEST_ID_PATTERN,
+    TRACEPARENT_PATTERN,
+    TRACESTATE_PATTERN,
     CorrelationMiddleware,
-    _Seen,
-    _settings,
-    _version_headers,
+    Seen,
+    log_settings,
+    version_headers,
 )
 from engine.service.cors import cors_origins
 from engine.service.errors import ApiError, api_error_handler, json_response
-from engine.service.fastpath import SHORT_BODY, _options
+from engine.service.fastpath import SHORT_BODY, query_options
 from engine.service.inprocess import INTERNAL
-from engine.service.input import MAX_BODY, _depth_exceeds
+from engine.service.input import MAX_BODY, depth_exceeds
 from engine.service.kb_access import cached_digest, cached_kb_version, is_warm
 from engine.service.middleware import DIGEST_HEADER
-from engine.service.semantics import JSON_TYPES, _with_security_headers
-from engine.service.transport import MIN_SIZE, _compressible, _encoded_headers, choose_encoding, compress
+from engine.service.semantics import declares_json, with_security_headers
+from engine.service.transport import MIN_SIZE, choose_encoding, compress, compressible, encoded_headers
 from engine.service.worker import on_engine, on_engine_short
 
 log = logging.getLogger("engine.service.app")  # the digest middleware's logger: the same line for a 500
@@ -82,7 +82,14 @@ _READ = frozenset(
 )
 # headers of the route's own answer that a layer above it drops or replaces (then the general path is taken)
 _REPLACED = frozenset(
-    {_DIGEST, *_OWN, b"x-content-type-options", b"x-frame-options", b"referrer-policy", b"content-security-policy"}
+    {
+        _DIGEST,
+        *OWN_HEADERS,
+        b"x-content-type-options",
+        b"x-frame-options",
+        b"referrer-policy",
+        b"content-security-policy",
+    }
 )
 _HEADER_NAMES = {"Vary": b"vary", "X-Decision-Id": b"x-decision-id"}
 _VALUES = {"Accept": b"Accept"}
@@ -106,9 +113,9 @@ class _Frame:
         self.digest, self.version = digest, version
         self.digest_bytes = digest.encode("latin-1")
         # the digest middleware's header, then the correlation middleware's version headers
-        self.middle = [(_DIGEST, self.digest_bytes), *_version_headers(version)]
+        self.middle = [(_DIGEST, self.digest_bytes), *version_headers(version)]
         # what HttpSemantics appends to an answer that has none of its headers
-        self.tail = _with_security_headers([])
+        self.tail = with_security_headers([])
 
 
 class HotRoute:
@@ -143,12 +150,12 @@ class HotRoute:
         if (
             scope.get("root_path")
             or INTERNAL in scope
-            or (options := _options(scope.get("query_string", b""))) is None
+            or (options := query_options(scope.get("query_string", b""))) is None
             or (frame := self.frame()) is None
         ):
             await self.fallback(scope, receive, send)
             return
-        log_format, log_bodies = _settings()
+        log_format, log_bodies = log_settings()
         if log_bodies:
             await self.fallback(scope, receive, send)
             return
@@ -209,18 +216,18 @@ class HotRoute:
 
         # from here on the request is this route's: answered, counted and logged as the stack does
         rid = seen.get(b"x-request-id")
-        if rid is None or not _REQUEST_ID.match(rid):
+        if rid is None or not REQUEST_ID_PATTERN.match(rid):
             rid = uuid.uuid4().hex.encode()
         extra = [(b"x-request-id", rid)]
         trace_id = None
         trace = seen.get(b"traceparent")
-        if trace is not None and (m := _TRACEPARENT.match(trace)):
+        if trace is not None and (m := TRACEPARENT_PATTERN.match(trace)):
             trace_id = m.group(1).decode()
             extra.append((b"traceparent", trace))
             state = seen.get(b"tracestate")
-            if state is not None and _TRACESTATE.match(state):
+            if state is not None and TRACESTATE_PATTERN.match(state):
                 extra.append((b"tracestate", state))
-        result = _Seen()
+        result = Seen()
         try:
             try:
                 run = on_engine_short if size <= SHORT_BODY and is_warm() else on_engine
@@ -244,17 +251,17 @@ class HotRoute:
                 elif name == b"content-type":
                     result.media = value.decode("latin-1").split(";")[0].strip()
             result.first, result.size = content, len(content)
-            if encoding is not None and len(content) >= MIN_SIZE and status not in (204, 304) and _compressible(head):
+            if encoding is not None and len(content) >= MIN_SIZE and status not in (204, 304) and compressible(head):
                 content = compress(content, encoding)
-                head = _encoded_headers(head, encoding, len(content))
+                head = encoded_headers(head, encoding, len(content))
             if any(name in _REPLACED for name, _ in raw):
-                head = _with_security_headers(head)
+                head = with_security_headers(head)
             else:
                 head += frame.tail
             await send({"type": "http.response.start", "status": status, "headers": head})
             await send({"type": "http.response.body", "body": content})
         finally:
-            CorrelationMiddleware._record(
+            CorrelationMiddleware.record(
                 scope, started, result, rid, trace_id, frame.digest, log_format, False, [], 0, []
             )
 
@@ -272,37 +279,40 @@ class HotRoute:
         """Whether a Content-Type declares JSON (as engine.service.semantics.require_body_type; absent: yes)."""
         if value is None:
             return True
-        ok = self._content_type.get(value)
-        if ok is None:
-            media = value.decode("latin-1").split(";")[0].strip().lower()
-            ok = not media or media in JSON_TYPES or (media.startswith("application/") and media.endswith("+json"))
-            if len(self._content_type) < _MEMO_SIZE:
-                self._content_type[value] = ok
-        return ok
+        return _memoized(self._content_type, value, _declares_json)
 
     def _format(self, value: bytes | None) -> str | None:
         """The export format an Accept asks for (engine.render.exports.format_for_accept)."""
         if value is None:
             return "json"
-        if value in self._accept:
-            return self._accept[value]
-        from engine.render.exports import format_for_accept
-
-        fmt = format_for_accept(value.decode("latin-1"))
-        if len(self._accept) < _MEMO_SIZE:
-            self._accept[value] = fmt
-        return fmt
+        return _memoized(self._accept, value, _format_for_accept)
 
     def _choose_encoding(self, value: bytes | None) -> str | None:
         """The encoding engine.service.transport would compress with (None: the answer as it is)."""
         if value is None:
             return None
-        if value in self._encoding:
-            return self._encoding[value]
-        encoding = choose_encoding(value.decode("latin-1"))
-        if len(self._encoding) < _MEMO_SIZE:
-            self._encoding[value] = encoding
-        return encoding
+        return _memoized(self._encoding, value, choose_encoding)
+
+
+def _memoized(memo: dict, value: bytes, compute):
+    """`compute` of a request header's value (decoded), kept in `memo` for the next request (its first
+    `_MEMO_SIZE` values: a client cannot make it grow without end)."""
+    if value in memo:
+        return memo[value]
+    result = compute(value.decode("latin-1"))
+    if len(memo) < _MEMO_SIZE:
+        memo[value] = result
+    return result
+
+
+def _declares_json(content_type: str) -> bool:
+    return declares_json(content_type.split(";")[0].strip().lower())
+
+
+def _format_for_accept(accept: str) -> str | None:
+    from engine.render.exports import format_for_accept
+
+    return format_for_accept(accept)
 
 
 _REFUSED = object()
@@ -328,7 +338,7 @@ def _parse(body: bytes):
     if _LONG_NUMBER in body.translate(_DIGITS) or b"\\u003" in body:
         return _REFUSED
     if isinstance(data, (dict, list)):
-        if body.count(b"[") + body.count(b"{") > MAX_DEPTH and _depth_exceeds(data, MAX_DEPTH):
+        if body.count(b"[") + body.count(b"{") > MAX_DEPTH and depth_exceeds(data, MAX_DEPTH):
             return _REFUSED  # (first: orjson writes at most 255 levels)
         if body.count(b":") != orjson.dumps(data).count(b":"):
             return _REFUSED
@@ -354,4 +364,4 @@ def _route_headers(status: int, body: bytes, media: str, headers: dict) -> list[
 def _stacked_headers(raw: list, frame: _Frame, extra: list) -> list:
     """The digest and correlation middleware's headers on `raw`, as those layers add them (in general)."""
     headers = [h for h in raw if h[0].lower() != _DIGEST] + [(_DIGEST, frame.digest_bytes)]
-    return [h for h in headers if h[0].lower() not in _OWN] + list(_version_headers(frame.version)) + extra
+    return [h for h in headers if h[0].lower() not in OWN_HEADERS] + list(version_headers(frame.version)) + extra

@@ -21,7 +21,7 @@ MAX_BODY = MAX_REQUEST_BYTES  # 1 MiB
 # a valid request nests 4 levels; deeper JSON is refused up front (MAX_DEPTH, engine.requestio)
 
 
-def _depth_exceeds(value: Any, limit: int) -> bool:
+def depth_exceeds(value: Any, limit: int) -> bool:
     """True when `value` nests containers more than `limit` levels (iterative: no recursion)."""
     stack = [(value, 1)]
     while stack:
@@ -49,7 +49,7 @@ def parse_json(body: bytes) -> Any:
             else f"malformed JSON: not UTF-8 ({getattr(exc, 'reason', exc)})"
         )
         raise error(400, message) from None
-    if _depth_exceeds(data, MAX_DEPTH):
+    if depth_exceeds(data, MAX_DEPTH):
         raise error(422, f"nested more than {MAX_DEPTH} levels deep")
     return data
 
@@ -89,7 +89,7 @@ def parse_yaml(body: bytes) -> Any:
     except ValueError as exc:  # an integer past Python's 4,300-digit conversion limit
         message = "an integer with too many digits" if "integer string conversion" in str(exc) else str(exc)
         raise error(400, f"malformed YAML: {message}") from None
-    if _depth_exceeds(data, MAX_DEPTH):
+    if depth_exceeds(data, MAX_DEPTH):
         raise error(422, f"nested more than {MAX_DEPTH} levels deep")
     _json_compatible(data)
     return data

@@ -34,7 +34,8 @@ DECISION_MEDIA = (
 YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml")
 
 
-def _with_security_headers(headers: list) -> list:
+def with_security_headers(headers: list) -> list:
+    """`headers` with the security headers HttpSemantics puts on every answer (replacing any given)."""
     names = {name.lower() for name, _ in headers}
     out = [h for h in headers if h[0].lower() not in {n for n, _ in SECURITY_HEADERS}]
     out += list(SECURITY_HEADERS)
@@ -65,7 +66,7 @@ class HttpSemantics:
 
         async def send_secured(message):
             if message["type"] == "http.response.start":
-                message = {**message, "headers": _with_security_headers(list(message.get("headers", [])))}
+                message = {**message, "headers": with_security_headers(list(message.get("headers", [])))}
             elif head and message["type"] == "http.response.body":
                 message = {**message, "body": b""}
             await send(message)
@@ -78,15 +79,15 @@ def body_media_type(request: Request) -> str:
     return (request.headers.get("content-type") or "").split(";")[0].strip().lower()
 
 
+def declares_json(media: str) -> bool:
+    """Whether a body's media type (lower case, without parameters) declares JSON, `+json`, or nothing ("")."""
+    return not media or media in JSON_TYPES or (media.startswith("application/") and media.endswith("+json"))
+
+
 def require_body_type(request: Request) -> None:
     """415 unless the body is declared as JSON (or `+json`), YAML, or not declared at all."""
     media = body_media_type(request)
-    if (
-        not media
-        or media in JSON_TYPES
-        or media in YAML_TYPES
-        or (media.startswith("application/") and media.endswith("+json"))
-    ):
+    if declares_json(media) or media in YAML_TYPES:
         return
     raise ApiError(
         415,

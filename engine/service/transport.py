@@ -84,7 +84,8 @@ def compress(data: bytes, encoding: str) -> bytes:
     return gzip.compress(data, GZIP_LEVEL, mtime=0)  # mtime 0: the same answer gives the same bytes
 
 
-def _compressible(headers: list[tuple[bytes, bytes]]) -> bool:
+def compressible(headers: list[tuple[bytes, bytes]]) -> bool:
+    """Whether an answer with these headers is compressed: a compressible media type, not already encoded."""
     media = b""
     for name, value in headers:
         if name == b"content-encoding":
@@ -95,7 +96,8 @@ def _compressible(headers: list[tuple[bytes, bytes]]) -> bool:
     return any(text.startswith(m) for m in _COMPRESSIBLE)
 
 
-def _encoded_headers(headers: list[tuple[bytes, bytes]], encoding: str, length: int | None) -> list:
+def encoded_headers(headers: list[tuple[bytes, bytes]], encoding: str, length: int | None) -> list:
+    """`headers` of an answer compressed with `encoding` (`length` bytes; None: unknown, streamed)."""
     out = []
     vary = b""
     for name, value in headers:
@@ -141,7 +143,7 @@ class CompressionMiddleware:
             nonlocal start, encoder, passthrough
             if message["type"] == "http.response.start":
                 start = message
-                passthrough = message["status"] in (204, 304) or not _compressible(message.get("headers", []))
+                passthrough = message["status"] in (204, 304) or not compressible(message.get("headers", []))
                 if passthrough:
                     await send(message)
                 return
@@ -156,12 +158,12 @@ class CompressionMiddleware:
                     await send(message)
                     return
                 data = compress(body, encoding)
-                await send({**start, "headers": _encoded_headers(start.get("headers", []), encoding, len(data))})
+                await send({**start, "headers": encoded_headers(start.get("headers", []), encoding, len(data))})
                 await send({"type": "http.response.body", "body": data})
                 return
             if encoder is None:  # streamed: each piece compressed and flushed as it comes
                 encoder = _Encoder(encoding)
-                await send({**start, "headers": _encoded_headers(start.get("headers", []), encoding, None)})
+                await send({**start, "headers": encoded_headers(start.get("headers", []), encoding, None)})
             data = encoder.chunk(body) if body else b""
             if not more:
                 data += encoder.finish()

@@ -268,12 +268,19 @@ def prerendered_chart_svg(items: list[tuple[str, str]], chart: str) -> str | Non
     return path.read_text(encoding="utf-8") if jid and path.is_file() else None
 
 
+_PAGE_CHARTS = ("filing", "incident")  # the charts the page offers, as a picture or as slides
+
+
+def _unknown_chart() -> HTMLResponse:
+    return _error_page(404, "没有该流程图", "流程图只有 filing（备案）和 incident（停止与报告）两种。")
+
+
 @router.get("/chart.svg")
 async def chart(request: Request):
     items = [(k, v) for k, v in request.query_params.multi_items() if k not in ("chart", "part")]
     which = request.query_params.get("chart", "filing")
-    if which not in ("filing", "incident"):
-        return _error_page(404, "没有该流程图", "流程图只有 filing（备案）和 incident（停止与报告）两种。")
+    if which not in _PAGE_CHARTS:
+        return _unknown_chart()
     part_text = request.query_params.get("part")
     if part_text is not None and not (part_text.isdigit() and 1 <= int(part_text) <= 20):
         return _error_page(404, "没有该页", "part 应为 1 至 20 的页码。")
@@ -299,8 +306,8 @@ async def chart(request: Request):
 async def slides(request: Request):
     items = [(k, v) for k, v in request.query_params.multi_items() if k != "chart"]
     which = request.query_params.get("chart", "filing")
-    if which not in ("filing", "incident"):
-        return _error_page(404, "没有该流程图", "流程图只有 filing（备案）和 incident（停止与报告）两种。")
+    if which not in _PAGE_CHARTS:
+        return _unknown_chart()
     try:
         pdf = await on_engine(chart_slides, items, which)
     except Exception:  # noqa: BLE001
