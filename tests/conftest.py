@@ -18,6 +18,23 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
+@pytest.fixture
+def fast_path_reads(monkeypatch) -> list[str]:
+    """The paths of the requests the service's fast path reads itself (engine.service.fastpath.read_json),
+    in order, from here to the end of the test."""
+    from engine.service import fastpath
+
+    taken: list[str] = []
+    real = fastpath.read_json
+
+    async def spy(request):
+        taken.append(request.url.path)
+        return await real(request)
+
+    monkeypatch.setattr(fastpath, "read_json", spy)
+    return taken
+
+
 def pytest_collect_file(parent, file_path: Path):
     if (
         file_path.suffix == ".yaml"

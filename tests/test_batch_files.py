@@ -34,6 +34,11 @@ def medtech(*args: str, cwd: Path, stdin=None, timeout: float = 120) -> subproce
     return subprocess.run([str(MEDTECH), *args], cwd=cwd, stdin=stdin, capture_output=True, text=True, timeout=timeout)
 
 
+def bash(script: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess:
+    """A bash command line, for the input bash builds itself (a process substitution, a pipe)."""
+    return subprocess.run(["bash", "-c", script], cwd=cwd, capture_output=True, text=True, timeout=timeout)
+
+
 def _fifo_with_writer(path: Path, text: str) -> threading.Thread:
     os.mkfifo(path)
 
@@ -67,13 +72,7 @@ def test_process_substitution(tmp_path):
     src = tmp_path / "in.jsonl"
     src.write_text(LINES, encoding="utf-8")
     out = tmp_path / "out.jsonl"
-    p = subprocess.run(
-        ["bash", "-c", f'"{MEDTECH}" batch <(cat "{src}") -o "{out}" --workers 1'],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    p = bash(f'"{MEDTECH}" batch <(cat "{src}") -o "{out}" --workers 1', cwd=tmp_path)
     assert p.returncode == 0, p.stderr
     assert out.read_text(encoding="utf-8").count("\n") == N
 
@@ -136,14 +135,7 @@ def test_a_stream_resumes_checked_by_its_lines(tmp_path):
         p = medtech("batch", "-", "-o", str(out), "--resume", cwd=tmp_path, stdin=fh, timeout=120)
     assert p.returncode == 2 and "not those the partial output answers" in p.stderr, p.stderr
     assert partial.exists()
-    with open(src, "rb") as fh:
-        p = subprocess.run(
-            ["bash", "-c", f'cat "{src}" | "{MEDTECH}" batch - -o "{out}" --resume --workers 2'],
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
+    p = bash(f'cat "{src}" | "{MEDTECH}" batch - -o "{out}" --resume --workers 2', cwd=tmp_path, timeout=300)
     assert p.returncode == 0, p.stderr
     assert out.read_bytes() == whole.read_bytes()
     assert not partial.exists()

@@ -386,21 +386,7 @@ A11Y_PAGES = [
     ("form", "/"),
     ("answer", "/?" + screenshots.query(screenshots.EXAMPLE)),
     ("missing", "/?" + screenshots.query(screenshots.MISSING)),
-    (
-        "new technique",
-        "/?"
-        + urllib.parse.urlencode(
-            [
-                ("jurisdiction", "hunan"),
-                ("level", "3"),
-                ("tech", "某新型基因编辑细胞疗法"),
-                ("new_tech", "yes"),
-                ("first_in_institution", "yes"),
-                ("major_ethical_risk", "yes"),
-                ("as_of", "2025-06-10"),
-            ]
-        ),
-    ),
+    ("new technique", "/?" + screenshots.query(screenshots.NEW_TECHNIQUE)),
     ("compare", "/compare?" + urllib.parse.urlencode(screenshots.COMPARE)),
     ("documents", "/provisions"),
     ("provision", "/provisions/nhc-2018-1/art_11__para_1"),

@@ -5,7 +5,6 @@ batch) are skipped only while those modules are missing."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -14,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from inventory import DOCUMENTS
+from processes import medtech
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -27,21 +27,6 @@ events:
   - type: first_clinical_use
     date: 2025-03-03
 """
-
-
-def medtech(*args: str, stdin: str | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
-    full_env = {**os.environ, "PYTHONIOENCODING": "utf-8", **(env or {})}
-    full_env.pop("MEDTECH_DEBUG", None)
-    return subprocess.run(
-        [sys.executable, "-m", "engine.cli", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        cwd=ROOT,
-        env=full_env,
-        timeout=300,
-    )
 
 
 def no_traceback(proc) -> None:

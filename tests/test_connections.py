@@ -8,14 +8,12 @@ from __future__ import annotations
 import json
 import os
 import socket
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from processes import live_server
+
 REQ = {
     "as_of": "2025-03-10",
     "institution": {"jurisdiction": "hunan", "level": 3},
@@ -28,12 +26,6 @@ LIMITS = {
     "MEDTECH_SEND_TIMEOUT": "2",
     "MEDTECH_BATCH_SLOTS": "1",
 }
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _connect(port: int) -> socket.socket:
@@ -58,30 +50,8 @@ def _raw(port: int, data: bytes) -> bytes:
 
 @pytest.fixture(scope="module")
 def live():
-    port = _free_port()
-    env = {**os.environ, **LIMITS}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "engine.cli", "serve", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    deadline = time.monotonic() + 60
-    try:
-        while True:
-            try:
-                if b" 200 " in _raw(port, b"GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")[:20]:
-                    break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"medtech serve did not start: {proc.stderr.read().decode(errors='replace')[-1000:]}")
-            time.sleep(0.2)
+    with live_server({**os.environ, **LIMITS}) as port:
         yield port
-    finally:
-        proc.terminate()
-        proc.wait(15)
 
 
 def test_limits_are_configurable():

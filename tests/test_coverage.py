@@ -8,10 +8,7 @@ the removed citation or mark to be reported by name.
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -24,6 +21,7 @@ from engine.kb.narrowest import narrower_citations
 from engine.kb.rules import check_rules, load_rule_files
 from engine.kb.vocabulary import vocabulary
 from engine.paths import RULES_DIR
+from processes import medtech
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -215,21 +213,8 @@ def test_citing_the_child_as_well_silences_the_warning():
     assert narrower_citations({"probe.yaml": rule}, load_documents()) == []
 
 
-def _medtech(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    full_env = {**os.environ, "PYTHONIOENCODING": "utf-8", **(env or {})}
-    return subprocess.run(
-        [sys.executable, "-m", "engine.cli", *args],
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        cwd=ROOT,
-        env=full_env,
-        timeout=300,
-    )
-
-
 def test_coverage_command_states_both_figures():
-    proc = _medtech("kb", "coverage", "--strict")
+    proc = medtech("kb", "coverage", "--strict")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     head = proc.stdout.splitlines()[0]
     assert "lenient" in head and "strict" in head
@@ -248,12 +233,12 @@ def test_coverage_and_check_fail_on_a_copy_with_a_leaf_unmarked(tmp_path):
         lambda d: d.update(not_duties=[i for i in d["not_duties"] if i["eid"] != "conclusions__para_4"]),
     )
     env = {"MEDTECH_KB": str(kb), "XDG_CACHE_HOME": str(tmp_path / "cache")}
-    strict_run = _medtech("kb", "coverage", "--strict", env=env)
+    strict_run = medtech("kb", "coverage", "--strict", env=env)
     assert strict_run.returncode == 1, strict_run.stdout + strict_run.stderr
     assert "hn-2018-11 conclusions__para_4 结尾第四段" in strict_run.stdout
-    lenient = _medtech("kb", "coverage", env=env)  # its parent's other leaves do not stand for it either
+    lenient = medtech("kb", "coverage", env=env)  # its parent's other leaves do not stand for it either
     assert lenient.returncode == 1 and "conclusions__para_4" in lenient.stdout, lenient.stdout
-    checked = _medtech("kb", "check", env=env)
+    checked = medtech("kb", "check", env=env)
     assert checked.returncode == 1
     assert "kb/rules/hn-2018-11.yaml: not_duties: conclusions__para_4 (结尾第四段)" in checked.stdout.replace(
         str(kb), "kb"

@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 from engine import InvalidRequest, decide
 from engine.kb.vocabulary import vocabulary
 from engine.requestio import MAX_ERRORS, MAX_ITEMS
+from processes import live_server
 
 ROOT = Path(__file__).resolve().parent.parent
 FIRST, LAST = vocabulary().supported_dates()
@@ -497,12 +498,6 @@ def test_cli_processes_refuse_bad_input_with_exit_2(tmp_path):
 # --------------------------------------------------------------------------- the HTTP server layer (real process)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _raw(port: int, data: bytes) -> bytes:
     with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
         s.sendall(data)
@@ -514,29 +509,8 @@ def _raw(port: int, data: bytes) -> bytes:
 
 @pytest.fixture(scope="module")
 def live():
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "engine.cli", "serve", "--port", str(port)],
-        cwd=ROOT,
-        env=_env(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    deadline = time.monotonic() + 60
-    try:
-        while True:
-            try:
-                if b" 200 " in _raw(port, b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")[:20]:
-                    break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"medtech serve did not start: {proc.stderr.read().decode(errors='replace')[-1000:]}")
-            time.sleep(0.2)
+    with live_server(_env()) as port:
         yield port
-    finally:
-        proc.terminate()
-        proc.wait(15)
 
 
 @pytest.mark.parametrize(

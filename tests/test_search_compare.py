@@ -6,9 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
@@ -18,20 +15,7 @@ from engine.catalog.diff import diff_versions, format_diff
 from engine.kb.documents import get_document
 from engine.kb.search import format_search, provision_by_ref, search
 from engine.render.compare import compare, compare_text
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def medtech(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "engine.cli", *args],
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        cwd=ROOT,
-        timeout=300,
-    )
-
+from processes import medtech
 
 # --------------------------------------------------------------------------- search
 

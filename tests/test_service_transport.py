@@ -12,7 +12,6 @@ import brotli
 import pytest
 from fastapi.testclient import TestClient
 
-from engine.service import fastpath
 from engine.service.app import app, openapi_document
 from engine.service.transport import MIN_SIZE, choose_encoding
 
@@ -86,18 +85,10 @@ def test_json_routes_are_compressed_as_accepted(client, route, encoding):
     assert len(packed) < len(plain)
 
 
-def test_the_fast_path_answer_is_compressed(client, monkeypatch):
+def test_the_fast_path_answer_is_compressed(client, monkeypatch, fast_path_reads):
     monkeypatch.setattr(app, "hot_route", None)  # the stack's fast path (the hot route: tests/test_service_hotroute.py)
-    taken = []
-    real = fastpath.read_json
-
-    async def spy(request):
-        taken.append(request.url.path)
-        return await real(request)
-
-    monkeypatch.setattr(fastpath, "read_json", spy)
     _, headers, packed = _raw(client, "POST", "/v1/decisions", REQUEST, "gzip")
-    assert taken == ["/v1/decisions"] and headers["content-encoding"] == "gzip"
+    assert fast_path_reads == ["/v1/decisions"] and headers["content-encoding"] == "gzip"
     assert int(headers["content-length"]) == len(packed)
     assert json.loads(gzip.decompress(packed))["decision_id"].startswith("dec_")
 

@@ -13,8 +13,6 @@ import copy
 import csv
 import io
 import json
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
@@ -27,6 +25,7 @@ from engine import InvalidRequest, decide
 from engine.render.exports import EXPORTS, filename, render_export
 from engine.service import app as service
 from engine.textsafe import download_name, printable, spreadsheet_text, unsafe_char
+from processes import medtech
 
 ROOT = Path(__file__).resolve().parent.parent
 BASE = {
@@ -134,9 +133,7 @@ def test_http_422_with_the_path_whatever_the_format(client, accept):
 def test_cli_exit_2_with_the_path(tmp_path):
     req = tmp_path / "r.json"
     req.write_text(json.dumps(_with("institution.name", "医院\u0001")), encoding="utf-8")
-    p = subprocess.run(
-        [sys.executable, "-m", "engine.cli", "decide", str(req)], capture_output=True, text=True, timeout=120, cwd=ROOT
-    )
+    p = medtech("decide", str(req), timeout=120)
     assert p.returncode == 2, p.stderr
     assert "institution.name" in p.stderr and "U+0001" in p.stderr
 
@@ -195,13 +192,7 @@ def test_cli_batch_xlsx_with_a_bad_line_still_writes_the_others(tmp_path):
     src = tmp_path / "in.jsonl"
     src.write_text("\n".join(lines) + "\n", encoding="utf-8")
     out = tmp_path / "out.xlsx"
-    p = subprocess.run(
-        [sys.executable, "-m", "engine.cli", "batch", str(src), "--format", "xlsx", "-o", str(out)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=ROOT,
-    )
+    p = medtech("batch", str(src), "--format", "xlsx", "-o", str(out))
     assert p.returncode in (0, 2), p.stderr  # an invalid line is reported, not a crash (exit 1)
     assert "Traceback" not in p.stderr
     assert "technology.name" in _sheet_xml(out.read_bytes())
